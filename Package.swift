@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "atlantis",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "atlantis", targets: ["atlantis"]),
+        .library(name: "ZooKeeper", targets: ["ZooKeeper"]),
+        .library(name: "ZKModel", targets: ["ZKModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZooKeeper",
+            pkgConfig: nil,
+            providers: [.apt(["libzookeeper-mt-dev"])]
+        ),
+        .target(
+            name: "ZooKeeper",
+            dependencies: [
+                "CZooKeeper",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ZKModel",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Agents",
+            dependencies: [
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "atlantis",
+            dependencies: [
+                "Agents",
+                "ZKModel",
+                "ZooKeeper",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ZKModelTests",
+            dependencies: ["ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperIntegrationTests",
+            dependencies: ["ZooKeeper"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ManagerIntegrationTests",
+            dependencies: ["Agents", "ZKModel", "ZooKeeper"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,65 @@
+internal import CZooKeeper
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+// The C library calls these on its completion thread: they copy what they need and never block.
+
+private func complete(_ ctx: UnsafeRawPointer?, _ result: CallbackResult) {
+    CallbackRegistry.shared.takeCall(contextID(ctx))?.finish(.success(result))
+}
+
+let voidCompletion: void_completion_t = { rc, ctx in
+    complete(ctx, .void(rc: rc))
+}
+
+let statCompletion: stat_completion_t = { rc, stat, ctx in
+    complete(ctx, .stat(rc: rc, stat: stat.map { Stat($0.pointee) }))
+}
+
+let dataCompletion: data_completion_t = { rc, value, length, stat, ctx in
+    var bytes: [UInt8] = []
+    if let value, length > 0 {
+        bytes = value.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
+            Array(UnsafeBufferPointer(start: $0, count: Int(length)))
+        }
+    }
+    complete(ctx, .data(rc: rc, data: bytes, stat: stat.map { Stat($0.pointee) }))
+}
+
+let stringsCompletion: strings_completion_t = { rc, strings, ctx in
+    var names: [String] = []
+    if let strings, let data = strings.pointee.data {
+        for i in 0..<Int(strings.pointee.count) {
+            if let s = data[i] { names.append(String(cString: s)) }
+        }
+    }
+    complete(ctx, .strings(rc: rc, strings: names))
+}
+
+let stringCompletion: string_completion_t = { rc, value, ctx in
+    complete(ctx, .string(rc: rc, string: value.map { String(cString: $0) }))
+}
+
+let oneShotWatcher: watcher_fn = { _, type, state, _, ctx in
+    let id = contextID(ctx)
+    let event: WatchEvent
+    switch type {
+    case atl_event_created(): event = .created
+    case atl_event_deleted(): event = .deleted
+    case atl_event_changed(): event = .dataChanged
+    case atl_event_child(): event = .childrenChanged
+    case atl_event_not_watching(): event = .sessionLost
+    case atl_event_session():
+        // Disconnects are delivered to every watcher too; the C client re-arms watches on
+        // reconnect, so only the loss of the session ends a watch.
+        guard state == atl_state_expired() || state == atl_state_auth_failed() else { return }
+        event = .sessionLost
+    default: return
+    }
+    CallbackRegistry.shared.takeWatch(id)?.fire(event)
+}
+
+let sessionWatcher: watcher_fn = { _, type, state, _, ctx in
+    CallbackRegistry.shared.sessionHandler(contextID(ctx))?(type, state)
+}

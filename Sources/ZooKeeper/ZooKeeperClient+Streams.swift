@@ -1,0 +1,65 @@
+import Synchronization
+
+extension ZooKeeperClient {
+    /// The state of one node, delivered now and after every change: `nil` while it does not exist.
+    ///
+    /// Built from one-shot watches re-armed by re-reading, so each element is the latest state
+    /// (changes in between coalesce). After a session expiry the node is re-read on the new
+    /// session: a change is never silently missed. Ends when the client closes or the task is cancelled.
+    public func watchData(_ path: String) -> AsyncThrowingStream<NodeSnapshot?, any Error> {
+        watchLoop(path) { client in
+            do {
+                let (data, stat, watch) = try await client.getDataAndWatch(path)
+                return (NodeSnapshot(data: data, stat: stat), watch)
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                let (stat, watch) = try await client.existsAndWatch(path)
+                // Created in between: the exists watch fires on the next change; read again now.
+                if stat != nil { return nil }
+                return (nil, watch)
+            }
+        }
+    }
+
+    /// The sorted children of one node, delivered now and after every change.
+    public func watchChildren(_ path: String) -> AsyncThrowingStream<[String], any Error> {
+        watchLoop(path) { client in
+            let (children, watch) = try await client.childrenAndWatch(path)
+            return (children, watch)
+        }
+    }
+
+    private func watchLoop<Element: Sendable & Equatable>(
+        _ path: String,
+        read: @escaping @Sendable (ZooKeeperClient) async throws -> (Element, OneShotWatch)?
+    ) -> AsyncThrowingStream<Element, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream(
+            bufferingPolicy: .bufferingNewest(1))
+        let task = Task {
+            var last: Element?
+            var delay = Duration.milliseconds(50)
+            while !Task.isCancelled {
+                do {
+                    guard let (value, watch) = try await read(self) else { continue }
+                    delay = .milliseconds(50)
+                    if value != last {
+                        continuation.yield(value)
+                        last = value
+                    }
+                    if await watch.wait() == .sessionLost {
+                        if state.withLock({ $0.closed }) { break }
+                        try await waitConnected(timeout: .seconds(3600))
+                    }
+                } catch let error as ZooKeeperError where error.isTransient && error.code != .closing {
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(2))
+                } catch {
+                    continuation.finish(throwing: error)
+                    return
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import ZooKeeper
+
+@Suite("ZooKeeper session faults", .serialized)
+struct SessionFaultTests {
+    @Test func expiredSessionIsRenewedAndUsersAreTold() async throws {
+        let zk = try await TestCluster.connect(sessionTimeout: .seconds(4))
+        let other = try await TestCluster.connect()
+        let path = TestCluster.uniquePath("expiry")
+        try await zk.create(path, data: Array("before".utf8))
+        try await zk.create("\(path)-eph", mode: .ephemeral)
+        let firstSession = zk.sessionID
+        var events = zk.sessionEvents().makeAsyncIterator()
+        var stream = zk.watchData(path).makeAsyncIterator()
+        #expect(try await stream.next()??.data == Array("before".utf8))
+        let oneShot = try await zk.getDataAndWatch(path).watch
+
+        try await zk.expireSessionForTesting()
+        // Write while the session is gone: the stream must still deliver it afterwards.
+        try await other.setData(path, data: Array("during".utf8))
+
+        var sawExpired = false
+        var newSession: Int64 = 0
+        while let event = await events.next() {
+            if event == .expired { sawExpired = true }
+            if case .connected(let id) = event, sawExpired {
+                newSession = id
+                break
+            }
+        }
+        #expect(sawExpired)
+        #expect(newSession != 0 && newSession != firstSession)
+        #expect(await oneShot.wait() == .sessionLost)
+        #expect(try await stream.next()??.data == Array("during".utf8))
+        #expect(try await other.exists("\(path)-eph") == nil)
+        // The renewed session works.
+        try await zk.setData(path, data: Array("after".utf8))
+        #expect(try await stream.next()??.data == Array("after".utf8))
+        await zk.close()
+        await other.close()
+    }
+
+    @Test func serverKilledAndRestartedClientRecovers() async throws {
+        let port = 2191
+        try TestCluster.zk("standalone", "restart", "\(port)")
+        defer { _ = try? TestCluster.zk("stop", "restart") }
+        let zk = try await TestCluster.connect("127.0.0.1:\(port)", sessionTimeout: .seconds(20))
+        let path = TestCluster.uniquePath("restart")
+        try await zk.create(path, data: [1])
+        var events = zk.sessionEvents().makeAsyncIterator()
+        let watch = try await zk.getDataAndWatch(path).watch
+        let session = zk.sessionID
+
+        try TestCluster.zk("kill", "restart")
+        #expect(await events.next() == .suspended)
+        try TestCluster.zk("start", "restart")
+        #expect(await events.next() == .connected(sessionID: session))  // same session: watches survive
+
+        let writer = try await TestCluster.connect("127.0.0.1:\(port)")
+        try await writer.setData(path, data: [2])
+        #expect(await watch.wait() == .dataChanged)
+        #expect(try await zk.getData(path).data == [2])
+        await writer.close()
+        await zk.close()
+    }
+
+    @Test func ensembleLosingOneNodeGoesOn() async throws {
+        let port = 2281
+        try TestCluster.zk("ensemble", "ens", "\(port)")
+        defer { _ = try? TestCluster.zk("stop", "ens") }
+        let hosts = (0..<3).map { "127.0.0.1:\(port + $0)" }.joined(separator: ",")
+        let zk = try await TestCluster.connect(hosts, sessionTimeout: .seconds(10))
+        let path = TestCluster.uniquePath("ensemble")
+        try await eventually { try await zk.create(path, data: [0]) }
+        for node in 1...3 {
+            try TestCluster.zk("kill", "ens", "\(node)")
+            // Two of three still form a quorum: writes go on (after a reconnect, if ours died).
+            let stat = try await eventually {
+                try await zk.setData(path, data: [UInt8(node)])
+            }
+            #expect(stat.version >= Int32(node))
+            #expect(try await zk.getData(path).data == [UInt8(node)])
+            try TestCluster.zk("start", "ens", "\(node)")
+        }
+        await zk.close()
+    }
+}

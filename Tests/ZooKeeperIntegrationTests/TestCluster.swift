@@ -1,0 +1,68 @@
+import Foundation
+import ZooKeeper
+
+/// The real ZooKeeper servers the tests use, started by `scripts/zk.sh`.
+enum TestCluster {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The shared standalone server (`scripts/test.sh` starts it).
+    static var hosts: String { ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181" }
+
+    static func config(
+        _ hosts: String = hosts, sessionTimeout: Duration = .seconds(6), credentials: [String] = []
+    ) -> ZooKeeperConfiguration {
+        ZooKeeperConfiguration(
+            connectionString: hosts, sessionTimeout: sessionTimeout, connectTimeout: .seconds(10),
+            operationTimeout: .seconds(10),
+            credentials: credentials.map { .init(scheme: "digest", secret: $0) })
+    }
+
+    static func connect(
+        _ hosts: String = hosts, sessionTimeout: Duration = .seconds(6), credentials: [String] = []
+    ) async throws -> ZooKeeperClient {
+        try await ZooKeeperClient.connect(config(hosts, sessionTimeout: sessionTimeout, credentials: credentials))
+    }
+
+    static func uniquePath(_ label: String) -> String {
+        "/zktest-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs `scripts/zk.sh` with these arguments and fails if it does.
+    @discardableResult
+    static func zk(_ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ScriptError(message: "zk.sh \(arguments.joined(separator: " ")) failed: \(output)")
+        }
+        return output
+    }
+
+    struct ScriptError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+}
+
+/// Retries an idempotent step while ZooKeeper is failing over.
+func eventually<T>(
+    timeout: Duration = .seconds(30), _ body: () async throws -> T
+) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        do {
+            return try await body()
+        } catch {
+            if ContinuousClock.now > deadline { throw error }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Starts and stops ZooKeeper servers (Debian's `zookeeper`) on loopback, without systemd.
+#
+#   zk.sh standalone NAME PORT     one server on 127.0.0.1:PORT
+#   zk.sh ensemble   NAME PORT     three servers on 127.0.0.1:PORT, PORT+1, PORT+2
+#   zk.sh stop       NAME          stop every server of NAME (SIGTERM, then SIGKILL)
+#   zk.sh kill       NAME [N]      SIGKILL server N (default 1) of NAME, as a crash would
+#   zk.sh start      NAME [N]      start server N (default 1) of NAME again with its data, wait until it serves
+#   zk.sh status     NAME          print each server's mode
+#
+# Data and logs live under $ATLANTIS_RUN/zk-NAME (default: ./run). Waits until each server
+# answers the `srvr` four-letter word with a Mode line.
+set -euo pipefail
+cmd=${1:?usage: zk.sh standalone|ensemble|stop|kill|start|status NAME [PORT|N]}
+name=${2:?NAME missing}
+run=${ATLANTIS_RUN:-$(cd "$(dirname "$0")/.." && pwd)/run}
+base=$run/zk-$name
+CP=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
+
+mode_of() { # port
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && printf srvr >&3 && cat <&3" 2>/dev/null | sed -n 's/^Mode: //p'
+}
+
+wait_serving() { # port seconds
+  local deadline=$((SECONDS + $2))
+  until [ -n "$(mode_of "$1")" ]; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "zk.sh: ZooKeeper on 127.0.0.1:$1 did not start serving in $2 s; see $base/*/zk.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+configure() { # id port peers...
+  local id=$1 port=$2 dir=$base/$1
+  shift 2
+  mkdir -p "$dir/data"
+  {
+    echo "tickTime=2000"
+    echo "initLimit=10"
+    echo "syncLimit=5"
+    echo "dataDir=$dir/data"
+    echo "clientPort=$port"
+    echo "clientPortAddress=127.0.0.1"
+    echo "maxClientCnxns=0"
+    echo "admin.enableServer=false"
+    echo "4lw.commands.whitelist=*"
+    echo "minSessionTimeout=1000"
+    for peer in "$@"; do echo "$peer"; done
+  } >"$dir/zoo.cfg"
+  echo "$port" >"$dir/port"
+  [ $# -gt 0 ] && echo "$id" >"$dir/data/myid"
+  cat >"$dir/log4j.properties" <<LOG
+log4j.rootLogger=INFO, FILE
+log4j.appender.FILE=org.apache.log4j.FileAppender
+log4j.appender.FILE.File=$dir/zk.log
+log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
+log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t] %c{1} - %m%n
+LOG
+}
+
+launch() { # id
+  local dir=$base/$1
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then return 0; fi
+  (
+    # The server must not keep the caller's pipes open (a caller reading to EOF would hang).
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec java -Xmx256m -Dlog4j.configuration="file:$dir/log4j.properties" -Dzookeeper.jmx.log4j.disable=true \
+      -cp "$CP" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
+      >"$dir/stdout.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$dir/pid"
+}
+
+stop_one() { # id signal
+  local pidfile=$base/$1/pid
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "-$2" "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+case $cmd in
+standalone)
+  port=${3:?PORT missing}
+  configure 1 "$port"
+  launch 1
+  wait_serving "$port" 60
+  echo "zookeeper $name: serving on 127.0.0.1:$port ($(mode_of "$port"))"
+  ;;
+ensemble)
+  port=${3:?PORT missing}
+  peers=()
+  for i in 1 2 3; do peers+=("server.$i=127.0.0.1:$((port + 700 + i)):$((port + 1700 + i))"); done
+  for i in 1 2 3; do configure "$i" $((port + i - 1)) "${peers[@]}"; done
+  for i in 1 2 3; do launch "$i"; done
+  for i in 1 2 3; do wait_serving $((port + i - 1)) 90; done
+  echo "zookeeper $name: ensemble serving on 127.0.0.1:$port,$((port + 1)),$((port + 2))"
+  ;;
+stop)
+  for dir in "$base"/*/; do [ -d "$dir" ] && stop_one "$(basename "$dir")" TERM; done
+  echo "zookeeper $name: stopped"
+  ;;
+kill)
+  stop_one "${3:-1}" KILL
+  ;;
+start)
+  n=${3:-1}
+  launch "$n"
+  wait_serving "$(cat "$base/$n/port")" 90
+  ;;
+status)
+  for dir in "$base"/*/; do
+    [ -f "$dir/port" ] || continue
+    p=$(cat "$dir/port")
+    echo "$(basename "$dir") 127.0.0.1:$p ${mode_of_result:-$(mode_of "$p" || true)}"
+  done
+  ;;
+*)
+  echo "usage: zk.sh standalone|ensemble|stop|kill|start|status NAME [PORT|N]" >&2
+  exit 2
+  ;;
+esac
