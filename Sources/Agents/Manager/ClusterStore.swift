@@ -1,0 +1,99 @@
+public import ZKModel
+public import ZooKeeper
+
+/// A desired-state document as stored, with its znode version.
+public struct StoredDocument: Sendable, Hashable {
+    public var document: Document
+    /// The znode's data version: the optimistic-concurrency token (generation - 1).
+    public var version: Int32
+    /// Milliseconds since the epoch of the last change.
+    public var modified: Int64
+}
+
+/// Every desired-state document at one moment, with the folder versions used as locks.
+public struct ClusterSnapshot: Sendable {
+    public var documents: [DocumentKey: StoredDocument]
+    public var folderVersions: [Kind: Int32]
+
+    public var allDocuments: [DocumentKey: Document] { documents.mapValues(\.document) }
+}
+
+/// The manager's view of ZooKeeper: reads and writes desired state under one `ZNodeTree`.
+public struct ClusterStore: Sendable {
+    public let zk: ZooKeeperClient
+    public let tree: ZNodeTree
+    /// ACL of the desired-state nodes: with credentials, only the manager's identity may write.
+    public let desiredACL: [ACL]
+    let validator = DocumentValidator()
+
+    public init(zk: ZooKeeperClient, tree: ZNodeTree) {
+        self.zk = zk
+        self.tree = tree
+        self.desiredACL = zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
+    }
+
+    /// Creates the tree's folders if missing. Desired-state folders get the manager's ACL; the
+    /// status and agent folders stay writable by agents.
+    public func bootstrap() async throws {
+        for folder in tree.managerFolders {
+            try await zk.ensurePath(folder, acl: desiredACL)
+        }
+        for folder in tree.agentFolders {
+            try await zk.ensurePath(folder, acl: ACL.openUnsafe)
+        }
+        let layout = Array("{\"layoutVersion\":\(ZNodeTree.layoutVersion)}".utf8)
+        if try await zk.getData(tree.meta).data != layout {
+            try await zk.setData(tree.meta, data: layout)
+        }
+    }
+
+    /// Reads every desired-state document, after a `sync` so that writes by any session are seen.
+    public func snapshot(kinds: [Kind] = Kind.allCases) async throws -> ClusterSnapshot {
+        try await zk.sync(tree.desired)
+        var documents: [DocumentKey: StoredDocument] = [:]
+        var folderVersions: [Kind: Int32] = [:]
+        for kind in kinds {
+            let folder = tree.desired(kind)
+            guard let folderStat = try await zk.exists(folder) else { continue }
+            folderVersions[kind] = folderStat.version
+            let names = try await zk.children(folder)
+            try await withThrowingTaskGroup(of: StoredDocument?.self) { group in
+                for name in names {
+                    group.addTask { try await self.read(DocumentKey(kind: kind, name: name)) }
+                }
+                for try await stored in group {
+                    if let stored { documents[stored.document.key] = stored }
+                }
+            }
+        }
+        return ClusterSnapshot(documents: documents, folderVersions: folderVersions)
+    }
+
+    /// Reads one document; nil if it does not exist.
+    public func read(_ key: DocumentKey) async throws -> StoredDocument? {
+        let path = tree.desired(key)
+        let data: [UInt8]
+        let stat: Stat
+        do {
+            (data, stat) = try await zk.getData(path)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ManagerError(.invalidInput, "\(path) does not hold JSON; repair or delete it")
+        }
+        switch validator.validate(value) {
+        case .success(var document):
+            guard document.key == key else {
+                throw ManagerError(.invalidInput, "\(path) holds \(document.key); repair or delete it")
+            }
+            document.metadata.generation = Int(stat.version) + 1
+            return StoredDocument(document: document, version: stat.version, modified: stat.mtime)
+        case .failure(let invalid):
+            throw ManagerError(.invalidInput, "\(path) holds an invalid document (\(invalid)); repair or delete it")
+        }
+    }
+}

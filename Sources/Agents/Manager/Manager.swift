@@ -1,0 +1,199 @@
+public import Logging
+public import ZKModel
+import ZooKeeper
+
+/// The validation layer in front of desired state: checks documents (schema, names, references)
+/// and writes them in one ZooKeeper transaction, or refuses them and writes nothing.
+public struct Manager: Sendable {
+    public let store: ClusterStore
+    let planner = ApplyPlanner()
+    let validator = DocumentValidator()
+    let logger: Logger
+    /// ZooKeeper refuses a request above `jute.maxbuffer` (1 MiB by default).
+    public static let maxTransactionBytes = 900 * 1024
+
+    public init(store: ClusterStore, logger: Logger = Logger(label: "atlantis.manager")) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public struct ApplyOptions: Sendable {
+        public var source: String
+        public var prune: Bool
+        public var dryRun: Bool
+
+        public init(source: String = "cli", prune: Bool = false, dryRun: Bool = false) {
+            self.source = source
+            self.prune = prune
+            self.dryRun = dryRun
+        }
+    }
+
+    /// Validates every document; throws all problems at once.
+    public func validate(_ loaded: [LoadedDocument]) throws(ManagerError) -> [ApplyPlanner.Input] {
+        var inputs: [ApplyPlanner.Input] = []
+        var problems: [InputProblem] = []
+        for item in loaded {
+            switch validator.validate(item.value) {
+            case .success(let document):
+                inputs.append(.init(location: item.location, document: document))
+            case .failure(let invalid):
+                let key = invalid.kind.flatMap { kind in invalid.name.map { DocumentKey(kind: kind, name: $0) } }
+                problems.append(InputProblem(location: item.location, key: key, errors: invalid.errors))
+            }
+        }
+        if !problems.isEmpty { throw .invalid(problems) }
+        return inputs
+    }
+
+    /// Plans and writes `loaded` atomically. With `prune`, documents this source applied before
+    /// and `loaded` no longer holds are deleted in the same transaction.
+    @discardableResult
+    public func apply(_ loaded: [LoadedDocument], options: ApplyOptions) async throws(ManagerError) -> ApplyPlan {
+        let inputs = try validate(loaded)
+        return try await commit(options: options) { snapshot throws(ManagerError) in
+            try planner.plan(inputs, current: snapshot, source: options.source, prune: options.prune)
+        }
+    }
+
+    /// Deletes one document, refused while others refer to it.
+    @discardableResult
+    public func delete(_ key: DocumentKey, source: String = "cli") async throws(ManagerError) -> ApplyPlan {
+        try await commit(options: ApplyOptions(source: source)) { snapshot throws(ManagerError) in
+            try planner.planDelete(key, current: snapshot, source: source)
+        }
+    }
+
+    public func get(_ kind: Kind, name: String? = nil) async throws(ManagerError) -> [StoredDocument] {
+        do {
+            if let name {
+                guard let stored = try await store.read(DocumentKey(kind: kind, name: name)) else {
+                    throw ManagerError(.notFound, "\(DocumentKey(kind: kind, name: name)) does not exist")
+                }
+                return [stored]
+            }
+            return try await store.snapshot(kinds: [kind]).documents.values.sorted { $0.document.name < $1.document.name }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// Reads, plans and writes; after a connection loss during the write (which may or may not
+    /// have happened) it reads again and plans again: a plan with nothing left to do means it did.
+    private func commit(
+        options: ApplyOptions, plan makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan
+    ) async throws(ManagerError) -> ApplyPlan {
+        var firstPlan: ApplyPlan?
+        for attempt in 1...3 {
+            let plan: ApplyPlan
+            do {
+                try await store.bootstrap()
+                let snapshot = try await store.snapshot()
+                plan = try makePlan(snapshot)
+            } catch {
+                throw Self.map(error)
+            }
+            if attempt > 1 && plan.isEmpty { return firstPlan ?? plan }
+            if firstPlan == nil { firstPlan = plan }
+            if plan.isEmpty || options.dryRun { return plan }
+            let operations = self.operations(for: plan)
+            let size = operations.reduce(0) { $0 + $1.path.utf8.count + Self.payloadSize($1) }
+            guard size <= Self.maxTransactionBytes else {
+                throw ManagerError(
+                    .invalidInput,
+                    "the change is \(size / 1024) KiB, above ZooKeeper's \(Self.maxTransactionBytes / 1024) KiB per transaction; apply fewer documents at once")
+            }
+            do {
+                try await store.zk.multi(operations)
+                logger.info(
+                    "manager.applied",
+                    metadata: ["apply.source": "\(options.source)", "apply.actions": "\(plan.actions.count)"])
+                return plan
+            } catch let error as ZooKeeperError where error.isIndeterminate {
+                logger.warning("manager.write_outcome_unknown", metadata: ["error": "\(error)"])
+                do {
+                    try await store.zk.waitConnected(timeout: store.zk.configuration.sessionTimeout)
+                } catch {
+                    throw ManagerError(.unknownOutcome, "the connection to ZooKeeper dropped during the write; run the command again to see whether it was applied")
+                }
+                continue
+            } catch let error as ZooKeeperError {
+                throw conflict(error, operations: operations, plan: plan)
+            } catch {
+                throw Self.map(error)
+            }
+        }
+        throw ManagerError(.unknownOutcome, "the connection to ZooKeeper kept dropping during the write; run the command again")
+    }
+
+    private func conflict(_ error: ZooKeeperError, operations: [Operation], plan: ApplyPlan) -> ManagerError {
+        switch error.code {
+        case .badVersion, .noNode, .nodeExists, .notEmpty:
+            var what = "the stored state"
+            if let index = error.failedOperationIndex, index < operations.count {
+                let path = operations[index].path
+                if let key = store.tree.key(ofDesired: path) {
+                    what = "\(key)"
+                } else if let kind = Kind.allCases.first(where: { store.tree.desired($0) == path }) {
+                    what = "the set of \(kind.rawValue) documents"
+                }
+            }
+            return ManagerError(
+                .conflict, "\(what) changed while this command ran (another writer got there first); nothing was written: run it again")
+        case .noAuth:
+            return ManagerError(.forbidden, "ZooKeeper refused the write: this identity may not change desired state (give the manager's credentials with --zk-auth)")
+        default:
+            return Self.map(error)
+        }
+    }
+
+    static func map(_ error: any Error) -> ManagerError {
+        if let error = error as? ManagerError { return error }
+        if let error = error as? ZooKeeperError {
+            switch error.code {
+            case .connectionLoss, .operationTimeout, .sessionExpired, .closing:
+                return ManagerError(.unreachable, "ZooKeeper is unreachable: \(error)")
+            case .noAuth:
+                return ManagerError(.forbidden, "ZooKeeper refused: \(error)")
+            default:
+                return ManagerError(.unknownOutcome, "ZooKeeper error: \(error)")
+            }
+        }
+        return ManagerError(.unknownOutcome, "\(error)")
+    }
+
+    private static func payloadSize(_ op: Operation) -> Int {
+        switch op {
+        case .create(_, let data, _, _), .setData(_, let data, _): return data.count
+        case .delete, .check: return 16
+        }
+    }
+
+    /// The transaction for a plan: checks first, then writes.
+    func operations(for plan: ApplyPlan) -> [Operation] {
+        let tree = store.tree
+        var ops: [Operation] = []
+        for (kind, version) in plan.folderChecks.sorted(by: { $0.key.dependencyRank < $1.key.dependencyRank }) {
+            ops.append(.check(path: tree.desired(kind), version: version))
+        }
+        for (key, version) in plan.checks.sorted(by: { $0.key < $1.key }) {
+            ops.append(.check(path: tree.desired(key), version: version))
+        }
+        for action in plan.actions.sorted(by: { $0.key < $1.key }) {
+            switch action {
+            case .create(var document):
+                document.metadata.generation = 1
+                ops.append(.create(path: tree.desired(document.key), data: document.json.canonicalBytes, acl: store.desiredACL))
+            case .update(let from, var document):
+                document.metadata.generation = Int(from.version) + 2
+                ops.append(.setData(path: tree.desired(document.key), data: document.json.canonicalBytes, version: from.version))
+            case .delete(let stored):
+                ops.append(.delete(path: tree.desired(stored.document.key), version: stored.version))
+            }
+        }
+        for kind in plan.folderBumps.sorted(by: { $0.dependencyRank < $1.dependencyRank }) {
+            ops.append(.setData(path: tree.desired(kind), data: [], version: -1))
+        }
+        return ops
+    }
+}

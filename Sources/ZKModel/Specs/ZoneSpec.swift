@@ -1,0 +1,3 @@
+public struct ZoneSpec: Codable, Hashable, Sendable {
+    public var region: String
+}

@@ -1,0 +1,52 @@
+/// Where everything lives in ZooKeeper, under one root (default `/atlantis`).
+///
+/// ```
+/// <root>/desired/<kind plural>/<name>   desired state: written only by the manager
+/// <root>/status/<kind plural>/<name>    observed state: written by the agents
+/// <root>/agents/<role>/<id>             ephemeral registrations (supervisors, routers, ...)
+/// <root>/elections/<role>/              leader election (ephemeral sequential)
+/// <root>/meta                           tree layout version
+/// ```
+public struct ZNodeTree: Hashable, Sendable {
+    public static let layoutVersion = 1
+    public let root: String
+
+    /// `root` must be an absolute path without a trailing slash: `/atlantis`, `/clusters/eu-1`.
+    public init(root: String = "/atlantis") throws(InvalidRoot) {
+        guard root.hasPrefix("/"), root.count > 1, !root.hasSuffix("/"), !root.contains("//"),
+            root.split(separator: "/").allSatisfy({ $0 != "." && $0 != ".." && !$0.contains("\0") })
+        else { throw InvalidRoot(root: root) }
+        self.root = root
+    }
+
+    public struct InvalidRoot: Error, CustomStringConvertible {
+        public let root: String
+        public var description: String {
+            "invalid root \"\(root)\": give an absolute znode path like /atlantis (no trailing slash, no . or ..)"
+        }
+    }
+
+    public var desired: String { root + "/desired" }
+    public var status: String { root + "/status" }
+    public var agents: String { root + "/agents" }
+    public var elections: String { root + "/elections" }
+    public var meta: String { root + "/meta" }
+
+    public func desired(_ kind: Kind) -> String { "\(desired)/\(kind.plural)" }
+    public func desired(_ key: DocumentKey) -> String { "\(desired(key.kind))/\(key.name)" }
+    public func status(_ kind: Kind) -> String { "\(status)/\(kind.plural)" }
+    public func status(_ key: DocumentKey) -> String { "\(status(key.kind))/\(key.name)" }
+
+    /// Folders the manager creates (and owns).
+    public var managerFolders: [String] { [root, desired, meta] + Kind.allCases.map { desired($0) } }
+    /// Folders agents write into.
+    public var agentFolders: [String] { [status, agents, elections] + Kind.allCases.map { status($0) } }
+
+    /// The key of a desired-state path, or nil for a path outside `desired/`.
+    public func key(ofDesired path: String) -> DocumentKey? {
+        guard path.hasPrefix(desired + "/") else { return nil }
+        let rest = path.dropFirst(desired.count + 1).split(separator: "/")
+        guard rest.count == 2, let kind = Kind.allCases.first(where: { $0.plural == rest[0] }) else { return nil }
+        return DocumentKey(kind: kind, name: String(rest[1]))
+    }
+}
