@@ -73,6 +73,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ManagerTests",
+            dependencies: ["Agents", "ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ManagerIntegrationTests",
             dependencies: ["Agents", "ZKModel", "ZooKeeper"],
             swiftSettings: swiftSettings

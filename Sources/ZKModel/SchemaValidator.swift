@@ -216,3 +216,8 @@ public struct SchemaValidator: Sendable {
         d.rounded() == d && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
     }
 }
+
+extension SchemaValidator {
+    /// The schema documents, by file name.
+    public var documentsForTesting: [String: JSONValue] { documents }
+}

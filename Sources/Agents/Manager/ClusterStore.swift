@@ -8,12 +8,23 @@ public struct StoredDocument: Sendable, Hashable {
     public var version: Int32
     /// Milliseconds since the epoch of the last change.
     public var modified: Int64
+
+    public init(document: Document, version: Int32, modified: Int64 = 0) {
+        self.document = document
+        self.version = version
+        self.modified = modified
+    }
 }
 
 /// Every desired-state document at one moment, with the folder versions used as locks.
 public struct ClusterSnapshot: Sendable {
     public var documents: [DocumentKey: StoredDocument]
     public var folderVersions: [Kind: Int32]
+
+    public init(documents: [DocumentKey: StoredDocument], folderVersions: [Kind: Int32]) {
+        self.documents = documents
+        self.folderVersions = folderVersions
+    }
 
     public var allDocuments: [DocumentKey: Document] { documents.mapValues(\.document) }
 }

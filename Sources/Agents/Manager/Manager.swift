@@ -7,7 +7,6 @@ import ZooKeeper
 public struct Manager: Sendable {
     public let store: ClusterStore
     let planner = ApplyPlanner()
-    let validator = DocumentValidator()
     let logger: Logger
     /// ZooKeeper refuses a request above `jute.maxbuffer` (1 MiB by default).
     public static let maxTransactionBytes = 900 * 1024
@@ -31,6 +30,11 @@ public struct Manager: Sendable {
 
     /// Validates every document; throws all problems at once.
     public func validate(_ loaded: [LoadedDocument]) throws(ManagerError) -> [ApplyPlanner.Input] {
+        try Self.validate(loaded)
+    }
+
+    public static func validate(_ loaded: [LoadedDocument]) throws(ManagerError) -> [ApplyPlanner.Input] {
+        let validator = DocumentValidator()
         var inputs: [ApplyPlanner.Input] = []
         var problems: [InputProblem] = []
         for item in loaded {
@@ -50,7 +54,7 @@ public struct Manager: Sendable {
     /// and `loaded` no longer holds are deleted in the same transaction.
     @discardableResult
     public func apply(_ loaded: [LoadedDocument], options: ApplyOptions) async throws(ManagerError) -> ApplyPlan {
-        let inputs = try validate(loaded)
+        let inputs = try Self.validate(loaded)
         return try await commit(options: options) { snapshot throws(ManagerError) in
             try planner.plan(inputs, current: snapshot, source: options.source, prune: options.prune)
         }

@@ -41,6 +41,11 @@ public struct ManifestLoader: Sendable {
                 problems.append(problem)
             }
         }
+        if problems.isEmpty && documents.isEmpty {
+            problems.append(InputProblem(
+                location: nil,
+                errors: [FieldError(path: "", reason: "no documents found in \(paths.joined(separator: ", ")) (.yaml, .yml or .json files)")]))
+        }
         if !problems.isEmpty { throw .invalid(problems) }
         return documents
     }
@@ -72,7 +77,9 @@ public struct ManifestLoader: Sendable {
         var out: [LoadedDocument] = []
         do {
             var index = 0
-            for node in try Yams.compose_all(yaml: text) {
+            // Yams.compose_all would stop silently at a syntax error: parse root by root instead.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 index += 1
                 let location = DocumentLocation(file: file, index: index)
                 do {
