@@ -104,3 +104,11 @@ import ZKModel
         }
     }
 }
+
+@Suite struct LineDiffTests {
+    @Test func removalsComeBeforeAdditionsAndCommonLinesStay() {
+        #expect(LineDiff.diff("a\nb\nc", "a\nx\nc") == ["  a", "- b", "+ x", "  c"])
+        #expect(LineDiff.diff("a", "a\nb") == ["  a", "+ b"])
+        #expect(LineDiff.diff("a\nb", "b") == ["- a", "  b"])
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// The `atlantis` binary as a user runs it: output and exit codes.
+@Suite("atlantis CLI")
+struct CLITests {
+    static var binary: String {
+        ProcessInfo.processInfo.environment["ATLANTIS_BIN"] ?? Harness.path(".build/debug/atlantis")
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func atlantis(_ arguments: [String], root: String) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments + ["--zk", Harness.hosts, "--root", root]
+        process.currentDirectoryURL = Harness.repoRoot
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        let err = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            stdout: try String(contentsOf: out, encoding: .utf8),
+            stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+
+    static func newRoot() -> String { "/clitest-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    @Test func applyGetDiffDeleteRoundTrip() throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the atlantis binary first")
+        let root = Self.newRoot()
+        let applied = try Self.atlantis(["apply", "-f", "examples"], root: root)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout.contains(#"Deploy "shop-prod" created"#))
+
+        let diffClean = try Self.atlantis(["diff", "-f", "examples"], root: root)
+        #expect(diffClean.status == 0)
+        #expect(diffClean.stdout.contains("no changes (16 documents unchanged)"))
+
+        let table = try Self.atlantis(["get", "deploys"], root: root)
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("shop-prod"))
+        #expect(table.stdout.split(separator: "\n").count == 4)
+
+        let yaml = try Self.atlantis(["get", "app", "shop", "-o", "yaml"], root: root)
+        #expect(yaml.status == 0)
+        #expect(yaml.stdout.contains("kind: App"))
+        #expect(yaml.stdout.contains("generation: 1"))
+
+        // Edit what `get` printed and apply it back: the generation it carries is checked.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let edited = yaml.stdout.replacingOccurrences(of: "port: 8080", with: "port: 9090")
+        try edited.write(to: dir.appendingPathComponent("shop.yaml"), atomically: true, encoding: .utf8)
+
+        let diff = try Self.atlantis(["diff", "-f", dir.path], root: root)
+        #expect(diff.status == 1)
+        #expect(diff.stdout.contains(#"~ update App "shop""#))
+        let changed = diff.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.hasPrefix("- ") || $0.hasPrefix("+ ") }
+        #expect(changed.map { $0.replacingOccurrences(of: " ", with: "") } == [#"-"port":8080,"#, #"+"port":9090,"#])
+
+        #expect(try Self.atlantis(["apply", "-f", dir.path], root: root).status == 0)
+        // Applying the same stale copy with a different change now conflicts (exit 3).
+        try edited.replacingOccurrences(of: "port: 9090", with: "port: 7070")
+            .write(to: dir.appendingPathComponent("shop.yaml"), atomically: true, encoding: .utf8)
+        let stale = try Self.atlantis(["apply", "-f", dir.path], root: root)
+        #expect(stale.status == 3)
+        #expect(stale.stderr.contains("you applied generation 1, but it is at generation 2"))
+
+        let refused = try Self.atlantis(["delete", "app", "shop"], root: root)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("still refer"))
+        let missing = try Self.atlantis(["delete", "zone", "nowhere"], root: root)
+        #expect(missing.status == 5)
+        #expect(try Self.atlantis(["delete", "route", "gateway"], root: root).status == 0)
+    }
+
+    @Test func invalidInputExitsTwoAndNamesFileDocumentAndField() throws {
+        let root = Self.newRoot()
+        let run = try Self.atlantis(["apply", "-f", "Tests/Fixtures/invalid/negative-instances.yaml"], root: root)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(
+            #"Tests/Fixtures/invalid/negative-instances.yaml: document 1 (Deploy "web-prod"): spec.instances: must be >= 0 (got -1)"#))
+        #expect(run.stderr.contains("nothing was written"))
+        let badRoot = try Self.atlantis(["get", "apps"], root: "relative/root")
+        #expect(badRoot.status != 0)
+        #expect(badRoot.stderr.contains("invalid root"))
+    }
+
+    @Test func unreachableZooKeeperExitsFour() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["get", "apps", "--zk", "127.0.0.1:1", "--timeout", "1"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 4)
+    }
+}

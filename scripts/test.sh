@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts the real services the tests use
+# (a standalone ZooKeeper on 127.0.0.1:2181; the fault tests start their own servers through
+# scripts/zk.sh), builds, runs every test, and stops what it started.
+#   scripts/test.sh [extra `swift test` arguments, e.g. --filter ZooKeeperIntegrationTests]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/opt/swift/usr/bin:$PATH
+
+scripts/install.sh
+cleanup() {
+  for name in test restart ens; do scripts/zk.sh stop "$name" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+scripts/zk.sh standalone test 2181
+export ATLANTIS_TEST_ZK=127.0.0.1:2181
+
+echo "==> building (debug)"
+swift build --build-tests
+echo "==> running the tests"
+swift test --skip-build "$@"
