@@ -427,6 +427,39 @@ enum EmbeddedSchemas {
   }
 }
 """#,
+        "status.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/status.schema.json",
+  "title": "What an agent observed of one object (status znodes, written by agents only)",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "observedGeneration", "reconciler", "conditions"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "Status"},
+    "observedGeneration": {"type": "integer", "minimum": 0},
+    "reconciler": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$"},
+    "lastError": {"type": "string", "maxLength": 4096},
+    "conditions": {
+      "type": "array",
+      "maxItems": 16,
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["type", "status", "reason", "message", "lastTransitionTime"],
+        "properties": {
+          "type": {"type": "string", "pattern": "^[A-Z][A-Za-z]{0,62}$"},
+          "status": {"enum": ["True", "False", "Unknown"]},
+          "reason": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]{0,62}$"},
+          "message": {"type": "string", "maxLength": 4096},
+          "lastTransitionTime": {"type": "string"}
+        }
+      }
+    }
+  }
+}
+"""#,
         "team.schema.json": #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",

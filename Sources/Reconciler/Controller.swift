@@ -1,0 +1,163 @@
+public import Logging
+import Metrics
+public import ServiceLifecycle
+
+/// Runs one reconciler: turns source events into keys in a work queue, reconciles each key with
+/// bounded concurrency (never one key twice at once), retries errors with per-key backoff,
+/// resyncs every key periodically, and on graceful shutdown finishes the reconciles in flight.
+public final class Controller: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var workers: Int
+        public var resyncEvery: Duration?
+        public var backoff: Backoff
+        /// A reconcile running longer than this is cancelled and counted as an error.
+        public var reconcileTimeout: Duration
+
+        public init(
+            workers: Int = 4, resyncEvery: Duration? = .seconds(300), backoff: Backoff = Backoff(),
+            reconcileTimeout: Duration = .seconds(60)
+        ) {
+            self.workers = workers
+            self.resyncEvery = resyncEvery
+            self.backoff = backoff
+            self.reconcileTimeout = reconcileTimeout
+        }
+    }
+
+    public let name: String
+    public let queue = WorkQueue()
+    let reconciler: any Reconciler
+    let sources: [any KeySource]
+    let configuration: Configuration
+    let logger: Logger
+    let failures = FailureCounts()
+    let metrics: ControllerMetrics
+
+    public init(
+        name: String, reconciler: any Reconciler, sources: [any KeySource],
+        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "atlantis.controller")
+    ) {
+        self.name = name
+        self.reconciler = reconciler
+        self.sources = sources
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "controller"] = "\(name)"
+        self.logger = logger
+        self.metrics = ControllerMetrics(controller: name)
+    }
+
+    /// Queues a key by hand (tests, or agents with their own triggers).
+    public func enqueue(_ key: String) async {
+        await queue.add(key)
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for source in sources {
+                    let changes = source.changes()
+                    group.addTask {
+                        for await key in changes { await self.queue.add(key) }
+                    }
+                }
+                // Workers start once every source has listed its state.
+                for source in sources { try? await source.waitUntilSynced() }
+                await resyncAll()
+                if let period = configuration.resyncEvery {
+                    group.addTask { await self.resyncLoop(every: period) }
+                }
+                await withTaskGroup(of: Void.self) { workers in
+                    for _ in 0..<max(configuration.workers, 1) {
+                        workers.addTask { await self.work() }
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task { await self.queue.shutDown() }
+        }
+    }
+
+    /// Stops taking keys; reconciles in flight finish.
+    public func shutDown() async {
+        await queue.shutDown()
+    }
+
+    private func resyncAll() async {
+        for source in sources {
+            for key in source.allKeys() { await queue.add(key) }
+        }
+    }
+
+    private func resyncLoop(every period: Duration) async {
+        while !Task.isCancelled {
+            // Jitter so that many agents do not resync in step.
+            let jittered = period * Double.random(in: 0.9...1.1)
+            guard (try? await Task.sleep(for: jittered)) != nil else { return }
+            logger.debug("controller.resync")
+            await resyncAll()
+        }
+    }
+
+    private func work() async {
+        while let key = await queue.next() {
+            await process(key)
+            await queue.done(key)
+            metrics.depth.record(await queue.depth)
+        }
+    }
+
+    private func process(_ key: String) async {
+        let start = ContinuousClock.now
+        do {
+            let result = try await withTimeout(configuration.reconcileTimeout) {
+                try await self.reconciler.reconcile(key: key)
+            }
+            metrics.duration.record(since: start)
+            failures.reset(key)
+            switch result {
+            case .done:
+                metrics.success.increment()
+            case .requeue(let delay):
+                metrics.requeue.increment()
+                await queue.add(key, after: delay)
+            }
+        } catch let error as TerminalError {
+            metrics.duration.record(since: start)
+            metrics.errors.increment()
+            failures.reset(key)
+            logger.error("controller.reconcile_terminal", metadata: ["key": "\(key)", "error": "\(error)"])
+        } catch {
+            metrics.duration.record(since: start)
+            metrics.errors.increment()
+            let count = failures.increment(key)
+            let delay = configuration.backoff.delay(failures: count)
+            logger.warning(
+                "controller.reconcile_failed",
+                metadata: ["key": "\(key)", "error": "\(error)", "retry.count": "\(count)", "retry.in": "\(delay)"])
+            await queue.add(key, after: delay)
+        }
+    }
+
+    /// Consecutive failures of a key (for its backoff).
+    public func failureCount(_ key: String) -> Int { failures.count(key) }
+}
+
+struct ReconcileTimeout: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "reconcile did not finish within \(limit)" }
+}
+
+func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw ReconcileTimeout(limit: limit) }
+        return value
+    }
+}

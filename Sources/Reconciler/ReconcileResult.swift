@@ -1,0 +1,18 @@
+/// What a reconcile asks the engine to do next with its key.
+public enum ReconcileResult: Hashable, Sendable {
+    /// Converged: forget the key until something changes (or the next resync).
+    case done
+    /// Converged for now, look again later (health checks, timeouts). Resets the backoff.
+    case requeue(after: Duration)
+}
+
+/// An error that retrying cannot fix (bad input): logged, counted and written to status, not retried.
+public struct TerminalError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,61 @@
+public import Foundation
+public import ZKModel
+public import ZooKeeper
+
+/// Writes status znodes for one reconciler. Keeps `lastTransitionTime` while a condition's status
+/// does not change, and skips writes that would change nothing.
+public struct StatusWriter: Sendable {
+    public let zk: ZooKeeperClient
+    public let tree: ZNodeTree
+    public let reconciler: String
+
+    public init(zk: ZooKeeperClient, tree: ZNodeTree, reconciler: String) {
+        self.zk = zk
+        self.tree = tree
+        self.reconciler = reconciler
+    }
+
+    public func read(_ key: DocumentKey) async throws -> ObjectStatus? {
+        do {
+            let (data, _) = try await zk.getData(tree.status(key))
+            return try JSONDecoder().decode(ObjectStatus.self, from: Data(data))
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+    }
+
+    /// Writes the status of `key` as observed at `generation`.
+    public func write(
+        _ key: DocumentKey, observedGeneration: Int, conditions: [ObjectStatus.Condition], lastError: String? = nil,
+        now: Date = Date()
+    ) async throws {
+        let previous = try? await read(key)
+        let stamp = ISO8601DateFormatter().string(from: now)
+        let merged = conditions.map { condition -> ObjectStatus.Condition in
+            var c = condition
+            if let old = previous?.condition(c.type), old.status == c.status, !old.lastTransitionTime.isEmpty {
+                c.lastTransitionTime = old.lastTransitionTime
+            } else {
+                c.lastTransitionTime = stamp
+            }
+            return c
+        }
+        let status = ObjectStatus(
+            observedGeneration: observedGeneration, reconciler: reconciler, conditions: merged, lastError: lastError)
+        if status == previous { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = Array(try encoder.encode(status))
+        let path = tree.status(key)
+        do {
+            try await zk.setData(path, data: bytes)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            try await zk.ensurePath(tree.status(key.kind))
+            do {
+                try await zk.create(path, data: bytes)
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                try await zk.setData(path, data: bytes)
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// What an agent observed of one object, in `<root>/status/<kind>/<name>`: written only by the
+/// agent that reconciles it, never by the manager, so it never bumps the spec's generation.
+public struct ObjectStatus: Codable, Hashable, Sendable {
+    public struct Condition: Codable, Hashable, Sendable {
+        /// `Ready`, `Progressing`, `Degraded`.
+        public var type: String
+        /// `True`, `False` or `Unknown`.
+        public var status: String
+        /// One CamelCase word.
+        public var reason: String
+        public var message: String
+        /// ISO 8601; changes only when `status` changes.
+        public var lastTransitionTime: String
+
+        public init(type: String, status: String, reason: String, message: String = "", lastTransitionTime: String = "") {
+            self.type = type
+            self.status = status
+            self.reason = reason
+            self.message = message
+            self.lastTransitionTime = lastTransitionTime
+        }
+    }
+
+    public var apiVersion: String = Document.apiVersion
+    public var kind: String = "Status"
+    /// The spec generation this status describes.
+    public var observedGeneration: Int
+    /// Which reconciler wrote it.
+    public var reconciler: String
+    public var conditions: [Condition]
+    public var lastError: String?
+
+    public init(observedGeneration: Int, reconciler: String, conditions: [Condition], lastError: String? = nil) {
+        self.observedGeneration = observedGeneration
+        self.reconciler = reconciler
+        self.conditions = conditions
+        self.lastError = lastError
+    }
+
+    public func condition(_ type: String) -> Condition? {
+        conditions.first { $0.type == type }
+    }
+}

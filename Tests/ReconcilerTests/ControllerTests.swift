@@ -1,0 +1,131 @@
+import Logging
+import Reconciler
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite struct ControllerTests {
+    static let fast = Controller.Configuration(
+        workers: 4, resyncEvery: nil, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(200)))
+
+    @Test func aBurstOnOneKeyCoalescesAndEndsOnTheLastState() async throws {
+        let source = MemorySource()
+        let recorder = Recorder()
+        let controller = Controller(
+            name: "burst", reconciler: ClosureReconciler { key in
+                recorder.begin(key)
+                try await Task.sleep(for: .milliseconds(2))
+                recorder.end(key, saw: source.value(key))
+                return .done
+            }, sources: [source], configuration: Self.fast)
+        let run = Task { try await controller.run() }
+        for i in 1...1000 { source.set("k", i) }
+        #expect(await waitUntil { recorder.seen("k") == 1000 })
+        #expect(recorder.calls("k") < 500)
+        #expect(!recorder.overlapped)
+        await controller.shutDown()
+        try await run.value
+    }
+
+    @Test func everyKeyIsReconciledAndNeverTwiceAtOnce() async throws {
+        let source = MemorySource()
+        let recorder = Recorder()
+        let controller = Controller(
+            name: "many", reconciler: ClosureReconciler { key in
+                recorder.begin(key)
+                await Task.yield()
+                recorder.end(key, saw: source.value(key))
+                return .done
+            }, sources: [source], configuration: Self.fast)
+        let run = Task { try await controller.run() }
+        for i in 0..<1000 { source.set("k\(i)", i) }
+        for i in 0..<1000 where i % 3 == 0 { source.set("k\(i)", i + 5000) }
+        #expect(await waitUntil { recorder.keysSeen == 1000 })
+        #expect(await waitUntil { recorder.seen("k999") == 5999 })
+        #expect(recorder.seen("k1") == 1)
+        #expect(!recorder.overlapped)
+        await controller.shutDown()
+        try await run.value
+    }
+
+    @Test func anErroringKeyBacksOffWhileOthersProceed() async throws {
+        struct Boom: Error {}
+        let source = MemorySource()
+        let recorder = Recorder()
+        let controller = Controller(
+            name: "errors", reconciler: ClosureReconciler { key in
+                recorder.begin(key)
+                defer { recorder.end(key, saw: source.value(key)) }
+                if key == "bad" { throw Boom() }
+                return .done
+            }, sources: [source],
+            configuration: .init(workers: 2, resyncEvery: nil, backoff: Backoff(base: .milliseconds(50), cap: .seconds(5), jitter: 0)))
+        let run = Task { try await controller.run() }
+        source.set("bad", 1)
+        for i in 0..<50 { source.set("ok\(i)", i) }
+        #expect(await waitUntil { (0..<50).allSatisfy { recorder.seen("ok\($0)") != nil } })
+        try await Task.sleep(for: .milliseconds(800))
+        // 50+100+200+400 ms: about five attempts in 0.8 s, not a tight loop.
+        let attempts = recorder.calls("bad")
+        #expect(attempts >= 2 && attempts <= 7, "\(attempts) attempts")
+        #expect(controller.failureCount("bad") == attempts)
+        await controller.shutDown()
+        try await run.value
+    }
+
+    @Test func terminalErrorsAreNotRetried() async throws {
+        let source = MemorySource()
+        let recorder = Recorder()
+        let controller = Controller(
+            name: "terminal", reconciler: ClosureReconciler { key in
+                recorder.begin(key)
+                recorder.end(key, saw: nil)
+                throw TerminalError("bad spec")
+            }, sources: [source], configuration: Self.fast)
+        let run = Task { try await controller.run() }
+        source.set("x", 1)
+        #expect(await waitUntil { recorder.calls("x") == 1 })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(recorder.calls("x") == 1)
+        await controller.shutDown()
+        try await run.value
+    }
+
+    @Test func requeueAfterLooksAgain() async throws {
+        let source = MemorySource()
+        let recorder = Recorder()
+        let controller = Controller(
+            name: "requeue", reconciler: ClosureReconciler { key in
+                recorder.begin(key)
+                recorder.end(key, saw: nil)
+                return .requeue(after: .milliseconds(30))
+            }, sources: [source], configuration: Self.fast)
+        let run = Task { try await controller.run() }
+        source.set("poll", 1)
+        #expect(await waitUntil { recorder.calls("poll") >= 4 })
+        await controller.shutDown()
+        try await run.value
+    }
+
+    @Test func gracefulShutdownFinishesReconcilesInFlight() async throws {
+        let source = MemorySource()
+        let finished = Mutex(0)
+        let started = Mutex(0)
+        let controller = Controller(
+            name: "graceful", reconciler: ClosureReconciler { _ in
+                started.withLock { $0 += 1 }
+                try? await Task.sleep(for: .milliseconds(300))
+                finished.withLock { $0 += 1 }
+                return .done
+            }, sources: [source], configuration: Self.fast)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: controller)], logger: .init(label: "test")))
+        let run = Task { try await group.run() }
+        source.set("a", 1)
+        source.set("b", 2)
+        #expect(await waitUntil { started.withLock { $0 } == 2 })
+        await group.triggerGracefulShutdown()
+        try await run.value
+        #expect(finished.withLock { $0 } == 2)
+    }
+}

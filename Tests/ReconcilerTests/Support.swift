@@ -1,0 +1,92 @@
+import Foundation
+import Reconciler
+import Synchronization
+import ZooKeeper
+
+/// An in-memory key source with a value per key, standing in for the ZooKeeper cache.
+final class MemorySource: KeySource, Sendable {
+    private let state = Mutex<(values: [String: Int], subscribers: [AsyncStream<String>.Continuation])>(([:], []))
+
+    func set(_ key: String, _ value: Int) {
+        let subs = state.withLock { s in
+            s.values[key] = value
+            return s.subscribers
+        }
+        subs.forEach { $0.yield(key) }
+    }
+
+    func value(_ key: String) -> Int? { state.withLock { $0.values[key] } }
+
+    func changes() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        state.withLock { $0.subscribers.append(continuation) }
+        return stream
+    }
+
+    func allKeys() -> [String] { state.withLock { Array($0.values.keys) } }
+    func waitUntilSynced() async throws {}
+}
+
+/// Records what a reconciler saw, for assertions on the end state.
+final class Recorder: Sendable {
+    private let state = Mutex<(calls: [String: Int], seen: [String: Int], active: [String: Int], overlap: Bool)>(([:], [:], [:], false))
+
+    func begin(_ key: String) {
+        state.withLock { s in
+            s.calls[key, default: 0] += 1
+            s.active[key, default: 0] += 1
+            if s.active[key]! > 1 { s.overlap = true }
+        }
+    }
+
+    func end(_ key: String, saw value: Int?) {
+        state.withLock { s in
+            s.active[key, default: 1] -= 1
+            if let value { s.seen[key] = value }
+        }
+    }
+
+    func calls(_ key: String) -> Int { state.withLock { $0.calls[key] ?? 0 } }
+    func seen(_ key: String) -> Int? { state.withLock { $0.seen[key] } }
+    var totalCalls: Int { state.withLock { $0.calls.values.reduce(0, +) } }
+    var keysSeen: Int { state.withLock { $0.seen.count } }
+    var overlapped: Bool { state.withLock { $0.overlap } }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func waitUntil(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return await condition()
+}
+
+enum TestZK {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static var hosts: String { ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181" }
+
+    static func connect(_ hosts: String = hosts, sessionTimeout: Duration = .seconds(6)) async throws -> ZooKeeperClient {
+        try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: hosts, sessionTimeout: sessionTimeout, operationTimeout: .seconds(10)))
+    }
+
+    static func uniqueRoot(_ label: String) -> String {
+        "/rectest-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    static func script(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.executableLoad, userInfo: [NSDebugDescriptionErrorKey: "zk.sh \(arguments) failed"])
+        }
+    }
+}
