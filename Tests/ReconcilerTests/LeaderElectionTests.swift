@@ -1,0 +1,95 @@
+import Foundation
+import Reconciler
+import Synchronization
+import Testing
+import ZooKeeper
+
+final class ElectionLog: Sendable {
+    private let state = Mutex<(leading: [String], fences: [String: LeaderElection.Leadership])>(([], [:]))
+
+    func record(_ id: String, _ leadership: LeaderElection.Leadership) {
+        state.withLock {
+            $0.leading.append(id)
+            $0.fences[id] = leadership
+        }
+    }
+
+    var leading: [String] { state.withLock { $0.leading } }
+    func fence(_ id: String) -> LeaderElection.Leadership? { state.withLock { $0.fences[id] } }
+}
+
+func campaign(_ zk: ZooKeeperClient, _ id: String, folder: String, log: ElectionLog) -> Task<Void, any Error> {
+    Task {
+        try await LeaderElection(zk: zk, folder: folder, identity: id).run { leadership in
+            log.record(id, leadership)
+            try await leadership.multi([.create(path: "\(folder)-data/\(id)-\(UUID().uuidString.prefix(6))", data: [])])
+            try await Task.sleep(for: .seconds(3600))
+        }
+    }
+}
+
+final class Counts: Sendable {
+    let state = Mutex<(leads: Int, cancelled: Int)>((0, 0))
+}
+
+@Suite("Leader election over a real ZooKeeper", .serialized)
+struct LeaderElectionTests {
+    @Test func killedLeaderIsReplacedAndCanNoLongerWrite() async throws {
+        let folder = TestZK.uniqueRoot("election")
+        let a = try await TestZK.connect(sessionTimeout: .seconds(4))
+        let b = try await TestZK.connect(sessionTimeout: .seconds(4))
+        let observer = try await TestZK.connect()
+        try await observer.ensurePath(folder + "-data")
+        let log = ElectionLog()
+        let ta = campaign(a, "a", folder: folder, log: log)
+        #expect(await waitUntil { log.leading == ["a"] })
+        let tb = campaign(b, "b", folder: folder, log: log)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(log.leading == ["a"])  // b waits behind a
+        #expect(try await LeaderElection(zk: observer, folder: folder, identity: "-").currentLeader() == "a")
+
+        // The leader's session dies (as when its process is killed): b takes over within the session timeout.
+        let killedAt = ContinuousClock.now
+        try await a.expireSessionForTesting()
+        #expect(await waitUntil(timeout: .seconds(8)) { log.leading == ["a", "b"] })
+        #expect(ContinuousClock.now - killedAt < .seconds(8))
+
+        // a's old fence can no longer write, even though a's client has a new session.
+        let oldFence = try #require(log.fence("a"))
+        await #expect(throws: ZooKeeperError.self) {
+            try await oldFence.multi([.create(path: "\(folder)-data/stale", data: [])])
+        }
+        #expect(try await observer.exists("\(folder)-data/stale") == nil)
+        ta.cancel()
+        tb.cancel()
+        for c in [a, b, observer] { await c.close() }
+    }
+
+    @Test func aSuspendedLeaderStopsActing() async throws {
+        let port = 2193
+        try TestZK.script("standalone", "elect", "\(port)")
+        defer { try? TestZK.script("stop", "elect") }
+        let zk = try await TestZK.connect("127.0.0.1:\(port)", sessionTimeout: .seconds(20))
+        let folder = TestZK.uniqueRoot("suspend")
+        let counts = Counts()
+        let task = Task {
+            try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { _ in
+                counts.state.withLock { $0.leads += 1 }
+                do {
+                    try await Task.sleep(for: .seconds(3600))
+                } catch {
+                    counts.state.withLock { $0.cancelled += 1 }
+                    throw error
+                }
+            }
+        }
+        #expect(await waitUntil { counts.state.withLock { $0.leads } == 1 })
+        try TestZK.script("kill", "elect")
+        #expect(await waitUntil(timeout: .seconds(10)) { counts.state.withLock { $0.cancelled } == 1 })
+        try TestZK.script("start", "elect")
+        // Same session after the reconnect: it leads again.
+        #expect(await waitUntil(timeout: .seconds(20)) { counts.state.withLock { $0.leads } == 2 })
+        task.cancel()
+        await zk.close()
+    }
+}
