@@ -69,6 +69,7 @@ let package = Package(
             name: "atlantis",
             dependencies: [
                 "Agents",
+                "Reconciler",
                 "ZKModel",
                 "ZooKeeper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

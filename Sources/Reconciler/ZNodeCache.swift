@@ -5,32 +5,41 @@ import Synchronization
 /// A watched copy of one folder's children and their data (an informer): reconcilers read it
 /// instead of asking ZooKeeper for every key.
 ///
-/// Each child is watched through `watchData`, which re-reads after every event and after a session
-/// expiry, so the cache converges on the latest state; after an expiry every key is also emitted
+/// The children list is a `watchChildren` stream; each child holds one one-shot data watch whose
+/// callback only marks the child for a re-read by one refresh loop (no task per child). A watch
+/// ended by a session expiry marks its child too, and after the renewal every key is emitted
 /// again, so every key is reconciled again.
 public final class ZNodeCache: KeySource, Sendable {
     public let zk: ZooKeeperClient
     public let folder: String
     let logger: Logger
+    /// Reads in flight at once when many children need (re)reading.
+    let readConcurrency: Int
 
     private struct State {
         var nodes: [String: NodeSnapshot] = [:]
-        var watchers: [String: Task<Void, Never>] = [:]
+        var children: Set<String> = []
+        /// Children marked for a read and not yet read.
+        var pending: Set<String> = []
+        var listed = false
         var synced = false
         var syncWaiters: [CheckedContinuation<Void, Never>] = []
         var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
         var nextSubscriber = 0
-        /// Children listed but whose data has not arrived yet.
-        var pending: Set<String> = []
-        var listed = false
     }
 
     private let state = Mutex(State())
+    private let refresh: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
 
-    public init(zk: ZooKeeperClient, folder: String, logger: Logger = Logger(label: "atlantis.cache")) {
+    public init(
+        zk: ZooKeeperClient, folder: String, readConcurrency: Int = 32,
+        logger: Logger = Logger(label: "atlantis.cache")
+    ) {
         self.zk = zk
         self.folder = folder
+        self.readConcurrency = readConcurrency
         self.logger = logger
+        self.refresh = AsyncStream<String>.makeStream()
     }
 
     public func snapshot(_ key: String) -> NodeSnapshot? {
@@ -70,82 +79,110 @@ public final class ZNodeCache: KeySource, Sendable {
 
     /// Watches until cancelled. Creates the folder if it does not exist.
     public func run() async {
-        let sessionTask = Task { [zk] in
-            var expired = false
-            for await event in zk.sessionEvents() {
-                switch event {
-                case .expired: expired = true
-                case .connected:
-                    if expired {
-                        expired = false
-                        self.logger.info("cache.resync_after_expiry", metadata: ["cache.folder": "\(self.folder)"])
-                        self.emitAll()
-                    }
-                default: break
-                }
-            }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.watchSession() }
+            group.addTask { await self.refreshLoop() }
+            await self.watchFolder()
+            group.cancelAll()
         }
-        defer {
-            sessionTask.cancel()
-            let watchers = state.withLock { s in
-                defer { s.watchers = [:] }
-                return Array(s.watchers.values)
-            }
-            watchers.forEach { $0.cancel() }
-            finishSubscribers()
-        }
+        refresh.continuation.finish()
+        finishSubscribers()
+    }
+
+    private func watchFolder() async {
         while !Task.isCancelled {
             do {
                 try await zk.ensurePath(folder)
                 for try await children in zk.watchChildren(folder) {
                     update(children: Set(children))
                 }
-            } catch is CancellationError {
-                return
             } catch {
+                if Task.isCancelled { return }
                 logger.warning("cache.watch_failed", metadata: ["cache.folder": "\(folder)", "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }
     }
 
+    private func watchSession() async {
+        var expired = false
+        for await event in zk.sessionEvents() {
+            switch event {
+            case .expired: expired = true
+            case .connected where expired:
+                expired = false
+                logger.info("cache.resync_after_expiry", metadata: ["cache.folder": "\(folder)"])
+                emitAll()
+            default: break
+            }
+        }
+    }
+
+    private func refreshLoop() async {
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for await name in refresh.stream {
+                if running >= readConcurrency {
+                    await group.next()
+                    running -= 1
+                }
+                running += 1
+                group.addTask { await self.read(name) }
+            }
+        }
+    }
+
+    private func mark(_ name: String) {
+        let isNew = state.withLock { s -> Bool in
+            guard s.children.contains(name) else { return false }
+            return s.pending.insert(name).inserted
+        }
+        if isNew { refresh.continuation.yield(name) }
+    }
+
+    private func read(_ name: String) async {
+        let path = "\(folder)/\(name)"
+        let still = state.withLock { s -> Bool in
+            s.pending.remove(name)
+            return s.children.contains(name)
+        }
+        guard still else { return }
+        var delay = Duration.milliseconds(50)
+        while !Task.isCancelled {
+            do {
+                let (data, stat) = try await zk.getData(path) { [weak self] _ in self?.mark(name) }
+                store(name, NodeSnapshot(data: data, stat: stat))
+                return
+            } catch let error as ZooKeeperError where error.code == .noNode {
+                store(name, nil)  // the children watch will drop it
+                return
+            } catch {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
+    }
+
     private func update(children: Set<String>) {
-        var removed: [String] = []
-        var added: [String] = []
-        state.withLock { s in
-            for name in s.watchers.keys where !children.contains(name) {
-                s.watchers.removeValue(forKey: name)?.cancel()
+        let (removed, added) = state.withLock { s -> ([String], [String]) in
+            let removed = s.children.subtracting(children)
+            let added = children.subtracting(s.children)
+            s.children = children
+            for name in removed {
                 s.nodes[name] = nil
                 s.pending.remove(name)
-                removed.append(name)
-            }
-            for name in children where s.watchers[name] == nil {
-                added.append(name)
-                s.pending.insert(name)
             }
             s.listed = true
+            return (Array(removed), Array(added))
         }
-        for name in added {
-            let path = "\(folder)/\(name)"
-            let task = Task { [zk] in
-                do {
-                    for try await snapshot in zk.watchData(path) {
-                        self.store(name, snapshot)
-                    }
-                } catch {}
-            }
-            state.withLock { s in
-                if s.pending.contains(name) || s.nodes[name] != nil { s.watchers[name] = task } else { task.cancel() }
-            }
-        }
+        added.forEach(mark)
         removed.forEach(emit)
         markSyncedIfReady()
     }
 
     private func store(_ name: String, _ snapshot: NodeSnapshot?) {
         let changed = state.withLock { s -> Bool in
-            guard s.watchers[name] != nil || s.pending.contains(name) else { return false }
-            s.pending.remove(name)
+            guard s.children.contains(name) else { return false }
             let old = s.nodes[name]
             s.nodes[name] = snapshot
             return old != snapshot
@@ -156,7 +193,7 @@ public final class ZNodeCache: KeySource, Sendable {
 
     private func markSyncedIfReady() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            guard !s.synced, s.listed, s.pending.isEmpty else { return [] }
+            guard !s.synced, s.listed, s.pending.isEmpty, s.children.allSatisfy({ s.nodes[$0] != nil }) else { return [] }
             s.synced = true
             defer { s.syncWaiters = [] }
             return s.syncWaiters

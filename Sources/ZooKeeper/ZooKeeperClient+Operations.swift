@@ -64,6 +64,26 @@ extension ZooKeeperClient {
         }
     }
 
+    /// Reads a node and leaves a one-shot watch that calls `onEvent` (on the client's callback
+    /// thread: it must not block). Costs no task per watch, for caches of many nodes.
+    public func getData(
+        _ path: String, onEvent: @escaping @Sendable (WatchEvent) -> Void
+    ) async throws -> (data: [UInt8], stat: Stat) {
+        let generation = state.withLock { $0.generation }
+        let watchID = CallbackRegistry.shared.add(WatchRegistration(session: generation, fire: onEvent))
+        do {
+            let (result, _) = try await submit(path: path) { h, ctx in
+                zoo_awget(h, path, oneShotWatcher, context(watchID), dataCompletion, ctx)
+            }
+            try check(result.rc, path: path)
+            guard case .data(_, let data, let stat?) = result else { throw ZooKeeperError(code: .system, path: path) }
+            return (data, stat)
+        } catch {
+            CallbackRegistry.shared.removeWatch(watchID)
+            throw error
+        }
+    }
+
     public func exists(_ path: String) async throws -> Stat? {
         let (result, _) = try await submit(path: path) { h, ctx in
             zoo_aexists(h, path, 0, statCompletion, ctx)
