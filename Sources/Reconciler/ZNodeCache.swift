@@ -7,8 +7,8 @@ import Synchronization
 ///
 /// The children list is a `watchChildren` stream; each child holds one one-shot data watch whose
 /// callback only marks the child for a re-read by one refresh loop (no task per child). A watch
-/// ended by a session expiry marks its child too, and after the renewal every key is emitted
-/// again, so every key is reconciled again.
+/// ended by a session expiry marks its child too, and after a reconnect or a renewal every key
+/// is emitted again, so every key is reconciled again.
 public final class ZNodeCache: KeySource, Sendable {
     public let zk: ZooKeeperClient
     public let folder: String
@@ -104,14 +104,16 @@ public final class ZNodeCache: KeySource, Sendable {
         }
     }
 
+    /// After a reconnect or a session renewal, every key is emitted again: whatever an agent
+    /// was doing when the connection dropped is reconciled once more.
     private func watchSession() async {
-        var expired = false
+        var interrupted = false
         for await event in zk.sessionEvents() {
             switch event {
-            case .expired: expired = true
-            case .connected where expired:
-                expired = false
-                logger.info("cache.resync_after_expiry", metadata: ["cache.folder": "\(folder)"])
+            case .expired, .suspended: interrupted = true
+            case .connected where interrupted:
+                interrupted = false
+                logger.info("cache.resync_after_reconnect", metadata: ["cache.folder": "\(folder)"])
                 emitAll()
             default: break
             }

@@ -1,4 +1,6 @@
 internal import CZooKeeper
+import Crypto
+import Foundation
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -29,6 +31,19 @@ public struct ACL: Hashable, Sendable {
     /// Anyone, with these permissions.
     public static func anyone(_ permissions: Permissions) -> ACL {
         ACL(permissions: permissions, scheme: "world", id: "anyone")
+    }
+
+    /// The identity `user` of ZooKeeper's digest scheme, as a session authenticates with
+    /// `addAuth("digest", "user:password")`: `user:base64(sha1("user:password"))`.
+    public static func digest(user: String, password: String, _ permissions: Permissions) -> ACL {
+        let hash = Data(Insecure.SHA1.hash(data: Data("\(user):\(password)".utf8))).base64EncodedString()
+        return ACL(permissions: permissions, scheme: "digest", id: "\(user):\(hash)")
+    }
+
+    /// `digest(user:password:)` from a credential `user:password`; nil if it has no colon.
+    public static func digest(credential: String, _ permissions: Permissions) -> ACL? {
+        guard let colon = credential.firstIndex(of: ":") else { return nil }
+        return digest(user: String(credential[..<colon]), password: String(credential[credential.index(after: colon)...]), permissions)
     }
 
     /// Every identity the creating session has authenticated as (ZooKeeper's `auth` scheme).

@@ -16,6 +16,9 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("zk-auth"), help: "user:password for ZooKeeper digest authentication (default: $ATLANTIS_ZK_AUTH).")
     var zkAuth: String?
 
+    @Option(name: .customLong("agent-auth"), help: "user:password agents authenticate as; with --zk-auth, only they (and the manager) may write status (default: $ATLANTIS_AGENT_AUTH).")
+    var agentAuth: String?
+
     @Option(help: "Seconds to wait for ZooKeeper.")
     var timeout: Int = 10
 
@@ -64,7 +67,8 @@ struct ClusterOptions: ParsableArguments {
             throw fail(ManagerError(.unreachable, "ZooKeeper at \(hosts) is unreachable (\(error)); is it running? (--zk, $ATLANTIS_ZK)"))
         }
         do {
-            let result = try await body(Manager(store: ClusterStore(zk: client, tree: tree)))
+            let agent = agentAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_AGENT_AUTH"]
+            let result = try await body(Manager(store: ClusterStore(zk: client, tree: tree, agentCredential: agent)))
             await client.close()
             return result
         } catch {

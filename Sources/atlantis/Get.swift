@@ -20,13 +20,16 @@ struct Get: AsyncParsableCommand {
 
     func run() async throws {
         let kind = try kindArgument(kind)
-        let documents = try await cluster.withManager { manager throws(ManagerError) in
-            try await manager.get(kind, name: name)
+        let format = output
+        let (documents, statuses) = try await cluster.withManager { manager throws(ManagerError) in
+            let documents = try await manager.get(kind, name: name)
+            let statuses = format == .table ? try await manager.statuses(of: documents) : [:]
+            return (documents, statuses)
         }
         if documents.isEmpty && output == .table {
             print("no \(kind.plural)")
             return
         }
-        print(DocumentFormatter.render(documents, format: output, single: name != nil))
+        print(DocumentFormatter.render(documents, format: output, single: name != nil, statuses: statuses))
     }
 }

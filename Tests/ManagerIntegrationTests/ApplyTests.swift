@@ -194,3 +194,38 @@ struct ApplyTests {
         await managerSide.close()
     }
 }
+
+@Suite("ZooKeeper ACLs of the tree")
+struct TreeACLTests {
+    @Test func agentsWriteStatusButNotDesiredStateAndStrangersNeither() async throws {
+        let root = "/acltree-\(UUID().uuidString.prefix(8).lowercased())"
+        let managerZK = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "manager:m-pw")]))
+        let tree = try ZNodeTree(root: root)
+        let store = ClusterStore(zk: managerZK, tree: tree, agentCredential: "agent:a-pw")
+        try await Manager(store: store).apply(
+            try ManifestLoader().load(paths: [Harness.path("examples/zones.yaml")]), options: .init())
+
+        let agent = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "agent:a-pw")]))
+        let stranger = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "agent:wrong")]))
+        let statusPath = tree.status(DocumentKey(kind: .zone, name: "eu-west-1a"))
+        try await agent.create(statusPath, data: Array("{}".utf8), acl: ACL.creatorAllAnyoneRead)
+        try await agent.create("\(tree.agents)/sup-1", mode: .ephemeral, acl: ACL.creatorAllAnyoneRead)
+        await #expect(throws: ZooKeeperError(code: .noAuth, path: tree.desired(DocumentKey(kind: .zone, name: "x")))) {
+            try await agent.create(tree.desired(DocumentKey(kind: .zone, name: "x")), data: [])
+        }
+        await #expect(throws: ZooKeeperError(code: .noAuth, path: "\(tree.status(.zone))/eu-west-1b")) {
+            try await stranger.create("\(tree.status(.zone))/eu-west-1b", data: [])
+        }
+        await #expect(throws: ZooKeeperError(code: .noAuth, path: statusPath)) {
+            try await stranger.setData(statusPath, data: [])
+        }
+        // The manager reads the agent's status through the same store.
+        try await agent.setData(statusPath, data: Array(
+            #"{"apiVersion":"atlantis/v1","kind":"Status","observedGeneration":1,"reconciler":"scheduler","conditions":[]}"#.utf8))
+        #expect(try await store.status(DocumentKey(kind: .zone, name: "eu-west-1a"))?.observedGeneration == 1)
+        for c in [managerZK, agent, stranger] { await c.close() }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZKModel
 
 /// The `atlantis` binary as a user runs it: output and exit codes.
 @Suite("atlantis CLI")
@@ -110,5 +111,26 @@ struct CLITests {
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 4)
+    }
+}
+
+@Suite("atlantis get shows status")
+struct GetStatusTests {
+    @Test func aFailingObjectIsVisibleWithGet() async throws {
+        let root = CLITests.newRoot()
+        #expect(try CLITests.atlantis(["apply", "-f", "examples"], root: root).status == 0)
+        let h = try await Harness.make(root: root)
+        let status = #"{"apiVersion":"atlantis/v1","kind":"Status","observedGeneration":1,"reconciler":"scheduler","#
+            + #""conditions":[{"type":"Ready","status":"False","reason":"InsufficientCapacity","message":"2/6 placed","lastTransitionTime":"2026-01-01T00:00:00Z"}],"#
+            + #""lastError":"no supervisor in zone eu-west-1c"}"#
+        try await h.zk.create(h.tree.status(DocumentKey(kind: .deploy, name: "shop-prod")), data: Array(status.utf8))
+        await h.close()
+        let run = try CLITests.atlantis(["get", "deploys"], root: root)
+        #expect(run.status == 0)
+        let line = run.stdout.split(separator: "\n").first { $0.contains("shop-prod") } ?? ""
+        #expect(line.contains("False (InsufficientCapacity)"))
+        #expect(line.contains("error: no supervisor in zone eu-west-1c"))
+        let other = run.stdout.split(separator: "\n").first { $0.contains("checkout-prod") } ?? ""
+        #expect(other.contains(" - "))
     }
 }

@@ -123,6 +123,8 @@ struct ZooKeeperControllerTests {
         let run = Task { try await controller.run() }
         let writer = try await TestZK.connect(hosts, sessionTimeout: .seconds(20))
         for i in 0..<25 { try await writer.setData("\(folder)/k\(i)", data: Array("1".utf8)) }
+        #expect(await waitUntil { (0..<25).allSatisfy { recorder.seen("k\($0)") == 1 } })
+        let callsBefore = recorder.totalCalls
         try TestZK.script("kill", "recon")
         try await Task.sleep(for: .milliseconds(500))
         try TestZK.script("start", "recon")
@@ -132,6 +134,8 @@ struct ZooKeeperControllerTests {
         #expect(await waitUntil {
             (0..<25).allSatisfy { recorder.seen("k\($0)") == 1 } && (25..<50).allSatisfy { recorder.seen("k\($0)") == 2 }
         })
+        // After the reconnect every key was reconciled again, changed or not.
+        #expect(recorder.totalCalls >= callsBefore + 50)
         await controller.shutDown()
         try await run.value
         cacheTask.cancel()

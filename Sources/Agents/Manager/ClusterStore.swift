@@ -1,3 +1,4 @@
+import Foundation
 public import ZKModel
 public import ZooKeeper
 
@@ -37,20 +38,32 @@ public struct ClusterStore: Sendable {
     public let desiredACL: [ACL]
     let validator = DocumentValidator()
 
-    public init(zk: ZooKeeperClient, tree: ZNodeTree) {
+    /// ACL of the status, agent and election folders: the agents' identity may add and remove
+    /// nodes there; the manager may do anything; everyone may read.
+    public let agentACL: [ACL]
+
+    /// `agentCredential` (`user:password`) names the identity agents authenticate as; without
+    /// manager credentials the whole tree is open (a development cluster).
+    public init(zk: ZooKeeperClient, tree: ZNodeTree, agentCredential: String? = nil) {
         self.zk = zk
         self.tree = tree
-        self.desiredACL = zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
+        let secured = !zk.configuration.credentials.isEmpty
+        self.desiredACL = secured ? ACL.creatorAllAnyoneRead : ACL.openUnsafe
+        if secured, let agent = agentCredential.flatMap({ ACL.digest(credential: $0, [.read, .write, .create, .delete]) }) {
+            self.agentACL = ACL.creatorAllAnyoneRead + [agent]
+        } else {
+            self.agentACL = ACL.openUnsafe
+        }
     }
 
-    /// Creates the tree's folders if missing. Desired-state folders get the manager's ACL; the
-    /// status and agent folders stay writable by agents.
+    /// Creates the tree's folders if missing: desired state writable only by the manager, status
+    /// and registrations by the agents.
     public func bootstrap() async throws {
         for folder in tree.managerFolders {
             try await zk.ensurePath(folder, acl: desiredACL)
         }
         for folder in tree.agentFolders {
-            try await zk.ensurePath(folder, acl: ACL.openUnsafe)
+            try await zk.ensurePath(folder, acl: agentACL)
         }
         let layout = Array("{\"layoutVersion\":\(ZNodeTree.layoutVersion)}".utf8)
         if try await zk.getData(tree.meta).data != layout {
@@ -78,6 +91,16 @@ public struct ClusterStore: Sendable {
             }
         }
         return ClusterSnapshot(documents: documents, folderVersions: folderVersions)
+    }
+
+    /// What the agents last reported of a document; nil if nothing yet.
+    public func status(_ key: DocumentKey) async throws -> ObjectStatus? {
+        do {
+            let (data, _) = try await zk.getData(tree.status(key))
+            return try JSONDecoder().decode(ObjectStatus.self, from: Data(data))
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
     }
 
     /// Reads one document; nil if it does not exist.

@@ -1,5 +1,5 @@
 import Foundation
-import ZKModel
+public import ZKModel
 
 /// How documents are printed by `get` and `diff`.
 public enum DocumentFormatter {
@@ -7,7 +7,9 @@ public enum DocumentFormatter {
         case table, json, yaml
     }
 
-    public static func render(_ documents: [StoredDocument], format: Format, single: Bool) -> String {
+    public static func render(
+        _ documents: [StoredDocument], format: Format, single: Bool, statuses: [DocumentKey: ObjectStatus] = [:]
+    ) -> String {
         switch format {
         case .json:
             if single, let only = documents.first { return only.document.json.encoded(pretty: true) }
@@ -15,12 +17,20 @@ public enum DocumentFormatter {
         case .yaml:
             return documents.map { YAMLConversion.yaml(from: $0.document.json) }.joined(separator: "---\n")
         case .table:
-            var rows = [["KIND", "NAME", "GENERATION", "SOURCE", "UPDATED"]]
+            var rows = [["KIND", "NAME", "GENERATION", "SOURCE", "UPDATED", "READY", "OBSERVED", "MESSAGE"]]
             let formatter = ISO8601DateFormatter()
             for stored in documents {
                 let d = stored.document
                 let updated = formatter.string(from: Date(timeIntervalSince1970: Double(stored.modified) / 1000))
-                rows.append([d.kind.rawValue, d.name, String(d.metadata.generation ?? 0), d.metadata.source ?? "-", updated])
+                let status = statuses[d.key]
+                let ready = status?.condition("Ready")
+                let readyText = ready.map { $0.status == "True" ? "True" : "\($0.status) (\($0.reason))" } ?? "-"
+                let observed = status.map { String($0.observedGeneration) } ?? "-"
+                let message = status?.lastError.map { "error: \($0)" } ?? ready?.message ?? ""
+                rows.append([
+                    d.kind.rawValue, d.name, String(d.metadata.generation ?? 0), d.metadata.source ?? "-", updated,
+                    readyText, observed, message,
+                ])
             }
             return table(rows)
         }

@@ -82,6 +82,19 @@ public struct Manager: Sendable {
         }
     }
 
+    /// The status agents last wrote for each of `documents` (absent when none yet).
+    public func statuses(of documents: [StoredDocument]) async throws(ManagerError) -> [DocumentKey: ObjectStatus] {
+        var out: [DocumentKey: ObjectStatus] = [:]
+        do {
+            for stored in documents {
+                if let status = try await store.status(stored.document.key) { out[stored.document.key] = status }
+            }
+        } catch {
+            throw Self.map(error)
+        }
+        return out
+    }
+
     /// Reads, plans and writes; after a connection loss during the write (which may or may not
     /// have happened) it reads again and plans again: a plan with nothing left to do means it did.
     private func commit(
