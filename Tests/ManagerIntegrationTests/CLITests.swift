@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZKModel
+import ZooKeeper
 
 /// The `atlantis` binary as a user runs it: output and exit codes.
 @Suite("atlantis CLI")
