@@ -45,6 +45,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "RouterData",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Reconciler",
             dependencies: [
                 "ZooKeeper",
@@ -87,6 +92,11 @@ let package = Package(
         .testTarget(
             name: "ZooKeeperIntegrationTests",
             dependencies: ["ZooKeeper"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RouterDataTests",
+            dependencies: ["RouterData"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,62 @@
+import Synchronization
+
+/// A set of backends and how requests are spread over them. The set is fixed for the pool's
+/// life (a new table brings new pools); the balancing counters are shared atomics.
+public final class Pool: Sendable {
+    public enum Balancing: String, Hashable, Sendable {
+        case roundRobin
+        case leastConnections
+    }
+
+    public let name: String
+    public let backends: [Backend]
+    public let balancing: Balancing
+    private let next = Atomic<Int>(0)
+    private let inFlight: [InFlight]
+
+    private final class InFlight: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    public init(name: String, backends: [Backend], balancing: Balancing = .roundRobin) {
+        self.name = name
+        self.backends = backends
+        self.balancing = balancing
+        self.inFlight = backends.map { _ in InFlight() }
+    }
+
+    /// The index of the backend for the next request, skipping `excluded` when others remain;
+    /// nil for an empty pool.
+    public func pick(excluding excluded: Set<Int> = []) -> Int? {
+        guard !backends.isEmpty else { return nil }
+        let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        switch balancing {
+        case .roundRobin:
+            for offset in 0..<backends.count {
+                let index = (start &+ offset) % backends.count
+                let i = index < 0 ? index + backends.count : index
+                if !excluded.contains(i) { return i }
+            }
+            return nil
+        case .leastConnections:
+            var best: Int?
+            var bestLoad = Int.max
+            // Start the scan at a rotating offset so ties spread.
+            for offset in 0..<backends.count {
+                let raw = (start &+ offset) % backends.count
+                let i = raw < 0 ? raw + backends.count : raw
+                guard !excluded.contains(i) else { continue }
+                let load = inFlight[i].count.load(ordering: .relaxed)
+                if load < bestLoad {
+                    best = i
+                    bestLoad = load
+                }
+            }
+            return best
+        }
+    }
+
+    public func begin(_ index: Int) { inFlight[index].count.add(1, ordering: .relaxed) }
+    public func end(_ index: Int) { inFlight[index].count.subtract(1, ordering: .relaxed) }
+    public func load(_ index: Int) -> Int { inFlight[index].count.load(ordering: .relaxed) }
+}

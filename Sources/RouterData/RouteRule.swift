@@ -1,0 +1,67 @@
+/// One routing rule: which requests (host, path prefix, headers) go to which pool.
+public struct RouteRule: Hashable, Sendable {
+    public enum HostPattern: Hashable, Sendable {
+        /// `shop.example.com`
+        case exact(String)
+        /// `*.example.com`: any name ending in `.example.com` (one or more labels before it).
+        case wildcard(suffix: String)
+
+        /// Parses `shop.example.com` or `*.example.com` (lower-cased).
+        public init(_ text: String) {
+            let lower = text.lowercased()
+            if lower.hasPrefix("*.") {
+                self = .wildcard(suffix: String(lower.dropFirst(1)))
+            } else {
+                self = .exact(lower)
+            }
+        }
+    }
+
+    public var name: String
+    public var host: HostPattern
+    /// Matches whole path segments: `/api` matches `/api` and `/api/x`, not `/apix`.
+    public var pathPrefix: String
+    /// Every header must be present with exactly this value (names compared case-insensitively).
+    public var headers: [(name: String, value: String)]
+    /// Higher wins among otherwise equal matches.
+    public var priority: Int
+    public var pool: String
+
+    public init(
+        name: String, host: HostPattern, pathPrefix: String = "/", headers: [(name: String, value: String)] = [],
+        priority: Int = 0, pool: String
+    ) {
+        self.name = name
+        self.host = host
+        self.pathPrefix = pathPrefix.isEmpty ? "/" : pathPrefix
+        self.headers = headers.map { ($0.name.lowercased(), $0.value) }
+        self.priority = priority
+        self.pool = pool
+    }
+
+    public static func == (a: RouteRule, b: RouteRule) -> Bool {
+        a.name == b.name && a.host == b.host && a.pathPrefix == b.pathPrefix && a.priority == b.priority
+            && a.pool == b.pool && a.headers.elementsEqual(b.headers, by: { $0.name == $1.name && $0.value == $1.value })
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(host)
+        hasher.combine(pathPrefix)
+        hasher.combine(priority)
+        hasher.combine(pool)
+    }
+
+    /// Whether `path` (without query) starts with this rule's prefix at a segment boundary.
+    func matches(path: Substring) -> Bool {
+        if pathPrefix == "/" { return true }
+        guard path.hasPrefix(pathPrefix) else { return false }
+        if path.count == pathPrefix.count || pathPrefix.hasSuffix("/") { return true }
+        let next = path[path.index(path.startIndex, offsetBy: pathPrefix.count)]
+        return next == "/"
+    }
+
+    func matches(headers lookup: (String) -> String?) -> Bool {
+        headers.allSatisfy { lookup($0.name) == $0.value }
+    }
+}

@@ -1,0 +1,116 @@
+import RouterData
+import Testing
+
+@Suite struct RoutingTableTests {
+    static let rules: [RouteRule] = [
+        RouteRule(name: "shop", host: .init("shop.example.com"), pool: "shop"),
+        RouteRule(name: "shop-checkout", host: .init("shop.example.com"), pathPrefix: "/checkout", pool: "checkout"),
+        RouteRule(name: "shop-canary", host: .init("shop.example.com"), headers: [("X-Canary", "1")], pool: "canary"),
+        RouteRule(name: "shop-low", host: .init("shop.example.com"), pathPrefix: "/checkout", priority: -1, pool: "never"),
+        RouteRule(name: "any-shop", host: .init("*.example.com"), pool: "wild"),
+        RouteRule(name: "any-api", host: .init("*.api.example.com"), pathPrefix: "/v1/", pool: "api-v1"),
+        RouteRule(name: "high", host: .init("prio.example.org"), priority: 10, pool: "high"),
+        RouteRule(name: "low", host: .init("prio.example.org"), priority: 1, pool: "low"),
+    ]
+    static let table = RoutingTable(rules: rules, pools: [])
+
+    @Test(arguments: [
+        ("shop.example.com", "/", [:], "shop"),
+        ("SHOP.example.com:8080", "/index.html?x=1", [:], "shop"),
+        ("shop.example.com.", "/", [:], "shop"),
+        ("shop.example.com", "/checkout", [:], "shop-checkout"),
+        ("shop.example.com", "/checkout/cart?id=3", [:], "shop-checkout"),
+        ("shop.example.com", "/checkoutx", [:], "shop"),  // segment boundary
+        ("shop.example.com", "/", ["x-canary": "1"], "shop-canary"),
+        ("shop.example.com", "/", ["x-canary": "2"], "shop"),
+        ("shop.example.com", "/checkout", ["x-canary": "1"], "shop-checkout"),  // longer prefix first
+        ("other.example.com", "/", [:], "any-shop"),
+        ("a.b.example.com", "/", [:], "any-shop"),
+        ("x.api.example.com", "/v1/users", [:], "any-api"),
+        ("x.api.example.com", "/v2/users", [:], "any-shop"),  // falls back to the less specific wildcard
+        ("example.com", "/", [:], nil),  // *.example.com needs a label before it
+        ("prio.example.org", "/", [:], "high"),
+        ("nothing.test", "/", [:], nil),
+    ] as [(String, String, [String: String], String?)])
+    func matches(host: String, target: String, headers: [String: String], expected: String?) {
+        let rule = Self.table.match(host: host[...], target: target[...]) { headers[$0] }
+        #expect(rule?.name == expected)
+    }
+
+    @Test func randomTablesAgreeWithANaiveMatcher() {
+        var rng = SplitMix(seed: 42)
+        let labels = ["a", "b", "c", "shop", "api"]
+        let domains = ["example.com", "test.org"]
+        let prefixes = ["/", "/a", "/a/b", "/b", "/api/", "/a/bc"]
+        func randomHost() -> String {
+            let depth = Int(rng.next() % 3)
+            return (0...depth).map { _ in labels[Int(rng.next() % UInt64(labels.count))] }.joined(separator: ".")
+                + "." + domains[Int(rng.next() % 2)]
+        }
+        var matched = 0
+        for round in 0..<200 {
+            var rules: [RouteRule] = []
+            for i in 0..<Int(rng.next() % 40 + 1) {
+                var host = randomHost()
+                if rng.next() % 3 == 0 { host = "*." + host.split(separator: ".", maxSplits: 1).last! }
+                let headers: [(String, String)] = rng.next() % 4 == 0 ? [("x-h", "\(rng.next() % 2)")] : []
+                rules.append(RouteRule(
+                    name: "r\(i)", host: .init(host), pathPrefix: prefixes[Int(rng.next() % UInt64(prefixes.count))],
+                    headers: headers, priority: Int(rng.next() % 3), pool: "p\(i)"))
+            }
+            let table = RoutingTable(rules: rules, pools: [])
+            for _ in 0..<50 {
+                let host = randomHost()
+                let path = prefixes[Int(rng.next() % UInt64(prefixes.count))] + (rng.next() % 2 == 0 ? "" : "/x")
+                let headers = rng.next() % 2 == 0 ? ["x-h": "\(rng.next() % 2)"] : [:]
+                let fast = table.match(host: host[...], target: path[...]) { headers[$0] }
+                let slow = NaiveMatcher.match(rules, host: host, path: path, headers: headers)
+                #expect(fast?.name == slow?.name, "round \(round): \(host)\(path) \(headers)")
+                if slow != nil { matched += 1 }
+            }
+        }
+        // The generator must produce matches of every sort, or the comparison proves little.
+        #expect(matched > 1000)
+    }
+}
+
+/// The obvious, slow definition of a match: scan every rule and rank the ones that match.
+enum NaiveMatcher {
+    static func match(_ rules: [RouteRule], host: String, path: String, headers: [String: String]) -> RouteRule? {
+        func hostRank(_ rule: RouteRule) -> Int? {
+            switch rule.host {
+            case .exact(let h): return h == host ? Int.max : nil
+            case .wildcard(let suffix):
+                return host.hasSuffix(suffix) && host.count > suffix.count ? suffix.count : nil
+            }
+        }
+        func pathMatches(_ prefix: String) -> Bool {
+            if prefix == "/" { return true }
+            if path == prefix { return true }
+            if prefix.hasSuffix("/") { return path.hasPrefix(prefix) }
+            return path.hasPrefix(prefix + "/")
+        }
+        let candidates = rules.filter { rule in
+            hostRank(rule) != nil && pathMatches(rule.pathPrefix) && rule.headers.allSatisfy { headers[$0.name] == $0.value }
+        }
+        return candidates.max { a, b in
+            let ka = (hostRank(a)!, a.pathPrefix.count, a.headers.count, a.priority)
+            let kb = (hostRank(b)!, b.pathPrefix.count, b.headers.count, b.priority)
+            if ka != kb { return ka < kb }
+            return a.name > b.name
+        }
+    }
+}
+
+/// A small deterministic generator, so a failing case can be replayed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
