@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -47,6 +49,18 @@ let package = Package(
         .target(
             name: "RouterData",
             dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RouterProxy",
+            dependencies: [
+                "RouterData",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,6 +111,15 @@ let package = Package(
         .testTarget(
             name: "RouterDataTests",
             dependencies: ["RouterData"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RouterProxyTests",
+            dependencies: [
+                "RouterProxy", "RouterData",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,69 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RouterData
+
+/// Keep-alive connections to backends for one event loop. Only touched on that loop: the proxy
+/// handlers of a client connection use the pool of the loop they run on.
+final class BackendConnectionPool {
+    let eventLoop: any EventLoop
+    let configuration: ProxyConfiguration
+    private var idle: [Backend: [any Channel]] = [:]
+
+    init(eventLoop: any EventLoop, configuration: ProxyConfiguration) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+    }
+
+    /// An idle connection, or a new one.
+    func acquire(_ backend: Backend) -> EventLoopFuture<any Channel> {
+        eventLoop.preconditionInEventLoop()
+        while var list = idle[backend], let channel = list.popLast() {
+            idle[backend] = list
+            if channel.isActive { return eventLoop.makeSucceededFuture(channel) }
+        }
+        let timeout = configuration.connectTimeout
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(BackendHandler())
+                }
+            }
+            .connect(host: backend.host, port: backend.port)
+    }
+
+    /// Gives a connection back after a complete exchange.
+    func release(_ backend: Backend, _ channel: any Channel, _ handler: BackendHandler) {
+        eventLoop.preconditionInEventLoop()
+        handler.delegate = nil
+        guard channel.isActive, (idle[backend]?.count ?? 0) < configuration.maxIdlePerBackend else {
+            channel.close(promise: nil)
+            return
+        }
+        idle[backend, default: []].append(channel)
+        channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in
+            self?.idle[backend]?.removeAll { $0 === channel }
+        }
+    }
+}
+
+/// One `BackendConnectionPool` per event loop of the group.
+struct BackendPools: @unchecked Sendable {
+    // Each pool is used only on its own event loop.
+    private let pools: [ObjectIdentifier: BackendConnectionPool]
+
+    init(group: any EventLoopGroup, configuration: ProxyConfiguration) {
+        var pools: [ObjectIdentifier: BackendConnectionPool] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = BackendConnectionPool(eventLoop: loop, configuration: configuration)
+        }
+        self.pools = pools
+    }
+
+    func pool(for loop: any EventLoop) -> BackendConnectionPool? {
+        pools[ObjectIdentifier(loop)]
+    }
+}

@@ -1,0 +1,70 @@
+import NIOCore
+import NIOHTTP1
+
+/// What a backend connection reports to the client-side handler it currently serves.
+protocol BackendDelegate: AnyObject {
+    func backendReceived(_ part: HTTPClientResponsePart)
+    func backendReadComplete()
+    func backendClosed()
+    func backendFailed(_ error: any Error)
+    func backendWritabilityChanged(writable: Bool)
+}
+
+/// The end of a backend connection: passes response parts to its delegate and lets the client
+/// side pause its reads when the client is slow.
+final class BackendHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    weak var delegate: (any BackendDelegate)?
+    private var readPaused = false
+    private var pendingRead = false
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        delegate?.backendReceived(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.backendReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        delegate?.backendClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        delegate?.backendFailed(error)
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        delegate?.backendWritabilityChanged(writable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readPaused {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Stops reading responses while the client cannot take more.
+    func pauseReading() { readPaused = true }
+
+    func resumeReading() {
+        guard readPaused else { return }
+        readPaused = false
+        if pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Metrics
+
+/// The proxy's counters, created once; dimensions are bounded (status class, never a host or path).
+struct ProxyMetrics: Sendable {
+    let requests: Counter
+    let responses2xx: Counter
+    let responses3xx: Counter
+    let responses4xx: Counter
+    let responses5xx: Counter
+    let upstreamErrors: Counter
+    let latency: Timer
+
+    init() {
+        requests = Counter(label: "atlantis_router_requests_total")
+        responses2xx = Counter(label: "atlantis_router_responses_total", dimensions: [("class", "2xx")])
+        responses3xx = Counter(label: "atlantis_router_responses_total", dimensions: [("class", "3xx")])
+        responses4xx = Counter(label: "atlantis_router_responses_total", dimensions: [("class", "4xx")])
+        responses5xx = Counter(label: "atlantis_router_responses_total", dimensions: [("class", "5xx")])
+        upstreamErrors = Counter(label: "atlantis_router_upstream_errors_total")
+        latency = Timer(label: "atlantis_router_request_duration_seconds")
+    }
+
+    func response(_ code: UInt) {
+        switch code {
+        case 200..<300: responses2xx.increment()
+        case 300..<400: responses3xx.increment()
+        case 400..<500: responses4xx.increment()
+        default: responses5xx.increment()
+        }
+    }
+}

@@ -1,0 +1,49 @@
+public import Logging
+public import NIOCore
+import NIOHTTP1
+public import NIOPosix
+import RouterData
+
+/// The HTTP/1.1 reverse proxy: listens, and routes every request by the current table.
+public final class ProxyServer: Sendable {
+    public let tables: TableSource
+    public let ejections = Ejections()
+    let configuration: ProxyConfiguration
+    let group: MultiThreadedEventLoopGroup
+    let pools: BackendPools
+    let logger: Logger
+
+    public init(
+        tables: TableSource, configuration: ProxyConfiguration = ProxyConfiguration(),
+        group: MultiThreadedEventLoopGroup = .singleton, logger: Logger = Logger(label: "atlantis.router")
+    ) {
+        self.tables = tables
+        self.configuration = configuration
+        self.group = group
+        self.pools = BackendPools(group: group, configuration: configuration)
+        self.logger = logger
+    }
+
+    /// Binds the listener; the returned channel's `closeFuture` completes when it stops.
+    public func bind(host: String, port: Int) async throws -> any Channel {
+        let metrics = ProxyMetrics()
+        let idle = configuration.idleTimeout
+        let idleNanos = Int64(idle.components.seconds) * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [tables, pools, ejections, configuration, logger] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .nanoseconds(idleNanos)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProxyHandler(
+                            tables: tables, pools: pools, ejections: ejections, configuration: configuration,
+                            metrics: metrics, logger: logger))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+    }
+}

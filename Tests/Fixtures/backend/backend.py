@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""A small HTTP/1.1 backend for the router's tests (loopback only).
+
+  backend.py PORT [NAME]
+
+GET  /headers        the request headers, one "name: value" per line, plus "backend: NAME"
+POST /echo           the request body back (any framing, chunked included)
+GET  /bytes?n=N      N bytes, sent chunked
+GET  /close-early    closes the connection without answering
+GET  /slow?ms=M      answers after M milliseconds
+GET  /connections    how many TCP connections this backend has accepted
+anything else        "NAME PATH"
+"""
+import socketserver
+import sys
+import time
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse, parse_qs
+
+PORT = int(sys.argv[1])
+NAME = sys.argv[2] if len(sys.argv) > 2 else "backend"
+connections = 0
+lock = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        global connections
+        with lock:
+            connections += 1
+        super().setup()
+
+    def log_message(self, *args):
+        pass
+
+    def send_text(self, text, status=200):
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def read_body(self):
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            out = bytearray()
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(out)
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("content-length", "0"))
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        q = parse_qs(url.query)
+        if url.path == "/headers":
+            lines = ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
+            self.send_text("\n".join(lines + ["backend: " + NAME]) + "\n")
+        elif url.path == "/bytes":
+            n = int(q.get("n", ["0"])[0])
+            self.send_response(200)
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            chunk = b"x" * 65536
+            left = n
+            while left > 0:
+                part = chunk[: min(left, len(chunk))]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                left -= len(part)
+            self.wfile.write(b"0\r\n\r\n")
+        elif url.path == "/close-early":
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif url.path == "/slow":
+            time.sleep(int(q.get("ms", ["100"])[0]) / 1000)
+            self.send_text("slow\n")
+        elif url.path == "/connections":
+            with lock:
+                self.send_text("%d\n" % connections)
+        else:
+            self.send_text("%s %s\n" % (NAME, url.path))
+
+    def do_POST(self):
+        body = self.read_body()
+        self.send_response(200)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_PUT = do_POST
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+Server(("127.0.0.1", PORT), Handler).serve_forever()

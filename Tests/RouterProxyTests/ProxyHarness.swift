@@ -1,0 +1,104 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import RouterData
+import RouterProxy
+
+/// Python backends and a proxy on loopback, and curl as the client.
+final class ProxyHarness: @unchecked Sendable {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    var backends: [Process] = []
+    var proxyChannel: (any Channel)?
+    var proxy: ProxyServer?
+    var proxyPort = 0
+
+    static func freePort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        return port
+    }
+
+    /// Starts a backend and waits until it answers.
+    func backend(_ name: String) throws -> Backend {
+        let port = try Self.freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        backends.append(process)
+        for _ in 0..<100 {
+            if (try? curl(["http://127.0.0.1:\(port)/ping"], direct: true).status) == 200 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return Backend(host: "127.0.0.1", port: port)
+    }
+
+    func start(_ table: RoutingTable, configuration: ProxyConfiguration = ProxyConfiguration()) async throws {
+        let proxy = ProxyServer(tables: TableSource(table), configuration: configuration)
+        let channel = try await proxy.bind(host: "127.0.0.1", port: 0)
+        self.proxy = proxy
+        proxyChannel = channel
+        proxyPort = channel.localAddress!.port!
+    }
+
+    func stop() async {
+        try? await proxyChannel?.close().get()
+        for b in backends {
+            // SIGKILL: a child of this process may inherit a mask that blocks SIGTERM.
+            kill(b.processIdentifier, SIGKILL)
+            b.waitUntilExit()
+        }
+    }
+
+    struct Response {
+        var status: Int
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// Runs curl; the last URL's status and body. `direct` URLs are complete; others are paths on the proxy.
+    func curl(_ arguments: [String], direct: Bool = false, host: String = "app.test") throws -> Response {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        var args = ["-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "30"]
+        if !direct { args += ["-H", "Host: \(host)"] }
+        args += arguments.map { direct || !$0.hasPrefix("/") ? $0 : "http://127.0.0.1:\(proxyPort)\($0)" }
+        process.arguments = args
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let code = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Response(status: Int(code.suffix(3)) ?? 0, body: (try? Data(contentsOf: out)) ?? Data())
+    }
+}
+
+extension ProxyHarness {
+    /// curl's verbose log (stderr) for these arguments.
+    func curlVerbose(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-v", "-o", "/dev/null", "--max-time", "10"] + arguments
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return try String(contentsOf: log, encoding: .utf8)
+    }
+}
+
+func table(_ rules: [RouteRule], _ pools: [Pool]) -> RoutingTable {
+    RoutingTable(rules: rules, pools: pools)
+}

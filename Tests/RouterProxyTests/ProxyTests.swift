@@ -1,0 +1,156 @@
+import Foundation
+import RouterData
+import RouterProxy
+import Testing
+
+@Suite("Reverse proxy against real backends", .serialized)
+struct ProxyTests {
+    @Test func routesByHostAndPathAndAnswersWhenItCannot() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        let b = try h.backend("B")
+        try await h.start(table([
+            RouteRule(name: "app", host: .init("app.test"), pool: "a"),
+            RouteRule(name: "app-b", host: .init("app.test"), pathPrefix: "/b", pool: "b"),
+            RouteRule(name: "empty", host: .init("empty.test"), pool: "none"),
+        ], [Pool(name: "a", backends: [a]), Pool(name: "b", backends: [b]), Pool(name: "none", backends: [])]))
+        #expect(try h.curl(["/x"]).text == "A /x\n")
+        #expect(try h.curl(["/b/y?q=1"]).text == "B /b/y\n")
+        let missing = try h.curl(["/"], host: "nowhere.test")
+        #expect(missing.status == 404)
+        #expect(missing.text.contains("no route for nowhere.test/"))
+        #expect(try h.curl(["/"], host: "empty.test").status == 503)
+        // An error for a request without a body keeps the connection: curl reuses it.
+        let log = try h.curlVerbose(["-H", "Host: nowhere.test", "http://127.0.0.1:\(h.proxyPort)/a", "http://127.0.0.1:\(h.proxyPort)/b"])
+        #expect(log.contains("Re-using existing connection") || log.contains("Reusing existing connection"))
+        #expect(!log.contains("connection: close"))
+        await h.stop()
+    }
+
+    @Test func forwardedHeadersAreAddedAndHopByHopHeadersRemoved() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        let seen = try h.curl(["-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1", "-H", "Keep-Alive: timeout=5",
+                               "-H", "X-Forwarded-For: 10.1.1.1", "/headers"]).text
+        #expect(seen.contains("x-forwarded-for: 10.1.1.1, 127.0.0.1"))
+        #expect(seen.contains("x-forwarded-proto: http"))
+        #expect(seen.contains("x-forwarded-host: app.test"))
+        #expect(seen.contains("host: app.test"))
+        #expect(!seen.contains("x-secret"))
+        #expect(!seen.contains("keep-alive"))
+        await h.stop()
+    }
+
+    @Test func tenMegabytesUpAndDownChunkedAndNot() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
+        var payload = Data(count: 10 * 1024 * 1024)
+        for i in stride(from: 0, to: payload.count, by: 4096) { payload[i] = UInt8(truncatingIfNeeded: i / 4096) }
+        try payload.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let plain = try h.curl(["--data-binary", "@\(file.path)", "/echo"])
+        #expect(plain.status == 200)
+        #expect(plain.body == payload)
+        let chunked = try h.curl(["-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", "/echo"])
+        #expect(chunked.status == 200)
+        #expect(chunked.body == payload)
+        let download = try h.curl(["/bytes?n=10485760"])
+        #expect(download.status == 200)
+        #expect(download.body.count == 10_485_760)
+        // A slow client: the proxy must hold back the backend, not buffer everything, and finish.
+        let slow = try h.curl(["--limit-rate", "2M", "/bytes?n=4194304"])
+        #expect(slow.body.count == 4_194_304)
+        await h.stop()
+    }
+
+    @Test func backendConnectionsAreReusedAcrossClientConnections() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        let before = Int(try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines))!
+        for i in 0..<20 { #expect(try h.curl(["/r\(i)"]).status == 200) }
+        let after = Int(try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines))!
+        // One connection per event loop at most, plus the direct /connections request itself.
+        #expect(after - before - 1 <= ProcessInfo.processInfo.activeProcessorCount)
+        await h.stop()
+    }
+
+    @Test func aBackendClosingEarlyIsA502() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        let r = try h.curl(["/close-early"])
+        #expect(r.status == 502)
+        #expect(r.text.contains("closed the connection without answering"))
+        await h.stop()
+    }
+
+    @Test func refusedConnectionsAreRetriedOnAnotherBackendAndEjected() async throws {
+        let h = ProxyHarness()
+        let live = try h.backend("live")
+        let dead = Backend(host: "127.0.0.1", port: try ProxyHarness.freePort())
+        try await h.start(table(
+            [RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [dead, live])]))
+        for _ in 0..<10 {
+            let r = try h.curl(["/x"])
+            #expect(r.status == 200)
+            #expect(r.text == "live /x\n")
+        }
+        #expect(h.proxy?.ejections.isEjected(dead) == true)
+        // A POST is not retried elsewhere once a backend was tried: but the dead one is ejected now.
+        #expect(try h.curl(["--data", "x", "/echo"]).status == 200)
+        await h.stop()
+    }
+
+    @Test func slowBackendsGet504AndOversizeHeadersAreRefused() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        var configuration = ProxyConfiguration()
+        configuration.responseTimeout = .milliseconds(300)
+        try await h.start(
+            table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]),
+            configuration: configuration)
+        let slow = try h.curl(["/slow?ms=2000"])
+        #expect(slow.status == 504)
+        #expect(try h.curl(["/slow?ms=10"]).status == 200)
+        let huge = String(repeating: "a", count: 100_000)
+        let refused = try h.curl(["-H", "X-Huge: \(huge)", "/x"])
+        #expect(refused.status == 400 || refused.status == 431)
+        await h.stop()
+    }
+
+    @Test func tableSwapsUnderLoadDropNothing() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        let b = try h.backend("B")
+        let tableA = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [a])])
+        let tableB = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [b])])
+        try await h.start(tableA)
+        let swapper = Task {
+            var flip = false
+            while !Task.isCancelled {
+                h.proxy?.tables.replace(with: flip ? tableA : tableB)
+                flip.toggle()
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let urls = (0..<400).map { "http://127.0.0.1:\(h.proxyPort)/n\($0)" }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-w", "%{http_code}\\n", "-H", "Host: app.test", "--parallel", "--parallel-max", "16"]
+            + urls.flatMap { ["-o", "/dev/null", $0] }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let codes = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n")
+        process.waitUntilExit()
+        swapper.cancel()
+        #expect(codes.count == 400)
+        #expect(codes.allSatisfy { $0 == "200" }, "\(Dictionary(grouping: codes, by: { $0 }).mapValues(\.count))")
+        await h.stop()
+    }
+}
