@@ -79,6 +79,8 @@ let package = Package(
             name: "Agents",
             dependencies: [
                 "Reconciler",
+                "RouterData",
+                "RouterProxy",
                 "ZooKeeper",
                 "ZKModel",
                 .product(name: "Logging", package: "swift-log"),
@@ -91,6 +93,14 @@ let package = Package(
             dependencies: [
                 "Agents",
                 "Reconciler",
+                "RouterData",
+                "RouterProxy",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "ZKModel",
                 "ZooKeeper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -5,7 +5,7 @@ set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in zookeeper libzookeeper-mt-dev default-jre-headless; do
+for pkg in zookeeper libzookeeper-mt-dev default-jre-headless curl; do
   have "$pkg" || need+=("$pkg")
 done
 # java is what runs ZooKeeper; a machine may have it outside dpkg.

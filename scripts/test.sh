@@ -8,8 +8,6 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 
 scripts/install.sh
-# curl is the HTTP client of the router tests.
-command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 cleanup() {
   for name in test restart ens recon elect; do scripts/zk.sh stop "$name" >/dev/null 2>&1 || true; done
   pkill -KILL -f Tests/Fixtures/backend/backend.py 2>/dev/null || true

@@ -261,6 +261,29 @@ enum EmbeddedSchemas {
   }
 }
 """#,
+        "instance-status.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/instance-status.schema.json",
+  "title": "One running instance as its supervisor reports it (status/instances/<id>)",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "app", "environment", "host", "port", "healthy"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "InstanceStatus"},
+    "app": {"$ref": "common.schema.json#/$defs/name"},
+    "environment": {"$ref": "common.schema.json#/$defs/name"},
+    "host": {"$ref": "common.schema.json#/$defs/host"},
+    "port": {"$ref": "common.schema.json#/$defs/port"},
+    "healthy": {"type": "boolean"},
+    "state": {"enum": ["starting", "running", "stopping", "exited"]},
+    "containerID": {"type": "string", "maxLength": 128},
+    "restarts": {"type": "integer", "minimum": 0},
+    "lastError": {"type": "string", "maxLength": 4096}
+  }
+}
+"""#,
         "route.schema.json": #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -358,6 +381,12 @@ enum EmbeddedSchemas {
                 }
               }
             }
+          ]
+        },
+        "balancing": {
+          "enum": [
+            "roundRobin",
+            "leastConnections"
           ]
         }
       }

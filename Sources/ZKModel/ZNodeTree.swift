@@ -3,6 +3,7 @@
 /// ```
 /// <root>/desired/<kind plural>/<name>   desired state: written only by the manager
 /// <root>/status/<kind plural>/<name>    observed state: written by the agents
+/// <root>/status/instances/<id>          running instances: written by supervisors
 /// <root>/agents/<role>/<id>             ephemeral registrations (supervisors, routers, ...)
 /// <root>/elections/<role>/              leader election (ephemeral sequential)
 /// <root>/meta                           tree layout version
@@ -32,6 +33,11 @@ public struct ZNodeTree: Hashable, Sendable {
     public var elections: String { root + "/elections" }
     public var meta: String { root + "/meta" }
 
+    /// Where supervisors report running instances (`InstanceStatus`).
+    public var instanceStatus: String { status + "/instances" }
+    /// Where routers report the table version they serve (ephemeral).
+    public var routers: String { agents + "/routers" }
+
     public func desired(_ kind: Kind) -> String { "\(desired)/\(kind.plural)" }
     public func desired(_ key: DocumentKey) -> String { "\(desired(key.kind))/\(key.name)" }
     public func status(_ kind: Kind) -> String { "\(status)/\(kind.plural)" }
@@ -40,7 +46,9 @@ public struct ZNodeTree: Hashable, Sendable {
     /// Folders the manager creates (and owns).
     public var managerFolders: [String] { [root, desired, meta] + Kind.allCases.map { desired($0) } }
     /// Folders agents write into.
-    public var agentFolders: [String] { [status, agents, elections] + Kind.allCases.map { status($0) } }
+    public var agentFolders: [String] {
+        [status, agents, elections, instanceStatus, routers] + Kind.allCases.map { status($0) }
+    }
 
     /// The key of a desired-state path, or nil for a path outside `desired/`.
     public func key(ofDesired path: String) -> DocumentKey? {

@@ -17,4 +17,6 @@ public struct RouteSpec: Codable, Hashable, Sendable {
     public var headers: [Header]?
     public var priority: Int?
     public var pool: Pool
+    /// `roundRobin` (default) or `leastConnections`.
+    public var balancing: String?
 }

@@ -1,0 +1,120 @@
+import Foundation
+public import Logging
+public import Reconciler
+import RouterData
+public import RouterProxy
+import ServiceLifecycle
+public import ZKModel
+public import ZooKeeper
+
+/// Feeds a router's table from ZooKeeper: Routes, Services and instance reports are watched,
+/// every change rebuilds the table (changes coalesce in the work queue), the new table is swapped
+/// in atomically, saved to disk, and the version served is reported in an ephemeral znode.
+public final class RouterAgent: Reconciler, Sendable {
+    public let zk: ZooKeeperClient
+    public let tree: ZNodeTree
+    public let tables: TableSource
+    public let id: String
+    public let address: String
+    public let statePath: String?
+    let logger: Logger
+    let routes: ZNodeCache
+    let services: ZNodeCache
+    let instances: ZNodeCache
+    let validator = DocumentValidator()
+
+    public init(
+        zk: ZooKeeperClient, tree: ZNodeTree, tables: TableSource, id: String, address: String, statePath: String?,
+        logger: Logger = Logger(label: "atlantis.router.agent")
+    ) {
+        self.zk = zk
+        self.tree = tree
+        self.tables = tables
+        self.id = id
+        self.address = address
+        self.statePath = statePath
+        self.logger = logger
+        routes = ZNodeCache(zk: zk, folder: tree.desired(.route))
+        services = ZNodeCache(zk: zk, folder: tree.desired(.service))
+        instances = ZNodeCache(zk: zk, folder: tree.instanceStatus)
+    }
+
+    /// Watches and rebuilds until cancelled.
+    public func run() async throws {
+        let controller = Controller(
+            name: "router", reconciler: self, sources: [MergedKeySource([routes, services, instances], key: "table")],
+            configuration: .init(workers: 1, resyncEvery: .seconds(60), backoff: Backoff(base: .milliseconds(100), cap: .seconds(10))))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.routes.run() }
+            group.addTask { await self.services.run() }
+            group.addTask { await self.instances.run() }
+            group.addTask { try? await controller.run() }
+            await withTaskCancellationHandler {
+                await group.next()
+            } onCancel: {
+                Task { await controller.shutDown() }
+            }
+            group.cancelAll()
+        }
+    }
+
+    public func reconcile(key: String) async throws -> ReconcileResult {
+        let snapshot = buildSnapshot()
+        if snapshot.version != tables.current.version {
+            tables.replace(with: snapshot.table())
+            logger.info("router.table_swapped", metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"])
+            if let statePath {
+                do {
+                    try snapshot.save(to: statePath)
+                } catch {
+                    logger.warning("router.table_not_saved", metadata: ["path": "\(statePath)", "error": "\(error)"])
+                }
+            }
+        }
+        try await report(version: snapshot.version)
+        return .done
+    }
+
+    func buildSnapshot() -> TableSnapshot {
+        var maxZxid: Int64 = 0
+        var count = 0
+        func documents(_ cache: ZNodeCache) -> [Document] {
+            cache.allKeys().compactMap { key in
+                guard let node = cache.snapshot(key) else { return nil }
+                maxZxid = max(maxZxid, node.stat.mzxid)
+                count += 1
+                guard let value = try? JSONValue.parse(String(decoding: node.data, as: UTF8.self)) else { return nil }
+                return try? validator.validate(value).get()
+            }
+        }
+        let routeDocs = documents(routes)
+        let serviceDocs = documents(services)
+        let reports: [InstanceStatus] = instances.allKeys().compactMap { key in
+            guard let node = instances.snapshot(key) else { return nil }
+            maxZxid = max(maxZxid, node.stat.mzxid)
+            count += 1
+            return try? JSONDecoder().decode(InstanceStatus.self, from: Data(node.data))
+        }
+        // Deletions lower the count without raising a zxid: both make the version.
+        let version = "\(String(maxZxid, radix: 16))-\(count)"
+        return TableBuilder.snapshot(routes: routeDocs, services: serviceDocs, instances: reports, version: version)
+    }
+
+    /// `<root>/agents/routers/<id>`: which table version this router serves (ephemeral).
+    func report(version: String) async throws {
+        let path = "\(tree.routers)/\(id)"
+        let body = Array(#"{"address":"\#(address)","tableVersion":"\#(version)"}"#.utf8)
+        do {
+            try await zk.setData(path, data: body)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            try await zk.ensurePath(tree.routers)
+            do {
+                try await zk.create(
+                    path, data: body, mode: .ephemeral,
+                    acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead)
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                try await zk.setData(path, data: body)
+            }
+        }
+    }
+}

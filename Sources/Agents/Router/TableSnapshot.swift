@@ -1,0 +1,62 @@
+import Foundation
+public import RouterData
+
+/// What a routing table is built from, as JSON: kept on disk so that a router restarted while
+/// ZooKeeper is down still serves the last good table.
+public struct TableSnapshot: Codable, Hashable, Sendable {
+    public struct Rule: Codable, Hashable, Sendable {
+        public var name: String
+        public var host: String
+        public var pathPrefix: String
+        public var headers: [[String]]
+        public var priority: Int
+        public var pool: String
+    }
+
+    public struct PoolEntry: Codable, Hashable, Sendable {
+        public var name: String
+        public var balancing: String
+        public var backends: [String]
+    }
+
+    public var version: String
+    public var rules: [Rule]
+    public var pools: [PoolEntry]
+
+    public func table() -> RoutingTable {
+        RoutingTable(
+            version: version,
+            rules: rules.map { r in
+                RouteRule(
+                    name: r.name, host: .init(r.host), pathPrefix: r.pathPrefix,
+                    headers: r.headers.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil },
+                    priority: r.priority, pool: r.pool)
+            },
+            pools: pools.map { p in
+                Pool(
+                    name: p.name,
+                    backends: p.backends.compactMap { entry in
+                        guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...]) else { return nil }
+                        return Backend(host: String(entry[..<colon]), port: port)
+                    },
+                    balancing: Pool.Balancing(rawValue: p.balancing) ?? .roundRobin)
+            })
+    }
+
+    public func save(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(self)
+        let tmp = path + ".tmp"
+        try data.write(to: URL(fileURLWithPath: tmp))
+        // rename(2) replaces the old file atomically: a crash leaves the old table or the new one.
+        guard rename(tmp, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    public static func load(from path: String) -> TableSnapshot? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(TableSnapshot.self, from: data)
+    }
+}
