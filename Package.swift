@@ -133,6 +133,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "RouterIntegrationTests",
+            dependencies: [
+                "Agents", "RouterProxy", "RouterData", "ZooKeeper", "ZKModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ReconcilerTests",
             dependencies: [
                 "Reconciler", "ZooKeeper", "ZKModel",

@@ -1,0 +1,235 @@
+import Agents
+import Foundation
+import NIOCore
+import NIOPosix
+import RouterData
+import RouterProxy
+import Testing
+import ZKModel
+import ZooKeeper
+
+/// A router (proxy + agent) fed by a real ZooKeeper, with Python backends, and curl as the client.
+final class RouterRig: @unchecked Sendable {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    var processes: [Process] = []
+    var port = 0
+    var listener: (any Channel)?
+    var agentTask: Task<Void, Never>?
+    let tables = TableSource()
+
+    static func freePort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        return port
+    }
+
+    func backend(_ name: String) throws -> Int {
+        let port = try Self.freePort()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        processes.append(p)
+        for _ in 0..<100 {
+            if (try? get("http://127.0.0.1:\(port)/ping", host: nil).0) == 200 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return port
+    }
+
+    func startProxy() async throws {
+        let proxy = ProxyServer(tables: tables)
+        listener = try await proxy.bind(host: "127.0.0.1", port: 0)
+        port = listener!.localAddress!.port!
+    }
+
+    func startAgent(zk: ZooKeeperClient, tree: ZNodeTree, statePath: String) {
+        let agent = RouterAgent(zk: zk, tree: tree, tables: tables, id: "r1", address: "127.0.0.1:\(port)", statePath: statePath)
+        agentTask = Task { try? await agent.run() }
+    }
+
+    func get(_ url: String, host: String?) throws -> (Int, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        p.arguments = ["-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "10"] + (host.map { ["-H", "Host: \($0)"] } ?? []) + [url]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let code = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (Int(code) ?? 0, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    }
+
+    func get(_ path: String, host: String) throws -> (Int, String) {
+        try get("http://127.0.0.1:\(port)\(path)", host: Optional(host))
+    }
+
+    /// Stops the router (agent and proxy), leaving the backends running.
+    func stopRouter() async {
+        agentTask?.cancel()
+        try? await listener?.close().get()
+    }
+
+    func stop() async {
+        await stopRouter()
+        for p in processes {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+    }
+}
+
+func eventually(_ timeout: Duration = .seconds(15), _ condition: () throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return (try? condition()) == true
+}
+
+@Suite("Router fed by ZooKeeper", .serialized)
+struct RouterAgentTests {
+    static func zkScript(_ args: String...) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [RouterRig.repoRoot.appendingPathComponent("scripts/zk.sh").path] + args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+    }
+
+    static func yaml(_ text: String) throws -> [LoadedDocument] {
+        try ManifestLoader().parse(text, file: "test.yaml")
+    }
+
+    @Test func routesFollowDocumentsAndOnlyHealthyInstancesGetTraffic() async throws {
+        let rig = RouterRig()
+        let svc = try rig.backend("svc")
+        let i1 = try rig.backend("i1")
+        let i2 = try rig.backend("i2")
+        try await rig.startProxy()
+        let zk = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181"))
+        let tree = try ZNodeTree(root: "/routertest-\(UUID().uuidString.prefix(8).lowercased())")
+        let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
+        try await manager.apply(try Self.yaml("""
+            apiVersion: atlantis/v1
+            kind: Team
+            metadata: {name: t}
+            spec: {members: [ann]}
+            ---
+            apiVersion: atlantis/v1
+            kind: App
+            metadata: {name: web}
+            spec: {team: t, port: 8080}
+            ---
+            apiVersion: atlantis/v1
+            kind: Deploy
+            metadata: {name: web-prod}
+            spec: {app: web, environment: prod, image: "web:1", instances: 2}
+            ---
+            apiVersion: atlantis/v1
+            kind: Service
+            metadata: {name: svc}
+            spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
+            ---
+            apiVersion: atlantis/v1
+            kind: Route
+            metadata: {name: svc}
+            spec: {host: svc.test, pool: {service: svc}}
+            ---
+            apiVersion: atlantis/v1
+            kind: Route
+            metadata: {name: web}
+            spec: {host: web.test, pool: {app: web, environment: prod}}
+            """), options: .init())
+        let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json").path
+        rig.startAgent(zk: zk, tree: tree, statePath: statePath)
+
+        #expect(await eventually { try rig.get("/a", host: "svc.test") == (200, "svc /a\n") })
+        #expect(try rig.get("/a", host: "web.test").0 == 503)  // no instance reported yet
+
+        // Supervisors report two instances; only the healthy one gets traffic.
+        func report(_ id: String, _ port: Int, healthy: Bool) async throws {
+            let body = #"{"apiVersion":"atlantis/v1","kind":"InstanceStatus","app":"web","environment":"prod","host":"127.0.0.1","port":\#(port),"healthy":\#(healthy)}"#
+            let path = "\(tree.instanceStatus)/\(id)"
+            if try await zk.exists(path) == nil {
+                try await zk.create(path, data: Array(body.utf8))
+            } else {
+                try await zk.setData(path, data: Array(body.utf8))
+            }
+        }
+        try await report("web-1", i1, healthy: true)
+        try await report("web-2", i2, healthy: false)
+        #expect(await eventually { try rig.get("/x", host: "web.test").1 == "i1 /x\n" })
+        for _ in 0..<6 { #expect(try rig.get("/x", host: "web.test").1 == "i1 /x\n") }
+        try await report("web-2", i2, healthy: true)
+        #expect(await eventually {
+            Set((0..<6).compactMap { _ in try? rig.get("/x", host: "web.test").1 }) == ["i1 /x\n", "i2 /x\n"]
+        })
+
+        // A route change moves traffic; the router reports the table version it serves.
+        try await manager.apply(try Self.yaml("""
+            apiVersion: atlantis/v1
+            kind: Route
+            metadata: {name: svc}
+            spec: {host: svc.test, pathPrefix: /only, pool: {service: svc}}
+            """), options: .init())
+        #expect(await eventually { try rig.get("/a", host: "svc.test").0 == 404 })
+        #expect(try rig.get("/only/a", host: "svc.test").1 == "svc /only/a\n")
+        let reported = String(decoding: try await zk.getData("\(tree.routers)/r1").data, as: UTF8.self)
+        #expect(reported.contains(#""tableVersion":"\#(rig.tables.current.version)""#))
+        #expect(TableSnapshot.load(from: statePath)?.version == rig.tables.current.version)
+        await rig.stop()
+        await zk.close()
+    }
+
+    @Test func zooKeeperDownTheRouterKeepsServingAndARestartedRouterServesFromDisk() async throws {
+        let port = 2194
+        try Self.zkScript("standalone", "routerzk", "\(port)")
+        defer { try? Self.zkScript("stop", "routerzk") }
+        let rig = RouterRig()
+        let svc = try rig.backend("svc")
+        try await rig.startProxy()
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: "127.0.0.1:\(port)"))
+        let tree = try ZNodeTree(root: "/routertest")
+        try await Manager(store: ClusterStore(zk: zk, tree: tree)).apply(try Self.yaml("""
+            apiVersion: atlantis/v1
+            kind: Service
+            metadata: {name: svc}
+            spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
+            ---
+            apiVersion: atlantis/v1
+            kind: Route
+            metadata: {name: svc}
+            spec: {host: svc.test, pool: {service: svc}}
+            """), options: .init())
+        let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json").path
+        rig.startAgent(zk: zk, tree: tree, statePath: statePath)
+        #expect(await eventually { try rig.get("/a", host: "svc.test").0 == 200 })
+
+        try Self.zkScript("kill", "routerzk")
+        for i in 0..<20 { #expect(try rig.get("/down\(i)", host: "svc.test") == (200, "svc /down\(i)\n")) }
+        await rig.stopRouter()
+        await zk.close()
+
+        // A new router process while ZooKeeper is still down: the table comes from disk.
+        let saved = try #require(TableSnapshot.load(from: statePath))
+        #expect(saved.rules.map(\.name) == ["svc"])
+        let restarted = RouterRig()
+        restarted.tables.replace(with: saved.table())
+        try await restarted.startProxy()
+        #expect(try restarted.get("/b", host: "svc.test") == (200, "svc /b\n"))
+        await restarted.stop()
+        await rig.stop()
+    }
+}
