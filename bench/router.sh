@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Router benchmark, side by side in one run on loopback (release build):
+#   one backend (nginx serving a 1 KiB file) behind (a) atlantis router, (b) nginx, (c) HAProxy;
+#   wrk with the same connections and duration against each: req/s, p50, p99, the proxy's CPU
+#   seconds and peak memory. Then: errors and p99 through the router while a route is rewritten
+#   10 times a second, and the routing table's build time, memory and lookup time.
+# The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY
+#   DURATION=5 CONNECTIONS=50 bench/router.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/opt/swift/usr/bin:$PATH
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-50}
+RUN=$PWD/run/bench-router
+ZKPORT=2392
+BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205
+
+scripts/install.sh >/dev/null
+need=()
+for pkg in nginx haproxy wrk; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg"); done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> installing ${need[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+rm -rf "$RUN" && mkdir -p "$RUN/www" "$RUN/logs"
+head -c 1024 /dev/urandom >"$RUN/www/1k.bin"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$RUN/nginx-backend.pid" ] && kill "$(cat "$RUN/nginx-backend.pid")" 2>/dev/null || true
+  [ -f "$RUN/nginx-proxy.pid" ] && kill "$(cat "$RUN/nginx-proxy.pid")" 2>/dev/null || true
+  scripts/zk.sh stop bench-router >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+cat >"$RUN/backend.conf" <<CONF
+worker_processes 1;
+pid $RUN/nginx-backend.pid;
+error_log $RUN/logs/backend-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$BACKEND; root $RUN/www; keepalive_requests 1000000; }
+}
+CONF
+cat >"$RUN/proxy.conf" <<CONF
+worker_processes 2;
+pid $RUN/nginx-proxy.pid;
+error_log $RUN/logs/proxy-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream backend { server 127.0.0.1:$BACKEND; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX;
+    keepalive_requests 1000000;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+cat >"$RUN/haproxy.cfg" <<CONF
+global
+  maxconn 4096
+  nbthread 2
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend f
+  bind 127.0.0.1:$HAPROXY
+  default_backend b
+backend b
+  http-reuse always
+  server s1 127.0.0.1:$BACKEND
+CONF
+
+nginx -p "$RUN" -c "$RUN/backend.conf" -e "$RUN/logs/backend-error.log"
+nginx -p "$RUN" -c "$RUN/proxy.conf" -e "$RUN/logs/proxy-error.log"
+haproxy -f "$RUN/haproxy.cfg" -D -p "$RUN/haproxy.pid"
+pids+=("$(cat "$RUN/haproxy.pid")")
+
+echo "==> building atlantis (release)" >&2
+swift build -c release --product atlantis >&2
+BIN="$(swift build -c release --show-bin-path)/atlantis"
+
+scripts/zk.sh standalone bench-router $ZKPORT >/dev/null
+ZK=127.0.0.1:$ZKPORT
+mkdir -p "$RUN/docs"
+cat >"$RUN/docs/bench.yaml" <<DOCS
+apiVersion: atlantis/v1
+kind: Service
+metadata: {name: backend}
+spec: {endpoints: [{host: 127.0.0.1, port: $BACKEND}]}
+---
+apiVersion: atlantis/v1
+kind: Route
+metadata: {name: bench}
+spec: {host: bench.test, pool: {service: backend}}
+DOCS
+"$BIN" apply -f "$RUN/docs" --zk $ZK >/dev/null
+"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" \
+  >"$RUN/logs/router.log" 2>&1 &
+pids+=($!)
+ROUTER_PID=$!
+for _ in $(seq 100); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.test' http://127.0.0.1:$ROUTER/1k.bin)" = 200 ] && break
+  sleep 0.1
+done
+
+proc_cpu() { # pids... -> CPU seconds so far
+  local ticks=0
+  for p in "$@"; do
+    read -r -a f <"/proc/$p/stat" || continue
+    ticks=$((ticks + f[13] + f[14]))
+  done
+  echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
+}
+proc_peak_mb() { # pids... -> sum of VmHWM in MiB
+  local kb=0
+  for p in "$@"; do kb=$((kb + $(awk '/VmHWM/ {print $2}' "/proc/$p/status"))); done
+  echo "scale=1; $kb / 1024" | bc
+}
+to_ms() { # wrk latency like 1.23ms / 512.00us / 1.02s -> ms
+  case $1 in
+    *us) echo "scale=3; ${1%us} / 1000" | bc ;;
+    *ms) echo "${1%ms}" ;;
+    *s) echo "scale=3; ${1%s} * 1000" | bc ;;
+  esac
+}
+
+declare -A RPS P50 P99
+run_one() { # name port pids...
+  local name=$1 port=$2
+  shift 2
+  local cpu0 out
+  cpu0=$(proc_cpu "$@")
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: bench.test" "http://127.0.0.1:$port/1k.bin")
+  local cpu1 rps p50 p99 errors
+  cpu1=$(proc_cpu "$@")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  RPS[$name]=$rps P50[$name]=$p50 P99[$name]=$p99
+  printf '%-8s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s  peak %6s MiB  non-2xx %s\n' \
+    "$name" "$rps" "$p50" "$p99" "$(echo "$cpu1 - $cpu0" | bc)" "$(proc_peak_mb "$@")" "${errors:-0}"
+}
+
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, 1 KiB body, same backend (nginx), one run on $(nproc) cores:"
+run_one direct $BACKEND "$(cat "$RUN/nginx-backend.pid")"
+run_one router $ROUTER $ROUTER_PID
+run_one nginx $NGINX $(pgrep -f "nginx.*$RUN/proxy.conf" | tr '\n' ' ')
+run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")"
+
+echo "router under 10 route updates per second:"
+(
+  for i in $(seq $((DURATION * 10))); do
+    sed "s/host: bench.test, pool/host: bench.test, priority: $((i % 2)), pool/" "$RUN/docs/bench.yaml" >"$RUN/docs-update.yaml"
+    "$BIN" apply -f "$RUN/docs-update.yaml" --zk $ZK >/dev/null 2>&1 &
+    sleep 0.1
+  done
+  wait
+) &
+updater=$!
+run_one router-upd $ROUTER $ROUTER_PID
+wait $updater || true
+
+"$BIN" bench routes
+
+r=$(echo "scale=2; ${RPS[router]} / ${RPS[nginx]}" | bc)
+p=$(echo "scale=2; ${P99[router]} / ${P99[nginx]}" | bc)
+printf 'router/nginx req/s ratio: %.2f, p99 ratio: %.2f\n' "$r" "$p"
