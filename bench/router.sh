@@ -150,9 +150,10 @@ run_one() { # name port pids...
 }
 
 echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, 1 KiB body, same backend (nginx), one run on $(nproc) cores:"
-run_one direct $BACKEND "$(cat "$RUN/nginx-backend.pid")"
+with_workers() { echo "$1" $(pgrep -P "$1" | tr '\n' ' '); }  # nginx: master and its workers
+run_one direct $BACKEND $(with_workers "$(cat "$RUN/nginx-backend.pid")")
 run_one router $ROUTER $ROUTER_PID
-run_one nginx $NGINX $(pgrep -f "nginx.*$RUN/proxy.conf" | tr '\n' ' ')
+run_one nginx $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")")
 run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")"
 
 echo "router under 10 route updates per second:"

@@ -74,6 +74,8 @@ public struct RoutingTable: Sendable {
             h = h[..<colon]
         }
         if h.hasSuffix(".") { h = h.dropLast() }
+        // Host headers are nearly always lower case already: skip the copy-and-map then.
+        if !h.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) { return String(h) }
         return h.lowercased()
     }
 }

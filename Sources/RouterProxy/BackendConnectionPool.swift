@@ -39,6 +39,8 @@ final class BackendConnectionPool {
     func release(_ backend: Backend, _ channel: any Channel, _ handler: BackendHandler) {
         eventLoop.preconditionInEventLoop()
         handler.delegate = nil
+        // The exchange may have ended while reads were paused for a slow client: the next one must read.
+        handler.resumeReading()
         guard channel.isActive, (idle[backend]?.count ?? 0) < configuration.maxIdlePerBackend else {
             channel.close(promise: nil)
             return

@@ -67,7 +67,18 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
         self.logger = logger
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    /// The client's address for `X-Forwarded-For`, formatted once per connection.
+    private var clientAddress = "unknown"
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let ip = context.channel.remoteAddress?.ipAddress { clientAddress = ip }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let ip = context.channel.remoteAddress?.ipAddress { clientAddress = ip }
+        context.fireChannelActive()
+    }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     // MARK: Client side
@@ -161,7 +172,7 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
         }
         var headers = head.headers
         HopByHop.strip(&headers)
-        let client = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        let client = clientAddress
         if let prior = headers.first(name: "x-forwarded-for") {
             headers.replaceOrAdd(name: "x-forwarded-for", value: "\(prior), \(client)")
         } else {
