@@ -170,6 +170,7 @@ run_one router-upd $ROUTER $ROUTER_PID
 wait $updater || true
 
 "$BIN" bench routes
+"$BIN" bench route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50
 
 r=$(echo "scale=2; ${RPS[router]} / ${RPS[nginx]}" | bc)
 p=$(echo "scale=2; ${P99[router]} / ${P99[nginx]}" | bc)
