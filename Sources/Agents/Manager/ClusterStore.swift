@@ -59,13 +59,15 @@ public struct ClusterStore: Sendable {
     /// Creates the tree's folders if missing: desired state writable only by the manager, status
     /// and registrations by the agents.
     public func bootstrap() async throws {
+        let layout = Array("{\"layoutVersion\":\(ZNodeTree.layoutVersion)}".utf8)
+        // The meta node is written last: when it holds this layout, every folder exists.
+        if let (data, _) = try? await zk.getData(tree.meta), data == layout { return }
         for folder in tree.managerFolders {
             try await zk.ensurePath(folder, acl: desiredACL)
         }
         for folder in tree.agentFolders {
             try await zk.ensurePath(folder, acl: agentACL)
         }
-        let layout = Array("{\"layoutVersion\":\(ZNodeTree.layoutVersion)}".utf8)
         if try await zk.getData(tree.meta).data != layout {
             try await zk.setData(tree.meta, data: layout)
         }
