@@ -12,7 +12,7 @@ protocol BackendDelegate: AnyObject {
 
 /// The end of a backend connection: passes response parts to its delegate and lets the client
 /// side pause its reads when the client is slow.
-final class BackendHandler: ChannelDuplexHandler {
+final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

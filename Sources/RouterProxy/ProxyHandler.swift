@@ -6,7 +6,7 @@ import RouterData
 
 /// One client connection of the proxy: routes each request, forwards it to a pooled backend
 /// connection and streams both bodies, pausing the faster side when the other cannot keep up.
-final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, BackendDelegate {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -17,6 +17,8 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
         case forwarding
         /// The response (an error) is written; the rest of the request is read and dropped.
         case discarding
+        /// Switched protocols: the connection is a raw relay now, this handler is on its way out.
+        case upgraded
     }
 
     private struct Upstream {
@@ -155,9 +157,6 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
         startedAt = .now()
         metrics.requests.increment()
 
-        if head.headers.contains(name: "upgrade") {
-            return fail(.notImplemented, "protocol upgrades (WebSocket) are not supported by this router yet\n")
-        }
         if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > configuration.maxBodyBytes {
             return fail(.payloadTooLarge, "request body larger than \(configuration.maxBodyBytes) bytes\n")
         }
@@ -188,6 +187,11 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
         }
         var backendHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
         backendHead.headers.remove(name: "connection")
+        // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
+        if let upgrade = head.headers.first(name: "upgrade") {
+            backendHead.headers.add(name: "connection", value: "upgrade")
+            backendHead.headers.add(name: "upgrade", value: upgrade)
+        }
         pending = [.head(backendHead)]
         phase = .connecting
         connect(pool: pool, context: context)
@@ -196,7 +200,7 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
     private func body(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         bodyBytes += buffer.readableBytes
         switch phase {
-        case .discarding, .idle:
+        case .discarding, .idle, .upgraded:
             return
         case .connecting:
             guard bodyBytes <= configuration.maxBodyBytes else {
@@ -229,7 +233,7 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
                 deferredError = nil
                 fail(status, message)
             }
-        case .idle:
+        case .idle, .upgraded:
             break
         case .connecting:
             pending.append(.end(trailers))
@@ -312,8 +316,10 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
     // MARK: Backend side
 
     func backendReceived(_ part: HTTPClientResponsePart) {
-        guard let context, let request else { return }
+        guard let context, let request, phase != .upgraded else { return }
         switch part {
+        case .head(let head) where head.status == .switchingProtocols && request.headers.contains(name: "upgrade"):
+            upgrade(head, context: context)
         case .head(let head) where head.status.code < 200 && head.status.code != 101:
             return  // informational (100 Continue, 103 Early Hints): not the response
         case .head(let head):
@@ -386,6 +392,55 @@ final class ProxyHandler: ChannelDuplexHandler, BackendDelegate {
             }
         }
         resumeClientReads()
+    }
+
+    /// Answers 101 and turns both connections into a byte relay: the upgraded connection no
+    /// longer depends on the routing table, so route changes never drop it.
+    private func upgrade(_ head: HTTPResponseHead, context: ChannelHandlerContext) {
+        guard let upstream, let request else { return }
+        responseTimer?.cancel()
+        responseStarted = true
+        phase = .upgraded
+        metrics.response(head.status.code)
+        upstream.pool.end(upstream.index)
+        upstream.handler.delegate = nil
+        self.upstream = nil
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .switchingProtocols, headers: head.headers))),
+            promise: nil)
+        // Rebuild the pipelines once the decoders have finished the current read: parts they
+        // still emit (the 101's end) must reach HTTP handlers, not the relay.
+        context.eventLoop.assumeIsolated().execute {
+            self.switchToRelay(upstream: upstream, context: context)
+        }
+    }
+
+    private func switchToRelay(upstream: Upstream, context: ChannelHandlerContext) {
+        let (clientSide, backendSide) = RelayHandler.pair()
+        do {
+            let backendOps = upstream.channel.pipeline.syncOperations
+            var backendHTTP: [any RemovableChannelHandler] = [upstream.handler]
+            if let h = try? backendOps.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self) { backendHTTP.append(h) }
+            if let h = try? backendOps.handler(type: HTTPRequestEncoder.self) { backendHTTP.append(h) }
+            if let h = try? backendOps.handler(type: NIOHTTPRequestHeadersValidator.self) { backendHTTP.append(h) }
+            try RelayHandler.install(backendSide, on: upstream.channel, replacing: backendHTTP)
+
+            let clientOps = context.pipeline.syncOperations
+            var clientHTTP: [any RemovableChannelHandler] = [self]
+            if let h = try? clientOps.handler(type: IdleStateHandler.self) { clientHTTP.append(h) }
+            if let h = try? clientOps.handler(type: HTTPServerProtocolErrorHandler.self) { clientHTTP.append(h) }
+            if let h = try? clientOps.handler(type: HTTPServerPipelineHandler.self) { clientHTTP.append(h) }
+            if let h = try? clientOps.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) { clientHTTP.append(h) }
+            if let h = try? clientOps.handler(type: HTTPResponseEncoder.self) { clientHTTP.append(h) }
+            if let h = try? clientOps.handler(type: NIOHTTPResponseHeadersValidator.self) { clientHTTP.append(h) }
+            try RelayHandler.install(clientSide, on: context.channel, replacing: clientHTTP)
+            context.channel.read()
+            upstream.channel.read()
+        } catch {
+            logger.warning("router.upgrade_failed", metadata: ["error": "\(error)"])
+            upstream.channel.close(promise: nil)
+            context.close(promise: nil)
+        }
     }
 
     private func dropUpstream() {

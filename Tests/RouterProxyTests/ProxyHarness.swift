@@ -102,3 +102,39 @@ extension ProxyHarness {
 func table(_ rules: [RouteRule], _ pools: [Pool]) -> RoutingTable {
     RoutingTable(rules: rules, pools: pools)
 }
+
+/// A blocking loopback TCP connection, for protocols curl cannot speak (upgraded connections).
+final class RawConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw CocoaError(.fileReadUnknown) }
+    }
+
+    func send(_ text: String) {
+        _ = text.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+    }
+
+    /// Reads until `terminator` has arrived (or the connection ends or times out).
+    func read(until terminator: String) -> String {
+        var out = [UInt8]()
+        var byte: UInt8 = 0
+        while recv(fd, &byte, 1, 0) == 1 {
+            out.append(byte)
+            if String(decoding: out, as: UTF8.self).hasSuffix(terminator) { break }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    deinit { close(fd) }
+}

@@ -156,3 +156,32 @@ struct ProxyTests {
         await h.stop()
     }
 }
+
+@Suite("Upgraded connections through the proxy", .serialized)
+struct UpgradeTests {
+    @Test func anUpgradedConnectionRelaysBytesAndSurvivesRouteChanges() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        let b = try h.backend("B")
+        let tableA = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [a])])
+        let tableB = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [b])])
+        try await h.start(tableA)
+        let conn = try RawConnection(port: h.proxyPort)
+        conn.send("GET /upgrade HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+        let head = conn.read(until: "\r\n\r\n")
+        #expect(head.hasPrefix("HTTP/1.1 101"), "\(head)")
+        #expect(head.lowercased().contains("upgrade: echo"))
+        conn.send("hello\n")
+        #expect(conn.read(until: "\n") == "A: hello\n")
+        // Any number of route changes: the upgraded connection stays with its backend.
+        for i in 0..<20 {
+            h.proxy?.tables.replace(with: i % 2 == 0 ? tableB : tableA)
+            conn.send("line \(i)\n")
+            #expect(conn.read(until: "\n") == "A: line \(i)\n")
+        }
+        // New requests follow the new table meanwhile.
+        h.proxy?.tables.replace(with: tableB)
+        #expect(try h.curl(["/x"]).text == "B /x\n")
+        await h.stop()
+    }
+}

@@ -9,6 +9,7 @@ GET  /bytes?n=N      N bytes, sent chunked
 GET  /close-early    closes the connection without answering
 GET  /slow?ms=M      answers after M milliseconds
 GET  /connections    how many TCP connections this backend has accepted
+GET  /upgrade        with "Upgrade: echo": 101, then echoes each line as "NAME: line"
 anything else        "NAME PATH"
 """
 import socketserver
@@ -82,6 +83,19 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/slow":
             time.sleep(int(q.get("ms", ["100"])[0]) / 1000)
             self.send_text("slow\n")
+        elif url.path == "/upgrade" and self.headers.get("upgrade"):
+            self.send_response(101)
+            self.send_header("upgrade", self.headers.get("upgrade"))
+            self.send_header("connection", "Upgrade")
+            self.end_headers()
+            self.wfile.flush()
+            while True:
+                line = self.rfile.readline()
+                if not line:
+                    break
+                self.wfile.write(NAME.encode() + b": " + line)
+                self.wfile.flush()
+            self.close_connection = True
         elif url.path == "/connections":
             with lock:
                 self.send_text("%d\n" % connections)
