@@ -35,7 +35,9 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [tables, pools, ejections, configuration, logger] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Outbound headers come from NIO's own decoders (already validated): skip a second pass.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withErrorHandling: true, withOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .nanoseconds(idleNanos)))
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(
