@@ -77,6 +77,15 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
+    /// Reads the manifests of `-f`; invalid input exits with its code.
+    func loadManifests(_ paths: [String]) throws -> [LoadedDocument] {
+        do {
+            return try ManifestLoader().load(paths: paths)
+        } catch {
+            throw fail(error)
+        }
+    }
+
     func fail(_ error: ManagerError) -> ExitCode {
         FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
         return ExitCode(error.exitCode)

@@ -17,12 +17,7 @@ struct Diff: AsyncParsableCommand {
     var source: String = "cli"
 
     func run() async throws {
-        let loaded: [LoadedDocument]
-        do {
-            loaded = try ManifestLoader().load(paths: file)
-        } catch {
-            throw cluster.fail(error)
-        }
+        let loaded = try cluster.loadManifests(file)
         let options = Manager.ApplyOptions(source: source, prune: prune, dryRun: true)
         let plan = try await cluster.withManager { manager throws(ManagerError) in
             try await manager.apply(loaded, options: options)
