@@ -49,6 +49,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private var attempts = 0
     private var excluded: Set<Int> = []
     private var responseTimer: Scheduled<Void>?
+    private var responseDeadline: NIODeadline?
     private var startedAt = NIODeadline.now()
     /// Bumped per request, so late callbacks of an earlier request are ignored.
     private var generation = 0
@@ -100,6 +101,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     func channelInactive(context: ChannelHandlerContext) {
         responseTimer?.cancel()
+        responseTimer = nil
         if let upstream {
             // The exchange is cut short: the backend connection cannot be reused.
             upstream.handler.delegate = nil
@@ -294,16 +296,31 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
     }
 
+    /// Arms the response deadline. One timer per connection checks it, rescheduled only when it
+    /// fires early: no timer is scheduled and cancelled per request on the hot path.
     private func armResponseTimer(context: ChannelHandlerContext) {
-        let generation = self.generation
-        let timeout = configuration.responseTimeout
-        let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanos)) {
-            guard generation == self.generation, !self.responseStarted, self.upstream != nil else { return }
+        responseDeadline = .now() + Self.timeAmount(configuration.responseTimeout)
+        guard responseTimer == nil else { return }
+        scheduleResponseCheck(at: responseDeadline!, context: context)
+    }
+
+    private func scheduleResponseCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.responseTimer = nil
+            guard let due = self.responseDeadline, !self.responseStarted, self.upstream != nil else { return }
+            if due > .now() {
+                self.scheduleResponseCheck(at: due, context: context)
+                return
+            }
+            self.responseDeadline = nil
             self.metrics.upstreamErrors.increment()
             self.dropUpstream()
-            self.fail(.gatewayTimeout, "backend did not answer within \(timeout)\n")
+            self.fail(.gatewayTimeout, "backend did not answer within \(self.configuration.responseTimeout)\n")
         }
+    }
+
+    static func timeAmount(_ d: Duration) -> TimeAmount {
+        .nanoseconds(Int64(d.components.seconds) * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
 
     static func isIdempotent(_ method: HTTPMethod) -> Bool {
@@ -323,7 +340,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         case .head(let head) where head.status.code < 200 && head.status.code != 101:
             return  // informational (100 Continue, 103 Early Hints): not the response
         case .head(let head):
-            responseTimer?.cancel()
+            responseDeadline = nil
             responseStarted = true
             if !head.isKeepAlive { upstreamReusable = false }
             var headers = head.headers
@@ -352,7 +369,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         upstream.handler.delegate = nil
         upstream.pool.end(upstream.index)
         self.upstream = nil
-        responseTimer?.cancel()
+        responseDeadline = nil
         metrics.upstreamErrors.increment()
         if responseStarted {
             context.close(promise: nil)  // the response is cut short: the client must see it
@@ -398,7 +415,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// longer depends on the routing table, so route changes never drop it.
     private func upgrade(_ head: HTTPResponseHead, context: ChannelHandlerContext) {
         guard let upstream, let request else { return }
-        responseTimer?.cancel()
+        responseDeadline = nil
         responseStarted = true
         phase = .upgraded
         metrics.response(head.status.code)
@@ -454,6 +471,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// Answers with a short error; closes the connection if the request is not fully read.
     private func fail(_ status: HTTPResponseStatus, _ message: String) {
         guard let context, let request else { return }
+        responseDeadline = nil
         let hasBody = request.headers.contains(name: "transfer-encoding")
             || (request.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
         if !requestEnded && !hasBody && !responseStarted {
@@ -461,7 +479,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             phase = .discarding
             return
         }
-        responseTimer?.cancel()
         metrics.response(status.code)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
