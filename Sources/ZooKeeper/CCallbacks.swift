@@ -60,6 +60,9 @@ let oneShotWatcher: watcher_fn = { _, type, state, _, ctx in
     CallbackRegistry.shared.takeWatch(id)?.fire(event)
 }
 
-let sessionWatcher: watcher_fn = { _, type, state, _, ctx in
-    CallbackRegistry.shared.sessionHandler(contextID(ctx))?(type, state)
+let sessionWatcher: watcher_fn = { zh, type, state, _, ctx in
+    // The session id is read here, from the handle the event is about: the event can arrive
+    // before `zookeeper_init` has even returned that handle to its caller.
+    let sessionID = (state == atl_state_connected() ? zh.map { zoo_client_id($0).pointee.client_id } : nil) ?? 0
+    CallbackRegistry.shared.sessionHandler(contextID(ctx))?(type, state, sessionID)
 }

@@ -64,7 +64,7 @@ final class CallbackRegistry: Sendable {
         var next: Int = 1
         var calls: [Int: PendingCall] = [:]
         var watches: [Int: WatchRegistration] = [:]
-        var sessions: [Int: @Sendable (_ type: Int32, _ state: Int32) -> Void] = [:]
+        var sessions: [Int: @Sendable (_ type: Int32, _ state: Int32, _ sessionID: Int64) -> Void] = [:]
     }
 
     private let state = Mutex(State())
@@ -122,7 +122,7 @@ final class CallbackRegistry: Sendable {
         for w in lost { w.fire(.sessionLost) }
     }
 
-    func addSessionHandler(_ handler: @escaping @Sendable (Int32, Int32) -> Void) -> Int {
+    func addSessionHandler(_ handler: @escaping @Sendable (Int32, Int32, Int64) -> Void) -> Int {
         state.withLock { s in
             let id = s.next
             s.next += 1
@@ -131,7 +131,7 @@ final class CallbackRegistry: Sendable {
         }
     }
 
-    func sessionHandler(_ id: Int) -> (@Sendable (Int32, Int32) -> Void)? {
+    func sessionHandler(_ id: Int) -> (@Sendable (Int32, Int32, Int64) -> Void)? {
         state.withLock { $0.sessions[id] }
     }
 

@@ -31,7 +31,8 @@ public final class ZooKeeperClient: Sendable {
     let logger: Logger
     let state = Mutex(State())
     /// Blocking C calls (`zookeeper_init`, `zookeeper_close`) run here, never on a Swift concurrency thread.
-    static let blockingQueue = DispatchQueue(label: "atlantis.zookeeper.blocking")
+    /// Concurrent: closing one session (which may wait on the server) must not hold up another.
+    static let blockingQueue = DispatchQueue(label: "atlantis.zookeeper.blocking", attributes: .concurrent)
 
     private init(configuration: ZooKeeperConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -153,8 +154,8 @@ public final class ZooKeeperClient: Sendable {
             return next
         }
         guard let generation else { return }
-        let handlerID = CallbackRegistry.shared.addSessionHandler { [weak self] type, st in
-            self?.onSessionEvent(generation: generation, type: type, state: st)
+        let handlerID = CallbackRegistry.shared.addSessionHandler { [weak self] type, st, sessionID in
+            self?.onSessionEvent(generation: generation, type: type, state: st, sessionID: sessionID)
         }
         let timeoutMs = Int32(clamping: configuration.sessionTimeout.milliseconds)
         guard
@@ -189,12 +190,11 @@ public final class ZooKeeperClient: Sendable {
     }
 
     /// Runs on the C completion thread: must not block.
-    private func onSessionEvent(generation: UInt64, type: Int32, state st: Int32) {
+    private func onSessionEvent(generation: UInt64, type: Int32, state st: Int32, sessionID id: Int64) {
         guard type == atl_event_session() else { return }
         if st == atl_state_connected() {
             let (event, waiters) = state.withLock { s -> (SessionEvent?, [CheckedContinuation<Void, any Error>]) in
-                guard s.generation == generation, let h = s.handle, !s.closed else { return (nil, []) }
-                let id = zoo_client_id(h.raw).pointee.client_id
+                guard s.generation == generation, !s.closed else { return (nil, []) }
                 s.connected = true
                 s.everConnected = true
                 s.sessionID = id
