@@ -109,6 +109,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ZKModelTests",
             dependencies: ["ZKModel"],
@@ -116,7 +121,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperIntegrationTests",
-            dependencies: ["ZooKeeper"],
+            dependencies: [
+                "TestSupport","ZooKeeper"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -127,6 +133,7 @@ let package = Package(
         .testTarget(
             name: "RouterProxyTests",
             dependencies: [
+                "TestSupport",
                 "RouterProxy", "RouterData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -136,6 +143,7 @@ let package = Package(
         .testTarget(
             name: "RouterIntegrationTests",
             dependencies: [
+                "TestSupport",
                 "Agents", "RouterProxy", "RouterData", "ZooKeeper", "ZKModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -145,6 +153,7 @@ let package = Package(
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
+                "TestSupport",
                 "Reconciler", "ZooKeeper", "ZKModel",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,12 +162,14 @@ let package = Package(
         ),
         .testTarget(
             name: "ManagerTests",
-            dependencies: ["Agents", "ZKModel"],
+            dependencies: [
+                "TestSupport","Agents", "ZKModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ManagerIntegrationTests",
-            dependencies: ["Agents", "ZKModel", "ZooKeeper"],
+            dependencies: [
+                "TestSupport","Agents", "ZKModel", "ZooKeeper"],
             swiftSettings: swiftSettings
         ),
     ]

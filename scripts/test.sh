@@ -19,4 +19,6 @@ export ATLANTIS_TEST_ZK=127.0.0.1:2181
 echo "==> building (debug)"
 swift build --build-tests
 echo "==> running the tests"
-swift test --skip-build "$@"
+# One test at a time: the integration tests start servers and kill them, and block on the
+# processes they run; in parallel on 2 cores they starve each other's timing.
+swift test --skip-build --no-parallel "$@"

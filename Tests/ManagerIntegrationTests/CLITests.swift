@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import ZKModel
 import ZooKeeper
@@ -17,26 +18,11 @@ struct CLITests {
     }
 
     static func atlantis(_ arguments: [String], root: String) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments + ["--zk", Harness.hosts, "--root", root]
-        process.currentDirectoryURL = Harness.repoRoot
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        let err = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: err)
-        }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            stdout: try String(contentsOf: out, encoding: .utf8),
-            stderr: try String(contentsOf: err, encoding: .utf8))
+        // Run from the repository (relative paths like `examples`), without touching our own cwd.
+        let (status, stdout, stderr) = Subprocess.run3(
+            ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", Harness.repoRoot.path, binary]
+                + arguments + ["--zk", Harness.hosts, "--root", root])
+        return Run(status: status, stdout: stdout, stderr: stderr)
     }
 
     static func newRoot() -> String { "/clitest-\(UUID().uuidString.prefix(8).lowercased())" }
@@ -105,13 +91,8 @@ struct CLITests {
     }
 
     @Test func unreachableZooKeeperExitsFour() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["get", "apps", "--zk", "127.0.0.1:1", "--timeout", "1"]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 4)
+        let (status, _, _) = Subprocess.run3([Self.binary, "get", "apps", "--zk", "127.0.0.1:1", "--timeout", "1"])
+        #expect(status == 4)
     }
 }
 

@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import TestSupport
 import Testing
 import ZKModel
 
@@ -39,20 +40,12 @@ import ZKModel
     }
 
     private func runPython(input: String) throws -> [JSONValue] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repo.path("scripts/validate-schemas.py")]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "scripts/validate-schemas.py failed (is jsonschema installed? scripts/install.sh)")
-        guard case .array(let items) = try JSONValue.parse(data) else { return [] }
+        let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("schema-cases-\(UUID().uuidString).json")
+        try Data(input.utf8).write(to: inputFile)
+        defer { try? FileManager.default.removeItem(at: inputFile) }
+        let (status, stdout, stderr) = Subprocess.run3(["python3", Repo.path("scripts/validate-schemas.py")], stdin: inputFile.path)
+        try #require(status == 0, "scripts/validate-schemas.py failed (is jsonschema installed? scripts/install.sh): \(stderr)")
+        guard case .array(let items) = try JSONValue.parse(stdout) else { return [] }
         return items
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Reconciler
 import Synchronization
 import ZooKeeper
@@ -78,15 +79,9 @@ enum TestZK {
     }
 
     static func script(_ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CocoaError(.executableLoad, userInfo: [NSDebugDescriptionErrorKey: "zk.sh \(arguments) failed"])
+        let (status, output) = Subprocess.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
+        guard status == 0 else {
+            throw CocoaError(.executableLoad, userInfo: [NSDebugDescriptionErrorKey: "zk.sh \(arguments) failed: \(output)"])
         }
     }
 }

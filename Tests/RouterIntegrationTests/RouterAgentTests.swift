@@ -1,5 +1,6 @@
 import Agents
 import Foundation
+import TestSupport
 import NIOCore
 import NIOPosix
 import RouterData
@@ -12,7 +13,7 @@ import ZooKeeper
 final class RouterRig: @unchecked Sendable {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    var processes: [Process] = []
+    var processes: [Int32] = []
     var port = 0
     var listener: (any Channel)?
     var agentTask: Task<Void, Never>?
@@ -27,13 +28,8 @@ final class RouterRig: @unchecked Sendable {
 
     func backend(_ name: String) throws -> Int {
         let port = try Self.freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        processes.append(p)
+        processes.append(Subprocess.spawn(
+            ["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name]))
         for _ in 0..<100 {
             if (try? get("http://127.0.0.1:\(port)/ping", host: nil).0) == 200 { break }
             Thread.sleep(forTimeInterval: 0.05)
@@ -53,18 +49,12 @@ final class RouterRig: @unchecked Sendable {
     }
 
     func get(_ url: String, host: String?) throws -> (Int, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        p.arguments = ["-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "10"] + (host.map { ["-H", "Host: \($0)"] } ?? []) + [url]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let code = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (Int(code) ?? 0, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+        let code = Subprocess.run3(
+            ["curl", "-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "10"] + (host.map { ["-H", "Host: \($0)"] } ?? []) + [url]
+        ).stdout
+        return (Int(code) ?? 0, Subprocess.read(out.path))
     }
 
     func get(_ path: String, host: String) throws -> (Int, String) {
@@ -79,10 +69,7 @@ final class RouterRig: @unchecked Sendable {
 
     func stop() async {
         await stopRouter()
-        for p in processes {
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-        }
+        for pid in processes { Subprocess.kill(pid) }
     }
 }
 
@@ -98,13 +85,7 @@ func eventually(_ timeout: Duration = .seconds(15), _ condition: () throws -> Bo
 @Suite("Router fed by ZooKeeper", .serialized)
 struct RouterAgentTests {
     static func zkScript(_ args: String...) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [RouterRig.repoRoot.appendingPathComponent("scripts/zk.sh").path] + args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        Subprocess.run(["/bin/bash", RouterRig.repoRoot.appendingPathComponent("scripts/zk.sh").path] + args)
     }
 
     static func yaml(_ text: String) throws -> [LoadedDocument] {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import NIOCore
 import NIOPosix
 import RouterData
@@ -9,7 +10,7 @@ final class ProxyHarness: @unchecked Sendable {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    var backends: [Process] = []
+    var backends: [Int32] = []
     var proxyChannel: (any Channel)?
     var proxy: ProxyServer?
     var proxyPort = 0
@@ -25,17 +26,14 @@ final class ProxyHarness: @unchecked Sendable {
     /// Starts a backend and waits until it answers.
     func backend(_ name: String) throws -> Backend {
         let port = try Self.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        backends.append(process)
-        for _ in 0..<100 {
-            if (try? curl(["http://127.0.0.1:\(port)/ping"], direct: true).status) == 200 { break }
-            Thread.sleep(forTimeInterval: 0.05)
+        let pid = Subprocess.spawn(["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name])
+        backends.append(pid)
+        var ready = false
+        for _ in 0..<400 where !ready {
+            ready = (try? curl(["http://127.0.0.1:\(port)/ping"], direct: true).status) == 200
+            if !ready { Thread.sleep(forTimeInterval: 0.05) }
         }
+        guard ready else { throw CocoaError(.fileReadUnknown, userInfo: [NSDebugDescriptionErrorKey: "backend \(name) did not start"]) }
         return Backend(host: "127.0.0.1", port: port)
     }
 
@@ -49,11 +47,7 @@ final class ProxyHarness: @unchecked Sendable {
 
     func stop() async {
         try? await proxyChannel?.close().get()
-        for b in backends {
-            // SIGKILL: a child of this process may inherit a mask that blocks SIGTERM.
-            kill(b.processIdentifier, SIGKILL)
-            b.waitUntilExit()
-        }
+        for pid in backends { Subprocess.kill(pid) }
     }
 
     struct Response {
@@ -66,36 +60,18 @@ final class ProxyHarness: @unchecked Sendable {
     func curl(_ arguments: [String], direct: Bool = false, host: String = "app.test") throws -> Response {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        var args = ["-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "30"]
+        var args = ["curl", "-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "30"]
         if !direct { args += ["-H", "Host: \(host)"] }
         args += arguments.map { direct || !$0.hasPrefix("/") ? $0 : "http://127.0.0.1:\(proxyPort)\($0)" }
-        process.arguments = args
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let code = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return Response(status: Int(code.suffix(3)) ?? 0, body: (try? Data(contentsOf: out)) ?? Data())
+        let (_, code, _) = Subprocess.run3(args)
+        return Response(status: Int(code.suffix(3)) ?? 0, body: Data(Subprocess.readBytes(out.path)))
     }
 }
 
 extension ProxyHarness {
     /// curl's verbose log (stderr) for these arguments.
     func curlVerbose(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-v", "-o", "/dev/null", "--max-time", "10"] + arguments
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return try String(contentsOf: log, encoding: .utf8)
+        Subprocess.run3(["curl", "-s", "-v", "-o", "/dev/null", "--max-time", "10"] + arguments).stderr
     }
 }
 

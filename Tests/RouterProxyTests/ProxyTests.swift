@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import RouterData
 import RouterProxy
 import Testing
@@ -140,16 +141,10 @@ struct ProxyTests {
             }
         }
         let urls = (0..<400).map { "http://127.0.0.1:\(h.proxyPort)/n\($0)" }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-w", "%{http_code}\\n", "-H", "Host: app.test", "--parallel", "--parallel-max", "16"]
-            + urls.flatMap { ["-o", "/dev/null", $0] }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let codes = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: "\n")
-        process.waitUntilExit()
+        let codes = Subprocess.run3(
+            ["curl", "-s", "-w", "%{http_code}\\n", "-H", "Host: app.test", "--parallel", "--parallel-max", "16"]
+                + urls.flatMap { ["-o", "/dev/null", $0] }
+        ).stdout.split(separator: "\n")
         swapper.cancel()
         #expect(codes.count == 400)
         #expect(codes.allSatisfy { $0 == "200" }, "\(Dictionary(grouping: codes, by: { $0 }).mapValues(\.count))")

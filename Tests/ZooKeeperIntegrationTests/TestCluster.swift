@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import ZooKeeper
 
 /// The real ZooKeeper servers the tests use, started by `scripts/zk.sh`.
@@ -31,16 +32,8 @@ enum TestCluster {
     /// Runs `scripts/zk.sh` with these arguments and fails if it does.
     @discardableResult
     static func zk(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let (status, output) = Subprocess.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
+        guard status == 0 else {
             throw ScriptError(message: "zk.sh \(arguments.joined(separator: " ")) failed: \(output)")
         }
         return output
