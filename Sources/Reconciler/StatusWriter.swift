@@ -16,6 +16,11 @@ public struct StatusWriter: Sendable {
     }
 
     public func read(_ key: DocumentKey) async throws -> ObjectStatus? {
+        try await Self.read(key, zk: zk, tree: tree)
+    }
+
+    /// The status last written for `key`; nil if none yet.
+    public static func read(_ key: DocumentKey, zk: ZooKeeperClient, tree: ZNodeTree) async throws -> ObjectStatus? {
         do {
             let (data, _) = try await zk.getData(tree.status(key))
             return try JSONDecoder().decode(ObjectStatus.self, from: Data(data))

@@ -299,7 +299,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// Arms the response deadline. One timer per connection checks it, rescheduled only when it
     /// fires early: no timer is scheduled and cancelled per request on the hot path.
     private func armResponseTimer(context: ChannelHandlerContext) {
-        responseDeadline = .now() + Self.timeAmount(configuration.responseTimeout)
+        responseDeadline = .now() + configuration.responseTimeout.timeAmount
         guard responseTimer == nil else { return }
         scheduleResponseCheck(at: responseDeadline!, context: context)
     }
@@ -317,10 +317,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             self.dropUpstream()
             self.fail(.gatewayTimeout, "backend did not answer within \(self.configuration.responseTimeout)\n")
         }
-    }
-
-    static func timeAmount(_ d: Duration) -> TimeAmount {
-        .nanoseconds(Int64(d.components.seconds) * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
     }
 
     static func isIdempotent(_ method: HTTPMethod) -> Bool {

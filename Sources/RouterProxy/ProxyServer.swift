@@ -27,8 +27,7 @@ public final class ProxyServer: Sendable {
     /// Binds the listener; the returned channel's `closeFuture` completes when it stops.
     public func bind(host: String, port: Int) async throws -> any Channel {
         let metrics = ProxyMetrics()
-        let idle = configuration.idleTimeout
-        let idleNanos = Int64(idle.components.seconds) * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000
+        let idle = configuration.idleTimeout.timeAmount
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -38,7 +37,7 @@ public final class ProxyServer: Sendable {
                     // Outbound headers come from NIO's own decoders (already validated): skip a second pass.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .nanoseconds(idleNanos)))
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(
                             tables: tables, pools: pools, ejections: ejections, configuration: configuration,

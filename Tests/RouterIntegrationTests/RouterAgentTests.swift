@@ -19,21 +19,9 @@ final class RouterRig: @unchecked Sendable {
     var agentTask: Task<Void, Never>?
     let tables = TableSource()
 
-    static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress!.port!
-        try channel.close().wait()
-        return port
-    }
-
     func backend(_ name: String) throws -> Int {
-        let port = try Self.freePort()
-        processes.append(Subprocess.spawn(
-            ["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name]))
-        for _ in 0..<100 {
-            if (try? get("http://127.0.0.1:\(port)/ping", host: nil).0) == 200 { break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        let (pid, port) = try Loopback.startBackend(name, repoRoot: Self.repoRoot.path)
+        processes.append(pid)
         return port
     }
 
@@ -49,12 +37,8 @@ final class RouterRig: @unchecked Sendable {
     }
 
     func get(_ url: String, host: String?) throws -> (Int, String) {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("c-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
-        let code = Subprocess.run3(
-            ["curl", "-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "10"] + (host.map { ["-H", "Host: \($0)"] } ?? []) + [url]
-        ).stdout
-        return (Int(code) ?? 0, Subprocess.read(out.path))
+        let (status, body) = Loopback.curl(url, host: host, extra: ["--max-time", "10"])
+        return (status, String(decoding: body, as: UTF8.self))
     }
 
     func get(_ path: String, host: String) throws -> (Int, String) {

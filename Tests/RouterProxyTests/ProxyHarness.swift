@@ -15,25 +15,12 @@ final class ProxyHarness: @unchecked Sendable {
     var proxy: ProxyServer?
     var proxyPort = 0
 
-    static func freePort() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress!.port!
-        try channel.close().wait()
-        return port
-    }
+    static func freePort() throws -> Int { Loopback.freePort() }
 
     /// Starts a backend and waits until it answers.
     func backend(_ name: String) throws -> Backend {
-        let port = try Self.freePort()
-        let pid = Subprocess.spawn(["python3", Self.repoRoot.appendingPathComponent("Tests/Fixtures/backend/backend.py").path, "\(port)", name])
+        let (pid, port) = try Loopback.startBackend(name, repoRoot: Self.repoRoot.path)
         backends.append(pid)
-        var ready = false
-        for _ in 0..<400 where !ready {
-            ready = (try? curl(["http://127.0.0.1:\(port)/ping"], direct: true).status) == 200
-            if !ready { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        guard ready else { throw CocoaError(.fileReadUnknown, userInfo: [NSDebugDescriptionErrorKey: "backend \(name) did not start"]) }
         return Backend(host: "127.0.0.1", port: port)
     }
 
@@ -58,13 +45,10 @@ final class ProxyHarness: @unchecked Sendable {
 
     /// Runs curl; the last URL's status and body. `direct` URLs are complete; others are paths on the proxy.
     func curl(_ arguments: [String], direct: Bool = false, host: String = "app.test") throws -> Response {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: out) }
-        var args = ["curl", "-s", "-o", out.path, "-w", "%{http_code}", "--max-time", "30"]
-        if !direct { args += ["-H", "Host: \(host)"] }
-        args += arguments.map { direct || !$0.hasPrefix("/") ? $0 : "http://127.0.0.1:\(proxyPort)\($0)" }
-        let (_, code, _) = Subprocess.run3(args)
-        return Response(status: Int(code.suffix(3)) ?? 0, body: Data(Subprocess.readBytes(out.path)))
+        // The last argument is the URL (a path on the proxy unless `direct`); the rest are curl options.
+        let url = arguments.last.map { direct || !$0.hasPrefix("/") ? $0 : "http://127.0.0.1:\(proxyPort)\($0)" } ?? ""
+        let (status, body) = Loopback.curl(url, host: direct ? nil : host, extra: Array(arguments.dropLast()))
+        return Response(status: status, body: Data(body))
     }
 }
 

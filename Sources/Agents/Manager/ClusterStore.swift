@@ -1,4 +1,5 @@
 import Foundation
+import Reconciler
 public import ZKModel
 public import ZooKeeper
 
@@ -97,12 +98,7 @@ public struct ClusterStore: Sendable {
 
     /// What the agents last reported of a document; nil if nothing yet.
     public func status(_ key: DocumentKey) async throws -> ObjectStatus? {
-        do {
-            let (data, _) = try await zk.getData(tree.status(key))
-            return try JSONDecoder().decode(ObjectStatus.self, from: Data(data))
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            return nil
-        }
+        try await StatusWriter.read(key, zk: zk, tree: tree)
     }
 
     /// Reads one document; nil if it does not exist.
