@@ -139,7 +139,6 @@ final class CallbackRegistry: Sendable {
         _ = state.withLock { $0.sessions.removeValue(forKey: id) }
     }
 
-    var liveWatchCount: Int { state.withLock { $0.watches.count } }
 }
 
 func context(_ id: Int) -> UnsafeMutableRawPointer? {

@@ -15,7 +15,6 @@ final class ProxyHarness: @unchecked Sendable {
     var proxy: ProxyServer?
     var proxyPort = 0
 
-    static func freePort() throws -> Int { Loopback.freePort() }
 
     /// Starts a backend and waits until it answers.
     func backend(_ name: String) throws -> Backend {

@@ -94,7 +94,7 @@ struct ProxyTests {
     @Test func refusedConnectionsAreRetriedOnAnotherBackendAndEjected() async throws {
         let h = ProxyHarness()
         let live = try h.backend("live")
-        let dead = Backend(host: "127.0.0.1", port: try ProxyHarness.freePort())
+        let dead = Backend(host: "127.0.0.1", port: Loopback.freePort())
         try await h.start(table(
             [RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [dead, live])]))
         for _ in 0..<10 {
