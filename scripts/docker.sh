@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The container side of a local Atlantis, without systemd or Docker Hub:
+#
+#   docker.sh up        start dockerd on /var/run/docker.sock if none answers, start the image
+#                       registry on 127.0.0.1:5000, build the base images if missing
+#   docker.sh dockerd   only dockerd
+#   docker.sh registry  only the registry (Debian docker-registry, Distribution v2)
+#   docker.sh images    (re)build the base images: atlantis/busybox:base, atlantis/sample:v1, v2
+#   docker.sh down      stop the registry and the dockerd this script started
+#
+# Logs and data under $ATLANTIS_RUN (default ./run). Talks to the Engine over its socket with
+# curl; the product itself speaks the Engine API from Swift.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=${ATLANTIS_RUN:-$PWD/run}
+SOCK=/var/run/docker.sock
+REGISTRY=${ATLANTIS_REGISTRY:-127.0.0.1:5000}
+API=http://localhost/v1.41
+mkdir -p "$RUN"
+
+ping() { curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
+
+start_dockerd() {
+  if ping; then return 0; fi
+  [ -n "$(ls -A /sys/fs/cgroup 2>/dev/null)" ] || cgroupfs-mount
+  echo "==> starting dockerd (log: $RUN/dockerd.log)"
+  nohup dockerd -H "unix://$SOCK" --pidfile "$RUN/dockerd.pid" >"$RUN/dockerd.log" 2>&1 </dev/null &
+  local pid=$! deadline=$((SECONDS + 60))
+  until ping; do
+    kill -0 "$pid" 2>/dev/null || { echo "docker.sh: dockerd died; its log:" >&2; tail -n 20 "$RUN/dockerd.log" >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { echo "docker.sh: dockerd did not answer on $SOCK in 60 s" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "$pid" >"$RUN/dockerd.started"
+  echo "    dockerd answers on $SOCK"
+}
+
+start_registry() {
+  if curl -fsS --max-time 2 -o /dev/null "http://$REGISTRY/v2/" 2>/dev/null; then return 0; fi
+  local base=$RUN/registry
+  mkdir -p "$base/data"
+  cat >"$base/config.yml" <<CONF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $base/data
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY
+CONF
+  echo "==> starting the image registry on $REGISTRY (log: $base/registry.log)"
+  nohup docker-registry serve "$base/config.yml" >"$base/registry.log" 2>&1 </dev/null &
+  echo $! >"$base/registry.pid"
+  local deadline=$((SECONDS + 20))
+  until curl -fsS --max-time 1 -o /dev/null "http://$REGISTRY/v2/" 2>/dev/null; do
+    kill -0 "$(cat "$base/registry.pid")" 2>/dev/null || { cat "$base/registry.log" >&2; exit 1; }
+    [ $SECONDS -lt $deadline ] || { echo "docker.sh: registry did not answer in 20 s" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+
+has_image() { curl -fsS --unix-socket "$SOCK" -o /dev/null "$API/images/$1/json" 2>/dev/null; }
+
+# import TAG ROOTFS CHANGES...: POST /images/create?fromSrc=- with the root folder as a tar.
+import_rootfs() {
+  local tag=$1 root=$2
+  shift 2
+  local query="fromSrc=-&repo=${tag%:*}&tag=${tag##*:}"
+  for change in "$@"; do query+="&changes=$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1]))' "$change")"; done
+  tar -C "$root" --numeric-owner -cf - . |
+    curl -fsS --unix-socket "$SOCK" -X POST -H 'Content-Type: application/x-tar' --data-binary @- "$API/images/create?$query" >/dev/null
+}
+
+busybox_root() { # DIR
+  local r=$1
+  mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,proc,sys,dev,www/cgi-bin,var/run,root}
+  chmod 1777 "$r/tmp"
+  cp /bin/busybox "$r/bin/busybox"
+  for a in $("$r/bin/busybox" --list-full); do [ -e "$r/$a" ] || ln -s /bin/busybox "$r/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$r/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
+}
+
+build_images() {
+  local work
+  work=$(mktemp -d /tmp/atlantis-images.XXXXXX)
+  echo "==> building base images (busybox-static root, imported offline)"
+  busybox_root "$work/base"
+  import_rootfs atlantis/busybox:base "$work/base" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["/bin/sh"]'
+  # The sample app: busybox httpd serving images/sample/www on $ATLANTIS_PORT (8080 by default),
+  # with /health and a CGI page that prints the instance it runs as.
+  for version in v1 v2; do
+    rm -rf "$work/sample"
+    busybox_root "$work/sample"
+    cp -r images/sample/www/. "$work/sample/www/"
+    echo "$version" >"$work/sample/www/version"
+    chmod +x "$work/sample/www/cgi-bin/"*
+    import_rootfs "atlantis/sample:$version" "$work/sample" \
+      'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'EXPOSE 8080' \
+      'CMD ["/bin/sh", "-c", "exec httpd -f -p ${ATLANTIS_PORT:-8080} -h /www"]'
+  done
+  rm -rf "$work"
+  echo "    atlantis/busybox:base, atlantis/sample:v1, atlantis/sample:v2"
+}
+
+ensure_images() {
+  if has_image atlantis/busybox:base && has_image atlantis/sample:v1 && has_image atlantis/sample:v2; then return 0; fi
+  build_images
+}
+
+stop_all() {
+  local base=$RUN/registry
+  if [ -f "$base/registry.pid" ]; then kill "$(cat "$base/registry.pid")" 2>/dev/null || true; rm -f "$base/registry.pid"; fi
+  if [ -f "$RUN/dockerd.started" ]; then
+    local pid
+    pid=$(cat "$RUN/dockerd.started")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$RUN/dockerd.started"
+  fi
+}
+
+case ${1:-up} in
+up) start_dockerd; start_registry; ensure_images ;;
+dockerd) start_dockerd ;;
+registry) start_registry ;;
+images) start_dockerd; build_images ;;
+down) stop_all ;;
+*) echo "usage: docker.sh up|dockerd|registry|images|down" >&2; exit 2 ;;
+esac
