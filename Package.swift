@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -65,6 +67,16 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(
+            name: "Docker",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Reconciler",
             dependencies: [
                 "ZooKeeper",
@@ -79,6 +91,7 @@ let package = Package(
         .target(
             name: "Agents",
             dependencies: [
+                "Docker",
                 "Reconciler",
                 "RouterData",
                 "RouterProxy",
@@ -86,6 +99,10 @@ let package = Package(
                 "ZKModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -93,6 +110,8 @@ let package = Package(
             name: "atlantis",
             dependencies: [
                 "Agents",
+                "Docker",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "Reconciler",
                 "RouterData",
                 "RouterProxy",

@@ -261,6 +261,50 @@ enum EmbeddedSchemas {
   }
 }
 """#,
+        "instance-assignment.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/instance-assignment.schema.json",
+  "title": "One instance placed on a host (assignments/<host id>/<instance id>), written by the scheduler, converged by that host's supervisor",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "instance", "app", "environment", "image", "port"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "InstanceAssignment"},
+    "instance": {"$ref": "common.schema.json#/$defs/name"},
+    "app": {"$ref": "common.schema.json#/$defs/name"},
+    "environment": {"$ref": "common.schema.json#/$defs/name"},
+    "release": {"type": "string", "maxLength": 128},
+    "image": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^[a-z0-9][-a-zA-Z0-9_.:/@]*$"},
+    "port": {"$ref": "common.schema.json#/$defs/port"},
+    "env": {
+      "type": "object",
+      "maxProperties": 256,
+      "propertyNames": {"pattern": "^(?!ATLANTIS_)[A-Za-z_][A-Za-z0-9_]{0,127}$"},
+      "additionalProperties": {"type": "string", "maxLength": 4096}
+    },
+    "healthCheck": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["path"],
+      "properties": {
+        "path": {"type": "string", "pattern": "^/[!-~]*$", "maxLength": 1024},
+        "intervalSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+        "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 600}
+      }
+    },
+    "cpu": {"type": "number", "minimum": 0.01, "maximum": 256},
+    "memoryMB": {"type": "integer", "minimum": 4, "maximum": 1048576},
+    "dependsOn": {
+      "type": "array",
+      "uniqueItems": true,
+      "maxItems": 64,
+      "items": {"$ref": "common.schema.json#/$defs/name"}
+    }
+  }
+}
+"""#,
         "instance-status.schema.json": #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -268,19 +312,75 @@ enum EmbeddedSchemas {
   "title": "One running instance as its supervisor reports it (status/instances/<id>)",
   "type": "object",
   "additionalProperties": false,
-  "required": ["apiVersion", "kind", "app", "environment", "host", "port", "healthy"],
+  "required": [
+    "apiVersion",
+    "kind",
+    "app",
+    "environment",
+    "host",
+    "port",
+    "healthy"
+  ],
   "properties": {
-    "apiVersion": {"const": "atlantis/v1"},
-    "kind": {"const": "InstanceStatus"},
-    "app": {"$ref": "common.schema.json#/$defs/name"},
-    "environment": {"$ref": "common.schema.json#/$defs/name"},
-    "host": {"$ref": "common.schema.json#/$defs/host"},
-    "port": {"$ref": "common.schema.json#/$defs/port"},
-    "healthy": {"type": "boolean"},
-    "state": {"enum": ["starting", "running", "stopping", "exited"]},
-    "containerID": {"type": "string", "maxLength": 128},
-    "restarts": {"type": "integer", "minimum": 0},
-    "lastError": {"type": "string", "maxLength": 4096}
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "InstanceStatus"
+    },
+    "app": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "environment": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "host": {
+      "$ref": "common.schema.json#/$defs/host"
+    },
+    "port": {
+      "$ref": "common.schema.json#/$defs/port"
+    },
+    "healthy": {
+      "type": "boolean"
+    },
+    "state": {
+      "enum": [
+        "pending",
+        "pulling",
+        "starting",
+        "running",
+        "stopping",
+        "exited",
+        "backoff",
+        "failed"
+      ]
+    },
+    "containerID": {
+      "type": "string",
+      "maxLength": 128
+    },
+    "restarts": {
+      "type": "integer",
+      "minimum": 0
+    },
+    "lastError": {
+      "type": "string",
+      "maxLength": 4096
+    },
+    "supervisor": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "zone": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "release": {
+      "type": "string",
+      "maxLength": 128
+    },
+    "generation": {
+      "type": "integer",
+      "minimum": 0
+    }
   }
 }
 """#,
@@ -484,6 +584,43 @@ enum EmbeddedSchemas {
           "message": {"type": "string", "maxLength": 4096},
           "lastTransitionTime": {"type": "string"}
         }
+      }
+    }
+  }
+}
+"""#,
+        "supervisor.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/supervisor.schema.json",
+  "title": "A live supervisor (agents/supervisors/<host id>, ephemeral): where it is and what it can hold",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "id", "zone", "address", "capacity"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "Supervisor"},
+    "id": {"$ref": "common.schema.json#/$defs/name"},
+    "zone": {"$ref": "common.schema.json#/$defs/name"},
+    "region": {"$ref": "common.schema.json#/$defs/name"},
+    "address": {"$ref": "common.schema.json#/$defs/host"},
+    "capacity": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["cpu", "memoryMB", "containers"],
+      "properties": {
+        "cpu": {"type": "number", "minimum": 0},
+        "memoryMB": {"type": "integer", "minimum": 0},
+        "containers": {"type": "integer", "minimum": 0}
+      }
+    },
+    "ports": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["first", "last"],
+      "properties": {
+        "first": {"$ref": "common.schema.json#/$defs/port"},
+        "last": {"$ref": "common.schema.json#/$defs/port"}
       }
     }
   }

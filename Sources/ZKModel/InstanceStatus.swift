@@ -12,6 +12,12 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     public var containerID: String?
     public var restarts: Int?
     public var lastError: String?
+    /// The supervisor (host id) running it, and that host's zone.
+    public var supervisor: String?
+    public var zone: String?
+    public var release: String?
+    /// The assignment's znode version this status was written for.
+    public var generation: Int?
 
     public init(app: String, environment: String, host: String, port: Int, healthy: Bool) {
         self.app = app

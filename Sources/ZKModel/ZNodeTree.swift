@@ -4,6 +4,7 @@
 /// <root>/desired/<kind plural>/<name>   desired state: written only by the manager
 /// <root>/status/<kind plural>/<name>    observed state: written by the agents
 /// <root>/status/instances/<id>          running instances: written by supervisors
+/// <root>/assignments/<host>/<instance>   instances placed on a host: written by the scheduler
 /// <root>/agents/<role>/<id>             ephemeral registrations (supervisors, routers, ...)
 /// <root>/elections/<role>/              leader election (ephemeral sequential)
 /// <root>/meta                           tree layout version
@@ -37,6 +38,11 @@ public struct ZNodeTree: Hashable, Sendable {
     public var instanceStatus: String { status + "/instances" }
     /// Where routers report the table version they serve (ephemeral).
     public var routers: String { agents + "/routers" }
+    /// Where supervisors register (ephemeral `SupervisorRegistration`).
+    public var supervisors: String { agents + "/supervisors" }
+    /// Instances placed on hosts, one folder per host (`InstanceAssignment`).
+    public var assignments: String { root + "/assignments" }
+    public func assignments(host: String) -> String { "\(assignments)/\(host)" }
 
     public func desired(_ kind: Kind) -> String { "\(desired)/\(kind.plural)" }
     public func desired(_ key: DocumentKey) -> String { "\(desired(key.kind))/\(key.name)" }
@@ -47,7 +53,7 @@ public struct ZNodeTree: Hashable, Sendable {
     public var managerFolders: [String] { [root, desired, meta] + Kind.allCases.map { desired($0) } }
     /// Folders agents write into.
     public var agentFolders: [String] {
-        [status, agents, elections, instanceStatus, routers] + Kind.allCases.map { status($0) }
+        [status, agents, elections, instanceStatus, routers, supervisors, assignments] + Kind.allCases.map { status($0) }
     }
 
     /// The key of a desired-state path, or nil for a path outside `desired/`.

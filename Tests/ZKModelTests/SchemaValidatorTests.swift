@@ -73,7 +73,7 @@ import ZKModel
     @Test func embeddedSchemasMatchTheFilesInTheRepository() throws {
         let folder = Self.repoRoot.appendingPathComponent("schemas")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".schema.json") }
-        #expect(files.count == Kind.allCases.count + 3)  // + common, status, instance-status
+        #expect(files.count == Kind.allCases.count + 5)  // + common, status, instance-status, instance-assignment, supervisor
         for file in files {
             let onDisk = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent(file)))
             let embedded = SchemaValidator.embedded.documentsForTesting[file]

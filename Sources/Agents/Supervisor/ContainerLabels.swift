@@ -1,0 +1,15 @@
+/// The labels Atlantis puts on every container it runs. A container carrying `host` with a
+/// supervisor's id belongs to that supervisor: adopted after a restart, removed when unassigned.
+enum ContainerLabels {
+    static let managed = "atlantis.managed"
+    static let host = "atlantis.host"
+    static let instance = "atlantis.instance"
+    static let app = "atlantis.app"
+    static let environment = "atlantis.environment"
+    static let release = "atlantis.release"
+    static let generation = "atlantis.generation"
+    /// A hash of everything that makes the container what it is (image, port, env, limits).
+    static let spec = "atlantis.spec"
+
+    static func containerName(host: String, instance: String) -> String { "atlantis-\(host)-\(instance)" }
+}

@@ -1,0 +1,111 @@
+import Reconciler
+import Synchronization
+
+/// What a supervisor remembers of each instance between reconciles: restarts (seeded from the
+/// instance's status znode after a supervisor restart), crashes since it was last healthy (for
+/// the restart backoff), and probe results.
+final class InstanceHistory: Sendable {
+    struct Entry: Sendable {
+        var restarts = 0
+        var crashesSinceHealthy = 0
+        var notBefore: ContinuousClock.Instant?
+        var lastError: String?
+        var healthy = false
+        var failedProbes = 0
+        var startedAt: ContinuousClock.Instant?
+        var seeded = false
+    }
+
+    let backoff: Backoff
+    private let entries = Mutex([String: Entry]())
+
+    init(backoff: Backoff) {
+        self.backoff = backoff
+    }
+
+    func entry(_ instance: String) -> Entry { entries.withLock { $0[instance] ?? Entry() } }
+
+    /// Restores the restart count from the last status written (once per instance).
+    func seed(_ instance: String, restarts: Int, lastError: String?) {
+        entries.withLock { e in
+            guard e[instance]?.seeded != true else { return }
+            var entry = e[instance] ?? Entry()
+            entry.restarts = max(entry.restarts, restarts)
+            entry.lastError = entry.lastError ?? lastError
+            entry.seeded = true
+            e[instance] = entry
+        }
+    }
+
+    func isSeeded(_ instance: String) -> Bool { entries.withLock { $0[instance]?.seeded == true } }
+
+    /// The container stopped without being asked to: one more restart, and the next start
+    /// waits longer each time it happens again before the instance was healthy.
+    func crashed(_ instance: String, reason: String) {
+        entries.withLock { e in
+            var entry = e[instance] ?? Entry()
+            entry.restarts += 1
+            entry.crashesSinceHealthy += 1
+            entry.lastError = reason
+            entry.healthy = false
+            entry.failedProbes = 0
+            entry.startedAt = nil
+            // The first replacement is immediate; then base, 2·base, ... up to the cap.
+            entry.notBefore = entry.crashesSinceHealthy > 1
+                ? .now + backoff.delay(failures: entry.crashesSinceHealthy - 1) : nil
+            e[instance] = entry
+        }
+    }
+
+    /// Time left before the next start is allowed; nil when it may start now.
+    func waitRemaining(_ instance: String) -> Duration? {
+        entries.withLock { e in
+            guard let notBefore = e[instance]?.notBefore else { return nil }
+            let left = notBefore - .now
+            return left > .zero ? left : nil
+        }
+    }
+
+    func started(_ instance: String) {
+        entries.withLock { e in
+            var entry = e[instance] ?? Entry()
+            entry.startedAt = .now
+            entry.healthy = false
+            entry.failedProbes = 0
+            e[instance] = entry
+        }
+    }
+
+    func failed(_ instance: String, reason: String) {
+        entries.withLock { e in
+            var entry = e[instance] ?? Entry()
+            entry.lastError = reason
+            e[instance] = entry
+        }
+    }
+
+    /// Records a probe; returns whether the instance counts as healthy: at once after a
+    /// success, and only after `threshold` failures in a row once it was healthy.
+    func probed(_ instance: String, ok: Bool, error: String?, threshold: Int) -> Bool {
+        entries.withLock { e in
+            var entry = e[instance] ?? Entry()
+            if entry.startedAt == nil { entry.startedAt = .now }
+            if ok {
+                entry.healthy = true
+                entry.failedProbes = 0
+                entry.crashesSinceHealthy = 0
+                entry.notBefore = nil
+            } else {
+                entry.failedProbes += 1
+                if entry.failedProbes >= threshold { entry.healthy = false }
+                if let error { entry.lastError = error }
+            }
+            e[instance] = entry
+            return entry.healthy
+        }
+    }
+
+    func forget(_ instance: String) {
+        _ = entries.withLock { $0.removeValue(forKey: instance) }
+    }
+}

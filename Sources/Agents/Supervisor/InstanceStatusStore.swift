@@ -1,0 +1,59 @@
+import Foundation
+import Synchronization
+import ZKModel
+import ZooKeeper
+
+/// Writes `<root>/status/instances/<id>` for this supervisor's instances, skipping writes that
+/// change nothing (the status znode is read once per instance, after that the last write is
+/// remembered).
+final class InstanceStatusStore: Sendable {
+    let zk: ZooKeeperClient
+    let tree: ZNodeTree
+    private let written = Mutex([String: InstanceStatus]())
+
+    init(zk: ZooKeeperClient, tree: ZNodeTree) {
+        self.zk = zk
+        self.tree = tree
+    }
+
+    func path(_ instance: String) -> String { "\(tree.instanceStatus)/\(instance)" }
+
+    /// The status last written for `instance` (from ZooKeeper the first time).
+    func current(_ instance: String) async throws -> InstanceStatus? {
+        if let known = written.withLock({ $0[instance] }) { return known }
+        do {
+            let (data, _) = try await zk.getData(path(instance))
+            let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(data))
+            if let status { written.withLock { $0[instance] = $0[instance] ?? status } }
+            return status
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+    }
+
+    func write(_ status: InstanceStatus, instance: String) async throws {
+        if written.withLock({ $0[instance] }) == status { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = Array(try encoder.encode(status))
+        let path = path(instance)
+        do {
+            try await zk.setData(path, data: body)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            try await zk.ensurePath(tree.instanceStatus)
+            do {
+                try await zk.create(path, data: body)
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                try await zk.setData(path, data: body)
+            }
+        }
+        written.withLock { $0[instance] = status }
+    }
+
+    func delete(_ instance: String) async throws {
+        do {
+            try await zk.delete(path(instance))
+        } catch let error as ZooKeeperError where error.code == .noNode {}
+        _ = written.withLock { $0.removeValue(forKey: instance) }
+    }
+}

@@ -1,0 +1,223 @@
+import Docker
+import Foundation
+import Logging
+public import Reconciler
+import ZKModel
+import ZooKeeper
+
+extension SupervisorAgent {
+    /// Converges one instance: its container (created, adopted, replaced, restarted with
+    /// backoff, or removed), its egress rules, and its status (with a health probe).
+    public func reconcile(key instance: String) async throws -> ReconcileResult {
+        let hostLabel = "\(ContainerLabels.host)=\(configuration.hostID)"
+        var containers = try await docker.containers(labels: [hostLabel, "\(ContainerLabels.instance)=\(instance)"])
+        guard let node = assignments.snapshot(instance) else {
+            try await retire(instance, containers: containers)
+            return .done
+        }
+        let assignment: InstanceAssignment
+        do {
+            assignment = try Self.decode(node.data)
+        } catch {
+            throw TerminalError("assignment \(tree.assignments(host: configuration.hostID))/\(instance) is invalid: \(error)")
+        }
+        guard assignment.instance == instance else {
+            throw TerminalError("assignment \(instance) names instance \(assignment.instance); the two must match")
+        }
+        let plan = ContainerPlan(assignment)
+        let generation = Int(node.stat.version)
+        var report = Report(agent: self, assignment: assignment, generation: generation)
+        if !history.isSeeded(instance) {
+            let previous = try await statuses.current(instance)
+            history.seed(instance, restarts: previous?.restarts ?? 0, lastError: previous?.lastError)
+            // A container that vanished while no supervisor watched (removed by hand) counts too.
+            if let id = previous?.containerID, !containers.contains(where: { $0.id == id }) {
+                history.crashed(instance, reason: "container \(id.prefix(12)) disappeared")
+            }
+        }
+
+        // Keep at most one container, of the current spec; stop the others (an old spec, a duplicate).
+        let current = containers.first { $0.labels[ContainerLabels.spec] == plan.specHash && $0.state != "removing" && $0.state != "dead" }
+        for stale in containers where stale.id != current?.id {
+            logger.info("supervisor.container_replaced", metadata: ["instance": "\(instance)", "container": "\(stale.id.prefix(12))"])
+            try await stopAndRemove(stale.id)
+        }
+        containers = current.map { [$0] } ?? []
+
+        var running = current.flatMap { $0.isRunning ? $0 : nil }
+        if let dead = current, !dead.isRunning {
+            let details = try await docker.inspect(container: dead.id)
+            let reason = Self.exitReason(dead, details)
+            logger.warning("supervisor.container_exited", metadata: ["instance": "\(instance)", "reason": "\(reason)"])
+            history.crashed(instance, reason: reason)
+            try await docker.remove(container: dead.id)
+            firewall.forget(container: dead.id)
+            running = nil
+        }
+
+        let containerID: String
+        let hostPort: Int
+        if let running {
+            containerID = running.id
+            guard let published = running.ports.first(where: { $0.privatePort == assignment.port })?.publicPort else {
+                // Published nowhere usable: replace it on the next pass.
+                try await stopAndRemove(running.id)
+                throw ReconcileFailure("container \(running.id.prefix(12)) does not publish port \(assignment.port)")
+            }
+            hostPort = published
+            ports.adopt(hostPort, for: instance)
+        } else {
+            if let wait = history.waitRemaining(instance) {
+                try await report.write(state: "backoff", port: ports.port(for: instance, publishedByContainers: []) ?? 0)
+                return .requeue(after: wait)
+            }
+            (containerID, hostPort) = try await start(plan, generation: generation, report: &report)
+        }
+        report.containerID = containerID
+
+        // Egress rules: before the first health probe, and re-checked on every pass.
+        guard let details = try await docker.inspect(container: containerID), details.state.running, details.state.pid > 0 else {
+            // It stopped between listing and inspecting: the die event brings us back.
+            return .requeue(after: .milliseconds(100))
+        }
+        let (rules, problems) = EgressResolver(services: services).rules(for: assignment)
+        do {
+            if try await firewall.ensure(rules, container: containerID, pid: details.state.pid) {
+                logger.info("supervisor.egress_applied", metadata: ["instance": "\(instance)", "allowed": "\(rules.allowed.count)"])
+            }
+        } catch {
+            history.failed(instance, reason: "egress rules not applied: \(error)")
+            try await report.write(state: "starting", port: hostPort)
+            throw error
+        }
+        if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
+
+        // Health.
+        let check = assignment.healthCheck
+        let failure = await probe.check(
+            address: configuration.address, port: hostPort, path: check?.path ?? "/",
+            timeout: .seconds(check?.timeoutSeconds ?? 2))
+        let healthy = history.probed(instance, ok: failure == nil, error: failure, threshold: configuration.unhealthyThreshold)
+        let entry = history.entry(instance)
+        try await report.write(state: healthy ? "running" : "starting", port: hostPort, healthy: healthy)
+        if healthy || (entry.startedAt.map { ContinuousClock.now - $0 > .seconds(30) } ?? false) {
+            return .requeue(after: check?.intervalSeconds.map { .seconds($0) } ?? configuration.healthInterval)
+        }
+        // Starting: probe often, so that it is routed as soon as it answers.
+        return .requeue(after: .milliseconds(50))
+    }
+
+    /// Pulls if needed, creates and starts the container. Errors are written to status first.
+    private func start(_ plan: ContainerPlan, generation: Int, report: inout Report) async throws -> (String, Int) {
+        let assignment = plan.assignment
+        let instance = assignment.instance
+        let published = try await docker.containers(labels: ["\(ContainerLabels.host)=\(configuration.hostID)"])
+            .filter { $0.labels[ContainerLabels.instance] != instance }
+            .reduce(into: Set<Int>()) { used, c in c.ports.compactMap(\.publicPort).forEach { used.insert($0) } }
+        guard let port = ports.port(for: instance, publishedByContainers: published) else {
+            history.failed(instance, reason: "no free host port in \(configuration.ports)")
+            try await report.write(state: "failed", port: 0)
+            throw ReconcileFailure("no free host port in \(configuration.ports)")
+        }
+        do {
+            if try await !docker.imageExists(assignment.image) {
+                logger.info("supervisor.pulling", metadata: ["instance": "\(instance)", "image": "\(assignment.image)"])
+                try await docker.pull(assignment.image)
+            }
+        } catch {
+            history.failed(instance, reason: "image \(assignment.image): \(Self.message(error))")
+            try await report.write(state: "failed", port: port)
+            throw error
+        }
+        let name = ContainerLabels.containerName(host: configuration.hostID, instance: instance)
+        let config = plan.config(host: configuration, hostPort: port, generation: generation, stopGrace: configuration.stopGrace)
+        var created: String?
+        do {
+            // A container of that name left half-made by an earlier attempt is removed first.
+            try await docker.remove(container: name)
+            let id = try await docker.create(name: name, config)
+            created = id
+            try await docker.start(container: id)
+            history.started(instance)
+            logger.info("supervisor.container_started", metadata: ["instance": "\(instance)", "container": "\(id.prefix(12))", "port": "\(port)"])
+            try await report.write(state: "starting", port: port, containerID: id)
+            return (id, port)
+        } catch {
+            if let created { try? await docker.remove(container: created) }
+            let message = Self.message(error)
+            if message.contains("address already in use") || message.contains("port is already allocated") {
+                ports.clash(port, for: instance)
+            }
+            history.failed(instance, reason: "start: \(message)")
+            try await report.write(state: "failed", port: port)
+            throw error
+        }
+    }
+
+    /// No assignment: stop and remove its containers (with the grace period) and its status.
+    private func retire(_ instance: String, containers: [ContainerSummary]) async throws {
+        for container in containers {
+            logger.info("supervisor.container_stopping", metadata: ["instance": "\(instance)", "container": "\(container.id.prefix(12))"])
+            try await stopAndRemove(container.id)
+        }
+        try await statuses.delete(instance)
+        ports.release(instance)
+        history.forget(instance)
+    }
+
+    private func stopAndRemove(_ id: String) async throws {
+        try await docker.stop(container: id, grace: configuration.stopGrace)
+        try await docker.remove(container: id)
+        firewall.forget(container: id)
+    }
+
+    static func decode(_ data: [UInt8]) throws -> InstanceAssignment {
+        let value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        let errors = SchemaValidator.embedded.validate(value, against: "instance-assignment.schema.json")
+        if let first = errors.first { throw TerminalError(first.description) }
+        return try JSONDecoder().decode(InstanceAssignment.self, from: Data(data))
+    }
+
+    static func message(_ error: any Error) -> String {
+        (error as? DockerError)?.message ?? "\(error)"
+    }
+
+    static func exitReason(_ summary: ContainerSummary, _ details: ContainerDetails?) -> String {
+        guard let state = details?.state else { return "container \(summary.id.prefix(12)) \(summary.status)" }
+        if state.oomKilled { return "container was killed: out of memory (exit code \(state.exitCode))" }
+        if !state.error.isEmpty { return "container failed: \(state.error)" }
+        if summary.state == "created" { return "container was created but never started" }
+        return "container exited with code \(state.exitCode)"
+    }
+}
+
+/// A retryable failure with a message for status and logs.
+struct ReconcileFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Builds and writes one instance's status from what the reconcile found.
+struct Report {
+    let agent: SupervisorAgent
+    let assignment: InstanceAssignment
+    let generation: Int
+    var containerID: String?
+
+    mutating func write(state: String, port: Int, healthy: Bool = false, containerID: String? = nil) async throws {
+        if let containerID { self.containerID = containerID }
+        let entry = agent.history.entry(assignment.instance)
+        var status = InstanceStatus(
+            app: assignment.app, environment: assignment.environment, host: agent.configuration.address,
+            port: max(port, 1), healthy: healthy)
+        status.state = state
+        status.containerID = self.containerID
+        status.restarts = entry.restarts
+        status.lastError = entry.lastError
+        status.supervisor = agent.configuration.hostID
+        status.zone = agent.configuration.zone
+        status.release = assignment.release
+        status.generation = generation
+        try await agent.statuses.write(status, instance: assignment.instance)
+    }
+}

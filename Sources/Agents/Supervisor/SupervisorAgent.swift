@@ -1,0 +1,104 @@
+public import AsyncHTTPClient
+public import Docker
+import Foundation
+public import ServiceLifecycle
+public import Logging
+public import Reconciler
+public import ZKModel
+public import ZooKeeper
+
+/// The agent on every Docker host: registers the host, and converges the host's containers
+/// (and their egress rules) to the instances assigned to it, reporting each instance's status.
+/// Keys are instance ids, from the assignments folder and from the Engine (its containers and
+/// their events), so a container nobody assigned any more is noticed as surely as a new
+/// assignment. Containers survive the supervisor: a restarted supervisor adopts them.
+public final class SupervisorAgent: Reconciler, Service, Sendable {
+    public let zk: ZooKeeperClient
+    public let tree: ZNodeTree
+    public let configuration: SupervisorConfiguration
+    let docker: DockerClient
+    let logger: Logger
+    let assignments: ZNodeCache
+    let services: ZNodeCache
+    let dockerKeys: DockerKeySource
+    let statuses: InstanceStatusStore
+    let history: InstanceHistory
+    let ports: PortAllocator
+    let firewall = EgressFirewall()
+    let probe: HealthProbe
+    let registrar: SupervisorRegistrar
+
+    /// `http` serves both the Engine (over its socket) and the health checks.
+    public init(
+        zk: ZooKeeperClient, tree: ZNodeTree, configuration: SupervisorConfiguration, docker: DockerClient, http: HTTPClient,
+        logger: Logger = Logger(label: "atlantis.supervisor")
+    ) {
+        self.zk = zk
+        self.tree = tree
+        self.configuration = configuration
+        self.docker = docker
+        var logger = logger
+        logger[metadataKey: "host"] = "\(configuration.hostID)"
+        self.logger = logger
+        assignments = ZNodeCache(zk: zk, folder: tree.assignments(host: configuration.hostID), logger: logger)
+        services = ZNodeCache(zk: zk, folder: tree.desired(.service), logger: logger)
+        dockerKeys = DockerKeySource(docker: docker, hostID: configuration.hostID, logger: logger)
+        statuses = InstanceStatusStore(zk: zk, tree: tree)
+        history = InstanceHistory(backoff: configuration.restartBackoff)
+        ports = PortAllocator(range: configuration.ports)
+        probe = HealthProbe(http: http)
+        registrar = SupervisorRegistrar(zk: zk, tree: tree, registration: configuration.registration, logger: logger)
+    }
+
+    /// Registers, watches and converges until cancelled or gracefully shut down. On graceful
+    /// shutdown the reconciles in flight finish and the registration is removed; containers
+    /// keep running (the next supervisor on this host adopts them).
+    public func run() async throws {
+        let controller = Controller(
+            name: "supervisor", reconciler: self,
+            sources: [assignments, dockerKeys, ServiceDependents(services: services, assignments: assignments)],
+            configuration: .init(
+                workers: configuration.workers, resyncEvery: .seconds(30),
+                backoff: Backoff(base: .milliseconds(500), cap: .seconds(30)), reconcileTimeout: .seconds(Int64(configuration.stopGrace) + 120)),
+            logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.assignments.run() }
+            group.addTask { await self.services.run() }
+            group.addTask { await self.dockerKeys.run() }
+            group.addTask { await self.registrar.run() }
+            // The controller ends on graceful shutdown (after draining) or on cancellation.
+            await withTaskCancellationHandler {
+                try? await controller.run()
+            } onCancel: {
+                Task { await controller.shutDown() }
+            }
+            await self.registrar.deregister()
+            group.cancelAll()
+        }
+        logger.info("supervisor.stopped")
+    }
+}
+
+/// Every change of a Service reconciles the instances that may depend on it (their egress rules).
+struct ServiceDependents: KeySource {
+    let services: ZNodeCache
+    let assignments: ZNodeCache
+
+    func changes() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        let changes = services.changes()
+        let assignments = self.assignments
+        let task = Task {
+            for await _ in changes {
+                for key in assignments.allKeys() { continuation.yield(key) }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    func allKeys() -> [String] { [] }
+
+    func waitUntilSynced() async throws { try await services.waitUntilSynced() }
+}

@@ -1,0 +1,50 @@
+public import Reconciler
+public import ZKModel
+
+/// What one supervisor is: the host it runs on, where it publishes ports, what it can hold.
+public struct SupervisorConfiguration: Sendable {
+    public var hostID: String
+    public var zone: String
+    public var region: String?
+    /// The address instances' ports are published on; routers connect to it.
+    public var address: String
+    public var capacity: SupervisorRegistration.Capacity
+    /// Host ports handed out to instances.
+    public var ports: ClosedRange<Int>
+    /// Seconds between SIGTERM and SIGKILL when an instance is stopped.
+    public var stopGrace: Int
+    public var workers: Int
+    /// Health check period when the assignment names none.
+    public var healthInterval: Duration
+    /// Delay before restarting an instance that keeps exiting: base·2^(crashes-1), capped.
+    /// The first replacement is immediate.
+    public var restartBackoff: Backoff
+    /// Consecutive failed probes before a healthy instance is reported unhealthy.
+    public var unhealthyThreshold: Int
+
+    public init(
+        hostID: String, zone: String, region: String? = nil, address: String = "127.0.0.1",
+        capacity: SupervisorRegistration.Capacity = .init(cpu: 2, memoryMB: 4096, containers: 50),
+        ports: ClosedRange<Int> = 32000...32999, stopGrace: Int = 10, workers: Int = 4,
+        healthInterval: Duration = .seconds(5), restartBackoff: Backoff = Backoff(base: .milliseconds(500), cap: .seconds(30)),
+        unhealthyThreshold: Int = 2
+    ) {
+        self.hostID = hostID
+        self.zone = zone
+        self.region = region
+        self.address = address
+        self.capacity = capacity
+        self.ports = ports
+        self.stopGrace = stopGrace
+        self.workers = workers
+        self.healthInterval = healthInterval
+        self.restartBackoff = restartBackoff
+        self.unhealthyThreshold = unhealthyThreshold
+    }
+
+    public var registration: SupervisorRegistration {
+        SupervisorRegistration(
+            id: hostID, zone: zone, region: region, address: address, capacity: capacity,
+            ports: .init(first: ports.lowerBound, last: ports.upperBound))
+    }
+}

@@ -1,0 +1,64 @@
+/// The body of `POST /containers/create`: what Atlantis sets on a container.
+public struct ContainerConfig: Encodable, Sendable, Hashable {
+    public var image: String
+    public var env: [String]
+    public var labels: [String: String]
+    /// The port the process listens on inside the container (tcp).
+    public var containerPort: Int
+    /// Where the port is published on the host.
+    public var hostIP: String
+    public var hostPort: Int
+    public var memoryBytes: Int64?
+    /// CPU limit in cores (NanoCpus = cores × 10⁹).
+    public var cpus: Double?
+    /// Seconds the Engine waits after SIGTERM before SIGKILL on stop.
+    public var stopTimeout: Int?
+
+    public init(
+        image: String, env: [String], labels: [String: String], containerPort: Int, hostIP: String, hostPort: Int,
+        memoryBytes: Int64? = nil, cpus: Double? = nil, stopTimeout: Int? = nil
+    ) {
+        self.image = image
+        self.env = env
+        self.labels = labels
+        self.containerPort = containerPort
+        self.hostIP = hostIP
+        self.hostPort = hostPort
+        self.memoryBytes = memoryBytes
+        self.cpus = cpus
+        self.stopTimeout = stopTimeout
+    }
+
+    enum Keys: String, CodingKey {
+        case Image, Env, Labels, ExposedPorts, HostConfig, StopTimeout
+    }
+
+    enum HostKeys: String, CodingKey {
+        case PortBindings, Memory, NanoCpus, Init, RestartPolicy
+    }
+
+    struct Binding: Encodable {
+        var HostIp: String
+        var HostPort: String
+    }
+
+    struct Empty: Encodable {}
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(image, forKey: .Image)
+        try c.encode(env, forKey: .Env)
+        try c.encode(labels, forKey: .Labels)
+        let port = "\(containerPort)/tcp"
+        try c.encode([port: Empty()], forKey: .ExposedPorts)
+        try c.encodeIfPresent(stopTimeout, forKey: .StopTimeout)
+        var host = c.nestedContainer(keyedBy: HostKeys.self, forKey: .HostConfig)
+        try host.encode([port: [Binding(HostIp: hostIP, HostPort: "\(hostPort)")]], forKey: .PortBindings)
+        try host.encodeIfPresent(memoryBytes, forKey: .Memory)
+        try host.encodeIfPresent(cpus.map { Int64($0 * 1e9) }, forKey: .NanoCpus)
+        // An init as PID 1 forwards SIGTERM (a shell or busybox httpd as PID 1 ignores it).
+        try host.encode(true, forKey: .Init)
+        // Restarts are the supervisor's decision, counted and backed off in status.
+        try host.encode(["Name": "no"], forKey: .RestartPolicy)
+    }
+}

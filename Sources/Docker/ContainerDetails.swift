@@ -1,0 +1,40 @@
+/// The parts of `GET /containers/{id}/json` Atlantis reads.
+public struct ContainerDetails: Decodable, Sendable, Hashable {
+    public struct State: Decodable, Sendable, Hashable {
+        public var status: String
+        public var running: Bool
+        public var pid: Int
+        public var exitCode: Int
+        public var oomKilled: Bool
+        public var error: String
+
+        enum CodingKeys: String, CodingKey {
+            case status = "Status", running = "Running", pid = "Pid", exitCode = "ExitCode", oomKilled = "OOMKilled", error = "Error"
+        }
+    }
+
+    public var id: String
+    public var name: String
+    public var state: State
+    public var labels: [String: String]
+    /// The container's address on the Engine's default bridge.
+    public var ipAddress: String
+
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", name = "Name", state = "State", config = "Config", network = "NetworkSettings"
+    }
+
+    enum ConfigKeys: String, CodingKey { case labels = "Labels" }
+    enum NetworkKeys: String, CodingKey { case ipAddress = "IPAddress" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+        state = try c.decode(State.self, forKey: .state)
+        let config = try c.nestedContainer(keyedBy: ConfigKeys.self, forKey: .config)
+        labels = try config.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+        let network = try? c.nestedContainer(keyedBy: NetworkKeys.self, forKey: .network)
+        ipAddress = (try? network?.decodeIfPresent(String.self, forKey: .ipAddress)) ?? ""
+    }
+}

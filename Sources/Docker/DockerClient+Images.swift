@@ -1,0 +1,41 @@
+import Foundation
+public import NIOCore
+import NIOHTTP1
+
+extension DockerClient {
+    public func imageExists(_ reference: String) async throws(DockerError) -> Bool {
+        let reply = try await send(.GET, "/images/\(reference)/json", operation: "inspect image \(reference)", accept: [404])
+        return reply.status != 404
+    }
+
+    /// Pulls `reference` (`registry/repo:tag`, or `@sha256:` digest) and waits until it is stored.
+    /// The Engine reports most failures inside a 200 stream; those become `.pullFailed` errors.
+    public func pull(_ reference: String, timeout: TimeAmount = .minutes(10)) async throws(DockerError) {
+        let (image, tag) = Self.split(reference: reference)
+        var query = [("fromImage", image)]
+        if let tag { query.append(("tag", tag)) }
+        let operation = "pull \(reference)"
+        let reply: Reply
+        do {
+            reply = try await send(.POST, "/images/create", query: query, operation: operation, timeout: timeout)
+        } catch {
+            throw DockerError(code: .pullFailed, status: error.status, operation: operation, message: error.message)
+        }
+        struct Progress: Decodable { var error: String? }
+        for line in String(buffer: reply.body).split(separator: "\n") {
+            if let message = try? JSONDecoder().decode(Progress.self, from: Data(line.utf8)).error {
+                throw DockerError(code: .pullFailed, status: reply.status, operation: operation, message: message)
+            }
+        }
+    }
+
+    /// `host:5000/repo:tag` → (`host:5000/repo`, `tag`); a digest reference stays whole.
+    static func split(reference: String) -> (image: String, tag: String?) {
+        if reference.contains("@") { return (reference, nil) }
+        let lastSlash = reference.lastIndex(of: "/") ?? reference.startIndex
+        if let colon = reference[lastSlash...].lastIndex(of: ":") {
+            return (String(reference[..<colon]), String(reference[reference.index(after: colon)...]))
+        }
+        return (reference, "latest")
+    }
+}

@@ -1,0 +1,85 @@
+import Agents
+import ArgumentParser
+import AsyncHTTPClient
+import Docker
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import ZKModel
+import ZooKeeper
+
+struct SupervisorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervisor",
+        abstract: "Run the agent of one Docker host: its assigned instances as containers, with egress rules and health.",
+        discussion: """
+            Registers in <root>/agents/supervisors/<host-id>, converges the containers of the instances in \
+            <root>/assignments/<host-id>, and reports them in <root>/status/instances. Containers outlive the \
+            supervisor: a restarted one adopts them. SIGTERM stops it gracefully.
+            """)
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "This host's id (a DNS label).")
+    var hostId: String
+
+    @Option(help: "The availability zone of this host.")
+    var zone: String
+
+    @Option(help: "The region of this host.")
+    var region: String?
+
+    @Option(help: "The address instance ports are published on (routers connect to it).")
+    var address: String = "127.0.0.1"
+
+    @Option(help: "Host ports for instances, FIRST-LAST.")
+    var ports: String = "32000-32999"
+
+    @Option(help: "Capacity: cores.")
+    var cpu: Double = Double(ProcessInfo.processInfo.activeProcessorCount)
+
+    @Option(help: "Capacity: memory in MB.")
+    var memoryMb: Int = Int(ProcessInfo.processInfo.physicalMemory >> 20)
+
+    @Option(help: "Capacity: containers.")
+    var containers: Int = 50
+
+    @Option(help: "Seconds between SIGTERM and SIGKILL when an instance is stopped.")
+    var stopGrace: Int = 10
+
+    @Option(help: "The Docker Engine's socket.")
+    var dockerSocket: String = "/var/run/docker.sock"
+
+    func run() async throws {
+        cluster.bootstrapLogging()
+        let logger = Logger(label: "atlantis.supervisor")
+        let parts = ports.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1], parts[1] <= 65535 else {
+            throw ValidationError("--ports must be FIRST-LAST within 1-65535, not \(ports)")
+        }
+        let tree = try ZNodeTree(root: cluster.root)
+        let configuration = SupervisorConfiguration(
+            hostID: hostId, zone: zone, region: region, address: address,
+            capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers), ports: parts[0]...parts[1],
+            stopGrace: stopGrace)
+        let http = DockerClient.makeHTTPClient()
+        let docker = DockerClient(socketPath: dockerSocket, http: http)
+        do {
+            try await docker.ping()
+        } catch {
+            throw ValidationError("\(error) (is dockerd running? scripts/docker.sh up starts one)")
+        }
+        let credentials = (cluster.zkAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_ZK_AUTH"]).map {
+            [ZooKeeperConfiguration.Credential(secret: $0)]
+        } ?? []
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: cluster.hosts, credentials: credentials))
+        let agent = SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
+        print("supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)")
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await zk.close()
+        try await http.shutdown()
+    }
+}
