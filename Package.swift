@@ -180,6 +180,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SupervisorTests",
+            dependencies: ["Agents", "Docker", "Reconciler", "ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SupervisorIntegrationTests",
+            dependencies: [
+                "TestSupport", "Agents", "Docker", "Reconciler", "ZKModel", "ZooKeeper",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ManagerTests",
             dependencies: [
                 "TestSupport","Agents", "ZKModel"],

@@ -109,8 +109,25 @@ build_images() {
 }
 
 ensure_images() {
-  if has_image atlantis/busybox:base && has_image atlantis/sample:v1 && has_image atlantis/sample:v2; then return 0; fi
-  build_images
+  if ! { has_image atlantis/busybox:base && has_image atlantis/sample:v1 && has_image atlantis/sample:v2; }; then build_images; fi
+  push_images
+}
+
+# The sample versions are also in the local registry, as $REGISTRY/atlantis/sample:TAG, so that
+# pulls are real.
+push_images() {
+  local auth
+  auth=$(printf '{}' | base64)
+  for version in v1 v2; do
+    curl -fsS -o /dev/null "http://$REGISTRY/v2/atlantis/sample/manifests/$version" \
+      -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' 2>/dev/null && continue
+    curl -fsS --unix-socket "$SOCK" -X POST -o /dev/null \
+      "$API/images/atlantis/sample:$version/tag?repo=$REGISTRY/atlantis/sample&tag=$version"
+    local out
+    out=$(curl -fsS --unix-socket "$SOCK" -X POST -H "X-Registry-Auth: $auth" "$API/images/$REGISTRY/atlantis/sample:$version/push")
+    if grep -q '"error"' <<<"$out"; then echo "docker.sh: push of atlantis/sample:$version failed: $out" >&2; exit 1; fi
+  done
+  echo "    $REGISTRY/atlantis/sample:v1 and :v2 in the registry"
 }
 
 stop_all() {
@@ -129,7 +146,7 @@ case ${1:-up} in
 up) start_dockerd; start_registry; ensure_images ;;
 dockerd) start_dockerd ;;
 registry) start_registry ;;
-images) start_dockerd; build_images ;;
+images) start_dockerd; start_registry; build_images; push_images ;;
 down) stop_all ;;
 *) echo "usage: docker.sh up|dockerd|registry|images|down" >&2; exit 2 ;;
 esac

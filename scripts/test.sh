@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts the real services the tests use
-# (a standalone ZooKeeper on 127.0.0.1:2181; the fault tests start their own servers through
-# scripts/zk.sh), builds, runs every test, and stops what it started.
+# (a standalone ZooKeeper on 127.0.0.1:2181, the fault tests start their own servers through
+# scripts/zk.sh; dockerd, the registry and base images through scripts/docker.sh), builds, runs
+# every test, and stops what it started (dockerd and the registry stay up for the next run).
 #   scripts/test.sh [extra `swift test` arguments, e.g. --filter ZooKeeperIntegrationTests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +12,13 @@ scripts/install.sh
 cleanup() {
   for name in test restart ens recon elect routerzk; do scripts/zk.sh stop "$name" >/dev/null 2>&1 || true; done
   pkill -KILL -f Tests/Fixtures/backend/backend.py 2>/dev/null || true
+  pkill -KILL -f "atlantis supervisor --zk" 2>/dev/null || true
 }
 trap cleanup EXIT
 scripts/zk.sh standalone test 2181
 export ATLANTIS_TEST_ZK=127.0.0.1:2181
+# dockerd (if none runs), the image registry on 127.0.0.1:5000 and the base images.
+scripts/docker.sh up
 
 echo "==> building (debug)"
 swift build --build-tests

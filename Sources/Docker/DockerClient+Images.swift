@@ -39,3 +39,10 @@ extension DockerClient {
         return (reference, "latest")
     }
 }
+
+extension DockerClient {
+    /// Removes an image or, when other tags name the same image, just this tag.
+    public func removeImage(_ reference: String) async throws(DockerError) {
+        _ = try await send(.DELETE, "/images/\(reference)", operation: "remove image \(reference)", accept: [404])
+    }
+}

@@ -12,21 +12,17 @@ public import ZooKeeper
 /// Keys are instance ids, from the assignments folder and from the Engine (its containers and
 /// their events), so a container nobody assigned any more is noticed as surely as a new
 /// assignment. Containers survive the supervisor: a restarted supervisor adopts them.
-public final class SupervisorAgent: Reconciler, Service, Sendable {
+public final class SupervisorAgent: Service, Sendable {
     public let zk: ZooKeeperClient
     public let tree: ZNodeTree
     public let configuration: SupervisorConfiguration
-    let docker: DockerClient
     let logger: Logger
     let assignments: ZNodeCache
     let services: ZNodeCache
     let dockerKeys: DockerKeySource
-    let statuses: InstanceStatusStore
-    let history: InstanceHistory
-    let ports: PortAllocator
-    let firewall = EgressFirewall()
-    let probe: HealthProbe
     let registrar: SupervisorRegistrar
+    /// The engine running `reconcile`; its failure counts show the backoff at work.
+    public let controller: Controller
 
     /// `http` serves both the Engine (over its socket) and the health checks.
     public init(
@@ -36,31 +32,33 @@ public final class SupervisorAgent: Reconciler, Service, Sendable {
         self.zk = zk
         self.tree = tree
         self.configuration = configuration
-        self.docker = docker
         var logger = logger
         logger[metadataKey: "host"] = "\(configuration.hostID)"
         self.logger = logger
         assignments = ZNodeCache(zk: zk, folder: tree.assignments(host: configuration.hostID), logger: logger)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), logger: logger)
         dockerKeys = DockerKeySource(docker: docker, hostID: configuration.hostID, logger: logger)
-        statuses = InstanceStatusStore(zk: zk, tree: tree)
-        history = InstanceHistory(backoff: configuration.restartBackoff)
-        ports = PortAllocator(range: configuration.ports)
-        probe = HealthProbe(http: http)
         registrar = SupervisorRegistrar(zk: zk, tree: tree, registration: configuration.registration, logger: logger)
+        let reconciler = InstanceReconciler(
+            configuration: configuration, tree: tree, docker: docker, logger: logger, assignments: assignments,
+            services: services, statuses: InstanceStatusStore(zk: zk, tree: tree),
+            history: InstanceHistory(backoff: configuration.restartBackoff), ports: PortAllocator(range: configuration.ports),
+            firewall: EgressFirewall(), probe: HealthProbe(http: http))
+        controller = Controller(
+            name: "supervisor", reconciler: reconciler,
+            sources: [assignments, dockerKeys, ServiceDependents(services: services, assignments: assignments)],
+            configuration: .init(
+                workers: configuration.workers, resyncEvery: .seconds(30),
+                backoff: Backoff(base: .milliseconds(500), cap: .seconds(30)),
+                reconcileTimeout: .seconds(Int64(configuration.stopGrace) + 120)),
+            logger: logger)
     }
 
     /// Registers, watches and converges until cancelled or gracefully shut down. On graceful
     /// shutdown the reconciles in flight finish and the registration is removed; containers
     /// keep running (the next supervisor on this host adopts them).
     public func run() async throws {
-        let controller = Controller(
-            name: "supervisor", reconciler: self,
-            sources: [assignments, dockerKeys, ServiceDependents(services: services, assignments: assignments)],
-            configuration: .init(
-                workers: configuration.workers, resyncEvery: .seconds(30),
-                backoff: Backoff(base: .milliseconds(500), cap: .seconds(30)), reconcileTimeout: .seconds(Int64(configuration.stopGrace) + 120)),
-            logger: logger)
+        let controller = self.controller
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.assignments.run() }
             group.addTask { await self.services.run() }

@@ -3,6 +3,12 @@ public struct AppSpec: Codable, Hashable, Sendable {
         public var path: String
         public var intervalSeconds: Int?
         public var timeoutSeconds: Int?
+
+        public init(path: String, intervalSeconds: Int? = nil, timeoutSeconds: Int? = nil) {
+            self.path = path
+            self.intervalSeconds = intervalSeconds
+            self.timeoutSeconds = timeoutSeconds
+        }
     }
 
     public var team: String

@@ -1,14 +1,26 @@
 import Docker
 import Foundation
 import Logging
-public import Reconciler
+import Reconciler
 import ZKModel
 import ZooKeeper
 
-extension SupervisorAgent {
-    /// Converges one instance: its container (created, adopted, replaced, restarted with
-    /// backoff, or removed), its egress rules, and its status (with a health probe).
-    public func reconcile(key instance: String) async throws -> ReconcileResult {
+/// Converges one instance of a host: its container (created, adopted, replaced, restarted with
+/// backoff, or removed), its egress rules, and its status (with a health probe).
+struct InstanceReconciler: Reconciler {
+    let configuration: SupervisorConfiguration
+    let tree: ZNodeTree
+    let docker: DockerClient
+    let logger: Logger
+    let assignments: ZNodeCache
+    let services: ZNodeCache
+    let statuses: InstanceStatusStore
+    let history: InstanceHistory
+    let ports: PortAllocator
+    let firewall: EgressFirewall
+    let probe: HealthProbe
+
+    func reconcile(key instance: String) async throws -> ReconcileResult {
         let hostLabel = "\(ContainerLabels.host)=\(configuration.hostID)"
         var containers = try await docker.containers(labels: [hostLabel, "\(ContainerLabels.instance)=\(instance)"])
         guard let node = assignments.snapshot(instance) else {
@@ -26,7 +38,7 @@ extension SupervisorAgent {
         }
         let plan = ContainerPlan(assignment)
         let generation = Int(node.stat.version)
-        var report = Report(agent: self, assignment: assignment, generation: generation)
+        var report = Report(reconciler: self, assignment: assignment, generation: generation)
         if !history.isSeeded(instance) {
             let previous = try await statuses.current(instance)
             history.seed(instance, restarts: previous?.restarts ?? 0, lastError: previous?.lastError)
@@ -199,25 +211,25 @@ struct ReconcileFailure: Error, CustomStringConvertible {
 
 /// Builds and writes one instance's status from what the reconcile found.
 struct Report {
-    let agent: SupervisorAgent
+    let reconciler: InstanceReconciler
     let assignment: InstanceAssignment
     let generation: Int
     var containerID: String?
 
     mutating func write(state: String, port: Int, healthy: Bool = false, containerID: String? = nil) async throws {
         if let containerID { self.containerID = containerID }
-        let entry = agent.history.entry(assignment.instance)
+        let entry = reconciler.history.entry(assignment.instance)
         var status = InstanceStatus(
-            app: assignment.app, environment: assignment.environment, host: agent.configuration.address,
+            app: assignment.app, environment: assignment.environment, host: reconciler.configuration.address,
             port: max(port, 1), healthy: healthy)
         status.state = state
         status.containerID = self.containerID
         status.restarts = entry.restarts
         status.lastError = entry.lastError
-        status.supervisor = agent.configuration.hostID
-        status.zone = agent.configuration.zone
+        status.supervisor = reconciler.configuration.hostID
+        status.zone = reconciler.configuration.zone
         status.release = assignment.release
         status.generation = generation
-        try await agent.statuses.write(status, instance: assignment.instance)
+        try await reconciler.statuses.write(status, instance: assignment.instance)
     }
 }
