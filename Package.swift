@@ -121,6 +121,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 "ZKModel",
                 "ZooKeeper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

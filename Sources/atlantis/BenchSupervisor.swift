@@ -1,0 +1,114 @@
+import Agents
+import ArgumentParser
+import AsyncHTTPClient
+import Docker
+import Foundation
+import Logging
+import NIOHTTP1
+import ZKModel
+import ZooKeeper
+
+struct BenchSupervisor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervisor",
+        abstract: "Instance znode written → its health check answering, and container killed → replacement answering.")
+
+    @Option(name: .customLong("zk"), help: "ZooKeeper hosts.")
+    var zk: String = "127.0.0.1:2181"
+
+    @Option(help: "Instances started, one after another.")
+    var instances: Int = 20
+
+    @Option(help: "Containers killed, one after another.")
+    var kills: Int = 10
+
+    @Option(help: "The image (its health check is GET /health on 8080).")
+    var image: String = "atlantis/sample:v1"
+
+    @Option(help: "Host ports for the instances, FIRST-LAST.")
+    var ports: String = "34000-34099"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .error
+            return h
+        }
+        let range = ports.split(separator: "-").compactMap { Int($0) }
+        guard range.count == 2 else { throw ValidationError("--ports must be FIRST-LAST") }
+        let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
+        let suffix = UUID().uuidString.prefix(6).lowercased()
+        let tree = try ZNodeTree(root: "/bench-\(suffix)")
+        let http = DockerClient.makeHTTPClient()
+        let docker = DockerClient(http: http)
+        let configuration = SupervisorConfiguration(
+            hostID: "bench-\(suffix)", zone: "bench", ports: range[0]...range[1], stopGrace: 1, healthInterval: .seconds(1))
+        let agent = SupervisorAgent(zk: client, tree: tree, configuration: configuration, docker: docker, http: http)
+        let running = Task { try? await agent.run() }
+        let folder = tree.assignments(host: configuration.hostID)
+        try await client.ensurePath(folder)
+
+        func status(_ id: String) async -> InstanceStatus? {
+            guard let (data, _) = try? await client.getData("\(tree.instanceStatus)/\(id)") else { return nil }
+            return try? JSONDecoder().decode(InstanceStatus.self, from: Data(data))
+        }
+        func answers(_ port: Int) async -> Bool {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
+            request.headers.add(name: "Connection", value: "close")
+            guard let response = try? await http.execute(request, timeout: .milliseconds(500)) else { return false }
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            return response.status.code == 200
+        }
+        /// Waits until the instance's status names a port (and, if given, a container other than
+        /// `not`), then until that port answers 200.
+        func waitAnswering(_ id: String, not previous: String? = nil) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                if let s = await status(id), s.containerID != nil, s.containerID != previous, await answers(s.port) { return }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            throw ValidationError("instance \(id) did not answer within 60 s")
+        }
+
+        var startTimes: [Double] = []
+        for i in 0..<instances {
+            let id = "bench-\(i)"
+            let assignment = InstanceAssignment(
+                instance: id, app: "bench", environment: "bench", image: image, port: 8080, healthCheck: .init(path: "/health"))
+            let t0 = ContinuousClock.now
+            try await client.create("\(folder)/\(id)", data: Array(try JSONEncoder().encode(assignment)))
+            try await waitAnswering(id)
+            startTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
+        }
+        var replaceTimes: [Double] = []
+        for i in 0..<min(kills, instances) {
+            let id = "bench-\(i)"
+            guard let old = await status(id)?.containerID else { continue }
+            let t0 = ContinuousClock.now
+            try await docker.kill(container: old)
+            try await waitAnswering(id, not: old)
+            replaceTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
+        }
+        for i in 0..<instances { try? await client.delete("\(folder)/bench-\(i)") }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, let left = try? await docker.containers(labels: ["atlantis.host=\(configuration.hostID)"]), !left.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        running.cancel()
+        _ = await running.value
+        await client.close()
+        try await http.shutdown()
+
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        }
+        print(String(
+            format: "instance znode written → health check answers: p50 %.0f ms, p90 %.0f ms, max %.0f ms over %d instances",
+            percentile(startTimes, 0.5), percentile(startTimes, 0.9), startTimes.max() ?? .nan, startTimes.count))
+        print(String(
+            format: "container killed → replacement answers: p50 %.0f ms, max %.0f ms over %d kills",
+            percentile(replaceTimes, 0.5), replaceTimes.max() ?? .nan, replaceTimes.count))
+        print(String(format: "supervisor p50 ms: %.0f", percentile(startTimes, 0.5)))
+    }
+}
