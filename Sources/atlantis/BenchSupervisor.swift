@@ -4,6 +4,7 @@ import AsyncHTTPClient
 import Docker
 import Foundation
 import Logging
+import NIOCore
 import NIOHTTP1
 import ZKModel
 import ZooKeeper
