@@ -30,9 +30,15 @@ public struct StatusWriter: Sendable {
     }
 
     /// Writes the status of `key` as observed at `generation`.
+    public func delete(_ key: DocumentKey) async throws {
+        do {
+            try await zk.delete(tree.status(key))
+        } catch let error as ZooKeeperError where error.code == .noNode {}
+    }
+
     public func write(
         _ key: DocumentKey, observedGeneration: Int, conditions: [ObjectStatus.Condition], lastError: String? = nil,
-        now: Date = Date()
+        rollout: ObjectStatus.Rollout? = nil, now: Date = Date()
     ) async throws {
         let previous = try? await read(key)
         let stamp = ISO8601DateFormatter().string(from: now)
@@ -46,7 +52,8 @@ public struct StatusWriter: Sendable {
             return c
         }
         let status = ObjectStatus(
-            observedGeneration: observedGeneration, reconciler: reconciler, conditions: merged, lastError: lastError)
+            observedGeneration: observedGeneration, reconciler: reconciler, conditions: merged, lastError: lastError,
+            rollout: rollout)
         if status == previous { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -87,6 +87,26 @@ enum EmbeddedSchemas {
   }
 }
 """#,
+        "audit-record.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/audit-record.schema.json",
+  "title": "One move of a Deploy's release pointer (audit/e-<seq>), appended by the manager",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "time", "source", "action", "deploy", "to"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "AuditRecord"},
+    "time": {"type": "string", "maxLength": 64},
+    "source": {"type": "string", "maxLength": 128},
+    "action": {"enum": ["release", "undo"]},
+    "deploy": {"$ref": "common.schema.json#/$defs/name"},
+    "from": {"type": "integer", "minimum": 1},
+    "to": {"type": "integer", "minimum": 1}
+  }
+}
+"""#,
         "common.schema.json": #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -255,6 +275,27 @@ enum EmbeddedSchemas {
               }
             }
           }
+        },
+        "rollout": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "maxSurge": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 1000
+            },
+            "maxUnavailable": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 1000
+            },
+            "progressDeadlineSeconds": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 86400
+            }
+          }
         }
       }
     }
@@ -381,6 +422,92 @@ enum EmbeddedSchemas {
       "type": "integer",
       "minimum": 0
     }
+  }
+}
+"""#,
+        "placement.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/placement.schema.json",
+  "title": "The scheduler's record of a Deploy's instances and rollout (placements/<deploy>)",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "deploy", "instances", "failed"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "Placement"},
+    "deploy": {"$ref": "common.schema.json#/$defs/name"},
+    "instances": {
+      "type": "array",
+      "maxItems": 2000,
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "host", "zone", "release"],
+        "properties": {
+          "id": {"$ref": "common.schema.json#/$defs/name"},
+          "host": {"$ref": "common.schema.json#/$defs/name"},
+          "zone": {"$ref": "common.schema.json#/$defs/name"},
+          "release": {"type": "integer", "minimum": 1}
+        }
+      }
+    },
+    "target": {"type": "integer", "minimum": 1},
+    "targetSince": {"type": "number"},
+    "stable": {"type": "integer", "minimum": 1},
+    "failed": {"type": "array", "items": {"type": "integer", "minimum": 1}}
+  }
+}
+"""#,
+        "release-pointer.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/release-pointer.schema.json",
+  "title": "Which release a Deploy runs (releases/<deploy>), moved by the manager",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "current", "latest"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "ReleasePointer"},
+    "current": {"type": "integer", "minimum": 1},
+    "latest": {"type": "integer", "minimum": 1}
+  }
+}
+"""#,
+        "release.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/release.schema.json",
+  "title": "An immutable release of a Deploy (releases/<deploy>/r-<n>), written by the manager",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "deploy", "number", "app", "environment", "image", "port", "createdAt", "cause"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "Release"},
+    "deploy": {"$ref": "common.schema.json#/$defs/name"},
+    "number": {"type": "integer", "minimum": 1},
+    "app": {"$ref": "common.schema.json#/$defs/name"},
+    "environment": {"$ref": "common.schema.json#/$defs/name"},
+    "image": {"type": "string", "minLength": 1, "maxLength": 512},
+    "port": {"$ref": "common.schema.json#/$defs/port"},
+    "env": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 4096}},
+    "healthCheck": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["path"],
+      "properties": {
+        "path": {"type": "string", "pattern": "^/[!-~]*$", "maxLength": 1024},
+        "intervalSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+        "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 600}
+      }
+    },
+    "dependsOn": {"type": "array", "items": {"$ref": "common.schema.json#/$defs/name"}},
+    "cpu": {"type": "number", "minimum": 0},
+    "memoryMB": {"type": "integer", "minimum": 0},
+    "createdAt": {"type": "string", "maxLength": 64},
+    "cause": {"type": "string", "maxLength": 256}
   }
 }
 """#,
@@ -563,26 +690,113 @@ enum EmbeddedSchemas {
   "title": "What an agent observed of one object (status znodes, written by agents only)",
   "type": "object",
   "additionalProperties": false,
-  "required": ["apiVersion", "kind", "observedGeneration", "reconciler", "conditions"],
+  "required": [
+    "apiVersion",
+    "kind",
+    "observedGeneration",
+    "reconciler",
+    "conditions"
+  ],
   "properties": {
-    "apiVersion": {"const": "atlantis/v1"},
-    "kind": {"const": "Status"},
-    "observedGeneration": {"type": "integer", "minimum": 0},
-    "reconciler": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,62}$"},
-    "lastError": {"type": "string", "maxLength": 4096},
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "Status"
+    },
+    "observedGeneration": {
+      "type": "integer",
+      "minimum": 0
+    },
+    "reconciler": {
+      "type": "string",
+      "pattern": "^[a-z][a-z0-9-]{0,62}$"
+    },
+    "lastError": {
+      "type": "string",
+      "maxLength": 4096
+    },
     "conditions": {
       "type": "array",
       "maxItems": 16,
       "items": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["type", "status", "reason", "message", "lastTransitionTime"],
+        "required": [
+          "type",
+          "status",
+          "reason",
+          "message",
+          "lastTransitionTime"
+        ],
         "properties": {
-          "type": {"type": "string", "pattern": "^[A-Z][A-Za-z]{0,62}$"},
-          "status": {"enum": ["True", "False", "Unknown"]},
-          "reason": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]{0,62}$"},
-          "message": {"type": "string", "maxLength": 4096},
-          "lastTransitionTime": {"type": "string"}
+          "type": {
+            "type": "string",
+            "pattern": "^[A-Z][A-Za-z]{0,62}$"
+          },
+          "status": {
+            "enum": [
+              "True",
+              "False",
+              "Unknown"
+            ]
+          },
+          "reason": {
+            "type": "string",
+            "pattern": "^[A-Z][A-Za-z0-9]{0,62}$"
+          },
+          "message": {
+            "type": "string",
+            "maxLength": 4096
+          },
+          "lastTransitionTime": {
+            "type": "string"
+          }
+        }
+      }
+    },
+    "rollout": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "release",
+        "target",
+        "desired",
+        "healthy",
+        "old",
+        "zones",
+        "complete"
+      ],
+      "properties": {
+        "release": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "target": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "desired": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "healthy": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "old": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "zones": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "integer",
+            "minimum": 0
+          }
+        },
+        "complete": {
+          "type": "boolean"
         }
       }
     }

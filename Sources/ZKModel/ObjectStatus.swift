@@ -29,12 +29,41 @@ public struct ObjectStatus: Codable, Hashable, Sendable {
     public var reconciler: String
     public var conditions: [Condition]
     public var lastError: String?
+    /// Deploys: the release rolled out (or being rolled out) and the instance counts.
+    public var rollout: Rollout?
 
-    public init(observedGeneration: Int, reconciler: String, conditions: [Condition], lastError: String? = nil) {
+    public struct Rollout: Codable, Hashable, Sendable {
+        /// The release the pointer names.
+        public var release: Int
+        /// The release the instances are converging to (differs after an automatic rollback).
+        public var target: Int
+        public var desired: Int
+        /// Instances of the target release that pass their health check.
+        public var healthy: Int
+        /// Instances of other releases still running.
+        public var old: Int
+        /// Instances per zone.
+        public var zones: [String: Int]
+        /// True when every instance runs the target release and is healthy.
+        public var complete: Bool
+
+        public init(release: Int, target: Int, desired: Int, healthy: Int, old: Int, zones: [String: Int], complete: Bool) {
+            self.release = release
+            self.target = target
+            self.desired = desired
+            self.healthy = healthy
+            self.old = old
+            self.zones = zones
+            self.complete = complete
+        }
+    }
+
+    public init(observedGeneration: Int, reconciler: String, conditions: [Condition], lastError: String? = nil, rollout: Rollout? = nil) {
         self.observedGeneration = observedGeneration
         self.reconciler = reconciler
         self.conditions = conditions
         self.lastError = lastError
+        self.rollout = rollout
     }
 
     public func condition(_ type: String) -> Condition? {

@@ -5,12 +5,15 @@
 /// <root>/status/<kind plural>/<name>    observed state: written by the agents
 /// <root>/status/instances/<id>          running instances: written by supervisors
 /// <root>/assignments/<host>/<instance>   instances placed on a host: written by the scheduler
+/// <root>/placements/<deploy>            the scheduler's record of a deploy's instances
+/// <root>/releases/<deploy>[/r-<n>]      release pointer and immutable releases: the manager
+/// <root>/audit/e-<seq>                  release moves: the manager
 /// <root>/agents/<role>/<id>             ephemeral registrations (supervisors, routers, ...)
 /// <root>/elections/<role>/              leader election (ephemeral sequential)
 /// <root>/meta                           tree layout version
 /// ```
 public struct ZNodeTree: Hashable, Sendable {
-    public static let layoutVersion = 1
+    public static let layoutVersion = 2
     public let root: String
 
     /// `root` must be an absolute path without a trailing slash: `/atlantis`, `/clusters/eu-1`.
@@ -43,6 +46,11 @@ public struct ZNodeTree: Hashable, Sendable {
     /// Instances placed on hosts, one folder per host (`InstanceAssignment`).
     public var assignments: String { root + "/assignments" }
     public func assignments(host: String) -> String { "\(assignments)/\(host)" }
+    public var placements: String { root + "/placements" }
+    public var releases: String { root + "/releases" }
+    public func releases(deploy: String) -> String { "\(releases)/\(deploy)" }
+    public func release(deploy: String, number: Int) -> String { "\(releases)/\(deploy)/\(Release.name(number))" }
+    public var audit: String { root + "/audit" }
 
     public func desired(_ kind: Kind) -> String { "\(desired)/\(kind.plural)" }
     public func desired(_ key: DocumentKey) -> String { "\(desired(key.kind))/\(key.name)" }
@@ -50,10 +58,10 @@ public struct ZNodeTree: Hashable, Sendable {
     public func status(_ key: DocumentKey) -> String { "\(status(key.kind))/\(key.name)" }
 
     /// Folders the manager creates (and owns).
-    public var managerFolders: [String] { [root, desired, meta] + Kind.allCases.map { desired($0) } }
+    public var managerFolders: [String] { [root, desired, meta, releases, audit] + Kind.allCases.map { desired($0) } }
     /// Folders agents write into.
     public var agentFolders: [String] {
-        [status, agents, elections, instanceStatus, routers, supervisors, assignments] + Kind.allCases.map { status($0) }
+        [status, agents, elections, instanceStatus, routers, supervisors, assignments, placements] + Kind.allCases.map { status($0) }
     }
 
     /// The key of a desired-state path, or nil for a path outside `desired/`.

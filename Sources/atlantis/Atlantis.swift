@@ -9,6 +9,9 @@ struct Atlantis: AsyncParsableCommand {
             Exit codes: 0 success, 2 invalid input, 3 conflict (someone else changed it first), \
             4 ZooKeeper unreachable, 5 not found, 6 forbidden.
             """,
-        subcommands: [Apply.self, Get.self, Delete.self, Diff.self, RouterCommand.self, SupervisorCommand.self, Bench.self]
+        subcommands: [
+            Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
+            RolloutCommand.self, RouterCommand.self, SchedulerCommand.self, SupervisorCommand.self, Bench.self,
+        ]
     )
 }

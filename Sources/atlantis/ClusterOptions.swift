@@ -77,6 +77,26 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
+    /// Connects and hands the client to `body` (for commands that only read).
+    func withZooKeeper<T>(_ body: (ZooKeeperClient, ZNodeTree) async throws -> T) async throws -> T {
+        let tree = try ZNodeTree(root: root)
+        let client: ZooKeeperClient
+        do {
+            client = try await ZooKeeperClient.connect(
+                ZooKeeperConfiguration(connectionString: hosts, connectTimeout: .seconds(timeout), operationTimeout: .seconds(timeout)))
+        } catch {
+            throw fail(ManagerError(.unreachable, "ZooKeeper at \(hosts) is unreachable (\(error)); is it running? (--zk, $ATLANTIS_ZK)"))
+        }
+        do {
+            let result = try await body(client, tree)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
     /// Reads the manifests of `-f`; invalid input exits with its code.
     func loadManifests(_ paths: [String]) throws -> [LoadedDocument] {
         do {

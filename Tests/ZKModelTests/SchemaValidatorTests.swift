@@ -73,7 +73,7 @@ import ZKModel
     @Test func embeddedSchemasMatchTheFilesInTheRepository() throws {
         let folder = Self.repoRoot.appendingPathComponent("schemas")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".schema.json") }
-        #expect(files.count == Kind.allCases.count + 5)  // + common, status, instance-status, instance-assignment, supervisor
+        #expect(files.count == Kind.allCases.count + 9)  // + common, status, instance-status, instance-assignment, supervisor, release, release-pointer, placement, audit-record
         for file in files {
             let onDisk = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent(file)))
             let embedded = SchemaValidator.embedded.documentsForTesting[file]

@@ -87,13 +87,20 @@ public struct ApplyPlanner: Sendable {
 
     /// Plans deleting one document: refused while others still refer to it.
     public func planDelete(_ key: DocumentKey, current: ClusterSnapshot, source: String) throws(ManagerError) -> ApplyPlan {
-        guard let stored = current.documents[key] else {
-            throw ManagerError(.notFound, "\(key) does not exist")
-        }
+        try planDelete([key], current: current, source: source)
+    }
+
+    /// Plans deleting several documents together (a Deploy and the Routes to it).
+    public func planDelete(_ keys: [DocumentKey], current: ClusterSnapshot, source: String) throws(ManagerError) -> ApplyPlan {
         var plan = ApplyPlan(source: source)
-        plan.actions.append(.delete(stored))
         var after = current.allDocuments
-        after[key] = nil
+        for key in keys {
+            guard let stored = current.documents[key] else {
+                throw ManagerError(.notFound, "\(key) does not exist")
+            }
+            plan.actions.append(.delete(stored))
+            after[key] = nil
+        }
         try check(plan: &plan, inputs: [], current: current, after: after)
         return plan
     }

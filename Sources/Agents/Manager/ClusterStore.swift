@@ -128,4 +128,44 @@ public struct ClusterStore: Sendable {
             throw ManagerError(.invalidInput, "\(path) holds an invalid document (\(invalid)); repair or delete it")
         }
     }
+
+    /// A Deploy's release pointer and current release; nil when it has none yet.
+    public func releaseState(_ deploy: String) async throws -> ReleasePlanner.Current? {
+        let data: [UInt8]
+        let stat: Stat
+        do {
+            (data, stat) = try await zk.getData(tree.releases(deploy: deploy))
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+        guard let pointer = try? JSONDecoder().decode(ReleasePointer.self, from: Data(data)) else {
+            throw ManagerError(.invalidInput, "\(tree.releases(deploy: deploy)) does not hold a release pointer; repair or delete it")
+        }
+        return ReleasePlanner.Current(pointer: pointer, pointerVersion: stat.version, release: try await release(deploy, pointer.current))
+    }
+
+    public func release(_ deploy: String, _ number: Int) async throws -> Release? {
+        do {
+            let (data, _) = try await zk.getData(tree.release(deploy: deploy, number: number))
+            return try JSONDecoder().decode(Release.self, from: Data(data))
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+    }
+
+    /// Every release of a Deploy, oldest first.
+    public func releases(_ deploy: String) async throws -> [Release] {
+        let names: [String]
+        do {
+            names = try await zk.children(tree.releases(deploy: deploy))
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return []
+        }
+        var out: [Release] = []
+        for name in names.sorted() {
+            guard let number = Int(name.dropFirst(2)), let release = try await release(deploy, number) else { continue }
+            out.append(release)
+        }
+        return out
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import ZKModel
 import ZooKeeper
@@ -68,6 +69,42 @@ public struct Manager: Sendable {
         }
     }
 
+    /// Deletes a Deploy and every Route that sends traffic to its app and environment, together.
+    @discardableResult
+    public func teardown(deploy: String, source: String = "cli") async throws(ManagerError) -> ApplyPlan {
+        try await commit(options: ApplyOptions(source: source)) { snapshot throws(ManagerError) in
+            let key = DocumentKey(kind: .deploy, name: deploy)
+            guard let stored = snapshot.documents[key], let spec = try? stored.document.decodeSpec(DeploySpec.self) else {
+                throw ManagerError(.notFound, "\(key) does not exist")
+            }
+            let routes = snapshot.documents.values.compactMap { route -> DocumentKey? in
+                guard route.document.kind == .route, let r = try? route.document.decodeSpec(RouteSpec.self),
+                    r.pool.app == spec.app, r.pool.environment == spec.environment
+                else { return nil }
+                return route.document.key
+            }
+            return try planner.planDelete(routes.sorted() + [key], current: snapshot, source: source)
+        }
+    }
+
+    /// The release a Deploy's pointer names; nil before its first release.
+    public func currentRelease(_ deploy: String) async throws(ManagerError) -> Int? {
+        do {
+            return try await store.releaseState(deploy)?.pointer.current
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// A Deploy's releases, oldest first.
+    public func releases(_ deploy: String) async throws(ManagerError) -> [Release] {
+        do {
+            return try await store.releases(deploy)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
     public func get(_ kind: Kind, name: String? = nil) async throws(ManagerError) -> [StoredDocument] {
         do {
             if let name {
@@ -103,17 +140,21 @@ public struct Manager: Sendable {
         var firstPlan: ApplyPlan?
         for attempt in 1...3 {
             let plan: ApplyPlan
+            var releases: [ReleasePlanner.Change] = []
             do {
                 try await store.bootstrap()
                 let snapshot = try await store.snapshot()
                 plan = try makePlan(snapshot)
+                if !plan.isEmpty && !options.dryRun {
+                    releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
+                }
             } catch {
                 throw Self.map(error)
             }
             if attempt > 1 && plan.isEmpty { return firstPlan ?? plan }
             if firstPlan == nil { firstPlan = plan }
             if plan.isEmpty || options.dryRun { return plan }
-            let operations = self.operations(for: plan)
+            let operations = self.operations(for: plan) + releaseOperations(releases, source: options.source)
             let size = operations.reduce(0) { $0 + $1.path.utf8.count + Self.payloadSize($1) }
             guard size <= Self.maxTransactionBytes else {
                 throw ManagerError(
@@ -143,7 +184,50 @@ public struct Manager: Sendable {
         throw ManagerError(.unknownOutcome, "the connection to ZooKeeper kept dropping during the write; run the command again")
     }
 
-    private func conflict(_ error: ZooKeeperError, operations: [Operation], plan: ApplyPlan) -> ManagerError {
+    /// New releases for the Deploys this plan changes (directly or through their App).
+    private func releaseChanges(_ plan: ApplyPlan, snapshot: ClusterSnapshot, source: String) async throws -> [ReleasePlanner.Change] {
+        var after = snapshot.allDocuments
+        for action in plan.actions {
+            switch action {
+            case .create(let d), .update(_, let d): after[d.key] = d
+            case .delete(let stored): after[stored.document.key] = nil
+            }
+        }
+        let planner = ReleasePlanner()
+        let deploys = planner.affectedDeploys(plan, after: after)
+        var current: [String: ReleasePlanner.Current] = [:]
+        for name in deploys {
+            if let state = try await store.releaseState(name) { current[name] = state }
+        }
+        return planner.changes(deploys: deploys, after: after, current: current, source: source)
+    }
+
+    /// Writes a release, moves its Deploy's pointer (at the version read) and appends an audit record.
+    func releaseOperations(_ changes: [ReleasePlanner.Change], source: String, action: String = "release") -> [ZooKeeper.Operation] {
+        let tree = store.tree
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var ops: [ZooKeeper.Operation] = []
+        for change in changes {
+            let release = change.release
+            let pointer = ReleasePointer(current: release.number, latest: release.number)
+            let pointerBytes = (try? Array(encoder.encode(pointer))) ?? []
+            if let version = change.pointerVersion {
+                ops.append(.setData(path: tree.releases(deploy: release.deploy), data: pointerBytes, version: version))
+            } else {
+                ops.append(.create(path: tree.releases(deploy: release.deploy), data: pointerBytes, acl: store.desiredACL))
+            }
+            ops.append(.create(
+                path: tree.release(deploy: release.deploy, number: release.number), data: (try? Array(encoder.encode(release))) ?? [],
+                acl: store.desiredACL))
+            let record = AuditRecord(
+                time: release.createdAt, source: source, action: action, deploy: release.deploy, from: change.from, to: release.number)
+            ops.append(.create(path: tree.audit + "/e-", data: (try? Array(encoder.encode(record))) ?? [], mode: .persistentSequential, acl: store.desiredACL))
+        }
+        return ops
+    }
+
+    private func conflict(_ error: ZooKeeperError, operations: [ZooKeeper.Operation], plan: ApplyPlan) -> ManagerError {
         switch error.code {
         case .badVersion, .noNode, .nodeExists, .notEmpty:
             var what = "the stored state"
@@ -179,7 +263,7 @@ public struct Manager: Sendable {
         return ManagerError(.unknownOutcome, "\(error)")
     }
 
-    private static func payloadSize(_ op: Operation) -> Int {
+    private static func payloadSize(_ op: ZooKeeper.Operation) -> Int {
         switch op {
         case .create(_, let data, _, _), .setData(_, let data, _): return data.count
         case .delete, .check: return 16
@@ -187,9 +271,9 @@ public struct Manager: Sendable {
     }
 
     /// The transaction for a plan: checks first, then writes.
-    func operations(for plan: ApplyPlan) -> [Operation] {
+    func operations(for plan: ApplyPlan) -> [ZooKeeper.Operation] {
         let tree = store.tree
-        var ops: [Operation] = []
+        var ops: [ZooKeeper.Operation] = []
         for (kind, version) in plan.folderChecks.sorted(by: { $0.key.dependencyRank < $1.key.dependencyRank }) {
             ops.append(.check(path: tree.desired(kind), version: version))
         }
@@ -212,5 +296,58 @@ public struct Manager: Sendable {
             ops.append(.setData(path: tree.desired(kind), data: [], version: -1))
         }
         return ops
+    }
+}
+
+extension Manager {
+    /// Moves a Deploy back to an earlier release (the one before the current by default): one
+    /// transaction moves the pointer, sets the Deploy's image to that release's, and appends an
+    /// audit record. Returns the release now current.
+    @discardableResult
+    public func undo(deploy: String, to number: Int? = nil, source: String = "cli") async throws(ManagerError) -> Release {
+        let key = DocumentKey(kind: .deploy, name: deploy)
+        do {
+            guard let stored = try await store.read(key) else { throw ManagerError(.notFound, "\(key) does not exist") }
+            guard let state = try await store.releaseState(deploy) else {
+                throw ManagerError(.notFound, "\(key) has no release yet")
+            }
+            let history = try await store.releases(deploy)
+            let target: Release
+            if let number {
+                guard let found = history.first(where: { $0.number == number }) else {
+                    throw ManagerError(.notFound, "\(key) has no release \(number); see `atlantis rollout history \(deploy)`")
+                }
+                target = found
+            } else {
+                guard let previous = history.last(where: { $0.number < state.pointer.current }) else {
+                    throw ManagerError(.notFound, "\(key) has no release before \(state.pointer.current) to go back to")
+                }
+                target = previous
+            }
+            guard target.number != state.pointer.current else { return target }
+            var document = stored.document
+            var spec = try document.decodeSpec(DeploySpec.self)
+            spec.image = target.image
+            spec.build = nil
+            document.spec = try JSONValue.parse(String(decoding: JSONEncoder().encode(spec), as: UTF8.self))
+            document.metadata.generation = Int(stored.version) + 2
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let pointer = ReleasePointer(current: target.number, latest: state.pointer.latest)
+            let record = AuditRecord(
+                time: ISO8601DateFormatter().string(from: Date()), source: source, action: "undo", deploy: deploy,
+                from: state.pointer.current, to: target.number)
+            try await store.zk.multi([
+                .setData(path: store.tree.desired(key), data: document.json.canonicalBytes, version: stored.version),
+                .setData(path: store.tree.releases(deploy: deploy), data: Array(try encoder.encode(pointer)), version: state.pointerVersion),
+                .create(path: store.tree.audit + "/e-", data: Array(try encoder.encode(record)), mode: .persistentSequential, acl: store.desiredACL),
+            ])
+            logger.info("manager.undo", metadata: ["deploy": "\(deploy)", "from": "\(state.pointer.current)", "to": "\(target.number)"])
+            return target
+        } catch let error as ZooKeeperError where error.code == .badVersion {
+            throw ManagerError(.conflict, "\(key) changed while this command ran; nothing was written: run it again")
+        } catch {
+            throw Self.map(error)
+        }
     }
 }

@@ -6,6 +6,11 @@ public import ZKModel
 public struct LoadedDocument: Sendable {
     public var location: DocumentLocation
     public var value: JSONValue
+
+    public init(location: DocumentLocation, value: JSONValue) {
+        self.location = location
+        self.value = value
+    }
 }
 
 /// Reads manifests: `.yaml`/`.yml` (several documents separated by `---`) and `.json` (one

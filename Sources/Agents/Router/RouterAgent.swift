@@ -71,7 +71,10 @@ public final class RouterAgent: Reconciler, Sendable {
                 }
             }
         }
-        try await report(version: snapshot.version)
+        let pools = Dictionary(
+            snapshot.pools.filter { $0.name.hasPrefix("app/") }.map { ($0.name, RouterReport.digest(backends: $0.backends)) },
+            uniquingKeysWith: { a, _ in a })
+        try await report(RouterReport(address: address, tableVersion: snapshot.version, pools: pools))
         return .done
     }
 
@@ -100,10 +103,12 @@ public final class RouterAgent: Reconciler, Sendable {
         return TableBuilder.snapshot(routes: routeDocs, services: serviceDocs, instances: reports, version: version)
     }
 
-    /// `<root>/agents/routers/<id>`: which table version this router serves (ephemeral).
-    func report(version: String) async throws {
+    /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).
+    func report(_ report: RouterReport) async throws {
         let path = "\(tree.routers)/\(id)"
-        let body = Array(#"{"address":"\#(address)","tableVersion":"\#(version)"}"#.utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = Array(try encoder.encode(report))
         do {
             try await zk.setData(path, data: body)
         } catch let error as ZooKeeperError where error.code == .noNode {

@@ -14,6 +14,7 @@ final class InstanceHistory: Sendable {
         var failedProbes = 0
         var startedAt: ContinuousClock.Instant?
         var seeded = false
+        var drainingSince: ContinuousClock.Instant?
     }
 
     let backoff: Backoff
@@ -102,6 +103,23 @@ final class InstanceHistory: Sendable {
             }
             e[instance] = entry
             return entry.healthy
+        }
+    }
+
+    func draining(_ instance: String) {
+        entries.withLock { e in
+            var entry = e[instance] ?? Entry()
+            entry.drainingSince = .now
+            e[instance] = entry
+        }
+    }
+
+    /// Time left to drain; nil when drained (or when draining began before a supervisor restart).
+    func drainRemaining(_ instance: String, delay: Duration) -> Duration? {
+        entries.withLock { e in
+            guard let since = e[instance]?.drainingSince else { return nil }
+            let left = since + delay - .now
+            return left > .zero ? left : nil
         }
     }
 

@@ -24,8 +24,7 @@ struct InstanceReconciler: Reconciler {
         let hostLabel = "\(ContainerLabels.host)=\(configuration.hostID)"
         var containers = try await docker.containers(labels: [hostLabel, "\(ContainerLabels.instance)=\(instance)"])
         guard let node = assignments.snapshot(instance) else {
-            try await retire(instance, containers: containers)
-            return .done
+            return try await retire(instance, containers: containers)
         }
         let assignment: InstanceAssignment
         do {
@@ -166,8 +165,21 @@ struct InstanceReconciler: Reconciler {
         }
     }
 
-    /// No assignment: stop and remove its containers (with the grace period) and its status.
-    private func retire(_ instance: String, containers: [ContainerSummary]) async throws {
+    /// No assignment: first report it unhealthy and wait `drainDelay` (routers stop sending it
+    /// requests), then stop and remove its containers (with the grace period) and its status.
+    private func retire(_ instance: String, containers: [ContainerSummary]) async throws -> ReconcileResult {
+        if containers.contains(where: \.isRunning), var status = try await statuses.current(instance), configuration.drainDelay > .zero {
+            if status.state != "stopping" {
+                status.healthy = false
+                status.state = "stopping"
+                try await statuses.write(status, instance: instance)
+                history.draining(instance)
+                return .requeue(after: configuration.drainDelay)
+            }
+            if let left = history.drainRemaining(instance, delay: configuration.drainDelay) {
+                return .requeue(after: left)
+            }
+        }
         for container in containers {
             logger.info("supervisor.container_stopping", metadata: ["instance": "\(instance)", "container": "\(container.id.prefix(12))"])
             try await stopAndRemove(container.id)
@@ -175,6 +187,7 @@ struct InstanceReconciler: Reconciler {
         try await statuses.delete(instance)
         ports.release(instance)
         history.forget(instance)
+        return .done
     }
 
     private func stopAndRemove(_ id: String) async throws {

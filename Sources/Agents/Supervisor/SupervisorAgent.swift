@@ -46,7 +46,8 @@ public final class SupervisorAgent: Service, Sendable {
             firewall: EgressFirewall(), probe: HealthProbe(http: http))
         controller = Controller(
             name: "supervisor", reconciler: reconciler,
-            sources: [assignments, dockerKeys, ServiceDependents(services: services, assignments: assignments)],
+            // A Service change reconciles every instance (its egress rules may change).
+            sources: [assignments, dockerKeys, FanOutKeySource(trigger: services, keys: { [assignments] in assignments.allKeys() })],
             configuration: .init(
                 workers: configuration.workers, resyncEvery: .seconds(30),
                 backoff: Backoff(base: .milliseconds(500), cap: .seconds(30)),
@@ -75,28 +76,4 @@ public final class SupervisorAgent: Service, Sendable {
         }
         logger.info("supervisor.stopped")
     }
-}
-
-/// Every change of a Service reconciles the instances that may depend on it (their egress rules).
-struct ServiceDependents: KeySource {
-    let services: ZNodeCache
-    let assignments: ZNodeCache
-
-    func changes() -> AsyncStream<String> {
-        let (stream, continuation) = AsyncStream<String>.makeStream()
-        let changes = services.changes()
-        let assignments = self.assignments
-        let task = Task {
-            for await _ in changes {
-                for key in assignments.allKeys() { continuation.yield(key) }
-            }
-            continuation.finish()
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
-    }
-
-    func allKeys() -> [String] { [] }
-
-    func waitUntilSynced() async throws { try await services.waitUntilSynced() }
 }

@@ -21,13 +21,16 @@ public struct SupervisorConfiguration: Sendable {
     public var restartBackoff: Backoff
     /// Consecutive failed probes before a healthy instance is reported unhealthy.
     public var unhealthyThreshold: Int
+    /// How long an unassigned instance is reported unhealthy (so routers stop sending it
+    /// requests) before it is stopped.
+    public var drainDelay: Duration
 
     public init(
         hostID: String, zone: String, region: String? = nil, address: String = "127.0.0.1",
         capacity: SupervisorRegistration.Capacity = .init(cpu: 2, memoryMB: 4096, containers: 50),
         ports: ClosedRange<Int> = 32000...32999, stopGrace: Int = 10, workers: Int = 4,
         healthInterval: Duration = .seconds(5), restartBackoff: Backoff = Backoff(base: .milliseconds(500), cap: .seconds(30)),
-        unhealthyThreshold: Int = 2
+        unhealthyThreshold: Int = 2, drainDelay: Duration = .seconds(1)
     ) {
         self.hostID = hostID
         self.zone = zone
@@ -40,6 +43,7 @@ public struct SupervisorConfiguration: Sendable {
         self.healthInterval = healthInterval
         self.restartBackoff = restartBackoff
         self.unhealthyThreshold = unhealthyThreshold
+        self.drainDelay = drainDelay
     }
 
     public var registration: SupervisorRegistration {

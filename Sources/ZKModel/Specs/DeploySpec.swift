@@ -19,4 +19,27 @@ public struct DeploySpec: Codable, Hashable, Sendable {
     public var cpu: Double?
     public var memoryMB: Int?
     public var zones: Zones?
+    public var rollout: Rollout?
+
+    public init(app: String, environment: String, image: String? = nil, instances: Int) {
+        self.app = app
+        self.environment = environment
+        self.image = image
+        self.instances = instances
+    }
+
+    public struct Rollout: Codable, Hashable, Sendable {
+        /// Instances above `instances` while rolling out (default 1).
+        public var maxSurge: Int?
+        /// Healthy instances below `instances` allowed while rolling out (default 0).
+        public var maxUnavailable: Int?
+        /// A release not healthy within this many seconds is rolled back (default 60).
+        public var progressDeadlineSeconds: Int?
+
+        public init(maxSurge: Int? = nil, maxUnavailable: Int? = nil, progressDeadlineSeconds: Int? = nil) {
+            self.maxSurge = maxSurge
+            self.maxUnavailable = maxUnavailable
+            self.progressDeadlineSeconds = progressDeadlineSeconds
+        }
+    }
 }

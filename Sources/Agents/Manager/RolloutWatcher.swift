@@ -1,0 +1,116 @@
+import Foundation
+import Reconciler
+public import ZKModel
+public import ZooKeeper
+
+/// Follows a Deploy from the outside (the CLI): its status as the scheduler writes it, its
+/// instances, and whether every router already routes its app to exactly the healthy instances.
+public struct RolloutWatcher: Sendable {
+    public let zk: ZooKeeperClient
+    public let tree: ZNodeTree
+
+    public init(zk: ZooKeeperClient, tree: ZNodeTree) {
+        self.zk = zk
+        self.tree = tree
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case done
+        case rolledBack(String)
+        case timedOut(String)
+    }
+
+    /// One look at the deploy: a line to show, and whether it is finished.
+    public struct Progress: Sendable, Equatable {
+        public var line: String
+        public var outcome: Outcome?
+    }
+
+    /// Waits until the Deploy runs `release` on every instance, all healthy, and every router
+    /// routes to exactly those (or until it is rolled back, or `timeout`). `onChange` gets every
+    /// new progress line.
+    public func waitRolledOut(
+        deploy: String, release: Int, generation: Int, timeout: Duration, onChange: (String) -> Void
+    ) async throws -> Outcome {
+        let deadline = ContinuousClock.now + timeout
+        var last = ""
+        while true {
+            let progress = try await look(deploy: deploy, release: release, generation: generation)
+            if progress.line != last {
+                onChange(progress.line)
+                last = progress.line
+            }
+            if let outcome = progress.outcome { return outcome }
+            if ContinuousClock.now > deadline { return .timedOut(last) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    public func look(deploy: String, release: Int, generation: Int) async throws -> Progress {
+        let status = try await StatusWriter.read(DocumentKey(kind: .deploy, name: deploy), zk: zk, tree: tree)
+        guard let status, status.observedGeneration >= generation, let rollout = status.rollout, rollout.release >= release else {
+            return Progress(line: "waiting for the scheduler to see generation \(generation)", outcome: nil)
+        }
+        let ready = status.condition("Ready")
+        if ready?.reason == "RolledBack" { return Progress(line: ready?.message ?? "rolled back", outcome: .rolledBack(ready?.message ?? "")) }
+        let zones = rollout.zones.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
+        let counts = "release \(rollout.target): \(rollout.healthy)/\(rollout.desired) healthy, \(rollout.old) old; zones \(zones)"
+        if let error = status.lastError { return Progress(line: "\(counts) — \(error)", outcome: nil) }
+        guard rollout.complete else { return Progress(line: counts, outcome: nil) }
+        let pending = try await routersBehind(deploy: deploy)
+        if !pending.isEmpty { return Progress(line: "\(counts); waiting for routers \(pending.joined(separator: ", "))", outcome: nil) }
+        return Progress(line: "\(counts); every router serves it", outcome: .done)
+    }
+
+    /// Routers whose pool for the deploy's app and environment differs from its healthy instances.
+    public func routersBehind(deploy: String) async throws -> [String] {
+        let (data, _) = try await zk.getData(tree.desired(DocumentKey(kind: .deploy, name: deploy)))
+        guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
+            let document = try? DocumentValidator().validate(value).get(),
+            let spec = try? document.decodeSpec(DeploySpec.self)
+        else { return [] }
+        let backends = try await instances(app: spec.app, environment: spec.environment).filter(\.healthy).map { "\($0.host):\($0.port)" }
+        let expected = RouterReport.digest(backends: backends)
+        let pool = RouterReport.poolName(app: spec.app, environment: spec.environment)
+        var behind: [String] = []
+        for id in (try? await zk.children(tree.routers)) ?? [] {
+            guard let (data, _) = try? await zk.getData("\(tree.routers)/\(id)"),
+                let report = try? JSONDecoder().decode(RouterReport.self, from: Data(data)),
+                let served = report.pools?[pool]
+            else { continue }
+            if served != expected { behind.append(id) }
+        }
+        return behind.sorted()
+    }
+
+    /// Every instance reported for an app's environment.
+    public func instances(app: String, environment: String) async throws -> [InstanceStatus] {
+        var out: [InstanceStatus] = []
+        for id in (try? await zk.children(tree.instanceStatus)) ?? [] {
+            guard let (data, _) = try? await zk.getData("\(tree.instanceStatus)/\(id)"),
+                let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(data)),
+                status.app == app, status.environment == environment
+            else { continue }
+            out.append(status)
+        }
+        return out
+    }
+
+    /// Waits until a torn-down Deploy has no placement and no instance left.
+    public func waitTornDown(deploy: String, app: String, environment: String, timeout: Duration, onChange: (String) -> Void) async throws -> Outcome {
+        let deadline = ContinuousClock.now + timeout
+        var last = ""
+        while true {
+            let placed = try await zk.exists("\(tree.placements)/\(deploy)") != nil
+            let left = try await instances(app: app, environment: environment).count
+            let line = left == 0 && !placed ? "no instance left" : "\(left) instance\(left == 1 ? "" : "s") still running"
+            if line != last {
+                onChange(line)
+                last = line
+            }
+            if left == 0 && !placed { return .done }
+            if ContinuousClock.now > deadline { return .timedOut(line) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

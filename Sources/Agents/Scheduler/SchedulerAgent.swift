@@ -1,0 +1,121 @@
+import Foundation
+public import Logging
+public import Reconciler
+public import ServiceLifecycle
+import Synchronization
+public import ZKModel
+public import ZooKeeper
+
+/// Turns each Deploy into instance assignments on live supervisors (leader-elected: one
+/// scheduler acts at a time, and its writes are fenced by its election node). Keys are Deploy
+/// names; any change of a Deploy, its release pointer, its placement, the set of supervisors or
+/// an instance's health reconciles it.
+public final class SchedulerAgent: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var identity: String
+        /// How long a supervisor may be gone before its instances are placed elsewhere.
+        public var lostHostGrace: Duration
+        public var workers: Int
+
+        public init(identity: String, lostHostGrace: Duration = .seconds(10), workers: Int = 2) {
+            self.identity = identity
+            self.lostHostGrace = lostHostGrace
+            self.workers = workers
+        }
+    }
+
+    public let zk: ZooKeeperClient
+    public let tree: ZNodeTree
+    public let configuration: Configuration
+    let logger: Logger
+
+    public init(zk: ZooKeeperClient, tree: ZNodeTree, configuration: Configuration, logger: Logger = Logger(label: "atlantis.scheduler")) {
+        self.zk = zk
+        self.tree = tree
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let election = LeaderElection(zk: zk, folder: "\(tree.elections)/scheduler", identity: configuration.identity, logger: logger)
+        try await withGracefulShutdownHandler {
+            try await election.run { leadership in
+                try await self.lead(leadership)
+            }
+        } onGracefulShutdown: {}
+    }
+
+    private func lead(_ leadership: LeaderElection.Leadership) async throws {
+        let caches = SchedulerCaches(zk: zk, tree: tree, logger: logger)
+        let reconciler = DeployReconciler(
+            tree: tree, caches: caches, leadership: leadership, grace: configuration.lostHostGrace, logger: logger)
+        let (deploys, placements) = (caches.deploys, caches.placements)
+        let everyDeploy: @Sendable () -> [String] = { Array(Set(deploys.allKeys() + placements.allKeys())) }
+        let controller = Controller(
+            name: "scheduler", reconciler: reconciler,
+            sources: [
+                caches.deploys, caches.pointers, caches.placements,
+                FanOutKeySource(trigger: caches.supervisors, keys: everyDeploy),
+                FanOutKeySource(trigger: caches.instances, keys: everyDeploy),
+            ],
+            configuration: .init(
+                workers: configuration.workers, resyncEvery: .seconds(30),
+                backoff: Backoff(base: .milliseconds(200), cap: .seconds(10))),
+            logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            for cache in caches.all { group.addTask { await cache.run() } }
+            await withTaskCancellationHandler {
+                try? await controller.run()
+            } onCancel: {
+                Task { await controller.shutDown() }
+            }
+            group.cancelAll()
+        }
+    }
+}
+
+/// The folders the scheduler reads, watched.
+struct SchedulerCaches: Sendable {
+    let deploys: ZNodeCache
+    let pointers: ZNodeCache
+    let placements: ZNodeCache
+    let supervisors: ZNodeCache
+    let instances: ZNodeCache
+    let releases: ReleaseCache
+
+    init(zk: ZooKeeperClient, tree: ZNodeTree, logger: Logger) {
+        deploys = ZNodeCache(zk: zk, folder: tree.desired(.deploy), logger: logger)
+        pointers = ZNodeCache(zk: zk, folder: tree.releases, logger: logger)
+        placements = ZNodeCache(zk: zk, folder: tree.placements, logger: logger)
+        supervisors = ZNodeCache(zk: zk, folder: tree.supervisors, logger: logger)
+        instances = ZNodeCache(zk: zk, folder: tree.instanceStatus, logger: logger)
+        releases = ReleaseCache(zk: zk, tree: tree)
+    }
+
+    var all: [ZNodeCache] { [deploys, pointers, placements, supervisors, instances] }
+}
+
+/// Releases never change once written: read each once.
+final class ReleaseCache: Sendable {
+    let zk: ZooKeeperClient
+    let tree: ZNodeTree
+    private let known = Mutex([String: Release]())
+
+    init(zk: ZooKeeperClient, tree: ZNodeTree) {
+        self.zk = zk
+        self.tree = tree
+    }
+
+    func release(_ deploy: String, _ number: Int) async throws -> Release? {
+        let path = tree.release(deploy: deploy, number: number)
+        if let release = known.withLock({ $0[path] }) { return release }
+        do {
+            let (data, _) = try await zk.getData(path)
+            let release = try JSONDecoder().decode(Release.self, from: Data(data))
+            known.withLock { $0[path] = release }
+            return release
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/// One immutable release of a Deploy, in `<root>/releases/<deploy>/r-<number>`: exactly what its
+/// instances run (the Deploy's image and limits, and its App's port, env, health check and
+/// dependencies as they were when it was made). Written by the manager, never changed.
+public struct Release: Codable, Hashable, Sendable {
+    public var apiVersion: String = Document.apiVersion
+    public var kind: String = "Release"
+    public var deploy: String
+    public var number: Int
+    public var app: String
+    public var environment: String
+    public var image: String
+    public var port: Int
+    public var env: [String: String]?
+    public var healthCheck: AppSpec.HealthCheck?
+    public var dependsOn: [String]?
+    public var cpu: Double?
+    public var memoryMB: Int?
+    /// ISO 8601.
+    public var createdAt: String
+    /// Why it was made: `apply by cli`, `undo to r-3`, ...
+    public var cause: String
+
+    public init(
+        deploy: String, number: Int, app: String, environment: String, image: String, port: Int, env: [String: String]?,
+        healthCheck: AppSpec.HealthCheck?, dependsOn: [String]?, cpu: Double?, memoryMB: Int?, createdAt: String, cause: String
+    ) {
+        self.deploy = deploy
+        self.number = number
+        self.app = app
+        self.environment = environment
+        self.image = image
+        self.port = port
+        self.env = env
+        self.healthCheck = healthCheck
+        self.dependsOn = dependsOn
+        self.cpu = cpu
+        self.memoryMB = memoryMB
+        self.createdAt = createdAt
+        self.cause = cause
+    }
+
+    public static func name(_ number: Int) -> String {
+        let digits = String(number)
+        return "r-" + String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+    }
+
+    /// Whether two releases run the same thing (number, time and cause aside).
+    public func sameContent(as other: Release) -> Bool {
+        var a = self
+        var b = other
+        (a.number, a.createdAt, a.cause) = (0, "", "")
+        (b.number, b.createdAt, b.cause) = (0, "", "")
+        return a == b
+    }
+
+    /// What an instance of this release is given on its host.
+    public func assignment(instance: String) -> InstanceAssignment {
+        InstanceAssignment(
+            instance: instance, app: app, environment: environment, image: image, port: port, release: Release.name(number),
+            env: env, healthCheck: healthCheck, cpu: cpu, memoryMB: memoryMB, dependsOn: dependsOn)
+    }
+}
+
+/// `<root>/releases/<deploy>`: which release the Deploy runs now. Moved by the manager in the same
+/// transaction that writes a new release (or, for `rollout undo`, alone).
+public struct ReleasePointer: Codable, Hashable, Sendable {
+    public var apiVersion: String = Document.apiVersion
+    public var kind: String = "ReleasePointer"
+    public var current: Int
+    /// The highest release number made so far (numbers are never reused).
+    public var latest: Int
+
+    public init(current: Int, latest: Int) {
+        self.current = current
+        self.latest = latest
+    }
+}
+
+/// `<root>/audit/e-<seq>`: who moved which Deploy to which release, appended in the same
+/// transaction as the move.
+public struct AuditRecord: Codable, Hashable, Sendable {
+    public var apiVersion: String = Document.apiVersion
+    public var kind: String = "AuditRecord"
+    public var time: String
+    public var source: String
+    public var action: String
+    public var deploy: String
+    public var from: Int?
+    public var to: Int
+
+    public init(time: String, source: String, action: String, deploy: String, from: Int?, to: Int) {
+        self.time = time
+        self.source = source
+        self.action = action
+        self.deploy = deploy
+        self.from = from
+        self.to = to
+    }
+}

@@ -1,0 +1,26 @@
+/// `<root>/agents/routers/<id>` (ephemeral): what one router serves. `pools` holds, for every
+/// app pool (`app/<app>/<environment>`), a digest of the backends it routes to, so a deploy can
+/// wait until every router sends traffic to exactly the new instances.
+public struct RouterReport: Codable, Hashable, Sendable {
+    public var address: String
+    public var tableVersion: String
+    public var pools: [String: String]?
+
+    public init(address: String, tableVersion: String, pools: [String: String]?) {
+        self.address = address
+        self.tableVersion = tableVersion
+        self.pools = pools
+    }
+
+    public static func poolName(app: String, environment: String) -> String { "app/\(app)/\(environment)" }
+
+    /// FNV-1a of the sorted `host:port` list.
+    public static func digest(backends: [String]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in backends.sorted().joined(separator: ",").utf8 {
+            h ^= UInt64(byte)
+            h &*= 0x100_0000_01b3
+        }
+        return String(h, radix: 16)
+    }
+}
