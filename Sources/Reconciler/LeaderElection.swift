@@ -81,6 +81,8 @@ public struct LeaderElection: Sendable {
                 logger.info("election.leading", metadata: ["election.folder": "\(folder)", "election.id": "\(identity)"])
                 await lead(Leadership(zk: zk, node: mine), whileLeader: whileLeader)
                 logger.info("election.stopped_leading", metadata: ["election.folder": "\(folder)", "election.id": "\(identity)"])
+                // Work that ends by itself is not restarted in a tight loop.
+                try await Task.sleep(for: .milliseconds(200))
             } catch is CancellationError {
                 return
             } catch {

@@ -112,7 +112,7 @@ struct PlacementPlanner: Sendable {
         old.removeAll { !input.healthy.contains($0.id) }
         let minimumAvailable = max(0, input.desired - input.maxUnavailable)
         var available = current.filter { input.healthy.contains($0.id) }.count + old.count
-        for instance in Self.spreadOrder(old) where available - 1 >= minimumAvailable || current.filter({ input.healthy.contains($0.id) }).count >= input.desired {
+        for instance in Self.spreadOrder(old, among: d.placement.instances) where available - 1 >= minimumAvailable || current.filter({ input.healthy.contains($0.id) }).count >= input.desired {
             remove(instance)
             old.removeAll { $0.id == instance.id }
             available -= 1
@@ -204,13 +204,25 @@ struct PlacementPlanner: Sendable {
         }
     }
 
-    /// Old instances in removal order: fullest zone and host first, so the spread holds.
-    static func spreadOrder(_ instances: [Placement.Instance]) -> [Placement.Instance] {
-        var rest = instances
+    /// `candidates` in removal order: from the zone, then the host, holding the most of `all`
+    /// (old and new), so the spread holds while a rollout replaces them.
+    static func spreadOrder(_ candidates: [Placement.Instance], among all: [Placement.Instance]) -> [Placement.Instance] {
+        var rest = candidates
+        var everyone = all
         var order: [Placement.Instance] = []
-        while let next = fullest(rest, healthy: []) {
+        while !rest.isEmpty {
+            var zoneCount: [String: Int] = [:]
+            var hostCount: [String: Int] = [:]
+            for i in everyone {
+                zoneCount[i.zone, default: 0] += 1
+                hostCount[i.host, default: 0] += 1
+            }
+            let next = rest.max {
+                (zoneCount[$0.zone] ?? 0, hostCount[$0.host] ?? 0, $0.id) < (zoneCount[$1.zone] ?? 0, hostCount[$1.host] ?? 0, $1.id)
+            }!
             order.append(next)
             rest.removeAll { $0.id == next.id }
+            everyone.removeAll { $0.id == next.id }
         }
         return order
     }

@@ -38,11 +38,12 @@ public final class SchedulerAgent: Service, Sendable {
 
     public func run() async throws {
         let election = LeaderElection(zk: zk, folder: "\(tree.elections)/scheduler", identity: configuration.identity, logger: logger)
-        try await withGracefulShutdownHandler {
+        // On graceful shutdown the election ends: its node goes, and another scheduler leads at once.
+        try await cancelWhenGracefulShutdown {
             try await election.run { leadership in
                 try await self.lead(leadership)
             }
-        } onGracefulShutdown: {}
+        }
     }
 
     private func lead(_ leadership: LeaderElection.Leadership) async throws {
