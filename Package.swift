@@ -186,10 +186,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["Agents", "ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SupervisorIntegrationTests",
             dependencies: [
-                "TestSupport", "Agents", "Docker", "Reconciler", "ZKModel", "ZooKeeper",
+                "TestSupport", "Agents", "Docker", "Reconciler", "ZKModel", "ZooKeeper", "RouterProxy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

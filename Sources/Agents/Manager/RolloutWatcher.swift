@@ -48,8 +48,8 @@ public struct RolloutWatcher: Sendable {
 
     public func look(deploy: String, release: Int, generation: Int) async throws -> Progress {
         let status = try await StatusWriter.read(DocumentKey(kind: .deploy, name: deploy), zk: zk, tree: tree)
-        guard let status, status.observedGeneration >= generation, let rollout = status.rollout, rollout.release >= release else {
-            return Progress(line: "waiting for the scheduler to see generation \(generation)", outcome: nil)
+        guard let status, status.observedGeneration >= generation, let rollout = status.rollout, rollout.release == release else {
+            return Progress(line: "waiting for the scheduler to see generation \(generation), release \(release)", outcome: nil)
         }
         let ready = status.condition("Ready")
         if ready?.reason == "RolledBack" { return Progress(line: ready?.message ?? "rolled back", outcome: .rolledBack(ready?.message ?? "")) }
