@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Deploy benchmark (release build; real ZooKeeper on 127.0.0.1:2394, dockerd, three supervisors in
+# three zones, a scheduler and a router on 127.0.0.1:18180, all started here):
+#   time from `atlantis deploy` (0 → 1 instance of atlantis/sample:v1) to the first 200 through
+#   the router, median of N runs, beside a plain `docker run` of the same image to its first 200
+#   (median of N), and the time `atlantis deploy` itself takes to return (it waits until every
+#   router serves the release). The last line reads:
+#   deploy→200: X s, docker run→200: Y s, ratio: Z.ZZ
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/opt/swift/usr/bin:$PATH
+N=${N:-5}
+IMAGE=atlantis/sample:v1
+RUN=$PWD/run/bench-deploy
+scripts/install.sh >/dev/null
+scripts/docker.sh up >/dev/null
+echo "==> building atlantis (release)" >&2
+swift build -c release --product atlantis >&2
+bin="$(swift build -c release --show-bin-path)/atlantis"
+mkdir -p "$RUN"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for id in $(docker ps -aq --filter label=atlantis.host 2>/dev/null); do
+    docker inspect -f '{{index .Config.Labels "atlantis.host"}}' "$id" | grep -q '^bench-' && docker rm -f "$id" >/dev/null
+  done
+  scripts/zk.sh stop benchdeploy >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+scripts/zk.sh standalone benchdeploy 2394 >/dev/null
+Z=(--zk 127.0.0.1:2394)
+i=0
+for zone in a b c; do
+  "$bin" supervisor "${Z[@]}" --host-id "bench-$zone" --zone "zone-$zone" --ports "$((35500 + i * 100))-$((35599 + i * 100))" >"$RUN/supervisor-$zone.log" 2>&1 &
+  pids+=($!); i=$((i + 1))
+done
+"$bin" scheduler "${Z[@]}" >"$RUN/scheduler.log" 2>&1 & pids+=($!)
+"$bin" router "${Z[@]}" --listen 127.0.0.1:18180 --admin 127.0.0.1:18181 --state-dir "$RUN/router" >"$RUN/router.log" 2>&1 & pids+=($!)
+cat >"$RUN/app.yaml" <<'YAML'
+apiVersion: atlantis/v1
+kind: Team
+metadata: {name: bench}
+spec: {members: [bench]}
+---
+apiVersion: atlantis/v1
+kind: App
+metadata: {name: sample}
+spec: {team: bench, port: 8080, healthCheck: {path: /health, intervalSeconds: 1, timeoutSeconds: 1}}
+YAML
+cat >"$RUN/route.yaml" <<'YAML'
+apiVersion: atlantis/v1
+kind: Route
+metadata: {name: sample}
+spec: {host: sample.bench, pool: {app: sample, environment: prod}}
+YAML
+"$bin" apply "${Z[@]}" -f "$RUN/app.yaml" >/dev/null
+"$bin" deploy "${Z[@]}" sample --env prod --image "$IMAGE" --instances 0 >/dev/null
+"$bin" apply "${Z[@]}" -f "$RUN/route.yaml" >/dev/null
+
+now() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "==> atlantis deploy → first 200 through the router, $N times"
+deploy_ms=(); return_ms=()
+for run in $(seq "$N"); do
+  t0=$(now)
+  "$bin" deploy "${Z[@]}" sample --env prod --image "$IMAGE" --instances 1 >"$RUN/deploy-$run.log" 2>&1 &
+  dpid=$!
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 -H 'Host: sample.bench' http://127.0.0.1:18180/health)" = 200 ]; do sleep 0.002; done
+  t1=$(now)
+  wait "$dpid"
+  t2=$(now)
+  deploy_ms+=($(( (t1 - t0) / 1000000 ))); return_ms+=($(( (t2 - t0) / 1000000 )))
+  echo "  run $run: first 200 after $(( (t1 - t0) / 1000000 )) ms; atlantis deploy returned after $(( (t2 - t0) / 1000000 )) ms"
+  "$bin" scale "${Z[@]}" sample --env prod --instances 0 >/dev/null
+done
+
+echo "==> docker run $IMAGE → first 200, $N times"
+docker_ms=()
+for run in $(seq "$N"); do
+  port=$((35900 + run))
+  t0=$(now)
+  cid=$(docker run -d --init -p "127.0.0.1:$port:8080" "$IMAGE")
+  until curl -fsS -o /dev/null --max-time 0.5 "http://127.0.0.1:$port/health" 2>/dev/null; do sleep 0.002; done
+  docker_ms+=($(( ($(now) - t0) / 1000000 )))
+  docker rm -f "$cid" >/dev/null
+done
+
+d=$(printf '%s\n' "${deploy_ms[@]}" | median)
+r=$(printf '%s\n' "${return_ms[@]}" | median)
+k=$(printf '%s\n' "${docker_ms[@]}" | median)
+echo "atlantis deploy returned (every router serving): median ${r} ms"
+printf 'deploy→200: %.2f s, docker run→200: %.2f s, ratio: %.2f\n' "$(echo "$d / 1000" | bc -l)" "$(echo "$k / 1000" | bc -l)" "$(echo "$d / $k" | bc -l)"
