@@ -92,12 +92,12 @@ build_images() {
   echo "==> building base images (busybox-static root, imported offline)"
   busybox_root "$work/base"
   import_rootfs atlantis/busybox:base "$work/base" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["/bin/sh"]'
-  # The sample app: busybox httpd serving images/sample/www on $ATLANTIS_PORT (8080 by default),
+  # The sample app: busybox httpd serving examples/sample/app/www on $ATLANTIS_PORT (8080 by default),
   # with /health and a CGI page that prints the instance it runs as.
   for version in v1 v2; do
     rm -rf "$work/sample"
     busybox_root "$work/sample"
-    cp -r images/sample/www/. "$work/sample/www/"
+    cp -r examples/sample/app/www/. "$work/sample/www/"
     echo "$version" >"$work/sample/www/version"
     chmod +x "$work/sample/www/cgi-bin/"*
     import_rootfs "atlantis/sample:$version" "$work/sample" \

@@ -1,55 +1,36 @@
 #!/usr/bin/env bash
-# The main job for a newcomer: installs what is missing, starts a local ZooKeeper on
-# 127.0.0.1:2181 (data under ./run), builds `atlantis`, applies the example cluster through the
-# manager, starts the sample app and a router fed by ZooKeeper, and prints the curl that reaches
-# the app through the router. Everything keeps running; `scripts/run.sh stop` stops it.
+# The main job for a newcomer: installs what is missing, builds `atlantis`, brings up a whole
+# local Atlantis on loopback (`atlantis dev up`: ZooKeeper, dockerd, the image registry, base
+# images, a scheduler, two supervisors in two zones, a router), deploys the sample app
+# (examples/sample) through the manager, waits until every router serves it, and prints the
+# curl that reaches it. Everything keeps running; `scripts/run.sh stop` (`atlantis dev down`)
+# stops it all and removes its containers. Logs and data: run/dev/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
-RUN=$PWD/run
 
-stop() {
-  for f in "$RUN"/router.pid "$RUN"/sample.pid; do
-    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
-    rm -f "$f"
-  done
-  scripts/zk.sh stop local
-}
 if [ "${1:-}" = stop ]; then
-  stop
-  exit 0
+  bin=$(swift build --show-bin-path)/atlantis
+  [ -x "$bin" ] || swift build --product atlantis
+  exec "$bin" dev down
 fi
 
 scripts/install.sh
-scripts/zk.sh standalone local 2181
-echo "==> building atlantis (the first build fetches and compiles dependencies: a few minutes)"
+echo "==> building atlantis (the first build fetches and compiles dependencies: several minutes)"
 swift build --product atlantis
 bin=$(swift build --show-bin-path)/atlantis
-mkdir -p "$RUN"
 
-echo "==> atlantis apply -f examples (teams, zones, services, apps, deploys, routes)"
-"$bin" apply -f examples
-echo "==> atlantis apply -f examples/sample (a Service and a Route for the sample app)"
+"$bin" dev up
+echo "==> atlantis apply -f examples/sample (Team, App, Deploy over two zones, Route)"
 "$bin" apply -f examples/sample
-
-echo "==> starting the sample app on 127.0.0.1:9080"
-[ -f "$RUN/sample.pid" ] && kill "$(cat "$RUN/sample.pid")" 2>/dev/null || true
-python3 examples/sample/server.py 9080 >"$RUN/sample.log" 2>&1 &
-echo $! >"$RUN/sample.pid"
-
-echo "==> starting the router on 127.0.0.1:8080 (admin 127.0.0.1:8081)"
-[ -f "$RUN/router.pid" ] && kill "$(cat "$RUN/router.pid")" 2>/dev/null || true
-"$bin" router --listen 127.0.0.1:8080 --admin 127.0.0.1:8081 --state-dir "$RUN/router" >"$RUN/router.log" 2>&1 &
-echo $! >"$RUN/router.pid"
-for _ in $(seq 100); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: sample.localhost' http://127.0.0.1:8080/)" = 200 ] && break
-  sleep 0.1
-done
+echo "==> waiting until the sample runs and every router serves it"
+"$bin" rollout status sample-prod --wait
 
 echo
-"$bin" get routes
+"$bin" get deploys
 echo
 echo "The sample app, through the router:"
-echo "  curl -H 'Host: sample.localhost' http://127.0.0.1:8080/"
-curl -s -H 'Host: sample.localhost' http://127.0.0.1:8080/
-echo "Router health: curl http://127.0.0.1:8081/health ; stop everything: scripts/run.sh stop"
+echo "  curl -H 'Host: sample.localhost' http://127.0.0.1:8080/cgi-bin/info"
+curl -s -H 'Host: sample.localhost' http://127.0.0.1:8080/cgi-bin/info
+echo "A rolling update: $bin deploy sample --env prod --image 127.0.0.1:5000/atlantis/sample:v2"
+echo "Status: $bin dev status ; stop everything: scripts/run.sh stop"

@@ -38,6 +38,18 @@ final class ClusterRig: @unchecked Sendable {
         try await ClusterStore(zk: admin, tree: tree).bootstrap()
     }
 
+    /// Runs `body` with a new cluster and always tears it down (containers removed) before returning.
+    static func with(_ body: (ClusterRig) async throws -> Void) async throws {
+        let rig = try await ClusterRig()
+        do {
+            try await body(rig)
+        } catch {
+            await rig.cleanUp()
+            throw error
+        }
+        await rig.cleanUp()
+    }
+
     var manager: Manager { Manager(store: ClusterStore(zk: admin, tree: tree)) }
 
     func startSupervisor(zone: String, ports: ClosedRange<Int>) async throws {

@@ -37,6 +37,18 @@ final class SupervisorRig: @unchecked Sendable {
             restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)))
     }
 
+    /// Runs `body` with a new rig and always cleans up (its containers removed) before returning.
+    static func with(ports: ClosedRange<Int>, zone: String = "z1", _ body: (SupervisorRig) async throws -> Void) async throws {
+        let rig = try await SupervisorRig(ports: ports, zone: zone)
+        do {
+            try await body(rig)
+        } catch {
+            await rig.cleanUp()
+            throw error
+        }
+        await rig.cleanUp()
+    }
+
     /// Starts the supervisor in this process, in a ServiceGroup (as `atlantis supervisor` does).
     func start() {
         let agent = SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)

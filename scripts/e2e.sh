@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# End-to-end test of the README's main command, as a newcomer runs it: a fresh clone, then
+# exactly `scripts/run.sh`. Then, through the router: the sample answers; one supervisor is
+# killed and the sample is still served (and its instance is placed again after the grace
+# period); a new version is rolled out while a client sends requests all the while, and none
+# fails; `atlantis dev down` leaves no agent, no container and no ZooKeeper behind.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+export PATH=/opt/swift/usr/bin:$PATH
+work=$(mktemp -d /tmp/atlantis-e2e.XXXXXX)
+echo "==> e2e: fresh clone in $work/atlantis"
+git clone -q "$src" "$work/atlantis"
+cd "$work/atlantis"
+fail() { echo "e2e FAILED: $*" >&2; exit 1; }
+cleanup() { bash scripts/run.sh stop >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+echo "==> e2e: scripts/run.sh (the README's main command)"
+bash scripts/run.sh | tee "$work/run.out"
+grep -q "app=sample environment=prod" "$work/run.out" || fail "run.sh did not end with the sample's answer"
+bin=$(swift build --show-bin-path)/atlantis
+get() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 -H 'Host: sample.localhost' "http://127.0.0.1:8080$1"; }
+[ "$(get /health)" = 200 ] || fail "the sample is not served through the router"
+
+# A client through the router in the background: one line per request, the status code.
+client() { # seconds file
+  local end=$((SECONDS + $1))
+  while [ $SECONDS -lt "$end" ]; do get /version >>"$2"; echo >>"$2"; done
+}
+failures() { grep -cv '^200$' "$1" || true; }
+
+echo "==> e2e: killing supervisor zone-a; the sample must stay served"
+client 16 "$work/kill.codes" &
+cpid=$!
+kill -9 "$(cat run/dev/supervisor-zone-a.pid)"
+wait "$cpid"
+n=$(wc -l <"$work/kill.codes"); f=$(failures "$work/kill.codes")
+echo "    $n requests while zone-a's supervisor was gone, $f failed"
+[ "$f" = 0 ] || fail "$f requests failed after a supervisor was killed"
+"$bin" rollout status sample-prod --wait >/dev/null || fail "the deploy did not recover after losing a supervisor"
+"$bin" get deploys
+"$bin" dev up >/dev/null   # brings the supervisor back (idempotent for the rest)
+
+echo "==> e2e: rolling update to v2 with a client sending requests all the while"
+client 1000 "$work/rollout.codes" &
+cpid=$!
+sleep 0.5
+"$bin" deploy sample --env prod --image 127.0.0.1:5000/atlantis/sample:v2
+sleep 0.5
+kill "$cpid" 2>/dev/null || true
+wait "$cpid" 2>/dev/null || true
+n=$(wc -l <"$work/rollout.codes"); f=$(failures "$work/rollout.codes")
+echo "    $n requests during the rollout, $f failed"
+[ "$f" = 0 ] || fail "$f requests failed during the rolling update"
+[ "$(curl -s --max-time 3 -H 'Host: sample.localhost' http://127.0.0.1:8080/version)" = v2 ] || fail "v2 is not served after the rollout"
+
+echo "==> e2e: atlantis dev down"
+"$bin" dev down
+trap - EXIT
+sleep 0.5
+pgrep -f "$work/atlantis/.build" >/dev/null && fail "agents still running: $(pgrep -af "$work/atlantis/.build")"
+left=$(curl -s --unix-socket /var/run/docker.sock 'http://localhost/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22atlantis.managed%22%5D%7D' | python3 -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if c["Labels"].get("atlantis.host","").startswith("dev-")))')
+[ "$left" = 0 ] || fail "$left containers left behind"
+(exec 3<>/dev/tcp/127.0.0.1/2181) 2>/dev/null && fail "ZooKeeper still answers on 2181"
+rm -rf "$work"
+echo "e2e passed"
