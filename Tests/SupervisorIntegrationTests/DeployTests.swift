@@ -50,6 +50,7 @@ struct DeployTests {
             let placement = try #require(await rig.placement())
             #expect(Set(placement.instances.map(\.zone)) == ["za", "zb"])
             #expect(try await rig.admin.children(rig.tree.assignments(host: lostHost)).isEmpty)
+            #expect(await rig.instances().allSatisfy { $0.supervisor != lostHost }, "the lost host's reports are withdrawn")
             let ready = await rig.deployStatus()?.condition("Ready")
             #expect(ready?.status == "True", "\(ready?.message ?? "")")
         }

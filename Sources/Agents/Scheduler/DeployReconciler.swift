@@ -82,7 +82,7 @@ struct DeployReconciler: Reconciler {
             logger.warning("scheduler.rolled_back", metadata: ["deploy": "\(deploy)", "release": "\(failed)", "to": "\(decision.placement.target ?? 0)"])
         }
         if decision.placement != placement || placementNode == nil {
-            try await write(decision, version: placementNode?.stat.version)
+            try await write(decision, version: placementNode?.stat.version, lostHosts: lost)
         }
         try await report(deploy, spec: spec, pointer: pointer, decision: decision, healthy: healthy, generation: generation)
         if !decision.complete { return .requeue(after: .seconds(1)) }
@@ -97,7 +97,7 @@ struct DeployReconciler: Reconciler {
         return try? document.decodeSpec(DeploySpec.self)
     }
 
-    private func write(_ decision: PlacementPlanner.Decision, version: Int32?) async throws {
+    private func write(_ decision: PlacementPlanner.Decision, version: Int32?, lostHosts: Set<String>) async throws {
         let zk = leadership.zk
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -105,6 +105,9 @@ struct DeployReconciler: Reconciler {
         for instance in decision.removed {
             let path = "\(tree.assignments(host: instance.host))/\(instance.id)"
             if try await zk.exists(path) != nil { ops.append(.delete(path: path, version: -1)) }
+            // A lost host's supervisor cannot retract its reports: routers must stop using them.
+            let status = "\(tree.instanceStatus)/\(instance.id)"
+            if lostHosts.contains(instance.host), try await zk.exists(status) != nil { ops.append(.delete(path: status, version: -1)) }
         }
         for instance in decision.added {
             guard let release = try await caches.releases.release(decision.placement.deploy, instance.release) else {
