@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-public import NIOCore
+import NIOCore
 import NIOHTTP1
 
 extension DockerClient {

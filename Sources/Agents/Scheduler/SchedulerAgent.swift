@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import Reconciler
+import Reconciler
 public import ServiceLifecycle
 import Synchronization
 public import ZKModel

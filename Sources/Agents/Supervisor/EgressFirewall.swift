@@ -46,8 +46,8 @@ final class EgressFirewall: Sendable {
         guard case .exited(0) = result.terminationStatus else {
             throw Failure(
                 command: "nsenter \(arguments.joined(separator: " "))",
-                output: (result.standardError ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+                output: result.standardError.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        return result.standardOutput ?? ""
+        return result.standardOutput
     }
 }

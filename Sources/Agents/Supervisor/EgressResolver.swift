@@ -51,9 +51,9 @@ struct EgressResolver: Sendable {
         while let info = cursor {
             if let sa = info.pointee.ai_addr {
                 var sin = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
-                var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+                var buffer = [UInt8](repeating: 0, count: Int(INET_ADDRSTRLEN))
                 inet_ntop(AF_INET, &sin.sin_addr, &buffer, socklen_t(INET_ADDRSTRLEN))
-                found.append(String(cString: buffer))
+                found.append(String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self))
             }
             cursor = info.pointee.ai_next
         }
