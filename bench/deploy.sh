@@ -4,7 +4,8 @@
 #   time from `atlantis deploy` (0 → 1 instance of atlantis/sample:v1) to the first 200 through
 #   the router, median of N runs, beside a plain `docker run` of the same image to its first 200
 #   (median of N), and the time `atlantis deploy` itself takes to return (it waits until every
-#   router serves the release). The last line reads:
+#   router serves the release), and how fast `atlantis rollout undo` moves traffic back to a
+#   release kept warm. The last line reads:
 #   deploy→200: X s, docker run→200: Y s, ratio: Z.ZZ
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +76,21 @@ for run in $(seq "$N"); do
   echo "  run $run: first 200 after $(( (t1 - t0) / 1000000 )) ms; atlantis deploy returned after $(( (t2 - t0) / 1000000 )) ms"
   "$bin" scale "${Z[@]}" sample --env prod --instances 0 >/dev/null
 done
+
+echo "==> rollback: v1 → v2 with v1 kept warm, then atlantis rollout undo"
+"$bin" deploy "${Z[@]}" sample --env prod --image "$IMAGE" --instances 2 >/dev/null
+"$bin" deploy "${Z[@]}" sample --env prod --image 127.0.0.1:5000/atlantis/sample:v2 >/dev/null
+version() { curl -s --max-time 0.5 -H 'Host: sample.bench' http://127.0.0.1:18180/version; }
+t0=$(now)
+"$bin" rollout undo "${Z[@]}" sample-prod --no-wait >/dev/null
+until [ "$(version)" = v1 ]; do :; done
+t1=$(now)
+streak=0
+until [ $streak -ge 20 ]; do if [ "$(version)" = v1 ]; then streak=$((streak + 1)); else streak=0; fi; done
+t2=$(now)
+undo_first=$(( (t1 - t0) / 1000000 )); undo_all=$(( (t2 - t0) / 1000000 ))
+echo "rollout undo → first v1 answer: ${undo_first} ms, → only v1 (20 in a row): ${undo_all} ms"
+"$bin" scale "${Z[@]}" sample --env prod --instances 0 >/dev/null
 
 echo "==> docker run $IMAGE → first 200, $N times"
 docker_ms=()

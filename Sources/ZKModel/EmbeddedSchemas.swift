@@ -294,6 +294,11 @@ enum EmbeddedSchemas {
               "type": "integer",
               "minimum": 1,
               "maximum": 86400
+            },
+            "keepWarmSeconds": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 86400
             }
           }
         }
@@ -309,39 +314,99 @@ enum EmbeddedSchemas {
   "title": "One instance placed on a host (assignments/<host id>/<instance id>), written by the scheduler, converged by that host's supervisor",
   "type": "object",
   "additionalProperties": false,
-  "required": ["apiVersion", "kind", "instance", "app", "environment", "image", "port"],
+  "required": [
+    "apiVersion",
+    "kind",
+    "instance",
+    "app",
+    "environment",
+    "image",
+    "port"
+  ],
   "properties": {
-    "apiVersion": {"const": "atlantis/v1"},
-    "kind": {"const": "InstanceAssignment"},
-    "instance": {"$ref": "common.schema.json#/$defs/name"},
-    "app": {"$ref": "common.schema.json#/$defs/name"},
-    "environment": {"$ref": "common.schema.json#/$defs/name"},
-    "release": {"type": "string", "maxLength": 128},
-    "image": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^[a-z0-9][-a-zA-Z0-9_.:/@]*$"},
-    "port": {"$ref": "common.schema.json#/$defs/port"},
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "InstanceAssignment"
+    },
+    "instance": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "app": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "environment": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "release": {
+      "type": "string",
+      "maxLength": 128
+    },
+    "image": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 512,
+      "pattern": "^[a-z0-9][-a-zA-Z0-9_.:/@]*$"
+    },
+    "port": {
+      "$ref": "common.schema.json#/$defs/port"
+    },
     "env": {
       "type": "object",
       "maxProperties": 256,
-      "propertyNames": {"pattern": "^(?!ATLANTIS_)[A-Za-z_][A-Za-z0-9_]{0,127}$"},
-      "additionalProperties": {"type": "string", "maxLength": 4096}
+      "propertyNames": {
+        "pattern": "^(?!ATLANTIS_)[A-Za-z_][A-Za-z0-9_]{0,127}$"
+      },
+      "additionalProperties": {
+        "type": "string",
+        "maxLength": 4096
+      }
     },
     "healthCheck": {
       "type": "object",
       "additionalProperties": false,
-      "required": ["path"],
+      "required": [
+        "path"
+      ],
       "properties": {
-        "path": {"type": "string", "pattern": "^/[!-~]*$", "maxLength": 1024},
-        "intervalSeconds": {"type": "integer", "minimum": 1, "maximum": 3600},
-        "timeoutSeconds": {"type": "integer", "minimum": 1, "maximum": 600}
+        "path": {
+          "type": "string",
+          "pattern": "^/[!-~]*$",
+          "maxLength": 1024
+        },
+        "intervalSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 3600
+        },
+        "timeoutSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 600
+        }
       }
     },
-    "cpu": {"type": "number", "minimum": 0.01, "maximum": 256},
-    "memoryMB": {"type": "integer", "minimum": 4, "maximum": 1048576},
+    "cpu": {
+      "type": "number",
+      "minimum": 0.01,
+      "maximum": 256
+    },
+    "memoryMB": {
+      "type": "integer",
+      "minimum": 4,
+      "maximum": 1048576
+    },
     "dependsOn": {
       "type": "array",
       "uniqueItems": true,
       "maxItems": 64,
-      "items": {"$ref": "common.schema.json#/$defs/name"}
+      "items": {
+        "$ref": "common.schema.json#/$defs/name"
+      }
+    },
+    "standby": {
+      "type": "boolean"
     }
   }
 }
@@ -421,6 +486,9 @@ enum EmbeddedSchemas {
     "generation": {
       "type": "integer",
       "minimum": 0
+    },
+    "standby": {
+      "type": "boolean"
     }
   }
 }
@@ -432,30 +500,76 @@ enum EmbeddedSchemas {
   "title": "The scheduler's record of a Deploy's instances and rollout (placements/<deploy>)",
   "type": "object",
   "additionalProperties": false,
-  "required": ["apiVersion", "kind", "deploy", "instances", "failed"],
+  "required": [
+    "apiVersion",
+    "kind",
+    "deploy",
+    "instances",
+    "failed"
+  ],
   "properties": {
-    "apiVersion": {"const": "atlantis/v1"},
-    "kind": {"const": "Placement"},
-    "deploy": {"$ref": "common.schema.json#/$defs/name"},
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "Placement"
+    },
+    "deploy": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
     "instances": {
       "type": "array",
       "maxItems": 2000,
       "items": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["id", "host", "zone", "release"],
+        "required": [
+          "id",
+          "host",
+          "zone",
+          "release"
+        ],
         "properties": {
-          "id": {"$ref": "common.schema.json#/$defs/name"},
-          "host": {"$ref": "common.schema.json#/$defs/name"},
-          "zone": {"$ref": "common.schema.json#/$defs/name"},
-          "release": {"type": "integer", "minimum": 1}
+          "id": {
+            "$ref": "common.schema.json#/$defs/name"
+          },
+          "host": {
+            "$ref": "common.schema.json#/$defs/name"
+          },
+          "zone": {
+            "$ref": "common.schema.json#/$defs/name"
+          },
+          "release": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "standby": {
+            "type": "boolean"
+          },
+          "standbySince": {
+            "type": "number"
+          }
         }
       }
     },
-    "target": {"type": "integer", "minimum": 1},
-    "targetSince": {"type": "number"},
-    "stable": {"type": "integer", "minimum": 1},
-    "failed": {"type": "array", "items": {"type": "integer", "minimum": 1}}
+    "target": {
+      "type": "integer",
+      "minimum": 1
+    },
+    "targetSince": {
+      "type": "number"
+    },
+    "stable": {
+      "type": "integer",
+      "minimum": 1
+    },
+    "failed": {
+      "type": "array",
+      "items": {
+        "type": "integer",
+        "minimum": 1
+      }
+    }
   }
 }
 """#,

@@ -18,6 +18,8 @@ public struct InstanceAssignment: Codable, Hashable, Sendable {
     public var memoryMB: Int?
     /// Services the instance may reach; every other destination is rejected.
     public var dependsOn: [String]?
+    /// Keep running and health-checked, but report it as standby: routers leave it out.
+    public var standby: Bool?
 
     public init(
         instance: String, app: String, environment: String, image: String, port: Int, release: String? = nil,

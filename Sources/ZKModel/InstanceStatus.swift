@@ -18,6 +18,11 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     public var release: String?
     /// The assignment's znode version this status was written for.
     public var generation: Int?
+    /// Kept warm for a rollback: healthy, but routers leave it out.
+    public var standby: Bool?
+
+    /// Whether routers send it traffic.
+    public var serving: Bool { healthy && standby != true }
 
     public init(app: String, environment: String, host: String, port: Int, healthy: Bool) {
         self.app = app

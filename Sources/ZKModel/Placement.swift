@@ -7,6 +7,10 @@ public struct Placement: Codable, Hashable, Sendable {
         public var host: String
         public var zone: String
         public var release: Int
+        /// Running and health-checked but not routed: a replaced release kept warm for a rollback.
+        public var standby: Bool?
+        /// Since when (unix seconds).
+        public var standbySince: Double?
 
         public init(id: String, host: String, zone: String, release: Int) {
             self.id = id
@@ -14,6 +18,8 @@ public struct Placement: Codable, Hashable, Sendable {
             self.zone = zone
             self.release = release
         }
+
+        public var isStandby: Bool { standby == true }
     }
 
     public var apiVersion: String = Document.apiVersion

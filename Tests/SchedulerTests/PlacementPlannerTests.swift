@@ -28,11 +28,13 @@ import ZKModel
 
     func input(
         desired: Int, release: Int = 1, placement: Placement = Placement(deploy: "web"), hosts: [PlacementPlanner.Host] = hosts,
-        healthy: Set<String> = [], lost: Set<String> = [], now: Double = 1000, surge: Int = 1, unavailable: Int = 0
+        healthy: Set<String> = [], ready: Set<String> = [], lost: Set<String> = [], now: Double = 1000, surge: Int = 1,
+        unavailable: Int = 0, keepWarm: Double = 0
     ) -> PlacementPlanner.Input {
         .init(
-            deploy: "web", desired: desired, maxSurge: surge, maxUnavailable: unavailable, deadlineSeconds: 60, release: release,
-            placement: placement, hosts: hosts, lostHosts: lost, healthy: healthy, cpu: 0.5, memoryMB: 64, zonesOnly: nil, now: now)
+            deploy: "web", desired: desired, maxSurge: surge, maxUnavailable: unavailable, deadlineSeconds: 60,
+            keepWarmSeconds: keepWarm, release: release, placement: placement, hosts: hosts, lostHosts: lost, healthy: healthy,
+            ready: ready, cpu: 0.5, memoryMB: 64, zonesOnly: nil, now: now)
     }
 
     func zones(_ p: Placement) -> [String: Int] {
@@ -147,5 +149,40 @@ import ZKModel
         let d = planner().plan(input(desired: 2, release: 2, placement: placement, healthy: healthy, surge: 0, unavailable: 1))
         #expect(d.removed.count == 1 && d.added.count == 1)
         #expect(d.placement.instances.count == 2)
+    }
+
+    @Test func replacedInstancesStayWarmAndAnUndoRoutesThemAgainWithoutNewOnes() {
+        let p = planner()
+        var placement = p.plan(input(desired: 2)).placement
+        placement.stable = 1
+        let v1 = Set(placement.instances.map(\.id))
+        var serving = v1
+        // Roll out release 2 with keepWarm: the v1 instances become standby, not removed.
+        for _ in 0..<10 {
+            let d = p.plan(input(desired: 2, release: 2, placement: placement, healthy: serving, ready: serving, keepWarm: 120))
+            #expect(d.removed.isEmpty, "nothing is stopped while keepWarm lasts")
+            placement = d.placement
+            serving.formUnion(d.added.map(\.id))
+            serving.subtract(d.changed.filter(\.isStandby).map(\.id))
+            if d.complete { break }
+        }
+        let warm = placement.instances.filter(\.isStandby)
+        #expect(Set(warm.map(\.id)) == v1 && warm.allSatisfy { $0.release == 1 })
+        #expect(placement.instances.filter { !$0.isStandby }.allSatisfy { $0.release == 2 })
+
+        // Undo to release 1: the warm ones are routed again, nothing new is started.
+        let all = Set(placement.instances.map(\.id))
+        let undo = p.plan(input(desired: 2, release: 1, placement: placement, healthy: serving, ready: all, now: 1010, keepWarm: 120))
+        #expect(undo.added.isEmpty)
+        #expect(Set(undo.changed.filter { !$0.isStandby }.map(\.id)) == v1)
+        // Once their supervisors report them routed, the release-2 ones go warm in turn.
+        let next = p.plan(input(desired: 2, release: 1, placement: undo.placement, healthy: v1, ready: all, now: 1011, keepWarm: 120))
+        #expect(next.added.isEmpty && next.complete)
+        #expect(next.placement.instances.filter(\.isStandby).allSatisfy { $0.release == 2 })
+
+        // After keepWarm, the warm ones are stopped.
+        let later = p.plan(input(desired: 2, release: 1, placement: next.placement, healthy: v1, ready: all, now: 1200, keepWarm: 120))
+        #expect(later.removed.count == 2 && later.removed.allSatisfy { $0.release == 2 })
+        #expect(later.placement.instances.count == 2)
     }
 }

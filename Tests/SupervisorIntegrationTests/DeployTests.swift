@@ -88,15 +88,24 @@ struct DeployTests {
             #expect((counts[200] ?? 0) > 50)
             #expect(versions.withLock { $0 } == ["v1\n", "v2\n"])
             #expect(await rig.get("/version") == (200, "v2\n"))
-            let instances = await rig.instances().filter(\.healthy)
+            let instances = await rig.instances().filter(\.serving)
             #expect(instances.count == 3 && instances.allSatisfy { $0.release == Release.name(2) })
+            // Release 1 stays warm: running, health-checked, not routed.
+            #expect(await eventually {
+                let warm = await rig.instances().filter { $0.standby == true }
+                return warm.count == 3 && warm.allSatisfy { $0.healthy && $0.release == Release.name(1) }
+            })
+            let containersBefore = Set(try await rig.containers().map(\.id))
             #expect(zones(instances) == ["za": 1, "zb": 1, "zc": 1])
 
-            // Undo is a pointer move: back to release 1, served again.
+            // Undo is a pointer move: the warm release-1 containers are routed again, no new
+            // container is started (bench/deploy.sh measures how fast traffic switches).
             let undone = try await rig.manager.undo(deploy: "sample-prod")
             #expect(undone.number == 1)
+            #expect(await eventually(.seconds(5)) { await rig.get("/version") == (200, "v1\n") })
             #expect(try await rig.rolledOut(1) == .done)
             #expect(await rig.get("/version") == (200, "v1\n"))
+            #expect(Set(try await rig.containers().map(\.id)).isSubset(of: containersBefore), "no container was started for the undo")
         }
     }
 

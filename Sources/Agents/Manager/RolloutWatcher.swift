@@ -69,7 +69,7 @@ public struct RolloutWatcher: Sendable {
             let document = try? DocumentValidator().validate(value).get(),
             let spec = try? document.decodeSpec(DeploySpec.self)
         else { return [] }
-        let backends = try await instances(app: spec.app, environment: spec.environment).filter(\.healthy).map { "\($0.host):\($0.port)" }
+        let backends = try await instances(app: spec.app, environment: spec.environment).filter(\.serving).map { "\($0.host):\($0.port)" }
         let expected = RouterReport.digest(backends: backends)
         let pool = RouterReport.poolName(app: spec.app, environment: spec.environment)
         var behind: [String] = []

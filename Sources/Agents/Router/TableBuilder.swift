@@ -20,7 +20,7 @@ public enum TableBuilder {
                 }
             } else if let app = spec.pool.app, let env = spec.pool.environment {
                 poolName = "app/\(app)/\(env)"
-                backends = instances.filter { $0.app == app && $0.environment == env && $0.healthy }
+                backends = instances.filter { $0.app == app && $0.environment == env && $0.serving }
                     .map { "\($0.host):\($0.port)" }.sorted()
             } else {
                 continue

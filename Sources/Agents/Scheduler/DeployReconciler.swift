@@ -63,20 +63,23 @@ struct DeployReconciler: Reconciler {
         let placedHosts = Set(placement.instances.map(\.host))
         let (lost, waitingFor) = missing.update(absent: placedHosts.subtracting(hosts.keys), live: Set(hosts.keys), grace: grace)
 
+        // Serving: reported healthy and routed; ready: healthy, routed or warm.
         var healthy = Set<String>()
+        var ready = Set<String>()
         for instance in placement.instances {
-            if let node = caches.instances.snapshot(instance.id),
+            guard let node = caches.instances.snapshot(instance.id),
                 let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(node.data)), status.healthy
-            {
-                healthy.insert(instance.id)
-            }
+            else { continue }
+            ready.insert(instance.id)
+            if status.serving && !instance.isStandby { healthy.insert(instance.id) }
         }
         let rollout = spec.rollout
+        let now = Date().timeIntervalSince1970
         let input = PlacementPlanner.Input(
             deploy: deploy, desired: spec.instances, maxSurge: rollout?.maxSurge ?? 1, maxUnavailable: rollout?.maxUnavailable ?? 0,
-            deadlineSeconds: Double(rollout?.progressDeadlineSeconds ?? 60), release: pointer.current, placement: placement,
-            hosts: Array(hosts.values), lostHosts: lost, healthy: healthy, cpu: spec.cpu ?? 0, memoryMB: spec.memoryMB ?? 0,
-            zonesOnly: spec.zones?.only, now: Date().timeIntervalSince1970)
+            deadlineSeconds: Double(rollout?.progressDeadlineSeconds ?? 60), keepWarmSeconds: Double(rollout?.keepWarmSeconds ?? 120),
+            release: pointer.current, placement: placement, hosts: Array(hosts.values), lostHosts: lost, healthy: healthy, ready: ready,
+            cpu: spec.cpu ?? 0, memoryMB: spec.memoryMB ?? 0, zonesOnly: spec.zones?.only, now: now)
         let decision = planner.plan(input)
         if let failed = decision.rolledBack {
             logger.warning("scheduler.rolled_back", metadata: ["deploy": "\(deploy)", "release": "\(failed)", "to": "\(decision.placement.target ?? 0)"])
@@ -86,7 +89,8 @@ struct DeployReconciler: Reconciler {
         }
         try await report(deploy, spec: spec, pointer: pointer, decision: decision, healthy: healthy, generation: generation)
         if !decision.complete { return .requeue(after: .seconds(1)) }
-        if let waitingFor { return .requeue(after: waitingFor) }
+        let expiry = decision.nextExpiry.map { Duration.milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
+        if let next = [waitingFor, expiry].compactMap({ $0 }).min() { return .requeue(after: next) }
         return .done
     }
 
@@ -109,13 +113,20 @@ struct DeployReconciler: Reconciler {
             let status = "\(tree.instanceStatus)/\(instance.id)"
             if lostHosts.contains(instance.host), try await zk.exists(status) != nil { ops.append(.delete(path: status, version: -1)) }
         }
-        for instance in decision.added {
+        for instance in decision.added + decision.changed {
             guard let release = try await caches.releases.release(decision.placement.deploy, instance.release) else {
                 throw ReconcileFailure("release \(instance.release) of \(decision.placement.deploy) is missing")
             }
-            try await zk.ensurePath(tree.assignments(host: instance.host))
-            ops.append(.create(
-                path: "\(tree.assignments(host: instance.host))/\(instance.id)", data: Array(try encoder.encode(release.assignment(instance: instance.id)))))
+            var assignment = release.assignment(instance: instance.id)
+            assignment.standby = instance.standby
+            let path = "\(tree.assignments(host: instance.host))/\(instance.id)"
+            let data = Array(try encoder.encode(assignment))
+            if decision.changed.contains(instance) {
+                ops.append(.setData(path: path, data: data, version: -1))
+            } else {
+                try await zk.ensurePath(tree.assignments(host: instance.host))
+                ops.append(.create(path: path, data: data))
+            }
         }
         let body = Array(try encoder.encode(decision.placement))
         let path = "\(tree.placements)/\(decision.placement.deploy)"
@@ -129,7 +140,8 @@ struct DeployReconciler: Reconciler {
         logger.info(
             "scheduler.placed",
             metadata: ["deploy": "\(decision.placement.deploy)", "added": "\(decision.added.map { "\($0.id)@\($0.host)" })",
-                       "removed": "\(decision.removed.map(\.id))"])
+                       "removed": "\(decision.removed.map(\.id))",
+                       "standby": "\(decision.changed.map { "\($0.id)=\($0.isStandby)" })"])
     }
 
     /// No Deploy any more: its assignments and placement go, in one transaction.
@@ -150,12 +162,13 @@ struct DeployReconciler: Reconciler {
         generation: Int
     ) async throws {
         let target = decision.placement.target ?? pointer.current
-        let current = decision.placement.instances.filter { $0.release == target }
+        let active = decision.placement.instances.filter { !$0.isStandby }
+        let current = active.filter { $0.release == target }
         var zones: [String: Int] = [:]
-        for i in decision.placement.instances { zones[i.zone, default: 0] += 1 }
+        for i in active { zones[i.zone, default: 0] += 1 }
         let rollout = ObjectStatus.Rollout(
             release: pointer.current, target: target, desired: spec.instances, healthy: current.filter { healthy.contains($0.id) }.count,
-            old: decision.placement.instances.count - current.count, zones: zones, complete: decision.complete)
+            old: active.count - current.count, zones: zones, complete: decision.complete)
         let zoneText = zones.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
         let ready: ObjectStatus.Condition
         if target != pointer.current {

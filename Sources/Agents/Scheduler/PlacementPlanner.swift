@@ -20,6 +20,8 @@ struct PlacementPlanner: Sendable {
         var maxSurge: Int
         var maxUnavailable: Int
         var deadlineSeconds: Double
+        /// How long replaced instances stay warm (running, not routed) for a fast rollback; 0: stop them.
+        var keepWarmSeconds: Double = 0
         /// The release the pointer names.
         var release: Int
         var placement: Placement
@@ -27,7 +29,10 @@ struct PlacementPlanner: Sendable {
         var hosts: [Host]
         /// Hosts gone for longer than the grace period: their instances are replaced.
         var lostHosts: Set<String>
+        /// Instances that pass their health check and are routed (reported healthy, not standby).
         var healthy: Set<String>
+        /// Instances that pass their health check, routed or standby.
+        var ready: Set<String> = []
         var cpu: Double
         var memoryMB: Int
         var zonesOnly: [String]?
@@ -38,11 +43,15 @@ struct PlacementPlanner: Sendable {
         var placement: Placement
         var added: [Placement.Instance] = []
         var removed: [Placement.Instance] = []
+        /// Instances whose standby flag changed (their assignments are rewritten).
+        var changed: [Placement.Instance] = []
         /// Why some instances could not be placed.
         var shortage: String?
         /// A release given up on in this pass.
         var rolledBack: Int?
         var complete = false
+        /// When the next warm instance expires (unix seconds).
+        var nextExpiry: Double?
     }
 
     var newID: @Sendable (String) -> String = { deploy in
@@ -53,6 +62,8 @@ struct PlacementPlanner: Sendable {
     func plan(_ input: Input) -> Decision {
         var d = Decision(placement: input.placement)
         var hosts = Dictionary(uniqueKeysWithValues: input.hosts.map { ($0.id, $0) })
+        let serving = input.healthy
+        let ready = input.ready.union(input.healthy)
 
         // Instances on lost hosts are gone: drop them (replacements follow below).
         for instance in d.placement.instances where input.lostHosts.contains(instance.host) {
@@ -67,10 +78,12 @@ struct PlacementPlanner: Sendable {
             d.placement.target = target
             d.placement.targetSince = input.now
         }
-        var current = d.placement.instances.filter { $0.release == target }
-        var old = d.placement.instances.filter { $0.release != target }
-        let healthyCurrent = current.filter { input.healthy.contains($0.id) }.count
-        let settled = old.isEmpty && current.count == input.desired && healthyCurrent == input.desired
+        func active(_ release: Int, _ equal: Bool) -> [Placement.Instance] {
+            d.placement.instances.filter { !$0.isStandby && ($0.release == release) == equal }
+        }
+        var current = active(target, true)
+        var old = active(target, false)
+        let settled = old.isEmpty && current.count == input.desired && current.allSatisfy { serving.contains($0.id) }
         if !settled, target == input.release, let stable = d.placement.stable, stable != target,
             input.now - (d.placement.targetSince ?? input.now) > input.deadlineSeconds
         {
@@ -79,8 +92,8 @@ struct PlacementPlanner: Sendable {
             target = stable
             d.placement.target = target
             d.placement.targetSince = input.now
-            current = d.placement.instances.filter { $0.release == target }
-            old = d.placement.instances.filter { $0.release != target }
+            current = active(target, true)
+            old = active(target, false)
         }
 
         func remove(_ instance: Placement.Instance) {
@@ -93,27 +106,46 @@ struct PlacementPlanner: Sendable {
                 hosts[instance.host] = host
             }
         }
+        func setStandby(_ instance: Placement.Instance, _ standby: Bool) {
+            guard let index = d.placement.instances.firstIndex(where: { $0.id == instance.id }) else { return }
+            d.placement.instances[index].standby = standby ? true : nil
+            d.placement.instances[index].standbySince = standby ? input.now : nil
+            d.changed.append(d.placement.instances[index])
+        }
         let zones = Set(input.hosts.map(\.zone)).filter { zone in input.zonesOnly.map { $0.contains(zone) } ?? true }
+
+        // Warm instances of the target release (a rollback, an undo): routed again at once,
+        // in place of new ones. Others expire after keepWarmSeconds, or when unhealthy.
+        for instance in d.placement.instances where instance.isStandby {
+            if instance.release == target, current.count < input.desired, ready.contains(instance.id) {
+                setStandby(instance, false)
+                current.append(instance)
+            } else if !ready.contains(instance.id) || input.now - (instance.standbySince ?? 0) >= input.keepWarmSeconds {
+                remove(instance)
+            }
+        }
 
         // Too many of the target release (scale-down, or the surplus of a rebalance): remove from
         // the fullest zone, then the fullest host, unhealthy ones first; never a healthy one
         // while that would leave fewer healthy than desired (a rebalance waits for its new one).
-        while current.count > input.desired, let victim = Self.fullest(current, healthy: input.healthy) {
-            let healthyNow = current.filter { input.healthy.contains($0.id) }.count
-            if input.healthy.contains(victim.id) && healthyNow - 1 < input.desired { break }
+        while current.count > input.desired, let victim = Self.fullest(current, healthy: serving) {
+            let healthyNow = current.filter { serving.contains($0.id) }.count
+            if serving.contains(victim.id) && healthyNow - 1 < input.desired { break }
             remove(victim)
             current.removeAll { $0.id == victim.id }
         }
 
-        // Old releases: unhealthy ones go at once; healthy ones while availability allows.
-        for instance in old where !input.healthy.contains(instance.id) {
+        // Old releases: unhealthy ones go at once; healthy ones while availability allows — kept
+        // warm (running, not routed) when the deploy asks for it, for a rollback in milliseconds.
+        for instance in old where !serving.contains(instance.id) {
             remove(instance)
         }
-        old.removeAll { !input.healthy.contains($0.id) }
+        old.removeAll { !serving.contains($0.id) }
         let minimumAvailable = max(0, input.desired - input.maxUnavailable)
-        var available = current.filter { input.healthy.contains($0.id) }.count + old.count
-        for instance in Self.spreadOrder(old, among: d.placement.instances) where available - 1 >= minimumAvailable || current.filter({ input.healthy.contains($0.id) }).count >= input.desired {
-            remove(instance)
+        let servingCurrent = current.filter { serving.contains($0.id) }.count
+        var available = servingCurrent + old.count
+        for instance in Self.spreadOrder(old, among: d.placement.instances) where available - 1 >= minimumAvailable || servingCurrent >= input.desired {
+            if input.keepWarmSeconds > 0 { setStandby(instance, true) } else { remove(instance) }
             old.removeAll { $0.id == instance.id }
             available -= 1
         }
@@ -136,17 +168,22 @@ struct PlacementPlanner: Sendable {
             hosts[host.id]?.freeMemoryMB -= input.memoryMB
         }
         if unplaced > 0 {
-            d.shortage = zones.isEmpty
-                ? "no live supervisor\(input.zonesOnly.map { " in zones \($0.joined(separator: ", "))" } ?? "")"
-                : "\(unplaced) of \(input.desired) instances could not be placed: no live host has room for one more "
-                    + "(\(input.cpu) cpu, \(input.memoryMB) MB, a container slot) in zones \(zones.sorted().joined(separator: ", "))"
+            // Warm instances give their room back first; the next pass places into it.
+            let warm = d.placement.instances.filter { $0.isStandby && $0.release != target }
+            warm.forEach(remove)
+            if warm.isEmpty {
+                d.shortage = zones.isEmpty
+                    ? "no live supervisor\(input.zonesOnly.map { " in zones \($0.joined(separator: ", "))" } ?? "")"
+                    : "\(unplaced) of \(input.desired) instances could not be placed: no live host has room for one more "
+                        + "(\(input.cpu) cpu, \(input.memoryMB) MB, a container slot) in zones \(zones.sorted().joined(separator: ", "))"
+            }
         }
 
         // Spread kept after a host loss or a return: when settled and one zone holds two more
         // than another that has room, start one more in the emptiest zone; the scale-down step
         // then removes one from the fullest once the new one is healthy.
-        let healthyAfter = current.filter { input.healthy.contains($0.id) }.count
-        if old.isEmpty, current.count == input.desired, healthyAfter == input.desired, d.added.isEmpty, d.removed.isEmpty {
+        let servingAfter = current.filter { serving.contains($0.id) }.count
+        if old.isEmpty, current.count == input.desired, servingAfter == input.desired, d.added.isEmpty, d.removed.isEmpty, d.changed.isEmpty {
             let counts = Self.zoneCounts(current, zones: zones)
             if let most = counts.max(by: { $0.value < $1.value }), let least = counts.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }),
                 most.value - least.value > 1,
@@ -158,10 +195,10 @@ struct PlacementPlanner: Sendable {
             }
         }
 
-        let finalCurrent = d.placement.instances.filter { $0.release == target }
-        d.complete = d.placement.instances.count == finalCurrent.count && finalCurrent.count == input.desired
-            && finalCurrent.allSatisfy { input.healthy.contains($0.id) }
+        let finalActive = d.placement.instances.filter { !$0.isStandby }
+        d.complete = finalActive.count == input.desired && finalActive.allSatisfy { $0.release == target && serving.contains($0.id) }
         if d.complete { d.placement.stable = target }
+        d.nextExpiry = d.placement.instances.compactMap { $0.isStandby ? ($0.standbySince ?? 0) + input.keepWarmSeconds : nil }.min()
         return d
     }
 

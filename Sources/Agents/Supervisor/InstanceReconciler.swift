@@ -243,6 +243,7 @@ struct Report {
         status.zone = reconciler.configuration.zone
         status.release = assignment.release
         status.generation = generation
+        status.standby = assignment.standby
         try await reconciler.statuses.write(status, instance: assignment.instance)
     }
 }

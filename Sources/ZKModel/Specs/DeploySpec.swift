@@ -35,6 +35,9 @@ public struct DeploySpec: Codable, Hashable, Sendable {
         public var maxUnavailable: Int?
         /// A release not healthy within this many seconds is rolled back (default 60).
         public var progressDeadlineSeconds: Int?
+        /// How long a replaced release keeps running, unrouted, for a rollback in milliseconds
+        /// (default 120; 0 stops it at once).
+        public var keepWarmSeconds: Int?
 
         public init(maxSurge: Int? = nil, maxUnavailable: Int? = nil, progressDeadlineSeconds: Int? = nil) {
             self.maxSurge = maxSurge
