@@ -58,16 +58,6 @@ public struct StatusWriter: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array(try encoder.encode(status))
-        let path = tree.status(key)
-        do {
-            try await zk.setData(path, data: bytes)
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            try await zk.ensurePath(tree.status(key.kind))
-            do {
-                try await zk.create(path, data: bytes)
-            } catch let error as ZooKeeperError where error.code == .nodeExists {
-                try await zk.setData(path, data: bytes)
-            }
-        }
+        try await zk.upsert(tree.status(key), data: bytes)
     }
 }

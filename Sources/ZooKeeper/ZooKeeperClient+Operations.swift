@@ -39,6 +39,22 @@ extension ZooKeeperClient {
         }
     }
 
+    /// Sets `path`'s data whatever its version, creating it (and missing parents) if it does not exist.
+    public func upsert(_ path: String, data: [UInt8], mode: CreateMode = .persistent, acl: [ACL]? = nil) async throws {
+        do {
+            try await setData(path, data: data)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+                try await ensurePath(String(path[..<slash]))
+            }
+            do {
+                try await create(path, data: data, mode: mode, acl: acl)
+            } catch let error as ZooKeeperError where error.code == .nodeExists {
+                try await setData(path, data: data)
+            }
+        }
+    }
+
     public func getData(_ path: String) async throws -> (data: [UInt8], stat: Stat) {
         let (result, _) = try await submit(path: path) { h, ctx in
             zoo_aget(h, path, 0, dataCompletion, ctx)

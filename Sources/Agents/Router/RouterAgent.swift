@@ -109,17 +109,7 @@ public final class RouterAgent: Reconciler, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = Array(try encoder.encode(report))
-        do {
-            try await zk.setData(path, data: body)
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            try await zk.ensurePath(tree.routers)
-            do {
-                try await zk.create(
-                    path, data: body, mode: .ephemeral,
-                    acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead)
-            } catch let error as ZooKeeperError where error.code == .nodeExists {
-                try await zk.setData(path, data: body)
-            }
-        }
+        try await zk.upsert(
+            path, data: body, mode: .ephemeral, acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead)
     }
 }

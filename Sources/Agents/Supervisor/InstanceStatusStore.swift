@@ -36,17 +36,7 @@ final class InstanceStatusStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = Array(try encoder.encode(status))
-        let path = path(instance)
-        do {
-            try await zk.setData(path, data: body)
-        } catch let error as ZooKeeperError where error.code == .noNode {
-            try await zk.ensurePath(tree.instanceStatus)
-            do {
-                try await zk.create(path, data: body)
-            } catch let error as ZooKeeperError where error.code == .nodeExists {
-                try await zk.setData(path, data: body)
-            }
-        }
+        try await zk.upsert(path(instance), data: body)
         written.withLock { $0[instance] = status }
     }
 
