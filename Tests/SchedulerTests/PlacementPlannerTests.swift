@@ -157,12 +157,14 @@ import ZKModel
         placement.stable = 1
         let v1 = Set(placement.instances.map(\.id))
         var serving = v1
+        var ready = v1  // passing health checks, routed or warm
         // Roll out release 2 with keepWarm: the v1 instances become standby, not removed.
         for _ in 0..<10 {
-            let d = p.plan(input(desired: 2, release: 2, placement: placement, healthy: serving, ready: serving, keepWarm: 120))
+            let d = p.plan(input(desired: 2, release: 2, placement: placement, healthy: serving, ready: ready, keepWarm: 120))
             #expect(d.removed.isEmpty, "nothing is stopped while keepWarm lasts")
             placement = d.placement
             serving.formUnion(d.added.map(\.id))
+            ready.formUnion(d.added.map(\.id))
             serving.subtract(d.changed.filter(\.isStandby).map(\.id))
             if d.complete { break }
         }
@@ -176,7 +178,8 @@ import ZKModel
         #expect(undo.added.isEmpty)
         #expect(Set(undo.changed.filter { !$0.isStandby }.map(\.id)) == v1)
         // Once their supervisors report them routed, the release-2 ones go warm in turn.
-        let next = p.plan(input(desired: 2, release: 1, placement: undo.placement, healthy: v1, ready: all, now: 1011, keepWarm: 120))
+        let v2 = all.subtracting(v1)
+        let next = p.plan(input(desired: 2, release: 1, placement: undo.placement, healthy: v1.union(v2), ready: all, now: 1011, keepWarm: 120))
         #expect(next.added.isEmpty && next.complete)
         #expect(next.placement.instances.filter(\.isStandby).allSatisfy { $0.release == 2 })
 
