@@ -72,10 +72,25 @@ final class ClusterRig: @unchecked Sendable {
         await node.zk.close()
     }
 
-    func startScheduler(lostAfter: Duration = .seconds(1)) async throws {
+    var extraSchedulers: [String: Node] = [:]
+
+    func startScheduler(lostAfter: Duration = .seconds(1), identity: String = "test-scheduler") async throws {
         let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: SupervisorRig.zkHosts))
-        let agent = SchedulerAgent(zk: zk, tree: tree, configuration: .init(identity: "test-scheduler", lostHostGrace: lostAfter))
-        scheduler = Node(zk: zk, task: Task { try? await agent.run() })
+        let agent = SchedulerAgent(zk: zk, tree: tree, configuration: .init(identity: identity, lostHostGrace: lostAfter))
+        let node = Node(zk: zk, task: Task { try? await agent.run() })
+        if scheduler == nil { scheduler = node } else { extraSchedulers[identity] = node }
+    }
+
+    /// The scheduler leading now, killed as a crash would (its session ends with it).
+    func killLeadingScheduler() async throws -> String? {
+        let election = LeaderElection(zk: admin, folder: "\(tree.elections)/scheduler", identity: "observer")
+        guard let leader = try await election.currentLeader() else { return nil }
+        let node: Node?
+        if extraSchedulers[leader] != nil { node = extraSchedulers.removeValue(forKey: leader) } else { node = scheduler; scheduler = nil }
+        node?.task.cancel()
+        await node?.task.value
+        await node?.zk.close()
+        return leader
     }
 
     func startRouter() async throws {
@@ -168,9 +183,11 @@ final class ClusterRig: @unchecked Sendable {
 
     func cleanUp() async {
         for zone in Array(supervisors.keys) { await killSupervisor(zone: zone) }
-        scheduler?.task.cancel()
-        await scheduler?.task.value
-        await scheduler?.zk.close()
+        for node in [scheduler].compactMap({ $0 }) + Array(extraSchedulers.values) {
+            node.task.cancel()
+            await node.task.value
+            await node.zk.close()
+        }
         router?.task.cancel()
         await router?.task.value
         await router?.zk.close()

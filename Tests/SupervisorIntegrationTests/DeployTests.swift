@@ -156,6 +156,25 @@ struct DeployTests {
         }
     }
 
+    @Test func aKilledSchedulerIsReplacedByTheNextOneWithNothingLost() async throws {
+        try await ClusterRig.with { rig in
+            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34700 + i * 20)...(34719 + i * 20)) }
+            try await rig.startScheduler(identity: "s1")
+            try await rig.startScheduler(identity: "s2")
+            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
+            #expect(try await rig.rolledOut(1) == .done)
+            let before = try #require(await rig.placement())
+            let killed = try #require(try await rig.killLeadingScheduler())
+            // The survivor leads: the placement it inherits is kept, and it acts on new changes.
+            try await rig.apply(ClusterRig.deploy(image: "atlantis/sample:v1", instances: 4))
+            #expect(try await rig.rolledOut(1) == .done)
+            let after = try #require(await rig.placement())
+            #expect(after.instances.count == 4)
+            #expect(Set(before.instances.map(\.id)).isSubset(of: Set(after.instances.map(\.id))), "no instance of \(killed)'s term was lost or replaced")
+            #expect(try await rig.containers().count == 4)
+        }
+    }
+
     @Test func shortCapacityIsReportedWithItsReason() async throws {
         try await ClusterRig.with { rig in
             try await rig.startSupervisor(zone: "za", ports: 34600...34601)  // capacity: 50 containers, 2 ports
