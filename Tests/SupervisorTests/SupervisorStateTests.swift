@@ -38,6 +38,7 @@ import Testing
     @Test func oneFailedProbeDoesNotMakeAHealthyInstanceUnhealthy() {
         let history = InstanceHistory(backoff: Backoff())
         #expect(!history.probed("i", ok: false, error: "refused", threshold: 2))  // never healthy yet
+        #expect(history.entry("i").lastError == nil, "a probe refused while booting is not an error")
         #expect(history.probed("i", ok: true, error: nil, threshold: 2))
         #expect(history.probed("i", ok: false, error: "timeout", threshold: 2))
         #expect(!history.probed("i", ok: false, error: "timeout", threshold: 2))

@@ -97,9 +97,12 @@ final class InstanceHistory: Sendable {
                 entry.crashesSinceHealthy = 0
                 entry.notBefore = nil
             } else {
+                // A failure counts once the instance was healthy, or has been starting too long;
+                // a probe refused while the app boots is not an error.
+                let booting = !entry.healthy && (entry.startedAt.map { ContinuousClock.now - $0 < .seconds(30) } ?? true)
                 entry.failedProbes += 1
                 if entry.failedProbes >= threshold { entry.healthy = false }
-                if let error { entry.lastError = error }
+                if let error, !booting { entry.lastError = error }
             }
             e[instance] = entry
             return entry.healthy

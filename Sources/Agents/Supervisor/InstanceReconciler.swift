@@ -22,7 +22,7 @@ struct InstanceReconciler: Reconciler {
 
     func reconcile(key instance: String) async throws -> ReconcileResult {
         let hostLabel = "\(ContainerLabels.host)=\(configuration.hostID)"
-        var containers = try await docker.containers(labels: [hostLabel, "\(ContainerLabels.instance)=\(instance)"])
+        let containers = try await docker.containers(labels: [hostLabel, "\(ContainerLabels.instance)=\(instance)"])
         guard let node = assignments.snapshot(instance) else {
             return try await retire(instance, containers: containers)
         }
@@ -53,7 +53,6 @@ struct InstanceReconciler: Reconciler {
             logger.info("supervisor.container_replaced", metadata: ["instance": "\(instance)", "container": "\(stale.id.prefix(12))"])
             try await stopAndRemove(stale.id)
         }
-        containers = current.map { [$0] } ?? []
 
         var running = current.flatMap { $0.isRunning ? $0 : nil }
         if let dead = current, !dead.isRunning {
