@@ -101,7 +101,7 @@ metadata: {name: bench}
 spec: {host: bench.test, pool: {service: backend}}
 DOCS
 "$BIN" apply -f "$RUN/docs" --zk $ZK >/dev/null
-"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" \
+"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} \
   >"$RUN/logs/router.log" 2>&1 &
 pids+=($!)
 ROUTER_PID=$!

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import Prometheus
 import RouterData
 import RouterProxy
@@ -36,6 +37,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Folder for the last good table (default: run/router-<id>).")
     var stateDir: String?
 
+    @Option(help: "Event-loop threads serving HTTP (default: one per core).")
+    var threads: Int?
+
     func run() async throws {
         cluster.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
@@ -55,7 +59,8 @@ struct RouterCommand: AsyncParsableCommand {
             state.set(source: "disk")
             logger.info("router.table_from_disk", metadata: ["table.version": "\(saved.version)"])
         }
-        let proxy = ProxyServer(tables: tables, logger: logger)
+        let loops = threads.map { MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0)) } ?? .singleton
+        let proxy = ProxyServer(tables: tables, group: loops, logger: logger)
         let listener = try await proxy.bind(host: listenHost, port: listenPort)
         let adminChannel = try await AdminServer.bind(host: adminHost, port: adminPort) { path in
             switch path {
