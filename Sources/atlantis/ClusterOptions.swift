@@ -2,8 +2,11 @@ import Agents
 public import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 import ZKModel
 import ZooKeeper
+
+private let loggingBootstrapped = Mutex(false)
 
 /// How every command reaches the cluster.
 struct ClusterOptions: ParsableArguments {
@@ -41,7 +44,9 @@ struct ClusterOptions: ParsableArguments {
         }
     }
 
+    /// Once per process (a second bootstrap would trap): later calls keep the first level.
     func bootstrapLogging() {
+        guard loggingBootstrapped.withLock({ done in defer { done = true }; return !done }) else { return }
         let level = Logger.Level(rawValue: logLevel) ?? .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -79,6 +84,7 @@ struct ClusterOptions: ParsableArguments {
 
     /// Connects and hands the client to `body` (for commands that only read).
     func withZooKeeper<T>(_ body: (ZooKeeperClient, ZNodeTree) async throws -> T) async throws -> T {
+        bootstrapLogging()
         let tree = try ZNodeTree(root: root)
         let client: ZooKeeperClient
         do {

@@ -1,0 +1,43 @@
+import Agents
+import ArgumentParser
+import Foundation
+import ZKModel
+import ZooKeeper
+
+struct InstancesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "instances", abstract: "The running instances as their supervisors report them.")
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Argument(help: "Only this app's instances.")
+    var app: String?
+
+    @Option(help: "Only this environment's instances.")
+    var env: String?
+
+    func run() async throws {
+        let (app, env) = (self.app, self.env)
+        let rows = try await cluster.withZooKeeper { zk, tree -> [(String, InstanceStatus)] in
+            var rows: [(String, InstanceStatus)] = []
+            for id in ((try? await zk.children(tree.instanceStatus)) ?? []).sorted() {
+                guard let (data, _) = try? await zk.getData("\(tree.instanceStatus)/\(id)"),
+                    let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(data)),
+                    app == nil || status.app == app, env == nil || status.environment == env
+                else { continue }
+                rows.append((id, status))
+            }
+            return rows
+        }
+        let header = ["INSTANCE", "APP", "ENV", "RELEASE", "ADDRESS", "ZONE", "HOST", "STATE", "ROUTED", "RESTARTS", "LAST ERROR"]
+        let table = rows.map { id, s in
+            [id, s.app, s.environment, s.release ?? "-", "\(s.host):\(s.port)", s.zone ?? "-", s.supervisor ?? "-", s.state ?? "-",
+             s.serving ? "yes" : (s.standby == true ? "warm" : "no"), "\(s.restarts ?? 0)", s.lastError ?? ""]
+        }
+        let widths = header.indices.map { i in ([header[i]] + table.map { $0[i] }).map(\.count).max() ?? 0 }
+        for row in [header] + table {
+            print(row.indices.map { i in i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  "))
+        }
+    }
+}
