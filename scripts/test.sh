@@ -10,7 +10,7 @@ export PATH=/opt/swift/usr/bin:$PATH
 
 scripts/install.sh
 cleanup() {
-  for name in test restart ens recon elect routerzk; do scripts/zk.sh stop "$name" >/dev/null 2>&1 || true; done
+  for name in test restart ens recon elect routerzk deployzk; do scripts/zk.sh stop "$name" >/dev/null 2>&1 || true; done
   pkill -KILL -f Tests/Fixtures/backend/backend.py 2>/dev/null || true
   pkill -KILL -f "atlantis supervisor --zk" 2>/dev/null || true
 }

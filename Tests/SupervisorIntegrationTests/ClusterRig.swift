@@ -20,6 +20,7 @@ final class ClusterRig: @unchecked Sendable {
     }
 
     let tree: ZNodeTree
+    let zkHosts: String
     let admin: ZooKeeperClient
     let http = DockerClient.makeHTTPClient()
     let docker: DockerClient
@@ -31,16 +32,17 @@ final class ClusterRig: @unchecked Sendable {
     var listener: (any Channel)?
     var hostIDs: [String] = []
 
-    init() async throws {
+    init(zkHosts: String = SupervisorRig.zkHosts) async throws {
+        self.zkHosts = zkHosts
         tree = try ZNodeTree(root: "/deploytest-\(suffix)")
-        admin = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: SupervisorRig.zkHosts))
+        admin = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zkHosts))
         docker = DockerClient(http: http)
         try await ClusterStore(zk: admin, tree: tree).bootstrap()
     }
 
     /// Runs `body` with a new cluster and always tears it down (containers removed) before returning.
-    static func with(_ body: (ClusterRig) async throws -> Void) async throws {
-        let rig = try await ClusterRig()
+    static func with(zkHosts: String = SupervisorRig.zkHosts, _ body: (ClusterRig) async throws -> Void) async throws {
+        let rig = try await ClusterRig(zkHosts: zkHosts)
         do {
             try await body(rig)
         } catch {
@@ -54,7 +56,7 @@ final class ClusterRig: @unchecked Sendable {
 
     func startSupervisor(zone: String, ports: ClosedRange<Int>) async throws {
         let id = "\(zone)-\(suffix)"
-        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: SupervisorRig.zkHosts, sessionTimeout: .seconds(4)))
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zkHosts, sessionTimeout: .seconds(4)))
         let configuration = SupervisorConfiguration(
             hostID: id, zone: zone, ports: ports, stopGrace: 1, healthInterval: .milliseconds(500),
             restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)), drainDelay: .milliseconds(300))
@@ -75,7 +77,7 @@ final class ClusterRig: @unchecked Sendable {
     var extraSchedulers: [String: Node] = [:]
 
     func startScheduler(lostAfter: Duration = .seconds(1), identity: String = "test-scheduler") async throws {
-        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: SupervisorRig.zkHosts))
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zkHosts))
         let agent = SchedulerAgent(zk: zk, tree: tree, configuration: .init(identity: identity, lostHostGrace: lostAfter))
         let node = Node(zk: zk, task: Task { try? await agent.run() })
         if scheduler == nil { scheduler = node } else { extraSchedulers[identity] = node }
@@ -94,7 +96,7 @@ final class ClusterRig: @unchecked Sendable {
     }
 
     func startRouter() async throws {
-        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: SupervisorRig.zkHosts))
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zkHosts))
         let tables = TableSource()
         let proxy = ProxyServer(tables: tables)
         listener = try await proxy.bind(host: "127.0.0.1", port: 0)

@@ -175,6 +175,38 @@ struct DeployTests {
         }
     }
 
+    @Test func aZooKeeperRestartLosesNothingAndTheClusterConvergesAgain() async throws {
+        let zk = ["/bin/bash", SupervisorRig.repoRoot.appendingPathComponent("scripts/zk.sh").path]
+        #expect(Subprocess.run(zk + ["standalone", "deployzk", "2195"]).status == 0)
+        defer { Subprocess.run(zk + ["stop", "deployzk"]) }
+        try await ClusterRig.with(zkHosts: "127.0.0.1:2195") { rig in
+            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34800 + i * 20)...(34819 + i * 20)) }
+            try await rig.startScheduler()
+            try await rig.startRouter()
+            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
+            try await rig.apply(ClusterRig.route)
+            #expect(try await rig.rolledOut(1) == .done)
+            let before = Set(try await rig.containers().map(\.id))
+
+            // ZooKeeper dies: the router keeps serving what it knows, the containers keep running.
+            #expect(Subprocess.run(zk + ["kill", "deployzk"]).status == 0)
+            for _ in 0..<10 {
+                #expect(await rig.get("/version") == (200, "v1\n"))
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(Subprocess.run(zk + ["start", "deployzk"]).status == 0)
+
+            // Back: every agent resumes, nothing was recreated, and new work is done.
+            try await rig.apply(ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3))
+            #expect(try await rig.rolledOut(1, timeout: .seconds(60)) == .done)
+            let after = Set(try await rig.containers().map(\.id))
+            #expect(after.count == 3)
+            #expect(before.isSubset(of: after), "the running containers were kept")
+            #expect(await eventually { try await rig.admin.children(rig.tree.supervisors).count == 2 })
+            #expect(await rig.get("/version") == (200, "v1\n"))
+        }
+    }
+
     @Test func shortCapacityIsReportedWithItsReason() async throws {
         try await ClusterRig.with { rig in
             try await rig.startSupervisor(zone: "za", ports: 34600...34601)  // capacity: 50 containers, 2 ports
