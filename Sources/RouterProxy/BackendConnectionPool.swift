@@ -9,6 +9,9 @@ final class BackendConnectionPool {
     let eventLoop: any EventLoop
     let configuration: ProxyConfiguration
     private var idle: [Backend: [any Channel]] = [:]
+    /// Connections whose close already removes them from `idle` (one callback per connection,
+    /// not one per exchange).
+    private var watched: Set<ObjectIdentifier> = []
 
     init(eventLoop: any EventLoop, configuration: ProxyConfiguration) {
         self.eventLoop = eventLoop
@@ -48,8 +51,11 @@ final class BackendConnectionPool {
             return
         }
         idle[backend, default: []].append(channel)
+        let id = ObjectIdentifier(channel)
+        guard watched.insert(id).inserted else { return }
         channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in
             self?.idle[backend]?.removeAll { $0 === channel }
+            self?.watched.remove(id)
         }
     }
 }

@@ -57,6 +57,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private var pendingRead = false
     /// An error decided at the head of a request without a body, sent at its end (keeps the connection).
     private var deferredError: (HTTPResponseStatus, String)?
+    /// Parts of pipelined requests that arrived before the current exchange ended.
+    private var queued: [HTTPServerRequestPart] = []
 
     init(
         tables: TableSource, pools: BackendPools, ejections: Ejections, configuration: ProxyConfiguration,
@@ -87,10 +89,37 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        // A pipelined request (sent before the previous response ended) waits its turn.
+        if !queued.isEmpty || (phase != .idle && phase != .upgraded && requestEnded && isHead(part)) {
+            queued.append(part)
+            pauseClientReads()
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func isHead(_ part: HTTPServerRequestPart) -> Bool {
+        if case .head = part { return true }
+        return false
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head): start(head, context: context)
         case .body(let buffer): body(buffer, context: context)
         case .end(let trailers): end(trailers, context: context)
+        }
+    }
+
+    /// Once an exchange is over, the requests the client pipelined meanwhile are handled, one
+    /// exchange at a time.
+    private func drainQueued() {
+        guard let context else { return }
+        while let part = queued.first {
+            if isHead(part) && phase != .idle { return }
+            queued.removeFirst()
+            handle(part, context: context)
         }
     }
 
@@ -136,6 +165,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private func pauseClientReads() { readPaused = true }
 
     private func resumeClientReads() {
+        if !queued.isEmpty {
+            // Handle what was pipelined first; reading resumes when the queue is empty.
+            if phase == .idle, let context {
+                context.eventLoop.assumeIsolated().execute { self.drainQueued(); if self.queued.isEmpty { self.resumeClientReads() } }
+            }
+            return
+        }
         guard readPaused else { return }
         readPaused = false
         if pendingRead, let context {

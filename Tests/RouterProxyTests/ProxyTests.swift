@@ -28,6 +28,28 @@ struct ProxyTests {
         await h.stop()
     }
 
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        // Three requests in one write, the second without a route: three answers, in order.
+        let connection = try RawConnection(port: h.proxyPort)
+        connection.send(
+            "GET /p1 HTTP/1.1\r\nHost: app.test\r\n\r\n"
+                + "GET /p2 HTTP/1.1\r\nHost: nowhere.test\r\n\r\n"
+                + "GET /p3 HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let text = connection.read(until: "A /p3\n")
+        let first = try #require(text.range(of: "A /p1\n"))
+        let second = try #require(text.range(of: "no route for nowhere.test/p2"))
+        let third = try #require(text.range(of: "A /p3\n"))
+        #expect(first.upperBound <= second.lowerBound && second.upperBound <= third.lowerBound)
+        #expect(text.components(separatedBy: "HTTP/1.1 ").count == 4)
+        // The connection still serves a fourth request afterwards.
+        connection.send("GET /p4 HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        #expect(connection.read(until: "A /p4\n").hasSuffix("A /p4\n"))
+        await h.stop()
+    }
+
     @Test func forwardedHeadersAreAddedAndHopByHopHeadersRemoved() async throws {
         let h = ProxyHarness()
         let a = try h.backend("A")
