@@ -155,6 +155,8 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "RouterProxy", "RouterData",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -316,7 +316,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             case .failure(let error):
                 pool.end(index)
                 self.ejections.eject(backend, for: self.configuration.ejectFor)
-                self.metrics.upstreamErrors.increment()
+                self.metrics.upstreamError(pool: pool.name, "connect")
                 self.logger.warning("router.connect_failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
                 self.excluded.insert(index)
                 if self.attempts < 2, self.request.map({ Self.isIdempotent($0.method) }) == true,
@@ -349,7 +349,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 return
             }
             self.responseDeadline = nil
-            self.metrics.upstreamErrors.increment()
+            if let pool = self.upstream?.pool.name { self.metrics.upstreamError(pool: pool, "timeout") }
             self.dropUpstream()
             self.fail(.gatewayTimeout, "backend did not answer within \(self.configuration.responseTimeout)\n")
         }
@@ -402,7 +402,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         upstream.pool.end(upstream.index)
         self.upstream = nil
         responseDeadline = nil
-        metrics.upstreamErrors.increment()
+        metrics.upstreamError(pool: upstream.pool.name, "closed")
         if responseStarted {
             context.close(promise: nil)  // the response is cut short: the client must see it
         } else {

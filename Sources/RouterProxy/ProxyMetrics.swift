@@ -1,13 +1,13 @@
 import Metrics
 
-/// The proxy's counters, created once; dimensions are bounded (status class, never a host or path).
+/// The proxy's counters, created once; dimensions are bounded (status class, pool name — one per
+/// route target — never a host, path or backend address).
 struct ProxyMetrics: Sendable {
     let requests: Counter
     let responses2xx: Counter
     let responses3xx: Counter
     let responses4xx: Counter
     let responses5xx: Counter
-    let upstreamErrors: Counter
     let latency: Timer
 
     init() {
@@ -16,8 +16,13 @@ struct ProxyMetrics: Sendable {
         responses3xx = Counter(label: "atlantis_router_responses_total", dimensions: [("class", "3xx")])
         responses4xx = Counter(label: "atlantis_router_responses_total", dimensions: [("class", "4xx")])
         responses5xx = Counter(label: "atlantis_router_responses_total", dimensions: [("class", "5xx")])
-        upstreamErrors = Counter(label: "atlantis_router_upstream_errors_total")
         latency = Timer(label: "atlantis_router_request_duration_seconds")
+    }
+
+    /// A refused or failed connection, a backend that closed early or timed out, per pool. Not on
+    /// the hot path: the counter is looked up (and cached by the metrics backend) per error.
+    func upstreamError(pool: String, _ kind: String) {
+        Counter(label: "atlantis_router_upstream_errors_total", dimensions: [("pool", pool), ("kind", kind)]).increment()
     }
 
     func response(_ code: UInt) {

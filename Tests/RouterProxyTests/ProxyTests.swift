@@ -3,6 +3,18 @@ import TestSupport
 import RouterData
 import RouterProxy
 import Testing
+import CoreMetrics
+import MetricsTestKit
+
+/// The process's metrics backend for tests that read counters (bootstrapped once: a second
+/// bootstrap traps).
+enum TestMetricsOnce {
+    static let shared: TestMetrics = {
+        let metrics = TestMetrics()
+        MetricsSystem.bootstrap(metrics)
+        return metrics
+    }()
+}
 
 @Suite("Reverse proxy against real backends", .serialized)
 struct ProxyTests {
@@ -103,13 +115,17 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func aBackendClosingEarlyIsA502() async throws {
+    @Test func aBackendClosingEarlyIsA502CountedForItsPool() async throws {
+        let metrics = TestMetricsOnce.shared
         let h = ProxyHarness()
         let a = try h.backend("A")
         try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        let counted = { metrics.counters(label: "atlantis_router_upstream_errors_total", dimensions: [("pool", "a"), ("kind", "closed")]).first?.totalValue ?? 0 }
+        let before = counted()
         let r = try h.curl(["/close-early"])
         #expect(r.status == 502)
         #expect(r.text.contains("closed the connection without answering"))
+        #expect(counted() == before + 1, "upstream errors are counted per pool")
         await h.stop()
     }
 
