@@ -110,6 +110,7 @@ let package = Package(
             name: "atlantis",
             dependencies: [
                 "Agents",
+                "Spawn",
                 "Docker",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "Reconciler",
@@ -130,7 +131,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Spawn",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TestSupport",
+            dependencies: ["Spawn"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -57,15 +57,6 @@ final class RouterRig: @unchecked Sendable {
     }
 }
 
-func eventually(_ timeout: Duration = .seconds(15), _ condition: () throws -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? condition()) == true { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return (try? condition()) == true
-}
-
 @Suite("Router fed by ZooKeeper", .serialized)
 struct RouterAgentTests {
     static func zkScript(_ args: String...) throws {

@@ -110,12 +110,3 @@ final class SupervisorRig: @unchecked Sendable {
             healthCheck: .init(path: "/health", intervalSeconds: 1, timeoutSeconds: 1), memoryMB: 32, dependsOn: dependsOn)
     }
 }
-
-func eventually(_ timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if (try? await condition()) == true { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return (try? await condition()) == true
-}
