@@ -1,21 +1,20 @@
 import NIOCore
-import NIOHTTP1
 
 /// What a backend connection reports to the client-side handler it currently serves.
 protocol BackendDelegate: AnyObject {
-    func backendReceived(_ part: HTTPClientResponsePart)
+    func backendReceived(_ bytes: ByteBuffer)
     func backendReadComplete()
     func backendClosed()
     func backendFailed(_ error: any Error)
     func backendWritabilityChanged(writable: Bool)
 }
 
-/// The end of a backend connection: passes response parts to its delegate and lets the client
-/// side pause its reads when the client is slow.
+/// The end of a backend connection: passes the response bytes to its delegate and lets the
+/// client side pause its reads when the client is slow.
 final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     weak var delegate: (any BackendDelegate)?
     private var readPaused = false

@@ -5,6 +5,9 @@ public struct ProxyConfiguration: Sendable {
     public var responseTimeout: Duration = .seconds(30)
     /// A client connection with no request for this long is closed.
     public var idleTimeout: Duration = .seconds(60)
+    /// A request head (request line and header fields) larger than this is refused with 431;
+    /// a larger response head is a 502.
+    public var maxHeadBytes: Int = 32 * 1024
     /// Requests declaring a larger body are refused with 413; larger chunked bodies are cut off.
     public var maxBodyBytes: Int = 64 * 1024 * 1024
     /// A backend that refused a connection is skipped for this long (passive health).

@@ -1,15 +1,16 @@
 import CoreMetrics
 import Logging
 import NIOCore
-import NIOHTTP1
 import RouterData
 
-/// One client connection of the proxy: routes each request, forwards it to a pooled backend
-/// connection and streams both bodies, pausing the faster side when the other cannot keep up.
+/// One client connection of the proxy. It reads HTTP/1.1 itself (`HeadParser`, `BodyReader`):
+/// routes each request by its head, writes a rewritten head to a pooled backend connection, and
+/// forwards bodies as the bytes that came, with their framing, pausing the faster side when the
+/// other cannot keep up. Pipelined requests wait in the read buffer for their turn.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, BackendDelegate {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum Phase {
         case idle
@@ -19,6 +20,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         case discarding
         /// Switched protocols: the connection is a raw relay now, this handler is on its way out.
         case upgraded
+        /// A malformed request was answered; the connection closes.
+        case closing
     }
 
     private struct Upstream {
@@ -38,14 +41,28 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     private var context: ChannelHandlerContext?
     private var phase = Phase.idle
-    private var request: HTTPRequestHead?
+    /// Client bytes not yet handled: the rest of a read, or pipelined requests waiting their turn.
+    private var inbound: ByteBuffer?
+    /// The body of the current request, while it is being read.
+    private var requestBody: BodyReader?
+    private var processing = false
+
+    // The current exchange.
+    private var request: RequestHead?
+    private var requestHasBody = false
+    private var requestIsHEAD = false
+    private var wantsUpgrade = false
     private var clientKeepAlive = true
-    private var pending: [HTTPClientRequestPart] = []
+    private var pending: [ByteBuffer] = []
     private var requestEnded = false
     private var bodyBytes = 0
     private var upstream: Upstream?
     private var upstreamReusable = true
     private var responseStarted = false
+    /// The response has no length: the client connection closes after it.
+    private var closeAfterResponse = false
+    private var backendInbound: ByteBuffer?
+    private var responseBody: BodyReader?
     private var attempts = 0
     private var excluded: Set<Int> = []
     private var responseTimer: Scheduled<Void>?
@@ -56,9 +73,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private var readPaused = false
     private var pendingRead = false
     /// An error decided at the head of a request without a body, sent at its end (keeps the connection).
-    private var deferredError: (HTTPResponseStatus, String)?
-    /// Parts of pipelined requests that arrived before the current exchange ended.
-    private var queued: [HTTPServerRequestPart] = []
+    private var deferredError: (Int, String)?
 
     init(
         tables: TableSource, pools: BackendPools, ejections: Ejections, configuration: ProxyConfiguration,
@@ -84,43 +99,79 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         if let ip = context.channel.remoteAddress?.ipAddress { clientAddress = ip }
         context.fireChannelActive()
     }
+
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        // A pipelined request (sent before the previous response ended) waits its turn.
-        if !queued.isEmpty || (phase != .idle && phase != .upgraded && requestEnded && isHead(part)) {
-            queued.append(part)
+        let buffer = unwrapInboundIn(data)
+        if phase == .closing { return }
+        if inbound == nil || inbound!.readableBytes == 0 {
+            inbound = buffer
+        } else {
+            inbound!.writeImmutableBuffer(buffer)
+        }
+        processInbound()
+    }
+
+    /// Handles buffered client bytes as far as the current exchange allows.
+    private func processInbound() {
+        guard !processing, context != nil else { return }
+        processing = true
+        defer { processing = false }
+        while let input = inbound, input.readableBytes > 0, phase != .upgraded, phase != .closing, step() {}
+        if let input = inbound, input.readableBytes == 0 { inbound = nil }
+    }
+
+    /// One step over buffered client bytes; false when nothing more can be done until more bytes
+    /// come or the current exchange ends.
+    private func step() -> Bool {
+        if var body = requestBody {
+            var input = inbound!
+            inbound = nil
+            let slice: ByteBuffer?
+            do {
+                slice = try body.take(from: &input)
+            } catch {
+                inbound = nil
+                requestBody = nil
+                refuse(error)
+                return false
+            }
+            inbound = input
+            requestBody = body
+            if let slice { forward(body: slice) }
+            if body.isComplete {
+                requestBody = nil
+                endRequest()
+                return true
+            }
+            return slice != nil
+        }
+        // A pipelined request waits until the current exchange is over.
+        guard phase == .idle else {
             pauseClientReads()
-            return
+            return false
         }
-        handle(part, context: context)
-    }
-
-    private func isHead(_ part: HTTPServerRequestPart) -> Bool {
-        if case .head = part { return true }
-        return false
-    }
-
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch part {
-        case .head(let head): start(head, context: context)
-        case .body(let buffer): body(buffer, context: context)
-        case .end(let trailers): end(trailers, context: context)
+        let parsed: (head: RequestHead, length: Int)?
+        let framing: BodyReader
+        do {
+            parsed = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes)
+            guard let parsed else { return false }
+            inbound!.moveReaderIndex(forwardBy: parsed.length)
+            framing = try BodyReader.request(parsed.head)
+        } catch {
+            refuse(error)
+            return false
         }
-    }
-
-    /// Once an exchange is over, the requests the client pipelined meanwhile are handled, one
-    /// exchange at a time.
-    private func drainQueued() {
-        guard let context else { return }
-        while let part = queued.first {
-            if isHead(part) && phase != .idle { return }
-            queued.removeFirst()
-            handle(part, context: context)
+        start(parsed!.head, framing: framing)
+        if framing.isComplete {
+            endRequest()
+        } else {
+            requestBody = framing
         }
+        return true
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -139,6 +190,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             self.upstream = nil
         }
         context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("router.client_error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -165,14 +221,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private func pauseClientReads() { readPaused = true }
 
     private func resumeClientReads() {
-        if !queued.isEmpty {
-            // Handle what was pipelined first; reading resumes when the queue is empty.
-            if phase == .idle, let context {
-                context.eventLoop.assumeIsolated().execute { self.drainQueued(); if self.queued.isEmpty { self.resumeClientReads() } }
-            }
-            return
-        }
         guard readPaused else { return }
+        // A pipelined request still waits: reading more would only grow the buffer.
+        if requestBody == nil, phase != .idle, let inbound, inbound.readableBytes > 0 { return }
         readPaused = false
         if pendingRead, let context {
             pendingRead = false
@@ -180,89 +231,92 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
     }
 
-    private func start(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func start(_ head: RequestHead, framing: BodyReader) {
         generation += 1
         request = head
-        clientKeepAlive = head.isKeepAlive
+        let connection = head.fields.contains("connection") ? head.fields.tokens("connection") : []
+        clientKeepAlive = head.minorVersion == 1
+            ? !connection.contains(Array("close".utf8)) : connection.contains(Array("keep-alive".utf8))
+        requestHasBody = !framing.isComplete
+        requestIsHEAD = head.methodIs("HEAD")
         pending = []
         requestEnded = false
         bodyBytes = 0
         upstreamReusable = true
         responseStarted = false
+        closeAfterResponse = false
+        responseBody = nil
+        backendInbound = nil
         attempts = 0
         excluded = []
         deferredError = nil
         startedAt = .now()
         metrics.requests.increment()
 
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > configuration.maxBodyBytes {
-            return fail(.payloadTooLarge, "request body larger than \(configuration.maxBodyBytes) bytes\n")
+        if case .length(let length) = framing, length > configuration.maxBodyBytes {
+            return fail(413, "request body larger than \(configuration.maxBodyBytes) bytes\n")
         }
-        let host = head.headers.first(name: "host") ?? ""
+        if head.methodIs("CONNECT") { return fail(501, "CONNECT is not supported\n") }
+        let fields = head.fields
+        let host = fields.value("host") ?? ""
+        let target = head.string(head.target)
         let table = tables.current
-        guard let (rule, pool) = table.route(host: host[...], target: head.uri[...], header: { head.headers.first(name: $0) })
-        else {
-            return fail(.notFound, "no route for \(host)\(head.uri)\n")
+        guard let (rule, pool) = table.route(host: host[...], target: target[...], header: { fields.value(named: $0) }) else {
+            return fail(404, "no route for \(host)\(target)\n")
         }
         guard let pool, !pool.backends.isEmpty else {
-            return fail(.serviceUnavailable, "no healthy backend for route \(rule.name)\n")
+            return fail(503, "no healthy backend for route \(rule.name)\n")
         }
-        var headers = head.headers
-        HopByHop.strip(&headers)
-        let client = clientAddress
-        if let prior = headers.first(name: "x-forwarded-for") {
-            headers.replaceOrAdd(name: "x-forwarded-for", value: "\(prior), \(client)")
-        } else {
-            headers.add(name: "x-forwarded-for", value: client)
-        }
-        headers.replaceOrAdd(name: "x-forwarded-proto", value: "http")
-        if !headers.contains(name: "x-forwarded-host") { headers.add(name: "x-forwarded-host", value: host) }
         // The proxy answers `Expect: 100-continue` itself: it streams the body anyway.
-        if headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-            headers.remove(name: "expect")
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        var dropExpect = false
+        if let expect = fields.first("expect"), fields.value(of: expect, is: "100-continue") {
+            dropExpect = true
+            if let context {
+                var line = context.channel.allocator.buffer(capacity: 25)
+                line.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+                context.writeAndFlush(wrapOutboundOut(line), promise: nil)
+            }
         }
-        var backendHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
-        backendHead.headers.remove(name: "connection")
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
-        if let upgrade = head.headers.first(name: "upgrade") {
-            backendHead.headers.add(name: "connection", value: "upgrade")
-            backendHead.headers.add(name: "upgrade", value: upgrade)
-        }
-        pending = [.head(backendHead)]
+        let upgrade = fields.first("upgrade")
+        wantsUpgrade = upgrade != nil
+        pending = [
+            HeadWriter.request(
+                head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
+                allocator: context!.channel.allocator)
+        ]
         phase = .connecting
-        connect(pool: pool, context: context)
+        connect(pool: pool)
     }
 
-    private func body(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+    private func forward(body buffer: ByteBuffer) {
         bodyBytes += buffer.readableBytes
         switch phase {
-        case .discarding, .idle, .upgraded:
+        case .discarding, .idle, .upgraded, .closing:
             return
         case .connecting:
             guard bodyBytes <= configuration.maxBodyBytes else {
-                return fail(.payloadTooLarge, "request body larger than \(configuration.maxBodyBytes) bytes\n")
+                return fail(413, "request body larger than \(configuration.maxBodyBytes) bytes\n")
             }
-            pending.append(.body(.byteBuffer(buffer)))
+            pending.append(buffer)
             if pending.count > 64 { pauseClientReads() }  // bounded while the connection opens
         case .forwarding:
             guard bodyBytes <= configuration.maxBodyBytes else {
                 if responseStarted {
-                    context.close(promise: nil)
+                    context?.close(promise: nil)
                 } else {
                     dropUpstream()
-                    fail(.payloadTooLarge, "request body larger than \(configuration.maxBodyBytes) bytes\n")
+                    fail(413, "request body larger than \(configuration.maxBodyBytes) bytes\n")
                 }
                 return
             }
             guard let upstream else { return }
-            upstream.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            upstream.channel.write(buffer, promise: nil)
             if !upstream.channel.isWritable { pauseClientReads() }
         }
     }
 
-    private func end(_ trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+    private func endRequest() {
         requestEnded = true
         switch phase {
         case .discarding:
@@ -271,24 +325,40 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 deferredError = nil
                 fail(status, message)
             }
-        case .idle, .upgraded:
+        case .idle, .upgraded, .closing, .connecting:
             break
-        case .connecting:
-            pending.append(.end(trailers))
         case .forwarding:
-            upstream?.channel.writeAndFlush(HTTPClientRequestPart.end(trailers), promise: nil)
+            upstream?.channel.flush()
         }
+    }
+
+    /// A request the proxy cannot read: answered with what is wrong, then the connection closes.
+    private func refuse(_ error: WireError) {
+        guard let context else { return }
+        metrics.response(UInt(error.status))
+        dropUpstream()
+        phase = .closing
+        inbound = nil
+        if responseStarted {
+            context.close(promise: nil)
+            return
+        }
+        let answer = HeadWriter.error(
+            status: error.status, message: error.reason + "\n", close: true, allocator: context.channel.allocator)
+        context.writeAndFlush(wrapOutboundOut(answer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     // MARK: Backend selection
 
-    private func connect(pool: Pool, context: ChannelHandlerContext) {
+    private func connect(pool: Pool) {
+        guard let context else { return }
         let ejected = ejections.ejected(in: pool)
-        guard let index = pool.pick(excluding: excluded.union(ejected)) ?? pool.pick(excluding: excluded) else {
-            return fail(.badGateway, "could not reach any backend of pool \(pool.name)\n")
+        guard let index = pool.pick(excluding: ejected.isEmpty ? excluded : excluded.union(ejected)) ?? pool.pick(excluding: excluded)
+        else {
+            return fail(502, "could not reach any backend of pool \(pool.name)\n")
         }
         guard let backendPool = pools.pool(for: context.eventLoop) else {
-            return fail(.internalServerError, "router misconfigured: no connection pool for this event loop\n")
+            return fail(500, "router misconfigured: no connection pool for this event loop\n")
         }
         attempts += 1
         pool.begin(index)
@@ -298,7 +368,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             let result = result.flatMap { channel in
                 Result { (channel, try channel.pipeline.syncOperations.handler(type: BackendHandler.self)) }
             }
-            guard generation == self.generation, self.phase == .connecting, let context = self.context else {
+            guard generation == self.generation, self.phase == .connecting, self.context != nil else {
                 pool.end(index)
                 if case .success(let (channel, handler)) = result { backendPool.release(backend, channel, handler) }
                 return
@@ -312,21 +382,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 self.pending = []
                 channel.flush()
                 self.resumeClientReads()
-                self.armResponseTimer(context: context)
+                self.armResponseTimer()
             case .failure(let error):
                 pool.end(index)
                 self.ejections.eject(backend, for: self.configuration.ejectFor)
                 self.metrics.upstreamError(pool: pool.name, "connect")
                 self.logger.warning("router.connect_failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
                 self.excluded.insert(index)
-                if self.attempts < 2, self.request.map({ Self.isIdempotent($0.method) }) == true,
-                    self.excluded.count < pool.backends.count
-                {
-                    self.connect(pool: pool, context: context)
+                if self.attempts < 2, self.request.map(Self.isIdempotent) == true, self.excluded.count < pool.backends.count {
+                    self.connect(pool: pool)
                 } else if case ChannelError.connectTimeout = error {
-                    self.fail(.gatewayTimeout, "backend \(backend) did not accept a connection in time\n")
+                    self.fail(504, "backend \(backend) did not accept a connection in time\n")
                 } else {
-                    self.fail(.badGateway, "could not connect to backend \(backend)\n")
+                    self.fail(502, "could not connect to backend \(backend)\n")
                 }
             }
         }
@@ -334,9 +402,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     /// Arms the response deadline. One timer per connection checks it, rescheduled only when it
     /// fires early: no timer is scheduled and cancelled per request on the hot path.
-    private func armResponseTimer(context: ChannelHandlerContext) {
+    private func armResponseTimer() {
         responseDeadline = .now() + configuration.responseTimeout.timeAmount
-        guard responseTimer == nil else { return }
+        guard responseTimer == nil, let context else { return }
         scheduleResponseCheck(at: responseDeadline!, context: context)
     }
 
@@ -351,45 +419,103 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             self.responseDeadline = nil
             if let pool = self.upstream?.pool.name { self.metrics.upstreamError(pool: pool, "timeout") }
             self.dropUpstream()
-            self.fail(.gatewayTimeout, "backend did not answer within \(self.configuration.responseTimeout)\n")
+            self.fail(504, "backend did not answer within \(self.configuration.responseTimeout)\n")
         }
     }
 
-    static func isIdempotent(_ method: HTTPMethod) -> Bool {
-        switch method {
-        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: return true
-        default: return false
-        }
+    static func isIdempotent(_ head: RequestHead) -> Bool {
+        head.methodIs("GET") || head.methodIs("HEAD") || head.methodIs("OPTIONS") || head.methodIs("PUT")
+            || head.methodIs("DELETE") || head.methodIs("TRACE")
     }
 
     // MARK: Backend side
 
-    func backendReceived(_ part: HTTPClientResponsePart) {
-        guard let context, let request, phase != .upgraded else { return }
-        switch part {
-        case .head(let head) where head.status == .switchingProtocols && request.headers.contains(name: "upgrade"):
-            upgrade(head, context: context)
-        case .head(let head) where head.status.code < 200 && head.status.code != 101:
-            return  // informational (100 Continue, 103 Early Hints): not the response
-        case .head(let head):
-            responseDeadline = nil
-            responseStarted = true
-            if !head.isKeepAlive { upstreamReusable = false }
-            var headers = head.headers
-            HopByHop.strip(&headers)
-            if !clientKeepAlive { headers.add(name: "connection", value: "close") }
-            metrics.response(head.status.code)
-            context.write(
-                wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: head.status, headers: headers))),
-                promise: nil)
-        case .body(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            if !context.channel.isWritable { upstream?.handler.pauseReading() }
-        case .end(let trailers):
-            // The end of an informational response: the real one follows.
-            guard responseStarted else { return }
-            finishExchange(trailers: trailers, context: context)
+    func backendReceived(_ buffer: ByteBuffer) {
+        if backendInbound == nil || backendInbound!.readableBytes == 0 {
+            backendInbound = buffer
+        } else {
+            backendInbound!.writeImmutableBuffer(buffer)
         }
+        guard phase != .upgraded else { return }  // kept for the relay
+        processBackend()
+    }
+
+    /// Handles buffered backend bytes: the response head, then its body.
+    private func processBackend() {
+        while let context, upstream != nil, phase != .upgraded, let input = backendInbound, input.readableBytes > 0 {
+            if var body = responseBody {
+                var input = input
+                backendInbound = nil
+                let slice: ByteBuffer?
+                do {
+                    slice = try body.take(from: &input)
+                } catch {
+                    // The response is already under way: the client must see it cut short.
+                    logger.debug("router.backend_framing", metadata: ["error": "\(error.reason)"])
+                    dropUpstream()
+                    context.close(promise: nil)
+                    return
+                }
+                backendInbound = input
+                responseBody = body
+                if let slice {
+                    context.write(wrapOutboundOut(slice), promise: nil)
+                    if !context.channel.isWritable { upstream?.handler.pauseReading() }
+                }
+                if body.isComplete {
+                    responseBody = nil
+                    finishExchange()
+                } else if slice == nil {
+                    return
+                }
+                continue
+            }
+            let parsed: (head: ResponseHead, length: Int)?
+            let framing: BodyReader
+            do {
+                parsed = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes)
+                guard let parsed else { return }
+                backendInbound!.moveReaderIndex(forwardBy: parsed.length)
+                framing = try BodyReader.response(parsed.head, toHEAD: requestIsHEAD)
+            } catch {
+                badResponse(error)
+                return
+            }
+            respond(parsed!.head, framing: framing, context: context)
+        }
+    }
+
+    private func respond(_ head: ResponseHead, framing: BodyReader, context: ChannelHandlerContext) {
+        if head.status == 101 && wantsUpgrade { return upgrade(head, context: context) }
+        if head.status < 200 { return }  // informational (100 Continue, 103 Early Hints): not the response
+        responseDeadline = nil
+        responseStarted = true
+        let backendConnection = head.fields.contains("connection") ? head.fields.tokens("connection") : []
+        if head.minorVersion == 0 ? !backendConnection.contains(Array("keep-alive".utf8)) : backendConnection.contains(Array("close".utf8)) {
+            upstreamReusable = false
+        }
+        if case .untilClose = framing {
+            upstreamReusable = false
+            closeAfterResponse = true
+        }
+        let header: HeadWriter.ConnectionHeader =
+            !clientKeepAlive || closeAfterResponse ? .close : (request?.minorVersion == 0 ? .keepAlive : .none)
+        metrics.response(UInt(head.status))
+        context.write(wrapOutboundOut(HeadWriter.response(head, connection: header, allocator: context.channel.allocator)), promise: nil)
+        if framing.isComplete {
+            finishExchange()
+        } else {
+            responseBody = framing
+        }
+    }
+
+    /// A response head the proxy cannot read.
+    private func badResponse(_ error: WireError) {
+        let pool = upstream?.pool.name
+        logger.warning("router.bad_response", metadata: ["error": "\(error.reason)"])
+        if let pool { metrics.upstreamError(pool: pool, "malformed") }
+        dropUpstream()
+        fail(502, error.reason + "\n")
     }
 
     func backendReadComplete() {
@@ -398,6 +524,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     func backendClosed() {
         guard let context, let upstream else { return }
+        if case .untilClose = responseBody {
+            // The close is the end of this response.
+            responseBody = nil
+            upstreamReusable = false
+            finishExchange()
+            return
+        }
         upstream.handler.delegate = nil
         upstream.pool.end(upstream.index)
         self.upstream = nil
@@ -407,7 +540,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             context.close(promise: nil)  // the response is cut short: the client must see it
         } else {
             ejections.eject(upstream.backend, for: configuration.ejectFor)
-            fail(.badGateway, "backend \(upstream.backend) closed the connection without answering\n")
+            fail(502, "backend \(upstream.backend) closed the connection without answering\n")
         }
     }
 
@@ -419,70 +552,67 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         if writable { resumeClientReads() }
     }
 
-    private func finishExchange(trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+    private func finishExchange() {
+        guard let context else { return }
         metrics.latency.recordNanoseconds((NIODeadline.now() - startedAt).nanoseconds)
         if let upstream {
             upstream.pool.end(upstream.index)
             self.upstream = nil
-            if upstreamReusable && requestEnded, let pool = pools.pool(for: context.eventLoop) {
+            // Bytes after the response's end mean the backend cannot be trusted with another one.
+            let leftover = backendInbound.map { $0.readableBytes > 0 } ?? false
+            backendInbound = nil
+            if upstreamReusable && requestEnded && !leftover, let pool = pools.pool(for: context.eventLoop) {
                 pool.release(upstream.backend, upstream.channel, upstream.handler)
             } else {
                 upstream.handler.delegate = nil
                 upstream.channel.close(promise: nil)
             }
         }
-        let keepOpen = clientKeepAlive && requestEnded
+        let keepOpen = clientKeepAlive && requestEnded && !closeAfterResponse
         phase = requestEnded ? .idle : .discarding
         if keepOpen {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            context.flush()
+            processInbound()
+            resumeClientReads()
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            phase = .closing
+            inbound = nil
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+                .whenComplete { _ in context.close(promise: nil) }
         }
-        resumeClientReads()
     }
 
     /// Answers 101 and turns both connections into a byte relay: the upgraded connection no
     /// longer depends on the routing table, so route changes never drop it.
-    private func upgrade(_ head: HTTPResponseHead, context: ChannelHandlerContext) {
-        guard let upstream, let request else { return }
+    private func upgrade(_ head: ResponseHead, context: ChannelHandlerContext) {
+        guard let upstream else { return }
         responseDeadline = nil
         responseStarted = true
         phase = .upgraded
-        metrics.response(head.status.code)
+        metrics.response(101)
         upstream.pool.end(upstream.index)
-        upstream.handler.delegate = nil
         self.upstream = nil
-        context.writeAndFlush(
-            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .switchingProtocols, headers: head.headers))),
-            promise: nil)
-        // Rebuild the pipelines once the decoders have finished the current read: parts they
-        // still emit (the 101's end) must reach HTTP handlers, not the relay.
+        context.write(wrapOutboundOut(HeadWriter.response(head, connection: .none, allocator: context.channel.allocator)), promise: nil)
+        // Switch once this read is over; bytes that come meanwhile are kept and passed on.
         context.eventLoop.assumeIsolated().execute {
             self.switchToRelay(upstream: upstream, context: context)
         }
     }
 
     private func switchToRelay(upstream: Upstream, context: ChannelHandlerContext) {
+        upstream.handler.delegate = nil
+        if let leftover = backendInbound, leftover.readableBytes > 0 { context.write(wrapOutboundOut(leftover), promise: nil) }
+        context.flush()
+        if let leftover = inbound, leftover.readableBytes > 0 { upstream.channel.writeAndFlush(leftover, promise: nil) }
+        backendInbound = nil
+        inbound = nil
         let (clientSide, backendSide) = RelayHandler.pair()
         do {
-            let backendOps = upstream.channel.pipeline.syncOperations
-            var backendHTTP: [any RemovableChannelHandler] = [upstream.handler]
-            if let h = try? backendOps.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self) { backendHTTP.append(h) }
-            if let h = try? backendOps.handler(type: HTTPRequestEncoder.self) { backendHTTP.append(h) }
-            if let h = try? backendOps.handler(type: NIOHTTPRequestHeadersValidator.self) { backendHTTP.append(h) }
-            try RelayHandler.install(backendSide, on: upstream.channel, replacing: backendHTTP)
-
+            try RelayHandler.install(backendSide, on: upstream.channel, replacing: [upstream.handler])
             let clientOps = context.pipeline.syncOperations
-            var clientHTTP: [any RemovableChannelHandler] = [self]
-            if let h = try? clientOps.handler(type: IdleStateHandler.self) { clientHTTP.append(h) }
-            if let h = try? clientOps.handler(type: HTTPServerProtocolErrorHandler.self) { clientHTTP.append(h) }
-            if let h = try? clientOps.handler(type: HTTPServerPipelineHandler.self) { clientHTTP.append(h) }
-            if let h = try? clientOps.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) { clientHTTP.append(h) }
-            if let h = try? clientOps.handler(type: HTTPResponseEncoder.self) { clientHTTP.append(h) }
-            if let h = try? clientOps.handler(type: NIOHTTPResponseHeadersValidator.self) { clientHTTP.append(h) }
-            try RelayHandler.install(clientSide, on: context.channel, replacing: clientHTTP)
+            var clientHandlers: [any RemovableChannelHandler] = [self]
+            if let idle = try? clientOps.handler(type: IdleStateHandler.self) { clientHandlers.append(idle) }
+            try RelayHandler.install(clientSide, on: context.channel, replacing: clientHandlers)
             context.channel.read()
             upstream.channel.read()
         } catch {
@@ -498,35 +628,35 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         upstream.pool.end(upstream.index)
         upstream.channel.close(promise: nil)
         self.upstream = nil
+        backendInbound = nil
+        responseBody = nil
     }
 
     /// Answers with a short error; closes the connection if the request is not fully read.
-    private func fail(_ status: HTTPResponseStatus, _ message: String) {
-        guard let context, let request else { return }
+    private func fail(_ status: Int, _ message: String) {
+        guard let context, request != nil else { return }
         responseDeadline = nil
-        let hasBody = request.headers.contains(name: "transfer-encoding")
-            || (request.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
-        if !requestEnded && !hasBody && !responseStarted {
+        if !requestEnded && !requestHasBody && !responseStarted {
             deferredError = (status, message)
             phase = .discarding
             return
         }
-        metrics.response(status.code)
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
-        headers.add(name: "content-length", value: String(message.utf8.count))
+        metrics.response(UInt(status))
         let close = !clientKeepAlive || !requestEnded
-        if close { headers.add(name: "connection", value: "close") }
         responseStarted = true
         phase = requestEnded ? .idle : .discarding
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        var body = context.channel.allocator.buffer(capacity: message.utf8.count)
-        body.writeString(message)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        context.write(
+            wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: context.channel.allocator)),
+            promise: nil)
         if close {
-            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            phase = .closing
+            inbound = nil
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+                .whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.flush()
+            processInbound()
+            resumeClientReads()
         }
-        resumeClientReads()
     }
 }

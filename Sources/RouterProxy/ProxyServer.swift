@@ -1,6 +1,5 @@
 public import Logging
 public import NIOCore
-import NIOHTTP1
 public import NIOPosix
 import RouterData
 
@@ -34,11 +33,7 @@ public final class ProxyServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [tables, pools, ejections, configuration, logger] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Outbound headers come from NIO's own decoders (already validated): skip a second
-                    // pass. No pipelining assistance: it stops reading during every exchange (two
-                    // epoll_ctl calls per request); ProxyHandler queues a pipelined request itself.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+                    // ProxyHandler reads and writes HTTP/1.1 itself: no codec handlers.
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(

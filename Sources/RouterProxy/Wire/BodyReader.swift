@@ -1,0 +1,102 @@
+import NIOCore
+
+/// How a message's body is delimited, and how much of it is still to come.
+enum BodyReader: Sendable {
+    case none
+    case length(remaining: Int)
+    case chunked(ChunkedScanner)
+    /// A response without length: the body ends when the backend closes.
+    case untilClose
+
+    var isComplete: Bool {
+        switch self {
+        case .none: return true
+        case .length(let remaining): return remaining == 0
+        case .chunked(let scanner): return scanner.isDone
+        case .untilClose: return false
+        }
+    }
+
+    /// Takes the part of `input` that belongs to this body (zero-copy slice); nil if none is there.
+    mutating func take(from input: inout ByteBuffer) throws(WireError) -> ByteBuffer? {
+        guard input.readableBytes > 0 else { return nil }
+        switch self {
+        case .none:
+            return nil
+        case .length(let remaining):
+            guard remaining > 0 else { return nil }
+            let n = min(remaining, input.readableBytes)
+            self = .length(remaining: remaining - n)
+            return input.readSlice(length: n)
+        case .chunked(var scanner):
+            guard !scanner.isDone else { return nil }
+            let n = try input.withUnsafeReadableBytes { (raw) throws(WireError) in try scanner.scan(raw) }
+            self = .chunked(scanner)
+            return n > 0 ? input.readSlice(length: n) : nil
+        case .untilClose:
+            return input.readSlice(length: input.readableBytes)
+        }
+    }
+
+    /// The framing of a request's body, from its head.
+    static func request(_ head: RequestHead) throws(WireError) -> BodyReader {
+        let fields = head.fields
+        let transferEncoding = fields.tokens("transfer-encoding")
+        if !transferEncoding.isEmpty {
+            guard !fields.contains("content-length") else {
+                throw .bad("both Content-Length and Transfer-Encoding are set")
+            }
+            guard head.minorVersion == 1 else { throw .bad("Transfer-Encoding in an HTTP/1.0 request") }
+            guard transferEncoding.last == Array("chunked".utf8) else {
+                throw WireError(status: 501, reason: "transfer coding other than chunked is not supported")
+            }
+            return .chunked(ChunkedScanner())
+        }
+        if let length = try contentLength(fields) {
+            return length == 0 ? .none : .length(remaining: length)
+        }
+        return .none
+    }
+
+    /// The framing of a response's body (RFC 9112 §6.3), given the request it answers.
+    static func response(_ head: ResponseHead, toHEAD: Bool) throws(WireError) -> BodyReader {
+        if toHEAD || head.status < 200 || head.status == 204 || head.status == 304 { return .none }
+        let transferEncoding = head.fields.tokens("transfer-encoding")
+        if !transferEncoding.isEmpty {
+            return transferEncoding.last == Array("chunked".utf8) ? .chunked(ChunkedScanner()) : .untilClose
+        }
+        do {
+            if let length = try contentLength(head.fields) { return length == 0 ? .none : .length(remaining: length) }
+        } catch {
+            throw WireError(status: 502, reason: "backend sent \(error.reason)")
+        }
+        return .untilClose
+    }
+
+    /// The Content-Length, if any; every value must be the same number.
+    static func contentLength(_ fields: HeaderFields) throws(WireError) -> Int? {
+        var result: Int?
+        for field in fields.fields where fields.name(of: field, is: "content-length") {
+            let value: Int? = fields.bytes.withUnsafeReadableBytes { raw in
+                var n = 0
+                var any = false
+                for part in raw[Int(field.valueStart)..<field.lineEnd].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                    var v = 0
+                    var digits = 0
+                    for b in part where b != 0x20 && b != 0x09 {
+                        guard HeadParser.isDigit(b), digits < 18 else { return nil }
+                        v = v * 10 + Int(b - 0x30)
+                        digits += 1
+                    }
+                    guard digits > 0, !any || v == n else { return nil }
+                    n = v
+                    any = true
+                }
+                return any ? n : nil
+            }
+            guard let value, result == nil || result == value else { throw .bad("invalid Content-Length") }
+            result = value
+        }
+        return result
+    }
+}
