@@ -2,43 +2,50 @@ import NIOCore
 import NIOPosix
 import RouterData
 
+/// An open connection to a backend and the handler at its end.
+struct BackendConnection {
+    let channel: any Channel
+    let handler: BackendHandler
+}
+
 /// Keep-alive connections to backends for one event loop. Only touched on that loop: the proxy
 /// handlers of a client connection use the pool of the loop they run on.
 final class BackendConnectionPool {
     let eventLoop: any EventLoop
     let configuration: ProxyConfiguration
-    private var idle: [Backend: [any Channel]] = [:]
-    /// Connections whose close already removes them from `idle` (one callback per connection,
-    /// not one per exchange).
-    private var watched: Set<ObjectIdentifier> = []
+    private var idle: [Backend: [BackendConnection]] = [:]
 
     init(eventLoop: any EventLoop, configuration: ProxyConfiguration) {
         self.eventLoop = eventLoop
         self.configuration = configuration
     }
 
-    /// An idle connection, or a new one.
-    func acquire(_ backend: Backend) -> EventLoopFuture<any Channel> {
+    /// An idle connection to `backend`, if one is open.
+    func takeIdle(_ backend: Backend) -> BackendConnection? {
         eventLoop.preconditionInEventLoop()
-        while var list = idle[backend], let channel = list.popLast() {
-            idle[backend] = list
-            if channel.isActive { return eventLoop.makeSucceededFuture(channel) }
+        while let connection = idle[backend]?.popLast() {
+            if connection.channel.isActive { return connection }
         }
-        let timeout = configuration.connectTimeout
+        return nil
+    }
+
+    /// A new connection.
+    func connect(_ backend: Backend) -> EventLoopFuture<BackendConnection> {
+        let handler = BackendHandler()
         return ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout.timeAmount)
+            .connectTimeout(configuration.connectTimeout.timeAmount)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(BackendHandler())
-                }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
             .connect(host: backend.host, port: backend.port)
+            .map { BackendConnection(channel: $0, handler: handler) }
     }
 
     /// Gives a connection back after a complete exchange.
-    func release(_ backend: Backend, _ channel: any Channel, _ handler: BackendHandler) {
+    func release(_ backend: Backend, _ connection: BackendConnection) {
         eventLoop.preconditionInEventLoop()
+        let (channel, handler) = (connection.channel, connection.handler)
         handler.delegate = nil
         // The exchange may have ended while reads were paused for a slow client: the next one must read.
         handler.resumeReading()
@@ -46,12 +53,12 @@ final class BackendConnectionPool {
             channel.close(promise: nil)
             return
         }
-        idle[backend, default: []].append(channel)
-        let id = ObjectIdentifier(channel)
-        guard watched.insert(id).inserted else { return }
+        idle[backend, default: []].append(connection)
+        // One close callback per connection (not one per exchange) takes it out of the idle list.
+        guard !handler.watchedByPool else { return }
+        handler.watchedByPool = true
         channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in
-            self?.idle[backend]?.removeAll { $0 === channel }
-            self?.watched.remove(id)
+            self?.idle[backend]?.removeAll { $0.channel === channel }
         }
     }
 }

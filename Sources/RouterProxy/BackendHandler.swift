@@ -17,6 +17,8 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = ByteBuffer
 
     weak var delegate: (any BackendDelegate)?
+    /// The pool already removes this connection from its idle list when it closes.
+    var watchedByPool = false
     private var readPaused = false
     private var pendingRead = false
     private var context: ChannelHandlerContext?

@@ -28,8 +28,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let backend: Backend
         let index: Int
         let pool: Pool
-        let channel: any Channel
-        let handler: BackendHandler
+        let connection: BackendConnection
+        var channel: any Channel { connection.channel }
+        var handler: BackendHandler { connection.handler }
     }
 
     let tables: TableSource
@@ -74,6 +75,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private var pendingRead = false
     /// An error decided at the head of a request without a body, sent at its end (keeps the connection).
     private var deferredError: (Int, String)?
+    /// When the connection last finished an exchange (or opened): idle since then if no exchange runs.
+    private var lastActive = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
+    private var table = RoutingTable.empty
+    private var tableGeneration = -1
 
     init(
         tables: TableSource, pools: BackendPools, ejections: Ejections, configuration: ProxyConfiguration,
@@ -97,7 +103,24 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     func channelActive(context: ChannelHandlerContext) {
         if let ip = context.channel.remoteAddress?.ipAddress { clientAddress = ip }
+        lastActive = .now()
+        scheduleIdleCheck(at: lastActive + configuration.idleTimeout.timeAmount, context: context)
         context.fireChannelActive()
+    }
+
+    /// Closes the connection once it has been idle for `idleTimeout`: one timer per connection,
+    /// moved on only when it fires, never touched per request.
+    private func scheduleIdleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.idleTimer = nil
+            guard self.context != nil, self.phase != .upgraded else { return }
+            let due = self.lastActive + self.configuration.idleTimeout.timeAmount
+            if self.phase == .idle && due <= .now() {
+                context.close(promise: nil)
+            } else {
+                self.scheduleIdleCheck(at: max(due, .now() + .milliseconds(100)), context: context)
+            }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
@@ -182,6 +205,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     func channelInactive(context: ChannelHandlerContext) {
         responseTimer?.cancel()
         responseTimer = nil
+        idleTimer?.cancel()
+        idleTimer = nil
         if let upstream {
             // The exchange is cut short: the backend connection cannot be reused.
             upstream.handler.delegate = nil
@@ -200,14 +225,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable { upstream?.handler.resumeReading() }
         context.fireChannelWritabilityChanged()
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, phase == .idle {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -234,12 +251,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private func start(_ head: RequestHead, framing: BodyReader) {
         generation += 1
         request = head
-        let connection = head.fields.contains("connection") ? head.fields.tokens("connection") : []
-        clientKeepAlive = head.minorVersion == 1
-            ? !connection.contains(Array("close".utf8)) : connection.contains(Array("keep-alive".utf8))
+        let connection = head.fields.connectionOptions
+        clientKeepAlive = head.minorVersion == 1 ? !connection.close : connection.keepAlive
         requestHasBody = !framing.isComplete
         requestIsHEAD = head.methodIs("HEAD")
-        pending = []
+        pending.removeAll(keepingCapacity: true)
         requestEnded = false
         bodyBytes = 0
         upstreamReusable = true
@@ -258,9 +274,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
         if head.methodIs("CONNECT") { return fail(501, "CONNECT is not supported\n") }
         let fields = head.fields
-        let host = fields.value("host") ?? ""
+        let host = fields.field(fields.known.host).map(fields.value) ?? ""
         let target = head.string(head.target)
-        let table = tables.current
+        if tables.generation != tableGeneration { (table, tableGeneration) = tables.snapshot() }
         guard let (rule, pool) = table.route(host: host[...], target: target[...], header: { fields.value(named: $0) }) else {
             return fail(404, "no route for \(host)\(target)\n")
         }
@@ -269,7 +285,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
         // The proxy answers `Expect: 100-continue` itself: it streams the body anyway.
         var dropExpect = false
-        if let expect = fields.first("expect"), fields.value(of: expect, is: "100-continue") {
+        if let expect = fields.field(fields.known.expect), fields.value(of: expect, is: "100-continue") {
             dropExpect = true
             if let context {
                 var line = context.channel.allocator.buffer(capacity: 25)
@@ -278,13 +294,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             }
         }
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
-        let upgrade = fields.first("upgrade")
+        let upgrade = fields.field(fields.known.upgrade)
         wantsUpgrade = upgrade != nil
-        pending = [
+        pending.append(
             HeadWriter.request(
                 head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-                allocator: context!.channel.allocator)
-        ]
+                allocator: context!.channel.allocator))
         phase = .connecting
         connect(pool: pool)
     }
@@ -363,26 +378,20 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         attempts += 1
         pool.begin(index)
         let backend = pool.backends[index]
+        // The common case: a kept-alive connection is there, used at once.
+        if let connection = backendPool.takeIdle(backend) {
+            return connected(connection, backend: backend, index: index, pool: pool)
+        }
         let generation = self.generation
-        backendPool.acquire(backend).assumeIsolated().whenComplete { result in
-            let result = result.flatMap { channel in
-                Result { (channel, try channel.pipeline.syncOperations.handler(type: BackendHandler.self)) }
-            }
+        backendPool.connect(backend).assumeIsolated().whenComplete { result in
             guard generation == self.generation, self.phase == .connecting, self.context != nil else {
                 pool.end(index)
-                if case .success(let (channel, handler)) = result { backendPool.release(backend, channel, handler) }
+                if case .success(let connection) = result { backendPool.release(backend, connection) }
                 return
             }
             switch result {
-            case .success(let (channel, handler)):
-                handler.delegate = self
-                self.upstream = Upstream(backend: backend, index: index, pool: pool, channel: channel, handler: handler)
-                self.phase = .forwarding
-                for part in self.pending { channel.write(part, promise: nil) }
-                self.pending = []
-                channel.flush()
-                self.resumeClientReads()
-                self.armResponseTimer()
+            case .success(let connection):
+                self.connected(connection, backend: backend, index: index, pool: pool)
             case .failure(let error):
                 pool.end(index)
                 self.ejections.eject(backend, for: self.configuration.ejectFor)
@@ -398,6 +407,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 }
             }
         }
+    }
+
+    private func connected(_ connection: BackendConnection, backend: Backend, index: Int, pool: Pool) {
+        let channel = connection.channel
+        connection.handler.delegate = self
+        upstream = Upstream(backend: backend, index: index, pool: pool, connection: connection)
+        phase = .forwarding
+        for part in pending { channel.write(part, promise: nil) }
+        pending.removeAll(keepingCapacity: true)
+        channel.flush()
+        resumeClientReads()
+        armResponseTimer()
     }
 
     /// Arms the response deadline. One timer per connection checks it, rescheduled only when it
@@ -485,13 +506,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
     }
 
+    /// The largest body part copied into the head's buffer rather than written on its own.
+    static let coalesceLimit = 16 * 1024
+
     private func respond(_ head: ResponseHead, framing: BodyReader, context: ChannelHandlerContext) {
         if head.status == 101 && wantsUpgrade { return upgrade(head, context: context) }
         if head.status < 200 { return }  // informational (100 Continue, 103 Early Hints): not the response
         responseDeadline = nil
         responseStarted = true
-        let backendConnection = head.fields.contains("connection") ? head.fields.tokens("connection") : []
-        if head.minorVersion == 0 ? !backendConnection.contains(Array("keep-alive".utf8)) : backendConnection.contains(Array("close".utf8)) {
+        let backendConnection = head.fields.connectionOptions
+        if head.minorVersion == 0 ? !backendConnection.keepAlive : backendConnection.close {
             upstreamReusable = false
         }
         if case .untilClose = framing {
@@ -501,7 +525,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let header: HeadWriter.ConnectionHeader =
             !clientKeepAlive || closeAfterResponse ? .close : (request?.minorVersion == 0 ? .keepAlive : .none)
         metrics.response(UInt(head.status))
-        context.write(wrapOutboundOut(HeadWriter.response(head, connection: header, allocator: context.channel.allocator)), promise: nil)
+        // A small body that came with the head goes out in the same buffer: one write, one iovec.
+        var framing = framing
+        var body: ByteBuffer?
+        if !framing.isComplete, let available = backendInbound?.readableBytes, available > 0, available <= Self.coalesceLimit {
+            do {
+                body = try framing.take(from: &backendInbound!)
+            } catch {
+                dropUpstream()
+                return fail(502, "backend sent \(error.reason)\n")
+            }
+        }
+        var out = HeadWriter.response(
+            head, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
+        if var body { out.writeBuffer(&body) }
+        context.write(wrapOutboundOut(out), promise: nil)
         if framing.isComplete {
             finishExchange()
         } else {
@@ -554,7 +592,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     private func finishExchange() {
         guard let context else { return }
-        metrics.latency.recordNanoseconds((NIODeadline.now() - startedAt).nanoseconds)
+        let now = NIODeadline.now()
+        metrics.latency.recordNanoseconds((now - startedAt).nanoseconds)
+        lastActive = now
         if let upstream {
             upstream.pool.end(upstream.index)
             self.upstream = nil
@@ -562,7 +602,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             let leftover = backendInbound.map { $0.readableBytes > 0 } ?? false
             backendInbound = nil
             if upstreamReusable && requestEnded && !leftover, let pool = pools.pool(for: context.eventLoop) {
-                pool.release(upstream.backend, upstream.channel, upstream.handler)
+                pool.release(upstream.backend, upstream.connection)
             } else {
                 upstream.handler.delegate = nil
                 upstream.channel.close(promise: nil)
@@ -609,10 +649,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let (clientSide, backendSide) = RelayHandler.pair()
         do {
             try RelayHandler.install(backendSide, on: upstream.channel, replacing: [upstream.handler])
-            let clientOps = context.pipeline.syncOperations
-            var clientHandlers: [any RemovableChannelHandler] = [self]
-            if let idle = try? clientOps.handler(type: IdleStateHandler.self) { clientHandlers.append(idle) }
-            try RelayHandler.install(clientSide, on: context.channel, replacing: clientHandlers)
+            idleTimer?.cancel()
+            idleTimer = nil
+            try RelayHandler.install(clientSide, on: context.channel, replacing: [self])
             context.channel.read()
             upstream.channel.read()
         } catch {

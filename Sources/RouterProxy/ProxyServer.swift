@@ -26,15 +26,14 @@ public final class ProxyServer: Sendable {
     /// Binds the listener; the returned channel's `closeFuture` completes when it stops.
     public func bind(host: String, port: Int) async throws -> any Channel {
         let metrics = ProxyMetrics()
-        let idle = configuration.idleTimeout.timeAmount
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [tables, pools, ejections, configuration, logger] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // ProxyHandler reads and writes HTTP/1.1 itself: no codec handlers.
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle))
+                    // ProxyHandler reads and writes HTTP/1.1 itself (no codec handlers) and keeps
+                    // its own idle deadline (no handler touched per read and write for it).
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(
                             tables: tables, pools: pools, ejections: ejections, configuration: configuration,

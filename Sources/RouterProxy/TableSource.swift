@@ -1,10 +1,15 @@
 public import RouterData
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// Holds the routing table the proxy serves; a new table is swapped in atomically, and requests
 /// already routed keep the pool they were given.
 public final class TableSource: Sendable {
     private let box: NIOLockedValueBox<RoutingTable>
+    private let swaps = Atomic<Int>(0)
+
+    /// Counts replacements: a reader that cached the table at the same count still has the current one.
+    public var generation: Int { swaps.load(ordering: .acquiring) }
 
     public init(_ table: RoutingTable = .empty) {
         box = NIOLockedValueBox(table)
@@ -12,7 +17,15 @@ public final class TableSource: Sendable {
 
     public var current: RoutingTable { box.withLockedValue { $0 } }
 
+    /// The current table with its generation (consistent: both read under the lock).
+    public func snapshot() -> (table: RoutingTable, generation: Int) {
+        box.withLockedValue { ($0, swaps.load(ordering: .relaxed)) }
+    }
+
     public func replace(with table: RoutingTable) {
-        box.withLockedValue { $0 = table }
+        box.withLockedValue {
+            $0 = table
+            swaps.add(1, ordering: .releasing)
+        }
     }
 }

@@ -41,9 +41,10 @@ enum BodyReader: Sendable {
     /// The framing of a request's body, from its head.
     static func request(_ head: RequestHead) throws(WireError) -> BodyReader {
         let fields = head.fields
-        let transferEncoding = fields.tokens("transfer-encoding")
+        if fields.known.transferEncoding < 0 && fields.known.contentLength < 0 { return .none }
+        let transferEncoding = fields.known.transferEncoding < 0 ? [] : fields.tokens("transfer-encoding")
         if !transferEncoding.isEmpty {
-            guard !fields.contains("content-length") else {
+            guard fields.known.contentLength < 0 else {
                 throw .bad("both Content-Length and Transfer-Encoding are set")
             }
             guard head.minorVersion == 1 else { throw .bad("Transfer-Encoding in an HTTP/1.0 request") }
@@ -61,7 +62,7 @@ enum BodyReader: Sendable {
     /// The framing of a response's body (RFC 9112 §6.3), given the request it answers.
     static func response(_ head: ResponseHead, toHEAD: Bool) throws(WireError) -> BodyReader {
         if toHEAD || head.status < 200 || head.status == 204 || head.status == 304 { return .none }
-        let transferEncoding = head.fields.tokens("transfer-encoding")
+        let transferEncoding = head.fields.known.transferEncoding < 0 ? [] : head.fields.tokens("transfer-encoding")
         if !transferEncoding.isEmpty {
             return transferEncoding.last == Array("chunked".utf8) ? .chunked(ChunkedScanner()) : .untilClose
         }
@@ -75,8 +76,10 @@ enum BodyReader: Sendable {
 
     /// The Content-Length, if any; every value must be the same number.
     static func contentLength(_ fields: HeaderFields) throws(WireError) -> Int? {
+        guard let first = fields.field(fields.known.contentLength) else { return nil }
         var result: Int?
-        for field in fields.fields where fields.name(of: field, is: "content-length") {
+        let lines = fields.known.repeated ? fields.fields.filter { fields.name(of: $0, is: "content-length") } : [first]
+        for field in lines {
             let value: Int? = fields.bytes.withUnsafeReadableBytes { raw in
                 var n = 0
                 var any = false

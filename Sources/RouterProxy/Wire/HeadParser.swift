@@ -38,23 +38,28 @@ struct ResponseHead: Sendable {
 /// Parses HTTP/1.x heads strictly (RFC 9112): CRLF line ends, token names, no folded lines, no
 /// control characters in values. Returns nil while the head is incomplete.
 enum HeadParser {
+    static let maxFields = 500
+
     static func request(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: RequestHead, length: Int)? {
-        let parsed: (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField])?
+        let parsed: (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField], KnownFields)?
         parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseRequest(raw, maxBytes: maxBytes) }
-        guard let (skip, length, method, target, minor, fields) = parsed else { return nil }
+        guard let (skip, length, method, target, minor, fields, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex + skip, length: length)!
-        return (RequestHead(fields: HeaderFields(bytes: bytes, fields: fields), method: method, target: target, minorVersion: minor), skip + length)
+        return (
+            RequestHead(fields: HeaderFields(bytes: bytes, fields: fields, known: known), method: method, target: target, minorVersion: minor),
+            skip + length
+        )
     }
 
     static func response(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: ResponseHead, length: Int)? {
-        let parsed: (Int, Range<Int>, Int, [HeaderField])?
+        let parsed: (Int, Range<Int>, Int, [HeaderField], KnownFields)?
         parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseResponse(raw, maxBytes: maxBytes) }
-        guard let (length, rest, minor, fields) = parsed else { return nil }
+        guard let (length, rest, minor, fields, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex, length: length)!
         let status = bytes.withUnsafeReadableBytes { raw in
             (Int(raw[rest.lowerBound + 1]) - 48) * 100 + (Int(raw[rest.lowerBound + 2]) - 48) * 10 + Int(raw[rest.lowerBound + 3]) - 48
         }
-        return (ResponseHead(fields: HeaderFields(bytes: bytes, fields: fields), status: status, statusRest: rest, minorVersion: minor), length)
+        return (ResponseHead(fields: HeaderFields(bytes: bytes, fields: fields, known: known), status: status, statusRest: rest, minorVersion: minor), length)
     }
 
     /// The end of the line starting at `start` (the index of its LF), nil if not there yet.
@@ -65,7 +70,7 @@ enum HeadParser {
     }
 
     private static func parseRequest(_ raw: UnsafeRawBufferPointer, maxBytes: Int) throws(WireError)
-        -> (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField])?
+        -> (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField], KnownFields)?
     {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
         var skip = 0
@@ -80,14 +85,14 @@ enum HeadParser {
         }
         for i in (sp1 + 1)..<sp2 where raw[i] <= 0x20 || raw[i] == 0x7F { throw .bad("request target contains a control character") }
         let minor = try version(raw, (sp2 + 1)..<line.upperBound)
-        guard let (length, fields) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes) else {
+        guard let (length, fields, known) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes) else {
             return try incomplete(raw, maxBytes)
         }
-        return (skip, length, (line.lowerBound - skip)..<(sp1 - skip), (sp1 + 1 - skip)..<(sp2 - skip), minor, fields)
+        return (skip, length, (line.lowerBound - skip)..<(sp1 - skip), (sp1 + 1 - skip)..<(sp2 - skip), minor, fields, known)
     }
 
     private static func parseResponse(_ raw: UnsafeRawBufferPointer, maxBytes: Int) throws(WireError)
-        -> (Int, Range<Int>, Int, [HeaderField])?
+        -> (Int, Range<Int>, Int, [HeaderField], KnownFields)?
     {
         guard let lf = lineEnd(raw, from: 0) else {
             if raw.count > maxBytes { throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes") }
@@ -100,15 +105,15 @@ enum HeadParser {
         }
         let minor: Int
         do { minor = try version(raw, 0..<8) } catch { throw WireError(status: 502, reason: "backend answered in \(error.reason)") }
-        let fields: (Int, [HeaderField])?
+        let fields: (Int, [HeaderField], KnownFields)?
         do { fields = try parseFields(raw, from: lf + 1, base: 0, maxBytes: maxBytes) } catch {
             throw WireError(status: 502, reason: "backend sent a malformed head: \(error.reason)")
         }
-        guard let (length, list) = fields else {
+        guard let (length, list, known) = fields else {
             if raw.count > maxBytes { throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes") }
             return nil
         }
-        return (length, 8..<line.upperBound, minor, list)
+        return (length, 8..<line.upperBound, minor, list, known)
     }
 
     private static func incomplete<T>(_ raw: UnsafeRawBufferPointer, _ maxBytes: Int) throws(WireError) -> T? {
@@ -136,8 +141,9 @@ enum HeadParser {
     /// Field lines from `start` to the blank line: the head's length (relative to `base`) and its
     /// fields, nil while incomplete.
     private static func parseFields(_ raw: UnsafeRawBufferPointer, from start: Int, base: Int, maxBytes: Int) throws(WireError)
-        -> (Int, [HeaderField])?
+        -> (Int, [HeaderField], KnownFields)?
     {
+        var known = KnownFields()
         var fields: [HeaderField] = []
         fields.reserveCapacity(12)
         var position = start
@@ -146,8 +152,9 @@ enum HeadParser {
             if lf - base >= maxBytes { throw WireError(status: 431, reason: "request head larger than \(maxBytes) bytes") }
             guard lf > position, raw[lf - 1] == 0x0D else { throw .bad("header line does not end in CRLF") }
             let end = lf - 1
-            if end == position { return (lf + 1 - base, fields) }
+            if end == position { return (lf + 1 - base, fields, known) }
             if raw[position] == 0x20 || raw[position] == 0x09 { throw .bad("folded header lines are not allowed") }
+            if fields.count == maxFields { throw WireError(status: 431, reason: "more than \(maxFields) header fields") }
             var colon = position
             while colon < end, raw[colon] != 0x3A {
                 guard isToken(raw[colon]) else { throw .bad("malformed header name") }
@@ -164,6 +171,7 @@ enum HeadParser {
                 let b = raw[i]
                 if (b < 0x20 && b != 0x09) || b == 0x7F { throw .bad("header value contains a control character") }
             }
+            known.note(fields.count, name: UnsafeRawBufferPointer(rebasing: raw[position..<colon]))
             fields.append(HeaderField(
                 nameStart: Int32(position - base), nameLength: Int32(colon - position),
                 valueStart: Int32(valueStart - base), valueLength: Int32(valueEnd - valueStart)))

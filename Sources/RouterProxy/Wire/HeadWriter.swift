@@ -1,7 +1,8 @@
 import NIOCore
 
-/// Writes the heads the proxy sends: the request to the backend and the response to the client,
-/// copying each kept field line as it came, so nothing is decoded into strings and re-encoded.
+/// Writes the heads the proxy sends: the request to the backend and the response to the client.
+/// Kept field lines are copied as they came, in runs between the dropped ones (usually one copy
+/// for the whole block), so nothing is decoded into strings and re-encoded.
 enum HeadWriter {
     /// Hop-by-hop fields (RFC 9110 §7.6.1), dropped in both directions. Framing fields stay:
     /// bodies are forwarded with their framing.
@@ -21,9 +22,37 @@ enum HeadWriter {
     /// Field names the `Connection` header lists (hop-by-hop too), except framing fields.
     static func connectionListed(_ fields: HeaderFields) -> [[UInt8]] {
         fields.tokens("connection").filter {
-            $0 != Array("close".utf8) && $0 != Array("keep-alive".utf8) && $0 != Array("content-length".utf8)
-                && $0 != Array("transfer-encoding".utf8)
+            $0 != Array("close".utf8) && $0 != Array("keep-alive".utf8) && $0 != Array("upgrade".utf8)
+                && $0 != Array("content-length".utf8) && $0 != Array("transfer-encoding".utf8)
         }
+    }
+
+    /// Copies the field lines of `fields` to `out`, except those `drop` refuses, in runs.
+    @inline(__always)
+    private static func copyFields(_ fields: HeaderFields, to out: inout ByteBuffer, drop: (Int, HeaderField) -> Bool) {
+        fields.bytes.withUnsafeReadableBytes { raw in
+            guard let first = fields.fields.first else { return }
+            var runStart = first.lineStart
+            var runEnd = runStart
+            for (index, field) in fields.fields.enumerated() {
+                if drop(index, field) {
+                    if runEnd > runStart { out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[runStart..<runEnd])) }
+                    runStart = nextLine(raw, after: field.lineEnd)
+                    runEnd = runStart
+                } else {
+                    runEnd = nextLine(raw, after: field.lineEnd)
+                }
+            }
+            if runEnd > runStart { out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[runStart..<runEnd])) }
+        }
+    }
+
+    /// The start of the line after the one whose value ends at `valueEnd` (past trailing spaces and CRLF).
+    @inline(__always)
+    private static func nextLine(_ raw: UnsafeRawBufferPointer, after valueEnd: Int) -> Int {
+        var i = valueEnd
+        while raw[i] != 0x0A { i += 1 }
+        return i + 1
     }
 
     /// The request as the backend gets it: HTTP/1.1 (or 1.0 for a 1.0 client, so the backend
@@ -33,37 +62,37 @@ enum HeadWriter {
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         let fields = head.fields
+        let known = fields.known
         var out = allocator.buffer(capacity: fields.bytes.readableBytes + 96 + clientAddress.utf8.count + host.utf8.count)
-        let listed = fields.fields.count > 0 && fields.contains("connection") ? connectionListed(fields) : []
-        var priorForwardedFor: HeaderField?
-        var hasForwardedHost = false
         fields.bytes.withUnsafeReadableBytes { raw in
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.method.lowerBound..<head.target.upperBound]))
-            out.writeStaticString(head.minorVersion == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n")
-            for field in fields.fields {
-                if isHopByHop(fields, field) { continue }
-                switch field.nameLength {
-                case 6 where dropExpect && fields.name(of: field, is: "expect"): continue
-                case 15 where fields.name(of: field, is: "x-forwarded-for"):
-                    if priorForwardedFor == nil { priorForwardedFor = field }
-                    continue
-                case 16 where fields.name(of: field, is: "x-forwarded-host"): hasForwardedHost = true
-                case 17 where fields.name(of: field, is: "x-forwarded-proto"): continue
-                default: break
-                }
-                if !listed.isEmpty && listed.contains(where: { fields.name(of: field, isLowercased: $0) }) { continue }
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.lineStart..<field.lineEnd]))
-                out.writeStaticString("\r\n")
+        }
+        out.writeStaticString(head.minorVersion == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n")
+        let listed = known.connection >= 0 && fields.connectionOptions.listsFields ? connectionListed(fields) : []
+        let expect = dropExpect ? Int(known.expect) : -1
+        let forwardedFor = Int(known.xForwardedFor)
+        let forwardedProto = Int(known.xForwardedProto)
+        if known.hopByHop || expect >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0 {
+            copyFields(fields, to: &out) { index, field in
+                if index == expect || index == forwardedProto || index == forwardedFor { return true }
+                if known.xForwardedFor >= 0, field.nameLength == 15, fields.name(of: field, is: "x-forwarded-for") { return true }
+                if known.xForwardedProto >= 0, field.nameLength == 17, fields.name(of: field, is: "x-forwarded-proto") { return true }
+                if known.hopByHop && isHopByHop(fields, field) { return true }
+                return !listed.isEmpty && listed.contains { fields.name(of: field, isLowercased: $0) }
             }
-            out.writeStaticString("x-forwarded-for: ")
-            if let prior = priorForwardedFor {
+        } else {
+            copyFields(fields, to: &out) { _, _ in false }
+        }
+        out.writeStaticString("x-forwarded-for: ")
+        if let prior = fields.field(known.xForwardedFor) {
+            fields.bytes.withUnsafeReadableBytes { raw in
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[Int(prior.valueStart)..<prior.lineEnd]))
-                out.writeStaticString(", ")
             }
+            out.writeStaticString(", ")
         }
         out.writeString(clientAddress)
         out.writeStaticString("\r\nx-forwarded-proto: http\r\n")
-        if !hasForwardedHost {
+        if known.xForwardedHost < 0 {
             out.writeStaticString("x-forwarded-host: ")
             out.writeString(host)
             out.writeStaticString("\r\n")
@@ -85,23 +114,24 @@ enum HeadWriter {
     enum ConnectionHeader { case none, close, keepAlive }
 
     /// The response as the client gets it: HTTP/1.1, hop-by-hop fields removed (all fields kept
-    /// for a 101, whose `Upgrade` and `Connection` belong to the switch).
-    static func response(_ head: ResponseHead, connection: ConnectionHeader, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// for a 101, whose `Upgrade` and `Connection` belong to the switch). `extra` bytes of room
+    /// are reserved for a body written after it.
+    static func response(
+        _ head: ResponseHead, connection: ConnectionHeader, allocator: ByteBufferAllocator, extra: Int = 0
+    ) -> ByteBuffer {
         let fields = head.fields
-        var out = allocator.buffer(capacity: fields.bytes.readableBytes + 24)
-        let keepAll = head.status == 101
-        let listed = !keepAll && fields.contains("connection") ? connectionListed(fields) : []
+        var out = allocator.buffer(capacity: fields.bytes.readableBytes + 26 + extra)
+        out.writeStaticString("HTTP/1.1")
         fields.bytes.withUnsafeReadableBytes { raw in
-            out.writeStaticString("HTTP/1.1")
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.statusRest]))
-            out.writeStaticString("\r\n")
-            for field in fields.fields {
-                if !keepAll {
-                    if isHopByHop(fields, field) { continue }
-                    if !listed.isEmpty && listed.contains(where: { fields.name(of: field, isLowercased: $0) }) { continue }
-                }
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.lineStart..<field.lineEnd]))
-                out.writeStaticString("\r\n")
+        }
+        out.writeStaticString("\r\n")
+        if head.status == 101 || !fields.known.hopByHop {
+            copyFields(fields, to: &out) { _, _ in false }
+        } else {
+            let listed = fields.connectionOptions.listsFields ? connectionListed(fields) : []
+            copyFields(fields, to: &out) { _, field in
+                isHopByHop(fields, field) || (!listed.isEmpty && listed.contains { fields.name(of: field, isLowercased: $0) })
             }
         }
         switch connection {

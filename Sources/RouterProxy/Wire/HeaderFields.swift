@@ -11,11 +11,130 @@ struct HeaderField: Sendable {
     var lineEnd: Int { Int(valueStart + valueLength) }
 }
 
+/// Where the fields the proxy looks at on every message are, found while parsing (-1: absent).
+struct KnownFields: Sendable {
+    var host: Int16 = -1
+    var connection: Int16 = -1
+    var contentLength: Int16 = -1
+    var transferEncoding: Int16 = -1
+    var upgrade: Int16 = -1
+    var expect: Int16 = -1
+    var xForwardedFor: Int16 = -1
+    var xForwardedHost: Int16 = -1
+    var xForwardedProto: Int16 = -1
+    /// Any hop-by-hop field (including `Connection`).
+    var hopByHop = false
+    /// A second `Connection`, `Content-Length` or `Transfer-Encoding` line: read them all.
+    var repeated = false
+
+    /// Records field `index` by its name (lower-cased bytes at `name`).
+    @inline(__always)
+    mutating func note(_ index: Int, name: UnsafeRawBufferPointer) {
+        @inline(__always) func set(_ slot: inout Int16) {
+            if slot >= 0 { repeated = true } else { slot = Int16(truncatingIfNeeded: index) }
+        }
+        @inline(__always) func eq(_ literal: StaticString) -> Bool {
+            guard name.count == literal.utf8CodeUnitCount else { return false }
+            let expected = literal.utf8Start
+            for i in 0..<name.count where lowercased(name[i]) != expected[i] { return false }
+            return true
+        }
+        switch name.count {
+        case 2: if eq("te") { hopByHop = true }
+        case 4: if eq("host"), host < 0 { host = Int16(truncatingIfNeeded: index) }
+        case 6: if eq("expect"), expect < 0 { expect = Int16(truncatingIfNeeded: index) }
+        case 7:
+            if eq("upgrade") {
+                hopByHop = true
+                if upgrade < 0 { upgrade = Int16(truncatingIfNeeded: index) }
+            } else if eq("trailer") {
+                hopByHop = true
+            }
+        case 10:
+            if eq("connection") {
+                hopByHop = true
+                set(&connection)
+            } else if eq("keep-alive") {
+                hopByHop = true
+            }
+        case 14: if eq("content-length") { set(&contentLength) }
+        case 15: if eq("x-forwarded-for"), xForwardedFor < 0 { xForwardedFor = Int16(truncatingIfNeeded: index) }
+        case 16:
+            if eq("x-forwarded-host") {
+                if xForwardedHost < 0 { xForwardedHost = Int16(truncatingIfNeeded: index) }
+            } else if eq("proxy-connection") {
+                hopByHop = true
+            }
+        case 17:
+            if eq("transfer-encoding") {
+                set(&transferEncoding)
+            } else if eq("x-forwarded-proto") {
+                xForwardedProto = Int16(truncatingIfNeeded: index)
+            }
+        case 18: if eq("proxy-authenticate") { hopByHop = true }
+        case 19: if eq("proxy-authorization") { hopByHop = true }
+        default: break
+        }
+    }
+}
+
+/// What a `Connection` field says, read without allocating.
+struct ConnectionOptions: Sendable {
+    var close = false
+    var keepAlive = false
+    var upgrade = false
+    /// Names other fields, which are then hop-by-hop too.
+    var listsFields = false
+}
+
 /// The fields of a parsed head, read in place: no string is made unless asked for.
 struct HeaderFields: Sendable {
     /// The whole head, start line through the blank line.
     let bytes: ByteBuffer
     let fields: [HeaderField]
+    let known: KnownFields
+
+    func field(_ index: Int16) -> HeaderField? { index >= 0 ? fields[Int(index)] : nil }
+
+    /// The `Connection` options (of every `Connection` line).
+    var connectionOptions: ConnectionOptions {
+        var options = ConnectionOptions()
+        guard known.connection >= 0 else { return options }
+        let lines = known.repeated ? fields.filter { name(of: $0, is: "connection") } : [fields[Int(known.connection)]]
+        bytes.withUnsafeReadableBytes { raw in
+            for field in lines {
+                var i = Int(field.valueStart)
+                let end = field.lineEnd
+                while i < end {
+                    while i < end, raw[i] == 0x20 || raw[i] == 0x09 || raw[i] == 0x2C { i += 1 }
+                    let start = i
+                    while i < end, raw[i] != 0x2C { i += 1 }
+                    var stop = i
+                    while stop > start, raw[stop - 1] == 0x20 || raw[stop - 1] == 0x09 { stop -= 1 }
+                    guard stop > start else { continue }
+                    let token = UnsafeRawBufferPointer(rebasing: raw[start..<stop])
+                    if Self.equals(token, "close") {
+                        options.close = true
+                    } else if Self.equals(token, "keep-alive") {
+                        options.keepAlive = true
+                    } else if Self.equals(token, "upgrade") {
+                        options.upgrade = true
+                    } else {
+                        options.listsFields = true
+                    }
+                }
+            }
+        }
+        return options
+    }
+
+    @inline(__always)
+    static func equals(_ bytes: UnsafeRawBufferPointer, _ lowercaseLiteral: StaticString) -> Bool {
+        guard bytes.count == lowercaseLiteral.utf8CodeUnitCount else { return false }
+        let expected = lowercaseLiteral.utf8Start
+        for i in 0..<bytes.count where lowercased(bytes[i]) != expected[i] { return false }
+        return true
+    }
 
     /// Whether a field's name equals `lowercaseName` (ASCII, compared case-insensitively).
     func name(of field: HeaderField, is lowercaseName: StaticString) -> Bool {

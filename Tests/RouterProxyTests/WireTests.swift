@@ -1,0 +1,145 @@
+import NIOCore
+@testable import RouterProxy
+import Testing
+
+private func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+@Suite("HTTP/1.1 heads and framing as the proxy reads them")
+struct WireTests {
+    @Test func parsesARequestHeadInPlace() throws {
+        let text = "GET /a/b?c=1 HTTP/1.1\r\nHost: App.Test\r\nX-Two:  spaced value \t\r\nContent-Length: 5\r\n\r\nhello"
+        let (head, length) = try #require(try HeadParser.request(buffer(text), maxBytes: 1024))
+        #expect(length == text.utf8.count - 5)
+        #expect(head.string(head.method) == "GET")
+        #expect(head.string(head.target) == "/a/b?c=1")
+        #expect(head.minorVersion == 1)
+        #expect(head.fields.value("host") == "App.Test")
+        #expect(head.fields.value(named: "X-TWO") == "spaced value")
+        #expect(head.fields.fields.count == 3)
+        guard case .length(5) = try BodyReader.request(head) else { Issue.record("expected a 5-byte body"); return }
+    }
+
+    @Test func anIncompleteHeadWaitsAndLeadingBlankLinesAreSkipped() throws {
+        #expect(try HeadParser.request(buffer("GET / HTTP/1.1\r\nHost: a\r\n"), maxBytes: 1024) == nil)
+        let (head, length) = try #require(try HeadParser.request(buffer("\r\nGET / HTTP/1.0\r\n\r\nX"), maxBytes: 1024))
+        #expect(length == 20)
+        #expect(head.minorVersion == 0)
+        #expect(head.fields.fields.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\nHost: a\r\n\r\n", 400, "CRLF"),
+        ("GET / HTTP/1.1\r\nHost: a\n\r\n", 400, "CRLF"),
+        ("GET  HTTP/1.1\r\n\r\n", 400, "request line"),
+        ("GET / HTTP/2.0\r\n\r\n", 505, "version"),
+        ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400, "folded"),
+        ("GET / HTTP/1.1\r\nBad Name: a\r\n\r\n", 400, "header name"),
+        ("GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400, "colon"),
+        ("GET / HTTP/1.1\r\n: empty\r\n\r\n", 400, "colon"),
+        ("GET / HTTP/1.1\r\nX: a\u{01}b\r\n\r\n", 400, "control character"),
+        ("G(T / HTTP/1.1\r\n\r\n", 400, "method"),
+        ("GET /a\u{7F} HTTP/1.1\r\n\r\n", 400, "control character"),
+    ])
+    func malformedRequestHeadsAreRefusedNamingTheProblem(text: String, status: Int, words: String) {
+        do {
+            _ = try HeadParser.request(buffer(text), maxBytes: 1024)
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(error.status == status)
+            #expect(error.reason.contains(words), "\(error.reason)")
+        }
+    }
+
+    @Test func aHeadLargerThanTheLimitIsA431CompleteOrNot() {
+        let big = "GET / HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 2000)
+        for text in [big, big + "\r\n\r\n"] {
+            #expect(throws: WireError(status: 431, reason: "request head larger than 1000 bytes")) {
+                try HeadParser.request(buffer(text), maxBytes: 1000)
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "both Content-Length and Transfer-Encoding"),
+        ("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "invalid Content-Length"),
+        ("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
+        ("POST / HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", "invalid Content-Length"),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "other than chunked"),
+        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.0"),
+    ])
+    func ambiguousFramingIsRefused(text: String, words: String) throws {
+        let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 1024))
+        do {
+            _ = try BodyReader.request(head)
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(error.reason.contains(words), "\(error.reason)")
+        }
+    }
+
+    @Test func responseFramingFollowsTheStatusAndTheRequest() throws {
+        func framing(_ text: String, head: Bool = false) throws -> BodyReader {
+            let (response, _) = try #require(try HeadParser.response(buffer(text), maxBytes: 1024))
+            return try BodyReader.response(response, toHEAD: head)
+        }
+        let (ok, _) = try #require(try HeadParser.response(buffer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"), maxBytes: 1024))
+        #expect(ok.status == 200)
+        guard case .length(7) = try framing("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n") else { Issue.record("length"); return }
+        guard case .none = try framing("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n", head: true) else { Issue.record("HEAD"); return }
+        guard case .none = try framing("HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n") else { Issue.record("304"); return }
+        guard case .none = try framing("HTTP/1.1 204 No Content\r\n\r\n") else { Issue.record("204"); return }
+        guard case .chunked = try framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") else { Issue.record("chunked"); return }
+        guard case .untilClose = try framing("HTTP/1.0 200 OK\r\n\r\n") else { Issue.record("until close"); return }
+        #expect(throws: WireError.self) { try HeadParser.response(buffer("HTTP/1.1 2x0 OK\r\n\r\n"), maxBytes: 1024) }
+        #expect(throws: WireError.self) { try framing("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n") }
+    }
+
+    @Test func theBackendRequestKeepsFieldLinesAndDropsHopByHopOnes() throws {
+        let text = "GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: 5\r\n"
+            + "TE: trailers\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nExpect: 100-continue\r\nAccept: */*\r\n\r\n"
+        let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096))
+        let out = HeadWriter.request(
+            head, clientAddress: "127.0.0.9", host: "app.test", dropExpect: true, upgrade: nil, allocator: ByteBufferAllocator())
+        #expect(String(buffer: out) == "GET /x HTTP/1.1\r\nHost: app.test\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.1, 127.0.0.9\r\n"
+            + "x-forwarded-proto: http\r\nx-forwarded-host: app.test\r\n\r\n")
+        let response = "HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: a\r\nContent-Length: 2\r\nTrailer: x\r\n\r\n"
+        let (rhead, _) = try #require(try HeadParser.response(buffer(response), maxBytes: 4096))
+        #expect(String(buffer: HeadWriter.response(rhead, connection: .close, allocator: ByteBufferAllocator()))
+            == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
+    }
+
+    @Test func chunkedFramingEndsWhereTheMessageEndsHoweverItIsSplit() throws {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            // A random chunked body, with extensions and trailers sometimes, then the next request.
+            var body = ""
+            for _ in 0..<Int.random(in: 0...5, using: &generator) {
+                let size = Int.random(in: 1...300, using: &generator)
+                body += String(size, radix: 16, uppercase: round % 2 == 0) + (round % 3 == 0 ? ";ext=1" : "") + "\r\n"
+                body += String(repeating: "x", count: size) + "\r\n"
+            }
+            body += "0\r\n" + (round % 4 == 0 ? "Trailer-Field: v\r\n" : "") + "\r\n"
+            let next = "GET /next HTTP/1.1\r\n\r\n"
+            let bytes = Array((body + next).utf8)
+            var reader = BodyReader.chunked(ChunkedScanner())
+            var consumed = 0
+            var position = 0
+            while position < bytes.count && !reader.isComplete {
+                let cut = min(bytes.count, position + Int.random(in: 1...64, using: &generator))
+                var input = ByteBuffer(bytes: bytes[position..<cut])
+                if let slice = try reader.take(from: &input) { consumed += slice.readableBytes }
+                position = cut - input.readableBytes
+                if input.readableBytes > 0 { break }
+            }
+            #expect(reader.isComplete)
+            #expect(consumed == body.utf8.count, "round \(round)")
+        }
+    }
+
+    @Test(arguments: ["zz\r\n", "5\r\nhelloX\r\n", "5\nhello\r\n", "0\r\nX: y\n\r\n", "ffffffffffffffffff\r\n"])
+    func malformedChunkedBodiesAreRefused(text: String) {
+        var reader = BodyReader.chunked(ChunkedScanner())
+        var input = buffer(text)
+        #expect(throws: WireError.self) { _ = try reader.take(from: &input) }
+    }
+}
