@@ -54,11 +54,12 @@ public struct RouteRule: Hashable, Sendable {
 
     /// Whether `path` (without query) starts with this rule's prefix at a segment boundary.
     func matches(path: Substring) -> Bool {
-        if pathPrefix == "/" { return true }
-        guard path.hasPrefix(pathPrefix) else { return false }
-        if path.count == pathPrefix.count || pathPrefix.hasSuffix("/") { return true }
-        let next = path[path.index(path.startIndex, offsetBy: pathPrefix.count)]
-        return next == "/"
+        let prefix = pathPrefix.utf8
+        if prefix.count == 1 && prefix.first == UInt8(ascii: "/") { return true }
+        let bytes = path.utf8
+        guard bytes.count >= prefix.count, bytes.starts(with: prefix) else { return false }
+        if bytes.count == prefix.count || prefix.last == UInt8(ascii: "/") { return true }
+        return bytes[bytes.index(bytes.startIndex, offsetBy: prefix.count)] == UInt8(ascii: "/")
     }
 
     func matches(headers lookup: (String) -> String?) -> Bool {

@@ -8,8 +8,14 @@ public struct RoutingTable: Sendable {
     /// Identifies what the table was built from (e.g. the highest znode version), for reporting.
     public let version: String
     public let pools: [String: Pool]
-    private let exact: [String: [RouteRule]]
-    private let wildcard: [String: [RouteRule]]
+    /// Rules per host, in precedence order, each with its pool (resolved once, at build time).
+    private let exact: [String: [Entry]]
+    private let wildcard: [String: [Entry]]
+
+    private struct Entry: Sendable {
+        let rule: RouteRule
+        let pool: Pool?
+    }
     public let ruleCount: Int
 
     public init(version: String = "", rules: [RouteRule], pools: [Pool]) {
@@ -22,9 +28,13 @@ public struct RoutingTable: Sendable {
             case .wildcard(let suffix): wildcard[suffix, default: []].append(rule)
             }
         }
-        self.exact = exact.mapValues { $0.sorted(by: RoutingTable.precedes) }
-        self.wildcard = wildcard.mapValues { $0.sorted(by: RoutingTable.precedes) }
-        self.pools = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let byName = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let entries = { (rules: [RouteRule]) in
+            rules.sorted(by: RoutingTable.precedes).map { Entry(rule: $0, pool: byName[$0.pool]) }
+        }
+        self.exact = exact.mapValues(entries)
+        self.wildcard = wildcard.mapValues(entries)
+        self.pools = byName
         self.ruleCount = rules.count
     }
 
@@ -40,40 +50,43 @@ public struct RoutingTable: Sendable {
 
     /// The rule for a request. `host` may carry a port and any case; `target` may carry a query.
     public func match(host rawHost: Substring, target: Substring, header: (String) -> String?) -> RouteRule? {
+        route(host: rawHost, target: target, header: header)?.0
+    }
+
+    /// The rule and its pool, for a request.
+    public func route(host rawHost: Substring, target: Substring, header: (String) -> String?) -> (RouteRule, Pool?)? {
         let host = Self.normalize(host: rawHost)
-        let path = target.firstIndex(where: { $0 == "?" || $0 == "#" }).map { target[..<$0] } ?? target
-        if let rules = exact[host], let rule = Self.first(rules, path: path, header: header) { return rule }
-        var index = host.startIndex
-        while let dot = host[index...].firstIndex(of: ".") {
+        // Bytes, not Characters: no grapheme breaking on the request path.
+        let path = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }).map { target[..<$0] } ?? target
+        if let entries = exact[host], let entry = Self.first(entries, path: path, header: header) { return (entry.rule, entry.pool) }
+        guard !wildcard.isEmpty else { return nil }
+        let bytes = host.utf8
+        var index = bytes.startIndex
+        while let dot = bytes[index...].firstIndex(of: UInt8(ascii: ".")) {
             // ".example.com" for "shop.example.com": at least one label must precede the suffix.
-            if dot != host.startIndex, let rules = wildcard[String(host[dot...])],
-                let rule = Self.first(rules, path: path, header: header)
+            if dot != bytes.startIndex, let entries = wildcard[String(host[dot...])],
+                let entry = Self.first(entries, path: path, header: header)
             {
-                return rule
+                return (entry.rule, entry.pool)
             }
-            index = host.index(after: dot)
+            index = bytes.index(after: dot)
         }
         return nil
     }
 
-    /// The rule and its pool, for a request.
-    public func route(host: Substring, target: Substring, header: (String) -> String?) -> (RouteRule, Pool?)? {
-        guard let rule = match(host: host, target: target, header: header) else { return nil }
-        return (rule, pools[rule.pool])
-    }
-
-    private static func first(_ rules: [RouteRule], path: Substring, header: (String) -> String?) -> RouteRule? {
-        rules.first { $0.matches(path: path) && $0.matches(headers: header) }
+    private static func first(_ entries: [Entry], path: Substring, header: (String) -> String?) -> Entry? {
+        entries.first { $0.rule.matches(path: path) && $0.rule.matches(headers: header) }
     }
 
     static func normalize(host: Substring) -> String {
         var h = host
-        if h.hasPrefix("[") {  // IPv6 literal: keep as is up to the bracket
-            if let end = h.firstIndex(of: "]") { h = h[...end] }
-        } else if let colon = h.lastIndex(of: ":") {
+        let bytes = h.utf8
+        if bytes.first == UInt8(ascii: "[") {  // IPv6 literal: keep as is up to the bracket
+            if let end = bytes.firstIndex(of: UInt8(ascii: "]")) { h = h[...end] }
+        } else if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
             h = h[..<colon]
         }
-        if h.hasSuffix(".") { h = h.dropLast() }
+        if h.utf8.last == UInt8(ascii: ".") { h = h[..<h.utf8.index(before: h.utf8.endIndex)] }
         // Host headers are nearly always lower case already: skip the copy-and-map then.
         if !h.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) { return String(h) }
         return h.lowercased()

@@ -49,7 +49,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private var processing = false
 
     // The current exchange.
-    private var request: RequestHead?
+    /// What the exchange needs of its request once the head is forwarded. The head itself is not
+    /// kept: it is a slice of the read buffer, which NIO reuses for the next read only when
+    /// nothing else holds it.
+    private var hasRequest = false
+    private var requestMinorVersion = 1
+    private var requestIdempotent = false
     private var requestHasBody = false
     private var requestIsHEAD = false
     private var wantsUpgrade = false
@@ -250,7 +255,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     private func start(_ head: RequestHead, framing: BodyReader) {
         generation += 1
-        request = head
+        hasRequest = true
+        requestMinorVersion = head.minorVersion
+        requestIdempotent = Self.isIdempotent(head)
         let connection = head.fields.connectionOptions
         clientKeepAlive = head.minorVersion == 1 ? !connection.close : connection.keepAlive
         requestHasBody = !framing.isComplete
@@ -398,7 +405,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 self.metrics.upstreamError(pool: pool.name, "connect")
                 self.logger.warning("router.connect_failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
                 self.excluded.insert(index)
-                if self.attempts < 2, self.request.map(Self.isIdempotent) == true, self.excluded.count < pool.backends.count {
+                if self.attempts < 2, self.requestIdempotent, self.excluded.count < pool.backends.count {
                     self.connect(pool: pool)
                 } else if case ChannelError.connectTimeout = error {
                     self.fail(504, "backend \(backend) did not accept a connection in time\n")
@@ -523,7 +530,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             closeAfterResponse = true
         }
         let header: HeadWriter.ConnectionHeader =
-            !clientKeepAlive || closeAfterResponse ? .close : (request?.minorVersion == 0 ? .keepAlive : .none)
+            !clientKeepAlive || closeAfterResponse ? .close : (requestMinorVersion == 0 ? .keepAlive : .none)
         metrics.response(UInt(head.status))
         // A small body that came with the head goes out in the same buffer: one write, one iovec.
         var framing = framing
@@ -673,7 +680,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     /// Answers with a short error; closes the connection if the request is not fully read.
     private func fail(_ status: Int, _ message: String) {
-        guard let context, request != nil else { return }
+        guard let context, hasRequest else { return }
         responseDeadline = nil
         if !requestEnded && !requestHasBody && !responseStarted {
             deferredError = (status, message)
