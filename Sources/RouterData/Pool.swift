@@ -29,7 +29,18 @@ public final class Pool: Sendable {
     /// nil for an empty pool.
     public func pick(excluding excluded: Set<Int> = []) -> Int? {
         guard !backends.isEmpty else { return nil }
-        let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        return pick(excluding: excluded, start: next.wrappingAdd(1, ordering: .relaxed).oldValue)
+    }
+
+    /// Like `pick(excluding:)`, turning the caller's own `cursor` instead of the pool's shared one:
+    /// a proxy keeps one per event loop, so threads do not contend on one counter per request.
+    public func pick(excluding excluded: Set<Int> = [], cursor: inout Int) -> Int? {
+        guard !backends.isEmpty else { return nil }
+        cursor &+= 1
+        return pick(excluding: excluded, start: cursor)
+    }
+
+    private func pick(excluding excluded: Set<Int>, start: Int) -> Int? {
         switch balancing {
         case .roundRobin:
             for offset in 0..<backends.count {
@@ -56,7 +67,14 @@ public final class Pool: Sendable {
         }
     }
 
-    public func begin(_ index: Int) { inFlight[index].count.add(1, ordering: .relaxed) }
-    public func end(_ index: Int) { inFlight[index].count.subtract(1, ordering: .relaxed) }
+    /// Counts a request in flight to backend `index` (kept for least-connections balancing only:
+    /// round robin needs no shared counter per request).
+    public func begin(_ index: Int) {
+        if balancing == .leastConnections { inFlight[index].count.add(1, ordering: .relaxed) }
+    }
+
+    public func end(_ index: Int) {
+        if balancing == .leastConnections { inFlight[index].count.subtract(1, ordering: .relaxed) }
+    }
     public func load(_ index: Int) -> Int { inFlight[index].count.load(ordering: .relaxed) }
 }

@@ -14,6 +14,8 @@ final class BackendConnectionPool {
     let eventLoop: any EventLoop
     let configuration: ProxyConfiguration
     private var idle: [Backend: [BackendConnection]] = [:]
+    /// This loop's round-robin position (see `Pool.pick(excluding:cursor:)`).
+    var cursor = 0
 
     init(eventLoop: any EventLoop, configuration: ProxyConfiguration) {
         self.eventLoop = eventLoop
@@ -60,23 +62,5 @@ final class BackendConnectionPool {
         channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in
             self?.idle[backend]?.removeAll { $0.channel === channel }
         }
-    }
-}
-
-/// One `BackendConnectionPool` per event loop of the group.
-struct BackendPools: @unchecked Sendable {
-    // Each pool is used only on its own event loop.
-    private let pools: [ObjectIdentifier: BackendConnectionPool]
-
-    init(group: any EventLoopGroup, configuration: ProxyConfiguration) {
-        var pools: [ObjectIdentifier: BackendConnectionPool] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = BackendConnectionPool(eventLoop: loop, configuration: configuration)
-        }
-        self.pools = pools
-    }
-
-    func pool(for loop: any EventLoop) -> BackendConnectionPool? {
-        pools[ObjectIdentifier(loop)]
     }
 }

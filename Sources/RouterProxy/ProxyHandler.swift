@@ -34,7 +34,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     }
 
     let tables: TableSource
-    let pools: BackendPools
+    let pools: PerLoop<BackendConnectionPool>
+    let counts: PerLoop<LoopCounts>
+    /// This connection's event loop's pool and counts, looked up once.
+    private var backendPool: BackendConnectionPool?
+    private var loopCounts: LoopCounts?
     let ejections: Ejections
     let configuration: ProxyConfiguration
     let metrics: ProxyMetrics
@@ -87,11 +91,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private var tableGeneration = -1
 
     init(
-        tables: TableSource, pools: BackendPools, ejections: Ejections, configuration: ProxyConfiguration,
+        tables: TableSource, pools: PerLoop<BackendConnectionPool>, counts: PerLoop<LoopCounts>, ejections: Ejections, configuration: ProxyConfiguration,
         metrics: ProxyMetrics, logger: Logger
     ) {
         self.tables = tables
         self.pools = pools
+        self.counts = counts
         self.ejections = ejections
         self.configuration = configuration
         self.metrics = metrics
@@ -103,6 +108,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        backendPool = pools.value(for: context.eventLoop)
+        loopCounts = counts.value(for: context.eventLoop)
         if let ip = context.channel.remoteAddress?.ipAddress { clientAddress = ip }
     }
 
@@ -274,7 +281,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         excluded = []
         deferredError = nil
         startedAt = .now()
-        metrics.requests.increment()
+        loopCounts?.request()
 
         if case .length(let length) = framing, length > configuration.maxBodyBytes {
             return fail(413, "request body larger than \(configuration.maxBodyBytes) bytes\n")
@@ -357,7 +364,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// A request the proxy cannot read: answered with what is wrong, then the connection closes.
     private func refuse(_ error: WireError) {
         guard let context else { return }
-        metrics.response(UInt(error.status))
+        loopCounts?.response(error.status)
         dropUpstream()
         phase = .closing
         inbound = nil
@@ -374,13 +381,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     private func connect(pool: Pool) {
         guard let context else { return }
+        guard let backendPool else {
+            return fail(500, "router misconfigured: no connection pool for this event loop\n")
+        }
         let ejected = ejections.ejected(in: pool)
-        guard let index = pool.pick(excluding: ejected.isEmpty ? excluded : excluded.union(ejected)) ?? pool.pick(excluding: excluded)
+        guard
+            let index = pool.pick(excluding: ejected.isEmpty ? excluded : excluded.union(ejected), cursor: &backendPool.cursor)
+                ?? pool.pick(excluding: excluded, cursor: &backendPool.cursor)
         else {
             return fail(502, "could not reach any backend of pool \(pool.name)\n")
-        }
-        guard let backendPool = pools.pool(for: context.eventLoop) else {
-            return fail(500, "router misconfigured: no connection pool for this event loop\n")
         }
         attempts += 1
         pool.begin(index)
@@ -531,7 +540,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
         let header: HeadWriter.ConnectionHeader =
             !clientKeepAlive || closeAfterResponse ? .close : (requestMinorVersion == 0 ? .keepAlive : .none)
-        metrics.response(UInt(head.status))
+        loopCounts?.response(head.status)
         // A small body that came with the head goes out in the same buffer: one write, one iovec.
         var framing = framing
         var body: ByteBuffer?
@@ -600,7 +609,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     private func finishExchange() {
         guard let context else { return }
         let now = NIODeadline.now()
-        metrics.latency.recordNanoseconds((now - startedAt).nanoseconds)
+        loopCounts?.latency(nanoseconds: (now - startedAt).nanoseconds)
         lastActive = now
         if let upstream {
             upstream.pool.end(upstream.index)
@@ -608,7 +617,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             // Bytes after the response's end mean the backend cannot be trusted with another one.
             let leftover = backendInbound.map { $0.readableBytes > 0 } ?? false
             backendInbound = nil
-            if upstreamReusable && requestEnded && !leftover, let pool = pools.pool(for: context.eventLoop) {
+            if upstreamReusable && requestEnded && !leftover, let pool = backendPool {
                 pool.release(upstream.backend, upstream.connection)
             } else {
                 upstream.handler.delegate = nil
@@ -636,7 +645,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         responseDeadline = nil
         responseStarted = true
         phase = .upgraded
-        metrics.response(101)
+        loopCounts?.response(101)
         upstream.pool.end(upstream.index)
         self.upstream = nil
         context.write(wrapOutboundOut(HeadWriter.response(head, connection: .none, allocator: context.channel.allocator)), promise: nil)
@@ -687,7 +696,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             phase = .discarding
             return
         }
-        metrics.response(UInt(status))
+        loopCounts?.response(status)
         let close = !clientKeepAlive || !requestEnded
         responseStarted = true
         phase = requestEnded ? .idle : .discarding

@@ -24,13 +24,4 @@ struct ProxyMetrics: Sendable {
     func upstreamError(pool: String, _ kind: String) {
         Counter(label: "atlantis_router_upstream_errors_total", dimensions: [("pool", pool), ("kind", kind)]).increment()
     }
-
-    func response(_ code: UInt) {
-        switch code {
-        case 200..<300: responses2xx.increment()
-        case 300..<400: responses3xx.increment()
-        case 400..<500: responses4xx.increment()
-        default: responses5xx.increment()
-        }
-    }
 }

@@ -9,7 +9,9 @@ public final class ProxyServer: Sendable {
     public let ejections = Ejections()
     let configuration: ProxyConfiguration
     let group: MultiThreadedEventLoopGroup
-    let pools: BackendPools
+    let pools: PerLoop<BackendConnectionPool>
+    let counts: PerLoop<LoopCounts>
+    let metrics: ProxyMetrics
     let logger: Logger
 
     public init(
@@ -19,24 +21,26 @@ public final class ProxyServer: Sendable {
         self.tables = tables
         self.configuration = configuration
         self.group = group
-        self.pools = BackendPools(group: group, configuration: configuration)
+        self.pools = PerLoop(group: group) { BackendConnectionPool(eventLoop: $0, configuration: configuration) }
+        let metrics = ProxyMetrics()
+        self.metrics = metrics
+        self.counts = PerLoop(group: group) { LoopCounts(eventLoop: $0, metrics: metrics) }
         self.logger = logger
     }
 
     /// Binds the listener; the returned channel's `closeFuture` completes when it stops.
     public func bind(host: String, port: Int) async throws -> any Channel {
-        let metrics = ProxyMetrics()
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [tables, pools, ejections, configuration, logger] channel in
+            .childChannelInitializer { [tables, pools, counts, metrics, ejections, configuration, logger] channel in
                 channel.eventLoop.makeCompletedFuture {
                     // ProxyHandler reads and writes HTTP/1.1 itself (no codec handlers) and keeps
                     // its own idle deadline (no handler touched per read and write for it).
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(
-                            tables: tables, pools: pools, ejections: ejections, configuration: configuration,
+                            tables: tables, pools: pools, counts: counts, ejections: ejections, configuration: configuration,
                             metrics: metrics, logger: logger))
                 }
             }

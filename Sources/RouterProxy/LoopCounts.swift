@@ -1,0 +1,52 @@
+import CoreMetrics
+import NIOCore
+
+/// Requests, responses and latencies of one event loop, passed to the shared metrics every
+/// `interval` instead of per request: the shared counters are atomics, and the histogram a lock,
+/// that every loop would contend on. Scrapes may lag by up to `interval`.
+final class LoopCounts: @unchecked Sendable {  // touched only on its own event loop
+    static let interval = TimeAmount.milliseconds(500)
+
+    private let metrics: ProxyMetrics
+    private var requests: Int64 = 0
+    private var byClass: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
+    private var latencies: [Int64] = []
+    private var task: RepeatedTask?
+
+    init(eventLoop: any EventLoop, metrics: ProxyMetrics) {
+        self.metrics = metrics
+        task = eventLoop.scheduleRepeatedTask(initialDelay: Self.interval, delay: Self.interval) { [weak self] _ in
+            self?.flush()
+        }
+    }
+
+    deinit { task?.cancel() }
+
+    @inline(__always) func request() { requests += 1 }
+
+    @inline(__always) func response(_ status: Int) {
+        switch status {
+        case 200..<300: byClass.0 += 1
+        case 300..<400: byClass.1 += 1
+        case 400..<500: byClass.2 += 1
+        default: byClass.3 += 1
+        }
+    }
+
+    @inline(__always) func latency(nanoseconds: Int64) {
+        latencies.append(nanoseconds)
+        if latencies.count >= 65536 { flush() }
+    }
+
+    func flush() {
+        for value in latencies { metrics.latency.recordNanoseconds(value) }
+        latencies.removeAll(keepingCapacity: true)
+        if requests > 0 { metrics.requests.increment(by: requests) }
+        if byClass.0 > 0 { metrics.responses2xx.increment(by: byClass.0) }
+        if byClass.1 > 0 { metrics.responses3xx.increment(by: byClass.1) }
+        if byClass.2 > 0 { metrics.responses4xx.increment(by: byClass.2) }
+        if byClass.3 > 0 { metrics.responses5xx.increment(by: byClass.3) }
+        requests = 0
+        byClass = (0, 0, 0, 0)
+    }
+}
