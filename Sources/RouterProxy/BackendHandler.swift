@@ -16,7 +16,10 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    weak var delegate: (any BackendDelegate)?
+    /// The client side this connection serves now; nil while idle in the pool. Strong, and
+    /// cleared by the client side whenever the exchange ends: a weak reference would give the
+    /// proxy handler a side table and make every retain of it take the slow path.
+    var delegate: (any BackendDelegate)?
     /// The pool already removes this connection from its idle list when it closes.
     var watchedByPool = false
     private var readPaused = false
