@@ -4,13 +4,16 @@
 #   wrk with the same connections and duration against each: req/s, p50, p99, the proxy's CPU
 #   seconds and peak memory. Then: errors and p99 through the router while a route is rewritten
 #   10 times a second, and the routing table's build time, memory and lookup time.
-# The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY
-#   DURATION=5 CONNECTIONS=50 bench/router.sh
+# Each proxy is run ROUNDS times, interleaved (router, nginx, HAProxy, router, ...), and the
+# median of its rounds is compared: single runs on a shared 2-core machine vary by 20 %.
+# The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY (medians)
+#   DURATION=5 CONNECTIONS=50 ROUNDS=3 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal bench/router.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
+ROUNDS=${ROUNDS:-3}
 RUN=$PWD/run/bench-router
 ZKPORT=2392
 BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205
@@ -101,7 +104,7 @@ metadata: {name: bench}
 spec: {host: bench.test, pool: {service: backend}}
 DOCS
 "$BIN" apply -f "$RUN/docs" --zk $ZK >/dev/null
-"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} \
+"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} \
   >"$RUN/logs/router.log" 2>&1 &
 pids+=($!)
 ROUTER_PID=$!
@@ -131,30 +134,42 @@ to_ms() { # wrk latency like 1.23ms / 512.00us / 1.02s -> ms
   esac
 }
 
-declare -A RPS P50 P99
+declare -A RPS P50 P99 CPU REQS
 run_one() { # name port pids...
   local name=$1 port=$2
   shift 2
   local cpu0 out
   cpu0=$(proc_cpu "$@")
   out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: bench.test" "http://127.0.0.1:$port/1k.bin")
-  local cpu1 rps p50 p99 errors
+  local cpu1 rps p50 p99 errors requests cpu
   cpu1=$(proc_cpu "$@")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  RPS[$name]=$rps P50[$name]=$p50 P99[$name]=$p99
-  printf '%-8s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s  peak %6s MiB  non-2xx %s\n' \
-    "$name" "$rps" "$p50" "$p99" "$(echo "$cpu1 - $cpu0" | bc)" "$(proc_peak_mb "$@")" "${errors:-0}"
+  cpu=$(echo "$cpu1 - $cpu0" | bc)
+  RPS[$name]+=" $rps" P50[$name]+=" $p50" P99[$name]+=" $p99" CPU[$name]+=" $cpu" REQS[$name]+=" $requests"
+  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %6s MiB  non-2xx %s\n' \
+    "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "${errors:-0}"
 }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
 
-echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, 1 KiB body, same backend (nginx), one run on $(nproc) cores:"
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, 1 KiB body, same backend (nginx), $ROUNDS interleaved rounds on $(nproc) cores:"
 with_workers() { echo "$1" $(pgrep -P "$1" | tr '\n' ' '); }  # nginx: master and its workers
 run_one direct $BACKEND $(with_workers "$(cat "$RUN/nginx-backend.pid")")
-run_one router $ROUTER $ROUTER_PID
-run_one nginx $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")")
-run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")"
+for round in $(seq "$ROUNDS"); do
+  run_one router $ROUTER $ROUTER_PID
+  run_one nginx $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")")
+  run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")"
+done
+echo "medians of $ROUNDS rounds (cpu: all rounds' CPU seconds over all their requests):"
+for name in router nginx haproxy; do
+  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %5s us/req\n' "$name" \
+    "$(median <<<"${RPS[$name]}")" "$(median <<<"${P50[$name]}")" "$(median <<<"${P99[$name]}")" \
+    "$(echo "scale=1; $(sum <<<"${CPU[$name]}") * 1000000 / $(sum <<<"${REQS[$name]}")" | bc)"
+done
 
 echo "router under 10 route updates per second:"
 (
@@ -172,6 +187,6 @@ wait $updater || true
 "$BIN" bench routes
 "$BIN" bench route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50
 
-r=$(echo "scale=2; ${RPS[router]} / ${RPS[nginx]}" | bc)
-p=$(echo "scale=2; ${P99[router]} / ${P99[nginx]}" | bc)
+r=$(echo "scale=2; $(median <<<"${RPS[router]}") / $(median <<<"${RPS[nginx]}")" | bc)
+p=$(echo "scale=2; $(median <<<"${P99[router]}") / $(median <<<"${P99[nginx]}")" | bc)
 printf 'router/nginx req/s ratio: %.2f, p99 ratio: %.2f\n' "$r" "$p"

@@ -51,6 +51,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// The body of the current request, while it is being read.
     private var requestBody: BodyReader?
     private var processing = false
+    /// Writes made but not flushed yet, on each side: each side is flushed once per batch of
+    /// work, not once per write.
+    private var upstreamUnflushed = false
+    private var clientUnflushed = false
 
     // The current exchange.
     /// What the exchange needs of its request once the head is forwarded. The head itself is not
@@ -157,6 +161,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         defer { processing = false }
         while let input = inbound, input.readableBytes > 0, phase != .upgraded, phase != .closing, step() {}
         if let input = inbound, input.readableBytes == 0 { inbound = nil }
+        if upstreamUnflushed {
+            upstreamUnflushed = false
+            upstream?.channel.flush()
+        }
     }
 
     /// One step over buffered client bytes; false when nothing more can be done until more bytes
@@ -210,7 +218,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        upstream?.channel.flush()
         context.fireChannelReadComplete()
     }
 
@@ -341,6 +348,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             }
             guard let upstream else { return }
             upstream.channel.write(buffer, promise: nil)
+            upstreamUnflushed = true
             if !upstream.channel.isWritable { pauseClientReads() }
         }
     }
@@ -357,7 +365,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         case .idle, .upgraded, .closing, .connecting:
             break
         case .forwarding:
-            upstream?.channel.flush()
+            upstreamUnflushed = true
         }
     }
 
@@ -432,7 +440,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         phase = .forwarding
         for part in pending { channel.write(part, promise: nil) }
         pending.removeAll(keepingCapacity: true)
-        channel.flush()
+        // Inside a read, the flush comes once the read's bytes are handled.
+        if processing { upstreamUnflushed = true } else { channel.flush() }
         resumeClientReads()
         armResponseTimer()
     }
@@ -497,6 +506,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 responseBody = body
                 if let slice {
                     context.write(wrapOutboundOut(slice), promise: nil)
+                    clientUnflushed = true
                     if !context.channel.isWritable { upstream?.handler.pauseReading() }
                 }
                 if body.isComplete {
@@ -556,6 +566,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             head, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
         if var body { out.writeBuffer(&body) }
         context.write(wrapOutboundOut(out), promise: nil)
+        clientUnflushed = true
         if framing.isComplete {
             finishExchange()
         } else {
@@ -573,6 +584,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     }
 
     func backendReadComplete() {
+        guard clientUnflushed else { return }
+        clientUnflushed = false
         context?.flush()
     }
 
@@ -627,6 +640,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let keepOpen = clientKeepAlive && requestEnded && !closeAfterResponse
         phase = requestEnded ? .idle : .discarding
         if keepOpen {
+            clientUnflushed = false
             context.flush()
             processInbound()
             resumeClientReads()
