@@ -59,8 +59,10 @@ final class BackendConnectionPool {
         // One close callback per connection (not one per exchange) takes it out of the idle list.
         guard !handler.watchedByPool else { return }
         handler.watchedByPool = true
-        channel.closeFuture.assumeIsolated().whenComplete { [weak self] _ in
-            self?.idle[backend]?.removeAll { $0.channel === channel }
+        // Strong: a weak capture would give the pool a side table, and every retain of it on the
+        // request path would take the slow path. The pool lives at most until its connections close.
+        channel.closeFuture.assumeIsolated().whenComplete { _ in
+            self.idle[backend]?.removeAll { $0.channel === channel }
         }
     }
 }

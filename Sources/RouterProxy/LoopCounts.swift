@@ -11,16 +11,15 @@ final class LoopCounts: @unchecked Sendable {  // touched only on its own event 
     private var requests: Int64 = 0
     private var byClass: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
     private var latencies: [Int64] = []
-    private var task: RepeatedTask?
-
-    init(eventLoop: any EventLoop, metrics: ProxyMetrics) {
+    init(metrics: ProxyMetrics) {
         self.metrics = metrics
-        task = eventLoop.scheduleRepeatedTask(initialDelay: Self.interval, delay: Self.interval) { [weak self] _ in
-            self?.flush()
-        }
     }
 
-    deinit { task?.cancel() }
+    /// Flushes every `interval` on `eventLoop` until the returned task is cancelled. The task holds
+    /// the counts strongly (a weak reference would put every retain of them on the slow path).
+    func start(on eventLoop: any EventLoop) -> RepeatedTask {
+        eventLoop.scheduleRepeatedTask(initialDelay: Self.interval, delay: Self.interval) { _ in self.flush() }
+    }
 
     @inline(__always) func request() { requests += 1 }
 

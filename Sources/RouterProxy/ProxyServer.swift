@@ -12,6 +12,7 @@ public final class ProxyServer: Sendable {
     let pools: PerLoop<BackendConnectionPool>
     let counts: PerLoop<LoopCounts>
     let metrics: ProxyMetrics
+    private let flushes: [RepeatedTask]
     let logger: Logger
 
     public init(
@@ -24,8 +25,14 @@ public final class ProxyServer: Sendable {
         self.pools = PerLoop(group: group) { BackendConnectionPool(eventLoop: $0, configuration: configuration) }
         let metrics = ProxyMetrics()
         self.metrics = metrics
-        self.counts = PerLoop(group: group) { LoopCounts(eventLoop: $0, metrics: metrics) }
+        let counts = PerLoop(group: group) { _ in LoopCounts(metrics: metrics) }
+        self.counts = counts
+        self.flushes = group.makeIterator().map { counts.value(for: $0)!.start(on: $0) }
         self.logger = logger
+    }
+
+    deinit {
+        for task in flushes { task.cancel() }
     }
 
     /// Binds the listener; the returned channel's `closeFuture` completes when it stops.

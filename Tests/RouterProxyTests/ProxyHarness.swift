@@ -95,5 +95,17 @@ final class RawConnection {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Everything until the proxy closes the connection; nil if it stays open (5 s).
+    func readUntilClosed() -> String? {
+        var out = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return String(decoding: out, as: UTF8.self) }
+            if n < 0 { return nil }
+            out += buffer[0..<n]
+        }
+    }
+
     deinit { close(fd) }
 }

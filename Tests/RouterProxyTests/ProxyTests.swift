@@ -129,6 +129,32 @@ struct ProxyTests {
         await h.stop()
     }
 
+    @Test func requestsResponsesAndLatenciesReachTheMetricsBackend() async throws {
+        let metrics = TestMetricsOnce.shared
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        func total(_ label: String, _ dimensions: [(String, String)] = []) -> Int64 {
+            metrics.counters(label: label, dimensions: dimensions).map(\.totalValue).reduce(0, +)
+        }
+        let requests = total("atlantis_router_requests_total")
+        let ok = total("atlantis_router_responses_total", [("class", "2xx")])
+        let notFound = total("atlantis_router_responses_total", [("class", "4xx")])
+        let timed = metrics.timers(label: "atlantis_router_request_duration_seconds").map(\.values.count).reduce(0, +)
+        #expect(try h.curl(["/m1"]).status == 200)
+        #expect(try h.curl(["/m2"]).status == 200)
+        #expect(try h.curl(["/m3"], host: "nowhere.test").status == 404)
+        // Counted per event loop and handed over in batches (every 500 ms): they arrive shortly.
+        let arrived = await eventually(.seconds(5)) {
+            total("atlantis_router_requests_total") == requests + 3
+                && total("atlantis_router_responses_total", [("class", "2xx")]) == ok + 2
+                && total("atlantis_router_responses_total", [("class", "4xx")]) == notFound + 1
+                && metrics.timers(label: "atlantis_router_request_duration_seconds").map(\.values.count).reduce(0, +) == timed + 2
+        }
+        #expect(arrived, "requests \(total("atlantis_router_requests_total") - requests)")
+        await h.stop()
+    }
+
     @Test func refusedConnectionsAreRetriedOnAnotherBackendAndEjected() async throws {
         let h = ProxyHarness()
         let live = try h.backend("live")

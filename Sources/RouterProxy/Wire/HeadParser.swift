@@ -157,7 +157,7 @@ enum HeadParser {
             if fields.count == maxFields { throw WireError(status: 431, reason: "more than \(maxFields) header fields") }
             var colon = position
             while colon < end, raw[colon] != 0x3A {
-                guard isToken(raw[colon]) else { throw .bad("malformed header name") }
+                guard isToken(raw[colon]) else { throw .bad("malformed header name: only token characters, no spaces, before the colon") }
                 colon += 1
             }
             guard colon < end, colon > position else {

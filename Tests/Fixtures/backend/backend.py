@@ -10,6 +10,10 @@ GET  /close-early    closes the connection without answering
 GET  /slow?ms=M      answers after M milliseconds
 GET  /connections    how many TCP connections this backend has accepted
 GET  /upgrade        with "Upgrade: echo": 101, then echoes each line as "NAME: line"
+GET  /status?code=N  status N, no body (for 204 and 304)
+GET  /nolength       a body without length, ended by closing the connection
+GET  /trailers       a chunked body with a trailer field
+HEAD any path        the headers a GET would get, content-length 100, no body
 anything else        "NAME PATH"
 """
 import socketserver
@@ -96,6 +100,22 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(NAME.encode() + b": " + line)
                 self.wfile.flush()
             self.close_connection = True
+        elif url.path == "/status":
+            self.send_response(int(q.get("code", ["204"])[0]))
+            self.end_headers()
+        elif url.path == "/nolength":
+            self.send_response(200)
+            self.send_header("content-type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"until close\n")
+            self.wfile.flush()
+            self.close_connection = True
+        elif url.path == "/trailers":
+            self.send_response(200)
+            self.send_header("transfer-encoding", "chunked")
+            self.send_header("trailer", "x-checksum")
+            self.end_headers()
+            self.wfile.write(b"5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n")
         elif url.path == "/connections":
             with lock:
                 self.send_text("%d\n" % connections)
@@ -110,6 +130,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     do_PUT = do_POST
+
+    def do_HEAD(self):
+        self.send_response(200)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", "100")
+        self.end_headers()
 
 
 class Server(ThreadingHTTPServer):

@@ -1,0 +1,94 @@
+import Foundation
+import RouterData
+import RouterProxy
+import Testing
+
+/// HTTP/1.1 details the proxy now reads and writes itself, against the real Python backend.
+@Suite("HTTP/1.1 semantics through the proxy", .serialized)
+struct ProtocolTests {
+    private func started(_ configuration: ProxyConfiguration = ProxyConfiguration()) async throws -> ProxyHarness {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(
+            table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]),
+            configuration: configuration)
+        return h
+    }
+
+    @Test func http10ClientsGetAnswersAndKeepAliveOnlyWhenAsked() async throws {
+        let h = try await started()
+        #expect(try h.curl(["--http1.0", "/ten"]).text == "A /ten\n")
+        let keep = try RawConnection(port: h.proxyPort)
+        keep.send("GET /one HTTP/1.0\r\nHost: app.test\r\nConnection: keep-alive\r\n\r\n")
+        let first = keep.read(until: "A /one\n")
+        #expect(first.lowercased().contains("connection: keep-alive"), "\(first)")
+        keep.send("GET /two HTTP/1.0\r\nHost: app.test\r\nConnection: keep-alive\r\n\r\n")
+        #expect(keep.read(until: "A /two\n").hasSuffix("A /two\n"))
+        let close = try RawConnection(port: h.proxyPort)
+        close.send("GET /three HTTP/1.0\r\nHost: app.test\r\n\r\n")
+        let all = try #require(close.readUntilClosed(), "an HTTP/1.0 request without keep-alive closes the connection")
+        #expect(all.hasSuffix("A /three\n"))
+        await h.stop()
+    }
+
+    @Test func headAnd204And304HaveNoBodyAndKeepTheConnection() async throws {
+        let h = try await started()
+        let c = try RawConnection(port: h.proxyPort)
+        c.send(
+            "HEAD /h HTTP/1.1\r\nHost: app.test\r\n\r\n" + "GET /status?code=204 HTTP/1.1\r\nHost: app.test\r\n\r\n"
+                + "GET /status?code=304 HTTP/1.1\r\nHost: app.test\r\n\r\n" + "GET /after HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let text = c.read(until: "A /after\n")
+        #expect(text.hasSuffix("A /after\n"), "\(text)")
+        #expect(text.contains("HTTP/1.1 200") && text.lowercased().contains("content-length: 100"))
+        #expect(text.contains("HTTP/1.1 204") && text.contains("HTTP/1.1 304"))
+        // The HEAD's declared length was not waited for: the next answers follow right after.
+        #expect(text.components(separatedBy: "HTTP/1.1 ").count == 5)
+        await h.stop()
+    }
+
+    @Test func aBodyWithoutLengthEndsWithTheConnectionAndTrailersPassThrough() async throws {
+        let h = try await started()
+        let c = try RawConnection(port: h.proxyPort)
+        c.send("GET /nolength HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let text = try #require(c.readUntilClosed(), "a response delimited by close closes the client connection")
+        #expect(text.lowercased().contains("connection: close"))
+        #expect(text.hasSuffix("until close\n"))
+        let t = try RawConnection(port: h.proxyPort)
+        t.send("GET /trailers HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let chunked = t.read(until: "\r\n0\r\nx-checksum: abc\r\n\r\n")
+        #expect(chunked.hasSuffix("5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n"), "\(chunked)")
+        #expect(!chunked.lowercased().contains("\r\ntrailer:"), "Trailer is a hop-by-hop field")
+        await h.stop()
+    }
+
+    @Test(arguments: [
+        ("POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+         "400", "both Content-Length and Transfer-Encoding"),
+        ("GET / HTTP/1.1\r\nHost: app.test\r\nNoColon\r\n\r\n", "400", "header line without a colon"),
+        ("GET / HTTP/1.1\r\nHost: app.test\r\nBad Name: x\r\n\r\n", "400", "malformed header name"),
+        ("GET / HTTP/1.1\r\nHost: app.test\r\n folded\r\n\r\n", "400", "folded header lines"),
+        ("POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400", "malformed chunk size"),
+        ("GET / HTTP/3.0\r\nHost: app.test\r\n\r\n", "505", "HTTP version not supported"),
+    ])
+    func malformedRequestsAreRefusedAndTheConnectionClosed(request: String, status: String, words: String) async throws {
+        let h = try await started()
+        let c = try RawConnection(port: h.proxyPort)
+        c.send(request + "GET /smuggled HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let text = try #require(c.readUntilClosed(), "the proxy closes the connection after refusing")
+        #expect(text.hasPrefix("HTTP/1.1 \(status)"), "\(text)")
+        #expect(text.contains(words), "\(text)")
+        #expect(!text.contains("A /smuggled"), "nothing after a refused request is forwarded")
+        await h.stop()
+    }
+
+    @Test func theHeadLimitIsConfigurable() async throws {
+        var configuration = ProxyConfiguration()
+        configuration.maxHeadBytes = 2048
+        let h = try await started(configuration)
+        #expect(try h.curl(["-H", "X-Pad: \(String(repeating: "p", count: 1000))", "/fits"]).status == 200)
+        let refused = try h.curl(["-H", "X-Pad: \(String(repeating: "p", count: 3000))", "/too-big"])
+        #expect(refused.status == 431)
+        #expect(refused.text.contains("larger than 2048 bytes"))
+        await h.stop()
+    }
+}
