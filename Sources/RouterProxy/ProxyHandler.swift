@@ -91,6 +91,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// When the connection last finished an exchange (or opened): idle since then if no exchange runs.
     private var lastActive = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
+    /// Memory kept across exchanges: the parsed fields and the heads written (reused once the
+    /// previous exchange no longer holds them, so a request allocates none of them).
+    private var requestFieldStorage: [HeaderField] = []
+    private var responseFieldStorage: [HeaderField] = []
+    private var requestHeadBuffer: ByteBuffer?
+    private var responseHeadBuffer: ByteBuffer?
     private var table = RoutingTable.empty
     private var tableGeneration = -1
 
@@ -200,7 +206,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let parsed: (head: RequestHead, length: Int)?
         let framing: BodyReader
         do {
-            parsed = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes)
+            parsed = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes, reusing: &requestFieldStorage)
             guard let parsed else { return false }
             inbound!.moveReaderIndex(forwardBy: parsed.length)
             framing = try BodyReader.request(parsed.head)
@@ -317,10 +323,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
         let upgrade = fields.field(fields.known.upgrade)
         wantsUpgrade = upgrade != nil
-        pending.append(
-            HeadWriter.request(
-                head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-                allocator: context!.channel.allocator))
+        var out = requestHeadBuffer ?? context!.channel.allocator.buffer(capacity: 512)
+        requestHeadBuffer = nil  // unshared while written, so clearing it does not copy
+        HeadWriter.request(head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, into: &out)
+        requestHeadBuffer = out
+        pending.append(out)
         phase = .connecting
         connect(pool: pool)
     }
@@ -520,7 +527,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             let parsed: (head: ResponseHead, length: Int)?
             let framing: BodyReader
             do {
-                parsed = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes)
+                parsed = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes, reusing: &responseFieldStorage)
                 guard let parsed else { return }
                 backendInbound!.moveReaderIndex(forwardBy: parsed.length)
                 framing = try BodyReader.response(parsed.head, toHEAD: requestIsHEAD)
@@ -562,9 +569,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 return fail(502, "backend sent \(error.reason)\n")
             }
         }
-        var out = HeadWriter.response(
-            head, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
+        var out = responseHeadBuffer ?? context.channel.allocator.buffer(capacity: 1024)
+        responseHeadBuffer = nil
+        HeadWriter.response(head, connection: header, extra: body?.readableBytes ?? 0, into: &out)
         if var body { out.writeBuffer(&body) }
+        // Kept only if small: a large coalesced body should not stay allocated per connection.
+        responseHeadBuffer = out.capacity <= 8192 ? out : nil
         context.write(wrapOutboundOut(out), promise: nil)
         clientUnflushed = true
         if framing.isComplete {
