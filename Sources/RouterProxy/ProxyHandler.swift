@@ -91,12 +91,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// When the connection last finished an exchange (or opened): idle since then if no exchange runs.
     private var lastActive = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
-    /// Memory kept across exchanges: the parsed fields and the heads written (reused once the
-    /// previous exchange no longer holds them, so a request allocates none of them).
-    private var requestFieldStorage: [HeaderField] = []
-    private var responseFieldStorage: [HeaderField] = []
-    private var requestHeadBuffer: ByteBuffer?
-    private var responseHeadBuffer: ByteBuffer?
     private var table = RoutingTable.empty
     private var tableGeneration = -1
 
@@ -206,7 +200,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let parsed: (head: RequestHead, length: Int)?
         let framing: BodyReader
         do {
-            parsed = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes, reusing: &requestFieldStorage)
+            parsed = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes)
             guard let parsed else { return false }
             inbound!.moveReaderIndex(forwardBy: parsed.length)
             framing = try BodyReader.request(parsed.head)
@@ -323,11 +317,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
         let upgrade = fields.field(fields.known.upgrade)
         wantsUpgrade = upgrade != nil
-        var out = requestHeadBuffer ?? context!.channel.allocator.buffer(capacity: 512)
-        requestHeadBuffer = nil  // unshared while written, so clearing it does not copy
-        HeadWriter.request(head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, into: &out)
-        requestHeadBuffer = out
-        pending.append(out)
+        pending.append(
+            HeadWriter.request(
+                head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
+                allocator: context!.channel.allocator))
         phase = .connecting
         connect(pool: pool)
     }
@@ -527,7 +520,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             let parsed: (head: ResponseHead, length: Int)?
             let framing: BodyReader
             do {
-                parsed = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes, reusing: &responseFieldStorage)
+                parsed = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes)
                 guard let parsed else { return }
                 backendInbound!.moveReaderIndex(forwardBy: parsed.length)
                 framing = try BodyReader.response(parsed.head, toHEAD: requestIsHEAD)
@@ -569,12 +562,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 return fail(502, "backend sent \(error.reason)\n")
             }
         }
-        var out = responseHeadBuffer ?? context.channel.allocator.buffer(capacity: 1024)
-        responseHeadBuffer = nil
-        HeadWriter.response(head, connection: header, extra: body?.readableBytes ?? 0, into: &out)
+        var out = HeadWriter.response(
+            head, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
         if var body { out.writeBuffer(&body) }
-        // Kept only if small: a large coalesced body should not stay allocated per connection.
-        responseHeadBuffer = out.capacity <= 8192 ? out : nil
         context.write(wrapOutboundOut(out), promise: nil)
         clientUnflushed = true
         if framing.isComplete {

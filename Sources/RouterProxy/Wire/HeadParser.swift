@@ -41,18 +41,8 @@ enum HeadParser {
     static let maxFields = 500
 
     static func request(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: RequestHead, length: Int)? {
-        var storage: [HeaderField] = []
-        return try request(buffer, maxBytes: maxBytes, reusing: &storage)
-    }
-
-    /// Parses into `storage`'s memory: a connection passes the same array for every head, and no
-    /// array is allocated once the previous head is gone.
-    static func request(_ buffer: ByteBuffer, maxBytes: Int, reusing storage: inout [HeaderField]) throws(WireError)
-        -> (head: RequestHead, length: Int)?
-    {
-        storage.removeAll(keepingCapacity: true)
         let parsed: (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField], KnownFields)?
-        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseRequest(raw, maxBytes: maxBytes, into: &storage) }
+        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseRequest(raw, maxBytes: maxBytes) }
         guard let (skip, length, method, target, minor, fields, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex + skip, length: length)!
         return (
@@ -62,16 +52,8 @@ enum HeadParser {
     }
 
     static func response(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: ResponseHead, length: Int)? {
-        var storage: [HeaderField] = []
-        return try response(buffer, maxBytes: maxBytes, reusing: &storage)
-    }
-
-    static func response(_ buffer: ByteBuffer, maxBytes: Int, reusing storage: inout [HeaderField]) throws(WireError)
-        -> (head: ResponseHead, length: Int)?
-    {
-        storage.removeAll(keepingCapacity: true)
         let parsed: (Int, Range<Int>, Int, [HeaderField], KnownFields)?
-        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseResponse(raw, maxBytes: maxBytes, into: &storage) }
+        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseResponse(raw, maxBytes: maxBytes) }
         guard let (length, rest, minor, fields, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex, length: length)!
         let status = bytes.withUnsafeReadableBytes { raw in
@@ -87,7 +69,7 @@ enum HeadParser {
         return raw.baseAddress!.distance(to: UnsafeRawPointer(p))
     }
 
-    private static func parseRequest(_ raw: UnsafeRawBufferPointer, maxBytes: Int, into storage: inout [HeaderField]) throws(WireError)
+    private static func parseRequest(_ raw: UnsafeRawBufferPointer, maxBytes: Int) throws(WireError)
         -> (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField], KnownFields)?
     {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
@@ -103,13 +85,13 @@ enum HeadParser {
         }
         for i in (sp1 + 1)..<sp2 where raw[i] <= 0x20 || raw[i] == 0x7F { throw .bad("request target contains a control character") }
         let minor = try version(raw, (sp2 + 1)..<line.upperBound)
-        guard let (length, fields, known) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes, into: &storage) else {
+        guard let (length, fields, known) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes) else {
             return try incomplete(raw, maxBytes)
         }
         return (skip, length, (line.lowerBound - skip)..<(sp1 - skip), (sp1 + 1 - skip)..<(sp2 - skip), minor, fields, known)
     }
 
-    private static func parseResponse(_ raw: UnsafeRawBufferPointer, maxBytes: Int, into storage: inout [HeaderField]) throws(WireError)
+    private static func parseResponse(_ raw: UnsafeRawBufferPointer, maxBytes: Int) throws(WireError)
         -> (Int, Range<Int>, Int, [HeaderField], KnownFields)?
     {
         guard let lf = lineEnd(raw, from: 0) else {
@@ -124,7 +106,7 @@ enum HeadParser {
         let minor: Int
         do { minor = try version(raw, 0..<8) } catch { throw WireError(status: 502, reason: "backend answered in \(error.reason)") }
         let fields: (Int, [HeaderField], KnownFields)?
-        do { fields = try parseFields(raw, from: lf + 1, base: 0, maxBytes: maxBytes, into: &storage) } catch {
+        do { fields = try parseFields(raw, from: lf + 1, base: 0, maxBytes: maxBytes) } catch {
             throw WireError(status: 502, reason: "backend sent a malformed head: \(error.reason)")
         }
         guard let (length, list, known) = fields else {
@@ -158,13 +140,12 @@ enum HeadParser {
 
     /// Field lines from `start` to the blank line: the head's length (relative to `base`) and its
     /// fields, nil while incomplete.
-    private static func parseFields(
-        _ raw: UnsafeRawBufferPointer, from start: Int, base: Int, maxBytes: Int, into fields: inout [HeaderField]
-    ) throws(WireError)
+    private static func parseFields(_ raw: UnsafeRawBufferPointer, from start: Int, base: Int, maxBytes: Int) throws(WireError)
         -> (Int, [HeaderField], KnownFields)?
     {
         var known = KnownFields()
-        if fields.capacity < 16 { fields.reserveCapacity(16) }
+        var fields: [HeaderField] = []
+        fields.reserveCapacity(12)
         var position = start
         while true {
             guard let lf = lineEnd(raw, from: position) else { return nil }

@@ -61,19 +61,9 @@ enum HeadWriter {
         _ head: RequestHead, clientAddress: String, host: String, dropExpect: Bool, upgrade: HeaderField?,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
-        var out = allocator.buffer(capacity: 0)
-        request(head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, into: &out)
-        return out
-    }
-
-    /// Writes the backend request into `out` (cleared first; its memory is reused when no one else holds it).
-    static func request(
-        _ head: RequestHead, clientAddress: String, host: String, dropExpect: Bool, upgrade: HeaderField?,
-        into out: inout ByteBuffer
-    ) {
         let fields = head.fields
         let known = fields.known
-        out.clear(minimumCapacity: fields.bytes.readableBytes + 96 + clientAddress.utf8.count + host.utf8.count)
+        var out = allocator.buffer(capacity: fields.bytes.readableBytes + 96 + clientAddress.utf8.count + host.utf8.count)
         fields.bytes.withUnsafeReadableBytes { raw in
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.method.lowerBound..<head.target.upperBound]))
         }
@@ -117,6 +107,7 @@ enum HeadWriter {
             out.writeStaticString("connection: keep-alive\r\n")
         }
         out.writeStaticString("\r\n")
+        return out
     }
 
     /// How the response tells the client about the connection.
@@ -128,15 +119,8 @@ enum HeadWriter {
     static func response(
         _ head: ResponseHead, connection: ConnectionHeader, allocator: ByteBufferAllocator, extra: Int = 0
     ) -> ByteBuffer {
-        var out = allocator.buffer(capacity: 0)
-        response(head, connection: connection, extra: extra, into: &out)
-        return out
-    }
-
-    /// Writes the client response head into `out` (cleared first; memory reused when unshared).
-    static func response(_ head: ResponseHead, connection: ConnectionHeader, extra: Int = 0, into out: inout ByteBuffer) {
         let fields = head.fields
-        out.clear(minimumCapacity: fields.bytes.readableBytes + 26 + extra)
+        var out = allocator.buffer(capacity: fields.bytes.readableBytes + 26 + extra)
         out.writeStaticString("HTTP/1.1")
         fields.bytes.withUnsafeReadableBytes { raw in
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.statusRest]))
@@ -156,6 +140,7 @@ enum HeadWriter {
         case .keepAlive: out.writeStaticString("connection: keep-alive\r\n")
         }
         out.writeStaticString("\r\n")
+        return out
     }
 
     /// A short plain-text answer of the proxy's own.
