@@ -47,7 +47,7 @@ struct BenchRouteChurn: AsyncParsableCommand {
                 metadata: {name: \(route)}
                 spec: {host: \(host), priority: \(changes % 2), pool: {service: \(service)}}
                 """
-            try await manager.apply(try ManifestLoader().parse(yaml, file: "churn.yaml"), options: .init(source: "bench"))
+            try await manager.apply(try ManifestLoader().parse(yaml, file: "churn.yaml"), options: .init(source: "bench-churn"))
             changes += 1
             next += interval
             try await clock.sleep(until: next)
