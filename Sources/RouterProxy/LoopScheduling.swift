@@ -11,7 +11,7 @@ public enum LoopScheduling: String, Sendable, CaseIterable {
     /// `SCHED_BATCH` (Linux): a woken event-loop thread waits for the running task's slice
     /// instead of preempting it, so it finds several connections ready at once and handles them
     /// in one wakeup. On a machine shared with clients and backends this halves the proxy's
-    /// context switches per request (measured in docs/router.md); fairness is unchanged.
+    /// context switches per request (figures in docs/architecture.md).
     case batch
 
     /// Applies the policy to every thread of `group`.
