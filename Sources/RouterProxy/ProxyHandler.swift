@@ -131,10 +131,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             self.idleTimer = nil
             guard self.context != nil, self.phase != .upgraded else { return }
             let due = self.lastActive + self.configuration.idleTimeout.timeAmount
-            if self.phase == .idle && due <= .now() {
+            let now = NIODeadline.now()
+            if self.phase != .idle {
+                // An exchange is running (however long): look again one idle period from now.
+                self.scheduleIdleCheck(at: now + self.configuration.idleTimeout.timeAmount, context: context)
+            } else if due <= now {
                 context.close(promise: nil)
             } else {
-                self.scheduleIdleCheck(at: max(due, .now() + .milliseconds(100)), context: context)
+                self.scheduleIdleCheck(at: due, context: context)
             }
         }
     }

@@ -81,6 +81,25 @@ struct ProtocolTests {
         await h.stop()
     }
 
+    @Test func idleAndStalledConnectionsAreClosedAfterTheIdleTimeout() async throws {
+        var configuration = ProxyConfiguration()
+        configuration.idleTimeout = .milliseconds(300)
+        let h = try await started(configuration)
+        let idle = try RawConnection(port: h.proxyPort)
+        idle.send("GET /once HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        #expect(idle.read(until: "A /once\n").hasSuffix("A /once\n"))
+        let start = ContinuousClock.now
+        #expect(idle.readUntilClosed() == "", "an idle keep-alive connection is closed")
+        #expect(ContinuousClock.now - start >= .milliseconds(250))
+        // A client that sends half a head and stops is not kept forever either.
+        let stalled = try RawConnection(port: h.proxyPort)
+        stalled.send("GET /half HTTP/1.1\r\nHost: app")
+        #expect(stalled.readUntilClosed() == "")
+        // A slow exchange is not idle: a response that takes longer than the idle timeout arrives.
+        #expect(try h.curl(["/slow?ms=700"]).text == "slow\n")
+        await h.stop()
+    }
+
     @Test func theHeadLimitIsConfigurable() async throws {
         var configuration = ProxyConfiguration()
         configuration.maxHeadBytes = 2048
