@@ -156,27 +156,15 @@ struct HeaderFields: Sendable {
         }
     }
 
-    func first(_ lowercaseName: StaticString) -> HeaderField? {
-        fields.first { name(of: $0, is: lowercaseName) }
-    }
-
-    func contains(_ lowercaseName: StaticString) -> Bool { first(lowercaseName) != nil }
-
     func value(_ field: HeaderField) -> String {
         bytes.withUnsafeReadableBytes { raw in
             String(decoding: UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<field.lineEnd]), as: UTF8.self)
         }
     }
 
-    func name(_ field: HeaderField) -> String {
-        bytes.withUnsafeReadableBytes { raw in
-            String(
-                decoding: UnsafeRawBufferPointer(rebasing: raw[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)]),
-                as: UTF8.self)
-        }
+    func value(_ lowercaseName: StaticString) -> String? {
+        fields.first { name(of: $0, is: lowercaseName) }.map(value)
     }
-
-    func value(_ lowercaseName: StaticString) -> String? { first(lowercaseName).map(value) }
 
     /// The value of the first field named `name` (any case), for header-matching routes.
     func value(named name: String) -> String? {
