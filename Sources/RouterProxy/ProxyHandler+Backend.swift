@@ -1,0 +1,274 @@
+import CoreMetrics
+import Logging
+import NIOCore
+import RouterData
+
+/// Choosing a backend connection, and reading the response from it.
+extension ProxyHandler {
+    // MARK: Backend selection
+
+    func connect(pool: Pool) {
+        guard context != nil else { return }
+        guard let backendPool else {
+            return fail(500, "router misconfigured: no connection pool for this event loop\n")
+        }
+        let ejected = ejections.ejected(in: pool)
+        guard
+            let index = pool.pick(excluding: ejected.isEmpty ? excluded : excluded.union(ejected), cursor: &backendPool.cursor)
+                ?? pool.pick(excluding: excluded, cursor: &backendPool.cursor)
+        else {
+            return fail(502, "could not reach any backend of pool \(pool.name)\n")
+        }
+        attempts += 1
+        pool.begin(index)
+        let backend = pool.backends[index]
+        // The common case: a kept-alive connection is there, used at once.
+        if let connection = backendPool.takeIdle(backend) {
+            return connected(connection, backend: backend, index: index, pool: pool)
+        }
+        let generation = self.generation
+        backendPool.connect(backend).assumeIsolated().whenComplete { result in
+            guard generation == self.generation, self.phase == .connecting, self.context != nil else {
+                pool.end(index)
+                if case .success(let connection) = result { backendPool.release(backend, connection) }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                self.connected(connection, backend: backend, index: index, pool: pool)
+            case .failure(let error):
+                pool.end(index)
+                self.ejections.eject(backend, for: self.configuration.ejectFor)
+                self.metrics.upstreamError(pool: pool.name, "connect")
+                self.logger.warning("router.connect_failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
+                self.excluded.insert(index)
+                if self.attempts < 2, self.requestIdempotent, self.excluded.count < pool.backends.count {
+                    self.connect(pool: pool)
+                } else if case ChannelError.connectTimeout = error {
+                    self.fail(504, "backend \(backend) did not accept a connection in time\n")
+                } else {
+                    self.fail(502, "could not connect to backend \(backend)\n")
+                }
+            }
+        }
+    }
+
+    func connected(_ connection: BackendConnection, backend: Backend, index: Int, pool: Pool) {
+        let channel = connection.channel
+        connection.handler.delegate = self
+        upstream = Upstream(backend: backend, index: index, pool: pool, connection: connection)
+        phase = .forwarding
+        for part in pending { channel.write(part, promise: nil) }
+        pending.removeAll(keepingCapacity: true)
+        // Inside a read, the flush comes once the read's bytes are handled.
+        if processing { upstreamUnflushed = true } else { channel.flush() }
+        resumeClientReads()
+        armResponseTimer()
+    }
+
+    /// Arms the response deadline. One timer per connection checks it, rescheduled only when it
+    /// fires early: no timer is scheduled and cancelled per request on the hot path.
+    func armResponseTimer() {
+        responseDeadline = .now() + configuration.responseTimeout.timeAmount
+        guard responseTimer == nil, let context else { return }
+        scheduleResponseCheck(at: responseDeadline!, context: context)
+    }
+
+    func scheduleResponseCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        responseTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.responseTimer = nil
+            guard let due = self.responseDeadline, !self.responseStarted, self.upstream != nil else { return }
+            if due > .now() {
+                self.scheduleResponseCheck(at: due, context: context)
+                return
+            }
+            self.responseDeadline = nil
+            if let pool = self.upstream?.pool.name { self.metrics.upstreamError(pool: pool, "timeout") }
+            self.dropUpstream()
+            self.fail(504, "backend did not answer within \(self.configuration.responseTimeout)\n")
+        }
+    }
+
+    static func isIdempotent(_ head: RequestHead) -> Bool {
+        head.methodIs("GET") || head.methodIs("HEAD") || head.methodIs("OPTIONS") || head.methodIs("PUT")
+            || head.methodIs("DELETE") || head.methodIs("TRACE")
+    }
+
+    // MARK: Backend side
+
+    func backendReceived(_ buffer: ByteBuffer) {
+        if backendInbound == nil || backendInbound!.readableBytes == 0 {
+            backendInbound = buffer
+        } else {
+            backendInbound!.writeImmutableBuffer(buffer)
+        }
+        guard phase != .upgraded else { return }  // kept for the relay
+        processBackend()
+    }
+
+    /// Handles buffered backend bytes: the response head, then its body.
+    func processBackend() {
+        while let context, upstream != nil, phase != .upgraded, let input = backendInbound, input.readableBytes > 0 {
+            if var body = responseBody {
+                var input = input
+                backendInbound = nil
+                let slice: ByteBuffer?
+                do {
+                    slice = try body.take(from: &input)
+                } catch {
+                    // The response is already under way: the client must see it cut short.
+                    logger.debug("router.backend_framing", metadata: ["error": "\(error.reason)"])
+                    dropUpstream()
+                    context.close(promise: nil)
+                    return
+                }
+                backendInbound = input
+                responseBody = body
+                if let slice {
+                    context.write(wrapOutboundOut(slice), promise: nil)
+                    clientUnflushed = true
+                    if !context.channel.isWritable { upstream?.handler.pauseReading() }
+                }
+                if body.isComplete {
+                    responseBody = nil
+                    finishExchange()
+                } else if slice == nil {
+                    return
+                }
+                continue
+            }
+            let parsed: (head: ResponseHead, length: Int)?
+            let framing: BodyReader
+            do {
+                parsed = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes)
+                guard let parsed else { return }
+                backendInbound!.moveReaderIndex(forwardBy: parsed.length)
+                framing = try BodyReader.response(parsed.head, toHEAD: requestIsHEAD)
+            } catch {
+                badResponse(error)
+                return
+            }
+            respond(parsed!.head, framing: framing, context: context)
+        }
+    }
+
+    /// The largest body part copied into the head's buffer rather than written on its own.
+    static let coalesceLimit = 16 * 1024
+
+    func respond(_ head: ResponseHead, framing: BodyReader, context: ChannelHandlerContext) {
+        if head.status == 101 && wantsUpgrade { return upgrade(head, context: context) }
+        if head.status < 200 { return }  // informational (100 Continue, 103 Early Hints): not the response
+        responseDeadline = nil
+        responseStarted = true
+        let backendConnection = head.fields.connectionOptions
+        if head.minorVersion == 0 ? !backendConnection.keepAlive : backendConnection.close {
+            upstreamReusable = false
+        }
+        if case .untilClose = framing {
+            upstreamReusable = false
+            closeAfterResponse = true
+        }
+        let header: HeadWriter.ConnectionHeader =
+            !clientKeepAlive || closeAfterResponse ? .close : (requestMinorVersion == 0 ? .keepAlive : .none)
+        loopCounts?.response(head.status)
+        // A small body that came with the head goes out in the same buffer: one write, one iovec.
+        var framing = framing
+        var body: ByteBuffer?
+        if !framing.isComplete, let available = backendInbound?.readableBytes, available > 0, available <= Self.coalesceLimit {
+            do {
+                body = try framing.take(from: &backendInbound!)
+            } catch {
+                dropUpstream()
+                return fail(502, "backend sent \(error.reason)\n")
+            }
+        }
+        var out = HeadWriter.response(
+            head, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
+        if var body { out.writeBuffer(&body) }
+        context.write(wrapOutboundOut(out), promise: nil)
+        clientUnflushed = true
+        if framing.isComplete {
+            finishExchange()
+        } else {
+            responseBody = framing
+        }
+    }
+
+    /// A response head the proxy cannot read.
+    func badResponse(_ error: WireError) {
+        let pool = upstream?.pool.name
+        logger.warning("router.bad_response", metadata: ["error": "\(error.reason)"])
+        if let pool { metrics.upstreamError(pool: pool, "malformed") }
+        dropUpstream()
+        fail(502, error.reason + "\n")
+    }
+
+    func backendReadComplete() {
+        guard clientUnflushed else { return }
+        clientUnflushed = false
+        context?.flush()
+    }
+
+    func backendClosed() {
+        guard let context, let upstream else { return }
+        if case .untilClose = responseBody {
+            // The close is the end of this response.
+            responseBody = nil
+            upstreamReusable = false
+            finishExchange()
+            return
+        }
+        upstream.handler.delegate = nil
+        upstream.pool.end(upstream.index)
+        self.upstream = nil
+        responseDeadline = nil
+        metrics.upstreamError(pool: upstream.pool.name, "closed")
+        if responseStarted {
+            context.close(promise: nil)  // the response is cut short: the client must see it
+        } else {
+            ejections.eject(upstream.backend, for: configuration.ejectFor)
+            fail(502, "backend \(upstream.backend) closed the connection without answering\n")
+        }
+    }
+
+    func backendFailed(_ error: any Error) {
+        logger.debug("router.backend_error", metadata: ["error": "\(error)"])
+    }
+
+    func backendWritabilityChanged(writable: Bool) {
+        if writable { resumeClientReads() }
+    }
+
+    func finishExchange() {
+        guard let context else { return }
+        let now = NIODeadline.now()
+        loopCounts?.latency(nanoseconds: (now - startedAt).nanoseconds)
+        lastActive = now
+        if let upstream {
+            upstream.pool.end(upstream.index)
+            self.upstream = nil
+            // Bytes after the response's end mean the backend cannot be trusted with another one.
+            let leftover = backendInbound.map { $0.readableBytes > 0 } ?? false
+            backendInbound = nil
+            if upstreamReusable && requestEnded && !leftover, let pool = backendPool {
+                pool.release(upstream.backend, upstream.connection)
+            } else {
+                upstream.handler.delegate = nil
+                upstream.channel.close(promise: nil)
+            }
+        }
+        let keepOpen = clientKeepAlive && requestEnded && !closeAfterResponse
+        phase = requestEnded ? .idle : .discarding
+        if keepOpen {
+            clientUnflushed = false
+            context.flush()
+            processInbound()
+            resumeClientReads()
+        } else {
+            phase = .closing
+            inbound = nil
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+                .whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Logging
+import NIOCore
+import RouterData
+
+/// The proxy's own answers: errors for a request it cannot forward or cannot read.
+extension ProxyHandler {
+    func dropUpstream() {
+        guard let upstream else { return }
+        upstream.handler.delegate = nil
+        upstream.pool.end(upstream.index)
+        upstream.channel.close(promise: nil)
+        self.upstream = nil
+        backendInbound = nil
+        responseBody = nil
+    }
+
+    /// Answers with a short error; closes the connection if the request is not fully read.
+    func fail(_ status: Int, _ message: String) {
+        guard let context, hasRequest else { return }
+        responseDeadline = nil
+        if !requestEnded && !requestHasBody && !responseStarted {
+            deferredError = (status, message)
+            phase = .discarding
+            return
+        }
+        loopCounts?.response(status)
+        let close = !clientKeepAlive || !requestEnded
+        responseStarted = true
+        phase = requestEnded ? .idle : .discarding
+        context.write(
+            wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: context.channel.allocator)),
+            promise: nil)
+        if close {
+            phase = .closing
+            inbound = nil
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+                .whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.flush()
+            processInbound()
+            resumeClientReads()
+        }
+    }
+}
