@@ -183,7 +183,7 @@ extension ProxyHandler {
             }
         }
         var out = HeadWriter.response(
-            head, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
+            head, backendConnection: backendConnection, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
         if var body { out.writeBuffer(&body) }
         context.write(wrapOutboundOut(out), promise: nil)
         clientUnflushed = true
@@ -257,18 +257,10 @@ extension ProxyHandler {
                 upstream.channel.close(promise: nil)
             }
         }
-        let keepOpen = clientKeepAlive && requestEnded && !closeAfterResponse
-        phase = requestEnded ? .idle : .discarding
-        if keepOpen {
-            clientUnflushed = false
-            context.flush()
-            processInbound()
-            resumeClientReads()
+        if clientKeepAlive && requestEnded && !closeAfterResponse {
+            readyForNextRequest(context)
         } else {
-            phase = .closing
-            inbound = nil
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
-                .whenComplete { _ in context.close(promise: nil) }
+            closeAfterWrites(context)
         }
     }
 }

@@ -26,19 +26,13 @@ extension ProxyHandler {
         loopCounts?.response(status)
         let close = !clientKeepAlive || !requestEnded
         responseStarted = true
-        phase = requestEnded ? .idle : .discarding
         context.write(
             wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: context.channel.allocator)),
             promise: nil)
         if close {
-            phase = .closing
-            inbound = nil
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
-                .whenComplete { _ in context.close(promise: nil) }
+            closeAfterWrites(context)
         } else {
-            context.flush()
-            processInbound()
-            resumeClientReads()
+            readyForNextRequest(context)
         }
     }
 }

@@ -323,7 +323,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         wantsUpgrade = upgrade != nil
         pending.append(
             HeadWriter.request(
-                head, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
+                head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
                 allocator: context!.channel.allocator))
         phase = .connecting
         connect(pool: pool)
@@ -378,14 +378,32 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         guard let context else { return }
         loopCounts?.response(error.status)
         dropUpstream()
-        phase = .closing
-        inbound = nil
         if responseStarted {
+            phase = .closing
+            inbound = nil
             context.close(promise: nil)
             return
         }
         let answer = HeadWriter.error(
             status: error.status, message: error.reason + "\n", close: true, allocator: context.channel.allocator)
-        context.writeAndFlush(wrapOutboundOut(answer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.write(wrapOutboundOut(answer), promise: nil)
+        closeAfterWrites(context)
+    }
+
+    /// The response is out: the connection serves the next request (a pipelined one first).
+    func readyForNextRequest(_ context: ChannelHandlerContext) {
+        phase = .idle
+        clientUnflushed = false
+        context.flush()
+        processInbound()
+        resumeClientReads()
+    }
+
+    /// Closes the connection once everything written has gone out; nothing more is read.
+    func closeAfterWrites(_ context: ChannelHandlerContext) {
+        phase = .closing
+        inbound = nil
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+            .whenComplete { _ in context.close(promise: nil) }
     }
 }

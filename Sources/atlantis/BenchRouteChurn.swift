@@ -2,7 +2,6 @@ import Agents
 import ArgumentParser
 import Foundation
 import ZKModel
-import ZooKeeper
 
 /// Rewrites one Route at a steady rate from one long-lived process, so a load test measures the
 /// router under route changes rather than the start-up cost of a CLI per change.
@@ -11,11 +10,7 @@ struct BenchRouteChurn: AsyncParsableCommand {
         commandName: "route-churn",
         abstract: "Rewrite a Route (alternating its priority) N times a second through the manager.")
 
-    @Option(name: .customLong("zk"), help: "ZooKeeper hosts.")
-    var zk: String = "127.0.0.1:2181"
-
-    @Option(help: "The cluster root the router watches.")
-    var root: String = "/atlantis"
+    @OptionGroup var cluster: ClusterOptions
 
     @Option(help: "The Route's name.")
     var route: String
@@ -33,26 +28,30 @@ struct BenchRouteChurn: AsyncParsableCommand {
     var duration: Double = 5
 
     func run() async throws {
-        let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
-        let manager = Manager(store: ClusterStore(zk: client, tree: try ZNodeTree(root: root)))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let interval = Duration.milliseconds(Int64(1000 / rate))
-        var changes = 0
-        var next = start
-        while clock.now - start < .milliseconds(Int64(duration * 1000)) {
-            let yaml = """
+        // The two versions, read once: the loop only writes.
+        let versions = try (0..<2).map { priority in
+            try ManifestLoader().parse(
+                """
                 apiVersion: atlantis/v1
                 kind: Route
                 metadata: {name: \(route)}
-                spec: {host: \(host), priority: \(changes % 2), pool: {service: \(service)}}
-                """
-            try await manager.apply(try ManifestLoader().parse(yaml, file: "churn.yaml"), options: .init(source: "bench-churn"))
-            changes += 1
-            next += interval
-            try await clock.sleep(until: next)
+                spec: {host: \(host), priority: \(priority), pool: {service: \(service)}}
+                """, file: "churn.yaml")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let interval = Duration.milliseconds(Int64(1000 / rate))
+        let changes = try await cluster.withManager { manager throws(ManagerError) in
+            var changes = 0
+            var next = start
+            while clock.now - start < .milliseconds(Int64(duration * 1000)) {
+                _ = try await manager.apply(versions[changes % 2], options: .init(source: "bench-churn"))
+                changes += 1
+                next += interval
+                try? await clock.sleep(until: next)
+            }
+            return changes
         }
         print("route-churn: \(changes) changes to route \(route) in \(String(format: "%.1f", BenchRouteLatency.ms(clock.now - start) / 1000)) s")
-        await client.close()
     }
 }

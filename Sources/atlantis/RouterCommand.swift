@@ -37,36 +37,7 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Folder for the last good table (default: run/router-<id>).")
     var stateDir: String?
 
-    @Option(help: "Event-loop threads serving HTTP (default: one per core).")
-    var threads: Int?
-
-    @Option(help: "Scheduling of the HTTP threads: batch (SCHED_BATCH: fewer wakeups under load) or normal.")
-    var scheduling: String = LoopScheduling.batch.rawValue
-
-    func validate() throws {
-        guard LoopScheduling(rawValue: scheduling) != nil else {
-            throw ValidationError("--scheduling must be batch or normal, not \(scheduling)")
-        }
-        guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024") }
-        guard maxBodyBytes >= 0, connectTimeout > 0, responseTimeout > 0, idleTimeout > 0 else {
-            throw ValidationError("limits must not be negative and timeouts must be positive")
-        }
-    }
-
-    @Option(help: "Largest request head (request line and header fields) in bytes; larger ones get 431.")
-    var maxHeaderBytes: Int = ProxyConfiguration().maxHeadBytes
-
-    @Option(help: "Largest request body in bytes; larger ones get 413.")
-    var maxBodyBytes: Int = ProxyConfiguration().maxBodyBytes
-
-    @Option(help: "Seconds to wait for a backend to accept a connection (then 504, or another backend).")
-    var connectTimeout: Double = 2
-
-    @Option(help: "Seconds to wait for a backend's response head (then 504).")
-    var responseTimeout: Double = 30
-
-    @Option(help: "Seconds a client connection may stay idle between requests.")
-    var idleTimeout: Double = 60
+    @OptionGroup var proxy: ProxyOptions
 
     func run() async throws {
         cluster.bootstrapLogging()
@@ -88,20 +59,14 @@ struct RouterCommand: AsyncParsableCommand {
             logger.info("router.table_from_disk", metadata: ["table.version": "\(saved.version)"])
         }
         // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads ?? System.coreCount))
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: proxy.threads ?? System.coreCount)
         do {
-            try await LoopScheduling(rawValue: scheduling)!.apply(to: loops)
+            try await proxy.loopScheduling.apply(to: loops)
         } catch {
             logger.warning("router.scheduling_unchanged", metadata: ["error": "\(error)"])
         }
-        var configuration = ProxyConfiguration()
-        configuration.maxHeadBytes = maxHeaderBytes
-        configuration.maxBodyBytes = maxBodyBytes
-        configuration.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
-        configuration.responseTimeout = .milliseconds(Int64(responseTimeout * 1000))
-        configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
-        let proxy = ProxyServer(tables: tables, configuration: configuration, group: loops, logger: logger)
-        let listener = try await proxy.bind(host: listenHost, port: listenPort)
+        let server = ProxyServer(tables: tables, configuration: proxy.configuration, group: loops, logger: logger)
+        let listener = try await server.bind(host: listenHost, port: listenPort)
         let adminChannel = try await AdminServer.bind(host: adminHost, port: adminPort) { path in
             switch path {
             case "/health":

@@ -116,3 +116,21 @@ struct GetStatusTests {
         #expect(other.contains(" - "))
     }
 }
+
+@Suite("atlantis router options")
+struct RouterOptionTests {
+    @Test(arguments: [
+        (["--scheduling", "fast"], "--scheduling must be batch or normal, not fast"),
+        (["--max-header-bytes", "100"], "--max-header-bytes must be at least 1024"),
+        (["--idle-timeout", "0"], "--idle-timeout must be a positive number of seconds"),
+        (["--threads", "0"], "--threads must be at least 1"),
+    ])
+    func badRouterOptionsAreRefusedBeforeAnythingStarts(arguments: [String], message: String) throws {
+        let root = CLITests.newRoot()
+        let run = try CLITests.atlantis(["router", "--listen", "127.0.0.1:1", "--state-dir", "/nonexistent/x"] + arguments, root: root)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        // Refused before starting: nothing was written, not even the state folder.
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
+    }
+}

@@ -99,12 +99,12 @@ struct WireTests {
             + "TE: trailers\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nExpect: 100-continue\r\nAccept: */*\r\n\r\n"
         let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096))
         let out = HeadWriter.request(
-            head, clientAddress: "127.0.0.9", host: "app.test", dropExpect: true, upgrade: nil, allocator: ByteBufferAllocator())
+            head, connection: head.fields.connectionOptions, clientAddress: "127.0.0.9", host: "app.test", dropExpect: true, upgrade: nil, allocator: ByteBufferAllocator())
         #expect(String(buffer: out) == "GET /x HTTP/1.1\r\nHost: app.test\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.1, 127.0.0.9\r\n"
             + "x-forwarded-proto: http\r\nx-forwarded-host: app.test\r\n\r\n")
         let response = "HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: a\r\nContent-Length: 2\r\nTrailer: x\r\n\r\n"
         let (rhead, _) = try #require(try HeadParser.response(buffer(response), maxBytes: 4096))
-        #expect(String(buffer: HeadWriter.response(rhead, connection: .close, allocator: ByteBufferAllocator()))
+        #expect(String(buffer: HeadWriter.response(rhead, backendConnection: rhead.fields.connectionOptions, connection: .close, allocator: ByteBufferAllocator()))
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
     }
 

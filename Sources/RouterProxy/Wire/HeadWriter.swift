@@ -4,27 +4,11 @@ import NIOCore
 /// Kept field lines are copied as they came, in runs between the dropped ones (usually one copy
 /// for the whole block), so nothing is decoded into strings and re-encoded.
 enum HeadWriter {
-    /// Hop-by-hop fields (RFC 9110 §7.6.1), dropped in both directions. Framing fields stay:
-    /// bodies are forwarded with their framing.
+    /// Whether a field is dropped as hop-by-hop: by its name, or because `Connection` lists it.
     @inline(__always)
-    static func isHopByHop(_ fields: HeaderFields, _ field: HeaderField) -> Bool {
-        switch field.nameLength {
-        case 2: return fields.name(of: field, is: "te")
-        case 7: return fields.name(of: field, is: "upgrade") || fields.name(of: field, is: "trailer")
-        case 10: return fields.name(of: field, is: "connection") || fields.name(of: field, is: "keep-alive")
-        case 16: return fields.name(of: field, is: "proxy-connection")
-        case 18: return fields.name(of: field, is: "proxy-authenticate")
-        case 19: return fields.name(of: field, is: "proxy-authorization")
-        default: return false
-        }
-    }
-
-    /// Field names the `Connection` header lists (hop-by-hop too), except framing fields.
-    static func connectionListed(_ fields: HeaderFields) -> [[UInt8]] {
-        fields.tokens("connection").filter {
-            $0 != Array("close".utf8) && $0 != Array("keep-alive".utf8) && $0 != Array("upgrade".utf8)
-                && $0 != Array("content-length".utf8) && $0 != Array("transfer-encoding".utf8)
-        }
+    private static func isHopByHop(_ fields: HeaderFields, _ field: HeaderField, listed: [[UInt8]]) -> Bool {
+        if fields.knownName(of: field)?.isHopByHop == true { return true }
+        return !listed.isEmpty && listed.contains { fields.name(of: field, isLowercased: $0) }
     }
 
     /// Copies the field lines of `fields` to `out`, except those `drop` refuses, in runs.
@@ -58,8 +42,8 @@ enum HeadWriter {
     /// The request as the backend gets it: HTTP/1.1 (or 1.0 for a 1.0 client, so the backend
     /// frames its answer for one), hop-by-hop fields removed, `X-Forwarded-*` set.
     static func request(
-        _ head: RequestHead, clientAddress: String, host: String, dropExpect: Bool, upgrade: HeaderField?,
-        allocator: ByteBufferAllocator
+        _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
+        upgrade: HeaderField?, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         let fields = head.fields
         let known = fields.known
@@ -68,17 +52,14 @@ enum HeadWriter {
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.method.lowerBound..<head.target.upperBound]))
         }
         out.writeStaticString(head.minorVersion == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n")
-        let listed = known.connection >= 0 && fields.connectionOptions.listsFields ? connectionListed(fields) : []
         let expect = dropExpect ? Int(known.expect) : -1
-        let forwardedFor = Int(known.xForwardedFor)
-        let forwardedProto = Int(known.xForwardedProto)
         if known.hopByHop || expect >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0 {
             copyFields(fields, to: &out) { index, field in
-                if index == expect || index == forwardedProto || index == forwardedFor { return true }
-                if known.xForwardedFor >= 0, field.nameLength == 15, fields.name(of: field, is: "x-forwarded-for") { return true }
-                if known.xForwardedProto >= 0, field.nameLength == 17, fields.name(of: field, is: "x-forwarded-proto") { return true }
-                if known.hopByHop && isHopByHop(fields, field) { return true }
-                return !listed.isEmpty && listed.contains { fields.name(of: field, isLowercased: $0) }
+                if index == expect { return true }
+                switch fields.knownName(of: field) {
+                case .xForwardedFor, .xForwardedProto: return true  // replaced below
+                default: return known.hopByHop && isHopByHop(fields, field, listed: connection.listed)
+                }
             }
         } else {
             copyFields(fields, to: &out) { _, _ in false }
@@ -117,7 +98,8 @@ enum HeadWriter {
     /// for a 101, whose `Upgrade` and `Connection` belong to the switch). `extra` bytes of room
     /// are reserved for a body written after it.
     static func response(
-        _ head: ResponseHead, connection: ConnectionHeader, allocator: ByteBufferAllocator, extra: Int = 0
+        _ head: ResponseHead, backendConnection: ConnectionOptions, connection: ConnectionHeader,
+        allocator: ByteBufferAllocator, extra: Int = 0
     ) -> ByteBuffer {
         let fields = head.fields
         var out = allocator.buffer(capacity: fields.bytes.readableBytes + 26 + extra)
@@ -129,10 +111,7 @@ enum HeadWriter {
         if head.status == 101 || !fields.known.hopByHop {
             copyFields(fields, to: &out) { _, _ in false }
         } else {
-            let listed = fields.connectionOptions.listsFields ? connectionListed(fields) : []
-            copyFields(fields, to: &out) { _, field in
-                isHopByHop(fields, field) || (!listed.isEmpty && listed.contains { fields.name(of: field, isLowercased: $0) })
-            }
+            copyFields(fields, to: &out) { _, field in isHopByHop(fields, field, listed: backendConnection.listed) }
         }
         switch connection {
         case .none: break

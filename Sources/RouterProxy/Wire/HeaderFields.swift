@@ -27,64 +27,36 @@ struct KnownFields: Sendable {
     /// A second `Connection`, `Content-Length` or `Transfer-Encoding` line: read them all.
     var repeated = false
 
-    /// Records field `index` by its name (lower-cased bytes at `name`).
+    /// Records field `index` by its name.
     @inline(__always)
     mutating func note(_ index: Int, name: UnsafeRawBufferPointer) {
-        @inline(__always) func set(_ slot: inout Int16) {
-            if slot >= 0 { repeated = true } else { slot = Int16(truncatingIfNeeded: index) }
-        }
-        @inline(__always) func eq(_ literal: StaticString) -> Bool {
-            guard name.count == literal.utf8CodeUnitCount else { return false }
-            let expected = literal.utf8Start
-            for i in 0..<name.count where lowercased(name[i]) != expected[i] { return false }
-            return true
-        }
-        switch name.count {
-        case 2: if eq("te") { hopByHop = true }
-        case 4: if eq("host"), host < 0 { host = Int16(truncatingIfNeeded: index) }
-        case 6: if eq("expect"), expect < 0 { expect = Int16(truncatingIfNeeded: index) }
-        case 7:
-            if eq("upgrade") {
-                hopByHop = true
-                if upgrade < 0 { upgrade = Int16(truncatingIfNeeded: index) }
-            } else if eq("trailer") {
-                hopByHop = true
-            }
-        case 10:
-            if eq("connection") {
-                hopByHop = true
-                set(&connection)
-            } else if eq("keep-alive") {
-                hopByHop = true
-            }
-        case 14: if eq("content-length") { set(&contentLength) }
-        case 15: if eq("x-forwarded-for"), xForwardedFor < 0 { xForwardedFor = Int16(truncatingIfNeeded: index) }
-        case 16:
-            if eq("x-forwarded-host") {
-                if xForwardedHost < 0 { xForwardedHost = Int16(truncatingIfNeeded: index) }
-            } else if eq("proxy-connection") {
-                hopByHop = true
-            }
-        case 17:
-            if eq("transfer-encoding") {
-                set(&transferEncoding)
-            } else if eq("x-forwarded-proto") {
-                xForwardedProto = Int16(truncatingIfNeeded: index)
-            }
-        case 18: if eq("proxy-authenticate") { hopByHop = true }
-        case 19: if eq("proxy-authorization") { hopByHop = true }
-        default: break
+        guard let known = FieldName(name) else { return }
+        if known.isHopByHop { hopByHop = true }
+        let slot = Int16(truncatingIfNeeded: index)
+        func first(_ field: inout Int16) { if field < 0 { field = slot } }
+        func only(_ field: inout Int16) { if field >= 0 { repeated = true } else { field = slot } }
+        switch known {
+        case .host: first(&host)
+        case .expect: first(&expect)
+        case .upgrade: first(&upgrade)
+        case .xForwardedFor: first(&xForwardedFor)
+        case .xForwardedHost: first(&xForwardedHost)
+        case .xForwardedProto: first(&xForwardedProto)
+        case .connection: only(&connection)
+        case .contentLength: only(&contentLength)
+        case .transferEncoding: only(&transferEncoding)
+        case .te, .trailer, .keepAlive, .proxyConnection, .proxyAuthenticate, .proxyAuthorization: break
         }
     }
 }
 
-/// What a `Connection` field says, read without allocating.
+/// What the `Connection` fields say (nothing is allocated unless they name other fields).
 struct ConnectionOptions: Sendable {
     var close = false
     var keepAlive = false
     var upgrade = false
-    /// Names other fields, which are then hop-by-hop too.
-    var listsFields = false
+    /// Other fields named (lower-cased), which are then hop-by-hop too; framing fields excepted.
+    var listed: [[UInt8]] = []
 }
 
 /// The fields of a parsed head, read in place: no string is made unless asked for.
@@ -113,14 +85,14 @@ struct HeaderFields: Sendable {
                     while stop > start, raw[stop - 1] == 0x20 || raw[stop - 1] == 0x09 { stop -= 1 }
                     guard stop > start else { continue }
                     let token = UnsafeRawBufferPointer(rebasing: raw[start..<stop])
-                    if Self.equals(token, "close") {
+                    if equalsIgnoringCase(token, "close") {
                         options.close = true
-                    } else if Self.equals(token, "keep-alive") {
+                    } else if equalsIgnoringCase(token, "keep-alive") {
                         options.keepAlive = true
-                    } else if Self.equals(token, "upgrade") {
+                    } else if equalsIgnoringCase(token, "upgrade") {
                         options.upgrade = true
-                    } else {
-                        options.listsFields = true
+                    } else if !equalsIgnoringCase(token, "content-length") && !equalsIgnoringCase(token, "transfer-encoding") {
+                        options.listed.append(token.map(lowercased))
                     }
                 }
             }
@@ -128,23 +100,18 @@ struct HeaderFields: Sendable {
         return options
     }
 
-    @inline(__always)
-    static func equals(_ bytes: UnsafeRawBufferPointer, _ lowercaseLiteral: StaticString) -> Bool {
-        guard bytes.count == lowercaseLiteral.utf8CodeUnitCount else { return false }
-        let expected = lowercaseLiteral.utf8Start
-        for i in 0..<bytes.count where lowercased(bytes[i]) != expected[i] { return false }
-        return true
-    }
-
     /// Whether a field's name equals `lowercaseName` (ASCII, compared case-insensitively).
     func name(of field: HeaderField, is lowercaseName: StaticString) -> Bool {
-        guard Int(field.nameLength) == lowercaseName.utf8CodeUnitCount else { return false }
-        return bytes.withUnsafeReadableBytes { raw in
-            let expected = UnsafeRawBufferPointer(start: lowercaseName.utf8Start, count: lowercaseName.utf8CodeUnitCount)
-            let start = Int(field.nameStart)
-            for i in 0..<expected.count where raw[start + i] | 0x20 != expected[i] { return false }
-            return true
-        }
+        bytes.withUnsafeReadableBytes { equalsIgnoringCase(Self.name(of: field, in: $0), lowercaseName) }
+    }
+
+    /// The field's name, if it is one the proxy acts on.
+    func knownName(of field: HeaderField) -> FieldName? {
+        bytes.withUnsafeReadableBytes { FieldName(Self.name(of: field, in: $0)) }
+    }
+
+    private static func name(of field: HeaderField, in raw: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: raw[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)])
     }
 
     func name(of field: HeaderField, isLowercased candidate: [UInt8]) -> Bool {
@@ -188,16 +155,9 @@ struct HeaderFields: Sendable {
 
     /// Whether the value of a field equals `lowercaseValue`, ignoring case.
     func value(of field: HeaderField, is lowercaseValue: StaticString) -> Bool {
-        guard Int(field.valueLength) == lowercaseValue.utf8CodeUnitCount else { return false }
-        return bytes.withUnsafeReadableBytes { raw in
-            let expected = UnsafeRawBufferPointer(start: lowercaseValue.utf8Start, count: lowercaseValue.utf8CodeUnitCount)
-            let start = Int(field.valueStart)
-            for i in 0..<expected.count {
-                if lowercased(raw[start + i]) != expected[i] { return false }
-            }
-            return true
+        bytes.withUnsafeReadableBytes {
+            equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[Int(field.valueStart)..<field.lineEnd]), lowercaseValue)
         }
     }
 }
 
-@inline(__always) func lowercased(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte | 0x20 : byte }

@@ -1,0 +1,58 @@
+import ArgumentParser
+import RouterProxy
+
+/// The proxy's threads, limits and timeouts, as `atlantis router` options. Defaults come from
+/// `ProxyConfiguration`, so the two cannot drift apart.
+struct ProxyOptions: ParsableArguments {
+    private static let defaults = ProxyConfiguration()
+
+    @Option(help: "Event-loop threads serving HTTP (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Scheduling of the HTTP threads: batch (SCHED_BATCH: fewer wakeups under load) or normal.")
+    var scheduling: String = LoopScheduling.batch.rawValue
+
+    @Option(help: "Largest request head (request line and header fields) in bytes; larger ones get 431.")
+    var maxHeaderBytes: Int = defaults.maxHeadBytes
+
+    @Option(help: "Largest request body in bytes; larger ones get 413.")
+    var maxBodyBytes: Int = defaults.maxBodyBytes
+
+    @Option(help: "Seconds to wait for a backend to accept a connection (then 504, or another backend).")
+    var connectTimeout: Double = defaults.connectTimeout.seconds
+
+    @Option(help: "Seconds to wait for a backend's response head (then 504).")
+    var responseTimeout: Double = defaults.responseTimeout.seconds
+
+    @Option(help: "Seconds a client connection may stay idle between requests.")
+    var idleTimeout: Double = defaults.idleTimeout.seconds
+
+    func validate() throws {
+        guard LoopScheduling(rawValue: scheduling) != nil else {
+            throw ValidationError("--scheduling must be batch or normal, not \(scheduling)")
+        }
+        guard threads.map({ $0 >= 1 }) ?? true else { throw ValidationError("--threads must be at least 1") }
+        guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024") }
+        guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes must not be negative") }
+        for (name, seconds) in [("--connect-timeout", connectTimeout), ("--response-timeout", responseTimeout), ("--idle-timeout", idleTimeout)]
+        where !(seconds > 0) {
+            throw ValidationError("\(name) must be a positive number of seconds, not \(seconds)")
+        }
+    }
+
+    var loopScheduling: LoopScheduling { LoopScheduling(rawValue: scheduling) ?? .batch }
+
+    var configuration: ProxyConfiguration {
+        var configuration = ProxyConfiguration()
+        configuration.maxHeadBytes = maxHeaderBytes
+        configuration.maxBodyBytes = maxBodyBytes
+        configuration.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
+        configuration.responseTimeout = .milliseconds(Int64(responseTimeout * 1000))
+        configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        return configuration
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
