@@ -16,8 +16,7 @@ RUN=$PWD/run/bench-deploy
 scripts/install.sh >/dev/null
 scripts/docker.sh up >/dev/null
 echo "==> building atlantis (release)" >&2
-swift build -c release --product atlantis >&2
-bin="$(swift build -c release --show-bin-path)/atlantis"
+bin="$(scripts/release-build.sh)"
 mkdir -p "$RUN"
 pids=()
 cleanup() {

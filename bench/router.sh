@@ -2,7 +2,8 @@
 # Router benchmark, side by side in one run on loopback (release build):
 #   one backend (nginx serving a 1 KiB file) behind (a) atlantis router, (b) nginx, (c) HAProxy;
 #   wrk with the same connections and duration against each: req/s, p50, p99, the proxy's CPU
-#   seconds and peak memory. Then: errors and p99 through the router while a route is rewritten
+#   seconds and peak memory (VmHWM, which counts the code pages each process maps, and the private
+#   part, RssAnon, after the run). Then: errors and p99 through the router while a route is rewritten
 #   10 times a second, and the routing table's build time, memory and lookup time.
 # Each proxy is run ROUNDS times, interleaved (router, nginx, HAProxy, router, ...), and the
 # median of its rounds is compared: single runs on a shared 2-core machine vary by 20 %.
@@ -86,8 +87,7 @@ haproxy -f "$RUN/haproxy.cfg" -D -p "$RUN/haproxy.pid"
 pids+=("$(cat "$RUN/haproxy.pid")")
 
 echo "==> building atlantis (release)" >&2
-swift build -c release --product atlantis >&2
-BIN="$(swift build -c release --show-bin-path)/atlantis"
+BIN="$(scripts/release-build.sh)"
 
 scripts/zk.sh standalone bench-router $ZKPORT >/dev/null
 ZK=127.0.0.1:$ZKPORT
@@ -121,6 +121,11 @@ proc_cpu() { # pids... -> CPU seconds so far
   done
   echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
 }
+proc_anon_mb() { # pids... -> sum of RssAnon in MiB: private memory, without the shared code pages in VmHWM
+  local kb=0
+  for p in "$@"; do kb=$((kb + $(awk '/RssAnon/ {print $2}' "/proc/$p/status"))); done
+  echo "scale=1; $kb / 1024" | bc
+}
 proc_peak_mb() { # pids... -> sum of VmHWM in MiB
   local kb=0
   for p in "$@"; do kb=$((kb + $(awk '/VmHWM/ {print $2}' "/proc/$p/status"))); done
@@ -150,8 +155,8 @@ run_one() { # name port pids...
   errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   cpu=$(echo "$cpu1 - $cpu0" | bc)
   RPS[$name]+=" $rps" P50[$name]+=" $p50" P99[$name]+=" $p99" CPU[$name]+=" $cpu" REQS[$name]+=" $requests"
-  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %6s MiB  non-2xx %s\n' \
-    "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "${errors:-0}"
+  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %5s MiB (private %4s)  non-2xx %s\n' \
+    "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}"
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
@@ -172,13 +177,13 @@ for name in router nginx haproxy; do
 done
 
 echo "router under 10 route updates per second (one process rewriting the Route through the manager):"
-"$BIN" bench route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" &
+"$BIN" bench route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>"$RUN/logs/route-churn.log" &
 updater=$!
 run_one router-upd $ROUTER $ROUTER_PID
 wait $updater
 
 "$BIN" bench routes
-"$BIN" bench route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50
+"$BIN" bench route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50 2>"$RUN/logs/route-latency.log"
 
 r=$(echo "scale=2; $(median <<<"${RPS[router]}") / $(median <<<"${RPS[nginx]}")" | bc)
 p=$(echo "scale=2; $(median <<<"${P99[router]}") / $(median <<<"${P99[nginx]}")" | bc)

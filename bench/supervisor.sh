@@ -15,8 +15,7 @@ scripts/docker.sh up >/dev/null
 trap 'scripts/zk.sh stop benchsup >/dev/null 2>&1 || true' EXIT
 scripts/zk.sh standalone benchsup 2393 >/dev/null
 echo "==> building atlantis (release)" >&2
-swift build -c release --product atlantis >&2
-bin="$(swift build -c release --show-bin-path)/atlantis"
+bin="$(scripts/release-build.sh)"
 
 echo "==> docker run $IMAGE → first 200, $N times"
 times=()

@@ -53,7 +53,9 @@ public struct RouteRule: Hashable, Sendable {
     }
 
     /// Whether `path` (without query) starts with this rule's prefix at a segment boundary.
-    func matches(path: Substring) -> Bool {
+    func matches(path: Substring) -> Bool { Self.matches(path: path, prefix: pathPrefix) }
+
+    static func matches(path: Substring, prefix pathPrefix: String) -> Bool {
         let prefix = pathPrefix.utf8
         if prefix.count == 1 && prefix.first == UInt8(ascii: "/") { return true }
         let bytes = path.utf8
@@ -62,7 +64,9 @@ public struct RouteRule: Hashable, Sendable {
         return bytes[bytes.index(bytes.startIndex, offsetBy: prefix.count)] == UInt8(ascii: "/")
     }
 
-    func matches(headers lookup: (String) -> String?) -> Bool {
+    func matches(headers lookup: (String) -> String?) -> Bool { Self.matches(headers: headers, lookup) }
+
+    static func matches(headers: [(name: String, value: String)], _ lookup: (String) -> String?) -> Bool {
         headers.allSatisfy { lookup($0.name) == $0.value }
     }
 }

@@ -9,12 +9,28 @@ public struct RoutingTable: Sendable {
     public let version: String
     public let pools: [String: Pool]
     /// Rules per host, in precedence order, each with its pool (resolved once, at build time).
-    private let exact: [String: [Entry]]
-    private let wildcard: [String: [Entry]]
+    private let exact: [String: [Route]]
+    private let wildcard: [String: [Route]]
 
-    private struct Entry: Sendable {
-        let rule: RouteRule
-        let pool: Pool?
+    /// A rule with its pool. A class: the request path passes one reference around instead of
+    /// copying the rule's strings.
+    public final class Route: Sendable {
+        public let rule: RouteRule
+        public let pool: Pool?
+        /// The rule's conditions, held apart so that matching reads them without copying the rule.
+        let pathPrefix: String
+        let headers: [(name: String, value: String)]
+
+        init(rule: RouteRule, pool: Pool?) {
+            self.rule = rule
+            self.pool = pool
+            pathPrefix = rule.pathPrefix
+            headers = rule.headers
+        }
+
+        func matches(path: Substring, header: (String) -> String?) -> Bool {
+            RouteRule.matches(path: path, prefix: pathPrefix) && (headers.isEmpty || RouteRule.matches(headers: headers, header))
+        }
     }
     public let ruleCount: Int
 
@@ -30,7 +46,7 @@ public struct RoutingTable: Sendable {
         }
         let byName = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let entries = { (rules: [RouteRule]) in
-            rules.sorted(by: RoutingTable.precedes).map { Entry(rule: $0, pool: byName[$0.pool]) }
+            rules.sorted(by: RoutingTable.precedes).map { Route(rule: $0, pool: byName[$0.pool]) }
         }
         self.exact = exact.mapValues(entries)
         self.wildcard = wildcard.mapValues(entries)
@@ -50,32 +66,33 @@ public struct RoutingTable: Sendable {
 
     /// The rule for a request. `host` may carry a port and any case; `target` may carry a query.
     public func match(host rawHost: Substring, target: Substring, header: (String) -> String?) -> RouteRule? {
-        route(host: rawHost, target: target, header: header)?.0
+        route(host: rawHost, target: target, header: header)?.rule
     }
 
     /// The rule and its pool, for a request.
-    public func route(host rawHost: Substring, target: Substring, header: (String) -> String?) -> (RouteRule, Pool?)? {
+    public func route(host rawHost: Substring, target: Substring, header: (String) -> String?) -> Route? {
         let host = Self.normalize(host: rawHost)
         // Bytes, not Characters: no grapheme breaking on the request path.
         let path = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }).map { target[..<$0] } ?? target
-        if let entries = exact[host], let entry = Self.first(entries, path: path, header: header) { return (entry.rule, entry.pool) }
+        if let routes = exact[host], let route = Self.first(routes, path: path, header: header) { return route }
         guard !wildcard.isEmpty else { return nil }
         let bytes = host.utf8
         var index = bytes.startIndex
         while let dot = bytes[index...].firstIndex(of: UInt8(ascii: ".")) {
             // ".example.com" for "shop.example.com": at least one label must precede the suffix.
-            if dot != bytes.startIndex, let entries = wildcard[String(host[dot...])],
-                let entry = Self.first(entries, path: path, header: header)
+            if dot != bytes.startIndex, let routes = wildcard[String(host[dot...])],
+                let route = Self.first(routes, path: path, header: header)
             {
-                return (entry.rule, entry.pool)
+                return route
             }
             index = bytes.index(after: dot)
         }
         return nil
     }
 
-    private static func first(_ entries: [Entry], path: Substring, header: (String) -> String?) -> Entry? {
-        entries.first { $0.rule.matches(path: path) && $0.rule.matches(headers: header) }
+    private static func first(_ routes: [Route], path: Substring, header: (String) -> String?) -> Route? {
+        for route in routes where route.matches(path: path, header: header) { return route }
+        return nil
     }
 
     static func normalize(host: Substring) -> String {

@@ -13,7 +13,13 @@ struct BackendConnection {
 final class BackendConnectionPool {
     let eventLoop: any EventLoop
     let configuration: ProxyConfiguration
-    private var idle: [Backend: [BackendConnection]] = [:]
+    private var idle: [Backend: IdleList] = [:]
+
+    /// One backend's idle connections. A class, so taking one mutates the list in place without
+    /// going through the dictionary's storage.
+    private final class IdleList {
+        var connections: [BackendConnection] = []
+    }
     /// This loop's round-robin position (see `Pool.pick(excluding:cursor:)`).
     var cursor = 0
 
@@ -25,7 +31,8 @@ final class BackendConnectionPool {
     /// An idle connection to `backend`, if one is open.
     func takeIdle(_ backend: Backend) -> BackendConnection? {
         eventLoop.preconditionInEventLoop()
-        while let connection = idle[backend]?.popLast() {
+        guard let list = idle[backend] else { return nil }
+        while let connection = list.connections.popLast() {
             if connection.channel.isActive { return connection }
         }
         return nil
@@ -51,18 +58,26 @@ final class BackendConnectionPool {
         handler.delegate = nil
         // The exchange may have ended while reads were paused for a slow client: the next one must read.
         handler.resumeReading()
-        guard channel.isActive, (idle[backend]?.count ?? 0) < configuration.maxIdlePerBackend else {
+        let list: IdleList
+        if let existing = idle[backend] {
+            list = existing
+        } else {
+            list = IdleList()
+            idle[backend] = list
+        }
+        guard channel.isActive, list.connections.count < configuration.maxIdlePerBackend else {
             channel.close(promise: nil)
             return
         }
-        idle[backend, default: []].append(connection)
+        list.connections.append(connection)
         // One close callback per connection (not one per exchange) takes it out of the idle list.
         guard !handler.watchedByPool else { return }
         handler.watchedByPool = true
         // Strong: a weak capture would give the pool a side table, and every retain of it on the
         // request path would take the slow path. The pool lives at most until its connections close.
         channel.closeFuture.assumeIsolated().whenComplete { _ in
-            self.idle[backend]?.removeAll { $0.channel === channel }
+            list.connections.removeAll { $0.channel === channel }
+            if list.connections.isEmpty, self.idle[backend] === list { self.idle[backend] = nil }
         }
     }
 }

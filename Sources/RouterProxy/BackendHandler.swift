@@ -52,6 +52,11 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// Writes enter the pipeline here, at its only handler, rather than at its tail.
+    func send(_ buffer: ByteBuffer) { context?.write(wrapOutboundOut(buffer), promise: nil) }
+
+    func flush() { context?.flush() }
+
     func read(context: ChannelHandlerContext) {
         if readPaused {
             pendingRead = true

@@ -54,14 +54,13 @@ extension ProxyHandler {
     }
 
     func connected(_ connection: BackendConnection, backend: Backend, index: Int, pool: Pool) {
-        let channel = connection.channel
         connection.handler.delegate = self
         upstream = Upstream(backend: backend, index: index, pool: pool, connection: connection)
         phase = .forwarding
-        for part in pending { channel.write(part, promise: nil) }
+        for part in pending { connection.handler.send(part) }
         pending.removeAll(keepingCapacity: true)
         // Inside a read, the flush comes once the read's bytes are handled.
-        if processing { upstreamUnflushed = true } else { channel.flush() }
+        if processing { upstreamUnflushed = true } else { connection.handler.flush() }
         resumeClientReads()
         armResponseTimer()
     }
@@ -183,7 +182,7 @@ extension ProxyHandler {
             }
         }
         var out = HeadWriter.response(
-            head, backendConnection: backendConnection, connection: header, allocator: context.channel.allocator, extra: body?.readableBytes ?? 0)
+            head, backendConnection: backendConnection, connection: header, allocator: allocator, extra: body?.readableBytes ?? 0)
         if var body { out.writeBuffer(&body) }
         context.write(wrapOutboundOut(out), promise: nil)
         clientUnflushed = true

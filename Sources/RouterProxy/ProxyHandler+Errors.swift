@@ -27,7 +27,7 @@ extension ProxyHandler {
         let close = !clientKeepAlive || !requestEnded
         responseStarted = true
         context.write(
-            wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: context.channel.allocator)),
+            wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: allocator)),
             promise: nil)
         if close {
             closeAfterWrites(context)

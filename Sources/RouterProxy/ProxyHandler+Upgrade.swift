@@ -14,7 +14,7 @@ extension ProxyHandler {
         loopCounts?.response(101)
         upstream.pool.end(upstream.index)
         self.upstream = nil
-        context.write(wrapOutboundOut(HeadWriter.response(head, backendConnection: ConnectionOptions(), connection: .none, allocator: context.channel.allocator)), promise: nil)
+        context.write(wrapOutboundOut(HeadWriter.response(head, backendConnection: ConnectionOptions(), connection: .none, allocator: allocator)), promise: nil)
         // Switch once this read is over; bytes that come meanwhile are kept and passed on.
         context.eventLoop.assumeIsolated().execute {
             self.switchToRelay(upstream: upstream, context: context)

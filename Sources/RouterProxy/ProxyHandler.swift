@@ -45,6 +45,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     let logger: Logger
 
     var context: ChannelHandlerContext?
+    /// The channel's allocator, read once (each read through the channel costs a few retains).
+    var allocator = ByteBufferAllocator()
     var phase = Phase.idle
     /// Client bytes not yet handled: the rest of a read, or pipelined requests waiting their turn.
     var inbound: ByteBuffer?
@@ -112,6 +114,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
         backendPool = pools.value(for: context.eventLoop)
         loopCounts = counts.value(for: context.eventLoop)
         if let ip = context.channel.remoteAddress?.ipAddress { clientAddress = ip }
@@ -167,7 +170,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         if let input = inbound, input.readableBytes == 0 { inbound = nil }
         if upstreamUnflushed {
             upstreamUnflushed = false
-            upstream?.channel.flush()
+            upstream?.handler.flush()
         }
     }
 
@@ -221,9 +224,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         return true
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.fireChannelReadComplete()
-    }
+    /// Not passed on: this is the pipeline's last handler (until an upgrade replaces it).
+    func channelReadComplete(context: ChannelHandlerContext) {}
 
     func channelInactive(context: ChannelHandlerContext) {
         responseTimer?.cancel()
@@ -302,18 +304,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let host = fields.field(fields.known.host).map(fields.value) ?? ""
         let target = head.string(head.target)
         if tables.generation != tableGeneration { (table, tableGeneration) = tables.snapshot() }
-        guard let (rule, pool) = table.route(host: host[...], target: target[...], header: { fields.value(named: $0) }) else {
+        guard let route = table.route(host: host[...], target: target[...], header: { fields.value(named: $0) }) else {
             return fail(404, "no route for \(host)\(target)\n")
         }
-        guard let pool, !pool.backends.isEmpty else {
-            return fail(503, "no healthy backend for route \(rule.name)\n")
+        guard let pool = route.pool, !pool.backends.isEmpty else {
+            return fail(503, "no healthy backend for route \(route.rule.name)\n")
         }
         // The proxy answers `Expect: 100-continue` itself: it streams the body anyway.
         var dropExpect = false
         if let expect = fields.field(fields.known.expect), fields.value(of: expect, is: "100-continue") {
             dropExpect = true
             if let context {
-                var line = context.channel.allocator.buffer(capacity: 25)
+                var line = allocator.buffer(capacity: 25)
                 line.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
                 context.writeAndFlush(wrapOutboundOut(line), promise: nil)
             }
@@ -324,7 +326,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         pending.append(
             HeadWriter.request(
                 head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-                allocator: context!.channel.allocator))
+                allocator: allocator))
         phase = .connecting
         connect(pool: pool)
     }
@@ -351,7 +353,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 return
             }
             guard let upstream else { return }
-            upstream.channel.write(buffer, promise: nil)
+            upstream.handler.send(buffer)
             upstreamUnflushed = true
             if !upstream.channel.isWritable { pauseClientReads() }
         }
@@ -385,7 +387,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             return
         }
         let answer = HeadWriter.error(
-            status: error.status, message: error.reason + "\n", close: true, allocator: context.channel.allocator)
+            status: error.status, message: error.reason + "\n", close: true, allocator: allocator)
         context.write(wrapOutboundOut(answer), promise: nil)
         closeAfterWrites(context)
     }
@@ -403,7 +405,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     func closeAfterWrites(_ context: ChannelHandlerContext) {
         phase = .closing
         inbound = nil
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+        context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0))).assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }
     }
 }

@@ -64,6 +64,10 @@ struct WireTests {
         ("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", "invalid Content-Length"),
+        ("POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n", "invalid Content-Length"),
+        ("POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n", "invalid Content-Length"),
+        ("POST / HTTP/1.1\r\nContent-Length: 5,\r\n\r\n", "invalid Content-Length"),
+        ("POST / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "other than chunked"),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.0"),
     ])
@@ -74,6 +78,19 @@ struct WireTests {
             Issue.record("accepted \(text.debugDescription)")
         } catch {
             #expect(error.reason.contains(words), "\(error.reason)")
+        }
+    }
+
+    /// A list of one repeated length is that length (RFC 9110 §8.6), on one line or several.
+    @Test(arguments: [
+        "Content-Length: 5\r\n", "Content-Length:  5 \t\r\n", "Content-Length: 5, 5\r\n", "Content-Length: 5,5 , 5\r\n",
+        "Content-Length: 5\r\nX-A: b\r\nContent-Length: 5\r\n",
+    ])
+    func repeatedLengthsThatAgreeAreOneLength(fields: String) throws {
+        let (head, _) = try #require(try HeadParser.request(buffer("POST / HTTP/1.1\r\n" + fields + "\r\n"), maxBytes: 1024))
+        guard case .length(5) = try BodyReader.request(head) else {
+            Issue.record("not a length of 5: \(fields.debugDescription)")
+            return
         }
     }
 

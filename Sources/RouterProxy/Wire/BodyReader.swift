@@ -76,30 +76,41 @@ enum BodyReader: Sendable {
 
     /// The Content-Length, if any; every value must be the same number.
     static func contentLength(_ fields: HeaderFields) throws(WireError) -> Int? {
-        guard let first = fields.field(fields.known.contentLength) else { return nil }
+        let first = Int(fields.known.contentLength)
+        guard first >= 0 else { return nil }
         var result: Int?
-        let lines = fields.known.repeated ? fields.fields.filter { fields.name(of: $0, is: "content-length") } : [first]
-        for field in lines {
-            let value: Int? = fields.bytes.withUnsafeReadableBytes { raw in
-                var n = 0
-                var any = false
-                for part in raw[Int(field.valueStart)..<field.lineEnd].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                    var v = 0
-                    var digits = 0
-                    for b in part where b != 0x20 && b != 0x09 {
-                        guard HeadParser.isDigit(b), digits < 18 else { return nil }
-                        v = v * 10 + Int(b - 0x30)
-                        digits += 1
-                    }
-                    guard digits > 0, !any || v == n else { return nil }
-                    n = v
-                    any = true
-                }
-                return any ? n : nil
-            }
+        // Every Content-Length line when some field repeats, else the one recorded (no array made).
+        for index in fields.known.repeated ? fields.fields.indices : first..<(first + 1) {
+            let field = fields.fields[index]
+            guard index == first || fields.name(of: field, is: "content-length") else { continue }
+            let value = fields.bytes.withUnsafeReadableBytes { lengthValue($0, from: Int(field.valueStart), to: field.lineEnd) }
             guard let value, result == nil || result == value else { throw .bad("invalid Content-Length") }
             result = value
         }
         return result
+    }
+
+    /// A Content-Length value: a number, or a list of one number repeated ("5, 5"), with optional
+    /// blanks around each; nil for anything else.
+    private static func lengthValue(_ raw: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        var result: Int?
+        var i = start
+        while true {
+            while i < end, raw[i] == 0x20 || raw[i] == 0x09 { i += 1 }
+            var value = 0
+            var digits = 0
+            while i < end, HeadParser.isDigit(raw[i]) {
+                guard digits < 18 else { return nil }
+                value = value * 10 + Int(raw[i] &- 0x30)
+                digits += 1
+                i += 1
+            }
+            while i < end, raw[i] == 0x20 || raw[i] == 0x09 { i += 1 }
+            guard digits > 0, result == nil || result == value else { return nil }
+            result = value
+            if i == end { return result }
+            guard raw[i] == 0x2C else { return nil }
+            i += 1
+        }
     }
 }

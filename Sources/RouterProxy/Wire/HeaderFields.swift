@@ -72,9 +72,12 @@ struct HeaderFields: Sendable {
     var connectionOptions: ConnectionOptions {
         var options = ConnectionOptions()
         guard known.connection >= 0 else { return options }
-        let lines = known.repeated ? fields.filter { name(of: $0, is: "connection") } : [fields[Int(known.connection)]]
+        // Every `Connection` line when some field repeats, else the one recorded (no array made).
+        let first = Int(known.connection)
         bytes.withUnsafeReadableBytes { raw in
-            for field in lines {
+            for index in known.repeated ? fields.indices : first..<(first + 1) {
+                let field = fields[index]
+                guard index == first || equalsIgnoringCase(Self.name(of: field, in: raw), "connection") else { continue }
                 var i = Int(field.valueStart)
                 let end = field.lineEnd
                 while i < end {
