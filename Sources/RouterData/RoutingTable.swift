@@ -95,17 +95,40 @@ public struct RoutingTable: Sendable {
         return nil
     }
 
+    /// The host without port or trailing dot, lower case. Scans the bytes in place: this runs
+    /// once per request.
     static func normalize(host: Substring) -> String {
-        var h = host
-        let bytes = h.utf8
-        if bytes.first == UInt8(ascii: "[") {  // IPv6 literal: keep as is up to the bracket
-            if let end = bytes.firstIndex(of: UInt8(ascii: "]")) { h = h[...end] }
-        } else if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
-            h = h[..<colon]
+        if let name = host.utf8.withContiguousStorageIfAvailable({ normalize(bytes: UnsafeRawBufferPointer($0)) }) { return name }
+        var copy = String(host)
+        return copy.withUTF8 { normalize(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func normalize(bytes: UnsafeRawBufferPointer) -> String {
+        var end = bytes.count
+        if end > 0, bytes[0] == UInt8(ascii: "[") {  // IPv6 literal: keep as is up to the bracket
+            if let close = bytes.firstIndex(of: UInt8(ascii: "]")) { end = close + 1 }
+        } else {
+            var i = end
+            while i > 0 {
+                i -= 1
+                if bytes[i] == UInt8(ascii: ":") {
+                    end = i
+                    break
+                }
+            }
         }
-        if h.utf8.last == UInt8(ascii: ".") { h = h[..<h.utf8.index(before: h.utf8.endIndex)] }
-        // Host headers are nearly always lower case already: skip the copy-and-map then.
-        if !h.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) { return String(h) }
-        return h.lowercased()
+        if end > 0, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        let name = UnsafeRawBufferPointer(rebasing: bytes[..<end])
+        // Host headers are nearly always lower-case ASCII already: then the bytes are the name.
+        var upper = false
+        for byte in name where byte >= 0x80 || (byte >= 65 && byte <= 90) {
+            if byte >= 0x80 { return String(decoding: name, as: UTF8.self).lowercased() }
+            upper = true
+        }
+        guard upper else { return String(decoding: name, as: UTF8.self) }
+        return String(unsafeUninitializedCapacity: name.count) { out in
+            for (i, byte) in name.enumerated() { out[i] = byte >= 65 && byte <= 90 ? byte | 0x20 : byte }
+            return name.count
+        }
     }
 }

@@ -24,7 +24,8 @@ extension ProxyHandler {
         let backend = pool.backends[index]
         // The common case: a kept-alive connection is there, used at once.
         if let connection = backendPool.takeIdle(backend) {
-            return connected(connection, backend: backend, index: index, pool: pool)
+            // Taken at once on a first attempt: the request's start is the time it is sent (one clock read less).
+            return connected(connection, backend: backend, index: index, pool: pool, at: attempts == 1 ? startedAt : .now())
         }
         let generation = self.generation
         backendPool.connect(backend).assumeIsolated().whenComplete { result in
@@ -35,7 +36,7 @@ extension ProxyHandler {
             }
             switch result {
             case .success(let connection):
-                self.connected(connection, backend: backend, index: index, pool: pool)
+                self.connected(connection, backend: backend, index: index, pool: pool, at: .now())
             case .failure(let error):
                 pool.end(index)
                 self.ejections.eject(backend, for: self.configuration.ejectFor)
@@ -53,7 +54,7 @@ extension ProxyHandler {
         }
     }
 
-    func connected(_ connection: BackendConnection, backend: Backend, index: Int, pool: Pool) {
+    func connected(_ connection: BackendConnection, backend: Backend, index: Int, pool: Pool, at now: NIODeadline) {
         connection.handler.delegate = self
         upstream = Upstream(backend: backend, index: index, pool: pool, connection: connection)
         phase = .forwarding
@@ -62,13 +63,13 @@ extension ProxyHandler {
         // Inside a read, the flush comes once the read's bytes are handled.
         if processing { upstreamUnflushed = true } else { connection.handler.flush() }
         resumeClientReads()
-        armResponseTimer()
+        armResponseTimer(from: now)
     }
 
     /// Arms the response deadline. One timer per connection checks it, rescheduled only when it
     /// fires early: no timer is scheduled and cancelled per request on the hot path.
-    func armResponseTimer() {
-        responseDeadline = .now() + configuration.responseTimeout.timeAmount
+    func armResponseTimer(from now: NIODeadline) {
+        responseDeadline = now + configuration.responseTimeout.timeAmount
         guard responseTimer == nil, let context else { return }
         scheduleResponseCheck(at: responseDeadline!, context: context)
     }

@@ -11,6 +11,8 @@ import Testing
         RouteRule(name: "any-api", host: .init("*.api.example.com"), pathPrefix: "/v1/", pool: "api-v1"),
         RouteRule(name: "high", host: .init("prio.example.org"), priority: 10, pool: "high"),
         RouteRule(name: "low", host: .init("prio.example.org"), priority: 1, pool: "low"),
+        RouteRule(name: "v6", host: .init("[::1]"), pool: "v6"),
+        RouteRule(name: "unicode", host: .init("straße.example.net"), pool: "unicode"),
     ]
     static let table = RoutingTable(rules: rules, pools: [])
 
@@ -18,6 +20,12 @@ import Testing
         ("shop.example.com", "/", [:], "shop"),
         ("SHOP.example.com:8080", "/index.html?x=1", [:], "shop"),
         ("shop.example.com.", "/", [:], "shop"),
+        ("Shop.EXAMPLE.com.:443", "/", [:], "shop"),
+        ("shop.example.com:", "/", [:], "shop"),
+        ("[::1]:8080", "/", [:], "v6"),
+        ("[::1]", "/", [:], "v6"),
+        ("STRASSE.example.net", "/", [:], nil),
+        ("STRAẞE.example.net", "/", [:], "unicode"),  // non-ASCII: lower-cased as Unicode, as the rule was
         ("shop.example.com", "/checkout", [:], "shop-checkout"),
         ("shop.example.com", "/checkout/cart?id=3", [:], "shop-checkout"),
         ("shop.example.com", "/checkoutx", [:], "shop"),  // segment boundary

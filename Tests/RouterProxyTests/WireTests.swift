@@ -94,6 +94,13 @@ struct WireTests {
         }
     }
 
+    @Test func tokenCharactersAreExactlyThoseOfRFC9110() {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(HeadParser.isToken(byte) == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+
     @Test func responseFramingFollowsTheStatusAndTheRequest() throws {
         func framing(_ text: String, head: Bool = false) throws -> BodyReader {
             let (response, _) = try #require(try HeadParser.response(buffer(text), maxBytes: 1024))
