@@ -57,6 +57,8 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func flush() { context?.flush() }
 
+    func sendAndFlush(_ buffer: ByteBuffer) { context?.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
+
     func read(context: ChannelHandlerContext) {
         if readPaused {
             pendingRead = true

@@ -58,10 +58,15 @@ extension ProxyHandler {
         connection.handler.delegate = self
         upstream = Upstream(backend: backend, index: index, pool: pool, connection: connection)
         phase = .forwarding
-        for part in pending { connection.handler.send(part) }
+        if pending.count == 1 && !requestHasBody {
+            // A request without a body: its head, written and flushed in one pass.
+            connection.handler.sendAndFlush(pending[0])
+        } else {
+            for part in pending { connection.handler.send(part) }
+            // Inside a read, the flush comes once the read's bytes are handled.
+            if processing { upstreamUnflushed = true } else { connection.handler.flush() }
+        }
         pending.removeAll(keepingCapacity: true)
-        // Inside a read, the flush comes once the read's bytes are handled.
-        if processing { upstreamUnflushed = true } else { connection.handler.flush() }
         resumeClientReads()
         armResponseTimer(from: now)
     }
@@ -185,11 +190,14 @@ extension ProxyHandler {
         var out = HeadWriter.response(
             head, backendConnection: backendConnection, connection: header, allocator: allocator, extra: body?.readableBytes ?? 0)
         if var body { out.writeBuffer(&body) }
-        context.write(wrapOutboundOut(out), promise: nil)
-        clientUnflushed = true
         if framing.isComplete {
+            // The whole response: written and flushed in one pass down the pipeline.
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            clientUnflushed = false
             finishExchange()
         } else {
+            context.write(wrapOutboundOut(out), promise: nil)
+            clientUnflushed = true
             responseBody = framing
         }
     }

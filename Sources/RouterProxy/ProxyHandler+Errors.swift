@@ -29,6 +29,7 @@ extension ProxyHandler {
         context.write(
             wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: allocator)),
             promise: nil)
+        clientUnflushed = true
         if close {
             closeAfterWrites(context)
         } else {

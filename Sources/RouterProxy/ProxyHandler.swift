@@ -368,10 +368,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
                 deferredError = nil
                 fail(status, message)
             }
-        case .idle, .upgraded, .closing, .connecting:
-            break
-        case .forwarding:
-            upstreamUnflushed = true
+        case .idle, .upgraded, .closing, .connecting, .forwarding:
+            break  // whatever was written to the backend is flushed when this read's bytes are handled
         }
     }
 
@@ -395,8 +393,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// The response is out: the connection serves the next request (a pipelined one first).
     func readyForNextRequest(_ context: ChannelHandlerContext) {
         phase = .idle
-        clientUnflushed = false
-        context.flush()
+        if clientUnflushed {
+            clientUnflushed = false
+            context.flush()
+        }
         processInbound()
         resumeClientReads()
     }
