@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Router benchmark, side by side in one run on loopback (release build):
 #   one backend (nginx serving a 1 KiB file) behind (a) atlantis router, (b) nginx, (c) HAProxy;
+#   each proxy does the same job: keeps connections to the backend alive, passes Host on, and adds
+#   X-Forwarded-For, -Proto and -Host (the router must; nginx and HAProxy are configured to), so the
+#   backend reads the same request from all three;
 #   wrk with the same connections and duration against each: req/s, p50, p99, the proxy's CPU
 #   seconds and peak memory (VmHWM, which counts the code pages each process maps, and the private
 #   part, RssAnon, after the run). Then: errors and p99 through the router while a route is rewritten
@@ -59,7 +62,15 @@ http {
   server {
     listen 127.0.0.1:$NGINX;
     keepalive_requests 1000000;
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+    }
   }
 }
 CONF
@@ -75,6 +86,9 @@ defaults
   option http-keep-alive
 frontend f
   bind 127.0.0.1:$HAPROXY
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
   default_backend b
 backend b
   http-reuse always
