@@ -40,6 +40,19 @@ public final class Pool: Sendable {
         return pick(excluding: excluded, start: cursor)
     }
 
+    /// `pick(excluding: [], cursor:)` without a set.
+    public func pick(cursor: inout Int) -> Int? {
+        guard !backends.isEmpty else { return nil }
+        cursor &+= 1
+        switch balancing {
+        case .roundRobin:
+            let index = cursor % backends.count
+            return index < 0 ? index + backends.count : index
+        case .leastConnections:
+            return pick(excluding: [], start: cursor)
+        }
+    }
+
     private func pick(excluding excluded: Set<Int>, start: Int) -> Int? {
         switch balancing {
         case .roundRobin:

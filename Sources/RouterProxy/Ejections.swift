@@ -29,10 +29,13 @@ public final class Ejections: Sendable {
         }
     }
 
+    /// Whether any backend is listed (one atomic load).
+    var any: Bool { listed.load(ordering: .acquiring) > 0 }
+
     /// Indexes of the pool's ejected backends.
     func ejected(in pool: Pool) -> Set<Int> {
         var out: Set<Int> = []
-        guard listed.load(ordering: .acquiring) > 0 else { return out }
+        guard any else { return out }
         for (i, b) in pool.backends.enumerated() where isEjected(b) { out.insert(i) }
         return out
     }

@@ -12,11 +12,16 @@ extension ProxyHandler {
         guard let backendPool else {
             return fail(500, "router misconfigured: no connection pool for this event loop\n")
         }
-        let ejected = ejections.ejected(in: pool)
-        guard
-            let index = pool.pick(excluding: ejected.isEmpty ? excluded : excluded.union(ejected), cursor: &backendPool.cursor)
+        let choice: Int?
+        if excluded.isEmpty && !ejections.any {
+            choice = pool.pick(cursor: &backendPool.cursor)  // the common case: no set built or passed
+        } else {
+            let ejected = ejections.ejected(in: pool)
+            choice =
+                pool.pick(excluding: ejected.isEmpty ? excluded : excluded.union(ejected), cursor: &backendPool.cursor)
                 ?? pool.pick(excluding: excluded, cursor: &backendPool.cursor)
-        else {
+        }
+        guard let index = choice else {
             return fail(502, "could not reach any backend of pool \(pool.name)\n")
         }
         attempts += 1
@@ -142,18 +147,18 @@ extension ProxyHandler {
                 }
                 continue
             }
-            let parsed: (head: ResponseHead, length: Int)?
+            let head: ResponseHead
             let framing: BodyReader
             do {
-                parsed = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes)
-                guard let parsed else { return }
-                backendInbound!.moveReaderIndex(forwardBy: parsed.length)
-                framing = try BodyReader.response(parsed.head, toHEAD: requestIsHEAD)
+                guard let (parsed, length) = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes) else { return }
+                backendInbound!.moveReaderIndex(forwardBy: length)
+                framing = try BodyReader.response(parsed, toHEAD: requestIsHEAD)
+                head = parsed
             } catch {
                 badResponse(error)
                 return
             }
-            respond(parsed!.head, framing: framing, context: context)
+            respond(head, framing: framing, context: context)
         }
     }
 

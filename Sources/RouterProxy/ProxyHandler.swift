@@ -204,18 +204,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             pauseClientReads()
             return false
         }
-        let parsed: (head: RequestHead, length: Int)?
+        let head: RequestHead
         let framing: BodyReader
         do {
-            parsed = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes)
-            guard let parsed else { return false }
-            inbound!.moveReaderIndex(forwardBy: parsed.length)
-            framing = try BodyReader.request(parsed.head)
+            guard let (parsed, length) = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes) else { return false }
+            inbound!.moveReaderIndex(forwardBy: length)
+            framing = try BodyReader.request(parsed)
+            head = parsed
         } catch {
             refuse(error)
             return false
         }
-        start(parsed!.head, framing: framing)
+        start(head, framing: framing)
         if framing.isComplete {
             endRequest()
         } else {

@@ -31,4 +31,23 @@ import Testing
         #expect(pool.pick(excluding: [0, 1, 2]) == nil)
         #expect(Pool(name: "empty", backends: []).pick() == nil)
     }
+
+    /// The proxy's fast path (no exclusions, a cursor of its own) picks as the general one does,
+    /// including when the cursor wraps past Int.max.
+    @Test(arguments: [Pool.Balancing.roundRobin, .leastConnections], [1, 2, 3, 5])
+    func cursorPicksAgreeWithTheGeneralPick(balancing: Pool.Balancing, size: Int) {
+        let pool = Pool(name: "p", backends: (1...size).map { Backend(host: "10.0.0.\($0)", port: 80) }, balancing: balancing)
+        if balancing == .leastConnections && size > 1 { pool.begin(0) }
+        for start in [0, 7, Int.max - 3] {
+            var fast = start
+            var general = start
+            for _ in 0..<12 {
+                let index = pool.pick(cursor: &fast)
+                #expect(index == pool.pick(excluding: [], cursor: &general))
+                #expect(index.map { (0..<size).contains($0) } == true)
+            }
+        }
+        var cursor = 0
+        #expect(Pool(name: "empty", backends: []).pick(cursor: &cursor) == nil)
+    }
 }
