@@ -58,7 +58,7 @@ error_log $RUN/logs/proxy-error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
-  upstream backend { server 127.0.0.1:$BACKEND; keepalive 64; }
+  upstream backend { server 127.0.0.1:$BACKEND; keepalive 256; }  # idle connections kept per worker, as the router's default
   server {
     listen 127.0.0.1:$NGINX;
     keepalive_requests 1000000;

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIOCore
 import RouterProxy
 
 /// The proxy's threads, limits and timeouts, as `atlantis router` options. Defaults come from
@@ -6,8 +7,15 @@ import RouterProxy
 struct ProxyOptions: ParsableArguments {
     private static let defaults = ProxyConfiguration()
 
-    @Option(help: "Event-loop threads serving HTTP (default: one per core).")
+    @Option(help: "Event-loop threads serving HTTP (default: two per core).")
     var threads: Int?
+
+    /// Two loops per core by default. A router shares its cores with other busy processes (the
+    /// apps on its host; wrk and the backend in bench/router.sh): when one loop thread is
+    /// preempted its connections wait, and with two per core each holds half as many. Measured on
+    /// 2 cores (docs/architecture.md): as fast at 10 connections, faster at 50 and 200, with no
+    /// more CPU per request; `SCHED_BATCH` keeps the extra threads from adding wakeups.
+    var threadCount: Int { threads ?? 2 * System.coreCount }
 
     @Option(help: "Scheduling of the HTTP threads: batch (SCHED_BATCH: fewer wakeups under load) or normal.")
     var scheduling: String = LoopScheduling.batch.rawValue
@@ -27,6 +35,9 @@ struct ProxyOptions: ParsableArguments {
     @Option(help: "Seconds a client connection may stay idle between requests.")
     var idleTimeout: Double = defaults.idleTimeout.seconds
 
+    @Option(help: "Idle keep-alive connections kept per backend and event loop.")
+    var maxIdlePerBackend: Int = defaults.maxIdlePerBackend
+
     func validate() throws {
         guard LoopScheduling(rawValue: scheduling) != nil else {
             throw ValidationError("--scheduling must be batch or normal, not \(scheduling)")
@@ -34,6 +45,7 @@ struct ProxyOptions: ParsableArguments {
         guard threads.map({ $0 >= 1 }) ?? true else { throw ValidationError("--threads must be at least 1") }
         guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024") }
         guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes must not be negative") }
+        guard maxIdlePerBackend >= 0 else { throw ValidationError("--max-idle-per-backend must not be negative") }
         for (name, seconds) in [("--connect-timeout", connectTimeout), ("--response-timeout", responseTimeout), ("--idle-timeout", idleTimeout)]
         where !(seconds > 0) {
             throw ValidationError("\(name) must be a positive number of seconds, not \(seconds)")
@@ -46,6 +58,7 @@ struct ProxyOptions: ParsableArguments {
         var configuration = ProxyConfiguration()
         configuration.maxHeadBytes = maxHeaderBytes
         configuration.maxBodyBytes = maxBodyBytes
+        configuration.maxIdlePerBackend = maxIdlePerBackend
         configuration.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
         configuration.responseTimeout = .milliseconds(Int64(responseTimeout * 1000))
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))

@@ -59,7 +59,7 @@ struct RouterCommand: AsyncParsableCommand {
             logger.info("router.table_from_disk", metadata: ["table.version": "\(saved.version)"])
         }
         // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: proxy.threads ?? System.coreCount)
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: proxy.threadCount)
         do {
             try await proxy.loopScheduling.apply(to: loops)
         } catch {
