@@ -124,7 +124,7 @@ struct RouterOptionTests {
         (["--max-header-bytes", "100"], "--max-header-bytes must be at least 1024"),
         (["--idle-timeout", "0"], "--idle-timeout must be a positive number of seconds"),
         (["--threads", "0"], "--threads must be at least 1"),
-        (["--max-idle-per-backend", "-1"], "--max-idle-per-backend must not be negative"),
+        (["--max-idle-per-backend=-1"], "--max-idle-per-backend must not be negative"),
     ])
     func badRouterOptionsAreRefusedBeforeAnythingStarts(arguments: [String], message: String) throws {
         let root = CLITests.newRoot()
