@@ -38,8 +38,16 @@ final class LoopCounts: @unchecked Sendable {  // touched only on its own event 
     }
 
     func flush() {
-        for value in latencies { metrics.latency.recordNanoseconds(value) }
-        latencies.removeAll(keepingCapacity: true)
+        if !latencies.isEmpty {
+            // Thousands of histogram records (a lock each) would hold this loop's connections for
+            // a millisecond or more: they are made off the loop.
+            let batch = latencies
+            let timer = metrics.latency
+            latencies.removeAll(keepingCapacity: true)
+            Task.detached(priority: .background) {
+                for value in batch { timer.recordNanoseconds(value) }
+            }
+        }
         if requests > 0 { metrics.requests.increment(by: requests) }
         if byClass.0 > 0 { metrics.responses2xx.increment(by: byClass.0) }
         if byClass.1 > 0 { metrics.responses3xx.increment(by: byClass.1) }
