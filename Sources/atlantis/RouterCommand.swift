@@ -42,7 +42,14 @@ struct RouterCommand: AsyncParsableCommand {
     func run() async throws {
         cluster.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // A proxied request takes well under a millisecond: the default buckets start at 5 ms.
+        factory.durationHistogramBuckets["atlantis_router_request_duration_seconds"] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "atlantis.router")
         let (listenHost, listenPort) = try Self.split(listen, "--listen")
         let (adminHost, adminPort) = try Self.split(admin, "--admin")

@@ -134,4 +134,31 @@ struct RouterOptionTests {
         // Refused before starting: nothing was written, not even the state folder.
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
     }
+
+    /// A proxied request takes well under a millisecond: the latency histogram on the admin port
+    /// must resolve that (the metrics backend's default buckets start at 5 ms).
+    @Test func theLatencyHistogramResolvesSubMillisecondRequests() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let (listen, admin) = (Loopback.freePort(), Loopback.freePort())
+        let router = Process()
+        router.executableURL = URL(fileURLWithPath: CLITests.binary)
+        router.arguments = [
+            "router", "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
+            "--zk", Harness.hosts, "--root", CLITests.newRoot(),
+        ]
+        router.standardOutput = FileHandle.nullDevice
+        router.standardError = FileHandle.nullDevice
+        try router.run()
+        defer {
+            router.terminate()
+            router.waitUntilExit()
+        }
+        let url = "http://127.0.0.1:\(admin)/metrics"
+        #expect(await eventually(.seconds(15)) { Loopback.curl(url, extra: ["--max-time", "2"]).status == 200 })
+        let metrics = String(decoding: Loopback.curl(url).body, as: UTF8.self)
+        for bound in ["0.0001", "0.00025", "0.0005", "0.001", "0.005", "10.0"] {
+            #expect(metrics.contains(#"atlantis_router_request_duration_seconds_bucket{le="\#(bound)"}"#), "no bucket \(bound)")
+        }
+    }
 }
