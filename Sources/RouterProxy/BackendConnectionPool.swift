@@ -75,9 +75,11 @@ final class BackendConnectionPool {
         handler.watchedByPool = true
         // Strong: a weak capture would give the pool a side table, and every retain of it on the
         // request path would take the slow path. The pool lives at most until its connections close.
+        // The list is looked up again: an emptied list is dropped, and a later release makes a new one.
         channel.closeFuture.assumeIsolated().whenComplete { _ in
+            guard let list = self.idle[backend] else { return }
             list.connections.removeAll { $0.channel === channel }
-            if list.connections.isEmpty, self.idle[backend] === list { self.idle[backend] = nil }
+            if list.connections.isEmpty { self.idle[backend] = nil }
         }
     }
 }

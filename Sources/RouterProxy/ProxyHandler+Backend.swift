@@ -29,9 +29,11 @@ extension ProxyHandler {
         let backend = pool.backends[index]
         // The common case: a kept-alive connection is there, used at once.
         if let connection = backendPool.takeIdle(backend) {
+            upstreamWasIdle = true
             // Taken at once on a first attempt: the request's start is the time it is sent (one clock read less).
             return connected(connection, backend: backend, index: index, pool: pool, at: attempts == 1 ? startedAt : .now())
         }
+        upstreamWasIdle = false
         let generation = self.generation
         backendPool.connect(backend).assumeIsolated().whenComplete { result in
             guard generation == self.generation, self.phase == .connecting, self.context != nil else {
@@ -170,6 +172,7 @@ extension ProxyHandler {
         if head.status < 200 { return }  // informational (100 Continue, 103 Early Hints): not the response
         responseDeadline = nil
         responseStarted = true
+        resendable = nil
         let backendConnection = head.fields.connectionOptions
         if head.minorVersion == 0 ? !backendConnection.keepAlive : backendConnection.close {
             upstreamReusable = false
@@ -235,6 +238,17 @@ extension ProxyHandler {
         upstream.pool.end(upstream.index)
         self.upstream = nil
         responseDeadline = nil
+        let nothingCame = backendInbound.map { $0.readableBytes == 0 } ?? true
+        if upstreamWasIdle, !responseStarted, nothingCame, let head = resendable, phase == .forwarding {
+            // A kept-alive connection the backend closed (its idle timeout) as the request went
+            // out: not the backend failing. Sent again, once, on another connection; no ejection.
+            logger.debug("router.stale_connection", metadata: ["backend": "\(upstream.backend)"])
+            resendable = nil
+            backendInbound = nil
+            pending = [head]
+            phase = .connecting
+            return connect(pool: upstream.pool)
+        }
         metrics.upstreamError(pool: upstream.pool.name, "closed")
         if responseStarted {
             context.close(promise: nil)  // the response is cut short: the client must see it

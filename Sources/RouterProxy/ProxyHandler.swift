@@ -74,6 +74,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     var bodyBytes = 0
     var upstream: Upstream?
     var upstreamReusable = true
+    /// The upstream connection was kept alive from an earlier exchange: it may have been closed
+    /// by the backend (its idle timeout) just as this request went out.
+    var upstreamWasIdle = false
+    /// The rewritten head of an idempotent request without a body, while it can be sent again.
+    var resendable: ByteBuffer?
     var responseStarted = false
     /// The response has no length: the client connection closes after it.
     var closeAfterResponse = false
@@ -293,6 +298,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         attempts = 0
         excluded = []
         deferredError = nil
+        resendable = nil
         startedAt = .now()
         loopCounts?.request()
 
@@ -323,10 +329,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
         let upgrade = fields.field(fields.known.upgrade)
         wantsUpgrade = upgrade != nil
-        pending.append(
-            HeadWriter.request(
-                head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-                allocator: allocator))
+        let rewritten = HeadWriter.request(
+            head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
+            allocator: allocator)
+        pending.append(rewritten)
+        // Kept (a reference, not a copy) until the response starts: sent again if a kept-alive
+        // connection turns out to be closed.
+        resendable = requestIdempotent && !requestHasBody && !wantsUpgrade ? rewritten : nil
         phase = .connecting
         connect(pool: pool)
     }

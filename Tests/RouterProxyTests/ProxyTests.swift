@@ -155,6 +155,30 @@ struct ProxyTests {
         await h.stop()
     }
 
+    /// A backend's idle timeout can close a kept-alive connection just as the next request goes
+    /// out on it. That is not the backend failing: the request is sent again on a new connection,
+    /// and the backend is not ejected.
+    @Test func aKeptAliveConnectionClosedAsARequestGoesOutIsRetriedNotEjected() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        // One client connection, so both requests use its event loop's pool: the second takes the
+        // kept-alive connection of the first, which the backend then closes without answering.
+        let c = try RawConnection(port: h.proxyPort)
+        c.send("GET /arm-close HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        #expect(c.read(until: "A /arm-close\n").hasPrefix("HTTP/1.1 200"))
+        c.send("GET /after HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let second = c.read(until: "A /after\n")
+        #expect(second.hasPrefix("HTTP/1.1 200"), "\(second)")
+        #expect(h.proxy!.ejections.isEjected(a) == false)
+        // A POST (not idempotent) on such a connection is not sent twice: the client gets a 502.
+        c.send("GET /arm-close HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        #expect(c.read(until: "A /arm-close\n").hasPrefix("HTTP/1.1 200"))
+        c.send("POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 2\r\n\r\nhi")
+        #expect(c.read(until: "\r\n").hasPrefix("HTTP/1.1 502"))
+        await h.stop()
+    }
+
     @Test func refusedConnectionsAreRetriedOnAnotherBackendAndEjected() async throws {
         let h = ProxyHarness()
         let live = try h.backend("live")

@@ -7,6 +7,8 @@ GET  /headers        the request headers, one "name: value" per line, plus "back
 POST /echo           the request body back (any framing, chunked included)
 GET  /bytes?n=N      N bytes, sent chunked
 GET  /close-early    closes the connection without answering
+GET  /arm-close      answers; the next request on this connection is met with a close, unanswered
+                     (a kept-alive connection the backend's idle timeout ended as a request came)
 GET  /slow?ms=M      answers after M milliseconds
 GET  /connections    how many TCP connections this backend has accepted
 GET  /upgrade        with "Upgrade: echo": 101, then echoes each line as "NAME: line"
@@ -65,6 +67,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlparse(self.path)
+        if getattr(self, "drop_next", False):
+            self.close_connection = True
+            return
+        if url.path == "/arm-close":
+            self.drop_next = True
+            self.send_text("%s %s\n" % (NAME, url.path))
+            return
         q = parse_qs(url.query)
         if url.path == "/headers":
             lines = ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
@@ -123,6 +132,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_text("%s %s\n" % (NAME, url.path))
 
     def do_POST(self):
+        if getattr(self, "drop_next", False):
+            self.close_connection = True
+            return
         body = self.read_body()
         self.send_response(200)
         self.send_header("content-length", str(len(body)))
