@@ -52,9 +52,8 @@ public struct RouteRule: Hashable, Sendable {
         hasher.combine(pool)
     }
 
-    /// Whether `path` (without query) starts with this rule's prefix at a segment boundary.
-    func matches(path: Substring) -> Bool { Self.matches(path: path, prefix: pathPrefix) }
-
+    /// Whether `path` (without query) starts with `pathPrefix` at a segment boundary. Static, on
+    /// the rule's parts: `RoutingTable.Route` holds them apart so matching copies no rule.
     static func matches(path: Substring, prefix pathPrefix: String) -> Bool {
         let prefix = pathPrefix.utf8
         if prefix.count == 1 && prefix.first == UInt8(ascii: "/") { return true }
@@ -63,8 +62,6 @@ public struct RouteRule: Hashable, Sendable {
         if bytes.count == prefix.count || prefix.last == UInt8(ascii: "/") { return true }
         return bytes[bytes.index(bytes.startIndex, offsetBy: prefix.count)] == UInt8(ascii: "/")
     }
-
-    func matches(headers lookup: (String) -> String?) -> Bool { Self.matches(headers: headers, lookup) }
 
     static func matches(headers: [(name: String, value: String)], _ lookup: (String) -> String?) -> Bool {
         headers.allSatisfy { lookup($0.name) == $0.value }

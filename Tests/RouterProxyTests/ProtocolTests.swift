@@ -8,10 +8,7 @@ import Testing
 struct ProtocolTests {
     private func started(_ configuration: ProxyConfiguration = ProxyConfiguration()) async throws -> ProxyHarness {
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(
-            table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]),
-            configuration: configuration)
+        try await h.startWithOneBackend(configuration: configuration)
         return h
     }
 

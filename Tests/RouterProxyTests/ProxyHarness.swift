@@ -31,6 +31,16 @@ final class ProxyHarness: @unchecked Sendable {
         proxyPort = channel.localAddress!.port!
     }
 
+    /// One backend, "A", routed from app.test (pool "a"): the set-up most tests need.
+    @discardableResult
+    func startWithOneBackend(configuration: ProxyConfiguration = ProxyConfiguration()) async throws -> Backend {
+        let a = try backend("A")
+        try await start(
+            table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]),
+            configuration: configuration)
+        return a
+    }
+
     func stop() async {
         try? await proxyChannel?.close().get()
         for pid in backends { Subprocess.kill(pid) }

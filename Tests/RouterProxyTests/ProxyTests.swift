@@ -42,8 +42,7 @@ struct ProxyTests {
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        try await h.startWithOneBackend()
         // Three requests in one write, the second without a route: three answers, in order.
         let connection = try RawConnection(port: h.proxyPort)
         connection.send(
@@ -64,8 +63,7 @@ struct ProxyTests {
 
     @Test func forwardedHeadersAreAddedAndHopByHopHeadersRemoved() async throws {
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        try await h.startWithOneBackend()
         let seen = try h.curl(["-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1", "-H", "Keep-Alive: timeout=5",
                                "-H", "X-Forwarded-For: 10.1.1.1", "/headers"]).text
         #expect(seen.contains("x-forwarded-for: 10.1.1.1, 127.0.0.1"))
@@ -79,8 +77,7 @@ struct ProxyTests {
 
     @Test func tenMegabytesUpAndDownChunkedAndNot() async throws {
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        try await h.startWithOneBackend()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
         var payload = Data(count: 10 * 1024 * 1024)
         for i in stride(from: 0, to: payload.count, by: 4096) { payload[i] = UInt8(truncatingIfNeeded: i / 4096) }
@@ -105,8 +102,7 @@ struct ProxyTests {
 
     @Test func backendConnectionsAreReusedAcrossClientConnections() async throws {
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        let a = try await h.startWithOneBackend()
         let before = Int(try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines))!
         for i in 0..<20 { #expect(try h.curl(["/r\(i)"]).status == 200) }
         let after = Int(try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines))!
@@ -118,8 +114,7 @@ struct ProxyTests {
     @Test func aBackendClosingEarlyIsA502CountedForItsPool() async throws {
         let metrics = TestMetricsOnce.shared
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        try await h.startWithOneBackend()
         let counted = { metrics.counters(label: "atlantis_router_upstream_errors_total", dimensions: [("pool", "a"), ("kind", "closed")]).first?.totalValue ?? 0 }
         let before = counted()
         let r = try h.curl(["/close-early"])
@@ -132,8 +127,7 @@ struct ProxyTests {
     @Test func requestsResponsesAndLatenciesReachTheMetricsBackend() async throws {
         let metrics = TestMetricsOnce.shared
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        try await h.startWithOneBackend()
         func total(_ label: String, _ dimensions: [(String, String)] = []) -> Int64 {
             metrics.counters(label: label, dimensions: dimensions).map(\.totalValue).reduce(0, +)
         }
@@ -160,8 +154,7 @@ struct ProxyTests {
     /// and the backend is not ejected.
     @Test func aKeptAliveConnectionClosedAsARequestGoesOutIsRetriedNotEjected() async throws {
         let h = ProxyHarness()
-        let a = try h.backend("A")
-        try await h.start(table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]))
+        let a = try await h.startWithOneBackend()
         // One client connection, so both requests use its event loop's pool: the second takes the
         // kept-alive connection of the first, which the backend then closes without answering.
         let c = try RawConnection(port: h.proxyPort)

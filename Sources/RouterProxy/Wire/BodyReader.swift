@@ -76,17 +76,13 @@ enum BodyReader: Sendable {
 
     /// The Content-Length, if any; every value must be the same number.
     static func contentLength(_ fields: HeaderFields) throws(WireError) -> Int? {
-        let first = Int(fields.known.contentLength)
-        guard first >= 0 else { return nil }
         var result: Int?
-        // Every Content-Length line when some field repeats, else the one recorded (no array made).
-        for index in fields.known.repeated ? fields.fields.indices : first..<(first + 1) {
-            let field = fields.fields[index]
-            guard index == first || fields.name(of: field, is: "content-length") else { continue }
-            let value = fields.bytes.withUnsafeReadableBytes { lengthValue($0, from: Int(field.valueStart), to: field.lineEnd) }
-            guard let value, result == nil || result == value else { throw .bad("invalid Content-Length") }
-            result = value
+        var valid = true
+        fields.forEachLine(named: "content-length", recorded: fields.known.contentLength) { field, raw in
+            let value = lengthValue(raw, from: Int(field.valueStart), to: field.lineEnd)
+            if let value, result == nil || result == value { result = value } else { valid = false }
         }
+        guard valid else { throw .bad("invalid Content-Length") }
         return result
     }
 

@@ -68,35 +68,41 @@ struct HeaderFields: Sendable {
 
     func field(_ index: Int16) -> HeaderField? { index >= 0 ? fields[Int(index)] : nil }
 
-    /// The `Connection` options (of every `Connection` line).
-    var connectionOptions: ConnectionOptions {
-        var options = ConnectionOptions()
-        guard known.connection >= 0 else { return options }
-        // Every `Connection` line when some field repeats, else the one recorded (no array made).
-        let first = Int(known.connection)
+    /// Each line of a field the parser records once (`recorded`, -1 when absent): that line only,
+    /// unless some such field repeats, then every line named `lowercaseName`. No array is made.
+    func forEachLine(named lowercaseName: StaticString, recorded: Int16, _ body: (HeaderField, UnsafeRawBufferPointer) -> Void) {
+        guard recorded >= 0 else { return }
+        let first = Int(recorded)
         bytes.withUnsafeReadableBytes { raw in
             for index in known.repeated ? fields.indices : first..<(first + 1) {
                 let field = fields[index]
-                guard index == first || equalsIgnoringCase(Self.name(of: field, in: raw), "connection") else { continue }
-                var i = Int(field.valueStart)
-                let end = field.lineEnd
-                while i < end {
-                    while i < end, raw[i] == 0x20 || raw[i] == 0x09 || raw[i] == 0x2C { i += 1 }
-                    let start = i
-                    while i < end, raw[i] != 0x2C { i += 1 }
-                    var stop = i
-                    while stop > start, raw[stop - 1] == 0x20 || raw[stop - 1] == 0x09 { stop -= 1 }
-                    guard stop > start else { continue }
-                    let token = UnsafeRawBufferPointer(rebasing: raw[start..<stop])
-                    if equalsIgnoringCase(token, "close") {
-                        options.close = true
-                    } else if equalsIgnoringCase(token, "keep-alive") {
-                        options.keepAlive = true
-                    } else if equalsIgnoringCase(token, "upgrade") {
-                        options.upgrade = true
-                    } else if !equalsIgnoringCase(token, "content-length") && !equalsIgnoringCase(token, "transfer-encoding") {
-                        options.listed.append(token.map(lowercased))
-                    }
+                if index == first || equalsIgnoringCase(Self.name(of: field, in: raw), lowercaseName) { body(field, raw) }
+            }
+        }
+    }
+
+    /// The `Connection` options (of every `Connection` line).
+    var connectionOptions: ConnectionOptions {
+        var options = ConnectionOptions()
+        forEachLine(named: "connection", recorded: known.connection) { field, raw in
+            var i = Int(field.valueStart)
+            let end = field.lineEnd
+            while i < end {
+                while i < end, raw[i] == 0x20 || raw[i] == 0x09 || raw[i] == 0x2C { i += 1 }
+                let start = i
+                while i < end, raw[i] != 0x2C { i += 1 }
+                var stop = i
+                while stop > start, raw[stop - 1] == 0x20 || raw[stop - 1] == 0x09 { stop -= 1 }
+                guard stop > start else { continue }
+                let token = UnsafeRawBufferPointer(rebasing: raw[start..<stop])
+                if equalsIgnoringCase(token, "close") {
+                    options.close = true
+                } else if equalsIgnoringCase(token, "keep-alive") {
+                    options.keepAlive = true
+                } else if equalsIgnoringCase(token, "upgrade") {
+                    options.upgrade = true
+                } else if !equalsIgnoringCase(token, "content-length") && !equalsIgnoringCase(token, "transfer-encoding") {
+                    options.listed.append(token.map(lowercased))
                 }
             }
         }
