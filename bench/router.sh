@@ -8,19 +8,24 @@
 #   seconds and peak memory (VmHWM, which counts the code pages each process maps, and the private
 #   part, RssAnon, after the run). Then: errors and p99 through the router while a route is rewritten
 #   10 times a second, and the routing table's build time, memory and lookup time.
-# Each proxy is run ROUNDS times, interleaved (router, nginx, HAProxy, router, ...), and the
-# median of its rounds is compared: single runs on a shared 2-core machine vary by 20 %.
+# Each proxy is run ROUNDS times, interleaved (router, nginx, nginx-b, HAProxy; then the same order
+# turned by one: nginx, nginx-b, HAProxy, router; ...), and the median of its rounds is compared:
+# single runs on a shared 2-core machine vary by 20 %.
+# nginx-b is a second nginx with nginx's configuration: nginx-b/nginx is the control, what the
+# same comparison reads when both sides are the same program (the bench's own noise). Each round
+# also gives a paired ratio (router and nginx run seconds apart); their median comes with a 90 %
+# bootstrap interval, beside the control's.
 # The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY (medians)
-#   DURATION=5 CONNECTIONS=50 ROUNDS=3 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal bench/router.sh
+#   DURATION=5 CONNECTIONS=50 ROUNDS=5 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal bench/router.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 RUN=$PWD/run/bench-router
 ZKPORT=2392
-BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205
+BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205 NGINX_B=9206
 
 scripts/install.sh >/dev/null
 need=()
@@ -37,6 +42,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$RUN/nginx-backend.pid" ] && kill "$(cat "$RUN/nginx-backend.pid")" 2>/dev/null || true
   [ -f "$RUN/nginx-proxy.pid" ] && kill "$(cat "$RUN/nginx-proxy.pid")" 2>/dev/null || true
+  [ -f "$RUN/nginx-proxy-b.pid" ] && kill "$(cat "$RUN/nginx-proxy-b.pid")" 2>/dev/null || true
   scripts/zk.sh stop bench-router >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -97,6 +103,10 @@ CONF
 
 nginx -p "$RUN" -c "$RUN/backend.conf" -e "$RUN/logs/backend-error.log"
 nginx -p "$RUN" -c "$RUN/proxy.conf" -e "$RUN/logs/proxy-error.log"
+# The control: the same nginx configuration on another port, with its own master and workers.
+sed -e "s/127.0.0.1:$NGINX;/127.0.0.1:$NGINX_B;/" -e "s/nginx-proxy.pid/nginx-proxy-b.pid/" -e "s/proxy-error.log/proxy-b-error.log/" \
+  "$RUN/proxy.conf" >"$RUN/proxy-b.conf"
+nginx -p "$RUN" -c "$RUN/proxy-b.conf" -e "$RUN/logs/proxy-b-error.log"
 haproxy -f "$RUN/haproxy.cfg" -D -p "$RUN/haproxy.pid"
 pids+=("$(cat "$RUN/haproxy.pid")")
 
@@ -178,13 +188,22 @@ sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
 echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, 1 KiB body, same backend (nginx), $ROUNDS interleaved rounds on $(nproc) cores:"
 with_workers() { echo "$1" $(pgrep -P "$1" | tr '\n' ' '); }  # nginx: master and its workers
 run_one direct $BACKEND $(with_workers "$(cat "$RUN/nginx-backend.pid")")
+run_proxy() { # name
+  case $1 in
+    router) run_one router $ROUTER $ROUTER_PID ;;
+    nginx) run_one nginx $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")") ;;
+    nginx-b) run_one nginx-b $NGINX_B $(with_workers "$(cat "$RUN/nginx-proxy-b.pid")") ;;
+    haproxy) run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")" ;;
+  esac
+}
+# The order turns by one each round, so no proxy always follows the same one: a fixed order read
+# nginx-b (the same program as nginx, run right after it) 10 % slower at p99 over 8 rounds.
+order=(router nginx nginx-b haproxy)
 for round in $(seq "$ROUNDS"); do
-  run_one router $ROUTER $ROUTER_PID
-  run_one nginx $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")")
-  run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")"
+  for i in 0 1 2 3; do run_proxy "${order[$(((round - 1 + i) % 4))]}"; done
 done
 echo "medians of $ROUNDS rounds (cpu: all rounds' CPU seconds over all their requests):"
-for name in router nginx haproxy; do
+for name in router nginx nginx-b haproxy; do
   printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %5s us/req\n' "$name" \
     "$(median <<<"${RPS[$name]}")" "$(median <<<"${P50[$name]}")" "$(median <<<"${P99[$name]}")" \
     "$(echo "scale=1; $(sum <<<"${CPU[$name]}") * 1000000 / $(sum <<<"${REQS[$name]}")" | bc)"
@@ -198,6 +217,24 @@ wait $updater
 
 "$BIN" bench routes
 "$BIN" bench route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50 2>"$RUN/logs/route-latency.log"
+
+paired() { # name metric -> per-round ratios name/nginx, their median and a 90 % bootstrap interval
+  python3 - "$1" "$2" "${!3}" "${!4}" <<'PY'
+import random, statistics, sys
+name, metric, mine, theirs = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+ratios = [float(a) / float(b) for a, b in zip(mine, theirs)]
+random.seed(1)
+medians = sorted(statistics.median(random.choices(ratios, k=len(ratios))) for _ in range(2000))
+print(f"{name}/nginx {metric} per round: {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}, "
+      f"90 % interval {medians[100]:.2f}-{medians[1899]:.2f}")
+PY
+}
+echo "paired rounds (each ratio from runs seconds apart; nginx-b is nginx again, the control):"
+for name in router nginx-b; do
+  mine_rps=${RPS[$name]} mine_p99=${P99[$name]} nginx_rps=${RPS[nginx]} nginx_p99=${P99[nginx]}
+  paired "$name" req/s mine_rps nginx_rps
+  paired "$name" p99 mine_p99 nginx_p99
+done
 
 r=$(echo "scale=2; $(median <<<"${RPS[router]}") / $(median <<<"${RPS[nginx]}")" | bc)
 p=$(echo "scale=2; $(median <<<"${P99[router]}") / $(median <<<"${P99[nginx]}")" | bc)
