@@ -13,6 +13,7 @@ public struct SchemaValidator: Sendable {
 
     /// Schema documents by file name (`app.schema.json`).
     let documents: [String: JSONValue]
+    let patterns = CompiledPatterns()
 
     public init(documents: [String: JSONValue]) {
         self.documents = documents
@@ -159,13 +160,7 @@ public struct SchemaValidator: Sendable {
             errors.append(FieldError(path: path, reason: "must be at most \(max) characters long"))
         }
         if let pattern = s["pattern"]?.stringValue {
-            let matches: Bool
-            if let regex = try? Regex(pattern) {
-                matches = string.contains(regex)
-            } else {
-                matches = false
-            }
-            if !matches {
+            if !patterns.matches(string, pattern) {
                 errors.append(FieldError(path: path, reason: "\(JSONValue.string(string).encoded()) does not match \(pattern)"))
             }
         }

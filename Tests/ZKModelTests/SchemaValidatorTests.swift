@@ -30,6 +30,39 @@ import ZKModel
         }
     }
 
+    /// Patterns are compiled once per validator and shared: each field still meets its own
+    /// pattern, an invalid pattern still matches nothing, from many tasks at once.
+    @Test func compiledPatternsStayWithTheirFields() async throws {
+        let schema = try JSONValue.parse(#"""
+            {"type": "object", "properties": {
+              "a": {"type": "string", "pattern": "^[a-z]+$"},
+              "b": {"type": "string", "pattern": "[0-9]"},
+              "c": {"type": "string", "pattern": "("}}}
+            """#)
+        let validator = SchemaValidator(documents: ["t.schema.json": schema])
+        func failing(_ a: String, _ b: String, _ c: String? = nil) -> [String] {
+            var fields: [String: JSONValue] = ["a": .string(a), "b": .string(b)]
+            if let c { fields["c"] = .string(c) }
+            return validator.validate(.object(fields), against: "t.schema.json").map(\.path.description)
+        }
+        let results = await withTaskGroup(of: [[String]].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    (0..<50).flatMap { _ in [failing("abc", "x1y"), failing("ab1", "xyz"), failing("abc", "7", "(")] }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(results.count == 8 * 150)
+        for (index, failed) in results.enumerated() {
+            switch index % 3 {
+            case 0: #expect(failed == [])  // "b" is not anchored: a digit anywhere matches
+            case 1: #expect(failed.sorted() == ["a", "b"])
+            default: #expect(failed == ["c"])  // "(" does not compile: nothing matches it
+            }
+        }
+    }
+
     @Test func errorsNameTheFieldAndTheReason() throws {
         let value = try JSONValue.parse(#"""
             {"apiVersion": "atlantis/v1", "kind": "Service", "metadata": {"name": "db"},

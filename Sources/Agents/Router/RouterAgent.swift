@@ -21,7 +21,9 @@ public final class RouterAgent: Reconciler, Sendable {
     let routes: ZNodeCache
     let services: ZNodeCache
     let instances: ZNodeCache
-    let validator = DocumentValidator()
+    let routeDocuments: ParsedNodes<Document>
+    let serviceDocuments: ParsedNodes<Document>
+    let reports = ParsedNodes<InstanceStatus> { try? JSONDecoder().decode(InstanceStatus.self, from: Data($0)) }
 
     public init(
         zk: ZooKeeperClient, tree: ZNodeTree, tables: TableSource, id: String, address: String, statePath: String?,
@@ -37,6 +39,13 @@ public final class RouterAgent: Reconciler, Sendable {
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route))
         services = ZNodeCache(zk: zk, folder: tree.desired(.service))
         instances = ZNodeCache(zk: zk, folder: tree.instanceStatus)
+        let validator = DocumentValidator()
+        let parse: @Sendable ([UInt8]) -> Document? = { data in
+            guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) else { return nil }
+            return try? validator.validate(value).get()
+        }
+        routeDocuments = ParsedNodes(parse: parse)
+        serviceDocuments = ParsedNodes(parse: parse)
     }
 
     /// Watches and rebuilds until cancelled.
@@ -81,26 +90,20 @@ public final class RouterAgent: Reconciler, Sendable {
     func buildSnapshot() -> TableSnapshot {
         var maxZxid: Int64 = 0
         var count = 0
-        func documents(_ cache: ZNodeCache) -> [Document] {
+        func nodes(_ cache: ZNodeCache) -> [(key: String, mzxid: Int64, data: [UInt8])] {
             cache.allKeys().compactMap { key in
                 guard let node = cache.snapshot(key) else { return nil }
                 maxZxid = max(maxZxid, node.stat.mzxid)
                 count += 1
-                guard let value = try? JSONValue.parse(String(decoding: node.data, as: UTF8.self)) else { return nil }
-                return try? validator.validate(value).get()
+                return (key, node.stat.mzxid, node.data)
             }
         }
-        let routeDocs = documents(routes)
-        let serviceDocs = documents(services)
-        let reports: [InstanceStatus] = instances.allKeys().compactMap { key in
-            guard let node = instances.snapshot(key) else { return nil }
-            maxZxid = max(maxZxid, node.stat.mzxid)
-            count += 1
-            return try? JSONDecoder().decode(InstanceStatus.self, from: Data(node.data))
-        }
+        let routeDocs = routeDocuments.values(nodes(routes))
+        let serviceDocs = serviceDocuments.values(nodes(services))
+        let instanceReports = reports.values(nodes(instances))
         // Deletions lower the count without raising a zxid: both make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)"
-        return TableBuilder.snapshot(routes: routeDocs, services: serviceDocs, instances: reports, version: version)
+        return TableBuilder.snapshot(routes: routeDocs, services: serviceDocs, instances: instanceReports, version: version)
     }
 
     /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).
