@@ -186,6 +186,9 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v
 sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
 
 echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, 1 KiB body, same backend (nginx), $ROUNDS interleaved rounds on $(nproc) cores:"
+# A dockerd that ran here (the tests start one) leaves its netfilter chains loaded after it stops:
+# every loopback packet then passes them. Said, so runs are compared in the same state.
+if iptables -t nat -S 2>/dev/null | grep -q DOCKER; then echo "note: dockerd's netfilter chains are loaded"; fi
 with_workers() { echo "$1" $(pgrep -P "$1" | tr '\n' ' '); }  # nginx: master and its workers
 run_one direct $BACKEND $(with_workers "$(cat "$RUN/nginx-backend.pid")")
 run_proxy() { # name
