@@ -221,8 +221,8 @@ wait $updater
 "$BIN" bench routes
 "$BIN" bench route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50 2>"$RUN/logs/route-latency.log"
 
-paired() { # name metric -> per-round ratios name/nginx, their median and a 90 % bootstrap interval
-  python3 - "$1" "$2" "${!3}" "${!4}" <<'PY'
+paired() { # name metric "mine..." "nginx's..." -> per-round ratios, their median and a 90 % bootstrap interval
+  python3 - "$@" <<'PY'
 import random, statistics, sys
 name, metric, mine, theirs = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
 ratios = [float(a) / float(b) for a, b in zip(mine, theirs)]
@@ -234,9 +234,8 @@ PY
 }
 echo "paired rounds (each ratio from runs seconds apart; nginx-b is nginx again, the control):"
 for name in router nginx-b; do
-  mine_rps=${RPS[$name]} mine_p99=${P99[$name]} nginx_rps=${RPS[nginx]} nginx_p99=${P99[nginx]}
-  paired "$name" req/s mine_rps nginx_rps
-  paired "$name" p99 mine_p99 nginx_p99
+  paired "$name" req/s "${RPS[$name]}" "${RPS[nginx]}"
+  paired "$name" p99 "${P99[$name]}" "${P99[nginx]}"
 done
 
 r=$(echo "scale=2; $(median <<<"${RPS[router]}") / $(median <<<"${RPS[nginx]}")" | bc)

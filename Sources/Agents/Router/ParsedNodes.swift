@@ -19,22 +19,18 @@ final class ParsedNodes<Value: Sendable>: Sendable {
     /// The parsed values of `nodes` (each with its `mzxid`), in their order, without those that do
     /// not parse. Keys not in `nodes` are forgotten.
     func values(_ nodes: [(key: String, mzxid: Int64, data: [UInt8])]) -> [Value] {
-        let known = entries.withLock { $0 }
-        var next: [String: Entry] = [:]
-        next.reserveCapacity(nodes.count)
-        var values: [Value] = []
-        values.reserveCapacity(nodes.count)
-        for (key, mzxid, data) in nodes {
-            let entry: Entry
-            if let old = known[key], old.mzxid == mzxid {
-                entry = old
-            } else {
-                entry = Entry(mzxid: mzxid, value: parse(data))
+        entries.withLock { entries in
+            var next: [String: Entry] = [:]
+            next.reserveCapacity(nodes.count)
+            for (key, mzxid, data) in nodes {
+                if let old = entries[key], old.mzxid == mzxid {
+                    next[key] = old
+                } else {
+                    next[key] = Entry(mzxid: mzxid, value: parse(data))
+                }
             }
-            next[key] = entry
-            if let value = entry.value { values.append(value) }
+            entries = next
+            return nodes.compactMap { next[$0.key]?.value }
         }
-        entries.withLock { $0 = next }
-        return values
     }
 }

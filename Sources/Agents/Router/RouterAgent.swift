@@ -21,9 +21,9 @@ public final class RouterAgent: Reconciler, Sendable {
     let routes: ZNodeCache
     let services: ZNodeCache
     let instances: ZNodeCache
-    let routeDocuments: ParsedNodes<Document>
-    let serviceDocuments: ParsedNodes<Document>
-    let reports = ParsedNodes<InstanceStatus> { try? JSONDecoder().decode(InstanceStatus.self, from: Data($0)) }
+    let routeDocuments = ParsedNodes(parse: RouterAgent.document)
+    let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
+    let reports = ParsedNodes { try? JSONDecoder().decode(InstanceStatus.self, from: Data($0)) }
 
     public init(
         zk: ZooKeeperClient, tree: ZNodeTree, tables: TableSource, id: String, address: String, statePath: String?,
@@ -39,13 +39,6 @@ public final class RouterAgent: Reconciler, Sendable {
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route))
         services = ZNodeCache(zk: zk, folder: tree.desired(.service))
         instances = ZNodeCache(zk: zk, folder: tree.instanceStatus)
-        let validator = DocumentValidator()
-        let parse: @Sendable ([UInt8]) -> Document? = { data in
-            guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) else { return nil }
-            return try? validator.validate(value).get()
-        }
-        routeDocuments = ParsedNodes(parse: parse)
-        serviceDocuments = ParsedNodes(parse: parse)
     }
 
     /// Watches and rebuilds until cancelled.
@@ -104,6 +97,12 @@ public final class RouterAgent: Reconciler, Sendable {
         // Deletions lower the count without raising a zxid: both make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)"
         return TableBuilder.snapshot(routes: routeDocs, services: serviceDocs, instances: instanceReports, version: version)
+    }
+
+    /// A valid document, or nil (left out of the table).
+    @Sendable static func document(_ data: [UInt8]) -> Document? {
+        guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) else { return nil }
+        return try? DocumentValidator().validate(value).get()
     }
 
     /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).
