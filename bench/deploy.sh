@@ -32,7 +32,7 @@ scripts/zk.sh standalone benchdeploy 2394 >/dev/null
 Z=(--zk 127.0.0.1:2394)
 i=0
 for zone in a b c; do
-  "$bin" supervisor "${Z[@]}" --host-id "bench-$zone" --zone "zone-$zone" --ports "$((35500 + i * 100))-$((35599 + i * 100))" >"$RUN/supervisor-$zone.log" 2>&1 &
+  "$bin" supervisor "${Z[@]}" --host-id "bench-$zone" --zone "zone-$zone" --ports "$((25500 + i * 100))-$((25599 + i * 100))" >"$RUN/supervisor-$zone.log" 2>&1 &
   pids+=($!); i=$((i + 1))
 done
 "$bin" scheduler "${Z[@]}" >"$RUN/scheduler.log" 2>&1 & pids+=($!)
@@ -94,7 +94,7 @@ echo "rollout undo → first v1 answer: ${undo_first} ms, → only v1 (20 in a r
 echo "==> docker run $IMAGE → first 200, $N times"
 docker_ms=()
 for run in $(seq "$N"); do
-  port=$((35900 + run))
+  port=$((25900 + run))
   t0=$(now)
   cid=$(docker run -d --init -p "127.0.0.1:$port:8080" "$IMAGE")
   until curl -fsS -o /dev/null --max-time 0.5 "http://127.0.0.1:$port/health" 2>/dev/null; do sleep 0.002; done

@@ -20,7 +20,7 @@ bin="$(scripts/release-build.sh)"
 echo "==> docker run $IMAGE → first 200, $N times"
 times=()
 for i in $(seq "$N"); do
-  port=$((34500 + i))
+  port=$((24500 + i))
   t0=$(date +%s%N)
   cid=$(docker run -d --init -p "127.0.0.1:$port:8080" "$IMAGE")
   until curl -fsS -o /dev/null --max-time 0.5 "http://127.0.0.1:$port/health" 2>/dev/null; do sleep 0.002; done

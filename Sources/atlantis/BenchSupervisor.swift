@@ -27,7 +27,7 @@ struct BenchSupervisor: AsyncParsableCommand {
     var image: String = "atlantis/sample:v1"
 
     @Option(help: "Host ports for the instances, FIRST-LAST.")
-    var ports: String = "34000-34099"
+    var ports: String = "24000-24099"
 
     func run() async throws {
         LoggingSystem.bootstrap { label in

@@ -41,7 +41,7 @@ struct DevOptions: ParsableArguments {
     var agents: [(name: String, arguments: [String])] {
         var list: [(String, [String])] = [("scheduler", ["scheduler", "--zk", zk, "--id", "dev-scheduler", "--lost-after", "10"])]
         for (i, zone) in zoneList.enumerated() {
-            let first = 32000 + i * 100
+            let first = 31000 + i * 100
             list.append((
                 "supervisor-\(zone)",
                 ["supervisor", "--zk", zk, "--host-id", "dev-\(zone)", "--zone", zone, "--ports", "\(first)-\(first + 99)", "--stop-grace", "5"]))

@@ -33,8 +33,8 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(help: "The address instance ports are published on (routers connect to it).")
     var address: String = "127.0.0.1"
 
-    @Option(help: "Host ports for instances, FIRST-LAST.")
-    var ports: String = "32000-32999"
+    @Option(help: "Host ports for instances, FIRST-LAST (best below the kernel's ephemeral range, 32768 and up on Linux).")
+    var ports: String = "31000-31999"
 
     @Option(help: "Capacity: cores.")
     var cpu: Double = Double(ProcessInfo.processInfo.activeProcessorCount)
@@ -58,12 +58,26 @@ struct SupervisorCommand: AsyncParsableCommand {
         guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1], parts[1] <= 65535 else {
             throw ValidationError("--ports must be FIRST-LAST within 1-65535, not \(ports)")
         }
+        if let warning = EphemeralPorts.current()?.warning(for: parts[0]...parts[1]) {
+            logger.warning("supervisor.ports_in_ephemeral_range", metadata: ["reason": "\(warning)"])
+        }
         let tree = try ZNodeTree(root: cluster.root)
         let configuration = SupervisorConfiguration(
             hostID: hostId, zone: zone, region: region, address: address,
             capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers), ports: parts[0]...parts[1],
             stopGrace: stopGrace)
         let http = DockerClient.makeHTTPClient()
+        do {
+            try await serve(configuration: configuration, tree: tree, http: http, logger: logger)
+        } catch {
+            // Shut down on every way out, or the client's deinit traps (dockerd not running, ZooKeeper unreachable).
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    private func serve(configuration: SupervisorConfiguration, tree: ZNodeTree, http: HTTPClient, logger: Logger) async throws {
         let docker = DockerClient(socketPath: dockerSocket, http: http)
         do {
             try await docker.ping()
@@ -78,8 +92,12 @@ struct SupervisorCommand: AsyncParsableCommand {
         print("supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)")
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await zk.close()
+            throw error
+        }
         await zk.close()
-        try await http.shutdown()
     }
 }

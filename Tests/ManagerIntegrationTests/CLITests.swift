@@ -94,6 +94,20 @@ struct CLITests {
         let (status, _, _) = Subprocess.run3([Self.binary, "get", "apps", "--zk", "127.0.0.1:1", "--timeout", "1"])
         #expect(status == 4)
     }
+
+    /// Without a dockerd the supervisor says so and exits 64; it used to trap in its HTTP client's
+    /// deinit first. Ports in the kernel's ephemeral range are warned about before that.
+    @Test func aSupervisorWithoutDockerdSaysSo() throws {
+        let run = try Self.atlantis(
+            ["supervisor", "--host-id", "h1", "--zone", "z1", "--ports", "32000-32999", "--docker-socket", "/nonexistent/docker.sock"],
+            root: Self.newRoot())
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("is dockerd running?"), "\(run.stderr)")
+        #expect(!run.stderr.contains("Fatal error"), "\(run.stderr)")
+        if (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?.contains("32768") == true {
+            #expect(run.stdout.contains("ports_in_ephemeral_range") || run.stderr.contains("ports_in_ephemeral_range"))
+        }
+    }
 }
 
 @Suite("atlantis get shows status")

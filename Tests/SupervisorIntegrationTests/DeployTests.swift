@@ -14,7 +14,7 @@ struct DeployTests {
 
     @Test func instancesSpreadEvenlyOverThreeZonesAndStaySpreadOnScaleDown() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34100 + i * 20)...(34119 + i * 20)) }
+            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24100 + i * 20)...(24119 + i * 20)) }
             try await rig.startScheduler()
             try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 6))
             #expect(try await rig.rolledOut(1) == .done)
@@ -34,7 +34,7 @@ struct DeployTests {
 
     @Test func aLostSupervisorsInstancesAreRescheduled() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34200 + i * 20)...(34219 + i * 20)) }
+            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24200 + i * 20)...(24219 + i * 20)) }
             try await rig.startScheduler(lostAfter: .seconds(1))
             try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3))
             #expect(try await rig.rolledOut(1) == .done)
@@ -58,7 +58,7 @@ struct DeployTests {
 
     @Test func aRollingUpdateUnderLoadDropsNoRequest() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34300 + i * 20)...(34319 + i * 20)) }
+            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24300 + i * 20)...(24319 + i * 20)) }
             try await rig.startScheduler()
             try await rig.startRouter()
             try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3))
@@ -111,7 +111,7 @@ struct DeployTests {
 
     @Test func aBrokenReleaseIsRolledBackAutomatically() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34400 + i * 20)...(34419 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24400 + i * 20)...(24419 + i * 20)) }
             try await rig.startScheduler()
             try await rig.startRouter()
             try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
@@ -137,7 +137,7 @@ struct DeployTests {
 
     @Test func teardownLeavesNoContainerAssignmentOrRoute() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34500 + i * 20)...(34519 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24500 + i * 20)...(24519 + i * 20)) }
             try await rig.startScheduler()
             try await rig.startRouter()
             try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
@@ -158,7 +158,7 @@ struct DeployTests {
 
     @Test func aKilledSchedulerIsReplacedByTheNextOneWithNothingLost() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34700 + i * 20)...(34719 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24700 + i * 20)...(24719 + i * 20)) }
             try await rig.startScheduler(identity: "s1")
             try await rig.startScheduler(identity: "s2")
             try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
@@ -180,7 +180,7 @@ struct DeployTests {
         #expect(Subprocess.run(zk + ["standalone", "deployzk", "2195"]).status == 0)
         defer { Subprocess.run(zk + ["stop", "deployzk"]) }
         try await ClusterRig.with(zkHosts: "127.0.0.1:2195") { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (34800 + i * 20)...(34819 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24800 + i * 20)...(24819 + i * 20)) }
             try await rig.startScheduler()
             try await rig.startRouter()
             try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
@@ -209,7 +209,7 @@ struct DeployTests {
 
     @Test func shortCapacityIsReportedWithItsReason() async throws {
         try await ClusterRig.with { rig in
-            try await rig.startSupervisor(zone: "za", ports: 34600...34601)  // capacity: 50 containers, 2 ports
+            try await rig.startSupervisor(zone: "za", ports: 24600...24601)  // capacity: 50 containers, 2 ports
             try await rig.startScheduler()
             try await rig.apply(ClusterRig.app() + "\n---\n" + """
                 apiVersion: atlantis/v1

@@ -16,13 +16,13 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func assignedInstanceRunsHealthyWithItsEnvironmentAndTheHostRegisters() async throws {
-        try await SupervisorRig.with(ports: 33000...33019, zone: "zone-a") { rig in
+        try await SupervisorRig.with(ports: 23000...23019, zone: "zone-a") { rig in
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1"))
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
             let status = try #require(await rig.status("web-1"))
             #expect(status.state == "running")
-            #expect(status.host == "127.0.0.1" && (33000...33019).contains(status.port))
+            #expect(status.host == "127.0.0.1" && (23000...23019).contains(status.port))
             #expect(status.supervisor == rig.hostID && status.zone == "zone-a" && status.restarts == 0)
             let (code, body) = get(status.port, "/cgi-bin/info")
             #expect(code == 200)
@@ -35,12 +35,12 @@ struct SupervisorIntegrationTests {
             let (data, stat) = try await rig.zk.getData("\(rig.tree.supervisors)/\(rig.hostID)")
             #expect(stat.ephemeralOwner == rig.zk.sessionID)
             let registration = try JSONDecoder().decode(SupervisorRegistration.self, from: Data(data))
-            #expect(registration.zone == "zone-a" && registration.address == "127.0.0.1" && registration.ports?.first == 33000)
+            #expect(registration.zone == "zone-a" && registration.address == "127.0.0.1" && registration.ports?.first == 23000)
         }
     }
 
     @Test func scalesUpAndDown() async throws {
-        try await SupervisorRig.with(ports: 33020...33039) { rig in
+        try await SupervisorRig.with(ports: 23020...23039) { rig in
             rig.start()
             for i in 1...3 { try await rig.assign(SupervisorRig.sample("web-\(i)")) }
             #expect(await eventually {
@@ -66,7 +66,7 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func aKilledContainerIsReplacedAndCounted() async throws {
-        try await SupervisorRig.with(ports: 33040...33059) { rig in
+        try await SupervisorRig.with(ports: 23040...23059) { rig in
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1"))
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
@@ -84,11 +84,11 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func aRestartedSupervisorProcessAdoptsItsContainersAndRemovesOrphans() async throws {
-        try await SupervisorRig.with(ports: 33060...33079) { rig in
+        try await SupervisorRig.with(ports: 23060...23079) { rig in
             let binary = SupervisorRig.repoRoot.appendingPathComponent(".build/debug/atlantis").path
             let arguments = [
                 binary, "supervisor", "--zk", SupervisorRig.zkHosts, "--root", rig.tree.root, "--host-id", rig.hostID,
-                "--zone", "z1", "--ports", "33060-33079", "--stop-grace", "2",
+                "--zone", "z1", "--ports", "23060-23079", "--stop-grace", "2",
             ]
             let log = "/tmp/atl-supervisor-\(rig.hostID).log"
             var pid = Subprocess.spawn(arguments, stdout: log, stderr: log)
@@ -107,7 +107,7 @@ struct SupervisorIntegrationTests {
                 name: "atlantis-\(rig.hostID)-orphan",
                 ContainerConfig(
                     image: "atlantis/sample:v1", env: [], labels: ["atlantis.host": rig.hostID, "atlantis.instance": "orphan"],
-                    containerPort: 8080, hostIP: "127.0.0.1", hostPort: 33079))
+                    containerPort: 8080, hostIP: "127.0.0.1", hostPort: 23079))
             try await rig.docker.start(container: orphan)
 
             pid = Subprocess.spawn(arguments, stdout: log, stderr: log)
@@ -123,7 +123,7 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func egressReachesOnlyTheDeclaredServices() async throws {
-        try await SupervisorRig.with(ports: 33080...33099) { rig in
+        try await SupervisorRig.with(ports: 23080...23099) { rig in
             let gateway = Self.bridgeGateway()
             // Two HTTP servers on the host's bridge address: one declared as a dependency, one not.
             let allowedPort = Loopback.freePort()
@@ -170,7 +170,7 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func aBadImageIsReportedAndRetriedWithBackoffUntilFixed() async throws {
-        try await SupervisorRig.with(ports: 33100...33119) { rig in
+        try await SupervisorRig.with(ports: 23100...23119) { rig in
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1", image: "127.0.0.1:5000/atlantis/no-such-image:v1"))
             #expect(await eventually { await rig.status("web-1")?.state == "failed" })
@@ -189,7 +189,7 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func imagesMissingLocallyArePulledFromTheRegistry() async throws {
-        try await SupervisorRig.with(ports: 33120...33139) { rig in
+        try await SupervisorRig.with(ports: 23120...23139) { rig in
             let image = "127.0.0.1:5000/atlantis/sample:v2"
             try await rig.docker.removeImage(image)
             #expect(try await !rig.docker.imageExists(image))
@@ -203,21 +203,26 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func aPortTakenOutsideAtlantisIsReportedAndAnotherUsed() async throws {
-        try await SupervisorRig.with(ports: 33140...33141) { rig in
-            let squatter = Subprocess.spawn(["python3", "-m", "http.server", "--bind", "127.0.0.1", "33140", "--directory", "/tmp"])
+        try await SupervisorRig.with(ports: 23140...23141) { rig in
+            let log = "/tmp/atl-squatter-\(getpid()).log"
+            defer { unlink(log) }
+            let squatter = Subprocess.spawn(
+                ["python3", "-m", "http.server", "--bind", "127.0.0.1", "23140", "--directory", "/tmp"], stdout: log, stderr: log)
             defer { Subprocess.kill(squatter) }
-            #expect(await eventually { Loopback.curl("http://127.0.0.1:33140/", extra: ["--max-time", "1"]).status == 200 })
+            try #require(
+                await eventually { Loopback.curl("http://127.0.0.1:23140/", extra: ["--max-time", "1"]).status == 200 },
+                "the squatter on 23140 never answered: \(Subprocess.read(log))")
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1"))
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
             let status = try #require(await rig.status("web-1"))
-            #expect(status.port == 33141)
-            #expect(status.lastError?.contains("33140") == true, "\(status.lastError ?? "no error")")
+            #expect(status.port == 23141)
+            #expect(status.lastError?.contains("23140") == true, "\(status.lastError ?? "no error")")
         }
     }
 
     @Test func gracefulShutdownDeregistersAndLeavesInstancesServing() async throws {
-        try await SupervisorRig.with(ports: 33160...33179) { rig in
+        try await SupervisorRig.with(ports: 23160...23179) { rig in
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1"))
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
@@ -232,7 +237,7 @@ struct SupervisorIntegrationTests {
     }
 
     @Test func theRegistrationReturnsAfterASessionExpiry() async throws {
-        try await SupervisorRig.with(ports: 33180...33199) { rig in
+        try await SupervisorRig.with(ports: 23180...23199) { rig in
             rig.start()
             let registration = "\(rig.tree.supervisors)/\(rig.hostID)"
             #expect(await eventually { try await rig.zk.exists(registration) != nil })

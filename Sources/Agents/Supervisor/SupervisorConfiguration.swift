@@ -9,7 +9,7 @@ public struct SupervisorConfiguration: Sendable {
     /// The address instances' ports are published on; routers connect to it.
     public var address: String
     public var capacity: SupervisorRegistration.Capacity
-    /// Host ports handed out to instances.
+    /// Host ports handed out to instances; best kept below the kernel's ephemeral range (`EphemeralPorts`).
     public var ports: ClosedRange<Int>
     /// Seconds between SIGTERM and SIGKILL when an instance is stopped.
     public var stopGrace: Int
@@ -28,7 +28,7 @@ public struct SupervisorConfiguration: Sendable {
     public init(
         hostID: String, zone: String, region: String? = nil, address: String = "127.0.0.1",
         capacity: SupervisorRegistration.Capacity = .init(cpu: 2, memoryMB: 4096, containers: 50),
-        ports: ClosedRange<Int> = 32000...32999, stopGrace: Int = 10, workers: Int = 4,
+        ports: ClosedRange<Int> = 31000...31999, stopGrace: Int = 10, workers: Int = 4,
         healthInterval: Duration = .seconds(5), restartBackoff: Backoff = Backoff(base: .milliseconds(500), cap: .seconds(30)),
         unhealthyThreshold: Int = 2, drainDelay: Duration = .seconds(1)
     ) {
