@@ -17,6 +17,7 @@
 # bootstrap interval, beside the control's.
 # The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY (medians)
 #   DURATION=5 CONNECTIONS=50 ROUNDS=5 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal bench/router.sh
+# SWEEP="10 25 100" also compares router and nginx at those connection counts (after the medians).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -178,9 +179,14 @@ run_one() { # name port pids...
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
   cpu=$(echo "$cpu1 - $cpu0" | bc)
-  RPS[$name]+=" $rps" P50[$name]+=" $p50" P99[$name]+=" $p99" CPU[$name]+=" $cpu" REQS[$name]+=" $requests"
+  local key=$name${SERIES:-}  # SERIES keeps the sweep's runs out of the main medians
+  RPS[$key]+=" $rps" P50[$key]+=" $p50" P99[$key]+=" $p99" CPU[$key]+=" $cpu" REQS[$key]+=" $requests"
   printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %5s MiB (private %4s)  non-2xx %s\n' \
     "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}"
+}
+series() { # array name, key -> its values, one per line
+  local -n values=$1
+  tr ' ' '\n' <<<"${values[$2]}" | grep -v '^$'
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
@@ -211,6 +217,21 @@ for name in router nginx nginx-b haproxy; do
     "$(median <<<"${RPS[$name]}")" "$(median <<<"${P50[$name]}")" "$(median <<<"${P99[$name]}")" \
     "$(echo "scale=1; $(sum <<<"${CPU[$name]}") * 1000000 / $(sum <<<"${REQS[$name]}")" | bc)"
 done
+
+if [ -n "${SWEEP:-}" ]; then
+  # The same comparison at other connection counts: router and nginx alternate, 3 rounds each.
+  echo "router and nginx at other connection counts (medians of 3 alternating rounds):"
+  for c in $SWEEP; do
+    for round in 1 2 3; do
+      if [ $((round % 2)) = 1 ]; then sweep_order="router nginx"; else sweep_order="nginx router"; fi
+      for name in $sweep_order; do CONNECTIONS=$c SERIES=@$c run_proxy "$name" >/dev/null; done
+    done
+    printf 'c=%-4s router %6.0f req/s p50 %5.2f p99 %6.2f ms | nginx %6.0f req/s p50 %5.2f p99 %6.2f ms | p99 ratio %.2f\n' "$c" \
+      "$(series RPS router@$c | median)" "$(series P50 router@$c | median)" "$(series P99 router@$c | median)" \
+      "$(series RPS nginx@$c | median)" "$(series P50 nginx@$c | median)" "$(series P99 nginx@$c | median)" \
+      "$(echo "scale=3; $(series P99 router@$c | median) / $(series P99 nginx@$c | median)" | bc)"
+  done
+fi
 
 echo "router under 10 route updates per second (one process rewriting the Route through the manager):"
 "$BIN" bench route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>"$RUN/logs/route-churn.log" &
