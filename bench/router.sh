@@ -184,10 +184,6 @@ run_one() { # name port pids...
   printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %5s MiB (private %4s)  non-2xx %s\n' \
     "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}"
 }
-series() { # array name, key -> its values, one per line
-  local -n values=$1
-  tr ' ' '\n' <<<"${values[$2]}" | grep -v '^$'
-}
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
 
@@ -227,9 +223,9 @@ if [ -n "${SWEEP:-}" ]; then
       for name in $sweep_order; do CONNECTIONS=$c SERIES=@$c run_proxy "$name" >/dev/null; done
     done
     printf 'c=%-4s router %6.0f req/s p50 %5.2f p99 %6.2f ms | nginx %6.0f req/s p50 %5.2f p99 %6.2f ms | p99 ratio %.2f\n' "$c" \
-      "$(series RPS router@$c | median)" "$(series P50 router@$c | median)" "$(series P99 router@$c | median)" \
-      "$(series RPS nginx@$c | median)" "$(series P50 nginx@$c | median)" "$(series P99 nginx@$c | median)" \
-      "$(echo "scale=3; $(series P99 router@$c | median) / $(series P99 nginx@$c | median)" | bc)"
+      "$(median <<<"${RPS[router@$c]}")" "$(median <<<"${P50[router@$c]}")" "$(median <<<"${P99[router@$c]}")" \
+      "$(median <<<"${RPS[nginx@$c]}")" "$(median <<<"${P50[nginx@$c]}")" "$(median <<<"${P99[nginx@$c]}")" \
+      "$(echo "scale=3; $(median <<<"${P99[router@$c]}") / $(median <<<"${P99[nginx@$c]}")" | bc)"
   done
 fi
 

@@ -35,15 +35,14 @@ struct BenchSupervisor: AsyncParsableCommand {
             h.logLevel = .error
             return h
         }
-        let range = ports.split(separator: "-").compactMap { Int($0) }
-        guard range.count == 2 else { throw ValidationError("--ports must be FIRST-LAST") }
+        let range = try PortRange.parse(ports)
         let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let tree = try ZNodeTree(root: "/bench-\(suffix)")
         let http = DockerClient.makeHTTPClient()
         let docker = DockerClient(http: http)
         let configuration = SupervisorConfiguration(
-            hostID: "bench-\(suffix)", zone: "bench", ports: range[0]...range[1], stopGrace: 1, healthInterval: .seconds(1))
+            hostID: "bench-\(suffix)", zone: "bench", ports: range, stopGrace: 1, healthInterval: .seconds(1))
         let agent = SupervisorAgent(zk: client, tree: tree, configuration: configuration, docker: docker, http: http)
         let running = Task { try? await agent.run() }
         let folder = tree.assignments(host: configuration.hostID)

@@ -54,17 +54,14 @@ struct SupervisorCommand: AsyncParsableCommand {
     func run() async throws {
         cluster.bootstrapLogging()
         let logger = Logger(label: "atlantis.supervisor")
-        let parts = ports.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1], parts[1] <= 65535 else {
-            throw ValidationError("--ports must be FIRST-LAST within 1-65535, not \(ports)")
-        }
-        if let warning = EphemeralPorts.current()?.warning(for: parts[0]...parts[1]) {
+        let range = try PortRange.parse(ports)
+        if let warning = EphemeralPorts.current()?.warning(for: range) {
             logger.warning("supervisor.ports_in_ephemeral_range", metadata: ["reason": "\(warning)"])
         }
         let tree = try ZNodeTree(root: cluster.root)
         let configuration = SupervisorConfiguration(
             hostID: hostId, zone: zone, region: region, address: address,
-            capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers), ports: parts[0]...parts[1],
+            capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers), ports: range,
             stopGrace: stopGrace)
         let http = DockerClient.makeHTTPClient()
         do {

@@ -110,6 +110,22 @@ struct CLITests {
     }
 }
 
+@Suite("atlantis supervisor options")
+struct SupervisorOptionTests {
+    /// A bad `--ports` is refused before the supervisor touches ZooKeeper or dockerd. "a-5-10" and
+    /// "5-1" were read as 5-10 and a trap (an inverted range) before the parse was shared and strict.
+    @Test(arguments: ["5-1", "0-10", "a-5-10", "100", "1-70000", "-5", "5-", "31000-31999x"])
+    func badPortsAreRefusedAndNothingIsWritten(ports: String) async throws {
+        let root = CLITests.newRoot()
+        let run = try CLITests.atlantis(["supervisor", "--host-id", "h1", "--zone", "z1", "--ports=\(ports)"], root: root)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("--ports must be FIRST-LAST within 1-65535, not \(ports)"), "\(run.stderr)")
+        let h = try await Harness.make(root: root)
+        #expect(try await h.zk.exists(root) == nil, "nothing may be written under \(root)")
+        await h.close()
+    }
+}
+
 @Suite("atlantis get shows status")
 struct GetStatusTests {
     @Test func aFailingObjectIsVisibleWithGet() async throws {
