@@ -61,8 +61,17 @@ public final class Controller: Service, Sendable {
                         for await key in changes { await self.queue.add(key) }
                     }
                 }
-                // Workers start once every source has listed its state.
-                for source in sources { try? await source.waitUntilSynced() }
+                // Workers start once every source has listed its state. A stop while a source
+                // cannot list (dockerd or ZooKeeper unreachable) ends the run here.
+                do {
+                    try await cancelWhenGracefulShutdown { [sources] in
+                        for source in sources { try await source.waitUntilSynced() }
+                    }
+                } catch {
+                    logger.info("controller.stopped_before_sync")
+                    group.cancelAll()
+                    return
+                }
                 await resyncAll()
                 if let period = configuration.resyncEvery {
                     group.addTask { await self.resyncLoop(every: period) }

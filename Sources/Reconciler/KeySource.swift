@@ -5,6 +5,7 @@ public protocol KeySource: Sendable {
     func changes() -> AsyncStream<String>
     /// Every key the source knows now.
     func allKeys() -> [String]
-    /// Returns once the source has listed its state at least once.
+    /// Returns once the source has listed its state at least once; throws `CancellationError` if the
+    /// waiting task is cancelled first.
     func waitUntilSynced() async throws
 }

@@ -23,12 +23,12 @@ public final class ZNodeCache: KeySource, Sendable {
         var pending: Set<String> = []
         var listed = false
         var synced = false
-        var syncWaiters: [CheckedContinuation<Void, Never>] = []
         var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
         var nextSubscriber = 0
     }
 
     private let state = Mutex(State())
+    private let syncGate = SyncLatch()
     private let refresh: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
 
     public init(
@@ -66,16 +66,7 @@ public final class ZNodeCache: KeySource, Sendable {
         return stream
     }
 
-    public func waitUntilSynced() async throws {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { s -> Bool in
-                if s.synced { return true }
-                s.syncWaiters.append(c)
-                return false
-            }
-            if ready { c.resume() }
-        }
-    }
+    public func waitUntilSynced() async throws { try await syncGate.wait() }
 
     /// Watches until cancelled. Creates the folder if it does not exist.
     public func run() async {
@@ -194,13 +185,12 @@ public final class ZNodeCache: KeySource, Sendable {
     }
 
     private func markSyncedIfReady() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            guard !s.synced, s.listed, s.pending.isEmpty, s.children.allSatisfy({ s.nodes[$0] != nil }) else { return [] }
+        let nowSynced = state.withLock { s -> Bool in
+            guard !s.synced, s.listed, s.pending.isEmpty, s.children.allSatisfy({ s.nodes[$0] != nil }) else { return false }
             s.synced = true
-            defer { s.syncWaiters = [] }
-            return s.syncWaiters
+            return true
         }
-        waiters.forEach { $0.resume() }
+        if nowSynced { syncGate.open() }
     }
 
     private func emit(_ key: String) {

@@ -29,6 +29,16 @@ struct BenchSupervisor: AsyncParsableCommand {
     @Option(help: "Host ports for the instances, FIRST-LAST.")
     var ports: String = "24000-24099"
 
+    @Option(help: "Seconds to wait for an instance to answer before giving up.")
+    var wait: Int = 60
+
+    @Option(help: "The ZooKeeper root of the bench's own tree (default: a new /bench-XXXXXX).")
+    var root: String?
+
+    func validate() throws {
+        guard wait > 0 else { throw ValidationError("--wait must be a positive number of seconds, not \(wait)") }
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -38,7 +48,7 @@ struct BenchSupervisor: AsyncParsableCommand {
         let range = try PortRange.parse(ports)
         let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         let suffix = UUID().uuidString.prefix(6).lowercased()
-        let tree = try ZNodeTree(root: "/bench-\(suffix)")
+        let tree = try ZNodeTree(root: root ?? "/bench-\(suffix)")
         let http = DockerClient.makeHTTPClient()
         let docker = DockerClient(http: http)
         let configuration = SupervisorConfiguration(
@@ -46,7 +56,6 @@ struct BenchSupervisor: AsyncParsableCommand {
         let agent = SupervisorAgent(zk: client, tree: tree, configuration: configuration, docker: docker, http: http)
         let running = Task { try? await agent.run() }
         let folder = tree.assignments(host: configuration.hostID)
-        try await client.ensurePath(folder)
 
         func status(_ id: String) async -> InstanceStatus? {
             guard let (data, _) = try? await client.getData("\(tree.instanceStatus)/\(id)") else { return nil }
@@ -62,42 +71,52 @@ struct BenchSupervisor: AsyncParsableCommand {
         /// Waits until the instance's status names a port (and, if given, a container other than
         /// `not`), then until that port answers 200.
         func waitAnswering(_ id: String, not previous: String? = nil) async throws {
-            let deadline = ContinuousClock.now + .seconds(60)
+            let deadline = ContinuousClock.now + .seconds(wait)
             while ContinuousClock.now < deadline {
                 if let s = await status(id), s.containerID != nil, s.containerID != previous, await answers(s.port) { return }
                 try await Task.sleep(for: .milliseconds(2))
             }
-            throw ValidationError("instance \(id) did not answer within 60 s")
+            throw ValidationError("instance \(id) did not answer within \(wait) s")
         }
 
+        // On every way out (a failed wait included) the instances, their containers, the agent, the
+        // ZooKeeper session and the HTTP client are cleaned up before the error is shown: AsyncHTTPClient
+        // traps in debug builds when a client is dropped without shutdown.
         var startTimes: [Double] = []
-        for i in 0..<instances {
-            let id = "bench-\(i)"
-            let assignment = InstanceAssignment(
-                instance: id, app: "bench", environment: "bench", image: image, port: 8080, healthCheck: .init(path: "/health"))
-            let t0 = ContinuousClock.now
-            try await client.create("\(folder)/\(id)", data: Array(try JSONEncoder().encode(assignment)))
-            try await waitAnswering(id)
-            startTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
-        }
         var replaceTimes: [Double] = []
-        for i in 0..<min(kills, instances) {
-            let id = "bench-\(i)"
-            guard let old = await status(id)?.containerID else { continue }
-            let t0 = ContinuousClock.now
-            try await docker.kill(container: old)
-            try await waitAnswering(id, not: old)
-            replaceTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
+        var failure: (any Error)?
+        do {
+            try await client.ensurePath(folder)
+            for i in 0..<instances {
+                let id = "bench-\(i)"
+                let assignment = InstanceAssignment(
+                    instance: id, app: "bench", environment: "bench", image: image, port: 8080, healthCheck: .init(path: "/health"))
+                let t0 = ContinuousClock.now
+                try await client.create("\(folder)/\(id)", data: Array(try JSONEncoder().encode(assignment)))
+                try await waitAnswering(id)
+                startTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
+            }
+            for i in 0..<min(kills, instances) {
+                let id = "bench-\(i)"
+                guard let old = await status(id)?.containerID else { continue }
+                let t0 = ContinuousClock.now
+                try await docker.kill(container: old)
+                try await waitAnswering(id, not: old)
+                replaceTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
+            }
+        } catch {
+            failure = error
         }
         for i in 0..<instances { try? await client.delete("\(folder)/bench-\(i)") }
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline, let left = try? await docker.containers(labels: ["atlantis.host=\(configuration.hostID)"]), !left.isEmpty {
-            try await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: .milliseconds(100))
         }
         running.cancel()
         _ = await running.value
         await client.close()
-        try await http.shutdown()
+        try? await http.shutdown()
+        if let failure { throw failure }
 
         func percentile(_ values: [Double], _ p: Double) -> Double {
             let sorted = values.sorted()

@@ -108,6 +108,27 @@ struct CLITests {
             #expect(run.stdout.contains("ports_in_ephemeral_range") || run.stderr.contains("ports_in_ephemeral_range"))
         }
     }
+
+    /// `bench supervisor` that gives up (an image that never answers, with or without dockerd)
+    /// says which instance, takes its assignment back, and exits without the HTTP client's
+    /// debug-build trap (it left the client un-shut on this path before).
+    @Test func aBenchSupervisorThatGivesUpSaysWhyAndCleansUp() async throws {
+        let root = Self.newRoot()
+        let run = try Self.atlantis(
+            ["bench", "supervisor", "--instances", "1", "--kills", "0", "--wait", "2", "--image", "atlantis/never-built:v0",
+             "--ports", "24950-24959"],
+            root: root)
+        #expect(run.status != 0, "\(run.stdout)")
+        #expect(run.stderr.contains("instance bench-0 did not answer within 2 s"), "\(run.stderr)")
+        #expect(!run.stderr.contains("Fatal error"), "\(run.stderr)")
+        let h = try await Harness.make(root: root)
+        let hosts = try await h.zk.children(h.tree.assignments)
+        #expect(hosts.count == 1, "the bench's supervisor host folder: \(hosts)")
+        for host in hosts {
+            #expect(try await h.zk.children(h.tree.assignments(host: host)).isEmpty, "assignments left under \(host)")
+        }
+        await h.close()
+    }
 }
 
 @Suite("atlantis supervisor options")

@@ -128,4 +128,36 @@ import Testing
         try await run.value
         #expect(finished.withLock { $0 } == 2)
     }
+
+    /// A source that never lists (dockerd or ZooKeeper unreachable since start) held the run in
+    /// its wait for the first listing: neither a cancel nor a graceful shutdown could stop it.
+    @Test(arguments: ["cancel", "graceful shutdown"])
+    func aStopWhileASourceCannotListEndsTheRun(stop: String) async throws {
+        let reconciled = Mutex(0)
+        let controller = Controller(
+            name: "unlisted", reconciler: ClosureReconciler { _ in
+                reconciled.withLock { $0 += 1 }
+                return .done
+            }, sources: [NeverListingSource()], configuration: Self.fast)
+        let ended = Mutex(false)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: controller)], logger: .init(label: "test")))
+        let run = Task {
+            if stop == "cancel" { try? await controller.run() } else { try? await group.run() }
+            ended.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!ended.withLock { $0 }, "the run ended by itself")
+        if stop == "cancel" { run.cancel() } else { await group.triggerGracefulShutdown() }
+        #expect(await waitUntil(timeout: .seconds(10)) { ended.withLock { $0 } }, "the run did not end after a \(stop)")
+        #expect(reconciled.withLock { $0 } == 0, "no key may be reconciled before its source has listed")
+    }
+}
+
+/// A source whose state can never be listed.
+final class NeverListingSource: KeySource, Sendable {
+    private let gate = SyncLatch()
+    func changes() -> AsyncStream<String> { AsyncStream { _ in } }
+    func allKeys() -> [String] { ["k"] }
+    func waitUntilSynced() async throws { try await gate.wait() }
 }

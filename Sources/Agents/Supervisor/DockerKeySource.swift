@@ -15,12 +15,11 @@ final class DockerKeySource: KeySource, Sendable {
 
     private struct State {
         var keys: Set<String> = []
-        var synced = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
         var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
         var next = 0
     }
     private let state = Mutex(State())
+    private let syncGate = SyncLatch()
 
     init(docker: DockerClient, hostID: String, logger: Logger) {
         self.docker = docker
@@ -43,16 +42,7 @@ final class DockerKeySource: KeySource, Sendable {
 
     func allKeys() -> [String] { state.withLock { Array($0.keys) } }
 
-    func waitUntilSynced() async throws {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { s -> Bool in
-                if s.synced { return true }
-                s.waiters.append(c)
-                return false
-            }
-            if ready { c.resume() }
-        }
-    }
+    func waitUntilSynced() async throws { try await syncGate.wait() }
 
     func run() async {
         var since: Int?
@@ -61,13 +51,11 @@ final class DockerKeySource: KeySource, Sendable {
                 let listed = try await docker.containers(labels: [hostLabel])
                 let keys = Set(listed.compactMap { $0.labels[ContainerLabels.instance] })
                 let now = Int(Date().timeIntervalSince1970)
-                let (waiters, subscribers) = state.withLock { s in
+                let subscribers = state.withLock { s in
                     s.keys = keys
-                    s.synced = true
-                    defer { s.waiters = [] }
-                    return (s.waiters, Array(s.subscribers.values))
+                    return Array(s.subscribers.values)
                 }
-                waiters.forEach { $0.resume() }
+                syncGate.open()
                 for key in keys { subscribers.forEach { $0.yield(key) } }
                 for try await event in docker.containerEvents(labels: [hostLabel], since: since ?? now) {
                     since = Int(event.timeNano / 1_000_000_000)
