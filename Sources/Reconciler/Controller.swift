@@ -52,7 +52,17 @@ public final class Controller: Service, Sendable {
         await queue.add(key)
     }
 
+    /// Runs until a graceful shutdown (reconciles in flight finish) or a cancel (they are cancelled).
     public func run() async throws {
+        await withTaskCancellationHandler {
+            await runUntilShutDown()
+        } onCancel: {
+            // The workers wait on the queue, not on the task: shutting it down is what ends them.
+            Task { await self.queue.shutDown() }
+        }
+    }
+
+    private func runUntilShutDown() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for source in sources {

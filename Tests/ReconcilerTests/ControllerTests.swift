@@ -154,6 +154,29 @@ import Testing
     }
 }
 
+extension ControllerTests {
+    /// A running controller (its sources listed, its workers waiting for keys) ends on a cancel,
+    /// as it does on a graceful shutdown.
+    @Test func aCancelEndsARunningController() async throws {
+        let source = MemorySource()
+        let reconciled = Mutex(0)
+        let controller = Controller(
+            name: "cancelled", reconciler: ClosureReconciler { _ in
+                reconciled.withLock { $0 += 1 }
+                return .done
+            }, sources: [source], configuration: Self.fast)
+        let ended = Mutex(false)
+        let run = Task {
+            try? await controller.run()
+            ended.withLock { $0 = true }
+        }
+        source.set("a", 1)
+        #expect(await waitUntil { reconciled.withLock { $0 } == 1 })
+        run.cancel()
+        #expect(await waitUntil(timeout: .seconds(10)) { ended.withLock { $0 } }, "the controller did not end after a cancel")
+    }
+}
+
 /// A source whose state can never be listed.
 final class NeverListingSource: KeySource, Sendable {
     private let gate = SyncLatch()

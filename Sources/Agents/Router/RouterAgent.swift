@@ -51,11 +51,7 @@ public final class RouterAgent: Reconciler, Sendable {
             group.addTask { await self.services.run() }
             group.addTask { await self.instances.run() }
             group.addTask { try? await controller.run() }
-            await withTaskCancellationHandler {
-                await group.next()
-            } onCancel: {
-                Task { await controller.shutDown() }
-            }
+            await group.next()  // the controller, on a graceful shutdown or a cancel
             group.cancelAll()
         }
     }

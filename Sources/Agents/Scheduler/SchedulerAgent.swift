@@ -65,11 +65,7 @@ public final class SchedulerAgent: Service, Sendable {
             logger: logger)
         await withTaskGroup(of: Void.self) { group in
             for cache in caches.all { group.addTask { await cache.run() } }
-            await withTaskCancellationHandler {
-                try? await controller.run()
-            } onCancel: {
-                Task { await controller.shutDown() }
-            }
+            try? await controller.run()  // until a graceful shutdown or a cancel
             group.cancelAll()
         }
     }

@@ -66,11 +66,7 @@ public final class SupervisorAgent: Service, Sendable {
             group.addTask { await self.dockerKeys.run() }
             group.addTask { await self.registrar.run() }
             // The controller ends on graceful shutdown (after draining) or on cancellation.
-            await withTaskCancellationHandler {
-                try? await controller.run()
-            } onCancel: {
-                Task { await controller.shutDown() }
-            }
+            try? await controller.run()
             await self.registrar.deregister()
             group.cancelAll()
         }
