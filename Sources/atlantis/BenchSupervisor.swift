@@ -46,9 +46,9 @@ struct BenchSupervisor: AsyncParsableCommand {
             return h
         }
         let range = try PortRange.parse(ports)
-        let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let tree = try ZNodeTree(root: root ?? "/bench-\(suffix)")
+        let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         let http = DockerClient.makeHTTPClient()
         let docker = DockerClient(http: http)
         let configuration = SupervisorConfiguration(
