@@ -109,9 +109,7 @@ struct RouterCommand: AsyncParsableCommand {
                         state.set(source: "zookeeper")
                         let agent = RouterAgent(
                             zk: zk, tree: tree, tables: tables, id: id, address: listen, statePath: statePath)
-                        await withTaskCancellationHandler {
-                            try? await agent.run()
-                        } onCancel: {}
+                        try? await agent.run()  // until the service group stops it
                         watcher.cancel()
                         await zk.close()
                     } catch {
