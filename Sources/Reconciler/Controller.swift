@@ -147,6 +147,9 @@ public final class Controller: Service, Sendable {
             metrics.errors.increment()
             failures.reset(key)
             logger.error("controller.reconcile_terminal", metadata: ["key": "\(key)", "error": "\(error)"])
+        } catch where Task.isCancelled {
+            // The controller is being cancelled: the key did not fail, and is not retried here.
+            logger.debug("controller.reconcile_cancelled", metadata: ["key": "\(key)"])
         } catch {
             metrics.duration.record(since: start)
             metrics.errors.increment()

@@ -177,6 +177,31 @@ extension ControllerTests {
     }
 }
 
+extension ControllerTests {
+    /// A reconcile cut short by the controller's cancel is not a failure of its key (no backoff,
+    /// no "reconcile_failed" warning at every shutdown).
+    @Test func aReconcileCancelledByTheStopIsNotAFailure() async throws {
+        let source = MemorySource()
+        let started = Mutex(false)
+        let controller = Controller(
+            name: "cut-short", reconciler: ClosureReconciler { _ in
+                started.withLock { $0 = true }
+                try await Task.sleep(for: .seconds(30))
+                return .done
+            }, sources: [source], configuration: Self.fast)
+        let ended = Mutex(false)
+        let run = Task {
+            try? await controller.run()
+            ended.withLock { $0 = true }
+        }
+        source.set("a", 1)
+        #expect(await waitUntil { started.withLock { $0 } })
+        run.cancel()
+        #expect(await waitUntil(timeout: .seconds(10)) { ended.withLock { $0 } })
+        #expect(controller.failureCount("a") == 0)
+    }
+}
+
 /// A source whose state can never be listed.
 final class NeverListingSource: KeySource, Sendable {
     private let gate = SyncLatch()
