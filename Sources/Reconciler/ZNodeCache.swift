@@ -22,7 +22,6 @@ public final class ZNodeCache: KeySource, Sendable {
         /// Children marked for a read and not yet read.
         var pending: Set<String> = []
         var listed = false
-        var synced = false
         var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -185,12 +184,11 @@ public final class ZNodeCache: KeySource, Sendable {
     }
 
     private func markSyncedIfReady() {
-        let nowSynced = state.withLock { s -> Bool in
-            guard !s.synced, s.listed, s.pending.isEmpty, s.children.allSatisfy({ s.nodes[$0] != nil }) else { return false }
-            s.synced = true
-            return true
+        guard !syncGate.isOpen else { return }  // once open, no scan of the children per change
+        let ready = state.withLock { s in
+            s.listed && s.pending.isEmpty && s.children.allSatisfy({ s.nodes[$0] != nil })
         }
-        if nowSynced { syncGate.open() }
+        if ready { syncGate.open() }
     }
 
     private func emit(_ key: String) {

@@ -2,6 +2,7 @@ import Logging
 import Reconciler
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite struct ControllerTests {
@@ -139,22 +140,16 @@ import Testing
                 reconciled.withLock { $0 += 1 }
                 return .done
             }, sources: [NeverListingSource()], configuration: Self.fast)
-        let ended = Mutex(false)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: controller)], logger: .init(label: "test")))
-        let run = Task {
-            if stop == "cancel" { try? await controller.run() } else { try? await group.run() }
-            ended.withLock { $0 = true }
-        }
+        let run = WatchedRun { if stop == "cancel" { try? await controller.run() } else { try? await group.run() } }
         try await Task.sleep(for: .milliseconds(200))
-        #expect(!ended.withLock { $0 }, "the run ended by itself")
-        if stop == "cancel" { run.cancel() } else { await group.triggerGracefulShutdown() }
-        #expect(await waitUntil(timeout: .seconds(10)) { ended.withLock { $0 } }, "the run did not end after a \(stop)")
+        #expect(!run.ended, "the run ended by itself")
+        if stop == "cancel" { run.task.cancel() } else { await group.triggerGracefulShutdown() }
+        #expect(await run.ends(), "the run did not end after a \(stop)")
         #expect(reconciled.withLock { $0 } == 0, "no key may be reconciled before its source has listed")
     }
-}
 
-extension ControllerTests {
     /// A running controller (its sources listed, its workers waiting for keys) ends on a cancel,
     /// as it does on a graceful shutdown.
     @Test func aCancelEndsARunningController() async throws {
@@ -165,19 +160,13 @@ extension ControllerTests {
                 reconciled.withLock { $0 += 1 }
                 return .done
             }, sources: [source], configuration: Self.fast)
-        let ended = Mutex(false)
-        let run = Task {
-            try? await controller.run()
-            ended.withLock { $0 = true }
-        }
+        let run = WatchedRun { try? await controller.run() }
         source.set("a", 1)
         #expect(await waitUntil { reconciled.withLock { $0 } == 1 })
-        run.cancel()
-        #expect(await waitUntil(timeout: .seconds(10)) { ended.withLock { $0 } }, "the controller did not end after a cancel")
+        run.task.cancel()
+        #expect(await run.ends(), "the controller did not end after a cancel")
     }
-}
 
-extension ControllerTests {
     /// A reconcile cut short by the controller's cancel is not a failure of its key (no backoff,
     /// no "reconcile_failed" warning at every shutdown).
     @Test func aReconcileCancelledByTheStopIsNotAFailure() async throws {
@@ -189,15 +178,11 @@ extension ControllerTests {
                 try await Task.sleep(for: .seconds(30))
                 return .done
             }, sources: [source], configuration: Self.fast)
-        let ended = Mutex(false)
-        let run = Task {
-            try? await controller.run()
-            ended.withLock { $0 = true }
-        }
+        let run = WatchedRun { try? await controller.run() }
         source.set("a", 1)
         #expect(await waitUntil { started.withLock { $0 } })
-        run.cancel()
-        #expect(await waitUntil(timeout: .seconds(10)) { ended.withLock { $0 } })
+        run.task.cancel()
+        #expect(await run.ends())
         #expect(controller.failureCount("a") == 0)
     }
 }

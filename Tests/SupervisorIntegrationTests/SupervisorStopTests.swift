@@ -4,7 +4,7 @@ import Docker
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
+import TestSupport
 import Testing
 import ZKModel
 import ZooKeeper
@@ -23,18 +23,13 @@ struct SupervisorStopTests {
         let configuration = SupervisorConfiguration(hostID: "h-\(suffix)", zone: "z1", ports: 23980...23989)
         let agent = SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
         let group = ServiceGroup(configuration: .init(services: [.init(service: agent)], logger: Logger(label: "test")))
-        let ended = Mutex(false)
-        let run = Task {
-            if stop == "cancel" { try? await agent.run() } else { try? await group.run() }
-            ended.withLock { $0 = true }
-        }
+        let run = WatchedRun { if stop == "cancel" { try? await agent.run() } else { try? await group.run() } }
         try await Task.sleep(for: .milliseconds(500))
-        #expect(!ended.withLock { $0 }, "the supervisor stopped by itself")
-        if stop == "cancel" { run.cancel() } else { await group.triggerGracefulShutdown() }
-        let deadline = ContinuousClock.now + .seconds(15)
-        while !ended.withLock({ $0 }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(ended.withLock { $0 }, "the supervisor did not stop after a \(stop)")
-        if ended.withLock({ $0 }) { try await http.shutdown() }  // a hung agent still holds the client
+        #expect(!run.ended, "the supervisor stopped by itself")
+        if stop == "cancel" { run.task.cancel() } else { await group.triggerGracefulShutdown() }
+        let ended = await run.ends(within: .seconds(15))
+        #expect(ended, "the supervisor did not stop after a \(stop)")
+        if ended { try await http.shutdown() }  // a hung agent still holds the client
         await zk.close()
     }
 }
