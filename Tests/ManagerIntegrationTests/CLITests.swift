@@ -109,6 +109,18 @@ struct CLITests {
         }
     }
 
+    /// Bad `bench supervisor` options are refused before anything is written to ZooKeeper.
+    @Test(arguments: [("--wait", "0"), ("--wait", "-3"), ("--ports", "5-1")])
+    func aBenchSupervisorWithBadOptionsWritesNothing(option: String, value: String) async throws {
+        let root = Self.newRoot()
+        let run = try Self.atlantis(["bench", "supervisor", "\(option)=\(value)"], root: root)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("not \(value)"), "the message names the bad value: \(run.stderr)")
+        let h = try await Harness.make(root: root)
+        #expect(try await h.zk.exists(root) == nil, "nothing may be written under \(root)")
+        await h.close()
+    }
+
     /// `bench supervisor` that gives up (an image that never answers, with or without dockerd)
     /// says which instance, takes its assignment back, and exits without the HTTP client's
     /// debug-build trap (it left the client un-shut on this path before).
