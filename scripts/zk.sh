@@ -21,11 +21,20 @@ mode_of() { # port
   timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && printf srvr >&3 && cat <&3" 2>/dev/null | sed -n 's/^Mode: //p'
 }
 
-wait_serving() { # port seconds
-  local deadline=$((SECONDS + $2))
-  until [ -n "$(mode_of "$1")" ]; do
+answers() { # port: something accepts TCP connections there
+  timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+wait_serving() { # id port seconds
+  local dir=$base/$1 deadline=$((SECONDS + $3))
+  until [ -n "$(mode_of "$2")" ]; do
+    if ! kill -0 "$(cat "$dir/pid" 2>/dev/null || echo 0)" 2>/dev/null; then
+      echo "zk.sh: ZooKeeper $name server $1 (127.0.0.1:$2) exited while starting; see $dir/zk.log" >&2
+      rm -f "$dir/pid"
+      return 1
+    fi
     if [ $SECONDS -ge $deadline ]; then
-      echo "zk.sh: ZooKeeper on 127.0.0.1:$1 did not start serving in $2 s; see $base/*/zk.log" >&2
+      echo "zk.sh: ZooKeeper on 127.0.0.1:$2 did not start serving in $3 s; see $dir/zk.log" >&2
       return 1
     fi
     sleep 0.1
@@ -60,9 +69,27 @@ log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t] %c{1} - %m%n
 LOG
 }
 
+running() { # id
+  [ -f "$base/$1/pid" ] && kill -0 "$(cat "$base/$1/pid")" 2>/dev/null
+}
+
+refuse_taken() { # id
+  local dir=$base/$1
+  running "$1" && return 0
+  # Not ours, yet something answers there: waiting for "a server" on the port would take it for ours.
+  local port
+  port=$(cat "$dir/port")
+  if answers "$port"; then
+    echo "zk.sh: 127.0.0.1:$port already answers, but no server of $name runs (no live pid in $dir/pid);" \
+      "stop what listens there (ss -ltnp 'sport = :$port' names it) or choose another port" >&2
+    exit 1
+  fi
+}
+
 launch() { # id
   local dir=$base/$1
-  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then return 0; fi
+  running "$1" && return 0
+  refuse_taken "$1"
   (
     # The server must not keep the caller's pipes open (a caller reading to EOF would hang).
     for fd in /proc/$BASHPID/fd/*; do
@@ -94,7 +121,7 @@ standalone)
   port=${3:?PORT missing}
   configure 1 "$port"
   launch 1
-  wait_serving "$port" 60
+  wait_serving 1 "$port" 60
   echo "zookeeper $name: serving on 127.0.0.1:$port ($(mode_of "$port"))"
   ;;
 ensemble)
@@ -102,8 +129,9 @@ ensemble)
   peers=()
   for i in 1 2 3; do peers+=("server.$i=127.0.0.1:$((port + 700 + i)):$((port + 1700 + i))"); done
   for i in 1 2 3; do configure "$i" $((port + i - 1)) "${peers[@]}"; done
+  for i in 1 2 3; do refuse_taken "$i"; done  # all checked before any starts
   for i in 1 2 3; do launch "$i"; done
-  for i in 1 2 3; do wait_serving $((port + i - 1)) 90; done
+  for i in 1 2 3; do wait_serving "$i" $((port + i - 1)) 90; done
   echo "zookeeper $name: ensemble serving on 127.0.0.1:$port,$((port + 1)),$((port + 2))"
   ;;
 stop)
@@ -116,7 +144,7 @@ kill)
 start)
   n=${3:-1}
   launch "$n"
-  wait_serving "$(cat "$base/$n/port")" 90
+  wait_serving "$n" "$(cat "$base/$n/port")" 90
   ;;
 status)
   for dir in "$base"/*/; do

@@ -29,7 +29,9 @@ struct BenchSupervisor: AsyncParsableCommand {
     @Option(help: "Host ports for the instances, FIRST-LAST.")
     var ports: String = "24000-24099"
 
-    @Option(help: "Seconds to wait for an instance to answer before giving up.")
+    // Unconditional: `--wait -3` is read as the value -3 (and refused by `validate`), not as a
+    // missing value followed by an unknown option.
+    @Option(parsing: .unconditional, help: "Seconds to wait for an instance to answer before giving up.")
     var wait: Int = 60
 
     @Option(help: "The ZooKeeper root of the bench's own tree (default: a new /bench-XXXXXX).")
@@ -37,6 +39,9 @@ struct BenchSupervisor: AsyncParsableCommand {
 
     func validate() throws {
         guard wait > 0 else { throw ValidationError("--wait must be a positive number of seconds, not \(wait)") }
+        if let root {
+            do { _ = try ZNodeTree(root: root) } catch { throw ValidationError("--root: \(error)") }
+        }
     }
 
     func run() async throws {

@@ -109,15 +109,32 @@ struct CLITests {
         }
     }
 
-    /// Bad `bench supervisor` options are refused before anything is written to ZooKeeper.
-    @Test(arguments: [("--wait", "0"), ("--wait", "-3"), ("--ports", "5-1")])
-    func aBenchSupervisorWithBadOptionsWritesNothing(option: String, value: String) async throws {
+    /// Bad `bench supervisor` options are refused before anything is written to ZooKeeper, each
+    /// with a message naming the value. `--wait -3` (a space, not `=`) was read as a missing value.
+    @Test(arguments: [
+        (["--wait", "0"], "not 0"), (["--wait=-3"], "not -3"), (["--wait", "-3"], "not -3"), (["--ports", "5-1"], "not 5-1"),
+    ])
+    func aBenchSupervisorWithBadOptionsWritesNothing(options: [String], named: String) async throws {
         let root = Self.newRoot()
-        let run = try Self.atlantis(["bench", "supervisor", "\(option)=\(value)"], root: root)
+        let run = try Self.atlantis(["bench", "supervisor"] + options, root: root)
         #expect(run.status == 64, "\(run.stderr)")
-        #expect(run.stderr.contains("not \(value)"), "the message names the bad value: \(run.stderr)")
+        #expect(run.stderr.contains(named), "the message names the bad value: \(run.stderr)")
         let h = try await Harness.make(root: root)
         #expect(try await h.zk.exists(root) == nil, "nothing may be written under \(root)")
+        await h.close()
+    }
+
+    /// A `bench supervisor --root` that is not a znode path is refused (exit 64, naming it) before
+    /// connecting: nothing is written, not even under the part of it that is a path.
+    @Test(arguments: ["relative", "//b", "/b/", "/b/../c"])
+    func aBenchSupervisorWithABadRootWritesNothing(shape: String) async throws {
+        let base = Self.newRoot()
+        let bad = shape == "relative" ? String(base.dropFirst()) : base + shape
+        let (status, _, stderr) = Subprocess.run3([Self.binary, "bench", "supervisor", "--zk", Harness.hosts, "--root", bad])
+        #expect(status == 64, "\(stderr)")
+        #expect(stderr.contains("invalid root \"\(bad)\""), "\(stderr)")
+        let h = try await Harness.make(root: base)
+        #expect(try await h.zk.exists(base) == nil, "nothing may be written under \(base)")
         await h.close()
     }
 

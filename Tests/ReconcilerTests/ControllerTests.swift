@@ -21,7 +21,7 @@ import Testing
             }, sources: [source], configuration: Self.fast)
         let run = Task { try await controller.run() }
         for i in 1...1000 { source.set("k", i) }
-        #expect(await waitUntil { recorder.seen("k") == 1000 })
+        #expect(await eventually(.seconds(30)) { recorder.seen("k") == 1000 })
         #expect(recorder.calls("k") < 500)
         #expect(!recorder.overlapped)
         await controller.shutDown()
@@ -41,8 +41,8 @@ import Testing
         let run = Task { try await controller.run() }
         for i in 0..<1000 { source.set("k\(i)", i) }
         for i in 0..<1000 where i % 3 == 0 { source.set("k\(i)", i + 5000) }
-        #expect(await waitUntil { recorder.keysSeen == 1000 })
-        #expect(await waitUntil { recorder.seen("k999") == 5999 })
+        #expect(await eventually(.seconds(30)) { recorder.keysSeen == 1000 })
+        #expect(await eventually(.seconds(30)) { recorder.seen("k999") == 5999 })
         #expect(recorder.seen("k1") == 1)
         #expect(!recorder.overlapped)
         await controller.shutDown()
@@ -64,7 +64,7 @@ import Testing
         let run = Task { try await controller.run() }
         source.set("bad", 1)
         for i in 0..<50 { source.set("ok\(i)", i) }
-        #expect(await waitUntil { (0..<50).allSatisfy { recorder.seen("ok\($0)") != nil } })
+        #expect(await eventually(.seconds(30)) { (0..<50).allSatisfy { recorder.seen("ok\($0)") != nil } })
         try await Task.sleep(for: .milliseconds(800))
         // 50+100+200+400 ms: about five attempts in 0.8 s, not a tight loop.
         let attempts = recorder.calls("bad")
@@ -85,7 +85,7 @@ import Testing
             }, sources: [source], configuration: Self.fast)
         let run = Task { try await controller.run() }
         source.set("x", 1)
-        #expect(await waitUntil { recorder.calls("x") == 1 })
+        #expect(await eventually(.seconds(30)) { recorder.calls("x") == 1 })
         try await Task.sleep(for: .milliseconds(300))
         #expect(recorder.calls("x") == 1)
         await controller.shutDown()
@@ -103,7 +103,7 @@ import Testing
             }, sources: [source], configuration: Self.fast)
         let run = Task { try await controller.run() }
         source.set("poll", 1)
-        #expect(await waitUntil { recorder.calls("poll") >= 4 })
+        #expect(await eventually(.seconds(30)) { recorder.calls("poll") >= 4 })
         await controller.shutDown()
         try await run.value
     }
@@ -124,7 +124,7 @@ import Testing
         let run = Task { try await group.run() }
         source.set("a", 1)
         source.set("b", 2)
-        #expect(await waitUntil { started.withLock { $0 } == 2 })
+        #expect(await eventually(.seconds(30)) { started.withLock { $0 } == 2 })
         await group.triggerGracefulShutdown()
         try await run.value
         #expect(finished.withLock { $0 } == 2)
@@ -162,7 +162,7 @@ import Testing
             }, sources: [source], configuration: Self.fast)
         let run = WatchedRun { try? await controller.run() }
         source.set("a", 1)
-        #expect(await waitUntil { reconciled.withLock { $0 } == 1 })
+        #expect(await eventually(.seconds(30)) { reconciled.withLock { $0 } == 1 })
         run.task.cancel()
         #expect(await run.ends(), "the controller did not end after a cancel")
     }
@@ -180,7 +180,7 @@ import Testing
             }, sources: [source], configuration: Self.fast)
         let run = WatchedRun { try? await controller.run() }
         source.set("a", 1)
-        #expect(await waitUntil { started.withLock { $0 } })
+        #expect(await eventually(.seconds(30)) { started.withLock { $0 } })
         run.task.cancel()
         #expect(await run.ends())
         #expect(controller.failureCount("a") == 0)

@@ -1,6 +1,7 @@
 import Foundation
 import Reconciler
 import Synchronization
+import TestSupport
 import Testing
 import ZooKeeper
 
@@ -42,7 +43,7 @@ struct LeaderElectionTests {
         try await observer.ensurePath(folder + "-data")
         let log = ElectionLog()
         let ta = campaign(a, "a", folder: folder, log: log)
-        #expect(await waitUntil { log.leading == ["a"] })
+        #expect(await eventually(.seconds(30)) { log.leading == ["a"] })
         let tb = campaign(b, "b", folder: folder, log: log)
         try await Task.sleep(for: .milliseconds(500))
         #expect(log.leading == ["a"])  // b waits behind a
@@ -53,7 +54,7 @@ struct LeaderElectionTests {
         try await a.expireSessionForTesting()
         // (a may lead again briefly while the test's twin connection juggles its session: that is
         // correct, it still held the session; what matters is that b leads once it is gone.)
-        let tookOver = await waitUntil(timeout: .seconds(8)) { log.leading.last == "b" }
+        let tookOver = await eventually(.seconds(8)) { log.leading.last == "b" }
         if !tookOver {
             let children = (try? await observer.children(folder)) ?? []
             var owners: [String] = []
@@ -91,12 +92,12 @@ struct LeaderElectionTests {
                 }
             }
         }
-        #expect(await waitUntil { counts.state.withLock { $0.leads } == 1 })
+        #expect(await eventually(.seconds(30)) { counts.state.withLock { $0.leads } == 1 })
         try TestZK.script("kill", "elect")
-        #expect(await waitUntil(timeout: .seconds(10)) { counts.state.withLock { $0.cancelled } == 1 })
+        #expect(await eventually(.seconds(10)) { counts.state.withLock { $0.cancelled } == 1 })
         try TestZK.script("start", "elect")
         // Same session after the reconnect: it leads again.
-        #expect(await waitUntil(timeout: .seconds(20)) { counts.state.withLock { $0.leads } == 2 })
+        #expect(await eventually(.seconds(20)) { counts.state.withLock { $0.leads } == 2 })
         task.cancel()
         await zk.close()
     }

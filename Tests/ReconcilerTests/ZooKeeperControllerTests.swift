@@ -1,6 +1,7 @@
 import Foundation
 import Reconciler
 import Synchronization
+import TestSupport
 import Testing
 import ZKModel
 import ZooKeeper
@@ -34,7 +35,7 @@ struct ZooKeeperControllerTests {
         try await cache.waitUntilSynced()
         let writer = try await TestZK.connect()
         for i in 1...1000 { try await writer.setData("\(folder)/k", data: Array(String(i).utf8)) }
-        #expect(await waitUntil { recorder.seen("k") == 1000 })
+        #expect(await eventually(.seconds(30)) { recorder.seen("k") == 1000 })
         #expect(recorder.calls("k") < 1000, "\(recorder.calls("k")) reconciles for 1000 writes")
         #expect(!recorder.overlapped)
         await controller.shutDown()
@@ -57,7 +58,7 @@ struct ZooKeeperControllerTests {
         let run = Task { try await controller.run() }
         // Half existed before the controller started, half arrive while it runs.
         for i in 500..<1000 { try await zk.create("\(folder)/k\(i)", data: Array(String(i).utf8)) }
-        #expect(await waitUntil { recorder.keysSeen == 1000 })
+        #expect(await eventually(.seconds(30)) { recorder.keysSeen == 1000 })
         func wrongKeys() -> [String] {
             var wrong: [String] = []
             for i in 0..<1000 {
@@ -66,9 +67,9 @@ struct ZooKeeperControllerTests {
             }
             return wrong
         }
-        #expect(await waitUntil { wrongKeys().isEmpty }, "\(wrongKeys().prefix(10))")
+        #expect(await eventually(.seconds(30)) { wrongKeys().isEmpty }, "\(wrongKeys().prefix(10))")
         try await zk.delete("\(folder)/k7")
-        #expect(await waitUntil { recorder.seen("k7") == -2 })  // deletion reconciled too
+        #expect(await eventually(.seconds(30)) { recorder.seen("k7") == -2 })  // deletion reconciled too
         #expect(cache.count == 999)
         await controller.shutDown()
         try await run.value
@@ -88,7 +89,7 @@ struct ZooKeeperControllerTests {
             name: "expiry", reconciler: cacheRecorder(cache, recorder), sources: [cache], configuration: Self.configuration)
         let cacheTask = Task { await cache.run() }
         let run = Task { try await controller.run() }
-        #expect(await waitUntil { recorder.keysSeen == 20 })
+        #expect(await eventually(.seconds(30)) { recorder.keysSeen == 20 })
         let callsBefore = recorder.totalCalls
 
         try await zk.expireSessionForTesting()
@@ -96,7 +97,7 @@ struct ZooKeeperControllerTests {
         for i in 0..<20 { try await writer.setData("\(folder)/k\(i)", data: Array("1".utf8)) }
         try await writer.create("\(folder)/new", data: Array("5".utf8))
 
-        #expect(await waitUntil { (0..<20).allSatisfy { recorder.seen("k\($0)") == 1 } && recorder.seen("new") == 5 })
+        #expect(await eventually(.seconds(30)) { (0..<20).allSatisfy { recorder.seen("k\($0)") == 1 } && recorder.seen("new") == 5 })
         // After the renewal every key was reconciled again.
         #expect(recorder.totalCalls >= callsBefore + 21)
         await controller.shutDown()
@@ -123,7 +124,7 @@ struct ZooKeeperControllerTests {
         let run = Task { try await controller.run() }
         let writer = try await TestZK.connect(hosts, sessionTimeout: .seconds(20))
         for i in 0..<25 { try await writer.setData("\(folder)/k\(i)", data: Array("1".utf8)) }
-        #expect(await waitUntil { (0..<25).allSatisfy { recorder.seen("k\($0)") == 1 } })
+        #expect(await eventually(.seconds(30)) { (0..<25).allSatisfy { recorder.seen("k\($0)") == 1 } })
         let callsBefore = recorder.totalCalls
         try TestZK.script("kill", "recon")
         try await Task.sleep(for: .milliseconds(500))
@@ -131,7 +132,7 @@ struct ZooKeeperControllerTests {
         for i in 25..<50 {
             try await retrying { try await writer.setData("\(folder)/k\(i)", data: Array("2".utf8)) }
         }
-        #expect(await waitUntil {
+        #expect(await eventually(.seconds(30)) {
             (0..<25).allSatisfy { recorder.seen("k\($0)") == 1 } && (25..<50).allSatisfy { recorder.seen("k\($0)") == 2 }
         })
         // After the reconnect every key was reconciled again, changed or not.
