@@ -33,7 +33,7 @@ final class BackendConnectionPool {
         eventLoop.preconditionInEventLoop()
         guard let list = idle[backend] else { return nil }
         while let connection = list.connections.popLast() {
-            if connection.channel.isActive { return connection }
+            if connection.handler.isConnected { return connection }
         }
         return nil
     }
@@ -65,7 +65,7 @@ final class BackendConnectionPool {
             list = IdleList()
             idle[backend] = list
         }
-        guard channel.isActive, list.connections.count < configuration.maxIdlePerBackend else {
+        guard handler.isConnected, list.connections.count < configuration.maxIdlePerBackend else {
             channel.close(promise: nil)
             return
         }

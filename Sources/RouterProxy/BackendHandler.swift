@@ -22,6 +22,9 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var delegate: (any BackendDelegate)?
     /// The pool already removes this connection from its idle list when it closes.
     var watchedByPool = false
+    /// Until `channelInactive`: what `channel.isActive` says, without its per-call retains and
+    /// releases (the pool asks twice per request).
+    private(set) var isConnected = true
     private var readPaused = false
     private var pendingRead = false
     private var context: ChannelHandlerContext?
@@ -38,6 +41,7 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isConnected = false
         delegate?.backendClosed()
         context.fireChannelInactive()
     }

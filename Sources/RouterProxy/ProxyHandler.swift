@@ -307,7 +307,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
         if head.methodIs("CONNECT") { return fail(501, "CONNECT is not supported\n") }
         let fields = head.fields
-        let host = fields.field(fields.known.host).map(fields.value) ?? ""
+        // Not `.map(fields.value)`: that partial application copies the fields into a closure.
+        let host: String
+        if let field = fields.field(fields.known.host) { host = fields.value(field) } else { host = "" }
         let target = head.string(head.target)
         if tables.generation != tableGeneration { (table, tableGeneration) = tables.snapshot() }
         guard let route = table.route(host: host[...], target: target[...], header: { fields.value(named: $0) }) else {
