@@ -93,15 +93,22 @@ public final class ZooKeeperClient: Sendable {
             self.resumeWaiter(id, with: .failure(ZooKeeperError(code: .operationTimeout)))
         }
         defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-            let immediate: Result<Void, any Error>? = state.withLock { s in
-                if s.closed { return .failure(ZooKeeperError(code: .closing)) }
-                if let fatal = s.fatal { return .failure(fatal) }
-                if s.connected { return .success(()) }
-                s.connectWaiters[id] = c
-                return nil
+        // A cancelled wait ends at once (a process stopped while ZooKeeper is unreachable), even
+        // when the cancel comes before the waiter is registered.
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let immediate: Result<Void, any Error>? = state.withLock { s in
+                    if s.closed { return .failure(ZooKeeperError(code: .closing)) }
+                    if let fatal = s.fatal { return .failure(fatal) }
+                    if s.connected { return .success(()) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    s.connectWaiters[id] = c
+                    return nil
+                }
+                if let immediate { c.resume(with: immediate) }
             }
-            if let immediate { c.resume(with: immediate) }
+        } onCancel: {
+            resumeWaiter(id, with: .failure(CancellationError()))
         }
     }
 

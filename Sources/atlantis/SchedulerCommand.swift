@@ -32,14 +32,16 @@ struct SchedulerCommand: AsyncParsableCommand {
         let credentials = (cluster.zkAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_ZK_AUTH"]).map {
             [ZooKeeperConfiguration.Credential(secret: $0)]
         } ?? []
-        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: cluster.hosts, credentials: credentials))
         let identity = id ?? "scheduler-\(ProcessInfo.processInfo.processIdentifier)"
-        let agent = SchedulerAgent(
-            zk: zk, tree: tree, configuration: .init(identity: identity, lostHostGrace: .seconds(Int64(lostAfter))))
-        print("scheduler \(identity): campaigning in \(tree.elections)/scheduler")
+        let configuration = SchedulerAgent.Configuration(identity: identity, lostHostGrace: .seconds(Int64(lostAfter)))
+        let service = ZooKeeperAgentService(
+            configuration: ZooKeeperConfiguration(connectionString: cluster.hosts, credentials: credentials),
+            makeAgent: { zk in
+                print("scheduler \(identity): campaigning in \(tree.elections)/scheduler")
+                return SchedulerAgent(zk: zk, tree: tree, configuration: configuration)
+            })
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        await zk.close()
     }
 }

@@ -84,17 +84,15 @@ struct SupervisorCommand: AsyncParsableCommand {
         let credentials = (cluster.zkAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_ZK_AUTH"]).map {
             [ZooKeeperConfiguration.Credential(secret: $0)]
         } ?? []
-        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: cluster.hosts, credentials: credentials))
-        let agent = SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
-        print("supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)")
+        let hostId = hostId, zone = zone, ports = ports, address = address
+        let service = ZooKeeperAgentService(
+            configuration: ZooKeeperConfiguration(connectionString: cluster.hosts, credentials: credentials),
+            makeAgent: { zk in
+                print("supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)")
+                return SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
+            })
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: agent)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            await zk.close()
-            throw error
-        }
-        await zk.close()
+            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

@@ -95,6 +95,23 @@ struct CLITests {
         #expect(status == 4)
     }
 
+    /// SIGTERM while ZooKeeper is still unreachable stops the scheduler gracefully (exit 0, well
+    /// before the 10 s connect timeout); it used to die of the signal, before its service group
+    /// handled signals.
+    @Test func aSchedulerStoppedWhileConnectingExitsCleanly() throws {
+        let log = "/tmp/atl-sched-\(getpid()).log"
+        defer { unlink(log) }
+        let started = ContinuousClock.now
+        let pid = Subprocess.spawn(
+            [Self.binary, "scheduler", "--zk", "127.0.0.1:\(Loopback.freePort())", "--root", Self.newRoot()], stdout: log, stderr: log)
+        usleep(1_500_000)
+        kill(pid, SIGTERM)
+        let status = Subprocess.wait(pid)
+        #expect(status == 0, "\(Subprocess.read(log))")
+        #expect(ContinuousClock.now - started < .seconds(8), "it waited for the connect timeout")
+        #expect(!Subprocess.read(log).contains("Fatal error"))
+    }
+
     /// Without a dockerd the supervisor says so and exits 64; it used to trap in its HTTP client's
     /// deinit first. Ports in the kernel's ephemeral range are warned about before that.
     @Test func aSupervisorWithoutDockerdSaysSo() throws {

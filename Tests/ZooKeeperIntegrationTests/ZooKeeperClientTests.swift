@@ -180,6 +180,20 @@ struct ZooKeeperClientTests {
         }
     }
 
+    /// A connect that is cancelled (a process stopped while ZooKeeper is unreachable) ends at
+    /// once, before and after its wait has begun, rather than at the connect timeout.
+    @Test(arguments: [0, 300])
+    func aCancelledConnectEndsAtOnce(cancelAfterMilliseconds: Int) async throws {
+        var config = TestCluster.config("127.0.0.1:1")
+        config.connectTimeout = .seconds(60)
+        let started = ContinuousClock.now
+        let connecting = Task { try await ZooKeeperClient.connect(config) }
+        if cancelAfterMilliseconds > 0 { try await Task.sleep(for: .milliseconds(cancelAfterMilliseconds)) }
+        connecting.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await connecting.value }
+        #expect(ContinuousClock.now - started < .seconds(20), "the connect waited for its timeout")
+    }
+
     @Test func chrootConfinesTheClient() async throws {
         let zk = try await TestCluster.connect()
         let root = TestCluster.uniquePath("chroot")
