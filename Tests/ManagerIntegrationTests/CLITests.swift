@@ -17,11 +17,12 @@ struct CLITests {
         var stderr: String
     }
 
-    static func atlantis(_ arguments: [String], root: String) throws -> Run {
+    /// `root` nil: the arguments carry their own `--root` (or none).
+    static func atlantis(_ arguments: [String], root: String?) throws -> Run {
         // Run from the repository (relative paths like `examples`), without touching our own cwd.
         let (status, stdout, stderr) = Subprocess.run3(
             ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", Harness.repoRoot.path, binary]
-                + arguments + ["--zk", Harness.hosts, "--root", root])
+                + arguments + ["--zk", Harness.hosts] + (root.map { ["--root", $0] } ?? []))
         return Run(status: status, stdout: stdout, stderr: stderr)
     }
 
@@ -147,9 +148,9 @@ struct CLITests {
     func aBenchSupervisorWithABadRootWritesNothing(shape: String) async throws {
         let base = Self.newRoot()
         let bad = shape == "relative" ? String(base.dropFirst()) : base + shape
-        let (status, _, stderr) = Subprocess.run3([Self.binary, "bench", "supervisor", "--zk", Harness.hosts, "--root", bad])
-        #expect(status == 64, "\(stderr)")
-        #expect(stderr.contains("invalid root \"\(bad)\""), "\(stderr)")
+        let run = try Self.atlantis(["bench", "supervisor", "--root", bad], root: nil)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("invalid root \"\(bad)\""), "\(run.stderr)")
         let h = try await Harness.make(root: base)
         #expect(try await h.zk.exists(base) == nil, "nothing may be written under \(base)")
         await h.close()

@@ -29,10 +29,15 @@ enum TestCluster {
         "/zktest-\(label)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
+    /// Runs `scripts/zk.sh` with these arguments: its exit status and what it printed.
+    static func zkScript(_ arguments: [String]) -> (status: Int32, output: String) {
+        Subprocess.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
+    }
+
     /// Runs `scripts/zk.sh` with these arguments and fails if it does.
     @discardableResult
     static func zk(_ arguments: String...) throws -> String {
-        let (status, output) = Subprocess.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
+        let (status, output) = zkScript(arguments)
         guard status == 0 else {
             throw ScriptError(message: "zk.sh \(arguments.joined(separator: " ")) failed: \(output)")
         }

@@ -5,9 +5,7 @@ import TestSupport
 /// `scripts/zk.sh` must not take a server it did not start for its own: a ZooKeeper started by
 /// hand on the same port once made a whole CI run use (and then miss) the wrong server.
 @Suite struct ZkScriptTests {
-    static func run(_ arguments: String...) -> (status: Int32, output: String) {
-        Subprocess.run(["/bin/bash", TestCluster.repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
-    }
+    static func run(_ arguments: String...) -> (status: Int32, output: String) { TestCluster.zkScript(arguments) }
 
     /// Stops the servers of `name` and removes their folder.
     static func remove(_ name: String) {
@@ -40,7 +38,7 @@ import TestSupport
         #expect(Self.run("status", owner).output.contains("standalone"))
     }
 
-    @Test func anEnsembleWithOnePortTakenStartsNoServer() throws {
+    @Test func anEnsembleWithOnePortTakenStartsNoServer() async throws {
         let port = Loopback.freePort()
         let name = "taken-\(getpid())"
         let log = "/tmp/atl-zk-squatter-\(getpid()).log"
@@ -51,12 +49,8 @@ import TestSupport
         let squatter = Subprocess.spawn(
             ["python3", "-m", "http.server", "--bind", "127.0.0.1", "\(port + 2)", "--directory", "/tmp"], stdout: log, stderr: log)
         defer { Subprocess.kill(squatter) }
-        var up = false
-        for _ in 0..<100 where !up {
-            up = Self.answers(port + 2)
-            if !up { usleep(50_000) }
-        }
-        try #require(up, "the squatter on \(port + 2) never answered: \(Subprocess.read(log))")
+        try #require(
+            await eventually(.seconds(5)) { Self.answers(port + 2) }, "the squatter on \(port + 2) never answered: \(Subprocess.read(log))")
         let (status, output) = Self.run("ensemble", name, "\(port)")
         #expect(status == 1, "\(output)")
         #expect(output.contains("127.0.0.1:\(port + 2) already answers"), "\(output)")
