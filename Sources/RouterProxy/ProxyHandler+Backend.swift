@@ -152,7 +152,7 @@ extension ProxyHandler {
             let head: ResponseHead
             let framing: BodyReader
             do {
-                guard let (parsed, length) = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes) else { return }
+                guard let (parsed, length) = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes, fields: &responseFields) else { return }
                 backendInbound!.moveReaderIndex(forwardBy: length)
                 framing = try BodyReader.response(parsed, toHEAD: requestIsHEAD)
                 head = parsed
@@ -195,9 +195,10 @@ extension ProxyHandler {
                 return fail(502, "backend sent \(error.reason)\n")
             }
         }
-        var out = HeadWriter.response(
-            head, backendConnection: backendConnection, connection: header, allocator: allocator, extra: body?.readableBytes ?? 0)
-        if var body { out.writeBuffer(&body) }
+        HeadWriter.response(head, backendConnection: backendConnection, connection: header, extra: body?.readableBytes ?? 0, into: &responseOut)
+        if var body { responseOut.writeBuffer(&body) }
+        let out = responseOut
+        if responseOut.capacity > Self.keptBufferLimit { responseOut = ByteBuffer() }
         if framing.isComplete {
             // The whole response: written and flushed in one pass down the pipeline.
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)

@@ -100,6 +100,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     var idleTimer: Scheduled<Void>?
     var table = RoutingTable.empty
     var tableGeneration = -1
+    /// Storage reused from one exchange to the next: the parsed heads' field lists and the heads
+    /// written, each reused once the previous one is gone (written out), so an exchange on a
+    /// kept-alive connection allocates none of them.
+    var requestFields: [HeaderField] = []
+    var responseFields: [HeaderField] = []
+    var requestOut = ByteBuffer()
+    var responseOut = ByteBuffer()
+    /// A head buffer grown past this (a response with a larger body copied in) is not kept.
+    static let keptBufferLimit = 4096
 
     init(
         tables: TableSource, pools: PerLoop<BackendConnectionPool>, counts: PerLoop<LoopCounts>, ejections: Ejections, configuration: ProxyConfiguration,
@@ -212,7 +221,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let head: RequestHead
         let framing: BodyReader
         do {
-            guard let (parsed, length) = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes) else { return false }
+            guard let (parsed, length) = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes, fields: &requestFields) else { return false }
             inbound!.moveReaderIndex(forwardBy: length)
             framing = try BodyReader.request(parsed)
             head = parsed
@@ -331,13 +340,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
         let upgrade = fields.field(fields.known.upgrade)
         wantsUpgrade = upgrade != nil
-        let rewritten = HeadWriter.request(
+        HeadWriter.request(
             head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-            allocator: allocator)
-        pending.append(rewritten)
+            into: &requestOut)
+        pending.append(requestOut)
         // Kept (a reference, not a copy) until the response starts: sent again if a kept-alive
         // connection turns out to be closed.
-        resendable = requestIdempotent && !requestHasBody && !wantsUpgrade ? rewritten : nil
+        resendable = requestIdempotent && !requestHasBody && !wantsUpgrade ? requestOut : nil
         phase = .connecting
         connect(pool: pool)
     }

@@ -132,6 +132,58 @@ struct WireTests {
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
     }
 
+    @Test func headsParsedAndWrittenIntoReusedStorageMatchFreshOnes() throws {
+        // A connection parses each head into the same field list and writes each into the same
+        // buffer: a shorter head after a longer one must leave nothing of the longer behind, and
+        // a head still held (a write not yet out) must not change when the next is written.
+        let long = "POST /upload HTTP/1.1\r\nHost: a.test\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nA: 1\r\nB: 2\r\nC: 3\r\n"
+            + "D: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nJ: 10\r\nK: 11\r\nContent-Length: 3\r\n\r\n"
+        let short = "GET /b HTTP/1.1\r\nHost: b.test\r\n\r\n"
+        var fields: [HeaderField] = []
+        var out = ByteBuffer()
+        func write(_ text: String) throws -> (reused: String, fresh: String, count: Int) {
+            let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096, fields: &fields))
+            let host = head.fields.value("host") ?? ""
+            HeadWriter.request(
+                head, connection: head.fields.connectionOptions, clientAddress: "10.1.2.3", host: host, dropExpect: false, upgrade: nil, into: &out)
+            let (alone, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096))
+            let fresh = HeadWriter.request(
+                alone, connection: alone.fields.connectionOptions, clientAddress: "10.1.2.3", host: host, dropExpect: false, upgrade: nil,
+                allocator: ByteBufferAllocator())
+            return (String(buffer: out), String(buffer: fresh), head.fields.fields.count)
+        }
+        let first = try write(long)
+        #expect(first.count == 15)
+        #expect(first.reused == first.fresh)
+        let held = out  // as NIO holds a write that has not gone out
+        let second = try write(short)
+        #expect(second.count == 1)
+        #expect(second.reused == second.fresh)
+        #expect(second.reused == "GET /b HTTP/1.1\r\nHost: b.test\r\nx-forwarded-for: 10.1.2.3\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test\r\n\r\n")
+        #expect(String(buffer: held) == first.fresh)
+        // Nothing holds the second head now: the third is written into its storage.
+        let storage = out.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        let capacity = fields.capacity
+        let third = try write(short)
+        #expect(out.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } == storage)
+        #expect(fields.capacity == capacity)
+        #expect(third.reused == second.fresh)
+
+        // The same for responses.
+        var responseFields: [HeaderField] = []
+        let longResponse = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n"
+        let shortResponse = "HTTP/1.1 204 No Content\r\n\r\n"
+        for text in [longResponse, shortResponse] {
+            let (head, _) = try #require(try HeadParser.response(buffer(text), maxBytes: 4096, fields: &responseFields))
+            HeadWriter.response(head, backendConnection: head.fields.connectionOptions, connection: .none, into: &out)
+            let (alone, _) = try #require(try HeadParser.response(buffer(text), maxBytes: 4096))
+            #expect(head.fields.fields.count == alone.fields.fields.count)
+            #expect(String(buffer: out) == String(buffer: HeadWriter.response(
+                alone, backendConnection: alone.fields.connectionOptions, connection: .none, allocator: ByteBufferAllocator())))
+        }
+        #expect(String(buffer: out) == "HTTP/1.1 204 No Content\r\n\r\n")
+    }
+
     @Test func chunkedFramingEndsWhereTheMessageEndsHoweverItIsSplit() throws {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<200 {

@@ -41,9 +41,17 @@ enum HeadParser {
     static let maxFields = 500
 
     static func request(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: RequestHead, length: Int)? {
-        let parsed: (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField], KnownFields)?
-        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseRequest(raw, maxBytes: maxBytes) }
-        guard let (skip, length, method, target, minor, fields, known) = parsed else { return nil }
+        var fields: [HeaderField] = []
+        return try request(buffer, maxBytes: maxBytes, fields: &fields)
+    }
+
+    /// Parses into `fields`, emptied first: a connection passes the same array for each of its
+    /// heads, so its storage is reused once the previous head is gone.
+    static func request(_ buffer: ByteBuffer, maxBytes: Int, fields: inout [HeaderField]) throws(WireError) -> (head: RequestHead, length: Int)? {
+        fields.removeAll(keepingCapacity: true)
+        let parsed: (Int, Int, Range<Int>, Range<Int>, Int, KnownFields)?
+        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseRequest(raw, maxBytes: maxBytes, fields: &fields) }
+        guard let (skip, length, method, target, minor, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex + skip, length: length)!
         return (
             RequestHead(fields: HeaderFields(bytes: bytes, fields: fields, known: known), method: method, target: target, minorVersion: minor),
@@ -52,9 +60,16 @@ enum HeadParser {
     }
 
     static func response(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: ResponseHead, length: Int)? {
-        let parsed: (Int, Range<Int>, Int, [HeaderField], KnownFields)?
-        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseResponse(raw, maxBytes: maxBytes) }
-        guard let (length, rest, minor, fields, known) = parsed else { return nil }
+        var fields: [HeaderField] = []
+        return try response(buffer, maxBytes: maxBytes, fields: &fields)
+    }
+
+    /// Parses into `fields`, emptied first (see `request(_:maxBytes:fields:)`).
+    static func response(_ buffer: ByteBuffer, maxBytes: Int, fields: inout [HeaderField]) throws(WireError) -> (head: ResponseHead, length: Int)? {
+        fields.removeAll(keepingCapacity: true)
+        let parsed: (Int, Range<Int>, Int, KnownFields)?
+        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseResponse(raw, maxBytes: maxBytes, fields: &fields) }
+        guard let (length, rest, minor, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex, length: length)!
         let status = bytes.withUnsafeReadableBytes { raw in
             (Int(raw[rest.lowerBound + 1]) - 48) * 100 + (Int(raw[rest.lowerBound + 2]) - 48) * 10 + Int(raw[rest.lowerBound + 3]) - 48
@@ -69,8 +84,8 @@ enum HeadParser {
         return raw.baseAddress!.distance(to: UnsafeRawPointer(p))
     }
 
-    private static func parseRequest(_ raw: UnsafeRawBufferPointer, maxBytes: Int) throws(WireError)
-        -> (Int, Int, Range<Int>, Range<Int>, Int, [HeaderField], KnownFields)?
+    private static func parseRequest(_ raw: UnsafeRawBufferPointer, maxBytes: Int, fields: inout [HeaderField]) throws(WireError)
+        -> (Int, Int, Range<Int>, Range<Int>, Int, KnownFields)?
     {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
         var skip = 0
@@ -85,14 +100,14 @@ enum HeadParser {
         }
         for i in (sp1 + 1)..<sp2 where raw[i] <= 0x20 || raw[i] == 0x7F { throw .bad("request target contains a control character") }
         let minor = try version(raw, (sp2 + 1)..<line.upperBound)
-        guard let (length, fields, known) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes) else {
+        guard let (length, known) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes, into: &fields) else {
             return try incomplete(raw, maxBytes)
         }
-        return (skip, length, (line.lowerBound - skip)..<(sp1 - skip), (sp1 + 1 - skip)..<(sp2 - skip), minor, fields, known)
+        return (skip, length, (line.lowerBound - skip)..<(sp1 - skip), (sp1 + 1 - skip)..<(sp2 - skip), minor, known)
     }
 
-    private static func parseResponse(_ raw: UnsafeRawBufferPointer, maxBytes: Int) throws(WireError)
-        -> (Int, Range<Int>, Int, [HeaderField], KnownFields)?
+    private static func parseResponse(_ raw: UnsafeRawBufferPointer, maxBytes: Int, fields list: inout [HeaderField]) throws(WireError)
+        -> (Int, Range<Int>, Int, KnownFields)?
     {
         guard let lf = lineEnd(raw, from: 0) else {
             if raw.count > maxBytes { throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes") }
@@ -105,15 +120,15 @@ enum HeadParser {
         }
         let minor: Int
         do { minor = try version(raw, 0..<8) } catch { throw WireError(status: 502, reason: "backend answered in \(error.reason)") }
-        let fields: (Int, [HeaderField], KnownFields)?
-        do { fields = try parseFields(raw, from: lf + 1, base: 0, maxBytes: maxBytes) } catch {
+        let fields: (Int, KnownFields)?
+        do { fields = try parseFields(raw, from: lf + 1, base: 0, maxBytes: maxBytes, into: &list) } catch {
             throw WireError(status: 502, reason: "backend sent a malformed head: \(error.reason)")
         }
-        guard let (length, list, known) = fields else {
+        guard let (length, known) = fields else {
             if raw.count > maxBytes { throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes") }
             return nil
         }
-        return (length, 8..<line.upperBound, minor, list, known)
+        return (length, 8..<line.upperBound, minor, known)
     }
 
     private static func incomplete<T>(_ raw: UnsafeRawBufferPointer, _ maxBytes: Int) throws(WireError) -> T? {
@@ -138,21 +153,20 @@ enum HeadParser {
         }
     }
 
-    /// Field lines from `start` to the blank line: the head's length (relative to `base`) and its
-    /// fields, nil while incomplete.
-    private static func parseFields(_ raw: UnsafeRawBufferPointer, from start: Int, base: Int, maxBytes: Int) throws(WireError)
-        -> (Int, [HeaderField], KnownFields)?
+    /// Field lines from `start` to the blank line, appended to `fields`: the head's length
+    /// (relative to `base`), nil while incomplete.
+    private static func parseFields(_ raw: UnsafeRawBufferPointer, from start: Int, base: Int, maxBytes: Int, into fields: inout [HeaderField]) throws(WireError)
+        -> (Int, KnownFields)?
     {
         var known = KnownFields()
-        var fields: [HeaderField] = []
-        fields.reserveCapacity(12)
+        if fields.capacity < 12 { fields.reserveCapacity(12) }
         var position = start
         while true {
             guard let lf = lineEnd(raw, from: position) else { return nil }
             if lf - base >= maxBytes { throw WireError(status: 431, reason: "request head larger than \(maxBytes) bytes") }
             guard lf > position, raw[lf - 1] == 0x0D else { throw .bad("header line does not end in CRLF") }
             let end = lf - 1
-            if end == position { return (lf + 1 - base, fields, known) }
+            if end == position { return (lf + 1 - base, known) }
             if raw[position] == 0x20 || raw[position] == 0x09 { throw .bad("folded header lines are not allowed") }
             if fields.count == maxFields { throw WireError(status: 431, reason: "more than \(maxFields) header fields") }
             var colon = position

@@ -45,9 +45,20 @@ enum HeadWriter {
         _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
         upgrade: HeaderField?, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
+        var out = allocator.buffer(capacity: 0)
+        request(head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, into: &out)
+        return out
+    }
+
+    /// Writes the request head into `out`, cleared first: its storage is reused when nothing else
+    /// holds it any more (the previous head has been written out).
+    static func request(
+        _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
+        upgrade: HeaderField?, into out: inout ByteBuffer
+    ) {
         let fields = head.fields
         let known = fields.known
-        var out = allocator.buffer(capacity: fields.bytes.readableBytes + 96 + clientAddress.utf8.count + host.utf8.count)
+        out.clear(minimumCapacity: fields.bytes.readableBytes + 96 + clientAddress.utf8.count + host.utf8.count)
         fields.bytes.withUnsafeReadableBytes { raw in
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.method.lowerBound..<head.target.upperBound]))
         }
@@ -88,7 +99,6 @@ enum HeadWriter {
             out.writeStaticString("connection: keep-alive\r\n")
         }
         out.writeStaticString("\r\n")
-        return out
     }
 
     /// How the response tells the client about the connection.
@@ -101,8 +111,18 @@ enum HeadWriter {
         _ head: ResponseHead, backendConnection: ConnectionOptions, connection: ConnectionHeader,
         allocator: ByteBufferAllocator, extra: Int = 0
     ) -> ByteBuffer {
+        var out = allocator.buffer(capacity: 0)
+        response(head, backendConnection: backendConnection, connection: connection, extra: extra, into: &out)
+        return out
+    }
+
+    /// Writes the response head into `out`, cleared first (see `request(_:...:into:)`).
+    static func response(
+        _ head: ResponseHead, backendConnection: ConnectionOptions, connection: ConnectionHeader, extra: Int = 0,
+        into out: inout ByteBuffer
+    ) {
         let fields = head.fields
-        var out = allocator.buffer(capacity: fields.bytes.readableBytes + 26 + extra)
+        out.clear(minimumCapacity: fields.bytes.readableBytes + 26 + extra)
         out.writeStaticString("HTTP/1.1")
         fields.bytes.withUnsafeReadableBytes { raw in
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.statusRest]))
@@ -119,7 +139,6 @@ enum HeadWriter {
         case .keepAlive: out.writeStaticString("connection: keep-alive\r\n")
         }
         out.writeStaticString("\r\n")
-        return out
     }
 
     /// A short plain-text answer of the proxy's own.
