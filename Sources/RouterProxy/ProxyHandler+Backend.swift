@@ -120,10 +120,9 @@ extension ProxyHandler {
 
     /// Handles buffered backend bytes: the response head, then its body.
     func processBackend() {
-        while let context, upstream != nil, phase != .upgraded, let input = backendInbound, input.readableBytes > 0 {
+        while upstream != nil, phase != .upgraded, (backendInbound?.readableBytes ?? 0) > 0, let context {
             if var body = responseBody {
-                var input = input
-                backendInbound = nil
+                var input = backendInbound.take()!
                 let slice: ByteBuffer?
                 do {
                     slice = try body.take(from: &input)
@@ -152,7 +151,7 @@ extension ProxyHandler {
             let head: ResponseHead
             let framing: BodyReader
             do {
-                guard let (parsed, length) = try HeadParser.response(input, maxBytes: configuration.maxHeadBytes, fields: &responseFields) else { return }
+                guard let (parsed, length) = try HeadParser.response(backendInbound!, maxBytes: configuration.maxHeadBytes, fields: &responseFields) else { return }
                 backendInbound!.moveReaderIndex(forwardBy: length)
                 framing = try BodyReader.response(parsed, toHEAD: requestIsHEAD)
                 head = parsed
@@ -272,9 +271,9 @@ extension ProxyHandler {
         let now = NIODeadline.now()
         loopCounts?.latency(nanoseconds: (now - startedAt).nanoseconds)
         lastActive = now
-        if let upstream {
+        // Moved out, not copied: no retain and release of each of its references.
+        if let upstream = upstream.take() {
             upstream.pool.end(upstream.index)
-            self.upstream = nil
             // Bytes after the response's end mean the backend cannot be trusted with another one.
             let leftover = backendInbound.map { $0.readableBytes > 0 } ?? false
             backendInbound = nil

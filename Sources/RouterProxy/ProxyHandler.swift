@@ -180,8 +180,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         guard !processing, context != nil else { return }
         processing = true
         defer { processing = false }
-        while let input = inbound, input.readableBytes > 0, phase != .upgraded, phase != .closing, step() {}
-        if let input = inbound, input.readableBytes == 0 { inbound = nil }
+        // The buffer's length is read in place: binding it (`let input = inbound`) would retain it.
+        while (inbound?.readableBytes ?? 0) > 0, phase != .upgraded, phase != .closing, step() {}
+        if inbound?.readableBytes == 0 { inbound = nil }
         if upstreamUnflushed {
             upstreamUnflushed = false
             upstream?.handler.flush()
@@ -192,8 +193,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// come or the current exchange ends.
     func step() -> Bool {
         if var body = requestBody {
-            var input = inbound!
-            inbound = nil
+            var input = inbound.take()!
             let slice: ByteBuffer?
             do {
                 slice = try body.take(from: &input)
