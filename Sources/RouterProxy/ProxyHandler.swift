@@ -316,13 +316,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
         if head.methodIs("CONNECT") { return fail(501, "CONNECT is not supported\n") }
         let fields = head.fields
-        // Not `.map(fields.value)`: that partial application copies the fields into a closure.
-        let host: String
-        if let field = fields.field(fields.known.host) { host = fields.value(field) } else { host = "" }
-        let target = head.string(head.target)
+        let target: RequestTarget
+        do { target = try RequestTarget(head) } catch { return fail(error.status, error.reason + "\n") }
+        let host = target.host
         if tables.generation != tableGeneration { (table, tableGeneration) = tables.snapshot() }
-        guard let route = table.route(host: host[...], target: target[...], header: { fields.value(named: $0) }) else {
-            return fail(404, "no route for \(host)\(target)\n")
+        guard let route = table.route(host: host[...], target: target.routed[...], header: { fields.value(named: $0) }) else {
+            return fail(404, "no route for \(host)\(target.routed)\n")
         }
         guard let pool = route.pool, !pool.backends.isEmpty else {
             return fail(503, "no healthy backend for route \(route.rule.name)\n")
@@ -342,7 +341,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         wantsUpgrade = upgrade != nil
         HeadWriter.request(
             head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-            into: &requestOut)
+            originForm: target.originForm, into: &requestOut)
         pending.append(requestOut)
         // Kept (a reference, not a copy) until the response starts: sent again if a kept-alive
         // connection turns out to be closed.

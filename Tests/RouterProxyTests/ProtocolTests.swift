@@ -78,6 +78,49 @@ struct ProtocolTests {
         await h.stop()
     }
 
+    @Test func requestsAreRoutedByTheHostAndPathTheBackendWillSee() async throws {
+        let h = ProxyHarness()
+        let a = try h.backend("A")
+        let b = try h.backend("B")
+        try await h.start(
+            table(
+                [
+                    RouteRule(name: "web", host: .init("app.test"), pool: "a"),
+                    RouteRule(name: "api", host: .init("app.test"), pathPrefix: "/api", pool: "b"),
+                ],
+                [Pool(name: "a", backends: [a]), Pool(name: "b", backends: [b])]))
+        let c = try RawConnection(port: h.proxyPort)
+        // Absolute form: its host wins over Host (elsewhere.test has no route), and the backend
+        // gets the origin form with a Host that agrees.
+        c.send("GET http://app.test/target?x=1 HTTP/1.1\r\nHost: elsewhere.test\r\n\r\n")
+        let absolute = c.read(until: "host: app.test\n")
+        #expect(absolute.hasPrefix("HTTP/1.1 200"), "\(absolute)")
+        #expect(absolute.hasSuffix("target: /target?x=1\nhost: app.test\n"), "\(absolute)")
+        // Dot segments are resolved for routing (to the api pool) and the target passes as it came.
+        c.send("GET /web/../api/x HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let dotted = c.read(until: "/api/x\n")
+        #expect(dotted.hasSuffix("B /web/../api/x\n"), "\(dotted)")
+        // OPTIONS * is passed on: the Python backend answers it itself (501, no such method there).
+        c.send("OPTIONS * HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0\r\n\r\n")
+        let options = c.read(until: "\r\n\r\n")
+        #expect(options.hasPrefix("HTTP/1.1 501"), "\(options)")
+
+        for (request, words) in [
+            ("GET /x HTTP/1.1\r\nHost: app.test\r\nHost: other.test\r\n\r\n", "more than one Host field"),
+            ("GET /x HTTP/1.1\r\nAccept: */*\r\n\r\n", "HTTP/1.1 request without a Host field"),
+            ("GET /x HTTP/1.1\r\nHost: app.test/../admin\r\n\r\n", "Host field is not a host name or address with an optional port"),
+            ("GET /../x HTTP/1.1\r\nHost: app.test\r\n\r\n", "request target climbs above the root with '..'"),
+            ("GET * HTTP/1.1\r\nHost: app.test\r\n\r\n", "request target * is for OPTIONS only"),
+        ] {
+            let refused = try RawConnection(port: h.proxyPort)
+            refused.send(request)
+            let text = refused.read(until: words + "\n")
+            #expect(text.hasPrefix("HTTP/1.1 400"), "\(request): \(text)")
+            #expect(text.contains(words), "\(request): \(text)")
+        }
+        await h.stop()
+    }
+
     @Test func idleAndStalledConnectionsAreClosedAfterTheIdleTimeout() async throws {
         var configuration = ProxyConfiguration()
         configuration.idleTimeout = .milliseconds(300)

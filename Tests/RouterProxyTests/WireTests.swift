@@ -184,6 +184,72 @@ struct WireTests {
         #expect(String(buffer: out) == "HTTP/1.1 204 No Content\r\n\r\n")
     }
 
+    @Test(arguments: [
+        // (request line and fields, host, routed target, origin form sent on or "")
+        ("GET /a/b?q=1 HTTP/1.1\r\nHost: App.Test:8080", "App.Test:8080", "/a/b?q=1", ""),
+        ("GET /web/../api/./x?q=/../ HTTP/1.1\r\nHost: a.test", "a.test", "/api/x?q=/../", ""),
+        ("GET /a/b/.. HTTP/1.1\r\nHost: a.test", "a.test", "/a/", ""),
+        ("GET /a/.b/..c/ HTTP/1.1\r\nHost: a.test", "a.test", "/a/.b/..c/", ""),
+        ("GET http://b.test:81/p/../q?x HTTP/1.1\r\nHost: a.test", "b.test:81", "/q?x", "/p/../q?x"),
+        ("GET HTTPS://b.test?x=1 HTTP/1.1\r\nHost: a.test", "b.test", "/?x=1", "/?x=1"),
+        ("GET http://b.test HTTP/1.0", "b.test", "/", "/"),
+        ("GET /old HTTP/1.0", "", "/old", ""),
+        ("GET / HTTP/1.1\r\nHost: [::1]:8080", "[::1]:8080", "/", ""),
+        ("GET / HTTP/1.1\r\nHost: ", "", "/", ""),
+        ("OPTIONS * HTTP/1.1\r\nHost: a.test", "a.test", "*", ""),
+    ])
+    func requestTargetsAreResolvedForRouting(head: String, host: String, routed: String, originForm: String) throws {
+        let (parsed, _) = try #require(try HeadParser.request(buffer(head + "\r\n\r\n"), maxBytes: 1024))
+        let target = try RequestTarget(parsed)
+        #expect(target.host == host)
+        #expect(target.routed == routed)
+        if let form = target.originForm {
+            let rest = parsed.fields.bytes.getString(at: parsed.fields.bytes.readerIndex + form.rest.lowerBound, length: form.rest.count) ?? ""
+            #expect((form.addSlash ? "/" : "") + rest == originForm)
+        } else {
+            #expect(originForm == "")
+        }
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\r\nHost: a.test\r\nhost: b.test", "more than one Host field"),
+        ("GET / HTTP/1.1\r\nHost: a.test\r\nHost: a.test", "more than one Host field"),
+        ("GET / HTTP/1.1\r\nAccept: */*", "without a Host field"),
+        ("GET / HTTP/1.1\r\nHost: a.test/evil", "Host field is not"),
+        ("GET / HTTP/1.1\r\nHost: user@a.test", "Host field is not"),
+        ("GET / HTTP/1.1\r\nHost: a.test:80x", "Host field is not"),
+        ("GET / HTTP/1.1\r\nHost: [zz]", "Host field is not"),
+        ("GET /../etc/passwd HTTP/1.1\r\nHost: a.test", "climbs above the root"),
+        ("GET /a/../../b HTTP/1.1\r\nHost: a.test", "climbs above the root"),
+        ("GET * HTTP/1.1\r\nHost: a.test", "* is for OPTIONS only"),
+        ("GET a.test:80 HTTP/1.1\r\nHost: a.test", "malformed request target"),
+        ("GET ftp://a.test/ HTTP/1.1\r\nHost: a.test", "malformed request target"),
+        ("GET http://u@b.test/ HTTP/1.1\r\nHost: a.test", "request target's host"),
+        ("GET http:///x HTTP/1.1\r\nHost: a.test", "request target's host"),
+    ])
+    func badHostsAndTargetsAreRefusedNamingTheProblem(head: String, words: String) throws {
+        let (parsed, _) = try #require(try HeadParser.request(buffer(head + "\r\n\r\n"), maxBytes: 1024))
+        do {
+            let target = try RequestTarget(parsed)
+            Issue.record("accepted: host \(target.host), target \(target.routed)")
+        } catch {
+            #expect(error.status == 400)
+            #expect(error.reason.contains(words), "\(error.reason)")
+        }
+    }
+
+    @Test func anAbsoluteFormRequestReachesTheBackendInOriginFormWithItsHost() throws {
+        let text = "GET http://b.test/p?q=1 HTTP/1.1\r\nAccept: */*\r\nHost: a.test\r\nX-Other: 1\r\n\r\n"
+        let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 1024))
+        let target = try RequestTarget(head)
+        var out = ByteBuffer()
+        HeadWriter.request(
+            head, connection: head.fields.connectionOptions, clientAddress: "10.0.0.2", host: target.host, dropExpect: false, upgrade: nil,
+            originForm: target.originForm, into: &out)
+        #expect(String(buffer: out) == "GET /p?q=1 HTTP/1.1\r\nhost: b.test\r\nAccept: */*\r\nX-Other: 1\r\n"
+            + "x-forwarded-for: 10.0.0.2\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test\r\n\r\n")
+    }
+
     @Test func chunkedFramingEndsWhereTheMessageEndsHoweverItIsSplit() throws {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<200 {

@@ -52,21 +52,35 @@ enum HeadWriter {
 
     /// Writes the request head into `out`, cleared first: its storage is reused when nothing else
     /// holds it any more (the previous head has been written out).
+    /// With `originForm` (the request came with an absolute-form target), the backend gets the
+    /// origin form and a `Host` naming `host`, in place of the client's.
     static func request(
         _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
-        upgrade: HeaderField?, into out: inout ByteBuffer
+        upgrade: HeaderField?, originForm: RequestTarget.OriginForm? = nil, into out: inout ByteBuffer
     ) {
         let fields = head.fields
         let known = fields.known
-        out.clear(minimumCapacity: fields.bytes.readableBytes + 96 + clientAddress.utf8.count + host.utf8.count)
-        fields.bytes.withUnsafeReadableBytes { raw in
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.method.lowerBound..<head.target.upperBound]))
+        out.clear(minimumCapacity: fields.bytes.readableBytes + 96 + clientAddress.utf8.count + 2 * host.utf8.count)
+        fields.bytes.withUnsafeReadableBytes { raw -> Void in
+            if let originForm {
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.method.lowerBound..<head.target.lowerBound]))
+                if originForm.addSlash { out.writeStaticString("/") }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[originForm.rest]))
+            } else {
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.method.lowerBound..<head.target.upperBound]))
+            }
         }
         out.writeStaticString(head.minorVersion == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n")
         let expect = dropExpect ? Int(known.expect) : -1
-        if known.hopByHop || expect >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0 {
+        let replacedHost = originForm != nil ? Int(known.host) : -1
+        if originForm != nil {
+            out.writeStaticString("host: ")
+            out.writeString(host)
+            out.writeStaticString("\r\n")
+        }
+        if known.hopByHop || expect >= 0 || replacedHost >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0 {
             copyFields(fields, to: &out) { index, field in
-                if index == expect { return true }
+                if index == expect || index == replacedHost { return true }
                 switch fields.knownName(of: field) {
                 case .xForwardedFor, .xForwardedProto: return true  // replaced below
                 default: return known.hopByHop && isHopByHop(fields, field, listed: connection.listed)

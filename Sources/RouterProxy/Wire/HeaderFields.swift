@@ -26,6 +26,8 @@ struct KnownFields: Sendable {
     var hopByHop = false
     /// A second `Connection`, `Content-Length` or `Transfer-Encoding` line: read them all.
     var repeated = false
+    /// A second `Host` line: the request is refused (which one would the backend take?).
+    var hostRepeated = false
 
     /// Records field `index` by its name.
     @inline(__always)
@@ -36,7 +38,7 @@ struct KnownFields: Sendable {
         func first(_ field: inout Int16) { if field < 0 { field = slot } }
         func only(_ field: inout Int16) { if field >= 0 { repeated = true } else { field = slot } }
         switch known {
-        case .host: first(&host)
+        case .host: if host >= 0 { hostRepeated = true } else { host = slot }
         case .expect: first(&expect)
         case .upgrade: first(&upgrade)
         case .xForwardedFor: first(&xForwardedFor)

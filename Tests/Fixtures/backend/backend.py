@@ -4,6 +4,7 @@
   backend.py PORT [NAME]
 
 GET  /headers        the request headers, one "name: value" per line, plus "backend: NAME"
+GET  /target         the request target as it came, and the Host field
 POST /echo           the request body back (any framing, chunked included)
 GET  /bytes?n=N      N bytes, sent chunked
 GET  /close-early    closes the connection without answering
@@ -75,7 +76,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_text("%s %s\n" % (NAME, url.path))
             return
         q = parse_qs(url.query)
-        if url.path == "/headers":
+        if url.path == "/target":
+            self.send_text("target: %s\nhost: %s\n" % (self.path, self.headers.get("host", "")))
+        elif url.path == "/headers":
             lines = ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
             self.send_text("\n".join(lines + ["backend: " + NAME]) + "\n")
         elif url.path == "/bytes":
