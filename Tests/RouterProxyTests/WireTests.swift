@@ -120,7 +120,8 @@ struct WireTests {
 
     @Test func theBackendRequestKeepsFieldLinesAndDropsHopByHopOnes() throws {
         let text = "GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: 5\r\n"
-            + "TE: trailers\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nExpect: 100-continue\r\nAccept: */*\r\n\r\n"
+            + "TE: trailers\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.test\r\nExpect: 100-continue\r\n"
+            + "Accept: */*\r\n\r\n"
         let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096))
         let out = HeadWriter.request(
             head, connection: head.fields.connectionOptions, clientAddress: "127.0.0.9", host: "app.test", dropExpect: true, upgrade: nil, allocator: ByteBufferAllocator())

@@ -78,11 +78,15 @@ enum HeadWriter {
             out.writeString(host)
             out.writeStaticString("\r\n")
         }
-        if known.hopByHop || expect >= 0 || replacedHost >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0 {
+        if known.hopByHop || expect >= 0 || replacedHost >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0
+            || known.xForwardedHost >= 0
+        {
             copyFields(fields, to: &out) { index, field in
                 if index == expect || index == replacedHost { return true }
                 switch fields.knownName(of: field) {
-                case .xForwardedFor, .xForwardedProto: return true  // replaced below
+                // Replaced below: a client's own X-Forwarded-Host or -Proto is not passed on (a
+                // backend building links from them would take the client's word for its name).
+                case .xForwardedFor, .xForwardedProto, .xForwardedHost: return true
                 default: return known.hopByHop && isHopByHop(fields, field, listed: connection.listed)
                 }
             }
@@ -98,11 +102,9 @@ enum HeadWriter {
         }
         out.writeString(clientAddress)
         out.writeStaticString("\r\nx-forwarded-proto: http\r\n")
-        if known.xForwardedHost < 0 {
-            out.writeStaticString("x-forwarded-host: ")
-            out.writeString(host)
-            out.writeStaticString("\r\n")
-        }
+        out.writeStaticString("x-forwarded-host: ")
+        out.writeString(host)
+        out.writeStaticString("\r\n")
         if let upgrade {
             out.writeStaticString("connection: upgrade\r\nupgrade: ")
             fields.bytes.withUnsafeReadableBytes { raw in
