@@ -70,6 +70,8 @@ struct WireTests {
         ("POST / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "other than chunked"),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.0"),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", "chunked more than once"),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "chunked more than once"),
     ])
     func ambiguousFramingIsRefused(text: String, words: String) throws {
         let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 1024))

@@ -48,8 +48,14 @@ enum BodyReader: Sendable {
                 throw .bad("both Content-Length and Transfer-Encoding are set")
             }
             guard head.minorVersion == 1 else { throw .bad("Transfer-Encoding in an HTTP/1.0 request") }
-            guard transferEncoding.last == Array("chunked".utf8) else {
+            let chunked = Array("chunked".utf8)
+            guard transferEncoding.last == chunked else {
                 throw WireError(status: 501, reason: "transfer coding other than chunked is not supported")
+            }
+            // RFC 9112 §6.1: never applied twice. A backend might read `chunked, chunked` as no
+            // chunked coding at all, and the body as the next request.
+            guard !transferEncoding.dropLast().contains(chunked) else {
+                throw .bad("Transfer-Encoding applies chunked more than once")
             }
             return .chunked(ChunkedScanner())
         }
