@@ -133,6 +133,12 @@ struct WireTests {
         let (rhead, _) = try #require(try HeadParser.response(buffer(response), maxBytes: 4096))
         #expect(String(buffer: HeadWriter.response(rhead, backendConnection: rhead.fields.connectionOptions, connection: .close, allocator: ByteBufferAllocator()))
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
+        // With Transfer-Encoding, Content-Length is not passed on.
+        let both = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\ncontent-length: 10\r\n\r\n"
+        let (bhead, _) = try #require(try HeadParser.response(buffer(both), maxBytes: 4096))
+        guard case .chunked = try BodyReader.response(bhead, toHEAD: false) else { Issue.record("chunked wins"); return }
+        #expect(String(buffer: HeadWriter.response(bhead, backendConnection: bhead.fields.connectionOptions, connection: .none, allocator: ByteBufferAllocator()))
+            == "HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
     }
 
     @Test func headsParsedAndWrittenIntoReusedStorageMatchFreshOnes() throws {

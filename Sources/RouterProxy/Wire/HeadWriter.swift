@@ -144,10 +144,16 @@ enum HeadWriter {
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.statusRest]))
         }
         out.writeStaticString("\r\n")
-        if head.status == 101 || !fields.known.hopByHop {
+        // Transfer-Encoding overrides Content-Length, which is not passed on with it (RFC 9112
+        // §6.3): a client or cache further on must not frame the body by the length.
+        let dropLength = fields.known.transferEncoding >= 0 && fields.known.contentLength >= 0
+        if head.status == 101 || (!fields.known.hopByHop && !dropLength) {
             copyFields(fields, to: &out) { _, _ in false }
         } else {
-            copyFields(fields, to: &out) { _, field in isHopByHop(fields, field, listed: backendConnection.listed) }
+            copyFields(fields, to: &out) { _, field in
+                if dropLength && fields.knownName(of: field) == .contentLength { return true }
+                return fields.known.hopByHop && isHopByHop(fields, field, listed: backendConnection.listed)
+            }
         }
         switch connection {
         case .none: break
