@@ -6,7 +6,7 @@ import NIOCore
 /// - `Host` holds a host and an optional port, nothing else (no path, no user, no spaces);
 /// - the target is in origin form (`/path?query`), absolute form (`http://host/path?query`: its
 ///   host wins over `Host`, and the backend gets the origin form with a `Host` that agrees), or
-///   `*`, for OPTIONS only;
+///   `*`, for OPTIONS only; never with a fragment (`#`);
 /// - the path is routed with its dot segments resolved, as the backend will resolve them, so
 ///   `/web/../api/x` goes where `/api/x` goes; one that climbs above the root is refused.
 struct RequestTarget: Sendable {
@@ -37,6 +37,9 @@ struct RequestTarget: Sendable {
                 fieldHost = String(decoding: value, as: UTF8.self)
             }
             let target = UnsafeRawBufferPointer(rebasing: raw[head.target])
+            // A fragment is never sent (RFC 9112 §3.2): a backend might take "#" as part of the
+            // path, and resolve dot segments after it that routing did not see.
+            if target.contains(UInt8(ascii: "#")) { throw .bad("request target contains '#'") }
             let first = target.first ?? 0
             if first == UInt8(ascii: "/") { return (fieldHost, try Self.routed(target), OriginForm?.none) }
             if target.count == 1 && first == UInt8(ascii: "*") {
@@ -87,7 +90,7 @@ struct RequestTarget: Sendable {
         var i = 0
         while i < target.count {
             let byte = target[i]
-            if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") {
+            if byte == UInt8(ascii: "?") {
                 pathEnd = i
                 break
             }
@@ -123,7 +126,7 @@ struct RequestTarget: Sendable {
 
     @inline(__always)
     private static func endsSegment(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
+        byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?")
     }
 
     /// `host [":" port]` (RFC 9110 §7.2): a registered name or IPv4 address of unreserved,
