@@ -183,6 +183,9 @@ extension ProxyHandler {
         let header: HeadWriter.ConnectionHeader =
             !clientKeepAlive || closeAfterResponse ? .close : (requestMinorVersion == 0 ? .keepAlive : .none)
         loopCounts?.response(head.status)
+        // Only a body's own length is rewritten: a HEAD's or 304's Content-Length describes another.
+        var length: Int?
+        if case .length(let n) = framing, head.fields.contentLengthIsList { length = n }
         // A small body that came with the head goes out in the same buffer: one write, one iovec.
         var framing = framing
         var body: ByteBuffer?
@@ -194,7 +197,7 @@ extension ProxyHandler {
                 return fail(502, "backend sent \(error.reason)\n")
             }
         }
-        HeadWriter.response(head, backendConnection: backendConnection, connection: header, extra: body?.readableBytes ?? 0, into: &responseOut)
+        HeadWriter.response(head, backendConnection: backendConnection, connection: header, extra: body?.readableBytes ?? 0, length: length, into: &responseOut)
         if var body { responseOut.writeBuffer(&body) }
         let out = responseOut
         if responseOut.capacity > Self.keptBufferLimit { responseOut = ByteBuffer() }

@@ -4,6 +4,11 @@ import Testing
 
 private func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
+/// How many times `word` appears in `text`, ignoring case.
+private func occurrences(_ word: String, in text: String) -> Int {
+    text.lowercased().ranges(of: word).count
+}
+
 @Suite("HTTP/1.1 heads and framing as the proxy reads them")
 struct WireTests {
     @Test func parsesARequestHeadInPlace() throws {
@@ -133,6 +138,23 @@ struct WireTests {
         let (rhead, _) = try #require(try HeadParser.response(buffer(response), maxBytes: 4096))
         #expect(String(buffer: HeadWriter.response(rhead, backendConnection: rhead.fields.connectionOptions, connection: .close, allocator: ByteBufferAllocator()))
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
+        // A length that came as a list, or on two lines, goes on as one number, each way.
+        for lines in ["Content-Length: 5, 5\r\n", "Content-Length: 5\r\nX-B: 2\r\ncontent-length: 5\r\n"] {
+            let (listed, _) = try #require(try HeadParser.request(buffer("POST /x HTTP/1.1\r\nHost: a.test\r\n" + lines + "\r\n"), maxBytes: 4096))
+            #expect(listed.fields.contentLengthIsList)
+            let sent = HeadWriter.request(
+                listed, connection: listed.fields.connectionOptions, clientAddress: "10.0.0.3", host: "a.test", dropExpect: false, upgrade: nil,
+                length: 5, allocator: ByteBufferAllocator())
+            #expect(String(buffer: sent).hasPrefix("POST /x HTTP/1.1\r\ncontent-length: 5\r\nHost: a.test\r\n"), "\(String(buffer: sent))")
+            #expect(occurrences("content-length", in: String(buffer: sent)) == 1, "\(String(buffer: sent))")
+            let (answer, _) = try #require(try HeadParser.response(buffer("HTTP/1.1 200 OK\r\n" + lines + "\r\n"), maxBytes: 4096))
+            let answered = String(buffer: HeadWriter.response(
+                answer, backendConnection: answer.fields.connectionOptions, connection: .none, allocator: ByteBufferAllocator(), length: 5))
+            #expect(answered.hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n"), "\(answered)")
+            #expect(occurrences("content-length", in: answered) == 1, "\(answered)")
+        }
+        let (plain, _) = try #require(try HeadParser.request(buffer("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n"), maxBytes: 4096))
+        #expect(!plain.fields.contentLengthIsList)
         // With Transfer-Encoding, Content-Length is not passed on.
         let both = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\ncontent-length: 10\r\n\r\n"
         let (bhead, _) = try #require(try HeadParser.response(buffer(both), maxBytes: 4096))

@@ -43,10 +43,12 @@ enum HeadWriter {
     /// frames its answer for one), hop-by-hop fields removed, `X-Forwarded-*` set.
     static func request(
         _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
-        upgrade: HeaderField?, allocator: ByteBufferAllocator
+        upgrade: HeaderField?, length: Int? = nil, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: 0)
-        request(head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, into: &out)
+        request(
+            head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, length: length,
+            into: &out)
         return out
     }
 
@@ -56,7 +58,7 @@ enum HeadWriter {
     /// origin form and a `Host` naming `host`, in place of the client's.
     static func request(
         _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
-        upgrade: HeaderField?, originForm: RequestTarget.OriginForm? = nil, into out: inout ByteBuffer
+        upgrade: HeaderField?, originForm: RequestTarget.OriginForm? = nil, length: Int? = nil, into out: inout ByteBuffer
     ) {
         let fields = head.fields
         let known = fields.known
@@ -78,8 +80,13 @@ enum HeadWriter {
             out.writeString(host)
             out.writeStaticString("\r\n")
         }
+        if let length {
+            out.writeStaticString("content-length: ")
+            out.writeString(String(length))
+            out.writeStaticString("\r\n")
+        }
         if known.hopByHop || expect >= 0 || replacedHost >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0
-            || known.xForwardedHost >= 0
+            || known.xForwardedHost >= 0 || length != nil
         {
             copyFields(fields, to: &out) { index, field in
                 if index == expect || index == replacedHost { return true }
@@ -87,6 +94,7 @@ enum HeadWriter {
                 // Replaced below: a client's own X-Forwarded-Host or -Proto is not passed on (a
                 // backend building links from them would take the client's word for its name).
                 case .xForwardedFor, .xForwardedProto, .xForwardedHost: return true
+                case .contentLength where length != nil: return true  // written above, as one number
                 default: return known.hopByHop && isHopByHop(fields, field, listed: connection.listed)
                 }
             }
@@ -125,17 +133,17 @@ enum HeadWriter {
     /// are reserved for a body written after it.
     static func response(
         _ head: ResponseHead, backendConnection: ConnectionOptions, connection: ConnectionHeader,
-        allocator: ByteBufferAllocator, extra: Int = 0
+        allocator: ByteBufferAllocator, extra: Int = 0, length: Int? = nil
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: 0)
-        response(head, backendConnection: backendConnection, connection: connection, extra: extra, into: &out)
+        response(head, backendConnection: backendConnection, connection: connection, extra: extra, length: length, into: &out)
         return out
     }
 
     /// Writes the response head into `out`, cleared first (see `request(_:...:into:)`).
     static func response(
         _ head: ResponseHead, backendConnection: ConnectionOptions, connection: ConnectionHeader, extra: Int = 0,
-        into out: inout ByteBuffer
+        length: Int? = nil, into out: inout ByteBuffer
     ) {
         let fields = head.fields
         out.clear(minimumCapacity: fields.bytes.readableBytes + 26 + extra)
@@ -146,7 +154,13 @@ enum HeadWriter {
         out.writeStaticString("\r\n")
         // Transfer-Encoding overrides Content-Length, which is not passed on with it (RFC 9112
         // §6.3): a client or cache further on must not frame the body by the length.
-        let dropLength = fields.known.transferEncoding >= 0 && fields.known.contentLength >= 0
+        // A length that came as a list goes on as one number (`length`).
+        let dropLength = fields.known.contentLength >= 0 && (fields.known.transferEncoding >= 0 || length != nil)
+        if let length, fields.known.transferEncoding < 0 {
+            out.writeStaticString("content-length: ")
+            out.writeString(String(length))
+            out.writeStaticString("\r\n")
+        }
         if head.status == 101 || (!fields.known.hopByHop && !dropLength) {
             copyFields(fields, to: &out) { _, _ in false }
         } else {

@@ -134,6 +134,17 @@ struct HeaderFields: Sendable {
         }
     }
 
+    /// Content-Length came as a list ("5, 5") or on more than one line (RFC 9110 §8.6 lets the
+    /// proxy take it): it is sent on as one number, so the next recipient need not.
+    var contentLengthIsList: Bool {
+        guard known.contentLength >= 0 else { return false }
+        if known.repeated { return true }
+        let field = fields[Int(known.contentLength)]
+        return bytes.withUnsafeReadableBytes { raw in
+            raw[Int(field.valueStart)..<field.lineEnd].contains { !HeadParser.isDigit($0) }
+        }
+    }
+
     func value(_ field: HeaderField) -> String {
         bytes.withUnsafeReadableBytes { raw in
             String(decoding: UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<field.lineEnd]), as: UTF8.self)
