@@ -138,6 +138,15 @@ struct WireTests {
         let (rhead, _) = try #require(try HeadParser.response(buffer(response), maxBytes: 4096))
         #expect(String(buffer: HeadWriter.response(rhead, backendConnection: rhead.fields.connectionOptions, connection: .close, allocator: ByteBufferAllocator()))
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
+        // X-Forwarded-For on several lines is one list: all of it is kept, the client appended.
+        let (forwarded, _) = try #require(try HeadParser.request(
+            buffer("GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 10.0.0.1\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.2, 10.0.0.3\r\n\r\n"),
+            maxBytes: 4096))
+        let chain = String(buffer: HeadWriter.request(
+            forwarded, connection: forwarded.fields.connectionOptions, clientAddress: "10.0.0.4", host: "a.test", dropExpect: false, upgrade: nil,
+            allocator: ByteBufferAllocator()))
+        #expect(chain.contains("\r\nx-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4\r\n"), "\(chain)")
+        #expect(occurrences("x-forwarded-for", in: chain) == 1, "\(chain)")
         // A length that came as a list, or on two lines, goes on as one number, each way.
         for lines in ["Content-Length: 5, 5\r\n", "Content-Length: 5\r\nX-B: 2\r\ncontent-length: 5\r\n"] {
             let (listed, _) = try #require(try HeadParser.request(buffer("POST /x HTTP/1.1\r\nHost: a.test\r\n" + lines + "\r\n"), maxBytes: 4096))

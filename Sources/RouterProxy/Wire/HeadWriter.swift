@@ -102,11 +102,15 @@ enum HeadWriter {
             copyFields(fields, to: &out) { _, _ in false }
         }
         out.writeStaticString("x-forwarded-for: ")
-        if let prior = fields.field(known.xForwardedFor) {
-            fields.bytes.withUnsafeReadableBytes { raw in
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[Int(prior.valueStart)..<prior.lineEnd]))
+        if known.xForwardedFor >= 0 {
+            // Every line the client sent, in order (a list split over lines is one list).
+            fields.bytes.withUnsafeReadableBytes { raw -> Void in
+                for field in fields.fields[Int(known.xForwardedFor)...] where fields.knownName(of: field) == .xForwardedFor {
+                    guard field.valueLength > 0 else { continue }
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<field.lineEnd]))
+                    out.writeStaticString(", ")
+                }
             }
-            out.writeStaticString(", ")
         }
         out.writeString(clientAddress)
         out.writeStaticString("\r\nx-forwarded-proto: http\r\n")
