@@ -183,9 +183,8 @@ extension ProxyHandler {
         let header: HeadWriter.ConnectionHeader =
             !clientKeepAlive || closeAfterResponse ? .close : (requestMinorVersion == 0 ? .keepAlive : .none)
         loopCounts?.response(head.status)
-        // Only a body's own length is rewritten: a HEAD's or 304's Content-Length describes another.
-        var length: Int?
-        if case .length(let n) = framing, head.fields.contentLengthIsList { length = n }
+        // Before any body is taken: a HEAD's or 304's framing is none, and its length is left as it came.
+        let length = head.fields.singleContentLength(for: framing)
         // A small body that came with the head goes out in the same buffer: one write, one iovec.
         var framing = framing
         var body: ByteBuffer?

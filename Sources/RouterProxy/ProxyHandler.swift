@@ -339,11 +339,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
         let upgrade = fields.field(fields.known.upgrade)
         wantsUpgrade = upgrade != nil
-        var length: Int?
-        if fields.contentLengthIsList { if case .length(let n) = framing { length = n } else { length = 0 } }
         HeadWriter.request(
             head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-            originForm: target.originForm, length: length, into: &requestOut)
+            originForm: target.originForm, length: fields.singleContentLength(for: framing), into: &requestOut)
         pending.append(requestOut)
         // Kept (a reference, not a copy) until the response starts: sent again if a kept-alive
         // connection turns out to be closed.

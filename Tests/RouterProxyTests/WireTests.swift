@@ -151,6 +151,7 @@ struct WireTests {
         for lines in ["Content-Length: 5, 5\r\n", "Content-Length: 5\r\nX-B: 2\r\ncontent-length: 5\r\n"] {
             let (listed, _) = try #require(try HeadParser.request(buffer("POST /x HTTP/1.1\r\nHost: a.test\r\n" + lines + "\r\n"), maxBytes: 4096))
             #expect(listed.fields.contentLengthIsList)
+            #expect(listed.fields.singleContentLength(for: try BodyReader.request(listed)) == 5)
             let sent = HeadWriter.request(
                 listed, connection: listed.fields.connectionOptions, clientAddress: "10.0.0.3", host: "a.test", dropExpect: false, upgrade: nil,
                 length: 5, allocator: ByteBufferAllocator())
@@ -159,11 +160,14 @@ struct WireTests {
             let (answer, _) = try #require(try HeadParser.response(buffer("HTTP/1.1 200 OK\r\n" + lines + "\r\n"), maxBytes: 4096))
             let answered = String(buffer: HeadWriter.response(
                 answer, backendConnection: answer.fields.connectionOptions, connection: .none, allocator: ByteBufferAllocator(), length: 5))
+            #expect(answer.fields.singleContentLength(for: try BodyReader.response(answer, toHEAD: false)) == 5)
+            #expect(answer.fields.singleContentLength(for: try BodyReader.response(answer, toHEAD: true)) == nil, "a HEAD's length is another body's")
             #expect(answered.hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n"), "\(answered)")
             #expect(occurrences("content-length", in: answered) == 1, "\(answered)")
         }
         let (plain, _) = try #require(try HeadParser.request(buffer("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n"), maxBytes: 4096))
         #expect(!plain.fields.contentLengthIsList)
+        #expect(plain.fields.singleContentLength(for: try BodyReader.request(plain)) == nil)
         // With Transfer-Encoding, Content-Length is not passed on.
         let both = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\ncontent-length: 10\r\n\r\n"
         let (bhead, _) = try #require(try HeadParser.response(buffer(both), maxBytes: 4096))

@@ -31,6 +31,15 @@ enum HeadWriter {
         }
     }
 
+    /// A field line of the proxy's own.
+    @inline(__always)
+    private static func writeField(_ name: StaticString, _ value: String, to out: inout ByteBuffer) {
+        out.writeStaticString(name)
+        out.writeStaticString(": ")
+        out.writeString(value)
+        out.writeStaticString("\r\n")
+    }
+
     /// The start of the line after the one whose value ends at `valueEnd` (past trailing spaces and CRLF).
     @inline(__always)
     private static func nextLine(_ raw: UnsafeRawBufferPointer, after valueEnd: Int) -> Int {
@@ -75,16 +84,8 @@ enum HeadWriter {
         out.writeStaticString(head.minorVersion == 1 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n")
         let expect = dropExpect ? Int(known.expect) : -1
         let replacedHost = originForm != nil ? Int(known.host) : -1
-        if originForm != nil {
-            out.writeStaticString("host: ")
-            out.writeString(host)
-            out.writeStaticString("\r\n")
-        }
-        if let length {
-            out.writeStaticString("content-length: ")
-            out.writeString(String(length))
-            out.writeStaticString("\r\n")
-        }
+        if originForm != nil { writeField("host", host, to: &out) }
+        if let length { writeField("content-length", String(length), to: &out) }
         if known.hopByHop || expect >= 0 || replacedHost >= 0 || known.xForwardedFor >= 0 || known.xForwardedProto >= 0
             || known.xForwardedHost >= 0 || length != nil
         {
@@ -114,9 +115,7 @@ enum HeadWriter {
         }
         out.writeString(clientAddress)
         out.writeStaticString("\r\nx-forwarded-proto: http\r\n")
-        out.writeStaticString("x-forwarded-host: ")
-        out.writeString(host)
-        out.writeStaticString("\r\n")
+        writeField("x-forwarded-host", host, to: &out)
         if let upgrade {
             out.writeStaticString("connection: upgrade\r\nupgrade: ")
             fields.bytes.withUnsafeReadableBytes { raw in
@@ -160,11 +159,7 @@ enum HeadWriter {
         // §6.3): a client or cache further on must not frame the body by the length.
         // A length that came as a list goes on as one number (`length`).
         let dropLength = fields.known.contentLength >= 0 && (fields.known.transferEncoding >= 0 || length != nil)
-        if let length, fields.known.transferEncoding < 0 {
-            out.writeStaticString("content-length: ")
-            out.writeString(String(length))
-            out.writeStaticString("\r\n")
-        }
+        if let length, fields.known.transferEncoding < 0 { writeField("content-length", String(length), to: &out) }
         if head.status == 101 || (!fields.known.hopByHop && !dropLength) {
             copyFields(fields, to: &out) { _, _ in false }
         } else {

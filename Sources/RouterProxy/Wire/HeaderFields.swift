@@ -145,6 +145,13 @@ struct HeaderFields: Sendable {
         }
     }
 
+    /// The one number to send in place of a Content-Length list, for a body framed by `framing`
+    /// (nil when the length came as one number, or frames no body of this message's own).
+    func singleContentLength(for framing: BodyReader) -> Int? {
+        guard case .length(let length) = framing, contentLengthIsList else { return nil }
+        return length
+    }
+
     func value(_ field: HeaderField) -> String {
         bytes.withUnsafeReadableBytes { raw in
             String(decoding: UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<field.lineEnd]), as: UTF8.self)
