@@ -33,7 +33,8 @@ public struct RouteRule: Hashable, Sendable {
     ) {
         self.name = name
         self.host = host
-        self.pathPrefix = pathPrefix.isEmpty ? "/" : pathPrefix
+        // Compared with request paths in the same form (`/%7Eu` is `/~u`).
+        self.pathPrefix = pathPrefix.isEmpty ? "/" : PercentEncoding.normalized(pathPrefix)
         self.headers = headers.map { ($0.name.lowercased(), $0.value) }
         self.priority = priority
         self.pool = pool

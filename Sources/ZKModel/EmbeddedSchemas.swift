@@ -663,7 +663,7 @@ enum EmbeddedSchemas {
         },
         "pathPrefix": {
           "type": "string",
-          "pattern": "^/[!-~]*$",
+          "pattern": "^(?!.*/\\.\\.?(/|$))/([!-\"$&->@-~]|%[0-9A-Fa-f]{2})*$",
           "maxLength": 1024
         },
         "headers": {

@@ -21,6 +21,8 @@ import ZKModel
         ("reserved-env.yaml", "spec.env.ATLANTIS_ZONE: is not an allowed name"),
         ("route-two-pools.yaml", "spec.pool: must match exactly one alternative, matches none"),
         ("route-bad-host.yaml", "spec.host: "),
+        ("route-prefix-bad-escape.yaml", #"spec.pathPrefix: "/docs/%zz" does not match"#),
+        ("route-prefix-dot-segment.yaml", #"spec.pathPrefix: "/docs/../admin" does not match"#),
         ("not-an-object.yaml", "must be an object with apiVersion, kind, metadata and spec, not array"),
         ("dangling-reference.yaml", #"spec.app: refers to App "ghost", which does not exist"#),
         ("route-without-deploy.yaml", #"spec.pool.environment: no Deploy runs app "lonely-app" in environment "prod""#),

@@ -45,6 +45,31 @@ import Testing
         #expect(rule?.name == expected)
     }
 
+    @Test(arguments: [
+        // (prefix as written, as compared)
+        ("/%7Euser", "/~user"),
+        ("/%2e%2E/%41", "/../A"),
+        ("/a%2fb%3a", "/a%2Fb%3A"),
+        ("/a%25", "/a%25"),
+        ("/plain", "/plain"),
+        ("/bad%zz", "/bad%zz"),  // not well formed: kept (the schema refuses it before it gets here)
+    ])
+    func routePrefixesAreComparedWithTheirEscapesNormalized(written: String, compared: String) {
+        let rule = RouteRule(name: "r", host: .init("a.test"), pathPrefix: written, pool: "p")
+        #expect(rule.pathPrefix == compared)
+    }
+
+    @Test func aPrefixWithEscapesMatchesTheRequestPathItNames() {
+        // Request paths arrive normalized (the proxy's RequestTarget): `/~user/x` for `/%7euser/x`.
+        let table = RoutingTable(
+            rules: [
+                RouteRule(name: "home", host: .init("a.test"), pool: "home"),
+                RouteRule(name: "user", host: .init("a.test"), pathPrefix: "/%7euser", pool: "user"),
+            ], pools: [])
+        #expect(table.match(host: "a.test", target: "/~user/x") { _ in nil }?.name == "user")
+        #expect(table.match(host: "a.test", target: "/user/x") { _ in nil }?.name == "home")
+    }
+
     @Test func randomTablesAgreeWithANaiveMatcher() {
         var rng = SplitMix(seed: 42)
         let labels = ["a", "b", "c", "shop", "api"]

@@ -100,6 +100,10 @@ struct ProtocolTests {
         c.send("GET /web/../api/x HTTP/1.1\r\nHost: app.test\r\n\r\n")
         let dotted = c.read(until: "/api/x\n")
         #expect(dotted.hasSuffix("B /web/../api/x\n"), "\(dotted)")
+        // So are escaped dots and other escaped unreserved characters (%2e is ".", %61 is "a").
+        c.send("GET /web/%2e%2E/%61pi/y HTTP/1.1\r\nHost: app.test\r\n\r\n")
+        let escaped = c.read(until: "/%61pi/y\n")
+        #expect(escaped.hasSuffix("B /web/%2e%2E/%61pi/y\n"), "\(escaped)")
         // OPTIONS * is passed on: the Python backend answers it itself (501, no such method there).
         c.send("OPTIONS * HTTP/1.1\r\nHost: app.test\r\nContent-Length: 0\r\n\r\n")
         let options = c.read(until: "\r\n\r\n")
@@ -110,6 +114,8 @@ struct ProtocolTests {
             ("GET /x HTTP/1.1\r\nAccept: */*\r\n\r\n", "HTTP/1.1 request without a Host field"),
             ("GET /x HTTP/1.1\r\nHost: app.test/../admin\r\n\r\n", "Host field is not a host name or address with an optional port"),
             ("GET /../x HTTP/1.1\r\nHost: app.test\r\n\r\n", "request target climbs above the root with '..'"),
+            ("GET /%2e%2e/x HTTP/1.1\r\nHost: app.test\r\n\r\n", "request target climbs above the root with '..'"),
+            ("GET /a%2x HTTP/1.1\r\nHost: app.test\r\n\r\n", "request path has a '%' not followed by two hex digits"),
             ("GET * HTTP/1.1\r\nHost: app.test\r\n\r\n", "request target * is for OPTIONS only"),
         ] {
             let refused = try RawConnection(port: h.proxyPort)

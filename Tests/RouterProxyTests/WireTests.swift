@@ -241,6 +241,13 @@ struct WireTests {
         ("GET / HTTP/1.1\r\nHost: [::1]:8080", "[::1]:8080", "/", ""),
         ("GET / HTTP/1.1\r\nHost: ", "", "/", ""),
         ("OPTIONS * HTTP/1.1\r\nHost: a.test", "a.test", "*", ""),
+        // Escaped unreserved characters are decoded before dot segments are resolved; other
+        // escapes stay, their hex in upper case; the query is left as it came.
+        ("GET /web/%2e%2E/api/x HTTP/1.1\r\nHost: a.test", "a.test", "/api/x", ""),
+        ("GET /a/.%2e/b/%2E HTTP/1.1\r\nHost: a.test", "a.test", "/b/", ""),
+        ("GET /%7Euser/%2fa%2Fb/%41%5a?q=%7e HTTP/1.1\r\nHost: a.test", "a.test", "/~user/%2Fa%2Fb/AZ?q=%7e", ""),
+        ("GET /a/%2e%2ex/%25 HTTP/1.1\r\nHost: a.test", "a.test", "/a/..x/%25", ""),
+        ("GET http://b.test/p/%2e%2e/q HTTP/1.1\r\nHost: a.test", "b.test", "/q", "/p/%2e%2e/q"),
     ])
     func requestTargetsAreResolvedForRouting(head: String, host: String, routed: String, originForm: String) throws {
         let (parsed, _) = try #require(try HeadParser.request(buffer(head + "\r\n\r\n"), maxBytes: 1024))
@@ -265,6 +272,11 @@ struct WireTests {
         ("GET / HTTP/1.1\r\nHost: [zz]", "Host field is not"),
         ("GET /../etc/passwd HTTP/1.1\r\nHost: a.test", "climbs above the root"),
         ("GET /a/../../b HTTP/1.1\r\nHost: a.test", "climbs above the root"),
+        ("GET /%2e%2e/etc/passwd HTTP/1.1\r\nHost: a.test", "climbs above the root"),
+        ("GET /a/%2E./../../b HTTP/1.1\r\nHost: a.test", "climbs above the root"),
+        ("GET /a%zz HTTP/1.1\r\nHost: a.test", "'%' not followed by two hex digits"),
+        ("GET /a%4 HTTP/1.1\r\nHost: a.test", "'%' not followed by two hex digits"),
+        ("GET /a% HTTP/1.1\r\nHost: a.test", "'%' not followed by two hex digits"),
         ("GET * HTTP/1.1\r\nHost: a.test", "* is for OPTIONS only"),
         ("GET /public#/../admin HTTP/1.1\r\nHost: a.test", "contains '#'"),
         ("GET http://b.test?x#y HTTP/1.1\r\nHost: a.test", "contains '#'"),

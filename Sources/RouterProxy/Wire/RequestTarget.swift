@@ -1,4 +1,5 @@
 import NIOCore
+import RouterData
 
 /// Where a request goes, read from its request line and `Host` (RFC 9112 §3.2) and checked
 /// before it is routed:
@@ -7,12 +8,13 @@ import NIOCore
 /// - the target is in origin form (`/path?query`), absolute form (`http://host/path?query`: its
 ///   host wins over `Host`, and the backend gets the origin form with a `Host` that agrees), or
 ///   `*`, for OPTIONS only; never with a fragment (`#`);
-/// - the path is routed with its dot segments resolved, as the backend will resolve them, so
-///   `/web/../api/x` goes where `/api/x` goes; one that climbs above the root is refused.
+/// - the path is routed with its escaped unreserved characters decoded and its dot segments
+///   resolved, as the backend will read it, so `/web/../api/x` and `/web/%2e%2e/api/x` go where
+///   `/api/x` goes; one that climbs above the root, or has a malformed escape, is refused.
 struct RequestTarget: Sendable {
     /// The host the request is for, as given (routing ignores case, port and a trailing dot).
     var host: String
-    /// The target routed by: dot segments resolved, the query kept.
+    /// The target routed by: escapes normalized and dot segments resolved, the query kept.
     var routed: String
     /// For an absolute-form target, what the backend gets instead of it.
     var originForm: OriginForm?
@@ -82,11 +84,13 @@ struct RequestTarget: Sendable {
         return (start..<end, end..<target.count)
     }
 
-    /// The target with its path's dot segments resolved (RFC 3986 §5.2.4); most paths have none
-    /// and are returned as they came.
+    /// The target as routed: its path's percent-encoding normalized (`PercentEncoding`: `%2e` is
+    /// `.`, `%7E` is `~`) and its dot segments resolved (RFC 3986 §5.2.4), the query as it came.
+    /// Most paths have neither escapes nor dot segments and are returned as they came.
     private static func routed(_ target: UnsafeRawBufferPointer) throws(WireError) -> String {
         var pathEnd = target.count
         var hasDotSegment = false
+        var hasEscape = false
         var i = 0
         while i < target.count {
             let byte = target[i]
@@ -94,6 +98,7 @@ struct RequestTarget: Sendable {
                 pathEnd = i
                 break
             }
+            if byte == UInt8(ascii: "%") { hasEscape = true }
             if byte == UInt8(ascii: "."), i > 0, target[i - 1] == UInt8(ascii: "/") {
                 // "/." is a dot segment when "." or ".." makes up the whole segment.
                 let next = i + 1 < target.count ? target[i + 1] : UInt8(ascii: "/")
@@ -102,9 +107,24 @@ struct RequestTarget: Sendable {
             }
             i += 1
         }
-        guard hasDotSegment else { return String(decoding: target, as: UTF8.self) }
+        guard hasDotSegment || hasEscape else { return String(decoding: target, as: UTF8.self) }
+        let rawPath = UnsafeRawBufferPointer(rebasing: target[0..<pathEnd])
+        let path: String
+        if hasEscape {
+            guard let normalized = PercentEncoding.normalized(rawPath) else {
+                throw .bad("request path has a '%' not followed by two hex digits")
+            }
+            path = normalized
+        } else {
+            path = String(decoding: rawPath, as: UTF8.self)
+        }
+        let query = String(decoding: UnsafeRawBufferPointer(rebasing: target[pathEnd...]), as: UTF8.self)
+        return try Self.resolvingDotSegments(path) + query
+    }
+
+    /// `path` with its "." and ".." segments resolved; one that climbs above the root is refused.
+    private static func resolvingDotSegments(_ path: String) throws(WireError) -> String {
         var segments: [Substring] = []
-        let path = String(decoding: UnsafeRawBufferPointer(rebasing: target[0..<pathEnd]), as: UTF8.self)
         let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
         for (index, part) in parts.enumerated() {
             let segment = Substring(part)
@@ -120,8 +140,7 @@ struct RequestTarget: Sendable {
                 segments.append(segment)
             }
         }
-        let query = String(decoding: UnsafeRawBufferPointer(rebasing: target[pathEnd...]), as: UTF8.self)
-        return "/" + segments.joined(separator: "/") + query
+        return "/" + segments.joined(separator: "/")
     }
 
     @inline(__always)
