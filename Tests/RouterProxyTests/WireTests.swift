@@ -138,6 +138,18 @@ struct WireTests {
         let (rhead, _) = try #require(try HeadParser.response(buffer(response), maxBytes: 4096))
         #expect(String(buffer: HeadWriter.response(rhead, backendConnection: rhead.fields.connectionOptions, connection: .close, allocator: ByteBufferAllocator()))
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
+        // Host, Content-Length and Transfer-Encoding stay however Connection names them: without
+        // Host the backend cannot tell the site; without the framing it reads the body differently.
+        for framing in ["Content-Length: 2", "Transfer-Encoding: chunked"] {
+            let named = "POST /x HTTP/1.1\r\nHost: app.test\r\nConnection: Host, content-length, Transfer-Encoding, X-A\r\n"
+                + "X-A: 1\r\n\(framing)\r\n\r\n"
+            let (kept, _) = try #require(try HeadParser.request(buffer(named), maxBytes: 4096))
+            #expect(kept.fields.connectionOptions.listed == [Array("x-a".utf8)])
+            let sent = String(buffer: HeadWriter.request(
+                kept, connection: kept.fields.connectionOptions, clientAddress: "10.0.0.3", host: "app.test", dropExpect: false, upgrade: nil,
+                allocator: ByteBufferAllocator()))
+            #expect(sent.hasPrefix("POST /x HTTP/1.1\r\nHost: app.test\r\n\(framing)\r\nx-forwarded-for: 10.0.0.3\r\n"), "\(sent)")
+        }
         // X-Forwarded-For on several lines is one list: all of it is kept, the client appended.
         let (forwarded, _) = try #require(try HeadParser.request(
             buffer("GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 10.0.0.1\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.2, 10.0.0.3\r\n\r\n"),

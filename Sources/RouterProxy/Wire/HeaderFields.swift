@@ -57,7 +57,8 @@ struct ConnectionOptions: Sendable {
     var close = false
     var keepAlive = false
     var upgrade = false
-    /// Other fields named (lower-cased), which are then hop-by-hop too; framing fields excepted.
+    /// Other fields named (lower-cased), which are then hop-by-hop too. Framing fields are
+    /// excepted (the body would be read differently), and Host (a proxy always sends it).
     var listed: [[UInt8]] = []
 }
 
@@ -103,7 +104,9 @@ struct HeaderFields: Sendable {
                     options.keepAlive = true
                 } else if equalsIgnoringCase(token, "upgrade") {
                     options.upgrade = true
-                } else if !equalsIgnoringCase(token, "content-length") && !equalsIgnoringCase(token, "transfer-encoding") {
+                } else if !equalsIgnoringCase(token, "content-length") && !equalsIgnoringCase(token, "transfer-encoding")
+                    && !equalsIgnoringCase(token, "host")
+                {
                     options.listed.append(token.map(lowercased))
                 }
             }
