@@ -32,11 +32,24 @@ struct WireTests {
         #expect(head.fields.fields.isEmpty)
     }
 
+    @Test func aLaterHTTP1MinorVersionIsReadAndSentOnAsHTTP11() throws {
+        let (head, _) = try #require(try HeadParser.request(buffer("GET /x HTTP/1.2\r\nHost: a.test\r\n\r\n"), maxBytes: 1024))
+        #expect(head.minorVersion == 1)
+        let sent = String(buffer: HeadWriter.request(
+            head, connection: head.fields.connectionOptions, clientAddress: "10.0.0.1", host: "a.test", dropExpect: false, upgrade: nil,
+            allocator: ByteBufferAllocator()))
+        #expect(sent.hasPrefix("GET /x HTTP/1.1\r\nHost: a.test\r\n"), "\(sent)")
+        let (response, _) = try #require(try HeadParser.response(buffer("HTTP/1.9 200 OK\r\nContent-Length: 0\r\n\r\n"), maxBytes: 1024))
+        #expect(response.minorVersion == 1)
+        #expect(response.status == 200)
+    }
+
     @Test(arguments: [
         ("GET / HTTP/1.1\nHost: a\r\n\r\n", 400, "CRLF"),
         ("GET / HTTP/1.1\r\nHost: a\n\r\n", 400, "CRLF"),
         ("GET  HTTP/1.1\r\n\r\n", 400, "request line"),
         ("GET / HTTP/2.0\r\n\r\n", 505, "version"),
+        ("GET / HTTP/1.x\r\n\r\n", 400, "malformed HTTP version"),
         ("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400, "folded"),
         ("GET / HTTP/1.1\r\nBad Name: a\r\n\r\n", 400, "header name"),
         ("GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400, "colon"),

@@ -148,8 +148,9 @@ enum HeadParser {
         }
         switch raw[range.lowerBound + 7] {
         case 0x30: return 0
-        case 0x31: return 1
-        default: throw WireError(status: 505, reason: "HTTP version not supported (HTTP/1.0 and HTTP/1.1 are)")
+        // A later HTTP/1.x is read as HTTP/1.1, the highest 1.x the proxy speaks (RFC 9110 §2.5).
+        case 0x31...0x39: return 1
+        default: throw .bad("malformed HTTP version")
         }
     }
 
