@@ -167,7 +167,11 @@ extension ProxyHandler {
     static let coalesceLimit = 16 * 1024
 
     func respond(_ head: ResponseHead, framing: BodyReader, context: ChannelHandlerContext) {
-        if head.status == 101 && wantsUpgrade { return upgrade(head, context: context) }
+        if head.status == 101 {
+            if wantsUpgrade { return upgrade(head, context: context) }
+            // What follows is another protocol: it cannot be read, nor the connection kept.
+            return badResponse(WireError(status: 502, reason: "backend switched protocols (101) for a request that asked for no upgrade"))
+        }
         if head.status < 200 { return }  // informational (100 Continue, 103 Early Hints): not the response
         responseDeadline = nil
         responseStarted = true

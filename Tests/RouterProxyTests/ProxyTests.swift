@@ -124,6 +124,17 @@ struct ProxyTests {
         await h.stop()
     }
 
+    @Test func aBackendSwitchingProtocolsUnaskedIsA502() async throws {
+        let h = ProxyHarness()
+        try await h.startWithOneBackend()
+        // Not an interim response to wait past: what follows a 101 is another protocol.
+        let r = try h.curl(["--max-time", "5", "/status?code=101"])
+        #expect(r.status == 502)
+        #expect(r.text == "backend switched protocols (101) for a request that asked for no upgrade\n")
+        #expect(try h.curl(["/after"]).text == "A /after\n")
+        await h.stop()
+    }
+
     @Test func requestsResponsesAndLatenciesReachTheMetricsBackend() async throws {
         let metrics = TestMetricsOnce.shared
         let h = ProxyHarness()
@@ -139,11 +150,13 @@ struct ProxyTests {
         #expect(try h.curl(["/m2"]).status == 200)
         #expect(try h.curl(["/m3"], host: "nowhere.test").status == 404)
         // Counted per event loop and handed over in batches (every 500 ms): they arrive shortly.
+        // At least these: the metrics are process-wide, and other tests' requests (another suite
+        // running alongside, or the test before, whose batch may land after the baseline) add to them.
         let arrived = await eventually(.seconds(5)) {
-            total("atlantis_router_requests_total") == requests + 3
-                && total("atlantis_router_responses_total", [("class", "2xx")]) == ok + 2
-                && total("atlantis_router_responses_total", [("class", "4xx")]) == notFound + 1
-                && metrics.timers(label: "atlantis_router_request_duration_seconds").map(\.values.count).reduce(0, +) == timed + 2
+            total("atlantis_router_requests_total") >= requests + 3
+                && total("atlantis_router_responses_total", [("class", "2xx")]) >= ok + 2
+                && total("atlantis_router_responses_total", [("class", "4xx")]) >= notFound + 1
+                && metrics.timers(label: "atlantis_router_request_duration_seconds").map(\.values.count).reduce(0, +) >= timed + 2
         }
         #expect(arrived, "requests \(total("atlantis_router_requests_total") - requests)")
         await h.stop()

@@ -135,6 +135,14 @@ struct WireTests {
         guard case .chunked = try framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") else { Issue.record("chunked"); return }
         guard case .untilClose = try framing("HTTP/1.0 200 OK\r\n\r\n") else { Issue.record("until close"); return }
         #expect(throws: WireError.self) { try HeadParser.response(buffer("HTTP/1.1 2x0 OK\r\n\r\n"), maxBytes: 1024) }
+        // Outside 100-599: a "099" would otherwise pass for an interim response, and be waited past.
+        for status in ["099", "000", "600", "999"] {
+            #expect {
+                try HeadParser.response(buffer("HTTP/1.1 \(status) X\r\nContent-Length: 0\r\n\r\n"), maxBytes: 1024)
+            } throws: { error in
+                (error as? WireError)?.status == 502 && (error as? WireError)?.reason == "backend sent a status outside 100-599"
+            }
+        }
         #expect(throws: WireError.self) { try framing("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n") }
     }
 

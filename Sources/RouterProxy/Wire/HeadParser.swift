@@ -118,6 +118,10 @@ enum HeadParser {
         guard line.count >= 12, raw[8] == 0x20, (0..<3).allSatisfy({ isDigit(raw[9 + $0]) }), line.count == 12 || raw[12] == 0x20 else {
             throw WireError(status: 502, reason: "backend sent a malformed status line")
         }
+        // RFC 9110 §15: 100 to 599; a "099" would otherwise pass for an interim response.
+        guard raw[9] >= UInt8(ascii: "1"), raw[9] <= UInt8(ascii: "5") else {
+            throw WireError(status: 502, reason: "backend sent a status outside 100-599")
+        }
         let minor: Int
         do { minor = try version(raw, 0..<8) } catch { throw WireError(status: 502, reason: "backend answered in \(error.reason)") }
         let fields: (Int, KnownFields)?
