@@ -17,6 +17,15 @@ enum FieldName: Sendable {
         }
     }
 
+    /// Kept however `Connection` names it: without Host the backend cannot tell the site, and
+    /// without the framing fields it would read the body differently.
+    var isKeptWhenListedInConnection: Bool {
+        switch self {
+        case .host, .contentLength, .transferEncoding: return true
+        default: return false
+        }
+    }
+
     @inline(__always)
     init?(_ name: UnsafeRawBufferPointer) {
         @inline(__always) func eq(_ literal: StaticString) -> Bool { equalsIgnoringCase(name, literal) }

@@ -14,10 +14,6 @@ struct RequestHead: Sendable {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     var minorVersion: Int
 
-    func string(_ range: Range<Int>) -> String {
-        fields.bytes.withUnsafeReadableBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[range]), as: UTF8.self) }
-    }
-
     func methodIs(_ name: StaticString) -> Bool {
         guard method.count == name.utf8CodeUnitCount else { return false }
         return fields.bytes.withUnsafeReadableBytes { raw in
@@ -40,11 +36,6 @@ struct ResponseHead: Sendable {
 enum HeadParser {
     static let maxFields = 500
 
-    static func request(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: RequestHead, length: Int)? {
-        var fields: [HeaderField] = []
-        return try request(buffer, maxBytes: maxBytes, fields: &fields)
-    }
-
     /// Parses into `fields`, emptied first: a connection passes the same array for each of its
     /// heads, so its storage is reused once the previous head is gone.
     static func request(_ buffer: ByteBuffer, maxBytes: Int, fields: inout [HeaderField]) throws(WireError) -> (head: RequestHead, length: Int)? {
@@ -57,11 +48,6 @@ enum HeadParser {
             RequestHead(fields: HeaderFields(bytes: bytes, fields: fields, known: known), method: method, target: target, minorVersion: minor),
             skip + length
         )
-    }
-
-    static func response(_ buffer: ByteBuffer, maxBytes: Int) throws(WireError) -> (head: ResponseHead, length: Int)? {
-        var fields: [HeaderField] = []
-        return try response(buffer, maxBytes: maxBytes, fields: &fields)
     }
 
     /// Parses into `fields`, emptied first (see `request(_:maxBytes:fields:)`).

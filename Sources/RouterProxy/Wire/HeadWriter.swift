@@ -49,20 +49,9 @@ enum HeadWriter {
     }
 
     /// The request as the backend gets it: HTTP/1.1 (or 1.0 for a 1.0 client, so the backend
-    /// frames its answer for one), hop-by-hop fields removed, `X-Forwarded-*` set.
-    static func request(
-        _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
-        upgrade: HeaderField?, length: Int? = nil, allocator: ByteBufferAllocator
-    ) -> ByteBuffer {
-        var out = allocator.buffer(capacity: 0)
-        request(
-            head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, length: length,
-            into: &out)
-        return out
-    }
-
-    /// Writes the request head into `out`, cleared first: its storage is reused when nothing else
-    /// holds it any more (the previous head has been written out).
+    /// frames its answer for one), hop-by-hop fields removed, `X-Forwarded-*` set; written into
+    /// `out`, cleared first: its storage is reused when nothing else holds it any more (the
+    /// previous head has been written out).
     /// With `originForm` (the request came with an absolute-form target), the backend gets the
     /// origin form and a `Host` naming `host`, in place of the client's.
     static func request(

@@ -57,8 +57,8 @@ struct ConnectionOptions: Sendable {
     var close = false
     var keepAlive = false
     var upgrade = false
-    /// Other fields named (lower-cased), which are then hop-by-hop too. Framing fields are
-    /// excepted (the body would be read differently), and Host (a proxy always sends it).
+    /// Other fields named (lower-cased), which are then hop-by-hop too, except those
+    /// `FieldName.isKeptWhenListedInConnection` (Host and the framing fields).
     var listed: [[UInt8]] = []
 }
 
@@ -104,9 +104,7 @@ struct HeaderFields: Sendable {
                     options.keepAlive = true
                 } else if equalsIgnoringCase(token, "upgrade") {
                     options.upgrade = true
-                } else if !equalsIgnoringCase(token, "content-length") && !equalsIgnoringCase(token, "transfer-encoding")
-                    && !equalsIgnoringCase(token, "host")
-                {
+                } else if FieldName(token)?.isKeptWhenListedInConnection != true {
                     options.listed.append(token.map(lowercased))
                 }
             }
