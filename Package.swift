@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "atlantis", targets: ["atlantis"]),
+        .executable(name: "atlantis-bench", targets: ["atlantis-bench"]),
         .library(name: "ZooKeeper", targets: ["ZooKeeper"]),
         .library(name: "ZKModel", targets: ["ZKModel"]),
     ],
@@ -26,7 +27,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(
@@ -89,44 +89,129 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Agents",
+            name: "Manager",
+            dependencies: [
+                "Reconciler",
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/Agents/Manager",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "Reconciler",
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Agents/Scheduler",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Supervisor",
             dependencies: [
                 "Docker",
+                "Reconciler",
+                "Spawn",
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Agents/Supervisor",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RouterAgent",
+            dependencies: [
                 "Reconciler",
                 "RouterData",
                 "RouterProxy",
                 "ZooKeeper",
                 "ZKModel",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Agents/RouterAgent",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DevCluster",
+            dependencies: [
+                "Docker",
+                "Spawn",
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CLIOptions",
+            dependencies: [
+                "Manager",
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "atlantis",
             dependencies: [
-                "Agents",
-                "Spawn",
+                "CLIOptions",
+                "DevCluster",
                 "Docker",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                "Reconciler",
-                "RouterData",
+                "Manager",
+                "RouterAgent",
                 "RouterProxy",
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "Scheduler",
+                "Supervisor",
+                "Reconciler",
                 "ZKModel",
                 "ZooKeeper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "atlantis-bench",
+            dependencies: [
+                "CLIOptions",
+                "Docker",
+                "Manager",
+                "Reconciler",
+                "RouterData",
+                "Supervisor",
+                "ZKModel",
+                "ZooKeeper",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -147,8 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZooKeeperIntegrationTests",
-            dependencies: [
-                "TestSupport","ZooKeeper"],
+            dependencies: ["Spawn", "TestSupport", "ZooKeeper"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -159,20 +243,28 @@ let package = Package(
         .testTarget(
             name: "RouterProxyTests",
             dependencies: [
-                "TestSupport",
-                "RouterProxy", "RouterData",
+                "Spawn", "TestSupport",
+                "RouterProxy",
+                "RouterData",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "RouterIntegrationTests",
+            name: "RouterAgentTests",
             dependencies: [
-                "TestSupport",
-                "Agents", "RouterProxy", "RouterData", "ZooKeeper", "ZKModel",
+                "Spawn", "TestSupport",
+                "Manager",
+                "RouterAgent",
+                "RouterProxy",
+                "RouterData",
+                "ZooKeeper",
+                "ZKModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -181,8 +273,10 @@ let package = Package(
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
-                "TestSupport",
-                "Reconciler", "ZooKeeper", "ZKModel",
+                "Spawn", "TestSupport",
+                "Reconciler",
+                "ZooKeeper",
+                "ZKModel",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -190,18 +284,24 @@ let package = Package(
         ),
         .testTarget(
             name: "SupervisorTests",
-            dependencies: ["Agents", "Docker", "Reconciler", "ZKModel"],
+            dependencies: ["Supervisor", "Docker", "Reconciler", "ZKModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Agents", "ZKModel"],
+            dependencies: ["Scheduler", "ZKModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SupervisorIntegrationTests",
             dependencies: [
-                "TestSupport", "Agents", "Docker", "Reconciler", "ZKModel", "ZooKeeper", "RouterProxy",
+                "Spawn", "TestSupport",
+                "Supervisor",
+                "Manager",
+                "Docker",
+                "Reconciler",
+                "ZKModel",
+                "ZooKeeper",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -211,15 +311,34 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "ManagerTests",
+            name: "ClusterIntegrationTests",
             dependencies: [
-                "TestSupport","Agents", "ZKModel"],
+                "Spawn", "TestSupport",
+                "Manager",
+                "RouterAgent",
+                "Scheduler",
+                "Supervisor",
+                "RouterData",
+                "Docker",
+                "Reconciler",
+                "RouterProxy",
+                "ZKModel",
+                "ZooKeeper",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ManagerTests",
+            dependencies: ["Spawn", "TestSupport", "Manager", "ZKModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ManagerIntegrationTests",
-            dependencies: [
-                "TestSupport","Agents", "ZKModel", "ZooKeeper"],
+            dependencies: ["Spawn", "TestSupport", "Manager", "ZKModel", "ZooKeeper"],
             swiftSettings: swiftSettings
         ),
     ]

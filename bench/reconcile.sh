@@ -10,4 +10,4 @@ scripts/install.sh >/dev/null
 trap 'scripts/zk.sh stop bench >/dev/null 2>&1 || true' EXIT
 scripts/zk.sh standalone bench 2391 >/dev/null
 echo "==> building atlantis (release)" >&2
-"$(scripts/release-build.sh)" bench reconcile --zk 127.0.0.1:2391 "$@"
+"$(scripts/release-build.sh atlantis-bench)" reconcile --zk 127.0.0.1:2391 "$@"

@@ -113,6 +113,7 @@ pids+=("$(cat "$RUN/haproxy.pid")")
 
 echo "==> building atlantis (release)" >&2
 BIN="$(scripts/release-build.sh)"
+BENCH="$(scripts/release-build.sh atlantis-bench)"
 
 scripts/zk.sh standalone bench-router $ZKPORT >/dev/null
 ZK=127.0.0.1:$ZKPORT
@@ -230,13 +231,13 @@ if [ -n "${SWEEP:-}" ]; then
 fi
 
 echo "router under 10 route updates per second (one process rewriting the Route through the manager):"
-"$BIN" bench route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>"$RUN/logs/route-churn.log" &
+"$BENCH" route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>"$RUN/logs/route-churn.log" &
 updater=$!
 run_one router-upd $ROUTER $ROUTER_PID
 wait $updater
 
-"$BIN" bench routes
-"$BIN" bench route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50 2>"$RUN/logs/route-latency.log"
+"$BENCH" routes
+"$BENCH" route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50 2>"$RUN/logs/route-latency.log"
 
 paired() { # name metric "mine..." "nginx's..." -> per-round ratios, their median and a 90 % bootstrap interval
   python3 - "$@" <<'PY'

@@ -15,7 +15,7 @@ scripts/docker.sh up >/dev/null
 trap 'scripts/zk.sh stop benchsup >/dev/null 2>&1 || true' EXIT
 scripts/zk.sh standalone benchsup 2393 >/dev/null
 echo "==> building atlantis (release)" >&2
-bin="$(scripts/release-build.sh)"
+bin="$(scripts/release-build.sh atlantis-bench)"
 
 echo "==> docker run $IMAGE → first 200, $N times"
 times=()
@@ -31,7 +31,7 @@ docker_p50=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print 
 echo "docker run → first 200: p50 ${docker_p50} ms over $N"
 
 echo "==> atlantis supervisor, $N instances"
-out=$("$bin" bench supervisor --zk 127.0.0.1:2393 --instances "$N" --image "$IMAGE")
+out=$("$bin" supervisor --zk 127.0.0.1:2393 --instances "$N" --image "$IMAGE")
 echo "$out" | grep -v '^supervisor p50'
 ours=$(echo "$out" | sed -n 's/^supervisor p50 ms: //p')
 echo "instance→200 p50: ${ours} ms, docker run→200 p50: ${docker_p50} ms, ratio: $(echo "scale=2; $ours / $docker_p50" | bc)"

@@ -16,3 +16,13 @@ public struct TerminalError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+/// An error that retrying may fix (a missing release, no free port): retried with backoff, and its
+/// message goes to status and logs.
+public struct ReconcileFailure: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -23,7 +23,7 @@ public struct StatusWriter: Sendable {
     public static func read(_ key: DocumentKey, zk: ZooKeeperClient, tree: ZNodeTree) async throws -> ObjectStatus? {
         do {
             let (data, _) = try await zk.getData(tree.status(key))
-            return try JSONDecoder().decode(ObjectStatus.self, from: Data(data))
+            return try Payload.decode(ObjectStatus.self, from: data, path: tree.status(key))
         } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
         }
@@ -55,9 +55,6 @@ public struct StatusWriter: Sendable {
             observedGeneration: observedGeneration, reconciler: reconciler, conditions: merged, lastError: lastError,
             rollout: rollout)
         if status == previous { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = Array(try encoder.encode(status))
-        try await zk.upsert(tree.status(key), data: bytes)
+        try await zk.upsert(tree.status(key), data: try Payload.encode(status))
     }
 }

@@ -1,7 +1,7 @@
 public import Logging
 public import NIOCore
 public import NIOPosix
-import RouterData
+public import RouterData
 
 /// The HTTP/1.1 reverse proxy: listens, and routes every request by the current table.
 public final class ProxyServer: Sendable {

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// Starting and reaping processes with posix_spawn and waitpid, for the `atlantis dev` daemons
-/// and the tests: Foundation's `Process.waitUntilExit` was seen to hang forever on Linux.
+/// The one way Atlantis runs a child process: posix_spawn and waitpid, for the `atlantis dev` daemons,
+/// the supervisor's iptables calls and the tests (Foundation's `Process.waitUntilExit` was seen to hang
+/// forever on Linux).
 public enum Spawn {
     public enum Stream: Sendable {
         /// This process's own.

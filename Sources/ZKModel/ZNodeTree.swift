@@ -31,6 +31,13 @@ public struct ZNodeTree: Hashable, Sendable {
         }
     }
 
+    /// The default tree, under `/atlantis`.
+    public static let standard = ZNodeTree(valid: "/atlantis")
+
+    private init(valid root: String) {
+        self.root = root
+    }
+
     public var desired: String { root + "/desired" }
     public var status: String { root + "/status" }
     public var agents: String { root + "/agents" }
@@ -39,18 +46,28 @@ public struct ZNodeTree: Hashable, Sendable {
 
     /// Where supervisors report running instances (`InstanceStatus`).
     public var instanceStatus: String { status + "/instances" }
-    /// Where routers report the table version they serve (ephemeral).
+    public func instanceStatus(_ instance: String) -> String { "\(instanceStatus)/\(instance)" }
+    /// Where routers report the table version they serve (ephemeral `RouterReport`).
     public var routers: String { agents + "/routers" }
+    public func router(_ id: String) -> String { "\(routers)/\(id)" }
     /// Where supervisors register (ephemeral `SupervisorRegistration`).
     public var supervisors: String { agents + "/supervisors" }
+    public func supervisor(_ hostID: String) -> String { "\(supervisors)/\(hostID)" }
     /// Instances placed on hosts, one folder per host (`InstanceAssignment`).
     public var assignments: String { root + "/assignments" }
     public func assignments(host: String) -> String { "\(assignments)/\(host)" }
+    public func assignment(host: String, instance: String) -> String { "\(assignments(host: host))/\(instance)" }
+    /// The scheduler's record of each deploy's instances (`Placement`).
     public var placements: String { root + "/placements" }
+    public func placement(deploy: String) -> String { "\(placements)/\(deploy)" }
     public var releases: String { root + "/releases" }
     public func releases(deploy: String) -> String { "\(releases)/\(deploy)" }
     public func release(deploy: String, number: Int) -> String { "\(releases)/\(deploy)/\(Release.name(number))" }
     public var audit: String { root + "/audit" }
+    /// The prefix of a new audit record (ZooKeeper appends the sequence number).
+    public var auditRecordPrefix: String { audit + "/e-" }
+    /// The folder of one role's leader election (its candidates are ephemeral sequential nodes).
+    public func election(_ role: ElectionRole) -> String { "\(elections)/\(role.rawValue)" }
 
     public func desired(_ kind: Kind) -> String { "\(desired)/\(kind.plural)" }
     public func desired(_ key: DocumentKey) -> String { "\(desired(key.kind))/\(key.name)" }
@@ -71,4 +88,9 @@ public struct ZNodeTree: Hashable, Sendable {
         guard rest.count == 2, let kind = Kind.allCases.first(where: { $0.plural == rest[0] }) else { return nil }
         return DocumentKey(kind: kind, name: String(rest[1]))
     }
+}
+
+/// The roles that elect a leader.
+public enum ElectionRole: String, Sendable, CaseIterable {
+    case scheduler
 }

@@ -1,5 +1,6 @@
-import Agents
+import Manager
 import ArgumentParser
+import CLIOptions
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
-import Agents
+import Manager
 import ArgumentParser
+import CLIOptions
 import Foundation
 import ZKModel
 import ZooKeeper
@@ -40,7 +41,7 @@ func applyAndWait(
         let spec = change(try? existing?.document.decodeSpec(DeploySpec.self))
         let specValue: JSONValue
         do {
-            specValue = try JSONValue.parse(String(decoding: JSONEncoder().encode(spec), as: UTF8.self))
+            specValue = try JSONValue.parse(String(decoding: Payload.encode(spec), as: UTF8.self))
         } catch {
             throw ManagerError(.invalidInput, "cannot encode the Deploy: \(error)")
         }

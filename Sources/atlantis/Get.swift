@@ -1,5 +1,6 @@
-import Agents
+import Manager
 import ArgumentParser
+import CLIOptions
 import ZKModel
 
 struct Get: AsyncParsableCommand {

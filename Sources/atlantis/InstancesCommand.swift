@@ -1,5 +1,6 @@
-import Agents
+import Manager
 import ArgumentParser
+import CLIOptions
 import Foundation
 import ZKModel
 import ZooKeeper
@@ -21,8 +22,8 @@ struct InstancesCommand: AsyncParsableCommand {
         let rows = try await cluster.withZooKeeper { zk, tree -> [(String, InstanceStatus)] in
             var rows: [(String, InstanceStatus)] = []
             for id in ((try? await zk.children(tree.instanceStatus)) ?? []).sorted() {
-                guard let (data, _) = try? await zk.getData("\(tree.instanceStatus)/\(id)"),
-                    let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(data)),
+                guard let (data, _) = try? await zk.getData(tree.instanceStatus(id)),
+                    let status = try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id)),
                     app == nil || status.app == app, env == nil || status.environment == env
                 else { continue }
                 rows.append((id, status))

@@ -19,8 +19,15 @@ struct ProxyOptions: ParsableArguments {
     /// CPU per request and about 5 % less throughput.
     var threadCount: Int { threads ?? 4 * System.coreCount }
 
-    @Option(help: "Scheduling of the HTTP threads: batch (SCHED_BATCH: fewer wakeups under load) or normal.")
-    var scheduling: String = LoopScheduling.batch.rawValue
+    @Option(
+        help: "Scheduling of the HTTP threads: batch (SCHED_BATCH: fewer wakeups under load) or normal.",
+        transform: { value in
+            guard let policy = LoopScheduling(rawValue: value) else {
+                throw ValidationError("--scheduling must be batch or normal, not \(value)")
+            }
+            return policy
+        })
+    var scheduling: LoopScheduling = .batch
 
     @Option(help: "Largest request head (request line and header fields) in bytes; larger ones get 431.")
     var maxHeaderBytes: Int = defaults.maxHeadBytes
@@ -41,9 +48,6 @@ struct ProxyOptions: ParsableArguments {
     var maxIdlePerBackend: Int = defaults.maxIdlePerBackend
 
     func validate() throws {
-        guard LoopScheduling(rawValue: scheduling) != nil else {
-            throw ValidationError("--scheduling must be batch or normal, not \(scheduling)")
-        }
         guard threads.map({ $0 >= 1 }) ?? true else { throw ValidationError("--threads must be at least 1") }
         guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024") }
         guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes must not be negative") }
@@ -53,8 +57,6 @@ struct ProxyOptions: ParsableArguments {
             throw ValidationError("\(name) must be a positive number of seconds, not \(seconds)")
         }
     }
-
-    var loopScheduling: LoopScheduling { LoopScheduling(rawValue: scheduling) ?? .batch }
 
     var configuration: ProxyConfiguration {
         var configuration = ProxyConfiguration()

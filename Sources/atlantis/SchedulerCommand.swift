@@ -1,11 +1,11 @@
-import Agents
 import ArgumentParser
+import CLIOptions
 import Foundation
 import Logging
+import Reconciler
+import Scheduler
 import ServiceLifecycle
-import UnixSignals
 import ZKModel
-import ZooKeeper
 
 struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,20 +28,13 @@ struct SchedulerCommand: AsyncParsableCommand {
     func run() async throws {
         cluster.bootstrapLogging()
         let logger = Logger(label: "atlantis.scheduler")
-        let tree = try ZNodeTree(root: cluster.root)
-        let credentials = (cluster.zkAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_ZK_AUTH"]).map {
-            [ZooKeeperConfiguration.Credential(secret: $0)]
-        } ?? []
+        let tree = try cluster.tree
         let identity = id ?? "scheduler-\(ProcessInfo.processInfo.processIdentifier)"
         let configuration = SchedulerAgent.Configuration(identity: identity, lostHostGrace: .seconds(Int64(lostAfter)))
-        let service = ZooKeeperAgentService(
-            configuration: ZooKeeperConfiguration(connectionString: cluster.hosts, credentials: credentials),
-            makeAgent: { zk in
-                print("scheduler \(identity): campaigning in \(tree.elections)/scheduler")
-                return SchedulerAgent(zk: zk, tree: tree, configuration: configuration)
-            })
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        let service = ZooKeeperAgentService(configuration: cluster.zooKeeperConfiguration()) { zk in
+            print("scheduler \(identity): campaigning in \(tree.election(.scheduler))")
+            return SchedulerAgent(zk: zk, tree: tree, configuration: configuration)
+        }
+        try await ServiceGroup.process([service], logger: logger).run()
     }
 }

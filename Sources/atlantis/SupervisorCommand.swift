@@ -1,11 +1,12 @@
-import Agents
 import ArgumentParser
+import CLIOptions
 import AsyncHTTPClient
 import Docker
 import Foundation
 import Logging
 import ServiceLifecycle
-import UnixSignals
+import Supervisor
+import Reconciler
 import ZKModel
 import ZooKeeper
 
@@ -33,8 +34,10 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(help: "The address instance ports are published on (routers connect to it).")
     var address: String = "127.0.0.1"
 
-    @Option(help: "Host ports for instances, FIRST-LAST (best below the kernel's ephemeral range, 32768 and up on Linux).")
-    var ports: String = "31000-31999"
+    @Option(
+        help: "Host ports for instances, FIRST-LAST (best below the kernel's ephemeral range, 32768 and up on Linux).",
+        transform: PortRange.parse)
+    var ports = PortRange(31000...31999)
 
     @Option(help: "Capacity: cores.")
     var cpu: Double = Double(ProcessInfo.processInfo.activeProcessorCount)
@@ -54,11 +57,11 @@ struct SupervisorCommand: AsyncParsableCommand {
     func run() async throws {
         cluster.bootstrapLogging()
         let logger = Logger(label: "atlantis.supervisor")
-        let range = try PortRange.parse(ports)
+        let range = ports.range
         if let warning = EphemeralPorts.current()?.warning(for: range) {
             logger.warning("supervisor.ports_in_ephemeral_range", metadata: ["reason": "\(warning)"])
         }
-        let tree = try ZNodeTree(root: cluster.root)
+        let tree = try cluster.tree
         let configuration = SupervisorConfiguration(
             hostID: hostId, zone: zone, region: region, address: address,
             capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers), ports: range,
@@ -81,18 +84,15 @@ struct SupervisorCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error) (is dockerd running? scripts/docker.sh up starts one)")
         }
-        let credentials = (cluster.zkAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_ZK_AUTH"]).map {
-            [ZooKeeperConfiguration.Credential(secret: $0)]
-        } ?? []
         let hostId = hostId, zone = zone, ports = ports, address = address
         let service = ZooKeeperAgentService(
-            configuration: ZooKeeperConfiguration(connectionString: cluster.hosts, credentials: credentials),
+            configuration: cluster.zooKeeperConfiguration(),
             makeAgent: { zk in
                 print("supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)")
                 return SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
             })
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        // Reconciles in flight finish first; stopping a container may take the whole stop grace.
+        let limit = Duration.seconds(Int64(stopGrace) + 60)
+        try await ServiceGroup.process([service], shutdownLimit: limit, logger: logger).run()
     }
 }

@@ -1,3 +1,4 @@
+import Spawn
 import Foundation
 import TestSupport
 import Testing
@@ -17,13 +18,23 @@ struct CLITests {
         var stderr: String
     }
 
+    /// The benchmarks' own binary (`atlantis-bench`), beside `atlantis`.
+    static var benchBinary: String {
+        ProcessInfo.processInfo.environment["ATLANTIS_BENCH_BIN"] ?? Harness.path(".build/debug/atlantis-bench")
+    }
+
     /// `root` nil: the arguments carry their own `--root` (or none).
-    static func atlantis(_ arguments: [String], root: String?) throws -> Run {
+    static func atlantis(_ arguments: [String], root: String?, binary: String = binary) throws -> Run {
         // Run from the repository (relative paths like `examples`), without touching our own cwd.
-        let (status, stdout, stderr) = Subprocess.run3(
+        let (status, stdout, stderr) = Spawn.run3(
             ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", Harness.repoRoot.path, binary]
                 + arguments + ["--zk", Harness.hosts] + (root.map { ["--root", $0] } ?? []))
         return Run(status: status, stdout: stdout, stderr: stderr)
+    }
+
+    /// `atlantis-bench` with `arguments`, as `atlantis` above.
+    static func bench(_ arguments: [String], root: String?) throws -> Run {
+        try atlantis(arguments, root: root, binary: benchBinary)
     }
 
     static func newRoot() -> String { "/clitest-\(UUID().uuidString.prefix(8).lowercased())" }
@@ -92,7 +103,7 @@ struct CLITests {
     }
 
     @Test func unreachableZooKeeperExitsFour() throws {
-        let (status, _, _) = Subprocess.run3([Self.binary, "get", "apps", "--zk", "127.0.0.1:1", "--timeout", "1"])
+        let (status, _, _) = Spawn.run3([Self.binary, "get", "apps", "--zk", "127.0.0.1:1", "--timeout", "1"])
         #expect(status == 4)
     }
 
@@ -103,14 +114,14 @@ struct CLITests {
         let log = "/tmp/atl-sched-\(getpid()).log"
         defer { unlink(log) }
         let started = ContinuousClock.now
-        let pid = Subprocess.spawn(
+        let pid = Spawn.spawn(
             [Self.binary, "scheduler", "--zk", "127.0.0.1:\(Loopback.freePort())", "--root", Self.newRoot()], stdout: log, stderr: log)
         usleep(1_500_000)
         kill(pid, SIGTERM)
-        let status = Subprocess.wait(pid)
-        #expect(status == 0, "\(Subprocess.read(log))")
+        let status = Spawn.wait(pid)
+        #expect(status == 0, "\(Spawn.read(log))")
         #expect(ContinuousClock.now - started < .seconds(8), "it waited for the connect timeout")
-        #expect(!Subprocess.read(log).contains("Fatal error"))
+        #expect(!Spawn.read(log).contains("Fatal error"))
     }
 
     /// Without a dockerd the supervisor says so and exits 64; it used to trap in its HTTP client's
@@ -134,7 +145,7 @@ struct CLITests {
     ])
     func aBenchSupervisorWithBadOptionsWritesNothing(options: [String], named: String) async throws {
         let root = Self.newRoot()
-        let run = try Self.atlantis(["bench", "supervisor"] + options, root: root)
+        let run = try Self.bench(["supervisor"] + options, root: root)
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains(named), "the message names the bad value: \(run.stderr)")
         let h = try await Harness.make(root: root)
@@ -148,7 +159,7 @@ struct CLITests {
     func aBenchSupervisorWithABadRootWritesNothing(shape: String) async throws {
         let base = Self.newRoot()
         let bad = shape == "relative" ? String(base.dropFirst()) : base + shape
-        let run = try Self.atlantis(["bench", "supervisor", "--root", bad], root: nil)
+        let run = try Self.bench(["supervisor", "--root", bad], root: nil)
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains("invalid root \"\(bad)\""), "\(run.stderr)")
         let h = try await Harness.make(root: base)
@@ -161,8 +172,8 @@ struct CLITests {
     /// debug-build trap (it left the client un-shut on this path before).
     @Test func aBenchSupervisorThatGivesUpSaysWhyAndCleansUp() async throws {
         let root = Self.newRoot()
-        let run = try Self.atlantis(
-            ["bench", "supervisor", "--instances", "1", "--kills", "0", "--wait", "2", "--image", "atlantis/never-built:v0",
+        let run = try Self.bench(
+            ["supervisor", "--instances", "1", "--kills", "0", "--wait", "2", "--image", "atlantis/never-built:v0",
              "--ports", "24950-24959"],
             root: root)
         #expect(run.status != 0, "\(run.stdout)")

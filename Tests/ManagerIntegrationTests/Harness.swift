@@ -1,4 +1,5 @@
-import Agents
+import TestSupport
+import Manager
 import Foundation
 import ZKModel
 import ZooKeeper
@@ -7,7 +8,7 @@ import ZooKeeper
 struct Harness {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    static var hosts: String { ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181" }
+    static var hosts: String { TestZooKeeper.hosts }
 
     let zk: ZooKeeperClient
     let manager: Manager

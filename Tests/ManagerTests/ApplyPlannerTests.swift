@@ -1,4 +1,4 @@
-import Agents
+import Manager
 import Testing
 import ZKModel
 

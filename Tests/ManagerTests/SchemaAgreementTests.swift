@@ -1,4 +1,5 @@
-import Agents
+import Spawn
+import Manager
 import Foundation
 import TestSupport
 import Testing
@@ -43,7 +44,7 @@ import ZKModel
         let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("schema-cases-\(UUID().uuidString).json")
         try Data(input.utf8).write(to: inputFile)
         defer { try? FileManager.default.removeItem(at: inputFile) }
-        let (status, stdout, stderr) = Subprocess.run3(["python3", Repo.path("scripts/validate-schemas.py")], stdin: inputFile.path)
+        let (status, stdout, stderr) = Spawn.run3(["python3", Repo.path("scripts/validate-schemas.py")], stdin: inputFile.path)
         try #require(status == 0, "scripts/validate-schemas.py failed (is jsonschema installed? scripts/install.sh): \(stderr)")
         guard case .array(let items) = try JSONValue.parse(stdout) else { return [] }
         return items

@@ -1,3 +1,4 @@
+import Spawn
 import Foundation
 import TestSupport
 import Reconciler
@@ -57,7 +58,7 @@ final class Recorder: Sendable {
 enum TestZK {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    static var hosts: String { ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181" }
+    static var hosts: String { TestZooKeeper.hosts }
 
     static func connect(_ hosts: String = hosts, sessionTimeout: Duration = .seconds(6)) async throws -> ZooKeeperClient {
         try await ZooKeeperClient.connect(
@@ -69,7 +70,7 @@ enum TestZK {
     }
 
     static func script(_ arguments: String...) throws {
-        let (status, output) = Subprocess.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
+        let (status, output) = Spawn.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
         guard status == 0 else {
             throw CocoaError(.executableLoad, userInfo: [NSDebugDescriptionErrorKey: "zk.sh \(arguments) failed: \(output)"])
         }

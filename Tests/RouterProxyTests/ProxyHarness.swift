@@ -1,3 +1,4 @@
+import Spawn
 import Foundation
 import TestSupport
 import NIOCore
@@ -43,7 +44,7 @@ final class ProxyHarness: @unchecked Sendable {
 
     func stop() async {
         try? await proxyChannel?.close().get()
-        for pid in backends { Subprocess.kill(pid) }
+        for pid in backends { Spawn.kill(pid) }
     }
 
     struct Response {
@@ -64,7 +65,7 @@ final class ProxyHarness: @unchecked Sendable {
 extension ProxyHarness {
     /// curl's verbose log (stderr) for these arguments.
     func curlVerbose(_ arguments: [String]) throws -> String {
-        Subprocess.run3(["curl", "-s", "-v", "-o", "/dev/null", "--max-time", "10"] + arguments).stderr
+        Spawn.run3(["curl", "-s", "-v", "-o", "/dev/null", "--max-time", "10"] + arguments).stderr
     }
 }
 

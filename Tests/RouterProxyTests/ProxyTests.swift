@@ -1,3 +1,4 @@
+import Spawn
 import Foundation
 import TestSupport
 import RouterData
@@ -235,7 +236,7 @@ struct ProxyTests {
             }
         }
         let urls = (0..<400).map { "http://127.0.0.1:\(h.proxyPort)/n\($0)" }
-        let codes = Subprocess.run3(
+        let codes = Spawn.run3(
             ["curl", "-s", "-w", "%{http_code}\\n", "-H", "Host: app.test", "--parallel", "--parallel-max", "16"]
                 + urls.flatMap { ["-o", "/dev/null", $0] }
         ).stdout.split(separator: "\n")

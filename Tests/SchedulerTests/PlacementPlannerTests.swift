@@ -1,4 +1,4 @@
-@testable import Agents
+@testable import Scheduler
 import Testing
 import ZKModel
 

@@ -1,4 +1,5 @@
-@testable import Agents
+import Manager
+@testable import Supervisor
 import AsyncHTTPClient
 import Docker
 import Foundation
@@ -14,7 +15,7 @@ import ZooKeeper
 final class SupervisorRig: @unchecked Sendable {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    static let zkHosts = ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181"
+    static let zkHosts = TestZooKeeper.hosts
 
     let zk: ZooKeeperClient
     let tree: ZNodeTree

@@ -1,4 +1,4 @@
-@testable import Agents
+@testable import Supervisor
 import AsyncHTTPClient
 import Docker
 import Foundation

@@ -1,4 +1,5 @@
-@testable import Agents
+@testable import Supervisor
+import Spawn
 import Docker
 import Foundation
 import Reconciler
@@ -91,7 +92,7 @@ struct SupervisorIntegrationTests {
                 "--zone", "z1", "--ports", "23060-23079", "--stop-grace", "2",
             ]
             let log = "/tmp/atl-supervisor-\(rig.hostID).log"
-            var pid = Subprocess.spawn(arguments, stdout: log, stderr: log)
+            var pid = Spawn.spawn(arguments, stdout: log, stderr: log)
             for i in 1...2 { try await rig.assign(SupervisorRig.sample("web-\(i)")) }
             #expect(await eventually {
                 let one = await rig.status("web-1")?.healthy == true
@@ -102,7 +103,7 @@ struct SupervisorIntegrationTests {
             #expect(before.count == 2)
 
             // Killed outright; meanwhile a container of this host appears that nobody assigned.
-            Subprocess.kill(pid)
+            Spawn.kill(pid)
             let orphan = try await rig.docker.create(
                 name: "atlantis-\(rig.hostID)-orphan",
                 ContainerConfig(
@@ -110,8 +111,8 @@ struct SupervisorIntegrationTests {
                     containerPort: 8080, hostIP: "127.0.0.1", hostPort: 23079))
             try await rig.docker.start(container: orphan)
 
-            pid = Subprocess.spawn(arguments, stdout: log, stderr: log)
-            defer { Subprocess.kill(pid) }
+            pid = Spawn.spawn(arguments, stdout: log, stderr: log)
+            defer { Spawn.kill(pid) }
             #expect(await eventually { try await rig.containers().count == 2 })
             #expect(Set(try await rig.containers().map(\.id)) == before, "the running containers were adopted, not recreated")
             #expect(try await rig.docker.inspect(container: orphan) == nil, "the orphan was removed")
@@ -129,9 +130,9 @@ struct SupervisorIntegrationTests {
             let allowedPort = Loopback.freePort()
             let blockedPort = Loopback.freePort()
             let servers = [allowedPort, blockedPort].map {
-                Subprocess.spawn(["python3", "-m", "http.server", "--bind", gateway, "\($0)", "--directory", "/tmp"])
+                Spawn.spawn(["python3", "-m", "http.server", "--bind", gateway, "\($0)", "--directory", "/tmp"])
             }
-            defer { servers.forEach { Subprocess.kill($0) } }
+            defer { servers.forEach { Spawn.kill($0) } }
             for port in [allowedPort, blockedPort] {
                 #expect(await eventually { Loopback.curl("http://\(gateway):\(port)/", extra: ["--max-time", "1"]).status == 200 })
             }
@@ -143,13 +144,13 @@ struct SupervisorIntegrationTests {
             let container = try #require(await rig.status("web-1")?.containerID)
 
             func reach(_ port: Int) -> Bool {
-                Subprocess.run(["docker", "exec", container, "timeout", "3", "wget", "-q", "-O", "/dev/null", "http://\(gateway):\(port)/"]).status == 0
+                Spawn.run(["docker", "exec", container, "timeout", "3", "wget", "-q", "-O", "/dev/null", "http://\(gateway):\(port)/"]).status == 0
             }
             #expect(reach(allowedPort), "a declared dependency is reachable")
             #expect(!reach(blockedPort), "an undeclared service is blocked")
             // The rules live in the container's namespace, once, whatever happens next.
             let pid = try #require(try await rig.docker.inspect(container: container)?.state.pid)
-            let rules = Subprocess.run(["nsenter", "-t", "\(pid)", "-n", "iptables", "-S"]).output
+            let rules = Spawn.run(["nsenter", "-t", "\(pid)", "-n", "iptables", "-S"]).output
             #expect(rules.components(separatedBy: "-j ATLANTIS-EGRESS").count == 2)
             #expect(rules.contains("--dport \(allowedPort)") && !rules.contains("--dport \(blockedPort)"))
 
@@ -164,7 +165,7 @@ struct SupervisorIntegrationTests {
             assignment.dependsOn = ["allowed"]
             try await rig.assign(assignment)
             #expect(await eventually { !reach(blockedPort) })
-            let after = Subprocess.run(["nsenter", "-t", "\(pid)", "-n", "iptables", "-S"]).output
+            let after = Spawn.run(["nsenter", "-t", "\(pid)", "-n", "iptables", "-S"]).output
             #expect(after.components(separatedBy: "\n").filter { $0.hasPrefix("-A") }.count == rules.components(separatedBy: "\n").filter { $0.hasPrefix("-A") }.count)
         }
     }
@@ -206,12 +207,12 @@ struct SupervisorIntegrationTests {
         try await SupervisorRig.with(ports: 23140...23141) { rig in
             let log = "/tmp/atl-squatter-\(getpid()).log"
             defer { unlink(log) }
-            let squatter = Subprocess.spawn(
+            let squatter = Spawn.spawn(
                 ["python3", "-m", "http.server", "--bind", "127.0.0.1", "23140", "--directory", "/tmp"], stdout: log, stderr: log)
-            defer { Subprocess.kill(squatter) }
+            defer { Spawn.kill(squatter) }
             try #require(
                 await eventually { Loopback.curl("http://127.0.0.1:23140/", extra: ["--max-time", "1"]).status == 200 },
-                "the squatter on 23140 never answered: \(Subprocess.read(log))")
+                "the squatter on 23140 never answered: \(Spawn.read(log))")
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1"))
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
@@ -251,7 +252,7 @@ struct SupervisorIntegrationTests {
     }
 
     static func bridgeGateway() -> String {
-        let out = Subprocess.run(["ip", "-4", "-o", "addr", "show", "docker0"]).output
+        let out = Spawn.run(["ip", "-4", "-o", "addr", "show", "docker0"]).output
         guard let range = out.range(of: #"inet (\d+\.\d+\.\d+\.\d+)"#, options: .regularExpression) else { return "172.17.0.1" }
         return String(out[range].dropFirst(5))
     }

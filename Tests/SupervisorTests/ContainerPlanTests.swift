@@ -1,4 +1,4 @@
-@testable import Agents
+@testable import Supervisor
 import Docker
 import Foundation
 import Testing
@@ -11,7 +11,7 @@ import ZKModel
         env: ["GREETING": "hi"], healthCheck: .init(path: "/health"), cpu: 0.5, memoryMB: 64, dependsOn: ["db"])
 
     @Test func configCarriesLabelsEnvLimitsAndThePublishedPort() throws {
-        let config = ContainerPlan(assignment).config(host: host, hostPort: 32001, generation: 4, stopGrace: 7)
+        let config = try ContainerPlan(assignment).config(host: host, hostPort: 32001, generation: 4, stopGrace: 7)
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as! [String: Any]
         let labels = json["Labels"] as! [String: String]
         #expect(labels["atlantis.host"] == "h1")
@@ -36,20 +36,20 @@ import ZKModel
         #expect(json["StopTimeout"] as? Int == 7)
     }
 
-    @Test func specHashChangesWithWhatMakesTheContainerOnly() {
-        let base = ContainerPlan(assignment).specHash
+    @Test func specHashChangesWithWhatMakesTheContainerOnly() throws {
+        let base = try ContainerPlan(assignment).specHash
         var other = assignment
         other.healthCheck = .init(path: "/other")
         other.dependsOn = []
-        #expect(ContainerPlan(other).specHash == base)
+        #expect(try ContainerPlan(other).specHash == base)
         other.image = "atlantis/sample:v2"
-        #expect(ContainerPlan(other).specHash != base)
+        #expect(try ContainerPlan(other).specHash != base)
         other = assignment
         other.env = ["GREETING": "hello"]
-        #expect(ContainerPlan(other).specHash != base)
+        #expect(try ContainerPlan(other).specHash != base)
         other = assignment
         other.memoryMB = 128
-        #expect(ContainerPlan(other).specHash != base)
+        #expect(try ContainerPlan(other).specHash != base)
     }
 
     @Test func assignmentsAreValidatedAgainstTheirSchema() throws {

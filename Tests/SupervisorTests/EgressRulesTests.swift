@@ -1,5 +1,5 @@
 import Foundation
-@testable import Agents
+@testable import Supervisor
 import Testing
 
 @Suite struct EgressRulesTests {

@@ -1,4 +1,4 @@
-import Agents
+import Supervisor
 import Testing
 
 @Suite struct EphemeralPortsTests {

@@ -1,4 +1,4 @@
-@testable import Agents
+@testable import Supervisor
 @testable import Docker
 import Reconciler
 import Testing

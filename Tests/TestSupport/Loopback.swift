@@ -1,3 +1,5 @@
+import Spawn
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,8 +30,8 @@ public enum Loopback {
         defer { unlink(out) }
         var args = ["curl", "-s", "-o", out, "-w", "%{http_code}", "--max-time", "30"] + extra
         if let host { args += ["-H", "Host: \(host)"] }
-        let code = Subprocess.run3(args + [url]).stdout
-        return (Int(code.suffix(3)) ?? 0, Subprocess.readBytes(out))
+        let code = Spawn.run3(args + [url]).stdout
+        return (Int(code.suffix(3)) ?? 0, Spawn.readBytes(out))
     }
 
     public struct BackendNotReady: Error, CustomStringConvertible {
@@ -40,12 +42,12 @@ public enum Loopback {
     /// Starts `Tests/Fixtures/backend/backend.py` as `name` and waits until it answers.
     public static func startBackend(_ name: String, repoRoot: String) throws -> (pid: Int32, port: Int) {
         let port = freePort()
-        let pid = Subprocess.spawn(["python3", repoRoot + "/Tests/Fixtures/backend/backend.py", "\(port)", name])
+        let pid = Spawn.spawn(["python3", repoRoot + "/Tests/Fixtures/backend/backend.py", "\(port)", name])
         for _ in 0..<400 {
             if curl("http://127.0.0.1:\(port)/ping").status == 200 { return (pid, port) }
             usleep(50_000)
         }
-        Subprocess.kill(pid)
+        Spawn.kill(pid)
         throw BackendNotReady(name: name)
     }
 }

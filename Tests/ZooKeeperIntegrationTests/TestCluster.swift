@@ -1,3 +1,4 @@
+import Spawn
 import Foundation
 import TestSupport
 import ZooKeeper
@@ -8,7 +9,7 @@ enum TestCluster {
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// The shared standalone server (`scripts/test.sh` starts it).
-    static var hosts: String { ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181" }
+    static var hosts: String { TestZooKeeper.hosts }
 
     static func config(
         _ hosts: String = hosts, sessionTimeout: Duration = .seconds(6), credentials: [String] = []
@@ -31,7 +32,7 @@ enum TestCluster {
 
     /// Runs `scripts/zk.sh` with these arguments: its exit status and what it printed.
     static func zkScript(_ arguments: [String]) -> (status: Int32, output: String) {
-        Subprocess.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
+        Spawn.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
     }
 
     /// Runs `scripts/zk.sh` with these arguments and fails if it does.

@@ -1,3 +1,4 @@
+import Spawn
 import Foundation
 import Testing
 import TestSupport
@@ -18,7 +19,7 @@ import TestSupport
     }
 
     static func answers(_ port: Int) -> Bool {
-        Subprocess.run(["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]).status == 0
+        Spawn.run(["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]).status == 0
     }
 
     @Test func aPortWhereAnotherZooKeeperServesIsRefused() throws {
@@ -46,11 +47,11 @@ import TestSupport
             Self.remove(name)
             unlink(log)
         }
-        let squatter = Subprocess.spawn(
+        let squatter = Spawn.spawn(
             ["python3", "-m", "http.server", "--bind", "127.0.0.1", "\(port + 2)", "--directory", "/tmp"], stdout: log, stderr: log)
-        defer { Subprocess.kill(squatter) }
+        defer { Spawn.kill(squatter) }
         try #require(
-            await eventually(.seconds(5)) { Self.answers(port + 2) }, "the squatter on \(port + 2) never answered: \(Subprocess.read(log))")
+            await eventually(.seconds(5)) { Self.answers(port + 2) }, "the squatter on \(port + 2) never answered: \(Spawn.read(log))")
         let (status, output) = Self.run("ensemble", name, "\(port)")
         #expect(status == 1, "\(output)")
         #expect(output.contains("127.0.0.1:\(port + 2) already answers"), "\(output)")

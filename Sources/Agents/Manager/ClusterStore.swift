@@ -138,7 +138,7 @@ public struct ClusterStore: Sendable {
         } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
         }
-        guard let pointer = try? JSONDecoder().decode(ReleasePointer.self, from: Data(data)) else {
+        guard let pointer = try? Payload.decode(ReleasePointer.self, from: data, path: tree.releases(deploy: deploy)) else {
             throw ManagerError(.invalidInput, "\(tree.releases(deploy: deploy)) does not hold a release pointer; repair or delete it")
         }
         return ReleasePlanner.Current(pointer: pointer, pointerVersion: stat.version, release: try await release(deploy, pointer.current))
@@ -147,7 +147,7 @@ public struct ClusterStore: Sendable {
     public func release(_ deploy: String, _ number: Int) async throws -> Release? {
         do {
             let (data, _) = try await zk.getData(tree.release(deploy: deploy, number: number))
-            return try JSONDecoder().decode(Release.self, from: Data(data))
+            return try Payload.decode(Release.self, from: data, path: tree.release(deploy: deploy, number: number))
         } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
         }

@@ -154,7 +154,7 @@ public struct Manager: Sendable {
             if attempt > 1 && plan.isEmpty { return firstPlan ?? plan }
             if firstPlan == nil { firstPlan = plan }
             if plan.isEmpty || options.dryRun { return plan }
-            let operations = self.operations(for: plan) + releaseOperations(releases, source: options.source)
+            let operations = try self.operations(for: plan) + releaseOperations(releases, source: options.source)
             let size = operations.reduce(0) { $0 + $1.path.utf8.count + Self.payloadSize($1) }
             guard size <= Self.maxTransactionBytes else {
                 throw ManagerError(
@@ -203,28 +203,42 @@ public struct Manager: Sendable {
     }
 
     /// Writes a release, moves its Deploy's pointer (at the version read) and appends an audit record.
-    func releaseOperations(_ changes: [ReleasePlanner.Change], source: String, action: String = "release") -> [ZooKeeper.Operation] {
+    func releaseOperations(
+        _ changes: [ReleasePlanner.Change], source: String, action: String = "release"
+    ) throws(ManagerError) -> [ZooKeeper.Operation] {
         let tree = store.tree
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var ops: [ZooKeeper.Operation] = []
         for change in changes {
             let release = change.release
             let pointer = ReleasePointer(current: release.number, latest: release.number)
-            let pointerBytes = (try? Array(encoder.encode(pointer))) ?? []
+            let record = AuditRecord(
+                time: release.createdAt, source: source, action: action, deploy: release.deploy, from: change.from,
+                to: release.number)
+            let pointerBytes = try Self.payload(pointer)
+            let releaseBytes = try Self.payload(release)
+            let recordBytes = try Self.payload(record)
             if let version = change.pointerVersion {
                 ops.append(.setData(path: tree.releases(deploy: release.deploy), data: pointerBytes, version: version))
             } else {
                 ops.append(.create(path: tree.releases(deploy: release.deploy), data: pointerBytes, acl: store.desiredACL))
             }
-            ops.append(.create(
-                path: tree.release(deploy: release.deploy, number: release.number), data: (try? Array(encoder.encode(release))) ?? [],
-                acl: store.desiredACL))
-            let record = AuditRecord(
-                time: release.createdAt, source: source, action: action, deploy: release.deploy, from: change.from, to: release.number)
-            ops.append(.create(path: tree.audit + "/e-", data: (try? Array(encoder.encode(record))) ?? [], mode: .persistentSequential, acl: store.desiredACL))
+            ops.append(
+                .create(
+                    path: tree.release(deploy: release.deploy, number: release.number), data: releaseBytes,
+                    acl: store.desiredACL))
+            ops.append(
+                .create(path: tree.auditRecordPrefix, data: recordBytes, mode: .persistentSequential, acl: store.desiredACL))
         }
         return ops
+    }
+
+    /// Encodes what a release move writes; a value that cannot be encoded refuses the whole write.
+    private static func payload(_ value: some Encodable) throws(ManagerError) -> [UInt8] {
+        do {
+            return try Payload.encode(value)
+        } catch {
+            throw ManagerError(.invalidInput, error.description)
+        }
     }
 
     private func conflict(_ error: ZooKeeperError, operations: [ZooKeeper.Operation], plan: ApplyPlan) -> ManagerError {
@@ -329,18 +343,18 @@ extension Manager {
             var spec = try document.decodeSpec(DeploySpec.self)
             spec.image = target.image
             spec.build = nil
-            document.spec = try JSONValue.parse(String(decoding: JSONEncoder().encode(spec), as: UTF8.self))
+            document.spec = try JSONValue.parse(String(decoding: Payload.encode(spec), as: UTF8.self))
             document.metadata.generation = Int(stored.version) + 2
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
             let pointer = ReleasePointer(current: target.number, latest: state.pointer.latest)
             let record = AuditRecord(
                 time: ISO8601DateFormatter().string(from: Date()), source: source, action: "undo", deploy: deploy,
                 from: state.pointer.current, to: target.number)
             try await store.zk.multi([
                 .setData(path: store.tree.desired(key), data: document.json.canonicalBytes, version: stored.version),
-                .setData(path: store.tree.releases(deploy: deploy), data: Array(try encoder.encode(pointer)), version: state.pointerVersion),
-                .create(path: store.tree.audit + "/e-", data: Array(try encoder.encode(record)), mode: .persistentSequential, acl: store.desiredACL),
+                .setData(path: store.tree.releases(deploy: deploy), data: try Payload.encode(pointer), version: state.pointerVersion),
+                .create(
+                    path: store.tree.auditRecordPrefix, data: try Payload.encode(record), mode: .persistentSequential,
+                    acl: store.desiredACL),
             ])
             logger.info("manager.undo", metadata: ["deploy": "\(deploy)", "from": "\(state.pointer.current)", "to": "\(target.number)"])
             return target

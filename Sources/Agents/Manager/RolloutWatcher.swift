@@ -74,8 +74,8 @@ public struct RolloutWatcher: Sendable {
         let pool = RouterReport.poolName(app: spec.app, environment: spec.environment)
         var behind: [String] = []
         for id in (try? await zk.children(tree.routers)) ?? [] {
-            guard let (data, _) = try? await zk.getData("\(tree.routers)/\(id)"),
-                let report = try? JSONDecoder().decode(RouterReport.self, from: Data(data)),
+            guard let (data, _) = try? await zk.getData(tree.router(id)),
+                let report = try? Payload.decode(RouterReport.self, from: data, path: tree.router(id)),
                 let served = report.pools?[pool]
             else { continue }
             if served != expected { behind.append(id) }
@@ -87,8 +87,8 @@ public struct RolloutWatcher: Sendable {
     public func instances(app: String, environment: String) async throws -> [InstanceStatus] {
         var out: [InstanceStatus] = []
         for id in (try? await zk.children(tree.instanceStatus)) ?? [] {
-            guard let (data, _) = try? await zk.getData("\(tree.instanceStatus)/\(id)"),
-                let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(data)),
+            guard let (data, _) = try? await zk.getData(tree.instanceStatus(id)),
+                let status = try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id)),
                 status.app == app, status.environment == environment
             else { continue }
             out.append(status)
@@ -101,7 +101,7 @@ public struct RolloutWatcher: Sendable {
         let deadline = ContinuousClock.now + timeout
         var last = ""
         while true {
-            let placed = try await zk.exists("\(tree.placements)/\(deploy)") != nil
+            let placed = try await zk.exists(tree.placement(deploy: deploy)) != nil
             let left = try await instances(app: app, environment: environment).count
             let line = left == 0 && !placed ? "no instance left" : "\(left) instance\(left == 1 ? "" : "s") still running"
             if line != last {

@@ -22,7 +22,7 @@ struct DeployReconciler: Reconciler {
     func reconcile(key deploy: String) async throws -> ReconcileResult {
         let statusKey = DocumentKey(kind: .deploy, name: deploy)
         let placementNode = caches.placements.snapshot(deploy)
-        let placement = placementNode.flatMap { try? JSONDecoder().decode(Placement.self, from: Data($0.data)) } ?? Placement(deploy: deploy)
+        let placement = placementNode.flatMap { try? Payload.decode(Placement.self, from: $0.data, path: tree.placement(deploy: deploy)) } ?? Placement(deploy: deploy)
         guard let deployNode = caches.deploys.snapshot(deploy),
             let value = try? JSONValue.parse(String(decoding: deployNode.data, as: UTF8.self)),
             let document = try? DocumentValidator().validate(value).get(),
@@ -34,7 +34,7 @@ struct DeployReconciler: Reconciler {
         }
         let generation = Int(deployNode.stat.version) + 1
         guard let pointerNode = caches.pointers.snapshot(deploy),
-            let pointer = try? JSONDecoder().decode(ReleasePointer.self, from: Data(pointerNode.data))
+            let pointer = try? Payload.decode(ReleasePointer.self, from: pointerNode.data, path: tree.releases(deploy: deploy))
         else {
             try await statuses.write(
                 statusKey, observedGeneration: generation,
@@ -45,14 +45,16 @@ struct DeployReconciler: Reconciler {
 
         // Hosts, their free capacity (every placed instance counted), and the ones lost.
         let registrations = caches.supervisors.allKeys().compactMap { key in
-            caches.supervisors.snapshot(key).flatMap { try? JSONDecoder().decode(SupervisorRegistration.self, from: Data($0.data)) }
+            caches.supervisors.snapshot(key).flatMap {
+                try? Payload.decode(SupervisorRegistration.self, from: $0.data, path: tree.supervisor(key))
+            }
         }
         var hosts: [String: PlacementPlanner.Host] = [:]
         for r in registrations {
             hosts[r.id] = .init(id: r.id, zone: r.zone, freeCPU: r.capacity.cpu, freeMemoryMB: r.capacity.memoryMB, freeSlots: r.capacity.containers)
         }
         for key in caches.placements.allKeys() {
-            guard let node = caches.placements.snapshot(key), let other = try? JSONDecoder().decode(Placement.self, from: Data(node.data)) else { continue }
+            guard let node = caches.placements.snapshot(key), let other = try? Payload.decode(Placement.self, from: node.data, path: tree.placement(deploy: key)) else { continue }
             let otherSpec = key == deploy ? spec : caches.deploys.snapshot(key).flatMap { Self.spec($0.data) }
             for instance in other.instances where hosts[instance.host] != nil {
                 hosts[instance.host]!.freeSlots -= 1
@@ -68,7 +70,8 @@ struct DeployReconciler: Reconciler {
         var ready = Set<String>()
         for instance in placement.instances {
             guard let node = caches.instances.snapshot(instance.id),
-                let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(node.data)), status.healthy
+                let status = try? Payload.decode(InstanceStatus.self, from: node.data, path: tree.instanceStatus(instance.id)),
+                status.healthy
             else { continue }
             ready.insert(instance.id)
             if status.serving && !instance.isStandby { healthy.insert(instance.id) }
@@ -103,14 +106,12 @@ struct DeployReconciler: Reconciler {
 
     private func write(_ decision: PlacementPlanner.Decision, version: Int32?, lostHosts: Set<String>) async throws {
         let zk = leadership.zk
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var ops: [ZooKeeper.Operation] = []
         for instance in decision.removed {
-            let path = "\(tree.assignments(host: instance.host))/\(instance.id)"
+            let path = tree.assignment(host: instance.host, instance: instance.id)
             if try await zk.exists(path) != nil { ops.append(.delete(path: path, version: -1)) }
             // A lost host's supervisor cannot retract its reports: routers must stop using them.
-            let status = "\(tree.instanceStatus)/\(instance.id)"
+            let status = tree.instanceStatus(instance.id)
             if lostHosts.contains(instance.host), try await zk.exists(status) != nil { ops.append(.delete(path: status, version: -1)) }
         }
         for instance in decision.added + decision.changed {
@@ -119,8 +120,8 @@ struct DeployReconciler: Reconciler {
             }
             var assignment = release.assignment(instance: instance.id)
             assignment.standby = instance.standby
-            let path = "\(tree.assignments(host: instance.host))/\(instance.id)"
-            let data = Array(try encoder.encode(assignment))
+            let path = tree.assignment(host: instance.host, instance: instance.id)
+            let data = try Payload.encode(assignment)
             if decision.changed.contains(instance) {
                 ops.append(.setData(path: path, data: data, version: -1))
             } else {
@@ -128,8 +129,8 @@ struct DeployReconciler: Reconciler {
                 ops.append(.create(path: path, data: data))
             }
         }
-        let body = Array(try encoder.encode(decision.placement))
-        let path = "\(tree.placements)/\(decision.placement.deploy)"
+        let body = try Payload.encode(decision.placement)
+        let path = tree.placement(deploy: decision.placement.deploy)
         if let version {
             ops.append(.setData(path: path, data: body, version: version))
         } else {
@@ -149,10 +150,10 @@ struct DeployReconciler: Reconciler {
         guard let version else { return }
         var ops: [ZooKeeper.Operation] = []
         for instance in placement.instances {
-            let path = "\(tree.assignments(host: instance.host))/\(instance.id)"
+            let path = tree.assignment(host: instance.host, instance: instance.id)
             if try await leadership.zk.exists(path) != nil { ops.append(.delete(path: path, version: -1)) }
         }
-        ops.append(.delete(path: "\(tree.placements)/\(deploy)", version: version))
+        ops.append(.delete(path: tree.placement(deploy: deploy), version: version))
         try await leadership.multi(ops)
         logger.info("scheduler.torn_down", metadata: ["deploy": "\(deploy)", "instances": "\(placement.instances.count)"])
     }

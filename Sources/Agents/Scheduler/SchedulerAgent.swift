@@ -37,7 +37,7 @@ public final class SchedulerAgent: Service, Sendable {
     }
 
     public func run() async throws {
-        let election = LeaderElection(zk: zk, folder: "\(tree.elections)/scheduler", identity: configuration.identity, logger: logger)
+        let election = LeaderElection(zk: zk, folder: tree.election(.scheduler), identity: configuration.identity, logger: logger)
         // On graceful shutdown the election ends: its node goes, and another scheduler leads at once.
         try await cancelWhenGracefulShutdown {
             try await election.run { leadership in
@@ -108,7 +108,7 @@ final class ReleaseCache: Sendable {
         if let release = known.withLock({ $0[path] }) { return release }
         do {
             let (data, _) = try await zk.getData(path)
-            let release = try JSONDecoder().decode(Release.self, from: Data(data))
+            let release = try Payload.decode(Release.self, from: data, path: path)
             known.withLock { $0[path] = release }
             return release
         } catch let error as ZooKeeperError where error.code == .noNode {

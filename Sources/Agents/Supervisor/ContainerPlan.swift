@@ -8,9 +8,9 @@ struct ContainerPlan: Sendable, Hashable {
     let assignment: InstanceAssignment
     let specHash: String
 
-    init(_ assignment: InstanceAssignment) {
+    init(_ assignment: InstanceAssignment) throws(PayloadError) {
         self.assignment = assignment
-        self.specHash = Self.hash(assignment)
+        self.specHash = try Self.hash(assignment)
     }
 
     func config(host: SupervisorConfiguration, hostPort: Int, generation: Int, stopGrace: Int) -> ContainerConfig {
@@ -35,7 +35,7 @@ struct ContainerPlan: Sendable, Hashable {
 
     /// FNV-1a over the canonical encoding of what the container is made of. Health checks and
     /// dependencies are left out: they change without a new container.
-    static func hash(_ a: InstanceAssignment) -> String {
+    static func hash(_ a: InstanceAssignment) throws(PayloadError) -> String {
         struct Identity: Encodable {
             var image: String
             var port: Int
@@ -44,10 +44,8 @@ struct ContainerPlan: Sendable, Hashable {
             var memoryMB: Int?
             var release: String?
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = (try? encoder.encode(
-            Identity(image: a.image, port: a.port, env: a.env ?? [:], cpu: a.cpu, memoryMB: a.memoryMB, release: a.release))) ?? Data()
+        let bytes = try Payload.encode(
+            Identity(image: a.image, port: a.port, env: a.env ?? [:], cpu: a.cpu, memoryMB: a.memoryMB, release: a.release))
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes {
             h ^= UInt64(b)

@@ -1,5 +1,5 @@
 import Foundation
-import Subprocess
+import Spawn
 import Synchronization
 
 /// Applies `EgressRules` inside a container's network namespace with the host's own iptables
@@ -40,14 +40,12 @@ final class EgressFirewall: Sendable {
 
     private func run(pid: Int, _ command: [String], input: String? = nil) async throws -> String {
         let arguments = ["-t", "\(pid)", "-n"] + command
-        let result = try await Subprocess.run(
-            .name("nsenter"), arguments: Arguments(arguments),
-            input: .string(input ?? ""), output: .string(limit: 1 << 20), error: .string(limit: 1 << 16))
-        guard case .exited(0) = result.terminationStatus else {
+        let result = await Spawn.output(["nsenter"] + arguments, input: input)
+        guard result.status == 0 else {
             throw Failure(
                 command: "nsenter \(arguments.joined(separator: " "))",
-                output: result.standardError.trimmingCharacters(in: .whitespacesAndNewlines))
+                output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        return result.standardOutput
+        return result.stdout
     }
 }

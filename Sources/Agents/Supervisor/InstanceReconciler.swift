@@ -30,12 +30,13 @@ struct InstanceReconciler: Reconciler {
         do {
             assignment = try Self.decode(node.data)
         } catch {
-            throw TerminalError("assignment \(tree.assignments(host: configuration.hostID))/\(instance) is invalid: \(error)")
+            let path = tree.assignment(host: configuration.hostID, instance: instance)
+            throw TerminalError("assignment \(path) is invalid: \(error)")
         }
         guard assignment.instance == instance else {
             throw TerminalError("assignment \(instance) names instance \(assignment.instance); the two must match")
         }
-        let plan = ContainerPlan(assignment)
+        let plan = try ContainerPlan(assignment)
         let generation = Int(node.stat.version)
         var report = Report(reconciler: self, assignment: assignment, generation: generation)
         if !history.isSeeded(instance) {
@@ -199,7 +200,7 @@ struct InstanceReconciler: Reconciler {
         let value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
         let errors = SchemaValidator.embedded.validate(value, against: "instance-assignment.schema.json")
         if let first = errors.first { throw TerminalError(first.description) }
-        return try JSONDecoder().decode(InstanceAssignment.self, from: Data(data))
+        return try Payload.decode(InstanceAssignment.self, from: data, path: "the assignment")
     }
 
     static func message(_ error: any Error) -> String {
@@ -213,12 +214,6 @@ struct InstanceReconciler: Reconciler {
         if summary.state == "created" { return "container was created but never started" }
         return "container exited with code \(state.exitCode)"
     }
-}
-
-/// A retryable failure with a message for status and logs.
-struct ReconcileFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Builds and writes one instance's status from what the reconcile found.

@@ -16,14 +16,14 @@ final class InstanceStatusStore: Sendable {
         self.tree = tree
     }
 
-    func path(_ instance: String) -> String { "\(tree.instanceStatus)/\(instance)" }
+    func path(_ instance: String) -> String { tree.instanceStatus(instance) }
 
     /// The status last written for `instance` (from ZooKeeper the first time).
     func current(_ instance: String) async throws -> InstanceStatus? {
         if let known = written.withLock({ $0[instance] }) { return known }
         do {
             let (data, _) = try await zk.getData(path(instance))
-            let status = try? JSONDecoder().decode(InstanceStatus.self, from: Data(data))
+            let status = try? Payload.decode(InstanceStatus.self, from: data, path: path(instance))
             if let status { written.withLock { $0[instance] = $0[instance] ?? status } }
             return status
         } catch let error as ZooKeeperError where error.code == .noNode {
@@ -33,10 +33,7 @@ final class InstanceStatusStore: Sendable {
 
     func write(_ status: InstanceStatus, instance: String) async throws {
         if written.withLock({ $0[instance] }) == status { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = Array(try encoder.encode(status))
-        try await zk.upsert(path(instance), data: body)
+        try await zk.upsert(path(instance), data: try Payload.encode(status))
         written.withLock { $0[instance] = status }
     }
 

@@ -13,7 +13,7 @@ struct SupervisorRegistrar: Sendable {
     let registration: SupervisorRegistration
     let logger: Logger
 
-    var path: String { "\(tree.supervisors)/\(registration.id)" }
+    var path: String { tree.supervisor(registration.id) }
 
     func run() async {
         let events = zk.sessionEvents()
@@ -31,9 +31,13 @@ struct SupervisorRegistrar: Sendable {
     }
 
     private func ensureRegistered() async {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let body = try? Array(encoder.encode(registration)) else { return }
+        let body: [UInt8]
+        do {
+            body = try Payload.encode(registration)
+        } catch {
+            logger.error("supervisor.registration_unencodable", metadata: ["error": "\(error)"])
+            return
+        }
         while !Task.isCancelled {
             do {
                 try await zk.ensurePath(tree.supervisors)

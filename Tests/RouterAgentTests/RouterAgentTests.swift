@@ -1,4 +1,6 @@
-import Agents
+import Spawn
+import Manager
+import RouterAgent
 import Foundation
 import TestSupport
 import NIOCore
@@ -53,14 +55,14 @@ final class RouterRig: @unchecked Sendable {
 
     func stop() async {
         await stopRouter()
-        for pid in processes { Subprocess.kill(pid) }
+        for pid in processes { Spawn.kill(pid) }
     }
 }
 
 @Suite("Router fed by ZooKeeper", .serialized)
 struct RouterAgentTests {
     static func zkScript(_ args: String...) throws {
-        Subprocess.run(["/bin/bash", RouterRig.repoRoot.appendingPathComponent("scripts/zk.sh").path] + args)
+        Spawn.run(["/bin/bash", RouterRig.repoRoot.appendingPathComponent("scripts/zk.sh").path] + args)
     }
 
     static func yaml(_ text: String) throws -> [LoadedDocument] {
@@ -74,7 +76,7 @@ struct RouterAgentTests {
         let i2 = try rig.backend("i2")
         try await rig.startProxy()
         let zk = try await ZooKeeperClient.connect(
-            ZooKeeperConfiguration(connectionString: ProcessInfo.processInfo.environment["ATLANTIS_TEST_ZK"] ?? "127.0.0.1:2181"))
+            ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
         let tree = try ZNodeTree(root: "/routertest-\(UUID().uuidString.prefix(8).lowercased())")
         let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
         try await manager.apply(try Self.yaml("""

@@ -1,4 +1,8 @@
-@testable import Agents
+@testable import Manager
+@testable import RouterAgent
+@testable import Scheduler
+@testable import Supervisor
+import TestSupport
 import AsyncHTTPClient
 import Docker
 import Foundation
@@ -6,6 +10,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Reconciler
+import RouterData
 import RouterProxy
 import ZKModel
 import ZooKeeper
@@ -32,7 +37,7 @@ final class ClusterRig: @unchecked Sendable {
     var listener: (any Channel)?
     var hostIDs: [String] = []
 
-    init(zkHosts: String = SupervisorRig.zkHosts) async throws {
+    init(zkHosts: String = TestZooKeeper.hosts) async throws {
         self.zkHosts = zkHosts
         tree = try ZNodeTree(root: "/deploytest-\(suffix)")
         admin = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zkHosts))
@@ -41,7 +46,7 @@ final class ClusterRig: @unchecked Sendable {
     }
 
     /// Runs `body` with a new cluster and always tears it down (containers removed) before returning.
-    static func with(zkHosts: String = SupervisorRig.zkHosts, _ body: (ClusterRig) async throws -> Void) async throws {
+    static func with(zkHosts: String = TestZooKeeper.hosts, _ body: (ClusterRig) async throws -> Void) async throws {
         let rig = try await ClusterRig(zkHosts: zkHosts)
         do {
             try await body(rig)
@@ -85,7 +90,7 @@ final class ClusterRig: @unchecked Sendable {
 
     /// The scheduler leading now, killed as a crash would (its session ends with it).
     func killLeadingScheduler() async throws -> String? {
-        let election = LeaderElection(zk: admin, folder: "\(tree.elections)/scheduler", identity: "observer")
+        let election = LeaderElection(zk: admin, folder: tree.election(.scheduler), identity: "observer")
         guard let leader = try await election.currentLeader() else { return nil }
         let node: Node?
         if extraSchedulers[leader] != nil { node = extraSchedulers.removeValue(forKey: leader) } else { node = scheduler; scheduler = nil }

@@ -1,5 +1,6 @@
-import Agents
+import Supervisor
 import ArgumentParser
+import CLIOptions
 import AsyncHTTPClient
 import Docker
 import Foundation
@@ -26,8 +27,8 @@ struct BenchSupervisor: AsyncParsableCommand {
     @Option(help: "The image (its health check is GET /health on 8080).")
     var image: String = "atlantis/sample:v1"
 
-    @Option(help: "Host ports for the instances, FIRST-LAST.")
-    var ports: String = "24000-24099"
+    @Option(help: "Host ports for the instances, FIRST-LAST.", transform: PortRange.parse)
+    var ports = PortRange(24000...24099)
 
     // Unconditional: `--wait -3` is read as the value -3 (and refused by `validate`), not as a
     // missing value followed by an unknown option.
@@ -50,7 +51,7 @@ struct BenchSupervisor: AsyncParsableCommand {
             h.logLevel = .error
             return h
         }
-        let range = try PortRange.parse(ports)
+        let range = ports.range
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let tree = try ZNodeTree(root: root ?? "/bench-\(suffix)")
         let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
@@ -63,8 +64,8 @@ struct BenchSupervisor: AsyncParsableCommand {
         let folder = tree.assignments(host: configuration.hostID)
 
         func status(_ id: String) async -> InstanceStatus? {
-            guard let (data, _) = try? await client.getData("\(tree.instanceStatus)/\(id)") else { return nil }
-            return try? JSONDecoder().decode(InstanceStatus.self, from: Data(data))
+            guard let (data, _) = try? await client.getData(tree.instanceStatus(id)) else { return nil }
+            return try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id))
         }
         func answers(_ port: Int) async -> Bool {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
@@ -97,7 +98,7 @@ struct BenchSupervisor: AsyncParsableCommand {
                 let assignment = InstanceAssignment(
                     instance: id, app: "bench", environment: "bench", image: image, port: 8080, healthCheck: .init(path: "/health"))
                 let t0 = ContinuousClock.now
-                try await client.create("\(folder)/\(id)", data: Array(try JSONEncoder().encode(assignment)))
+                try await client.create(tree.assignment(host: configuration.hostID, instance: id), data: try Payload.encode(assignment))
                 try await waitAnswering(id)
                 startTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
             }
@@ -112,7 +113,7 @@ struct BenchSupervisor: AsyncParsableCommand {
         } catch {
             failure = error
         }
-        for i in 0..<instances { try? await client.delete("\(folder)/bench-\(i)") }
+        for i in 0..<instances { try? await client.delete(tree.assignment(host: configuration.hostID, instance: "bench-\(i)")) }
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline, let left = try? await docker.containers(labels: ["atlantis.host=\(configuration.hostID)"]), !left.isEmpty {
             try? await Task.sleep(for: .milliseconds(100))

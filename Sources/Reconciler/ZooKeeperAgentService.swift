@@ -1,14 +1,19 @@
-import ServiceLifecycle
-import ZooKeeper
+public import ServiceLifecycle
+public import ZooKeeper
 
 /// Connects to ZooKeeper inside the service group, then runs the agent made with the session.
 /// A SIGTERM or SIGINT while ZooKeeper is still unreachable therefore stops the process like any
 /// other graceful shutdown (exit 0), rather than killing it before the group handles signals.
-struct ZooKeeperAgentService: Service {
+public struct ZooKeeperAgentService: Service {
     let configuration: ZooKeeperConfiguration
     let makeAgent: @Sendable (ZooKeeperClient) -> any Service
 
-    func run() async throws {
+    public init(configuration: ZooKeeperConfiguration, makeAgent: @escaping @Sendable (ZooKeeperClient) -> any Service) {
+        self.configuration = configuration
+        self.makeAgent = makeAgent
+    }
+
+    public func run() async throws {
         let zk: ZooKeeperClient
         do {
             zk = try await cancelWhenGracefulShutdown { try await ZooKeeperClient.connect(configuration) }

@@ -1,4 +1,4 @@
-import Agents
+import Manager
 import ArgumentParser
 import Foundation
 import ZKModel

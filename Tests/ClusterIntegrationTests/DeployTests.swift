@@ -1,4 +1,9 @@
-@testable import Agents
+@testable import Manager
+@testable import RouterAgent
+@testable import Scheduler
+@testable import Supervisor
+import Spawn
+import Docker
 import Foundation
 import Synchronization
 import TestSupport
@@ -176,9 +181,9 @@ struct DeployTests {
     }
 
     @Test func aZooKeeperRestartLosesNothingAndTheClusterConvergesAgain() async throws {
-        let zk = ["/bin/bash", SupervisorRig.repoRoot.appendingPathComponent("scripts/zk.sh").path]
-        #expect(Subprocess.run(zk + ["standalone", "deployzk", "2195"]).status == 0)
-        defer { Subprocess.run(zk + ["stop", "deployzk"]) }
+        let zk = ["/bin/bash", Repository.path("scripts/zk.sh")]
+        #expect(Spawn.run(zk + ["standalone", "deployzk", "2195"]).status == 0)
+        defer { Spawn.run(zk + ["stop", "deployzk"]) }
         try await ClusterRig.with(zkHosts: "127.0.0.1:2195") { rig in
             for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24800 + i * 20)...(24819 + i * 20)) }
             try await rig.startScheduler()
@@ -189,12 +194,12 @@ struct DeployTests {
             let before = Set(try await rig.containers().map(\.id))
 
             // ZooKeeper dies: the router keeps serving what it knows, the containers keep running.
-            #expect(Subprocess.run(zk + ["kill", "deployzk"]).status == 0)
+            #expect(Spawn.run(zk + ["kill", "deployzk"]).status == 0)
             for _ in 0..<10 {
                 #expect(await rig.get("/version") == (200, "v1\n"))
                 try await Task.sleep(for: .milliseconds(200))
             }
-            #expect(Subprocess.run(zk + ["start", "deployzk"]).status == 0)
+            #expect(Spawn.run(zk + ["start", "deployzk"]).status == 0)
 
             // Back: every agent resumes, nothing was recreated, and new work is done.
             try await rig.apply(ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3))

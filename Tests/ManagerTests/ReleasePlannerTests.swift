@@ -1,4 +1,4 @@
-@testable import Agents
+@testable import Manager
 import Foundation
 import Testing
 import ZKModel

@@ -1,4 +1,5 @@
-import Agents
+import CLIOptions
+import Manager
 import ArgumentParser
 import Foundation
 import ZKModel

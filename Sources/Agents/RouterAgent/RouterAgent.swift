@@ -1,8 +1,8 @@
 import Foundation
 public import Logging
 public import Reconciler
-import RouterData
-public import RouterProxy
+public import RouterData
+import RouterProxy
 import ServiceLifecycle
 public import ZKModel
 public import ZooKeeper
@@ -23,7 +23,7 @@ public final class RouterAgent: Reconciler, Sendable {
     let instances: ZNodeCache
     let routeDocuments = ParsedNodes(parse: RouterAgent.document)
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
-    let reports = ParsedNodes { try? JSONDecoder().decode(InstanceStatus.self, from: Data($0)) }
+    let reports = ParsedNodes { try? Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
 
     public init(
         zk: ZooKeeperClient, tree: ZNodeTree, tables: TableSource, id: String, address: String, statePath: String?,
@@ -103,10 +103,8 @@ public final class RouterAgent: Reconciler, Sendable {
 
     /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).
     func report(_ report: RouterReport) async throws {
-        let path = "\(tree.routers)/\(id)"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = Array(try encoder.encode(report))
+        let path = tree.router(id)
+        let body = try Payload.encode(report)
         try await zk.upsert(
             path, data: body, mode: .ephemeral, acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead)
     }

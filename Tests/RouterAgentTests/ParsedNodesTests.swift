@@ -1,4 +1,4 @@
-@testable import Agents
+@testable import RouterAgent
 import Synchronization
 import Testing
 

@@ -1,0 +1,152 @@
+import Foundation
+public import Logging
+public import NIOCore
+import NIOPosix
+public import RouterData
+public import RouterProxy
+public import ServiceLifecycle
+public import ZKModel
+public import ZooKeeper
+
+/// A whole router as one service: the last good table from disk, the proxy and admin listeners,
+/// and the ZooKeeper feed, reconnected for as long as it runs. While ZooKeeper is unreachable
+/// (also right after a restart) it serves the table it has. On graceful shutdown the feed stops
+/// and the listeners close.
+public struct RouterService: Service {
+    public struct Configuration: Sendable {
+        public var id: String
+        public var listen: (host: String, port: Int)
+        public var admin: (host: String, port: Int)
+        /// Folder for the last good table (`table.json`).
+        public var stateDirectory: String
+        public var proxy: ProxyConfiguration
+        public var threads: Int
+        public var scheduling: LoopScheduling
+        public var zooKeeper: ZooKeeperConfiguration
+        public var tree: ZNodeTree
+
+        public init(
+            id: String, listen: (host: String, port: Int), admin: (host: String, port: Int), stateDirectory: String,
+            proxy: ProxyConfiguration, threads: Int, scheduling: LoopScheduling, zooKeeper: ZooKeeperConfiguration,
+            tree: ZNodeTree
+        ) {
+            self.id = id
+            self.listen = listen
+            self.admin = admin
+            self.stateDirectory = stateDirectory
+            self.proxy = proxy
+            self.threads = threads
+            self.scheduling = scheduling
+            self.zooKeeper = zooKeeper
+            self.tree = tree
+        }
+
+        var address: String { "\(listen.host):\(listen.port)" }
+        var statePath: String { "\(stateDirectory)/table.json" }
+    }
+
+    let configuration: Configuration
+    let metrics: @Sendable () -> String
+    let logger: Logger
+
+    /// `metrics` renders /metrics (the process's metrics backend is the executable's to choose).
+    public init(
+        configuration: Configuration, metrics: @escaping @Sendable () -> String,
+        logger: Logger = Logger(label: "atlantis.router")
+    ) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        let health = RouterHealth()
+        let tables = TableSource()
+        if let saved = TableSnapshot.load(from: configuration.statePath) {
+            tables.replace(with: saved.table())
+            health.set(origin: .disk)
+            logger.info("router.table_from_disk", metadata: ["table.version": "\(saved.version)"])
+        }
+        // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        do {
+            try await configuration.scheduling.apply(to: loops)
+        } catch {
+            logger.warning("router.scheduling_unchanged", metadata: ["error": "\(error)"])
+        }
+        do {
+            try await serve(tables: tables, health: health, loops: loops)
+        } catch {
+            try? await loops.shutdownGracefully()
+            throw error
+        }
+        try await loops.shutdownGracefully()
+    }
+
+    private func serve(tables: TableSource, health: RouterHealth, loops: MultiThreadedEventLoopGroup) async throws {
+        let server = ProxyServer(tables: tables, configuration: configuration.proxy, group: loops, logger: logger)
+        let listener = try await server.bind(host: configuration.listen.host, port: configuration.listen.port)
+        let metrics = self.metrics
+        let admin: any Channel
+        do {
+            admin = try await AdminServer.bind(host: configuration.admin.host, port: configuration.admin.port) { path in
+                switch path {
+                case "/health":
+                    .init(contentType: "application/json", body: health.json(table: tables.current) + "\n")
+                case "/metrics":
+                    .init(contentType: "text/plain; version=0.0.4", body: metrics())
+                default:
+                    .init(status: 404, body: "try /health or /metrics\n")
+                }
+            }
+        } catch {
+            try? await listener.close().get()
+            throw error
+        }
+        print(
+            "router \(configuration.id): serving HTTP on \(configuration.address), admin on \(configuration.admin.host):\(configuration.admin.port)"
+        )
+        // Until a graceful shutdown (or a cancel) ends the feed.
+        try? await cancelWhenGracefulShutdown {
+            await feed(tables: tables, health: health)
+        }
+        try? await listener.close().get()
+        try? await admin.close().get()
+    }
+
+    /// Keeps trying ZooKeeper and runs the agent on each session; the table served meanwhile is
+    /// whatever the router has.
+    private func feed(tables: TableSource, health: RouterHealth) async {
+        while !Task.isCancelled {
+            let zk: ZooKeeperClient
+            do {
+                zk = try await ZooKeeperClient.connect(configuration.zooKeeper)
+            } catch {
+                health.set(zookeeper: false)
+                logger.warning("router.zookeeper_unreachable", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            health.set(zookeeper: true)
+            health.set(origin: .zookeeper)
+            let agent = RouterAgent(
+                zk: zk, tree: configuration.tree, tables: tables, id: configuration.id, address: configuration.address,
+                statePath: configuration.statePath)
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await event in zk.sessionEvents() {
+                        if case .connected = event { health.set(zookeeper: true) } else { health.set(zookeeper: false) }
+                    }
+                }
+                do {
+                    try await agent.run()
+                } catch {
+                    logger.warning("router.agent_stopped", metadata: ["error": "\(error)"])
+                }
+                group.cancelAll()
+            }
+            await zk.close()
+        }
+    }
+}

@@ -1,0 +1,148 @@
+public import ArgumentParser
+import Foundation
+public import Logging
+public import Manager
+import Synchronization
+public import ZKModel
+public import ZooKeeper
+
+private let loggingBootstrapped = Mutex(false)
+
+/// How every command reaches the cluster: ZooKeeper's hosts, the root, the identities.
+public struct ClusterOptions: ParsableArguments {
+    @Option(
+        name: .customLong("zk"),
+        help: "ZooKeeper hosts, host:port[,host:port...] (default: $ATLANTIS_ZK, else 127.0.0.1:2181).")
+    public var zk: String?
+
+    @Option(help: "The cluster's root znode, so that several clusters can share one ensemble.")
+    public var root: String = "/atlantis"
+
+    @Option(
+        name: .customLong("zk-auth"),
+        help: "user:password for ZooKeeper digest authentication (default: $ATLANTIS_ZK_AUTH).")
+    public var zkAuth: String?
+
+    @Option(
+        name: .customLong("agent-auth"),
+        help:
+            "user:password agents authenticate as; with --zk-auth, only they (and the manager) may write status (default: $ATLANTIS_AGENT_AUTH)."
+    )
+    public var agentAuth: String?
+
+    @Option(help: "Seconds to wait for ZooKeeper.")
+    public var timeout: Int = 10
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: Logger.Level = .warning
+
+    public init() {}
+
+    public var hosts: String { zk ?? ProcessInfo.processInfo.environment["ATLANTIS_ZK"] ?? "127.0.0.1:2181" }
+
+    /// `--zk-auth`, else `$ATLANTIS_ZK_AUTH`.
+    public var authentication: String? { zkAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_ZK_AUTH"] }
+    /// `--agent-auth`, else `$ATLANTIS_AGENT_AUTH`.
+    public var agentAuthentication: String? {
+        agentAuth ?? ProcessInfo.processInfo.environment["ATLANTIS_AGENT_AUTH"]
+    }
+
+    /// The one ZooKeeper identity this process authenticates with (none without credentials).
+    public var credentials: [ZooKeeperConfiguration.Credential] {
+        authentication.map { [ZooKeeperConfiguration.Credential(scheme: "digest", secret: $0)] } ?? []
+    }
+
+    /// Hosts, credentials and, with `timeouts`, `--timeout` for connecting and each operation.
+    public func zooKeeperConfiguration(timeouts: Bool = false) -> ZooKeeperConfiguration {
+        timeouts
+            ? ZooKeeperConfiguration(
+                connectionString: hosts, connectTimeout: .seconds(timeout), operationTimeout: .seconds(timeout),
+                credentials: credentials)
+            : ZooKeeperConfiguration(connectionString: hosts, credentials: credentials)
+    }
+
+    /// The tree under `--root` (validated by `validate()`).
+    public var tree: ZNodeTree {
+        get throws { try ZNodeTree(root: root) }
+    }
+
+    public func validate() throws {
+        do {
+            _ = try ZNodeTree(root: root)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if let auth = authentication, !auth.contains(":") {
+            throw ValidationError("--zk-auth must be user:password")
+        }
+        if let auth = agentAuthentication, !auth.contains(":") {
+            throw ValidationError("--agent-auth must be user:password")
+        }
+    }
+
+    /// Once per process (a second bootstrap would trap): later calls keep the first level.
+    public func bootstrapLogging() {
+        guard loggingBootstrapped.withLock({ done in defer { done = true }; return !done }) else { return }
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    /// Connects and hands a manager to `body`; maps failures to exit codes.
+    public func withManager<T>(_ body: (Manager) async throws(ManagerError) -> T) async throws -> T {
+        bootstrapLogging()
+        let tree = try self.tree
+        let client = try await connect()
+        do {
+            let store = ClusterStore(zk: client, tree: tree, agentCredential: agentAuthentication)
+            let result = try await body(Manager(store: store))
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw fail(error)
+        }
+    }
+
+    /// Connects and hands the client to `body` (for commands that only read).
+    public func withZooKeeper<T>(_ body: (ZooKeeperClient, ZNodeTree) async throws -> T) async throws -> T {
+        bootstrapLogging()
+        let tree = try self.tree
+        let client = try await connect()
+        do {
+            let result = try await body(client, tree)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
+    private func connect() async throws -> ZooKeeperClient {
+        do {
+            return try await ZooKeeperClient.connect(zooKeeperConfiguration(timeouts: true))
+        } catch {
+            throw fail(
+                ManagerError(.unreachable, "ZooKeeper at \(hosts) is unreachable (\(error)); is it running? (--zk, $ATLANTIS_ZK)"))
+        }
+    }
+
+    /// Reads the manifests of `-f`; invalid input exits with its code.
+    public func loadManifests(_ paths: [String]) throws -> [LoadedDocument] {
+        do {
+            return try ManifestLoader().load(paths: paths)
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// Prints the error and gives the exit code that stands for it.
+    public func fail(_ error: ManagerError) -> ExitCode {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        return ExitCode(error.exitCode)
+    }
+}

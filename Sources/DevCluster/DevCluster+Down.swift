@@ -1,0 +1,37 @@
+import AsyncHTTPClient
+import Docker
+import Foundation
+import Spawn
+
+extension DevCluster {
+    /// Stops every agent, removes the cluster's containers, stops ZooKeeper, the registry and the
+    /// dockerd `up` started.
+    public func down() async {
+        step("stopping the agents")
+        for agent in agents.reversed() {
+            if let pid = pid(agent) {
+                await Spawn.stop(pid)
+                print("    \(agent.name): stopped")
+            }
+            try? FileManager.default.removeItem(atPath: pidFile(agent))
+        }
+        step("removing the cluster's containers")
+        let http = DockerClient.makeHTTPClient()
+        let docker = DockerClient(http: http)
+        var removed = 0
+        if (try? await docker.ping()) != nil {
+            for host in hostIDs {
+                for container in (try? await docker.containers(labels: ["atlantis.host=\(host)"])) ?? [] {
+                    try? await docker.remove(container: container.id)
+                    removed += 1
+                }
+            }
+        }
+        try? await http.shutdown()
+        print("    \(removed) removed")
+        step("stopping ZooKeeper, the registry and dockerd (if `up` started it)")
+        _ = script("zk.sh", "stop", "dev")
+        _ = script("docker.sh", "down")
+        print("local Atlantis is down")
+    }
+}

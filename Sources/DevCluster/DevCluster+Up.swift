@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import Foundation
+import Spawn
+import ZKModel
+import ZooKeeper
+
+extension DevCluster {
+    /// Starts what is not running yet (ZooKeeper, dockerd, the registry, base images, the agents)
+    /// and returns once every supervisor has registered and the router answers.
+    public func up(timeout: Duration) async throws(DevClusterError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DevClusterError("cannot create \(directory): \(error)")
+        }
+        step("installing what is missing (scripts/install.sh)")
+        guard script("install.sh") == 0 else { throw DevClusterError("scripts/install.sh failed") }
+        step("ZooKeeper on \(zooKeeper) (data and log under \(directory)/zk-dev)")
+        guard script("zk.sh", "standalone", "dev", "\(zooKeeperPort)") == 0 else {
+            throw DevClusterError("ZooKeeper did not start")
+        }
+        step("dockerd, the image registry on 127.0.0.1:5000, base images (scripts/docker.sh up)")
+        guard script("docker.sh", "up") == 0 else {
+            throw DevClusterError("Docker did not start; see \(directory)/dockerd.log")
+        }
+        try startAgents()
+        step("waiting for the supervisors to register and the router to answer")
+        try await waitUntilReady(timeout: timeout)
+    }
+
+    private func startAgents() throws(DevClusterError) {
+        for agent in agents {
+            if let pid = pid(agent) {
+                print("    \(agent.name): already running (pid \(pid))")
+                continue
+            }
+            let pid = Spawn.daemon([binary] + agent.arguments + ["--log-level", "info"], log: log(agent))
+            guard pid > 0 else { throw DevClusterError("could not start \(agent.name)") }
+            do {
+                try "\(pid)\n".write(toFile: pidFile(agent), atomically: true, encoding: .utf8)
+            } catch {
+                throw DevClusterError("could not write \(pidFile(agent)): \(error)")
+            }
+            print("    \(agent.name): started (pid \(pid), log \(log(agent)))")
+            fflush(nil)
+        }
+    }
+
+    private func waitUntilReady(timeout: Duration) async throws(DevClusterError) {
+        let zk: ZooKeeperClient
+        do {
+            zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zooKeeper))
+        } catch {
+            throw DevClusterError("ZooKeeper at \(zooKeeper) is unreachable: \(error)")
+        }
+        let tree = ZNodeTree.standard
+        let expected = Set(hostIDs)
+        let deadline = ContinuousClock.now + timeout
+        var registered: Set<String> = []
+        var routerUp = false
+        var exited: DevAgent?
+        while ContinuousClock.now < deadline {
+            registered = Set((try? await zk.children(tree.supervisors)) ?? []).intersection(expected)
+            routerUp = await Self.answers("http://\(routerAdmin)/health")
+            if registered == expected && routerUp { break }
+            exited = agents.first { pid($0) == nil }
+            if exited != nil { break }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        await zk.close()
+        if let exited { throw DevClusterError("\(exited.name) exited; its log: \(log(exited))") }
+        guard registered == expected, routerUp else {
+            throw DevClusterError(
+                "not ready after \(timeout): supervisors \(registered.sorted()) of \(expected.sorted()), router \(routerUp ? "up" : "down")"
+            )
+        }
+        print(
+            "local Atlantis is up: ZooKeeper \(zooKeeper), supervisors \(registered.sorted().joined(separator: ", ")), router http://127.0.0.1:\(routerPort) (admin :\(routerPort + 1))"
+        )
+    }
+
+    static func answers(_ url: String) async -> Bool {
+        let request = HTTPClientRequest(url: url)
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)) else { return false }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        return response.status.code == 200
+    }
+}
