@@ -9,10 +9,17 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 
 scripts/install.sh
+# Every process a test starts is recorded here (TestSupport's TestProcesses): at the end, those
+# still running the program they were started with are ended, and nothing else.
+export ATLANTIS_TEST_PIDS
+ATLANTIS_TEST_PIDS=$(mktemp /tmp/atlantis-test-pids.XXXXXX)
 cleanup() {
   for name in test restart ens recon elect routerzk deployzk; do scripts/zk.sh stop "$name" >/dev/null 2>&1 || true; done
-  pkill -KILL -f Tests/Fixtures/backend/backend.py 2>/dev/null || true
-  pkill -KILL -f "atlantis supervisor --zk" 2>/dev/null || true
+  while read -r pid program; do
+    [ -r "/proc/$pid/cmdline" ] || continue
+    [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n 1)" = "$program" ] && kill -KILL "$pid" 2>/dev/null || true
+  done <"$ATLANTIS_TEST_PIDS"
+  rm -f "$ATLANTIS_TEST_PIDS"
 }
 trap cleanup EXIT
 scripts/zk.sh standalone test 2181

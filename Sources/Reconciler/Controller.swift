@@ -28,18 +28,23 @@ public final class Controller: Service, Sendable {
     public let queue = WorkQueue()
     let reconciler: any Reconciler
     let sources: [any KeySource]
+    let informers: [any Informer]
     let configuration: Configuration
     let logger: Logger
     let failures = FailureCounts()
     let metrics: ControllerMetrics
 
+    /// `informers` are the caches this controller owns: they run while it runs (started before its
+    /// sources are listened to, ended after its last reconcile). A cache shared by several
+    /// controllers is run by its owner instead.
     public init(
-        name: String, reconciler: any Reconciler, sources: [any KeySource],
+        name: String, reconciler: any Reconciler, sources: [any KeySource], informers: [any Informer] = [],
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "atlantis.controller")
     ) {
         self.name = name
         self.reconciler = reconciler
         self.sources = sources
+        self.informers = informers
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "controller"] = "\(name)"
@@ -70,6 +75,9 @@ public final class Controller: Service, Sendable {
                     group.addTask {
                         for await key in changes { await self.queue.add(key) }
                     }
+                }
+                for informer in informers {
+                    group.addTask { await informer.run() }
                 }
                 // Workers start once every source has listed its state. A stop while a source
                 // cannot list (dockerd or ZooKeeper unreachable) ends the run here.

@@ -9,7 +9,7 @@ import Synchronization
 /// callback only marks the child for a re-read by one refresh loop (no task per child). A watch
 /// ended by a session expiry marks its child too, and after a reconnect or a renewal every key
 /// is emitted again, so every key is reconciled again.
-public final class ZNodeCache: KeySource, Sendable {
+public final class ZNodeCache: KeySource, Informer, Sendable {
     public let zk: ZooKeeperClient
     public let folder: String
     let logger: Logger

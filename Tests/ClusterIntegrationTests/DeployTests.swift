@@ -154,7 +154,14 @@ struct DeployTests {
             #expect(outcome == .done)
             #expect(try await rig.containers().isEmpty)
             for host in rig.hostIDs {
-                #expect((try? await rig.admin.children(rig.tree.assignments(host: host)))?.isEmpty ?? true)
+                // No folder is no assignment; any other failure to read it fails the test.
+                let left: [String]
+                do {
+                    left = try await rig.admin.children(rig.tree.assignments(host: host))
+                } catch let error as ZooKeeperError where error.code == .noNode {
+                    left = []
+                }
+                #expect(left.isEmpty, "assignments left on \(host): \(left)")
             }
             #expect(await eventually { await rig.get("/").0 == 404 })
             #expect(await eventually { await rig.deployStatus() == nil })

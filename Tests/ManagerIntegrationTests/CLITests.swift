@@ -114,7 +114,7 @@ struct CLITests {
         let log = "/tmp/atl-sched-\(getpid()).log"
         defer { unlink(log) }
         let started = ContinuousClock.now
-        let pid = Spawn.spawn(
+        let pid = TestProcesses.spawn(
             [Self.binary, "scheduler", "--zk", "127.0.0.1:\(Loopback.freePort())", "--root", Self.newRoot()], stdout: log, stderr: log)
         usleep(1_500_000)
         kill(pid, SIGTERM)

@@ -92,7 +92,7 @@ struct SupervisorIntegrationTests {
                 "--zone", "z1", "--ports", "23060-23079", "--stop-grace", "2",
             ]
             let log = "/tmp/atl-supervisor-\(rig.hostID).log"
-            var pid = Spawn.spawn(arguments, stdout: log, stderr: log)
+            var pid = TestProcesses.spawn(arguments, stdout: log, stderr: log)
             for i in 1...2 { try await rig.assign(SupervisorRig.sample("web-\(i)")) }
             #expect(await eventually {
                 let one = await rig.status("web-1")?.healthy == true
@@ -111,7 +111,7 @@ struct SupervisorIntegrationTests {
                     containerPort: 8080, hostIP: "127.0.0.1", hostPort: 23079))
             try await rig.docker.start(container: orphan)
 
-            pid = Spawn.spawn(arguments, stdout: log, stderr: log)
+            pid = TestProcesses.spawn(arguments, stdout: log, stderr: log)
             defer { Spawn.kill(pid) }
             #expect(await eventually { try await rig.containers().count == 2 })
             #expect(Set(try await rig.containers().map(\.id)) == before, "the running containers were adopted, not recreated")
@@ -130,7 +130,7 @@ struct SupervisorIntegrationTests {
             let allowedPort = Loopback.freePort()
             let blockedPort = Loopback.freePort()
             let servers = [allowedPort, blockedPort].map {
-                Spawn.spawn(["python3", "-m", "http.server", "--bind", gateway, "\($0)", "--directory", "/tmp"])
+                TestProcesses.spawn(["python3", "-m", "http.server", "--bind", gateway, "\($0)", "--directory", "/tmp"])
             }
             defer { servers.forEach { Spawn.kill($0) } }
             for port in [allowedPort, blockedPort] {
@@ -207,7 +207,7 @@ struct SupervisorIntegrationTests {
         try await SupervisorRig.with(ports: 23140...23141) { rig in
             let log = "/tmp/atl-squatter-\(getpid()).log"
             defer { unlink(log) }
-            let squatter = Spawn.spawn(
+            let squatter = TestProcesses.spawn(
                 ["python3", "-m", "http.server", "--bind", "127.0.0.1", "23140", "--directory", "/tmp"], stdout: log, stderr: log)
             defer { Spawn.kill(squatter) }
             try #require(

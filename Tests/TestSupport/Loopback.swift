@@ -42,7 +42,7 @@ public enum Loopback {
     /// Starts `Tests/Fixtures/backend/backend.py` as `name` and waits until it answers.
     public static func startBackend(_ name: String, repoRoot: String) throws -> (pid: Int32, port: Int) {
         let port = freePort()
-        let pid = Spawn.spawn(["python3", repoRoot + "/Tests/Fixtures/backend/backend.py", "\(port)", name])
+        let pid = TestProcesses.spawn(["python3", repoRoot + "/Tests/Fixtures/backend/backend.py", "\(port)", name])
         for _ in 0..<400 {
             if curl("http://127.0.0.1:\(port)/ping").status == 200 { return (pid, port) }
             usleep(50_000)

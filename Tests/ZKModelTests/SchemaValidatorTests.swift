@@ -92,7 +92,10 @@ import ZKModel
 
     @Test func unknownKindAndWrongVersionAreNamed() throws {
         var value = Self.zone(.string("z"))
-        guard case .object(var top) = value else { return }
+        guard case .object(var top) = value else {
+            Issue.record("the Zone fixture is not a JSON object: \(value)")
+            return
+        }
         top["kind"] = .string("Database")
         value = .object(top)
         guard case .failure(let e1) = DocumentValidator().validate(value) else { Issue.record("accepted"); return }

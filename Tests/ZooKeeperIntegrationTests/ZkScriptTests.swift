@@ -47,7 +47,7 @@ import TestSupport
             Self.remove(name)
             unlink(log)
         }
-        let squatter = Spawn.spawn(
+        let squatter = TestProcesses.spawn(
             ["python3", "-m", "http.server", "--bind", "127.0.0.1", "\(port + 2)", "--directory", "/tmp"], stdout: log, stderr: log)
         defer { Spawn.kill(squatter) }
         try #require(

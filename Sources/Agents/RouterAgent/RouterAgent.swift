@@ -45,15 +45,9 @@ public final class RouterAgent: Reconciler, Sendable {
     public func run() async throws {
         let controller = Controller(
             name: "router", reconciler: self, sources: [MergedKeySource([routes, services, instances], key: "table")],
+            informers: [routes, services, instances],
             configuration: .init(workers: 1, resyncEvery: .seconds(60), backoff: Backoff(base: .milliseconds(100), cap: .seconds(10))))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.routes.run() }
-            group.addTask { await self.services.run() }
-            group.addTask { await self.instances.run() }
-            group.addTask { try? await controller.run() }
-            await group.next()  // the controller, on a graceful shutdown or a cancel
-            group.cancelAll()
-        }
+        try await controller.run()  // until a graceful shutdown or a cancel
     }
 
     public func reconcile(key: String) async throws -> ReconcileResult {

@@ -1,8 +1,8 @@
 import Foundation
 public import Logging
-public import NIOCore
+import NIOCore
 import NIOPosix
-public import RouterData
+import RouterData
 public import RouterProxy
 public import ServiceLifecycle
 public import ZKModel
@@ -108,7 +108,7 @@ public struct RouterService: Service {
             "router \(configuration.id): serving HTTP on \(configuration.address), admin on \(configuration.admin.host):\(configuration.admin.port)"
         )
         // Until a graceful shutdown (or a cancel) ends the feed.
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await feed(tables: tables, health: health)
         }
         try? await listener.close().get()

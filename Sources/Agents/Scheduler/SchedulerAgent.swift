@@ -59,15 +59,12 @@ public final class SchedulerAgent: Service, Sendable {
                 FanOutKeySource(trigger: caches.supervisors, keys: everyDeploy),
                 FanOutKeySource(trigger: caches.instances, keys: everyDeploy),
             ],
+            informers: caches.all,
             configuration: .init(
                 workers: configuration.workers, resyncEvery: .seconds(30),
                 backoff: Backoff(base: .milliseconds(200), cap: .seconds(10))),
             logger: logger)
-        await withTaskGroup(of: Void.self) { group in
-            for cache in caches.all { group.addTask { await cache.run() } }
-            try? await controller.run()  // until a graceful shutdown or a cancel
-            group.cancelAll()
-        }
+        try await controller.run()  // until a graceful shutdown or a cancel
     }
 }
 

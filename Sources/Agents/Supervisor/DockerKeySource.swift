@@ -8,7 +8,7 @@ import Synchronization
 /// reconciled away), then each container event as it happens (a container that dies is
 /// reconciled at once). When the event stream breaks it is followed again from where it
 /// stopped, and every container listed again.
-final class DockerKeySource: KeySource, Sendable {
+final class DockerKeySource: KeySource, Informer, Sendable {
     let docker: DockerClient
     let hostID: String
     let logger: Logger

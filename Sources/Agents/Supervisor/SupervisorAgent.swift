@@ -48,6 +48,7 @@ public final class SupervisorAgent: Service, Sendable {
             name: "supervisor", reconciler: reconciler,
             // A Service change reconciles every instance (its egress rules may change).
             sources: [assignments, dockerKeys, FanOutKeySource(trigger: services, keys: { [assignments] in assignments.allKeys() })],
+            informers: [assignments, services, dockerKeys],
             configuration: .init(
                 workers: configuration.workers, resyncEvery: .seconds(30),
                 backoff: Backoff(base: .milliseconds(500), cap: .seconds(30)),
@@ -60,13 +61,10 @@ public final class SupervisorAgent: Service, Sendable {
     /// keep running (the next supervisor on this host adopts them).
     public func run() async throws {
         let controller = self.controller
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.assignments.run() }
-            group.addTask { await self.services.run() }
-            group.addTask { await self.dockerKeys.run() }
+        try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.registrar.run() }
             // The controller ends on graceful shutdown (after draining) or on cancellation.
-            try? await controller.run()
+            try await controller.run()
             await self.registrar.deregister()
             group.cancelAll()
         }
