@@ -64,7 +64,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             // The request path is a hot path: no dynamic exclusivity checks in release builds.
-            swiftSettings: swiftSettings + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: swiftSettings + [
+                .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+            ]
         ),
         .target(
             name: "Docker",

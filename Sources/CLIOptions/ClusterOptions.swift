@@ -12,7 +12,8 @@ private let loggingBootstrapped = Mutex(false)
 public struct ClusterOptions: ParsableArguments {
     @Option(
         name: .customLong("zk"),
-        help: "ZooKeeper hosts, host:port[,host:port...] (default: $ATLANTIS_ZK, else 127.0.0.1:2181).")
+        help: "ZooKeeper hosts, host:port[,host:port...] (default: $ATLANTIS_ZK, else 127.0.0.1:2181)."
+    )
     public var zk: String?
 
     @Option(help: "The cluster's root znode, so that several clusters can share one ensemble.")
@@ -20,7 +21,8 @@ public struct ClusterOptions: ParsableArguments {
 
     @Option(
         name: .customLong("zk-auth"),
-        help: "user:password for ZooKeeper digest authentication (default: $ATLANTIS_ZK_AUTH).")
+        help: "user:password for ZooKeeper digest authentication (default: $ATLANTIS_ZK_AUTH)."
+    )
     public var zkAuth: String?
 
     @Option(
@@ -56,8 +58,11 @@ public struct ClusterOptions: ParsableArguments {
     public func zooKeeperConfiguration(timeouts: Bool = false) -> ZooKeeperConfiguration {
         timeouts
             ? ZooKeeperConfiguration(
-                connectionString: hosts, connectTimeout: .seconds(timeout), operationTimeout: .seconds(timeout),
-                credentials: credentials)
+                connectionString: hosts,
+                connectTimeout: .seconds(timeout),
+                operationTimeout: .seconds(timeout),
+                credentials: credentials
+            )
             : ZooKeeperConfiguration(connectionString: hosts, credentials: credentials)
     }
 
@@ -82,7 +87,12 @@ public struct ClusterOptions: ParsableArguments {
 
     /// Once per process (a second bootstrap would trap): later calls keep the first level.
     public func bootstrapLogging() {
-        guard loggingBootstrapped.withLock({ done in defer { done = true }; return !done }) else { return }
+        guard
+            loggingBootstrapped.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        else { return }
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -127,7 +137,11 @@ public struct ClusterOptions: ParsableArguments {
             return try await ZooKeeperClient.connect(zooKeeperConfiguration(timeouts: true))
         } catch {
             throw fail(
-                ManagerError(.unreachable, "ZooKeeper at \(hosts) is unreachable (\(error)); is it running? (--zk, $ATLANTIS_ZK)"))
+                ManagerError(
+                    .unreachable,
+                    "ZooKeeper at \(hosts) is unreachable (\(error)); is it running? (--zk, $ATLANTIS_ZK)"
+                )
+            )
         }
     }
 

@@ -17,7 +17,8 @@ extension DevCluster {
         }
         guard
             let zk = try? await ZooKeeperClient.connect(
-                ZooKeeperConfiguration(connectionString: zooKeeper, connectTimeout: .seconds(2)))
+                ZooKeeperConfiguration(connectionString: zooKeeper, connectTimeout: .seconds(2))
+            )
         else {
             print("zookeeper              not answering on \(zooKeeper)")
             return false

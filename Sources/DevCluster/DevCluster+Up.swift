@@ -1,7 +1,7 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
-import Foundation
 import Spawn
 import ZKModel
 import ZooKeeper

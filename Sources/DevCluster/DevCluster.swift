@@ -17,8 +17,12 @@ public struct DevCluster: Sendable {
     public var binary: String
 
     public init(
-        directory: String = "run/dev", repository: String = ".", zones: [String] = ["zone-a", "zone-b"],
-        zooKeeperPort: Int = 2181, routerPort: Int = 8080, binary: String = Spawn.selfPath
+        directory: String = "run/dev",
+        repository: String = ".",
+        zones: [String] = ["zone-a", "zone-b"],
+        zooKeeperPort: Int = 2181,
+        routerPort: Int = 8080,
+        binary: String = Spawn.selfPath
     ) {
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         self.repository = repository
@@ -35,7 +39,10 @@ public struct DevCluster: Sendable {
     /// The agents this cluster runs, in start order.
     public var agents: [DevAgent] {
         var list = [
-            DevAgent(name: "scheduler", arguments: ["scheduler", "--zk", zooKeeper, "--id", "dev-scheduler", "--lost-after", "10"])
+            DevAgent(
+                name: "scheduler",
+                arguments: ["scheduler", "--zk", zooKeeper, "--id", "dev-scheduler", "--lost-after", "10"]
+            )
         ]
         for (i, zone) in zones.enumerated() {
             let first = 31000 + i * 100
@@ -45,7 +52,9 @@ public struct DevCluster: Sendable {
                     arguments: [
                         "supervisor", "--zk", zooKeeper, "--host-id", "dev-\(zone)", "--zone", zone, "--ports",
                         "\(first)-\(first + 99)", "--stop-grace", "5",
-                    ]))
+                    ]
+                )
+            )
         }
         list.append(
             DevAgent(
@@ -53,7 +62,9 @@ public struct DevCluster: Sendable {
                 arguments: [
                     "router", "--zk", zooKeeper, "--listen", "127.0.0.1:\(routerPort)", "--admin", routerAdmin, "--id",
                     "dev-router", "--state-dir", "\(directory)/router",
-                ]))
+                ]
+            )
+        )
         return list
     }
 
@@ -63,7 +74,8 @@ public struct DevCluster: Sendable {
     /// The agent's pid while it runs.
     public func pid(_ agent: DevAgent) -> Int32? {
         guard let text = try? String(contentsOfFile: pidFile(agent), encoding: .utf8),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), Spawn.alive(pid), !Spawn.isZombie(pid)
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), Spawn.alive(pid),
+            !Spawn.isZombie(pid)
         else { return nil }
         return pid
     }
@@ -73,7 +85,9 @@ public struct DevCluster: Sendable {
         fflush(nil)
         var environment = ProcessInfo.processInfo.environment
         environment["ATLANTIS_RUN"] = directory
-        return Spawn.wait(Spawn.start(["/bin/bash", "\(repository)/scripts/\(name)"] + arguments, environment: environment))
+        return Spawn.wait(
+            Spawn.start(["/bin/bash", "\(repository)/scripts/\(name)"] + arguments, environment: environment)
+        )
     }
 }
 

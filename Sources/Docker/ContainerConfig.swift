@@ -15,8 +15,15 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
     public var stopTimeout: Int?
 
     public init(
-        image: String, env: [String], labels: [String: String], containerPort: Int, hostIP: String, hostPort: Int,
-        memoryBytes: Int64? = nil, cpus: Double? = nil, stopTimeout: Int? = nil
+        image: String,
+        env: [String],
+        labels: [String: String],
+        containerPort: Int,
+        hostIP: String,
+        hostPort: Int,
+        memoryBytes: Int64? = nil,
+        cpus: Double? = nil,
+        stopTimeout: Int? = nil
     ) {
         self.image = image
         self.env = env

@@ -9,7 +9,12 @@ public struct ContainerDetails: Decodable, Sendable, Hashable {
         public var error: String
 
         enum CodingKeys: String, CodingKey {
-            case status = "Status", running = "Running", pid = "Pid", exitCode = "ExitCode", oomKilled = "OOMKilled", error = "Error"
+            case status = "Status"
+            case running = "Running"
+            case pid = "Pid"
+            case exitCode = "ExitCode"
+            case oomKilled = "OOMKilled"
+            case error = "Error"
         }
     }
 
@@ -21,7 +26,11 @@ public struct ContainerDetails: Decodable, Sendable, Hashable {
     public var ipAddress: String
 
     enum CodingKeys: String, CodingKey {
-        case id = "Id", name = "Name", state = "State", config = "Config", network = "NetworkSettings"
+        case id = "Id"
+        case name = "Name"
+        case state = "State"
+        case config = "Config"
+        case network = "NetworkSettings"
     }
 
     enum ConfigKeys: String, CodingKey { case labels = "Labels" }

@@ -6,7 +6,9 @@ public struct ContainerSummary: Decodable, Sendable, Hashable {
         public var publicPort: Int?
 
         enum CodingKeys: String, CodingKey {
-            case ip = "IP", privatePort = "PrivatePort", publicPort = "PublicPort"
+            case ip = "IP"
+            case privatePort = "PrivatePort"
+            case publicPort = "PublicPort"
         }
     }
 
@@ -20,7 +22,13 @@ public struct ContainerSummary: Decodable, Sendable, Hashable {
     public var ports: [Port]
 
     enum CodingKeys: String, CodingKey {
-        case id = "Id", names = "Names", image = "Image", labels = "Labels", state = "State", status = "Status", ports = "Ports"
+        case id = "Id"
+        case names = "Names"
+        case image = "Image"
+        case labels = "Labels"
+        case state = "State"
+        case status = "Status"
+        case ports = "Ports"
     }
 
     public init(from decoder: any Decoder) throws {

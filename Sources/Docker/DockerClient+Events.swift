@@ -27,7 +27,10 @@ extension DockerClient {
                         while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
                             let length = newline - pending.readerIndex
                             let line = pending.readSlice(length: length + 1)!
-                            if let event = try? JSONDecoder().decode(DockerEvent.self, from: Data(line.readableBytesView)) {
+                            if let event = try? JSONDecoder().decode(
+                                DockerEvent.self,
+                                from: Data(line.readableBytesView)
+                            ) {
                                 continuation.yield(event)
                             }
                         }

@@ -4,7 +4,12 @@ import NIOHTTP1
 
 extension DockerClient {
     public func imageExists(_ reference: String) async throws(DockerError) -> Bool {
-        let reply = try await send(.GET, "/images/\(reference)/json", operation: "inspect image \(reference)", accept: [404])
+        let reply = try await send(
+            .GET,
+            "/images/\(reference)/json",
+            operation: "inspect image \(reference)",
+            accept: [404]
+        )
         return reply.status != 404
     }
 

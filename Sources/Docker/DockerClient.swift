@@ -15,8 +15,11 @@ public struct DockerClient: Sendable {
 
     /// `http` must be `.http1Only`; `shutdown()` is the owner's job.
     public init(
-        socketPath: String = "/var/run/docker.sock", apiVersion: String = "v1.41", requestTimeout: TimeAmount = .seconds(30),
-        http: HTTPClient, logger: Logger = Logger(label: "atlantis.docker")
+        socketPath: String = "/var/run/docker.sock",
+        apiVersion: String = "v1.41",
+        requestTimeout: TimeAmount = .seconds(30),
+        http: HTTPClient,
+        logger: Logger = Logger(label: "atlantis.docker")
     ) {
         self.socketPath = socketPath
         self.apiVersion = apiVersion
@@ -49,11 +52,18 @@ public struct DockerClient: Sendable {
         if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         // The socket path is the URL's host, percent-encoded.
         let host = socketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socketPath
-        let encoded = (components.percentEncodedPath) + (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
+        let encoded =
+            (components.percentEncodedPath)
+            + (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
         return "http+unix://\(host)\(encoded)"
     }
 
-    func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: (some Encodable)? = Optional<Int>.none) throws(DockerError) -> HTTPClientRequest {
+    func request(
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String)] = [],
+        json: (some Encodable)? = Optional<Int>.none
+    ) throws(DockerError) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url(path, query: query))
         request.method = method
         request.headers.add(name: "Host", value: "docker")
@@ -63,7 +73,11 @@ public struct DockerClient: Sendable {
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(bytes: data))
             } catch {
-                throw DockerError(code: .badResponse, operation: "\(method) \(path)", message: "cannot encode the request: \(error)")
+                throw DockerError(
+                    code: .badResponse,
+                    operation: "\(method) \(path)",
+                    message: "cannot encode the request: \(error)"
+                )
             }
         }
         return request
@@ -72,8 +86,14 @@ public struct DockerClient: Sendable {
     /// Sends one request and collects its body (up to `limit`); non-2xx statuses become errors
     /// with the Engine's message, except those listed in `accept`.
     func send(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: (some Encodable)? = Optional<Int>.none,
-        operation: String, accept: Set<Int> = [], limit: Int = 16 << 20, timeout: TimeAmount? = nil
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String)] = [],
+        json: (some Encodable)? = Optional<Int>.none,
+        operation: String,
+        accept: Set<Int> = [],
+        limit: Int = 16 << 20,
+        timeout: TimeAmount? = nil
     ) async throws(DockerError) -> Reply {
         let request = try request(method, path, query: query, json: json)
         let reply: Reply
@@ -82,7 +102,11 @@ public struct DockerClient: Sendable {
             let body = try await response.body.collect(upTo: limit)
             reply = Reply(status: Int(response.status.code), body: body)
         } catch {
-            throw DockerError(code: .unreachable, operation: operation, message: "the Engine at \(socketPath) did not answer: \(error)")
+            throw DockerError(
+                code: .unreachable,
+                operation: operation,
+                message: "the Engine at \(socketPath) did not answer: \(error)"
+            )
         }
         if (200..<300).contains(reply.status) || accept.contains(reply.status) { return reply }
         throw Self.error(status: reply.status, body: reply.body, operation: operation)
@@ -91,7 +115,9 @@ public struct DockerClient: Sendable {
     static func error(status: Int, body: ByteBuffer, operation: String) -> DockerError {
         struct Message: Decodable { var message: String }
         let text = String(buffer: body)
-        let message = (try? JSONDecoder().decode(Message.self, from: Data(text.utf8)).message) ?? text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let message =
+            (try? JSONDecoder().decode(Message.self, from: Data(text.utf8)).message)
+            ?? text.trimmingCharacters(in: .whitespacesAndNewlines)
         let code: DockerError.Code =
             switch status {
             case 404: .notFound
@@ -105,7 +131,12 @@ public struct DockerClient: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: Data(reply.body.readableBytesView))
         } catch {
-            throw DockerError(code: .badResponse, status: reply.status, operation: operation, message: "unexpected answer: \(error)")
+            throw DockerError(
+                code: .badResponse,
+                status: reply.status,
+                operation: operation,
+                message: "unexpected answer: \(error)"
+            )
         }
     }
 }

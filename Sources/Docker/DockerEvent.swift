@@ -7,8 +7,15 @@ public struct DockerEvent: Decodable, Sendable, Hashable {
     public var attributes: [String: String]
     public var timeNano: Int64
 
-    enum CodingKeys: String, CodingKey { case action = "Action", actor = "Actor", timeNano }
-    enum ActorKeys: String, CodingKey { case id = "ID", attributes = "Attributes" }
+    enum CodingKeys: String, CodingKey {
+        case action = "Action"
+        case actor = "Actor"
+        case timeNano
+    }
+    enum ActorKeys: String, CodingKey {
+        case id = "ID"
+        case attributes = "Attributes"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

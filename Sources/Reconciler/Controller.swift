@@ -14,7 +14,9 @@ public final class Controller: Service, Sendable {
         public var reconcileTimeout: Duration
 
         public init(
-            workers: Int = 4, resyncEvery: Duration? = .seconds(300), backoff: Backoff = Backoff(),
+            workers: Int = 4,
+            resyncEvery: Duration? = .seconds(300),
+            backoff: Backoff = Backoff(),
             reconcileTimeout: Duration = .seconds(60)
         ) {
             self.workers = workers
@@ -38,8 +40,12 @@ public final class Controller: Service, Sendable {
     /// sources are listened to, ended after its last reconcile). A cache shared by several
     /// controllers is run by its owner instead.
     public init(
-        name: String, reconciler: any Reconciler, sources: [any KeySource], informers: [any Informer] = [],
-        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "atlantis.controller")
+        name: String,
+        reconciler: any Reconciler,
+        sources: [any KeySource],
+        informers: [any Informer] = [],
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "atlantis.controller")
     ) {
         self.name = name
         self.reconciler = reconciler
@@ -155,7 +161,7 @@ public final class Controller: Service, Sendable {
             metrics.errors.increment()
             failures.reset(key)
             logger.error("controller.reconcile_terminal", metadata: ["key": "\(key)", "error": "\(error)"])
-        } catch where Task.isCancelled {
+        } catch  where Task.isCancelled {
             // The controller is being cancelled: the key did not fail, and is not retried here.
             logger.debug("controller.reconcile_cancelled", metadata: ["key": "\(key)"])
         } catch {
@@ -165,7 +171,8 @@ public final class Controller: Service, Sendable {
             let delay = configuration.backoff.delay(failures: count)
             logger.warning(
                 "controller.reconcile_failed",
-                metadata: ["key": "\(key)", "error": "\(error)", "retry.count": "\(count)", "retry.in": "\(delay)"])
+                metadata: ["key": "\(key)", "error": "\(error)", "retry.count": "\(count)", "retry.in": "\(delay)"]
+            )
             await queue.add(key, after: delay)
         }
     }

@@ -14,7 +14,12 @@ public struct LeaderElection: Sendable {
     public let identity: String
     let logger: Logger
 
-    public init(zk: ZooKeeperClient, folder: String, identity: String, logger: Logger = Logger(label: "atlantis.election")) {
+    public init(
+        zk: ZooKeeperClient,
+        folder: String,
+        identity: String,
+        logger: Logger = Logger(label: "atlantis.election")
+    ) {
         self.zk = zk
         self.folder = folder
         self.identity = identity
@@ -63,7 +68,10 @@ public struct LeaderElection: Sendable {
                 }
                 if node == nil {
                     node = try await zk.create(
-                        "\(folder)/c-", data: Array(identity.utf8), mode: .ephemeralSequential)
+                        "\(folder)/c-",
+                        data: Array(identity.utf8),
+                        mode: .ephemeralSequential
+                    )
                 }
                 guard let mine = node else { continue }
                 let name = String(mine.split(separator: "/").last!)
@@ -78,9 +86,15 @@ public struct LeaderElection: Sendable {
                     if stat != nil { _ = await watch.wait() }
                     continue
                 }
-                logger.info("election.leading", metadata: ["election.folder": "\(folder)", "election.id": "\(identity)"])
+                logger.info(
+                    "election.leading",
+                    metadata: ["election.folder": "\(folder)", "election.id": "\(identity)"]
+                )
                 await lead(Leadership(zk: zk, node: mine), whileLeader: whileLeader)
-                logger.info("election.stopped_leading", metadata: ["election.folder": "\(folder)", "election.id": "\(identity)"])
+                logger.info(
+                    "election.stopped_leading",
+                    metadata: ["election.folder": "\(folder)", "election.id": "\(identity)"]
+                )
                 // Work that ends by itself is not restarted in a tight loop.
                 try await Task.sleep(for: .milliseconds(200))
             } catch is CancellationError {
@@ -93,7 +107,10 @@ public struct LeaderElection: Sendable {
     }
 
     /// Runs the leader's work until it ends or the connection is suspended or lost.
-    private func lead(_ leadership: Leadership, whileLeader: @escaping @Sendable (Leadership) async throws -> Void) async {
+    private func lead(
+        _ leadership: Leadership,
+        whileLeader: @escaping @Sendable (Leadership) async throws -> Void
+    ) async {
         let events = zk.sessionEvents()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -37,8 +37,12 @@ public struct StatusWriter: Sendable {
     }
 
     public func write(
-        _ key: DocumentKey, observedGeneration: Int, conditions: [ObjectStatus.Condition], lastError: String? = nil,
-        rollout: ObjectStatus.Rollout? = nil, now: Date = Date()
+        _ key: DocumentKey,
+        observedGeneration: Int,
+        conditions: [ObjectStatus.Condition],
+        lastError: String? = nil,
+        rollout: ObjectStatus.Rollout? = nil,
+        now: Date = Date()
     ) async throws {
         let previous = try? await read(key)
         let stamp = ISO8601DateFormatter().string(from: now)
@@ -52,8 +56,12 @@ public struct StatusWriter: Sendable {
             return c
         }
         let status = ObjectStatus(
-            observedGeneration: observedGeneration, reconciler: reconciler, conditions: merged, lastError: lastError,
-            rollout: rollout)
+            observedGeneration: observedGeneration,
+            reconciler: reconciler,
+            conditions: merged,
+            lastError: lastError,
+            rollout: rollout
+        )
         if status == previous { return }
         try await zk.upsert(tree.status(key), data: try Payload.encode(status))
     }

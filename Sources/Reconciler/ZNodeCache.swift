@@ -1,6 +1,6 @@
 public import Logging
-public import ZooKeeper
 import Synchronization
+public import ZooKeeper
 
 /// A watched copy of one folder's children and their data (an informer): reconcilers read it
 /// instead of asking ZooKeeper for every key.
@@ -31,7 +31,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     private let refresh: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
 
     public init(
-        zk: ZooKeeperClient, folder: String, readConcurrency: Int = 32,
+        zk: ZooKeeperClient,
+        folder: String,
+        readConcurrency: Int = 32,
         logger: Logger = Logger(label: "atlantis.cache")
     ) {
         self.zk = zk

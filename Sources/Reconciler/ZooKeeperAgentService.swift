@@ -8,7 +8,8 @@ public struct ZooKeeperAgentService: Service {
     let configuration: ZooKeeperConfiguration
     let makeAgent: @Sendable (ZooKeeperClient) -> any Service
 
-    public init(configuration: ZooKeeperConfiguration, makeAgent: @escaping @Sendable (ZooKeeperClient) -> any Service) {
+    public init(configuration: ZooKeeperConfiguration, makeAgent: @escaping @Sendable (ZooKeeperClient) -> any Service)
+    {
         self.configuration = configuration
         self.makeAgent = makeAgent
     }

@@ -16,7 +16,9 @@ public enum PercentEncoding {
                 i += 1
                 continue
             }
-            guard i + 2 < path.count, let high = hexValue(path[i + 1]), let low = hexValue(path[i + 2]) else { return nil }
+            guard i + 2 < path.count, let high = hexValue(path[i + 1]), let low = hexValue(path[i + 2]) else {
+                return nil
+            }
             let decoded = high << 4 | low
             if isUnreserved(decoded) {
                 out.append(decoded)

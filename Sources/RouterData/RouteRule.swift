@@ -28,8 +28,12 @@ public struct RouteRule: Hashable, Sendable {
     public var pool: String
 
     public init(
-        name: String, host: HostPattern, pathPrefix: String = "/", headers: [(name: String, value: String)] = [],
-        priority: Int = 0, pool: String
+        name: String,
+        host: HostPattern,
+        pathPrefix: String = "/",
+        headers: [(name: String, value: String)] = [],
+        priority: Int = 0,
+        pool: String
     ) {
         self.name = name
         self.host = host
@@ -42,7 +46,8 @@ public struct RouteRule: Hashable, Sendable {
 
     public static func == (a: RouteRule, b: RouteRule) -> Bool {
         a.name == b.name && a.host == b.host && a.pathPrefix == b.pathPrefix && a.priority == b.priority
-            && a.pool == b.pool && a.headers.elementsEqual(b.headers, by: { $0.name == $1.name && $0.value == $1.value })
+            && a.pool == b.pool
+            && a.headers.elementsEqual(b.headers, by: { $0.name == $1.name && $0.value == $1.value })
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -30,7 +30,8 @@ public struct RoutingTable: Sendable {
         }
 
         func matches(path: Substring, header: (String) -> String?) -> Bool {
-            RouteRule.matches(path: path, prefix: pathPrefix) && (headers.isEmpty || RouteRule.matches(headers: headers, header))
+            RouteRule.matches(path: path, prefix: pathPrefix)
+                && (headers.isEmpty || RouteRule.matches(headers: headers, header))
         }
     }
     public let ruleCount: Int
@@ -74,7 +75,9 @@ public struct RoutingTable: Sendable {
     public func route(host rawHost: Substring, target: Substring, header: (String) -> String?) -> Route? {
         let host = Self.normalize(host: rawHost)
         // Bytes, not Characters: no grapheme breaking on the request path.
-        let path = target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }).map { target[..<$0] } ?? target
+        let path =
+            target.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }).map { target[..<$0] }
+            ?? target
         if let routes = exact[host], let route = Self.first(routes, path: path, header: header) { return route }
         guard !wildcard.isEmpty else { return nil }
         let bytes = host.utf8
@@ -99,7 +102,9 @@ public struct RoutingTable: Sendable {
     /// The host without port or trailing dot, lower case. Scans the bytes in place: this runs
     /// once per request.
     static func normalize(host: Substring) -> String {
-        if let name = host.utf8.withContiguousStorageIfAvailable({ normalize(bytes: UnsafeRawBufferPointer($0)) }) { return name }
+        if let name = host.utf8.withContiguousStorageIfAvailable({ normalize(bytes: UnsafeRawBufferPointer($0)) }) {
+            return name
+        }
         var copy = String(host)
         return copy.withUTF8 { normalize(bytes: UnsafeRawBufferPointer($0)) }
     }

@@ -17,7 +17,9 @@ public enum AdminServer {
     }
 
     public static func bind(
-        host: String, port: Int, group: MultiThreadedEventLoopGroup = .singleton,
+        host: String,
+        port: Int,
+        group: MultiThreadedEventLoopGroup = .singleton,
         respond: @escaping @Sendable (String) -> Response
     ) async throws -> any Channel {
         try await ServerBootstrap(group: group)
@@ -57,9 +59,17 @@ final class AdminHandler: ChannelInboundHandler {
             headers.add(name: "content-length", value: String(response.body.utf8.count))
             if !head.isKeepAlive { headers.add(name: "connection", value: "close") }
             context.write(
-                wrapOutboundOut(.head(HTTPResponseHead(
-                    version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))),
-                promise: nil)
+                wrapOutboundOut(
+                    .head(
+                        HTTPResponseHead(
+                            version: head.version,
+                            status: HTTPResponseStatus(statusCode: response.status),
+                            headers: headers
+                        )
+                    )
+                ),
+                promise: nil
+            )
             var buffer = context.channel.allocator.buffer(capacity: response.body.utf8.count)
             buffer.writeString(response.body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)

@@ -31,7 +31,13 @@ extension ProxyHandler {
         if let connection = backendPool.takeIdle(backend) {
             upstreamWasIdle = true
             // Taken at once on a first attempt: the request's start is the time it is sent (one clock read less).
-            return connected(connection, backend: backend, index: index, pool: pool, at: attempts == 1 ? startedAt : .now())
+            return connected(
+                connection,
+                backend: backend,
+                index: index,
+                pool: pool,
+                at: attempts == 1 ? startedAt : .now()
+            )
         }
         upstreamWasIdle = false
         let generation = self.generation
@@ -151,7 +157,13 @@ extension ProxyHandler {
             let head: ResponseHead
             let framing: BodyReader
             do {
-                guard let (parsed, length) = try HeadParser.response(backendInbound!, maxBytes: configuration.maxHeadBytes, fields: &responseFields) else { return }
+                guard
+                    let (parsed, length) = try HeadParser.response(
+                        backendInbound!,
+                        maxBytes: configuration.maxHeadBytes,
+                        fields: &responseFields
+                    )
+                else { return }
                 backendInbound!.moveReaderIndex(forwardBy: length)
                 framing = try BodyReader.response(parsed, toHEAD: requestIsHEAD)
                 head = parsed
@@ -170,7 +182,12 @@ extension ProxyHandler {
         if head.status == 101 {
             if wantsUpgrade { return upgrade(head, context: context) }
             // What follows is another protocol: it cannot be read, nor the connection kept.
-            return badResponse(WireError(status: 502, reason: "backend switched protocols (101) for a request that asked for no upgrade"))
+            return badResponse(
+                WireError(
+                    status: 502,
+                    reason: "backend switched protocols (101) for a request that asked for no upgrade"
+                )
+            )
         }
         if head.status < 200 { return }  // informational (100 Continue, 103 Early Hints): not the response
         responseDeadline = nil
@@ -192,7 +209,9 @@ extension ProxyHandler {
         // A small body that came with the head goes out in the same buffer: one write, one iovec.
         var framing = framing
         var body: ByteBuffer?
-        if !framing.isComplete, let available = backendInbound?.readableBytes, available > 0, available <= Self.coalesceLimit {
+        if !framing.isComplete, let available = backendInbound?.readableBytes, available > 0,
+            available <= Self.coalesceLimit
+        {
             do {
                 body = try framing.take(from: &backendInbound!)
             } catch {
@@ -200,7 +219,14 @@ extension ProxyHandler {
                 return fail(502, "backend sent \(error.reason)\n")
             }
         }
-        HeadWriter.response(head, backendConnection: backendConnection, connection: header, extra: body?.readableBytes ?? 0, length: length, into: &responseOut)
+        HeadWriter.response(
+            head,
+            backendConnection: backendConnection,
+            connection: header,
+            extra: body?.readableBytes ?? 0,
+            length: length,
+            into: &responseOut
+        )
         if var body { responseOut.writeBuffer(&body) }
         let out = responseOut
         if responseOut.capacity > Self.keptBufferLimit { responseOut = ByteBuffer() }

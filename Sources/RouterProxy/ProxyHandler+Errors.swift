@@ -28,7 +28,8 @@ extension ProxyHandler {
         responseStarted = true
         context.write(
             wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: allocator)),
-            promise: nil)
+            promise: nil
+        )
         clientUnflushed = true
         if close {
             closeAfterWrites(context)

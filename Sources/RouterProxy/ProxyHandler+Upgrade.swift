@@ -14,7 +14,17 @@ extension ProxyHandler {
         loopCounts?.response(101)
         upstream.pool.end(upstream.index)
         self.upstream = nil
-        context.write(wrapOutboundOut(HeadWriter.response(head, backendConnection: ConnectionOptions(), connection: .none, allocator: allocator)), promise: nil)
+        context.write(
+            wrapOutboundOut(
+                HeadWriter.response(
+                    head,
+                    backendConnection: ConnectionOptions(),
+                    connection: .none,
+                    allocator: allocator
+                )
+            ),
+            promise: nil
+        )
         // Switch once this read is over; bytes that come meanwhile are kept and passed on.
         context.eventLoop.assumeIsolated().execute {
             self.switchToRelay(upstream: upstream, context: context)
@@ -23,7 +33,9 @@ extension ProxyHandler {
 
     func switchToRelay(upstream: Upstream, context: ChannelHandlerContext) {
         upstream.handler.delegate = nil
-        if let leftover = backendInbound, leftover.readableBytes > 0 { context.write(wrapOutboundOut(leftover), promise: nil) }
+        if let leftover = backendInbound, leftover.readableBytes > 0 {
+            context.write(wrapOutboundOut(leftover), promise: nil)
+        }
         context.flush()
         if let leftover = inbound, leftover.readableBytes > 0 { upstream.channel.writeAndFlush(leftover, promise: nil) }
         backendInbound = nil

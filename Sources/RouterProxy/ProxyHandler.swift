@@ -111,8 +111,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     static let keptBufferLimit = 4096
 
     init(
-        tables: TableSource, pools: PerLoop<BackendConnectionPool>, counts: PerLoop<LoopCounts>, ejections: Ejections, configuration: ProxyConfiguration,
-        metrics: ProxyMetrics, logger: Logger
+        tables: TableSource,
+        pools: PerLoop<BackendConnectionPool>,
+        counts: PerLoop<LoopCounts>,
+        ejections: Ejections,
+        configuration: ProxyConfiguration,
+        metrics: ProxyMetrics,
+        logger: Logger
     ) {
         self.tables = tables
         self.pools = pools
@@ -221,7 +226,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let head: RequestHead
         let framing: BodyReader
         do {
-            guard let (parsed, length) = try HeadParser.request(inbound!, maxBytes: configuration.maxHeadBytes, fields: &requestFields) else { return false }
+            guard
+                let (parsed, length) = try HeadParser.request(
+                    inbound!,
+                    maxBytes: configuration.maxHeadBytes,
+                    fields: &requestFields
+                )
+            else { return false }
             inbound!.moveReaderIndex(forwardBy: length)
             framing = try BodyReader.request(parsed)
             head = parsed
@@ -320,7 +331,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         do { target = try RequestTarget(head) } catch { return fail(error.status, error.reason + "\n") }
         let host = target.host
         if tables.generation != tableGeneration { (table, tableGeneration) = tables.snapshot() }
-        guard let route = table.route(host: host[...], target: target.routed[...], header: { fields.value(named: $0) }) else {
+        guard let route = table.route(host: host[...], target: target.routed[...], header: { fields.value(named: $0) })
+        else {
             return fail(404, "no route for \(host)\(target.routed)\n")
         }
         guard let pool = route.pool, !pool.backends.isEmpty else {
@@ -340,8 +352,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let upgrade = fields.field(fields.known.upgrade)
         wantsUpgrade = upgrade != nil
         HeadWriter.request(
-            head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade,
-            originForm: target.originForm, length: fields.singleContentLength(for: framing), into: &requestOut)
+            head,
+            connection: connection,
+            clientAddress: clientAddress,
+            host: host,
+            dropExpect: dropExpect,
+            upgrade: upgrade,
+            originForm: target.originForm,
+            length: fields.singleContentLength(for: framing),
+            into: &requestOut
+        )
         pending.append(requestOut)
         // Kept (a reference, not a copy) until the response starts: sent again if a kept-alive
         // connection turns out to be closed.
@@ -404,7 +424,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
             return
         }
         let answer = HeadWriter.error(
-            status: error.status, message: error.reason + "\n", close: true, allocator: allocator)
+            status: error.status,
+            message: error.reason + "\n",
+            close: true,
+            allocator: allocator
+        )
         context.write(wrapOutboundOut(answer), promise: nil)
         closeAfterWrites(context)
     }

@@ -22,6 +22,7 @@ struct ProxyMetrics: Sendable {
     /// A refused or failed connection, a backend that closed early or timed out, per pool. Not on
     /// the hot path: the counter is looked up (and cached by the metrics backend) per error.
     func upstreamError(pool: String, _ kind: String) {
-        Counter(label: "atlantis_router_upstream_errors_total", dimensions: [("pool", pool), ("kind", kind)]).increment()
+        Counter(label: "atlantis_router_upstream_errors_total", dimensions: [("pool", pool), ("kind", kind)])
+            .increment()
     }
 }

@@ -16,8 +16,10 @@ public final class ProxyServer: Sendable {
     let logger: Logger
 
     public init(
-        tables: TableSource, configuration: ProxyConfiguration = ProxyConfiguration(),
-        group: MultiThreadedEventLoopGroup = .singleton, logger: Logger = Logger(label: "atlantis.router")
+        tables: TableSource,
+        configuration: ProxyConfiguration = ProxyConfiguration(),
+        group: MultiThreadedEventLoopGroup = .singleton,
+        logger: Logger = Logger(label: "atlantis.router")
     ) {
         self.tables = tables
         self.configuration = configuration
@@ -37,7 +39,7 @@ public final class ProxyServer: Sendable {
 
     /// Binds the listener; the returned channel's `closeFuture` completes when it stops.
     public func bind(host: String, port: Int) async throws -> any Channel {
-        return try await ServerBootstrap(group: group)
+        try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -47,8 +49,15 @@ public final class ProxyServer: Sendable {
                     // its own idle deadline (no handler touched per read and write for it).
                     try channel.pipeline.syncOperations.addHandler(
                         ProxyHandler(
-                            tables: tables, pools: pools, counts: counts, ejections: ejections, configuration: configuration,
-                            metrics: metrics, logger: logger))
+                            tables: tables,
+                            pools: pools,
+                            counts: counts,
+                            ejections: ejections,
+                            configuration: configuration,
+                            metrics: metrics,
+                            logger: logger
+                        )
+                    )
                 }
             }
             .bind(host: host, port: port)

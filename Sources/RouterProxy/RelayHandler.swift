@@ -65,7 +65,11 @@ final class RelayHandler: ChannelDuplexHandler {
     }
 
     /// Replaces a channel's HTTP handlers (and `keeping` none of them) with this relay.
-    static func install(_ relay: RelayHandler, on channel: any Channel, replacing handlers: [any RemovableChannelHandler]) throws {
+    static func install(
+        _ relay: RelayHandler,
+        on channel: any Channel,
+        replacing handlers: [any RemovableChannelHandler]
+    ) throws {
         let ops = channel.pipeline.syncOperations
         try ops.addHandler(relay)
         for handler in handlers { ops.removeHandler(handler, promise: nil) }

@@ -15,12 +15,15 @@ final class BlockingThread: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let rc = pthread_create(
-            &thread, nil,
+            &thread,
+            nil,
             { raw in
                 let box = Unmanaged<BlockingThread>.fromOpaque(raw!).takeRetainedValue()
                 box.body()
                 return nil
-            }, context)
+            },
+            context
+        )
         if rc == 0 {
             pthread_detach(thread)
         } else {

@@ -17,7 +17,9 @@ extension Spawn {
     /// True when `pid` is gone or has exited and waits to be reaped.
     public static func isZombie(_ pid: Int32) -> Bool {
         let stat = read("/proc/\(pid)/stat")
-        guard let close = stat.lastIndex(of: ")"), stat.distance(from: close, to: stat.endIndex) > 2 else { return true }
+        guard let close = stat.lastIndex(of: ")"), stat.distance(from: close, to: stat.endIndex) > 2 else {
+            return true
+        }
         return stat[stat.index(close, offsetBy: 2)] == "Z"
     }
 

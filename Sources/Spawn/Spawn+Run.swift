@@ -14,11 +14,20 @@ extension Spawn {
 
     /// Starts `argv` with stdin, stdout and stderr redirected to files (nil: /dev/null; stderr equal to
     /// stdout: the same file). Returns the pid.
-    public static func spawn(_ argv: [String], stdin: String? = nil, stdout: String? = nil, stderr: String? = nil) -> Int32 {
+    public static func spawn(
+        _ argv: [String],
+        stdin: String? = nil,
+        stdout: String? = nil,
+        stderr: String? = nil
+    ) -> Int32 {
         let err: Stream
         if let stderr { err = stderr == stdout ? .sameAsStdout : .file(stderr) } else { err = .null }
         return start(
-            argv, stdin: stdin.map { .file($0) } ?? .null, stdout: stdout.map { .file($0) } ?? .null, stderr: err)
+            argv,
+            stdin: stdin.map { .file($0) } ?? .null,
+            stdout: stdout.map { .file($0) } ?? .null,
+            stderr: err
+        )
     }
 
     /// Runs `argv` to completion (blocking this thread); its exit status and its stdout and stderr

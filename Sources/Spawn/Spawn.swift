@@ -20,8 +20,12 @@ public enum Spawn {
     /// Starts `argv` (argv[0] looked up in PATH) with default signal handling; returns its pid,
     /// -1 if it could not start. `newSession` detaches it (it outlives a terminal and its caller).
     public static func start(
-        _ argv: [String], environment: [String: String]? = nil, stdin: Stream = .inherit, stdout: Stream = .inherit,
-        stderr: Stream = .inherit, newSession: Bool = false
+        _ argv: [String],
+        environment: [String: String]? = nil,
+        stdin: Stream = .inherit,
+        stdout: Stream = .inherit,
+        stderr: Stream = .inherit,
+        newSession: Bool = false
     ) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -57,7 +61,8 @@ public enum Spawn {
             cEnv?.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let rc = cEnv.map { env in posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, env) }
+        let rc =
+            cEnv.map { env in posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, env) }
             ?? posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, environ)
         return rc == 0 ? pid : -1
     }

@@ -9,33 +9,67 @@ public struct DocumentValidator: Sendable {
     /// Validates the envelope and the kind's schema; on success returns the typed document.
     public func validate(_ value: JSONValue) -> Result<Document, DocumentInvalid> {
         guard case .object(let top) = value else {
-            return .failure(DocumentInvalid(kind: nil, name: nil, errors: [
-                FieldError(path: "", reason: "must be an object with apiVersion, kind, metadata and spec, not \(value.typeName)")
-            ]))
+            return .failure(
+                DocumentInvalid(
+                    kind: nil,
+                    name: nil,
+                    errors: [
+                        FieldError(
+                            path: "",
+                            reason: "must be an object with apiVersion, kind, metadata and spec, not \(value.typeName)"
+                        )
+                    ]
+                )
+            )
         }
         let name = top["metadata"]?["name"]?.stringValue
         guard let kindName = top["kind"]?.stringValue else {
-            return .failure(DocumentInvalid(kind: nil, name: name, errors: [FieldError(path: "kind", reason: "is required")]))
+            return .failure(
+                DocumentInvalid(kind: nil, name: name, errors: [FieldError(path: "kind", reason: "is required")])
+            )
         }
         guard let kind = Kind(rawValue: kindName) else {
             let known = Kind.allCases.map(\.rawValue).joined(separator: ", ")
-            return .failure(DocumentInvalid(kind: nil, name: name, errors: [
-                FieldError(path: "kind", reason: "unknown kind \"\(kindName)\" (known: \(known))")
-            ]))
+            return .failure(
+                DocumentInvalid(
+                    kind: nil,
+                    name: name,
+                    errors: [
+                        FieldError(path: "kind", reason: "unknown kind \"\(kindName)\" (known: \(known))")
+                    ]
+                )
+            )
         }
         if let version = top["apiVersion"]?.stringValue, version != Document.apiVersion {
-            return .failure(DocumentInvalid(kind: kind, name: name, errors: [
-                FieldError(path: "apiVersion", reason: "unsupported version \"\(version)\" (this Atlantis reads \(Document.apiVersion))")
-            ]))
+            return .failure(
+                DocumentInvalid(
+                    kind: kind,
+                    name: name,
+                    errors: [
+                        FieldError(
+                            path: "apiVersion",
+                            reason: "unsupported version \"\(version)\" (this Atlantis reads \(Document.apiVersion))"
+                        )
+                    ]
+                )
+            )
         }
         let errors = schemas.validate(value, against: kind.schemaFile)
         guard errors.isEmpty else { return .failure(DocumentInvalid(kind: kind, name: name, errors: errors)) }
         let meta = top["metadata"]!
         let labels = (meta["labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        return .success(Document(
-            kind: kind,
-            metadata: .init(name: name!, labels: labels, generation: meta["generation"]?.intValue, source: meta["source"]?.stringValue),
-            spec: top["spec"]!))
+        return .success(
+            Document(
+                kind: kind,
+                metadata: .init(
+                    name: name!,
+                    labels: labels,
+                    generation: meta["generation"]?.intValue,
+                    source: meta["source"]?.stringValue
+                ),
+                spec: top["spec"]!
+            )
+        )
     }
 }
 

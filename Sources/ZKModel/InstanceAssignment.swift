@@ -22,8 +22,16 @@ public struct InstanceAssignment: Codable, Hashable, Sendable {
     public var standby: Bool?
 
     public init(
-        instance: String, app: String, environment: String, image: String, port: Int, release: String? = nil,
-        env: [String: String]? = nil, healthCheck: AppSpec.HealthCheck? = nil, cpu: Double? = nil, memoryMB: Int? = nil,
+        instance: String,
+        app: String,
+        environment: String,
+        image: String,
+        port: Int,
+        release: String? = nil,
+        env: [String: String]? = nil,
+        healthCheck: AppSpec.HealthCheck? = nil,
+        cpu: Double? = nil,
+        memoryMB: Int? = nil,
         dependsOn: [String]? = nil
     ) {
         self.instance = instance

@@ -12,7 +12,8 @@ public struct ObjectStatus: Codable, Hashable, Sendable {
         /// ISO 8601; changes only when `status` changes.
         public var lastTransitionTime: String
 
-        public init(type: String, status: String, reason: String, message: String = "", lastTransitionTime: String = "") {
+        public init(type: String, status: String, reason: String, message: String = "", lastTransitionTime: String = "")
+        {
             self.type = type
             self.status = status
             self.reason = reason
@@ -47,7 +48,15 @@ public struct ObjectStatus: Codable, Hashable, Sendable {
         /// True when every instance runs the target release and is healthy.
         public var complete: Bool
 
-        public init(release: Int, target: Int, desired: Int, healthy: Int, old: Int, zones: [String: Int], complete: Bool) {
+        public init(
+            release: Int,
+            target: Int,
+            desired: Int,
+            healthy: Int,
+            old: Int,
+            zones: [String: Int],
+            complete: Bool
+        ) {
             self.release = release
             self.target = target
             self.desired = desired
@@ -58,7 +67,13 @@ public struct ObjectStatus: Codable, Hashable, Sendable {
         }
     }
 
-    public init(observedGeneration: Int, reconciler: String, conditions: [Condition], lastError: String? = nil, rollout: Rollout? = nil) {
+    public init(
+        observedGeneration: Int,
+        reconciler: String,
+        conditions: [Condition],
+        lastError: String? = nil,
+        rollout: Rollout? = nil
+    ) {
         self.observedGeneration = observedGeneration
         self.reconciler = reconciler
         self.conditions = conditions

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The one codec for znode payloads: JSON with sorted keys (the same value always gives the same
 /// bytes, so an unchanged payload is never rewritten), and decoding errors that name the znode.
@@ -15,7 +15,8 @@ public enum Payload {
     }
 
     /// The value stored at `path` (named in the error when the bytes are not a `T`).
-    public static func decode<T: Decodable>(_ type: T.Type, from data: [UInt8], path: String) throws(PayloadError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from data: [UInt8], path: String) throws(PayloadError) -> T
+    {
         do {
             return try JSONDecoder().decode(T.self, from: Data(data))
         } catch {
@@ -31,14 +32,17 @@ public enum Payload {
             return "\(Self.field(context.codingPath)): \(context.debugDescription)"
         case DecodingError.dataCorrupted(let context):
             return context.codingPath.isEmpty
-                ? "not JSON (\(context.debugDescription))" : "\(Self.field(context.codingPath)): \(context.debugDescription)"
+                ? "not JSON (\(context.debugDescription))"
+                : "\(Self.field(context.codingPath)): \(context.debugDescription)"
         default:
             return "\(error)"
         }
     }
 
     private static func field(_ path: [any CodingKey]) -> String {
-        path.isEmpty ? "(the whole payload)" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        path.isEmpty
+            ? "(the whole payload)"
+            : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 }
 

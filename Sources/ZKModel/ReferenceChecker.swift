@@ -61,18 +61,25 @@ public struct ReferenceChecker: Sendable {
                 let env = document.spec["pool"]?["environment"]?.stringValue,
                 all[DocumentKey(kind: .app, name: app)] != nil, deploysByPool["\(app)/\(env)"] == nil
             {
-                errors.append(FieldError(
-                    path: ["spec", "pool", "environment"],
-                    reason: "no Deploy runs app \"\(app)\" in environment \"\(env)\""))
+                errors.append(
+                    FieldError(
+                        path: ["spec", "pool", "environment"],
+                        reason: "no Deploy runs app \"\(app)\" in environment \"\(env)\""
+                    )
+                )
             }
             if document.kind == .deploy, let app = document.spec["app"]?.stringValue,
                 let env = document.spec["environment"]?.stringValue,
                 let others = deploysByPool["\(app)/\(env)"], others.count > 1
             {
                 let names = others.filter { $0 != document.name }.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-                errors.append(FieldError(
-                    path: ["spec", "environment"],
-                    reason: "Deploy \(names) already runs app \"\(app)\" in environment \"\(env)\": one Deploy per app and environment"))
+                errors.append(
+                    FieldError(
+                        path: ["spec", "environment"],
+                        reason:
+                            "Deploy \(names) already runs app \"\(app)\" in environment \"\(env)\": one Deploy per app and environment"
+                    )
+                )
             }
             if !errors.isEmpty { problems[document.key] = errors }
         }
@@ -86,7 +93,8 @@ public struct ReferenceChecker: Sendable {
             if references(of: d).contains(where: { $0.to == key }) { out.append(d.key) }
             // A Route reaches an app's environment through its Deploy.
             if key.kind == .deploy, d.kind == .route, let deploy = all[key],
-                d.spec["pool"]?["app"] == deploy.spec["app"], d.spec["pool"]?["environment"] == deploy.spec["environment"],
+                d.spec["pool"]?["app"] == deploy.spec["app"],
+                d.spec["pool"]?["environment"] == deploy.spec["environment"],
                 !all.values.contains(where: {
                     $0.kind == .deploy && $0.key != key && $0.spec["app"] == deploy.spec["app"]
                         && $0.spec["environment"] == deploy.spec["environment"]

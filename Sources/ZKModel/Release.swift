@@ -21,8 +21,19 @@ public struct Release: Codable, Hashable, Sendable {
     public var cause: String
 
     public init(
-        deploy: String, number: Int, app: String, environment: String, image: String, port: Int, env: [String: String]?,
-        healthCheck: AppSpec.HealthCheck?, dependsOn: [String]?, cpu: Double?, memoryMB: Int?, createdAt: String, cause: String
+        deploy: String,
+        number: Int,
+        app: String,
+        environment: String,
+        image: String,
+        port: Int,
+        env: [String: String]?,
+        healthCheck: AppSpec.HealthCheck?,
+        dependsOn: [String]?,
+        cpu: Double?,
+        memoryMB: Int?,
+        createdAt: String,
+        cause: String
     ) {
         self.deploy = deploy
         self.number = number
@@ -56,8 +67,18 @@ public struct Release: Codable, Hashable, Sendable {
     /// What an instance of this release is given on its host.
     public func assignment(instance: String) -> InstanceAssignment {
         InstanceAssignment(
-            instance: instance, app: app, environment: environment, image: image, port: port, release: Release.name(number),
-            env: env, healthCheck: healthCheck, cpu: cpu, memoryMB: memoryMB, dependsOn: dependsOn)
+            instance: instance,
+            app: app,
+            environment: environment,
+            image: image,
+            port: port,
+            release: Release.name(number),
+            env: env,
+            healthCheck: healthCheck,
+            cpu: cpu,
+            memoryMB: memoryMB,
+            dependsOn: dependsOn
+        )
     }
 }
 

@@ -42,7 +42,13 @@ public struct SchemaValidator: Sendable {
         return (node, target)
     }
 
-    private func check(_ value: JSONValue, _ schema: JSONValue, file: String, path: FieldPath, errors: inout [FieldError]) {
+    private func check(
+        _ value: JSONValue,
+        _ schema: JSONValue,
+        file: String,
+        path: FieldPath,
+        errors: inout [FieldError]
+    ) {
         guard case .object(let s) = schema else { return }
         if let ref = s["$ref"]?.stringValue {
             guard let (target, targetFile) = resolve(ref, file: file) else {
@@ -59,7 +65,12 @@ public struct SchemaValidator: Sendable {
             default: allowed = []
             }
             if !allowed.contains(where: { Self.has(value, type: $0) }) {
-                errors.append(FieldError(path: path, reason: "must be \(allowed.joined(separator: " or ")), not \(value.typeName)"))
+                errors.append(
+                    FieldError(
+                        path: path,
+                        reason: "must be \(allowed.joined(separator: " or ")), not \(value.typeName)"
+                    )
+                )
                 return
             }
         }
@@ -87,7 +98,9 @@ public struct SchemaValidator: Sendable {
             let matched = failures.filter(\.isEmpty).count
             if matched == 0 {
                 let reasons = failures.compactMap { $0.first?.description }.joined(separator: "; or ")
-                errors.append(FieldError(path: path, reason: "must match exactly one alternative, matches none: \(reasons)"))
+                errors.append(
+                    FieldError(path: path, reason: "must match exactly one alternative, matches none: \(reasons)")
+                )
             } else if matched > 1 {
                 errors.append(FieldError(path: path, reason: "must match exactly one alternative, matches \(matched)"))
             }
@@ -95,7 +108,11 @@ public struct SchemaValidator: Sendable {
     }
 
     private func checkObject(
-        _ members: [String: JSONValue], _ s: [String: JSONValue], file: String, path: FieldPath, errors: inout [FieldError]
+        _ members: [String: JSONValue],
+        _ s: [String: JSONValue],
+        file: String,
+        path: FieldPath,
+        errors: inout [FieldError]
     ) {
         if case .array(let required)? = s["required"] {
             for key in required.compactMap(\.stringValue) where members[key] == nil {
@@ -129,7 +146,11 @@ public struct SchemaValidator: Sendable {
     }
 
     private func checkArray(
-        _ items: [JSONValue], _ s: [String: JSONValue], file: String, path: FieldPath, errors: inout [FieldError]
+        _ items: [JSONValue],
+        _ s: [String: JSONValue],
+        file: String,
+        path: FieldPath,
+        errors: inout [FieldError]
     ) {
         if let min = s["minItems"]?.intValue, items.count < min {
             errors.append(FieldError(path: path, reason: "must have at least \(min) item\(min == 1 ? "" : "s")"))
@@ -161,12 +182,15 @@ public struct SchemaValidator: Sendable {
         }
         if let pattern = s["pattern"]?.stringValue {
             if !patterns.matches(string, pattern) {
-                errors.append(FieldError(path: path, reason: "\(JSONValue.string(string).encoded()) does not match \(pattern)"))
+                errors.append(
+                    FieldError(path: path, reason: "\(JSONValue.string(string).encoded()) does not match \(pattern)")
+                )
             }
         }
     }
 
-    private func checkNumber(_ value: JSONValue, _ s: [String: JSONValue], path: FieldPath, errors: inout [FieldError]) {
+    private func checkNumber(_ value: JSONValue, _ s: [String: JSONValue], path: FieldPath, errors: inout [FieldError])
+    {
         let number = Self.double(value)
         if let min = s["minimum"].map(Self.double), number < min {
             errors.append(FieldError(path: path, reason: "must be >= \(Self.show(min)) (got \(value.encoded()))"))
@@ -181,7 +205,8 @@ public struct SchemaValidator: Sendable {
 
     static func has(_ value: JSONValue, type: String) -> Bool {
         switch (type, value) {
-        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
+        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object):
+            return true
         case ("number", .int), ("number", .double), ("integer", .int): return true
         case ("integer", .double(let d)): return d.rounded() == d
         default: return false

@@ -78,7 +78,8 @@ public struct ZNodeTree: Hashable, Sendable {
     public var managerFolders: [String] { [root, desired, meta, releases, audit] + Kind.allCases.map { desired($0) } }
     /// Folders agents write into.
     public var agentFolders: [String] {
-        [status, agents, elections, instanceStatus, routers, supervisors, assignments, placements] + Kind.allCases.map { status($0) }
+        [status, agents, elections, instanceStatus, routers, supervisors, assignments, placements]
+            + Kind.allCases.map { status($0) }
     }
 
     /// The key of a desired-state path, or nil for a path outside `desired/`.

@@ -1,6 +1,7 @@
 internal import CZooKeeper
 import Crypto
 import Foundation
+
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -43,7 +44,11 @@ public struct ACL: Hashable, Sendable {
     /// `digest(user:password:)` from a credential `user:password`; nil if it has no colon.
     public static func digest(credential: String, _ permissions: Permissions) -> ACL? {
         guard let colon = credential.firstIndex(of: ":") else { return nil }
-        return digest(user: String(credential[..<colon]), password: String(credential[credential.index(after: colon)...]), permissions)
+        return digest(
+            user: String(credential[..<colon]),
+            password: String(credential[credential.index(after: colon)...]),
+            permissions
+        )
     }
 
     /// Every identity the creating session has authenticated as (ZooKeeper's `auth` scheme).

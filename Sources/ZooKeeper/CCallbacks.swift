@@ -1,4 +1,5 @@
 internal import CZooKeeper
+
 #if canImport(Glibc)
 internal import Glibc
 #endif

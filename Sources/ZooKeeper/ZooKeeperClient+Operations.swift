@@ -1,5 +1,6 @@
 internal import CZooKeeper
 import Synchronization
+
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -8,7 +9,10 @@ extension ZooKeeperClient {
     /// Creates a node and returns its actual path (sequential nodes get a suffix).
     @discardableResult
     public func create(
-        _ path: String, data: [UInt8] = [], mode: CreateMode = .persistent, acl: [ACL]? = nil
+        _ path: String,
+        data: [UInt8] = [],
+        mode: CreateMode = .persistent,
+        acl: [ACL]? = nil
     ) async throws -> String {
         let flags = (mode.ephemeral ? atl_flag_ephemeral() : 0) | (mode.sequential ? atl_flag_sequence() : 0)
         let acl = acl ?? configuration.defaultACL
@@ -83,7 +87,8 @@ extension ZooKeeperClient {
     /// Reads a node and leaves a one-shot watch that calls `onEvent` (on the client's callback
     /// thread: it must not block). Costs no task per watch, for caches of many nodes.
     public func getData(
-        _ path: String, onEvent: @escaping @Sendable (WatchEvent) -> Void
+        _ path: String,
+        onEvent: @escaping @Sendable (WatchEvent) -> Void
     ) async throws -> (data: [UInt8], stat: Stat) {
         let generation = state.withLock { $0.generation }
         let watchID = CallbackRegistry.shared.add(WatchRegistration(session: generation, fire: onEvent))
@@ -192,6 +197,7 @@ extension ZooKeeperClient {
         let count = operations.count
         let pathBufferSize = 1024
         var results: UnsafeMutablePointer<zoo_op_result_t>?
+        // swift-format-ignore: OnlyOneTrailingClosureArgument
         let (result, call) = try await submit(
             path: nil,
             prepare: { call in
@@ -228,8 +234,15 @@ extension ZooKeeperClient {
                     aclVectors.append(vector)
                     let buffer = owner!.allocate(byteCount: pathBufferSize).assumingMemoryBound(to: CChar.self)
                     zoo_create_op_init(
-                        ops + i, cString(path), bytes(data), Int32(data.count), vector, flags, buffer,
-                        Int32(pathBufferSize))
+                        ops + i,
+                        cString(path),
+                        bytes(data),
+                        Int32(data.count),
+                        vector,
+                        flags,
+                        buffer,
+                        Int32(pathBufferSize)
+                    )
                 case .setData(let path, let data, let version):
                     let stat = owner!.allocate(byteCount: MemoryLayout<CZooKeeper.Stat>.stride)
                         .assumingMemoryBound(to: CZooKeeper.Stat.self)
@@ -276,8 +289,8 @@ extension ZooKeeperClient {
             WatchRegistration(session: generation) { event in
                 continuation.yield(event)
                 continuation.finish()
-            })
+            }
+        )
         return (OneShotWatch(stream: stream), id)
     }
 }
-

@@ -33,7 +33,8 @@ extension ZooKeeperClient {
         read: @escaping @Sendable (ZooKeeperClient) async throws -> (Element, OneShotWatch)?
     ) -> AsyncThrowingStream<Element, any Error> {
         let (stream, continuation) = AsyncThrowingStream<Element, any Error>.makeStream(
-            bufferingPolicy: .bufferingNewest(1))
+            bufferingPolicy: .bufferingNewest(1)
+        )
         let task = Task {
             var last: Element?
             var delay = Duration.milliseconds(50)

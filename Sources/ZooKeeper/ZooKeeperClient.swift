@@ -167,8 +167,14 @@ public final class ZooKeeperClient: Sendable {
         let timeoutMs = Int32(clamping: configuration.sessionTimeout.milliseconds)
         guard
             let raw = zookeeper_init2(
-                configuration.connectionString, sessionWatcher, timeoutMs, nil, context(handlerID), 0,
-                ZooKeeperCLog.callback)
+                configuration.connectionString,
+                sessionWatcher,
+                timeoutMs,
+                nil,
+                context(handlerID),
+                0,
+                ZooKeeperCLog.callback
+            )
         else {
             CallbackRegistry.shared.removeSessionHandler(handlerID)
             logger.error("zookeeper.init_failed", metadata: ["zk.hosts": "\(configuration.connectionString)"])

@@ -9,5 +9,6 @@ struct AtlantisBench: AsyncParsableCommand {
         abstract: "Benchmarks that print figures (run through bench/*.sh, in release builds).",
         subcommands: [
             BenchReconcile.self, BenchRoutes.self, BenchRouteLatency.self, BenchRouteChurn.self, BenchSupervisor.self,
-        ])
+        ]
+    )
 }

@@ -8,7 +8,8 @@ import ZooKeeper
 struct BenchReconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
-        abstract: "Write→reconcile-start latency, no-op reconcile throughput, and cache memory.")
+        abstract: "Write→reconcile-start latency, no-op reconcile throughput, and cache memory."
+    )
 
     @Option(name: .customLong("zk"), help: "ZooKeeper hosts.")
     var zk: String = "127.0.0.1:2181"
@@ -32,8 +33,14 @@ struct BenchReconcile: AsyncParsableCommand {
         let root = "/bench-\(UUID().uuidString.prefix(8).lowercased())"
         let (p50, p99) = try await latency(client, folder: "\(root)/latency")
         let (rate, cacheBytes) = try await throughput(client, folder: "\(root)/many")
-        print(String(format: "cache memory at %d znodes: %.1f MiB (%.0f bytes per znode)", keys,
-                     Double(cacheBytes) / 1_048_576, Double(cacheBytes) / Double(keys)))
+        print(
+            String(
+                format: "cache memory at %d znodes: %.1f MiB (%.0f bytes per znode)",
+                keys,
+                Double(cacheBytes) / 1_048_576,
+                Double(cacheBytes) / Double(keys)
+            )
+        )
         print(String(format: "reconcile start p50: %.2f ms, p99: %.2f ms; no-op reconciles/s: %.0f", p50, p99, rate))
         await client.close()
     }
@@ -52,7 +59,10 @@ struct BenchReconcile: AsyncParsableCommand {
                     probe.started(seq)
                 }
                 return .done
-            }, sources: [cache], configuration: .init(workers: workers, resyncEvery: nil))
+            },
+            sources: [cache],
+            configuration: .init(workers: workers, resyncEvery: nil)
+        )
         let cacheTask = Task { await cache.run() }
         let run = Task { try await controller.run() }
         try await cache.waitUntilSynced()
@@ -95,7 +105,10 @@ struct BenchReconcile: AsyncParsableCommand {
             reconciler: ClosureReconciler { _ in
                 count.increment()
                 return .done
-            }, sources: [cache], configuration: .init(workers: workers, resyncEvery: nil))
+            },
+            sources: [cache],
+            configuration: .init(workers: workers, resyncEvery: nil)
+        )
         let clock = ContinuousClock()
         let start = clock.now
         let run = Task { try await controller.run() }

@@ -1,7 +1,7 @@
-import CLIOptions
-import Manager
 import ArgumentParser
+import CLIOptions
 import Foundation
+import Manager
 import ZKModel
 
 /// Rewrites one Route at a steady rate from one long-lived process, so a load test measures the
@@ -9,7 +9,8 @@ import ZKModel
 struct BenchRouteChurn: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "route-churn",
-        abstract: "Rewrite a Route (alternating its priority) N times a second through the manager.")
+        abstract: "Rewrite a Route (alternating its priority) N times a second through the manager."
+    )
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -37,7 +38,9 @@ struct BenchRouteChurn: AsyncParsableCommand {
                 kind: Route
                 metadata: {name: \(route)}
                 spec: {host: \(host), priority: \(priority), pool: {service: \(service)}}
-                """, file: "churn.yaml")
+                """,
+                file: "churn.yaml"
+            )
         }
         let clock = ContinuousClock()
         let start = clock.now
@@ -53,6 +56,8 @@ struct BenchRouteChurn: AsyncParsableCommand {
             }
             return changes
         }
-        print("route-churn: \(changes) changes to route \(route) in \(String(format: "%.1f", BenchRouteLatency.ms(clock.now - start) / 1000)) s")
+        print(
+            "route-churn: \(changes) changes to route \(route) in \(String(format: "%.1f", BenchRouteLatency.ms(clock.now - start) / 1000)) s"
+        )
     }
 }

@@ -1,13 +1,14 @@
-import Manager
 import ArgumentParser
 import Foundation
+import Manager
 import ZKModel
 import ZooKeeper
 
 struct BenchRouteLatency: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "route-latency",
-        abstract: "Time from a Route written through the manager to the router serving it (p50, p99).")
+        abstract: "Time from a Route written through the manager to the router serving it (p50, p99)."
+    )
 
     @Option(name: .customLong("zk"), help: "ZooKeeper hosts.")
     var zk: String = "127.0.0.1:2181"
@@ -61,9 +62,17 @@ struct BenchRouteLatency: AsyncParsableCommand {
             let sorted = values.sorted()
             return sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)]
         }
-        print(String(
-            format: "apply → route served: p50 %.1f ms, p99 %.1f ms; znode write committed → route served: p50 %.1f ms, p99 %.1f ms (%d routes)",
-            p(latencies, 0.5), p(latencies, 0.99), p(afterCommit, 0.5), p(afterCommit, 0.99), count))
+        print(
+            String(
+                format:
+                    "apply → route served: p50 %.1f ms, p99 %.1f ms; znode write committed → route served: p50 %.1f ms, p99 %.1f ms (%d routes)",
+                p(latencies, 0.5),
+                p(latencies, 0.99),
+                p(afterCommit, 0.5),
+                p(afterCommit, 0.99),
+                count
+            )
+        )
         await client.close()
     }
 
@@ -73,7 +82,9 @@ struct BenchRouteLatency: AsyncParsableCommand {
 
     /// The status code of `GET /` with this Host header (a blocking loopback request; benchmark only).
     static func status(of address: String, host: String, path: String) -> Int {
-        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else { return 0 }
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else {
+            return 0
+        }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
@@ -82,7 +93,9 @@ struct BenchRouteLatency: AsyncParsableCommand {
         addr.sin_port = port.bigEndian
         inet_pton(AF_INET, String(address[..<colon]), &addr.sin_addr)
         let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { return 0 }
         let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n"

@@ -1,19 +1,20 @@
-import Supervisor
 import ArgumentParser
-import CLIOptions
 import AsyncHTTPClient
+import CLIOptions
 import Docker
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Supervisor
 import ZKModel
 import ZooKeeper
 
 struct BenchSupervisor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervisor",
-        abstract: "Instance znode written → its health check answering, and container killed → replacement answering.")
+        abstract: "Instance znode written → its health check answering, and container killed → replacement answering."
+    )
 
     @Option(name: .customLong("zk"), help: "ZooKeeper hosts.")
     var zk: String = "127.0.0.1:2181"
@@ -58,7 +59,12 @@ struct BenchSupervisor: AsyncParsableCommand {
         let http = DockerClient.makeHTTPClient()
         let docker = DockerClient(http: http)
         let configuration = SupervisorConfiguration(
-            hostID: "bench-\(suffix)", zone: "bench", ports: range, stopGrace: 1, healthInterval: .seconds(1))
+            hostID: "bench-\(suffix)",
+            zone: "bench",
+            ports: range,
+            stopGrace: 1,
+            healthInterval: .seconds(1)
+        )
         let agent = SupervisorAgent(zk: client, tree: tree, configuration: configuration, docker: docker, http: http)
         let running = Task { try? await agent.run() }
         let folder = tree.assignments(host: configuration.hostID)
@@ -79,7 +85,9 @@ struct BenchSupervisor: AsyncParsableCommand {
         func waitAnswering(_ id: String, not previous: String? = nil) async throws {
             let deadline = ContinuousClock.now + .seconds(wait)
             while ContinuousClock.now < deadline {
-                if let s = await status(id), s.containerID != nil, s.containerID != previous, await answers(s.port) { return }
+                if let s = await status(id), s.containerID != nil, s.containerID != previous, await answers(s.port) {
+                    return
+                }
                 try await Task.sleep(for: .milliseconds(2))
             }
             throw ValidationError("instance \(id) did not answer within \(wait) s")
@@ -96,9 +104,18 @@ struct BenchSupervisor: AsyncParsableCommand {
             for i in 0..<instances {
                 let id = "bench-\(i)"
                 let assignment = InstanceAssignment(
-                    instance: id, app: "bench", environment: "bench", image: image, port: 8080, healthCheck: .init(path: "/health"))
+                    instance: id,
+                    app: "bench",
+                    environment: "bench",
+                    image: image,
+                    port: 8080,
+                    healthCheck: .init(path: "/health")
+                )
                 let t0 = ContinuousClock.now
-                try await client.create(tree.assignment(host: configuration.hostID, instance: id), data: try Payload.encode(assignment))
+                try await client.create(
+                    tree.assignment(host: configuration.hostID, instance: id),
+                    data: try Payload.encode(assignment)
+                )
                 try await waitAnswering(id)
                 startTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
             }
@@ -113,9 +130,13 @@ struct BenchSupervisor: AsyncParsableCommand {
         } catch {
             failure = error
         }
-        for i in 0..<instances { try? await client.delete(tree.assignment(host: configuration.hostID, instance: "bench-\(i)")) }
+        for i in 0..<instances {
+            try? await client.delete(tree.assignment(host: configuration.hostID, instance: "bench-\(i)"))
+        }
         let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline, let left = try? await docker.containers(labels: ["atlantis.host=\(configuration.hostID)"]), !left.isEmpty {
+        while ContinuousClock.now < deadline,
+            let left = try? await docker.containers(labels: ["atlantis.host=\(configuration.hostID)"]), !left.isEmpty
+        {
             try? await Task.sleep(for: .milliseconds(100))
         }
         running.cancel()
@@ -126,14 +147,27 @@ struct BenchSupervisor: AsyncParsableCommand {
 
         func percentile(_ values: [Double], _ p: Double) -> Double {
             let sorted = values.sorted()
-            return sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+            return sorted.isEmpty
+                ? .nan : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
         }
-        print(String(
-            format: "instance znode written → health check answers: p50 %.0f ms, p90 %.0f ms, max %.0f ms over %d instances",
-            percentile(startTimes, 0.5), percentile(startTimes, 0.9), startTimes.max() ?? .nan, startTimes.count))
-        print(String(
-            format: "container killed → replacement answers: p50 %.0f ms, max %.0f ms over %d kills",
-            percentile(replaceTimes, 0.5), replaceTimes.max() ?? .nan, replaceTimes.count))
+        print(
+            String(
+                format:
+                    "instance znode written → health check answers: p50 %.0f ms, p90 %.0f ms, max %.0f ms over %d instances",
+                percentile(startTimes, 0.5),
+                percentile(startTimes, 0.9),
+                startTimes.max() ?? .nan,
+                startTimes.count
+            )
+        )
+        print(
+            String(
+                format: "container killed → replacement answers: p50 %.0f ms, max %.0f ms over %d kills",
+                percentile(replaceTimes, 0.5),
+                replaceTimes.max() ?? .nan,
+                replaceTimes.count
+            )
+        )
         print(String(format: "supervisor p50 ms: %.0f", percentile(startTimes, 0.5)))
     }
 }

@@ -1,6 +1,6 @@
-import Manager
 import ArgumentParser
 import CLIOptions
+import Manager
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,7 +8,8 @@ struct Apply: AsyncParsableCommand {
         discussion: """
             Unchanged documents are not rewritten. With --prune, documents that this --source applied \
             before and the files no longer hold are deleted in the same transaction (GitOps).
-            """)
+            """
+    )
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -26,7 +27,8 @@ struct Apply: AsyncParsableCommand {
 
     func validate() throws {
         guard !file.isEmpty else { throw ValidationError("give at least one -f FILE|DIR") }
-        guard (try? Regex("^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$")).map({ source.wholeMatch(of: $0) != nil }) == true else {
+        guard (try? Regex("^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$")).map({ source.wholeMatch(of: $0) != nil }) == true
+        else {
             throw ValidationError("--source must be lower-case letters, digits, '-', '_' or '.'")
         }
     }

@@ -11,7 +11,8 @@ struct Atlantis: AsyncParsableCommand {
             """,
         subcommands: [
             Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
-            RolloutCommand.self, InstancesCommand.self, RouterCommand.self, SchedulerCommand.self, SupervisorCommand.self,
+            RolloutCommand.self, InstancesCommand.self, RouterCommand.self, SchedulerCommand.self,
+            SupervisorCommand.self,
             DevCommand.self,
         ]
     )

@@ -1,11 +1,12 @@
-import Manager
 import ArgumentParser
 import CLIOptions
+import Manager
 import ZKModel
 
 struct Delete: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Delete one document; refused while other documents refer to it.")
+        abstract: "Delete one document; refused while other documents refer to it."
+    )
 
     @OptionGroup var cluster: ClusterOptions
 

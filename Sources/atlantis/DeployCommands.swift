@@ -1,7 +1,7 @@
-import Manager
 import ArgumentParser
 import CLIOptions
 import Foundation
+import Manager
 import ZKModel
 import ZooKeeper
 
@@ -32,10 +32,13 @@ struct DeployOptions: ParsableArguments {
 
 /// Writes a Deploy through the manager, then follows the rollout until every router serves it.
 func applyAndWait(
-    _ cluster: ClusterOptions, _ options: DeployOptions, change: @escaping @Sendable (DeploySpec?) -> DeploySpec
+    _ cluster: ClusterOptions,
+    _ options: DeployOptions,
+    change: @escaping @Sendable (DeploySpec?) -> DeploySpec
 ) async throws {
     let started = ContinuousClock.now
-    let (name, generation, release) = try await cluster.withManager { manager throws(ManagerError) -> (String, Int, Int) in
+    let (name, generation, release) = try await cluster.withManager {
+        manager throws(ManagerError) -> (String, Int, Int) in
         let existing = try await options.find(manager)
         let name = existing?.document.name ?? options.defaultName
         let spec = change(try? existing?.document.decodeSpec(DeploySpec.self))
@@ -56,13 +59,30 @@ func applyAndWait(
     }
     print("deploy \(name): generation \(generation), release \(release)")
     if options.noWait { return }
-    try await follow(cluster, deploy: name, release: release, generation: generation, timeout: options.waitTimeout, started: started)
+    try await follow(
+        cluster,
+        deploy: name,
+        release: release,
+        generation: generation,
+        timeout: options.waitTimeout,
+        started: started
+    )
 }
 
-func follow(_ cluster: ClusterOptions, deploy: String, release: Int, generation: Int, timeout: Int, started: ContinuousClock.Instant) async throws {
+func follow(
+    _ cluster: ClusterOptions,
+    deploy: String,
+    release: Int,
+    generation: Int,
+    timeout: Int,
+    started: ContinuousClock.Instant
+) async throws {
     let outcome = try await cluster.withZooKeeper { zk, tree in
         try await RolloutWatcher(zk: zk, tree: tree).waitRolledOut(
-            deploy: deploy, release: release, generation: generation, timeout: .seconds(timeout)
+            deploy: deploy,
+            release: release,
+            generation: generation,
+            timeout: .seconds(timeout)
         ) { line in
             print(String(format: "  %6.1fs  %@", (ContinuousClock.now - started) / .seconds(1), line))
         }
@@ -82,8 +102,10 @@ func follow(_ cluster: ClusterOptions, deploy: String, release: Int, generation:
 struct DeployCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deploy",
-        abstract: "Run an image for an app's environment (creating or updating its Deploy) and wait until every router serves it.",
-        discussion: "Exit codes: 0 rolled out, 7 rolled back automatically, 8 timed out, 2-6 as for apply.")
+        abstract:
+            "Run an image for an app's environment (creating or updating its Deploy) and wait until every router serves it.",
+        discussion: "Exit codes: 0 rolled out, 7 rolled back automatically, 8 timed out, 2-6 as for apply."
+    )
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var options: DeployOptions
@@ -108,7 +130,9 @@ struct DeployCommand: AsyncParsableCommand {
 
 struct ScaleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scale", abstract: "Change how many instances an app's environment runs, and wait until they serve.")
+        commandName: "scale",
+        abstract: "Change how many instances an app's environment runs, and wait until they serve."
+    )
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var options: DeployOptions
@@ -130,7 +154,8 @@ struct ScaleCommand: AsyncParsableCommand {
 struct TeardownCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "teardown",
-        abstract: "Remove an app's environment: its Deploy and the Routes to it; wait until no instance is left.")
+        abstract: "Remove an app's environment: its Deploy and the Routes to it; wait until no instance is left."
+    )
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var options: DeployOptions
@@ -149,7 +174,10 @@ struct TeardownCommand: AsyncParsableCommand {
         let (app, env) = (options.app, options.env)
         let outcome = try await cluster.withZooKeeper { zk, tree in
             try await RolloutWatcher(zk: zk, tree: tree).waitTornDown(
-                deploy: name, app: app, environment: env, timeout: .seconds(options.waitTimeout)
+                deploy: name,
+                app: app,
+                environment: env,
+                timeout: .seconds(options.waitTimeout)
             ) { line in print(String(format: "  %6.1fs  %@", (ContinuousClock.now - started) / .seconds(1), line)) }
         }
         guard outcome == .done else { throw ExitCode(8) }

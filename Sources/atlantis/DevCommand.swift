@@ -7,7 +7,8 @@ struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "A whole local Atlantis on this machine, on loopback: up, status, down.",
-        subcommands: [DevUp.self, DevStatus.self, DevDown.self])
+        subcommands: [DevUp.self, DevStatus.self, DevDown.self]
+    )
 }
 
 /// Where a local cluster lives and what it runs.
@@ -29,8 +30,12 @@ struct DevOptions: ParsableArguments {
 
     var cluster: DevCluster {
         DevCluster(
-            directory: dir, repository: repo, zones: zones.split(separator: ",").map(String.init),
-            zooKeeperPort: zkPort.value, routerPort: routerPort.value)
+            directory: dir,
+            repository: repo,
+            zones: zones.split(separator: ",").map(String.init),
+            zooKeeperPort: zkPort.value,
+            routerPort: routerPort.value
+        )
     }
 
     /// Only warnings from this command's own clients: the agents log to their files.
@@ -48,7 +53,8 @@ struct DevUp: AsyncParsableCommand {
         commandName: "up",
         abstract:
             "Start ZooKeeper, dockerd (if none runs), the registry, base images, a scheduler, one supervisor per zone and a router.",
-        discussion: "Idempotent: what already runs is left as it is. Logs and data under --dir.")
+        discussion: "Idempotent: what already runs is left as it is. Logs and data under --dir."
+    )
 
     @OptionGroup var dev: DevOptions
 
@@ -75,7 +81,9 @@ struct DevStatus: AsyncParsableCommand {
 struct DevDown: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
-        abstract: "Stop every agent, remove their containers, stop ZooKeeper, the registry and the dockerd `up` started.")
+        abstract:
+            "Stop every agent, remove their containers, stop ZooKeeper, the registry and the dockerd `up` started."
+    )
 
     @OptionGroup var dev: DevOptions
 

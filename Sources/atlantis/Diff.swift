@@ -1,10 +1,11 @@
-import Manager
 import ArgumentParser
 import CLIOptions
+import Manager
 
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what `apply` would change. Exits 0 when nothing would, 1 when something would.")
+        abstract: "Show what `apply` would change. Exits 0 when nothing would, 1 when something would."
+    )
 
     @OptionGroup var cluster: ClusterOptions
 

@@ -1,6 +1,6 @@
-import Manager
 import ArgumentParser
 import CLIOptions
+import Manager
 import ZKModel
 
 struct Get: AsyncParsableCommand {

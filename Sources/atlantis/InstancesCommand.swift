@@ -1,13 +1,15 @@
-import Manager
 import ArgumentParser
 import CLIOptions
 import Foundation
+import Manager
 import ZKModel
 import ZooKeeper
 
 struct InstancesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "instances", abstract: "The running instances as their supervisors report them.")
+        commandName: "instances",
+        abstract: "The running instances as their supervisors report them."
+    )
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -30,15 +32,24 @@ struct InstancesCommand: AsyncParsableCommand {
             }
             return rows
         }
-        let header = ["INSTANCE", "APP", "ENV", "RELEASE", "ADDRESS", "ZONE", "HOST", "STATE", "ROUTED", "RESTARTS", "LAST ERROR"]
+        let header = [
+            "INSTANCE", "APP", "ENV", "RELEASE", "ADDRESS", "ZONE", "HOST", "STATE", "ROUTED", "RESTARTS", "LAST ERROR",
+        ]
         let table = rows.map { id, s in
-            [id, s.app, s.environment, s.release ?? "-", "\(s.host):\(s.port)", s.zone ?? "-", s.supervisor ?? "-", s.state ?? "-",
-             s.serving ? "yes" : (s.standby == true ? "warm" : "no"), "\(s.restarts ?? 0)", s.lastError ?? ""]
+            [
+                id, s.app, s.environment, s.release ?? "-", "\(s.host):\(s.port)", s.zone ?? "-", s.supervisor ?? "-",
+                s.state ?? "-",
+                s.serving ? "yes" : (s.standby == true ? "warm" : "no"), "\(s.restarts ?? 0)", s.lastError ?? "",
+            ]
         }
         let widths = header.indices.map { i in ([header[i]] + table.map { $0[i] }).map(\.count).max() ?? 0 }
         for row in [header] + table {
-            print(row.indices.map { i in i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  "))
+            print(
+                row.indices.map { i in
+                    i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                }
+                .joined(separator: "  ")
+            )
         }
     }
 }

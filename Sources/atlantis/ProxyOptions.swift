@@ -7,7 +7,10 @@ import RouterProxy
 struct ProxyOptions: ParsableArguments {
     private static let defaults = ProxyConfiguration()
 
-    @Option(help: "Event-loop threads serving HTTP (default: four per core; fewer saves CPU on cores the router has to itself).")
+    @Option(
+        help:
+            "Event-loop threads serving HTTP (default: four per core; fewer saves CPU on cores the router has to itself)."
+    )
     var threads: Int?
 
     /// Four loops per core by default. A router shares its cores with other busy processes (the
@@ -26,7 +29,8 @@ struct ProxyOptions: ParsableArguments {
                 throw ValidationError("--scheduling must be batch or normal, not \(value)")
             }
             return policy
-        })
+        }
+    )
     var scheduling: LoopScheduling = .batch
 
     @Option(help: "Largest request head (request line and header fields) in bytes; larger ones get 431.")
@@ -52,7 +56,10 @@ struct ProxyOptions: ParsableArguments {
         guard maxHeaderBytes >= 1024 else { throw ValidationError("--max-header-bytes must be at least 1024") }
         guard maxBodyBytes >= 0 else { throw ValidationError("--max-body-bytes must not be negative") }
         guard maxIdlePerBackend >= 0 else { throw ValidationError("--max-idle-per-backend must not be negative") }
-        for (name, seconds) in [("--connect-timeout", connectTimeout), ("--response-timeout", responseTimeout), ("--idle-timeout", idleTimeout)]
+        for (name, seconds) in [
+            ("--connect-timeout", connectTimeout), ("--response-timeout", responseTimeout),
+            ("--idle-timeout", idleTimeout),
+        ]
         where !(seconds > 0) {
             throw ValidationError("\(name) must be a positive number of seconds, not \(seconds)")
         }

@@ -1,14 +1,16 @@
-import Manager
 import ArgumentParser
 import CLIOptions
 import Foundation
+import Manager
 import ZKModel
 import ZooKeeper
 
 struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rollout", abstract: "A Deploy's releases: status, history, undo.",
-        subcommands: [RolloutStatus.self, RolloutHistory.self, RolloutUndo.self])
+        commandName: "rollout",
+        abstract: "A Deploy's releases: status, history, undo.",
+        subcommands: [RolloutStatus.self, RolloutHistory.self, RolloutUndo.self]
+    )
 }
 
 struct RolloutStatus: AsyncParsableCommand {
@@ -25,11 +27,20 @@ struct RolloutStatus: AsyncParsableCommand {
     func run() async throws {
         let deploy = self.deploy
         let (generation, release) = try await cluster.withManager { manager throws(ManagerError) -> (Int, Int) in
-            guard let stored = try await manager.get(.deploy, name: deploy).first else { throw ManagerError(.notFound, "no Deploy \(deploy)") }
+            guard let stored = try await manager.get(.deploy, name: deploy).first else {
+                throw ManagerError(.notFound, "no Deploy \(deploy)")
+            }
             return (stored.document.metadata.generation ?? 1, try await manager.currentRelease(deploy) ?? 0)
         }
         if wait {
-            try await follow(cluster, deploy: deploy, release: release, generation: generation, timeout: 600, started: .now)
+            try await follow(
+                cluster,
+                deploy: deploy,
+                release: release,
+                generation: generation,
+                timeout: 600,
+                started: .now
+            )
             return
         }
         let progress = try await cluster.withZooKeeper { zk, tree in
@@ -41,7 +52,10 @@ struct RolloutStatus: AsyncParsableCommand {
 }
 
 struct RolloutHistory: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "A Deploy's releases, oldest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "A Deploy's releases, oldest first."
+    )
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -60,14 +74,18 @@ struct RolloutHistory: AsyncParsableCommand {
         print("RELEASE  IMAGE                                     CREATED               CAUSE")
         for r in releases {
             let mark = r.number == current ? "*" : " "
-            print("\(mark)\(String(r.number).padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.image.padding(toLength: 41, withPad: " ", startingAt: 0)) \(r.createdAt.padding(toLength: 21, withPad: " ", startingAt: 0)) \(r.cause)")
+            print(
+                "\(mark)\(String(r.number).padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.image.padding(toLength: 41, withPad: " ", startingAt: 0)) \(r.createdAt.padding(toLength: 21, withPad: " ", startingAt: 0)) \(r.cause)"
+            )
         }
     }
 }
 
 struct RolloutUndo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "undo", abstract: "Go back to the previous release (or --to N) and wait until every router serves it.")
+        commandName: "undo",
+        abstract: "Go back to the previous release (or --to N) and wait until every router serves it."
+    )
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -90,6 +108,13 @@ struct RolloutUndo: AsyncParsableCommand {
         }
         print("deploy \(deploy): back to release \(release.number) (\(release.image))")
         if noWait { return }
-        try await follow(cluster, deploy: deploy, release: release.number, generation: generation, timeout: 300, started: started)
+        try await follow(
+            cluster,
+            deploy: deploy,
+            release: release.number,
+            generation: generation,
+            timeout: 300,
+            started: started
+        )
     }
 }

@@ -13,7 +13,8 @@ struct RouterCommand: AsyncParsableCommand {
         discussion: """
             Serves the last good table from --state-dir while ZooKeeper is unreachable (also right after \
             a restart). GET /health and /metrics (Prometheus) on --admin.
-            """)
+            """
+    )
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -46,10 +47,19 @@ struct RouterCommand: AsyncParsableCommand {
         let id = self.id ?? "router-\(listen.port)"
         let service = RouterService(
             configuration: .init(
-                id: id, listen: (listen.host, listen.port), admin: (admin.host, admin.port),
-                stateDirectory: stateDir ?? "run/\(id)", proxy: proxy.configuration, threads: proxy.threadCount,
-                scheduling: proxy.scheduling, zooKeeper: cluster.zooKeeperConfiguration(), tree: try cluster.tree),
-            metrics: { registry.emitToString() }, logger: logger)
+                id: id,
+                listen: (listen.host, listen.port),
+                admin: (admin.host, admin.port),
+                stateDirectory: stateDir ?? "run/\(id)",
+                proxy: proxy.configuration,
+                threads: proxy.threadCount,
+                scheduling: proxy.scheduling,
+                zooKeeper: cluster.zooKeeperConfiguration(),
+                tree: try cluster.tree
+            ),
+            metrics: { registry.emitToString() },
+            logger: logger
+        )
         try await ServiceGroup.process([service], shutdownLimit: .seconds(30), logger: logger).run()
     }
 }

@@ -15,7 +15,8 @@ struct SchedulerCommand: AsyncParsableCommand {
             Spreads instances over zones, then hosts, within capacity; rolls releases out with maxSurge / \
             maxUnavailable and rolls back a release not healthy within its deadline; replaces the instances of \
             a supervisor gone longer than --lost-after. Run several: one leads, the others wait.
-            """)
+            """
+    )
 
     @OptionGroup var cluster: ClusterOptions
 

@@ -1,24 +1,26 @@
 import ArgumentParser
-import CLIOptions
 import AsyncHTTPClient
+import CLIOptions
 import Docker
 import Foundation
 import Logging
+import Reconciler
 import ServiceLifecycle
 import Supervisor
-import Reconciler
 import ZKModel
 import ZooKeeper
 
 struct SupervisorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervisor",
-        abstract: "Run the agent of one Docker host: its assigned instances as containers, with egress rules and health.",
+        abstract:
+            "Run the agent of one Docker host: its assigned instances as containers, with egress rules and health.",
         discussion: """
             Registers in <root>/agents/supervisors/<host-id>, converges the containers of the instances in \
             <root>/assignments/<host-id>, and reports them in <root>/status/instances. Containers outlive the \
             supervisor: a restarted one adopts them. SIGTERM stops it gracefully.
-            """)
+            """
+    )
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -36,7 +38,8 @@ struct SupervisorCommand: AsyncParsableCommand {
 
     @Option(
         help: "Host ports for instances, FIRST-LAST (best below the kernel's ephemeral range, 32768 and up on Linux).",
-        transform: PortRange.parse)
+        transform: PortRange.parse
+    )
     var ports = PortRange(31000...31999)
 
     @Option(help: "Capacity: cores.")
@@ -63,9 +66,14 @@ struct SupervisorCommand: AsyncParsableCommand {
         }
         let tree = try cluster.tree
         let configuration = SupervisorConfiguration(
-            hostID: hostId, zone: zone, region: region, address: address,
-            capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers), ports: range,
-            stopGrace: stopGrace)
+            hostID: hostId,
+            zone: zone,
+            region: region,
+            address: address,
+            capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers),
+            ports: range,
+            stopGrace: stopGrace
+        )
         let http = DockerClient.makeHTTPClient()
         do {
             try await serve(configuration: configuration, tree: tree, http: http, logger: logger)
@@ -77,20 +85,31 @@ struct SupervisorCommand: AsyncParsableCommand {
         try await http.shutdown()
     }
 
-    private func serve(configuration: SupervisorConfiguration, tree: ZNodeTree, http: HTTPClient, logger: Logger) async throws {
+    private func serve(
+        configuration: SupervisorConfiguration,
+        tree: ZNodeTree,
+        http: HTTPClient,
+        logger: Logger
+    ) async throws {
         let docker = DockerClient(socketPath: dockerSocket, http: http)
         do {
             try await docker.ping()
         } catch {
             throw ValidationError("\(error) (is dockerd running? scripts/docker.sh up starts one)")
         }
-        let hostId = hostId, zone = zone, ports = ports, address = address
+        let hostId = hostId
+        let zone = zone
+        let ports = ports
+        let address = address
         let service = ZooKeeperAgentService(
             configuration: cluster.zooKeeperConfiguration(),
             makeAgent: { zk in
-                print("supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)")
+                print(
+                    "supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)"
+                )
                 return SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
-            })
+            }
+        )
         // Reconciles in flight finish first; stopping a container may take the whole stop grace.
         let limit = Duration.seconds(Int64(stopGrace) + 60)
         try await ServiceGroup.process([service], shutdownLimit: limit, logger: logger).run()

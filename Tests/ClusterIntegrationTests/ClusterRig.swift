@@ -1,8 +1,3 @@
-@testable import Manager
-@testable import RouterAgent
-@testable import Scheduler
-@testable import Supervisor
-import TestSupport
 import AsyncHTTPClient
 import Docker
 import Foundation
@@ -12,8 +7,14 @@ import NIOHTTP1
 import Reconciler
 import RouterData
 import RouterProxy
+import TestSupport
 import ZKModel
 import ZooKeeper
+
+@testable import Manager
+@testable import RouterAgent
+@testable import Scheduler
+@testable import Supervisor
 
 /// A small cluster in this process against the real dockerd and ZooKeeper: supervisors in
 /// zones (each with its own ZooKeeper session, so killing one drops its registration), a
@@ -61,10 +62,18 @@ final class ClusterRig: @unchecked Sendable {
 
     func startSupervisor(zone: String, ports: ClosedRange<Int>) async throws {
         let id = "\(zone)-\(suffix)"
-        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zkHosts, sessionTimeout: .seconds(4)))
+        let zk = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: zkHosts, sessionTimeout: .seconds(4))
+        )
         let configuration = SupervisorConfiguration(
-            hostID: id, zone: zone, ports: ports, stopGrace: 1, healthInterval: .milliseconds(500),
-            restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)), drainDelay: .milliseconds(300))
+            hostID: id,
+            zone: zone,
+            ports: ports,
+            stopGrace: 1,
+            healthInterval: .milliseconds(500),
+            restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)),
+            drainDelay: .milliseconds(300)
+        )
         let agent = SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
         supervisors[zone] = Node(zk: zk, task: Task { try? await agent.run() })
         hostIDs.append(id)
@@ -83,7 +92,11 @@ final class ClusterRig: @unchecked Sendable {
 
     func startScheduler(lostAfter: Duration = .seconds(1), identity: String = "test-scheduler") async throws {
         let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zkHosts))
-        let agent = SchedulerAgent(zk: zk, tree: tree, configuration: .init(identity: identity, lostHostGrace: lostAfter))
+        let agent = SchedulerAgent(
+            zk: zk,
+            tree: tree,
+            configuration: .init(identity: identity, lostHostGrace: lostAfter)
+        )
         let node = Node(zk: zk, task: Task { try? await agent.run() })
         if scheduler == nil { scheduler = node } else { extraSchedulers[identity] = node }
     }
@@ -93,7 +106,12 @@ final class ClusterRig: @unchecked Sendable {
         let election = LeaderElection(zk: admin, folder: tree.election(.scheduler), identity: "observer")
         guard let leader = try await election.currentLeader() else { return nil }
         let node: Node?
-        if extraSchedulers[leader] != nil { node = extraSchedulers.removeValue(forKey: leader) } else { node = scheduler; scheduler = nil }
+        if extraSchedulers[leader] != nil {
+            node = extraSchedulers.removeValue(forKey: leader)
+        } else {
+            node = scheduler
+            scheduler = nil
+        }
         node?.task.cancel()
         await node?.task.value
         await node?.zk.close()
@@ -106,7 +124,14 @@ final class ClusterRig: @unchecked Sendable {
         let proxy = ProxyServer(tables: tables)
         listener = try await proxy.bind(host: "127.0.0.1", port: 0)
         routerPort = listener!.localAddress!.port!
-        let agent = RouterAgent(zk: zk, tree: tree, tables: tables, id: "r-\(suffix)", address: "127.0.0.1:\(routerPort)", statePath: nil)
+        let agent = RouterAgent(
+            zk: zk,
+            tree: tree,
+            tables: tables,
+            id: "r-\(suffix)",
+            address: "127.0.0.1:\(routerPort)",
+            statePath: nil
+        )
         router = Node(zk: zk, task: Task { try? await agent.run() })
     }
 
@@ -167,7 +192,12 @@ final class ClusterRig: @unchecked Sendable {
     /// Waits until the deploy has rolled out `release` and every router serves it.
     func rolledOut(_ release: Int, timeout: Duration = .seconds(40)) async throws -> RolloutWatcher.Outcome {
         let generation = try await manager.get(.deploy, name: "sample-prod").first?.document.metadata.generation ?? 1
-        return try await watcher.waitRolledOut(deploy: "sample-prod", release: release, generation: generation, timeout: timeout) { _ in }
+        return try await watcher.waitRolledOut(
+            deploy: "sample-prod",
+            release: release,
+            generation: generation,
+            timeout: timeout
+        ) { _ in }
     }
 
     func get(_ path: String) async -> (Int, String) {

@@ -1,15 +1,16 @@
-@testable import Manager
-@testable import RouterAgent
-@testable import Scheduler
-@testable import Supervisor
-import Spawn
 import Docker
 import Foundation
+import Spawn
 import Synchronization
 import TestSupport
 import Testing
 import ZKModel
 import ZooKeeper
+
+@testable import Manager
+@testable import RouterAgent
+@testable import Scheduler
+@testable import Supervisor
 
 @Suite("Deploys: scheduler, supervisors and router against the real dockerd", .serialized)
 struct DeployTests {
@@ -19,9 +20,13 @@ struct DeployTests {
 
     @Test func instancesSpreadEvenlyOverThreeZonesAndStaySpreadOnScaleDown() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24100 + i * 20)...(24119 + i * 20)) }
+            for (i, zone) in ["za", "zb", "zc"].enumerated() {
+                try await rig.startSupervisor(zone: zone, ports: (24100 + i * 20)...(24119 + i * 20))
+            }
             try await rig.startScheduler()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 6))
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 6)
+            )
             #expect(try await rig.rolledOut(1) == .done)
             let six = await rig.instances().filter(\.healthy)
             #expect(six.count == 6)
@@ -39,23 +44,32 @@ struct DeployTests {
 
     @Test func aLostSupervisorsInstancesAreRescheduled() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24200 + i * 20)...(24219 + i * 20)) }
+            for (i, zone) in ["za", "zb", "zc"].enumerated() {
+                try await rig.startSupervisor(zone: zone, ports: (24200 + i * 20)...(24219 + i * 20))
+            }
             try await rig.startScheduler(lostAfter: .seconds(1))
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3))
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3)
+            )
             #expect(try await rig.rolledOut(1) == .done)
             let lostHost = try #require(rig.hostIDs.first { $0.hasPrefix("zc") })
             await rig.killSupervisor(zone: "zc")
             // After the grace period the instance on zc is placed on a live host, and served.
-            #expect(await eventually(.seconds(30)) {
-                guard let placement = await rig.placement(), placement.instances.count == 3 else { return false }
-                guard placement.instances.allSatisfy({ $0.host != lostHost }) else { return false }
-                let healthy = await rig.instances().filter { $0.healthy && $0.supervisor != lostHost }
-                return healthy.count == 3
-            })
+            #expect(
+                await eventually(.seconds(30)) {
+                    guard let placement = await rig.placement(), placement.instances.count == 3 else { return false }
+                    guard placement.instances.allSatisfy({ $0.host != lostHost }) else { return false }
+                    let healthy = await rig.instances().filter { $0.healthy && $0.supervisor != lostHost }
+                    return healthy.count == 3
+                }
+            )
             let placement = try #require(await rig.placement())
             #expect(Set(placement.instances.map(\.zone)) == ["za", "zb"])
             #expect(try await rig.admin.children(rig.tree.assignments(host: lostHost)).isEmpty)
-            #expect(await rig.instances().allSatisfy { $0.supervisor != lostHost }, "the lost host's reports are withdrawn")
+            #expect(
+                await rig.instances().allSatisfy { $0.supervisor != lostHost },
+                "the lost host's reports are withdrawn"
+            )
             let ready = await rig.deployStatus()?.condition("Ready")
             #expect(ready?.status == "True", "\(ready?.message ?? "")")
         }
@@ -63,10 +77,14 @@ struct DeployTests {
 
     @Test func aRollingUpdateUnderLoadDropsNoRequest() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb", "zc"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24300 + i * 20)...(24319 + i * 20)) }
+            for (i, zone) in ["za", "zb", "zc"].enumerated() {
+                try await rig.startSupervisor(zone: zone, ports: (24300 + i * 20)...(24319 + i * 20))
+            }
             try await rig.startScheduler()
             try await rig.startRouter()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3))
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 3)
+            )
             try await rig.apply(ClusterRig.route)
             #expect(try await rig.rolledOut(1) == .done)
             #expect(await rig.get("/version") == (200, "v1\n"))
@@ -79,7 +97,11 @@ struct DeployTests {
                 while !stop.withLock({ $0 }) {
                     let (code, body) = await rig.get("/version")
                     results.withLock { $0[code, default: 0] += 1 }
-                    if code == 200 { _ = versions.withLock { $0.insert(body) } } else { print("request failed: \(code) \(body)") }
+                    if code == 200 {
+                        _ = versions.withLock { $0.insert(body) }
+                    } else {
+                        print("request failed: \(code) \(body)")
+                    }
                 }
             }
             try await Task.sleep(for: .milliseconds(300))
@@ -96,10 +118,12 @@ struct DeployTests {
             let instances = await rig.instances().filter(\.serving)
             #expect(instances.count == 3 && instances.allSatisfy { $0.release == Release.name(2) })
             // Release 1 stays warm: running, health-checked, not routed.
-            #expect(await eventually {
-                let warm = await rig.instances().filter { $0.standby == true }
-                return warm.count == 3 && warm.allSatisfy { $0.healthy && $0.release == Release.name(1) }
-            })
+            #expect(
+                await eventually {
+                    let warm = await rig.instances().filter { $0.standby == true }
+                    return warm.count == 3 && warm.allSatisfy { $0.healthy && $0.release == Release.name(1) }
+                }
+            )
             let containersBefore = Set(try await rig.containers().map(\.id))
             #expect(zones(instances) == ["za": 1, "zb": 1, "zc": 1])
 
@@ -110,16 +134,23 @@ struct DeployTests {
             #expect(await eventually(.seconds(5)) { await rig.get("/version") == (200, "v1\n") })
             #expect(try await rig.rolledOut(1) == .done)
             #expect(await rig.get("/version") == (200, "v1\n"))
-            #expect(Set(try await rig.containers().map(\.id)).isSubset(of: containersBefore), "no container was started for the undo")
+            #expect(
+                Set(try await rig.containers().map(\.id)).isSubset(of: containersBefore),
+                "no container was started for the undo"
+            )
         }
     }
 
     @Test func aBrokenReleaseIsRolledBackAutomatically() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24400 + i * 20)...(24419 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() {
+                try await rig.startSupervisor(zone: zone, ports: (24400 + i * 20)...(24419 + i * 20))
+            }
             try await rig.startScheduler()
             try await rig.startRouter()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2)
+            )
             try await rig.apply(ClusterRig.route)
             #expect(try await rig.rolledOut(1) == .done)
             // busybox:base runs /bin/sh and exits at once: it never answers its health check.
@@ -130,10 +161,13 @@ struct DeployTests {
                 return
             }
             #expect(message.contains("release 2 did not become healthy"))
-            #expect(await eventually {
-                let placement = await rig.placement()
-                return placement?.instances.count == 2 && placement?.instances.allSatisfy { $0.release == 1 } == true
-            })
+            #expect(
+                await eventually {
+                    let placement = await rig.placement()
+                    return placement?.instances.count == 2
+                        && placement?.instances.allSatisfy { $0.release == 1 } == true
+                }
+            )
             #expect(await rig.placement()?.failed == [2])
             #expect(await rig.get("/version") == (200, "v1\n"))
             #expect(await eventually { try await rig.containers().count == 2 })
@@ -142,15 +176,24 @@ struct DeployTests {
 
     @Test func teardownLeavesNoContainerAssignmentOrRoute() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24500 + i * 20)...(24519 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() {
+                try await rig.startSupervisor(zone: zone, ports: (24500 + i * 20)...(24519 + i * 20))
+            }
             try await rig.startScheduler()
             try await rig.startRouter()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2)
+            )
             try await rig.apply(ClusterRig.route)
             #expect(try await rig.rolledOut(1) == .done)
             let plan = try await rig.manager.teardown(deploy: "sample-prod")
             #expect(Set(plan.actions.map(\.key.description)) == [#"Route "sample""#, #"Deploy "sample-prod""#])
-            let outcome = try await rig.watcher.waitTornDown(deploy: "sample-prod", app: "sample", environment: "prod", timeout: .seconds(30)) { _ in }
+            let outcome = try await rig.watcher.waitTornDown(
+                deploy: "sample-prod",
+                app: "sample",
+                environment: "prod",
+                timeout: .seconds(30)
+            ) { _ in }
             #expect(outcome == .done)
             #expect(try await rig.containers().isEmpty)
             for host in rig.hostIDs {
@@ -170,10 +213,14 @@ struct DeployTests {
 
     @Test func aKilledSchedulerIsReplacedByTheNextOneWithNothingLost() async throws {
         try await ClusterRig.with { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24700 + i * 20)...(24719 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() {
+                try await rig.startSupervisor(zone: zone, ports: (24700 + i * 20)...(24719 + i * 20))
+            }
             try await rig.startScheduler(identity: "s1")
             try await rig.startScheduler(identity: "s2")
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2)
+            )
             #expect(try await rig.rolledOut(1) == .done)
             let before = try #require(await rig.placement())
             let killed = try #require(try await rig.killLeadingScheduler())
@@ -182,7 +229,10 @@ struct DeployTests {
             #expect(try await rig.rolledOut(1) == .done)
             let after = try #require(await rig.placement())
             #expect(after.instances.count == 4)
-            #expect(Set(before.instances.map(\.id)).isSubset(of: Set(after.instances.map(\.id))), "no instance of \(killed)'s term was lost or replaced")
+            #expect(
+                Set(before.instances.map(\.id)).isSubset(of: Set(after.instances.map(\.id))),
+                "no instance of \(killed)'s term was lost or replaced"
+            )
             #expect(try await rig.containers().count == 4)
         }
     }
@@ -192,10 +242,14 @@ struct DeployTests {
         #expect(Spawn.run(zk + ["standalone", "deployzk", "2195"]).status == 0)
         defer { Spawn.run(zk + ["stop", "deployzk"]) }
         try await ClusterRig.with(zkHosts: "127.0.0.1:2195") { rig in
-            for (i, zone) in ["za", "zb"].enumerated() { try await rig.startSupervisor(zone: zone, ports: (24800 + i * 20)...(24819 + i * 20)) }
+            for (i, zone) in ["za", "zb"].enumerated() {
+                try await rig.startSupervisor(zone: zone, ports: (24800 + i * 20)...(24819 + i * 20))
+            }
             try await rig.startScheduler()
             try await rig.startRouter()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2))
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + ClusterRig.deploy(image: "atlantis/sample:v1", instances: 2)
+            )
             try await rig.apply(ClusterRig.route)
             #expect(try await rig.rolledOut(1) == .done)
             let before = Set(try await rig.containers().map(\.id))
@@ -223,12 +277,14 @@ struct DeployTests {
         try await ClusterRig.with { rig in
             try await rig.startSupervisor(zone: "za", ports: 24600...24601)  // capacity: 50 containers, 2 ports
             try await rig.startScheduler()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + """
-                apiVersion: atlantis/v1
-                kind: Deploy
-                metadata: {name: sample-prod}
-                spec: {app: sample, environment: prod, image: atlantis/sample:v1, instances: 2, cpu: 64}
-                """)
+            try await rig.apply(
+                ClusterRig.app() + "\n---\n" + """
+                    apiVersion: atlantis/v1
+                    kind: Deploy
+                    metadata: {name: sample-prod}
+                    spec: {app: sample, environment: prod, image: atlantis/sample:v1, instances: 2, cpu: 64}
+                    """
+            )
             #expect(await eventually { await rig.deployStatus()?.condition("Ready")?.reason == "InsufficientCapacity" })
             let status = try #require(await rig.deployStatus())
             #expect(status.lastError?.contains("could not be placed") == true, "\(status.lastError ?? "")")

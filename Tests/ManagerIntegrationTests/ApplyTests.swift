@@ -1,5 +1,5 @@
-import Manager
 import Foundation
+import Manager
 import Testing
 import ZKModel
 import ZooKeeper
@@ -35,7 +35,9 @@ struct ApplyTests {
         let plan = try await h.manager.apply(try h.load(yaml: scaled, file: "deploys.yaml"), options: .init())
         #expect(plan.actions.map(\.key) == [DocumentKey(kind: .deploy, name: "shop-prod")])
         let deploys = try await h.manager.get(.deploy)
-        let generations = Dictionary(uniqueKeysWithValues: deploys.map { ($0.document.name, $0.document.metadata.generation) })
+        let generations = Dictionary(
+            uniqueKeysWithValues: deploys.map { ($0.document.name, $0.document.metadata.generation) }
+        )
         #expect(generations == ["checkout-prod": 1, "shop-prod": 2, "shop-staging": 1])
         await h.close()
     }
@@ -50,8 +52,11 @@ struct ApplyTests {
         for fixture in fixtures {
             let error = await managerError {
                 // A valid document beside the invalid one must not be written either.
-                let loaded = try ManifestLoader().load(paths: ["\(folder)/\(fixture)"])
-                    + (try h.load(yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: extra-zone}\nspec: {region: r}\n"))
+                let loaded =
+                    try ManifestLoader().load(paths: ["\(folder)/\(fixture)"])
+                    + (try h.load(
+                        yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: extra-zone}\nspec: {region: r}\n"
+                    ))
                 try await h.manager.apply(loaded, options: .init())
             }
             #expect(error?.code == .invalidInput, "\(fixture): \(String(describing: error))")
@@ -80,21 +85,30 @@ struct ApplyTests {
         // Someone else's document.
         try await h.manager.apply(
             try h.load(yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: manual}\nspec: {region: r}\n"),
-            options: .init(source: "cli"))
+            options: .init(source: "cli")
+        )
         // The repository drops routes and the staging deploy.
         let deploys = try String(contentsOfFile: Harness.path("examples/deploys.yaml"), encoding: .utf8)
             .components(separatedBy: "---\n").filter { !$0.contains("shop-staging") }.joined(separator: "---\n")
-        var loaded = try h.load("examples/teams.yaml", "examples/zones.yaml", "examples/services.yaml", "examples/apps.yaml")
+        var loaded = try h.load(
+            "examples/teams.yaml",
+            "examples/zones.yaml",
+            "examples/services.yaml",
+            "examples/apps.yaml"
+        )
         loaded += try h.load(yaml: deploys, file: "deploys.yaml")
         let plan = try await h.manager.apply(loaded, options: gitops)
         let deleted = plan.actions.compactMap { action -> DocumentKey? in
             if case .delete(let s) = action { return s.document.key } else { return nil }
         }
-        #expect(Set(deleted) == Set([
-            DocumentKey(kind: .deploy, name: "shop-staging"), DocumentKey(kind: .route, name: "shop"),
-            DocumentKey(kind: .route, name: "shop-canary"), DocumentKey(kind: .route, name: "shop-checkout"),
-            DocumentKey(kind: .route, name: "gateway"),
-        ]))
+        #expect(
+            Set(deleted)
+                == Set([
+                    DocumentKey(kind: .deploy, name: "shop-staging"), DocumentKey(kind: .route, name: "shop"),
+                    DocumentKey(kind: .route, name: "shop-canary"), DocumentKey(kind: .route, name: "shop-checkout"),
+                    DocumentKey(kind: .route, name: "gateway"),
+                ])
+        )
         #expect(try await h.manager.get(.route).isEmpty)
         #expect(try await h.manager.get(.zone).map(\.document.name).contains("manual"))
         await h.close()
@@ -103,14 +117,17 @@ struct ApplyTests {
     @Test func concurrentAppliesToOneObjectOneWinsTheOthersConflict() async throws {
         let h = try await Harness.make()
         try await h.manager.apply(
-            try h.load(yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: z}\nspec: {region: r0}\n"), options: .init())
+            try h.load(yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: z}\nspec: {region: r0}\n"),
+            options: .init()
+        )
         // Separate sessions, as separate CLI processes would be.
         var others: [Harness] = []
         for _ in 0..<6 { others.append(try await Harness.make(root: h.tree.root)) }
         let results = await withTaskGroup(of: (String, ManagerError.Code?).self) { group in
             for (i, other) in others.enumerated() {
                 group.addTask {
-                    let yaml = "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: z, generation: 1}\nspec: {region: r\(i + 1)}\n"
+                    let yaml =
+                        "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: z, generation: 1}\nspec: {region: r\(i + 1)}\n"
                     let error = await managerError {
                         try await other.manager.apply(try other.load(yaml: yaml), options: .init())
                     }
@@ -132,7 +149,9 @@ struct ApplyTests {
     @Test func racingWritersWithoutGenerationsNeverLoseAWriteSilently() async throws {
         let h = try await Harness.make()
         try await h.manager.apply(
-            try h.load(yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: z}\nspec: {region: r0}\n"), options: .init())
+            try h.load(yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: z}\nspec: {region: r0}\n"),
+            options: .init()
+        )
         var others: [Harness] = []
         for _ in 0..<6 { others.append(try await Harness.make(root: h.tree.root)) }
         let outcomes = await withTaskGroup(of: Bool.self) { group in
@@ -182,12 +201,18 @@ struct ApplyTests {
         #expect(try await intruder.manager.get(.zone).count == 3)
         let refused = await managerError {
             try await intruder.manager.apply(
-                try intruder.load(yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: evil}\nspec: {region: r}\n"),
-                options: .init())
+                try intruder.load(
+                    yaml: "apiVersion: atlantis/v1\nkind: Zone\nmetadata: {name: evil}\nspec: {region: r}\n"
+                ),
+                options: .init()
+            )
         }
         #expect(refused?.code == .forbidden, "a foreign identity wrote desired state: \(String(describing: refused))")
         await #expect(throws: ZooKeeperError.self) {
-            try await intruder.zk.setData(managerSide.tree.desired(DocumentKey(kind: .zone, name: "eu-west-1a")), data: [])
+            try await intruder.zk.setData(
+                managerSide.tree.desired(DocumentKey(kind: .zone, name: "eu-west-1a")),
+                data: []
+            )
         }
         #expect(try await managerSide.manager.get(.zone).count == 3)
         await intruder.close()
@@ -200,16 +225,21 @@ struct TreeACLTests {
     @Test func agentsWriteStatusButNotDesiredStateAndStrangersNeither() async throws {
         let root = "/acltree-\(UUID().uuidString.prefix(8).lowercased())"
         let managerZK = try await ZooKeeperClient.connect(
-            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "manager:m-pw")]))
+            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "manager:m-pw")])
+        )
         let tree = try ZNodeTree(root: root)
         let store = ClusterStore(zk: managerZK, tree: tree, agentCredential: "agent:a-pw")
         try await Manager(store: store).apply(
-            try ManifestLoader().load(paths: [Harness.path("examples/zones.yaml")]), options: .init())
+            try ManifestLoader().load(paths: [Harness.path("examples/zones.yaml")]),
+            options: .init()
+        )
 
         let agent = try await ZooKeeperClient.connect(
-            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "agent:a-pw")]))
+            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "agent:a-pw")])
+        )
         let stranger = try await ZooKeeperClient.connect(
-            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "agent:wrong")]))
+            ZooKeeperConfiguration(connectionString: Harness.hosts, credentials: [.init(secret: "agent:wrong")])
+        )
         let statusPath = tree.status(DocumentKey(kind: .zone, name: "eu-west-1a"))
         try await agent.create(statusPath, data: Array("{}".utf8), acl: ACL.creatorAllAnyoneRead)
         try await agent.create("\(tree.agents)/sup-1", mode: .ephemeral, acl: ACL.creatorAllAnyoneRead)
@@ -223,8 +253,13 @@ struct TreeACLTests {
             try await stranger.setData(statusPath, data: [])
         }
         // The manager reads the agent's status through the same store.
-        try await agent.setData(statusPath, data: Array(
-            #"{"apiVersion":"atlantis/v1","kind":"Status","observedGeneration":1,"reconciler":"scheduler","conditions":[]}"#.utf8))
+        try await agent.setData(
+            statusPath,
+            data: Array(
+                #"{"apiVersion":"atlantis/v1","kind":"Status","observedGeneration":1,"reconciler":"scheduler","conditions":[]}"#
+                    .utf8
+            )
+        )
         #expect(try await store.status(DocumentKey(kind: .zone, name: "eu-west-1a"))?.observedGeneration == 1)
         for c in [managerZK, agent, stranger] { await c.close() }
     }

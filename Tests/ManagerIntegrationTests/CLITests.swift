@@ -1,5 +1,5 @@
-import Spawn
 import Foundation
+import Spawn
 import TestSupport
 import Testing
 import ZKModel
@@ -28,7 +28,8 @@ struct CLITests {
         // Run from the repository (relative paths like `examples`), without touching our own cwd.
         let (status, stdout, stderr) = Spawn.run3(
             ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", Harness.repoRoot.path, binary]
-                + arguments + ["--zk", Harness.hosts] + (root.map { ["--root", $0] } ?? []))
+                + arguments + ["--zk", Harness.hosts] + (root.map { ["--root", $0] } ?? [])
+        )
         return Run(status: status, stdout: stdout, stderr: stderr)
     }
 
@@ -94,8 +95,11 @@ struct CLITests {
         let root = Self.newRoot()
         let run = try Self.atlantis(["apply", "-f", "Tests/Fixtures/invalid/negative-instances.yaml"], root: root)
         #expect(run.status == 2)
-        #expect(run.stderr.contains(
-            #"Tests/Fixtures/invalid/negative-instances.yaml: document 1 (Deploy "web-prod"): spec.instances: must be >= 0 (got -1)"#))
+        #expect(
+            run.stderr.contains(
+                #"Tests/Fixtures/invalid/negative-instances.yaml: document 1 (Deploy "web-prod"): spec.instances: must be >= 0 (got -1)"#
+            )
+        )
         #expect(run.stderr.contains("nothing was written"))
         let badRoot = try Self.atlantis(["get", "apps"], root: "relative/root")
         #expect(badRoot.status != 0)
@@ -115,7 +119,10 @@ struct CLITests {
         defer { unlink(log) }
         let started = ContinuousClock.now
         let pid = TestProcesses.spawn(
-            [Self.binary, "scheduler", "--zk", "127.0.0.1:\(Loopback.freePort())", "--root", Self.newRoot()], stdout: log, stderr: log)
+            [Self.binary, "scheduler", "--zk", "127.0.0.1:\(Loopback.freePort())", "--root", Self.newRoot()],
+            stdout: log,
+            stderr: log
+        )
         usleep(1_500_000)
         kill(pid, SIGTERM)
         let status = Spawn.wait(pid)
@@ -128,12 +135,18 @@ struct CLITests {
     /// deinit first. Ports in the kernel's ephemeral range are warned about before that.
     @Test func aSupervisorWithoutDockerdSaysSo() throws {
         let run = try Self.atlantis(
-            ["supervisor", "--host-id", "h1", "--zone", "z1", "--ports", "32000-32999", "--docker-socket", "/nonexistent/docker.sock"],
-            root: Self.newRoot())
+            [
+                "supervisor", "--host-id", "h1", "--zone", "z1", "--ports", "32000-32999", "--docker-socket",
+                "/nonexistent/docker.sock",
+            ],
+            root: Self.newRoot()
+        )
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains("is dockerd running?"), "\(run.stderr)")
         #expect(!run.stderr.contains("Fatal error"), "\(run.stderr)")
-        if (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?.contains("32768") == true {
+        if (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?.contains("32768")
+            == true
+        {
             #expect(run.stdout.contains("ports_in_ephemeral_range") || run.stderr.contains("ports_in_ephemeral_range"))
         }
     }
@@ -141,7 +154,8 @@ struct CLITests {
     /// Bad `bench supervisor` options are refused before anything is written to ZooKeeper, each
     /// with a message naming the value. `--wait -3` (a space, not `=`) was read as a missing value.
     @Test(arguments: [
-        (["--wait", "0"], "not 0"), (["--wait=-3"], "not -3"), (["--wait", "-3"], "not -3"), (["--ports", "5-1"], "not 5-1"),
+        (["--wait", "0"], "not 0"), (["--wait=-3"], "not -3"), (["--wait", "-3"], "not -3"),
+        (["--ports", "5-1"], "not 5-1"),
     ])
     func aBenchSupervisorWithBadOptionsWritesNothing(options: [String], named: String) async throws {
         let root = Self.newRoot()
@@ -173,9 +187,12 @@ struct CLITests {
     @Test func aBenchSupervisorThatGivesUpSaysWhyAndCleansUp() async throws {
         let root = Self.newRoot()
         let run = try Self.bench(
-            ["supervisor", "--instances", "1", "--kills", "0", "--wait", "2", "--image", "atlantis/never-built:v0",
-             "--ports", "24950-24959"],
-            root: root)
+            [
+                "supervisor", "--instances", "1", "--kills", "0", "--wait", "2", "--image", "atlantis/never-built:v0",
+                "--ports", "24950-24959",
+            ],
+            root: root
+        )
         #expect(run.status != 0, "\(run.stdout)")
         #expect(run.stderr.contains("instance bench-0 did not answer within 2 s"), "\(run.stderr)")
         #expect(!run.stderr.contains("Fatal error"), "\(run.stderr)")
@@ -196,7 +213,10 @@ struct SupervisorOptionTests {
     @Test(arguments: ["5-1", "0-10", "a-5-10", "100", "1-70000", "-5", "5-", "31000-31999x"])
     func badPortsAreRefusedAndNothingIsWritten(ports: String) async throws {
         let root = CLITests.newRoot()
-        let run = try CLITests.atlantis(["supervisor", "--host-id", "h1", "--zone", "z1", "--ports=\(ports)"], root: root)
+        let run = try CLITests.atlantis(
+            ["supervisor", "--host-id", "h1", "--zone", "z1", "--ports=\(ports)"],
+            root: root
+        )
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains("--ports must be FIRST-LAST within 1-65535, not \(ports)"), "\(run.stderr)")
         let h = try await Harness.make(root: root)
@@ -211,7 +231,8 @@ struct GetStatusTests {
         let root = CLITests.newRoot()
         #expect(try CLITests.atlantis(["apply", "-f", "examples"], root: root).status == 0)
         let h = try await Harness.make(root: root)
-        let status = #"{"apiVersion":"atlantis/v1","kind":"Status","observedGeneration":1,"reconciler":"scheduler","#
+        let status =
+            #"{"apiVersion":"atlantis/v1","kind":"Status","observedGeneration":1,"reconciler":"scheduler","#
             + #""conditions":[{"type":"Ready","status":"False","reason":"InsufficientCapacity","message":"2/6 placed","lastTransitionTime":"2026-01-01T00:00:00Z"}],"#
             + #""lastError":"no supervisor in zone eu-west-1c"}"#
         try await h.zk.create(h.tree.status(DocumentKey(kind: .deploy, name: "shop-prod")), data: Array(status.utf8))
@@ -237,7 +258,10 @@ struct RouterOptionTests {
     ])
     func badRouterOptionsAreRefusedBeforeAnythingStarts(arguments: [String], message: String) throws {
         let root = CLITests.newRoot()
-        let run = try CLITests.atlantis(["router", "--listen", "127.0.0.1:1", "--state-dir", "/nonexistent/x"] + arguments, root: root)
+        let run = try CLITests.atlantis(
+            ["router", "--listen", "127.0.0.1:1", "--state-dir", "/nonexistent/x"] + arguments,
+            root: root
+        )
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains(message), "\(run.stderr)")
         // Refused before starting: nothing was written, not even the state folder.
@@ -267,7 +291,10 @@ struct RouterOptionTests {
         #expect(await eventually(.seconds(15)) { Loopback.curl(url, extra: ["--max-time", "2"]).status == 200 })
         let metrics = String(decoding: Loopback.curl(url).body, as: UTF8.self)
         for bound in ["0.0001", "0.00025", "0.0005", "0.001", "0.005", "10.0"] {
-            #expect(metrics.contains(#"atlantis_router_request_duration_seconds_bucket{le="\#(bound)"}"#), "no bucket \(bound)")
+            #expect(
+                metrics.contains(#"atlantis_router_request_duration_seconds_bucket{le="\#(bound)"}"#),
+                "no bucket \(bound)"
+            )
         }
     }
 }

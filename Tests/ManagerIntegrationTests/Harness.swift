@@ -1,6 +1,6 @@
-import TestSupport
-import Manager
 import Foundation
+import Manager
+import TestSupport
 import ZKModel
 import ZooKeeper
 
@@ -18,7 +18,10 @@ struct Harness {
         let root = root ?? "/mgrtest-\(UUID().uuidString.prefix(8).lowercased())"
         let zk = try await ZooKeeperClient.connect(
             ZooKeeperConfiguration(
-                connectionString: hosts, credentials: credentials.map { .init(secret: $0) }))
+                connectionString: hosts,
+                credentials: credentials.map { .init(secret: $0) }
+            )
+        )
         let tree = try ZNodeTree(root: root)
         return Harness(zk: zk, manager: Manager(store: ClusterStore(zk: zk, tree: tree)), tree: tree)
     }

@@ -1,5 +1,5 @@
-import Manager
 import Foundation
+import Manager
 import Testing
 import ZKModel
 import ZooKeeper
@@ -33,7 +33,10 @@ struct ReleaseTests {
         try await h.manager.apply(try h.load(yaml: Self.documents(image: "web:1", instances: 5)), options: .init())
         #expect(try await h.manager.currentRelease("web-prod") == 1)
         try await h.manager.apply(try h.load(yaml: Self.documents(image: "web:2", instances: 5)), options: .init())
-        try await h.manager.apply(try h.load(yaml: Self.documents(image: "web:2", env: "2", instances: 5)), options: .init())
+        try await h.manager.apply(
+            try h.load(yaml: Self.documents(image: "web:2", env: "2", instances: 5)),
+            options: .init()
+        )
         let history = try await h.manager.releases("web-prod")
         #expect(history.map(\.number) == [1, 2, 3])
         #expect(history.map(\.image) == ["web:1", "web:2", "web:2"])

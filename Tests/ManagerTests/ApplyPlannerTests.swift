@@ -20,8 +20,18 @@ import ZKModel
         return ClusterSnapshot(documents: stored, folderVersions: [:])
     }
 
-    func plan(_ docs: [Document], _ current: ClusterSnapshot, source: String = "cli", prune: Bool = false) throws -> ApplyPlan {
-        try ApplyPlanner().plan(docs.map { .init(location: nil, document: $0) }, current: current, source: source, prune: prune)
+    func plan(
+        _ docs: [Document],
+        _ current: ClusterSnapshot,
+        source: String = "cli",
+        prune: Bool = false
+    ) throws -> ApplyPlan {
+        try ApplyPlanner().plan(
+            docs.map { .init(location: nil, document: $0) },
+            current: current,
+            source: source,
+            prune: prune
+        )
     }
 
     @Test func unchangedDocumentsAreNotRewritten() throws {
@@ -99,7 +109,9 @@ import ZKModel
         }
         let p = try ApplyPlanner().planDelete(Self.app.key, current: current, source: "cli")
         #expect(p.actions.map(\.key) == [Self.app.key])
-        #expect { try ApplyPlanner().planDelete(DocumentKey(kind: .zone, name: "nope"), current: current, source: "cli") } throws: {
+        #expect {
+            try ApplyPlanner().planDelete(DocumentKey(kind: .zone, name: "nope"), current: current, source: "cli")
+        } throws: {
             ($0 as? ManagerError)?.code == .notFound
         }
     }

@@ -1,5 +1,5 @@
-import Manager
 import Foundation
+import Manager
 import Testing
 import ZKModel
 

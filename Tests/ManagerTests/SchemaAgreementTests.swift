@@ -1,6 +1,6 @@
-import Spawn
-import Manager
 import Foundation
+import Manager
+import Spawn
 import TestSupport
 import Testing
 import ZKModel
@@ -22,9 +22,11 @@ import ZKModel
             }
         }
         #expect(cases.count >= 30)
-        let input = JSONValue.array(cases.map {
-            .object(["schema": .string($0.schema), "document": $0.document])
-        }).encoded()
+        let input = JSONValue.array(
+            cases.map {
+                .object(["schema": .string($0.schema), "document": $0.document])
+            }
+        ).encoded()
         let verdicts = try runPython(input: input)
         try #require(verdicts.count == cases.count)
         var validCount = 0
@@ -32,8 +34,10 @@ import ZKModel
             let swiftErrors = SchemaValidator.embedded.validate(c.document, against: c.schema)
             let pythonValid = verdicts[i]["valid"] == .bool(true)
             if pythonValid { validCount += 1 }
-            #expect(swiftErrors.isEmpty == pythonValid,
-                    "\(c.label): Swift says \(swiftErrors), Python says \(verdicts[i])")
+            #expect(
+                swiftErrors.isEmpty == pythonValid,
+                "\(c.label): Swift says \(swiftErrors), Python says \(verdicts[i])"
+            )
         }
         // Both sides must have seen valid and invalid documents, or the comparison proves little.
         #expect(validCount >= 20)
@@ -41,11 +45,19 @@ import ZKModel
     }
 
     private func runPython(input: String) throws -> [JSONValue] {
-        let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("schema-cases-\(UUID().uuidString).json")
+        let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "schema-cases-\(UUID().uuidString).json"
+        )
         try Data(input.utf8).write(to: inputFile)
         defer { try? FileManager.default.removeItem(at: inputFile) }
-        let (status, stdout, stderr) = Spawn.run3(["python3", Repo.path("scripts/validate-schemas.py")], stdin: inputFile.path)
-        try #require(status == 0, "scripts/validate-schemas.py failed (is jsonschema installed? scripts/install.sh): \(stderr)")
+        let (status, stdout, stderr) = Spawn.run3(
+            ["python3", Repo.path("scripts/validate-schemas.py")],
+            stdin: inputFile.path
+        )
+        try #require(
+            status == 0,
+            "scripts/validate-schemas.py failed (is jsonschema installed? scripts/install.sh): \(stderr)"
+        )
         guard case .array(let items) = try JSONValue.parse(stdout) else { return [] }
         return items
     }

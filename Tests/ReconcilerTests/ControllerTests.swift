@@ -7,18 +7,25 @@ import Testing
 
 @Suite struct ControllerTests {
     static let fast = Controller.Configuration(
-        workers: 4, resyncEvery: nil, backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(200)))
+        workers: 4,
+        resyncEvery: nil,
+        backoff: Backoff(base: .milliseconds(20), cap: .milliseconds(200))
+    )
 
     @Test func aBurstOnOneKeyCoalescesAndEndsOnTheLastState() async throws {
         let source = MemorySource()
         let recorder = Recorder()
         let controller = Controller(
-            name: "burst", reconciler: ClosureReconciler { key in
+            name: "burst",
+            reconciler: ClosureReconciler { key in
                 recorder.begin(key)
                 try await Task.sleep(for: .milliseconds(2))
                 recorder.end(key, saw: source.value(key))
                 return .done
-            }, sources: [source], configuration: Self.fast)
+            },
+            sources: [source],
+            configuration: Self.fast
+        )
         let run = Task { try await controller.run() }
         for i in 1...1000 { source.set("k", i) }
         #expect(await eventually(.seconds(30)) { recorder.seen("k") == 1000 })
@@ -32,12 +39,16 @@ import Testing
         let source = MemorySource()
         let recorder = Recorder()
         let controller = Controller(
-            name: "many", reconciler: ClosureReconciler { key in
+            name: "many",
+            reconciler: ClosureReconciler { key in
                 recorder.begin(key)
                 await Task.yield()
                 recorder.end(key, saw: source.value(key))
                 return .done
-            }, sources: [source], configuration: Self.fast)
+            },
+            sources: [source],
+            configuration: Self.fast
+        )
         let run = Task { try await controller.run() }
         for i in 0..<1000 { source.set("k\(i)", i) }
         for i in 0..<1000 where i % 3 == 0 { source.set("k\(i)", i + 5000) }
@@ -54,13 +65,20 @@ import Testing
         let source = MemorySource()
         let recorder = Recorder()
         let controller = Controller(
-            name: "errors", reconciler: ClosureReconciler { key in
+            name: "errors",
+            reconciler: ClosureReconciler { key in
                 recorder.begin(key)
                 defer { recorder.end(key, saw: source.value(key)) }
                 if key == "bad" { throw Boom() }
                 return .done
-            }, sources: [source],
-            configuration: .init(workers: 2, resyncEvery: nil, backoff: Backoff(base: .milliseconds(50), cap: .seconds(5), jitter: 0)))
+            },
+            sources: [source],
+            configuration: .init(
+                workers: 2,
+                resyncEvery: nil,
+                backoff: Backoff(base: .milliseconds(50), cap: .seconds(5), jitter: 0)
+            )
+        )
         let run = Task { try await controller.run() }
         source.set("bad", 1)
         for i in 0..<50 { source.set("ok\(i)", i) }
@@ -78,11 +96,15 @@ import Testing
         let source = MemorySource()
         let recorder = Recorder()
         let controller = Controller(
-            name: "terminal", reconciler: ClosureReconciler { key in
+            name: "terminal",
+            reconciler: ClosureReconciler { key in
                 recorder.begin(key)
                 recorder.end(key, saw: nil)
                 throw TerminalError("bad spec")
-            }, sources: [source], configuration: Self.fast)
+            },
+            sources: [source],
+            configuration: Self.fast
+        )
         let run = Task { try await controller.run() }
         source.set("x", 1)
         #expect(await eventually(.seconds(30)) { recorder.calls("x") == 1 })
@@ -96,11 +118,15 @@ import Testing
         let source = MemorySource()
         let recorder = Recorder()
         let controller = Controller(
-            name: "requeue", reconciler: ClosureReconciler { key in
+            name: "requeue",
+            reconciler: ClosureReconciler { key in
                 recorder.begin(key)
                 recorder.end(key, saw: nil)
                 return .requeue(after: .milliseconds(30))
-            }, sources: [source], configuration: Self.fast)
+            },
+            sources: [source],
+            configuration: Self.fast
+        )
         let run = Task { try await controller.run() }
         source.set("poll", 1)
         #expect(await eventually(.seconds(30)) { recorder.calls("poll") >= 4 })
@@ -113,14 +139,19 @@ import Testing
         let finished = Mutex(0)
         let started = Mutex(0)
         let controller = Controller(
-            name: "graceful", reconciler: ClosureReconciler { _ in
+            name: "graceful",
+            reconciler: ClosureReconciler { _ in
                 started.withLock { $0 += 1 }
                 try? await Task.sleep(for: .milliseconds(300))
                 finished.withLock { $0 += 1 }
                 return .done
-            }, sources: [source], configuration: Self.fast)
+            },
+            sources: [source],
+            configuration: Self.fast
+        )
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: controller)], logger: .init(label: "test")))
+            configuration: .init(services: [.init(service: controller)], logger: .init(label: "test"))
+        )
         let run = Task { try await group.run() }
         source.set("a", 1)
         source.set("b", 2)
@@ -136,12 +167,17 @@ import Testing
     func aStopWhileASourceCannotListEndsTheRun(stop: String) async throws {
         let reconciled = Mutex(0)
         let controller = Controller(
-            name: "unlisted", reconciler: ClosureReconciler { _ in
+            name: "unlisted",
+            reconciler: ClosureReconciler { _ in
                 reconciled.withLock { $0 += 1 }
                 return .done
-            }, sources: [NeverListingSource()], configuration: Self.fast)
+            },
+            sources: [NeverListingSource()],
+            configuration: Self.fast
+        )
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: controller)], logger: .init(label: "test")))
+            configuration: .init(services: [.init(service: controller)], logger: .init(label: "test"))
+        )
         let run = WatchedRun { if stop == "cancel" { try? await controller.run() } else { try? await group.run() } }
         try await Task.sleep(for: .milliseconds(200))
         #expect(!run.ended, "the run ended by itself")
@@ -156,10 +192,14 @@ import Testing
         let source = MemorySource()
         let reconciled = Mutex(0)
         let controller = Controller(
-            name: "cancelled", reconciler: ClosureReconciler { _ in
+            name: "cancelled",
+            reconciler: ClosureReconciler { _ in
                 reconciled.withLock { $0 += 1 }
                 return .done
-            }, sources: [source], configuration: Self.fast)
+            },
+            sources: [source],
+            configuration: Self.fast
+        )
         let run = WatchedRun { try? await controller.run() }
         source.set("a", 1)
         #expect(await eventually(.seconds(30)) { reconciled.withLock { $0 } == 1 })
@@ -173,11 +213,15 @@ import Testing
         let source = MemorySource()
         let started = Mutex(false)
         let controller = Controller(
-            name: "cut-short", reconciler: ClosureReconciler { _ in
+            name: "cut-short",
+            reconciler: ClosureReconciler { _ in
                 started.withLock { $0 = true }
                 try await Task.sleep(for: .seconds(30))
                 return .done
-            }, sources: [source], configuration: Self.fast)
+            },
+            sources: [source],
+            configuration: Self.fast
+        )
         let run = WatchedRun { try? await controller.run() }
         source.set("a", 1)
         #expect(await eventually(.seconds(30)) { started.withLock { $0 } })

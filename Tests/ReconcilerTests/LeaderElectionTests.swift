@@ -58,7 +58,11 @@ struct LeaderElectionTests {
         if !tookOver {
             let children = (try? await observer.children(folder)) ?? []
             var owners: [String] = []
-            for c in children { owners.append(String(decoding: (try? await observer.getData("\(folder)/\(c)").data) ?? [], as: UTF8.self)) }
+            for c in children {
+                owners.append(
+                    String(decoding: (try? await observer.getData("\(folder)/\(c)").data) ?? [], as: UTF8.self)
+                )
+            }
             Issue.record("no takeover: leading \(log.leading), candidates \(children) owned by \(owners)")
         }
         #expect(ContinuousClock.now - killedAt < .seconds(8))

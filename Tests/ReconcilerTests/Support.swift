@@ -1,8 +1,8 @@
-import Spawn
 import Foundation
-import TestSupport
 import Reconciler
+import Spawn
 import Synchronization
+import TestSupport
 import ZooKeeper
 
 /// An in-memory key source with a value per key, standing in for the ZooKeeper cache.
@@ -31,7 +31,9 @@ final class MemorySource: KeySource, Sendable {
 
 /// Records what a reconciler saw, for assertions on the end state.
 final class Recorder: Sendable {
-    private let state = Mutex<(calls: [String: Int], seen: [String: Int], active: [String: Int], overlap: Bool)>(([:], [:], [:], false))
+    private let state = Mutex<(calls: [String: Int], seen: [String: Int], active: [String: Int], overlap: Bool)>(
+        ([:], [:], [:], false)
+    )
 
     func begin(_ key: String) {
         state.withLock { s in
@@ -60,9 +62,15 @@ enum TestZK {
         .deletingLastPathComponent().deletingLastPathComponent()
     static var hosts: String { TestZooKeeper.hosts }
 
-    static func connect(_ hosts: String = hosts, sessionTimeout: Duration = .seconds(6)) async throws -> ZooKeeperClient {
+    static func connect(_ hosts: String = hosts, sessionTimeout: Duration = .seconds(6)) async throws -> ZooKeeperClient
+    {
         try await ZooKeeperClient.connect(
-            ZooKeeperConfiguration(connectionString: hosts, sessionTimeout: sessionTimeout, operationTimeout: .seconds(10)))
+            ZooKeeperConfiguration(
+                connectionString: hosts,
+                sessionTimeout: sessionTimeout,
+                operationTimeout: .seconds(10)
+            )
+        )
     }
 
     static func uniqueRoot(_ label: String) -> String {
@@ -70,9 +78,14 @@ enum TestZK {
     }
 
     static func script(_ arguments: String...) throws {
-        let (status, output) = Spawn.run(["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments)
+        let (status, output) = Spawn.run(
+            ["/bin/bash", repoRoot.appendingPathComponent("scripts/zk.sh").path] + arguments
+        )
         guard status == 0 else {
-            throw CocoaError(.executableLoad, userInfo: [NSDebugDescriptionErrorKey: "zk.sh \(arguments) failed: \(output)"])
+            throw CocoaError(
+                .executableLoad,
+                userInfo: [NSDebugDescriptionErrorKey: "zk.sh \(arguments) failed: \(output)"]
+            )
         }
     }
 }

@@ -19,7 +19,10 @@ func cacheRecorder(_ cache: ZNodeCache, _ recorder: Recorder) -> ClosureReconcil
 @Suite("Controller over a real ZooKeeper", .serialized)
 struct ZooKeeperControllerTests {
     static let configuration = Controller.Configuration(
-        workers: 4, resyncEvery: .seconds(30), backoff: Backoff(base: .milliseconds(50), cap: .seconds(1)))
+        workers: 4,
+        resyncEvery: .seconds(30),
+        backoff: Backoff(base: .milliseconds(50), cap: .seconds(1))
+    )
 
     @Test func aBurstOf1000WritesToOneKeyCoalescesAndEndsOnTheLastState() async throws {
         let zk = try await TestZK.connect()
@@ -29,7 +32,11 @@ struct ZooKeeperControllerTests {
         let cache = ZNodeCache(zk: zk, folder: folder)
         let recorder = Recorder()
         let controller = Controller(
-            name: "burst", reconciler: cacheRecorder(cache, recorder), sources: [cache], configuration: Self.configuration)
+            name: "burst",
+            reconciler: cacheRecorder(cache, recorder),
+            sources: [cache],
+            configuration: Self.configuration
+        )
         let cacheTask = Task { await cache.run() }
         let run = Task { try await controller.run() }
         try await cache.waitUntilSynced()
@@ -53,7 +60,11 @@ struct ZooKeeperControllerTests {
         let cache = ZNodeCache(zk: zk, folder: folder)
         let recorder = Recorder()
         let controller = Controller(
-            name: "many", reconciler: cacheRecorder(cache, recorder), sources: [cache], configuration: Self.configuration)
+            name: "many",
+            reconciler: cacheRecorder(cache, recorder),
+            sources: [cache],
+            configuration: Self.configuration
+        )
         let cacheTask = Task { await cache.run() }
         let run = Task { try await controller.run() }
         // Half existed before the controller started, half arrive while it runs.
@@ -86,7 +97,11 @@ struct ZooKeeperControllerTests {
         let cache = ZNodeCache(zk: zk, folder: folder)
         let recorder = Recorder()
         let controller = Controller(
-            name: "expiry", reconciler: cacheRecorder(cache, recorder), sources: [cache], configuration: Self.configuration)
+            name: "expiry",
+            reconciler: cacheRecorder(cache, recorder),
+            sources: [cache],
+            configuration: Self.configuration
+        )
         let cacheTask = Task { await cache.run() }
         let run = Task { try await controller.run() }
         #expect(await eventually(.seconds(30)) { recorder.keysSeen == 20 })
@@ -97,7 +112,11 @@ struct ZooKeeperControllerTests {
         for i in 0..<20 { try await writer.setData("\(folder)/k\(i)", data: Array("1".utf8)) }
         try await writer.create("\(folder)/new", data: Array("5".utf8))
 
-        #expect(await eventually(.seconds(30)) { (0..<20).allSatisfy { recorder.seen("k\($0)") == 1 } && recorder.seen("new") == 5 })
+        #expect(
+            await eventually(.seconds(30)) {
+                (0..<20).allSatisfy { recorder.seen("k\($0)") == 1 } && recorder.seen("new") == 5
+            }
+        )
         // After the renewal every key was reconciled again.
         #expect(recorder.totalCalls >= callsBefore + 21)
         await controller.shutDown()
@@ -119,7 +138,11 @@ struct ZooKeeperControllerTests {
         let cache = ZNodeCache(zk: zk, folder: folder)
         let recorder = Recorder()
         let controller = Controller(
-            name: "restart", reconciler: cacheRecorder(cache, recorder), sources: [cache], configuration: Self.configuration)
+            name: "restart",
+            reconciler: cacheRecorder(cache, recorder),
+            sources: [cache],
+            configuration: Self.configuration
+        )
         let cacheTask = Task { await cache.run() }
         let run = Task { try await controller.run() }
         let writer = try await TestZK.connect(hosts, sessionTimeout: .seconds(20))
@@ -132,9 +155,12 @@ struct ZooKeeperControllerTests {
         for i in 25..<50 {
             try await retrying { try await writer.setData("\(folder)/k\(i)", data: Array("2".utf8)) }
         }
-        #expect(await eventually(.seconds(30)) {
-            (0..<25).allSatisfy { recorder.seen("k\($0)") == 1 } && (25..<50).allSatisfy { recorder.seen("k\($0)") == 2 }
-        })
+        #expect(
+            await eventually(.seconds(30)) {
+                (0..<25).allSatisfy { recorder.seen("k\($0)") == 1 }
+                    && (25..<50).allSatisfy { recorder.seen("k\($0)") == 2 }
+            }
+        )
         // After the reconnect every key was reconciled again, changed or not.
         #expect(recorder.totalCalls >= callsBefore + 50)
         await controller.shutDown()

@@ -1,12 +1,12 @@
-import Spawn
-import Manager
-import RouterAgent
 import Foundation
-import TestSupport
+import Manager
 import NIOCore
 import NIOPosix
+import RouterAgent
 import RouterData
 import RouterProxy
+import Spawn
+import TestSupport
 import Testing
 import ZKModel
 import ZooKeeper
@@ -34,7 +34,14 @@ final class RouterRig: @unchecked Sendable {
     }
 
     func startAgent(zk: ZooKeeperClient, tree: ZNodeTree, statePath: String) {
-        let agent = RouterAgent(zk: zk, tree: tree, tables: tables, id: "r1", address: "127.0.0.1:\(port)", statePath: statePath)
+        let agent = RouterAgent(
+            zk: zk,
+            tree: tree,
+            tables: tables,
+            id: "r1",
+            address: "127.0.0.1:\(port)",
+            statePath: statePath
+        )
         agentTask = Task { try? await agent.run() }
     }
 
@@ -76,41 +83,48 @@ struct RouterAgentTests {
         let i2 = try rig.backend("i2")
         try await rig.startProxy()
         let zk = try await ZooKeeperClient.connect(
-            ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+            ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts)
+        )
         let tree = try ZNodeTree(root: "/routertest-\(UUID().uuidString.prefix(8).lowercased())")
         let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
-        try await manager.apply(try Self.yaml("""
-            apiVersion: atlantis/v1
-            kind: Team
-            metadata: {name: t}
-            spec: {members: [ann]}
-            ---
-            apiVersion: atlantis/v1
-            kind: App
-            metadata: {name: web}
-            spec: {team: t, port: 8080}
-            ---
-            apiVersion: atlantis/v1
-            kind: Deploy
-            metadata: {name: web-prod}
-            spec: {app: web, environment: prod, image: "web:1", instances: 2}
-            ---
-            apiVersion: atlantis/v1
-            kind: Service
-            metadata: {name: svc}
-            spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
-            ---
-            apiVersion: atlantis/v1
-            kind: Route
-            metadata: {name: svc}
-            spec: {host: svc.test, pool: {service: svc}}
-            ---
-            apiVersion: atlantis/v1
-            kind: Route
-            metadata: {name: web}
-            spec: {host: web.test, pool: {app: web, environment: prod}}
-            """), options: .init())
-        let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json").path
+        try await manager.apply(
+            try Self.yaml(
+                """
+                apiVersion: atlantis/v1
+                kind: Team
+                metadata: {name: t}
+                spec: {members: [ann]}
+                ---
+                apiVersion: atlantis/v1
+                kind: App
+                metadata: {name: web}
+                spec: {team: t, port: 8080}
+                ---
+                apiVersion: atlantis/v1
+                kind: Deploy
+                metadata: {name: web-prod}
+                spec: {app: web, environment: prod, image: "web:1", instances: 2}
+                ---
+                apiVersion: atlantis/v1
+                kind: Service
+                metadata: {name: svc}
+                spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
+                ---
+                apiVersion: atlantis/v1
+                kind: Route
+                metadata: {name: svc}
+                spec: {host: svc.test, pool: {service: svc}}
+                ---
+                apiVersion: atlantis/v1
+                kind: Route
+                metadata: {name: web}
+                spec: {host: web.test, pool: {app: web, environment: prod}}
+                """
+            ),
+            options: .init()
+        )
+        let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json")
+            .path
         rig.startAgent(zk: zk, tree: tree, statePath: statePath)
 
         #expect(await eventually { try rig.get("/a", host: "svc.test") == (200, "svc /a\n") })
@@ -118,7 +132,8 @@ struct RouterAgentTests {
 
         // Supervisors report two instances; only the healthy one gets traffic.
         func report(_ id: String, _ port: Int, healthy: Bool) async throws {
-            let body = #"{"apiVersion":"atlantis/v1","kind":"InstanceStatus","app":"web","environment":"prod","host":"127.0.0.1","port":\#(port),"healthy":\#(healthy)}"#
+            let body =
+                #"{"apiVersion":"atlantis/v1","kind":"InstanceStatus","app":"web","environment":"prod","host":"127.0.0.1","port":\#(port),"healthy":\#(healthy)}"#
             let path = "\(tree.instanceStatus)/\(id)"
             if try await zk.exists(path) == nil {
                 try await zk.create(path, data: Array(body.utf8))
@@ -131,17 +146,24 @@ struct RouterAgentTests {
         #expect(await eventually { try rig.get("/x", host: "web.test").1 == "i1 /x\n" })
         for _ in 0..<6 { #expect(try rig.get("/x", host: "web.test").1 == "i1 /x\n") }
         try await report("web-2", i2, healthy: true)
-        #expect(await eventually {
-            Set((0..<6).compactMap { _ in try? rig.get("/x", host: "web.test").1 }) == ["i1 /x\n", "i2 /x\n"]
-        })
+        #expect(
+            await eventually {
+                Set((0..<6).compactMap { _ in try? rig.get("/x", host: "web.test").1 }) == ["i1 /x\n", "i2 /x\n"]
+            }
+        )
 
         // A route change moves traffic; the router reports the table version it serves.
-        try await manager.apply(try Self.yaml("""
-            apiVersion: atlantis/v1
-            kind: Route
-            metadata: {name: svc}
-            spec: {host: svc.test, pathPrefix: /only, pool: {service: svc}}
-            """), options: .init())
+        try await manager.apply(
+            try Self.yaml(
+                """
+                apiVersion: atlantis/v1
+                kind: Route
+                metadata: {name: svc}
+                spec: {host: svc.test, pathPrefix: /only, pool: {service: svc}}
+                """
+            ),
+            options: .init()
+        )
         #expect(await eventually { try rig.get("/a", host: "svc.test").0 == 404 })
         #expect(try rig.get("/only/a", host: "svc.test").1 == "svc /only/a\n")
         let reported = String(decoding: try await zk.getData("\(tree.routers)/r1").data, as: UTF8.self)
@@ -160,18 +182,24 @@ struct RouterAgentTests {
         try await rig.startProxy()
         let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: "127.0.0.1:\(port)"))
         let tree = try ZNodeTree(root: "/routertest")
-        try await Manager(store: ClusterStore(zk: zk, tree: tree)).apply(try Self.yaml("""
-            apiVersion: atlantis/v1
-            kind: Service
-            metadata: {name: svc}
-            spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
-            ---
-            apiVersion: atlantis/v1
-            kind: Route
-            metadata: {name: svc}
-            spec: {host: svc.test, pool: {service: svc}}
-            """), options: .init())
-        let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json").path
+        try await Manager(store: ClusterStore(zk: zk, tree: tree)).apply(
+            try Self.yaml(
+                """
+                apiVersion: atlantis/v1
+                kind: Service
+                metadata: {name: svc}
+                spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
+                ---
+                apiVersion: atlantis/v1
+                kind: Route
+                metadata: {name: svc}
+                spec: {host: svc.test, pool: {service: svc}}
+                """
+            ),
+            options: .init()
+        )
+        let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json")
+            .path
         rig.startAgent(zk: zk, tree: tree, statePath: statePath)
         #expect(await eventually { try rig.get("/a", host: "svc.test").0 == 200 })
 

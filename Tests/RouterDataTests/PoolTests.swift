@@ -36,7 +36,11 @@ import Testing
     /// including when the cursor wraps past Int.max.
     @Test(arguments: [Pool.Balancing.roundRobin, .leastConnections], [1, 2, 3, 5])
     func cursorPicksAgreeWithTheGeneralPick(balancing: Pool.Balancing, size: Int) {
-        let pool = Pool(name: "p", backends: (1...size).map { Backend(host: "10.0.0.\($0)", port: 80) }, balancing: balancing)
+        let pool = Pool(
+            name: "p",
+            backends: (1...size).map { Backend(host: "10.0.0.\($0)", port: 80) },
+            balancing: balancing
+        )
         if balancing == .leastConnections && size > 1 { pool.begin(0) }
         for start in [0, 7, Int.max - 3] {
             var fast = start

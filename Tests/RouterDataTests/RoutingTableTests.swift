@@ -6,7 +6,13 @@ import Testing
         RouteRule(name: "shop", host: .init("shop.example.com"), pool: "shop"),
         RouteRule(name: "shop-checkout", host: .init("shop.example.com"), pathPrefix: "/checkout", pool: "checkout"),
         RouteRule(name: "shop-canary", host: .init("shop.example.com"), headers: [("X-Canary", "1")], pool: "canary"),
-        RouteRule(name: "shop-low", host: .init("shop.example.com"), pathPrefix: "/checkout", priority: -1, pool: "never"),
+        RouteRule(
+            name: "shop-low",
+            host: .init("shop.example.com"),
+            pathPrefix: "/checkout",
+            priority: -1,
+            pool: "never"
+        ),
         RouteRule(name: "any-shop", host: .init("*.example.com"), pool: "wild"),
         RouteRule(name: "any-api", host: .init("*.api.example.com"), pathPrefix: "/v1/", pool: "api-v1"),
         RouteRule(name: "high", host: .init("prio.example.org"), priority: 10, pool: "high"),
@@ -16,30 +22,32 @@ import Testing
     ]
     static let table = RoutingTable(rules: rules, pools: [])
 
-    @Test(arguments: [
-        ("shop.example.com", "/", [:], "shop"),
-        ("SHOP.example.com:8080", "/index.html?x=1", [:], "shop"),
-        ("shop.example.com.", "/", [:], "shop"),
-        ("Shop.EXAMPLE.com.:443", "/", [:], "shop"),
-        ("shop.example.com:", "/", [:], "shop"),
-        ("[::1]:8080", "/", [:], "v6"),
-        ("[::1]", "/", [:], "v6"),
-        ("STRASSE.example.net", "/", [:], nil),
-        ("STRAẞE.example.net", "/", [:], "unicode"),  // non-ASCII: lower-cased as Unicode, as the rule was
-        ("shop.example.com", "/checkout", [:], "shop-checkout"),
-        ("shop.example.com", "/checkout/cart?id=3", [:], "shop-checkout"),
-        ("shop.example.com", "/checkoutx", [:], "shop"),  // segment boundary
-        ("shop.example.com", "/", ["x-canary": "1"], "shop-canary"),
-        ("shop.example.com", "/", ["x-canary": "2"], "shop"),
-        ("shop.example.com", "/checkout", ["x-canary": "1"], "shop-checkout"),  // longer prefix first
-        ("other.example.com", "/", [:], "any-shop"),
-        ("a.b.example.com", "/", [:], "any-shop"),
-        ("x.api.example.com", "/v1/users", [:], "any-api"),
-        ("x.api.example.com", "/v2/users", [:], "any-shop"),  // falls back to the less specific wildcard
-        ("example.com", "/", [:], nil),  // *.example.com needs a label before it
-        ("prio.example.org", "/", [:], "high"),
-        ("nothing.test", "/", [:], nil),
-    ] as [(String, String, [String: String], String?)])
+    @Test(
+        arguments: [
+            ("shop.example.com", "/", [:], "shop"),
+            ("SHOP.example.com:8080", "/index.html?x=1", [:], "shop"),
+            ("shop.example.com.", "/", [:], "shop"),
+            ("Shop.EXAMPLE.com.:443", "/", [:], "shop"),
+            ("shop.example.com:", "/", [:], "shop"),
+            ("[::1]:8080", "/", [:], "v6"),
+            ("[::1]", "/", [:], "v6"),
+            ("STRASSE.example.net", "/", [:], nil),
+            ("STRAẞE.example.net", "/", [:], "unicode"),  // non-ASCII: lower-cased as Unicode, as the rule was
+            ("shop.example.com", "/checkout", [:], "shop-checkout"),
+            ("shop.example.com", "/checkout/cart?id=3", [:], "shop-checkout"),
+            ("shop.example.com", "/checkoutx", [:], "shop"),  // segment boundary
+            ("shop.example.com", "/", ["x-canary": "1"], "shop-canary"),
+            ("shop.example.com", "/", ["x-canary": "2"], "shop"),
+            ("shop.example.com", "/checkout", ["x-canary": "1"], "shop-checkout"),  // longer prefix first
+            ("other.example.com", "/", [:], "any-shop"),
+            ("a.b.example.com", "/", [:], "any-shop"),
+            ("x.api.example.com", "/v1/users", [:], "any-api"),
+            ("x.api.example.com", "/v2/users", [:], "any-shop"),  // falls back to the less specific wildcard
+            ("example.com", "/", [:], nil),  // *.example.com needs a label before it
+            ("prio.example.org", "/", [:], "high"),
+            ("nothing.test", "/", [:], nil),
+        ] as [(String, String, [String: String], String?)]
+    )
     func matches(host: String, target: String, headers: [String: String], expected: String?) {
         let rule = Self.table.match(host: host[...], target: target[...]) { headers[$0] }
         #expect(rule?.name == expected)
@@ -65,7 +73,9 @@ import Testing
             rules: [
                 RouteRule(name: "home", host: .init("a.test"), pool: "home"),
                 RouteRule(name: "user", host: .init("a.test"), pathPrefix: "/%7euser", pool: "user"),
-            ], pools: [])
+            ],
+            pools: []
+        )
         #expect(table.match(host: "a.test", target: "/~user/x") { _ in nil }?.name == "user")
         #expect(table.match(host: "a.test", target: "/user/x") { _ in nil }?.name == "home")
     }
@@ -87,9 +97,16 @@ import Testing
                 var host = randomHost()
                 if rng.next() % 3 == 0 { host = "*." + host.split(separator: ".", maxSplits: 1).last! }
                 let headers: [(String, String)] = rng.next() % 4 == 0 ? [("x-h", "\(rng.next() % 2)")] : []
-                rules.append(RouteRule(
-                    name: "r\(i)", host: .init(host), pathPrefix: prefixes[Int(rng.next() % UInt64(prefixes.count))],
-                    headers: headers, priority: Int(rng.next() % 3), pool: "p\(i)"))
+                rules.append(
+                    RouteRule(
+                        name: "r\(i)",
+                        host: .init(host),
+                        pathPrefix: prefixes[Int(rng.next() % UInt64(prefixes.count))],
+                        headers: headers,
+                        priority: Int(rng.next() % 3),
+                        pool: "p\(i)"
+                    )
+                )
             }
             let table = RoutingTable(rules: rules, pools: [])
             for _ in 0..<50 {
@@ -124,7 +141,8 @@ enum NaiveMatcher {
             return path.hasPrefix(prefix + "/")
         }
         let candidates = rules.filter { rule in
-            hostRank(rule) != nil && pathMatches(rule.pathPrefix) && rule.headers.allSatisfy { headers[$0.name] == $0.value }
+            hostRank(rule) != nil && pathMatches(rule.pathPrefix)
+                && rule.headers.allSatisfy { headers[$0.name] == $0.value }
         }
         return candidates.max { a, b in
             let ka = (hostRank(a)!, a.pathPrefix.count, a.headers.count, a.priority)

@@ -33,7 +33,9 @@ struct ProtocolTests {
         let c = try RawConnection(port: h.proxyPort)
         c.send(
             "HEAD /h HTTP/1.1\r\nHost: app.test\r\n\r\n" + "GET /status?code=204 HTTP/1.1\r\nHost: app.test\r\n\r\n"
-                + "GET /status?code=304 HTTP/1.1\r\nHost: app.test\r\n\r\n" + "GET /after HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                + "GET /status?code=304 HTTP/1.1\r\nHost: app.test\r\n\r\n"
+                + "GET /after HTTP/1.1\r\nHost: app.test\r\n\r\n"
+        )
         let text = c.read(until: "A /after\n")
         #expect(text.hasSuffix("A /after\n"), "\(text)")
         #expect(text.contains("HTTP/1.1 200") && text.lowercased().contains("content-length: 100"))
@@ -59,15 +61,21 @@ struct ProtocolTests {
     }
 
     @Test(arguments: [
-        ("POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-         "400", "both Content-Length and Transfer-Encoding"),
+        (
+            "POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "400", "both Content-Length and Transfer-Encoding"
+        ),
         ("GET / HTTP/1.1\r\nHost: app.test\r\nNoColon\r\n\r\n", "400", "header line without a colon"),
         ("GET / HTTP/1.1\r\nHost: app.test\r\nBad Name: x\r\n\r\n", "400", "malformed header name"),
         ("GET / HTTP/1.1\r\nHost: app.test\r\n folded\r\n\r\n", "400", "folded header lines"),
-        ("POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400", "malformed chunk size"),
+        (
+            "POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400",
+            "malformed chunk size"
+        ),
         ("GET / HTTP/3.0\r\nHost: app.test\r\n\r\n", "505", "HTTP version not supported"),
     ])
-    func malformedRequestsAreRefusedAndTheConnectionClosed(request: String, status: String, words: String) async throws {
+    func malformedRequestsAreRefusedAndTheConnectionClosed(request: String, status: String, words: String) async throws
+    {
         let h = try await started()
         let c = try RawConnection(port: h.proxyPort)
         c.send(request + "GET /smuggled HTTP/1.1\r\nHost: app.test\r\n\r\n")
@@ -88,7 +96,9 @@ struct ProtocolTests {
                     RouteRule(name: "web", host: .init("app.test"), pool: "a"),
                     RouteRule(name: "api", host: .init("app.test"), pathPrefix: "/api", pool: "b"),
                 ],
-                [Pool(name: "a", backends: [a]), Pool(name: "b", backends: [b])]))
+                [Pool(name: "a", backends: [a]), Pool(name: "b", backends: [b])]
+            )
+        )
         let c = try RawConnection(port: h.proxyPort)
         // Absolute form: its host wins over Host (elsewhere.test has no route), and the backend
         // gets the origin form with a Host that agrees.
@@ -112,7 +122,10 @@ struct ProtocolTests {
         for (request, words) in [
             ("GET /x HTTP/1.1\r\nHost: app.test\r\nHost: other.test\r\n\r\n", "more than one Host field"),
             ("GET /x HTTP/1.1\r\nAccept: */*\r\n\r\n", "HTTP/1.1 request without a Host field"),
-            ("GET /x HTTP/1.1\r\nHost: app.test/../admin\r\n\r\n", "Host field is not a host name or address with an optional port"),
+            (
+                "GET /x HTTP/1.1\r\nHost: app.test/../admin\r\n\r\n",
+                "Host field is not a host name or address with an optional port"
+            ),
             ("GET /../x HTTP/1.1\r\nHost: app.test\r\n\r\n", "request target climbs above the root with '..'"),
             ("GET /%2e%2e/x HTTP/1.1\r\nHost: app.test\r\n\r\n", "request target climbs above the root with '..'"),
             ("GET /a%2x HTTP/1.1\r\nHost: app.test\r\n\r\n", "request path has a '%' not followed by two hex digits"),

@@ -18,8 +18,12 @@ struct ProxyHandlerTests {
         let handler = ProxyHandler(
             tables: TableSource(),
             pools: PerLoop(group: loop) { BackendConnectionPool(eventLoop: $0, configuration: configuration) },
-            counts: PerLoop(group: loop) { _ in LoopCounts(metrics: metrics) }, ejections: Ejections(),
-            configuration: configuration, metrics: metrics, logger: Logger(label: "test"))
+            counts: PerLoop(group: loop) { _ in LoopCounts(metrics: metrics) },
+            ejections: Ejections(),
+            configuration: configuration,
+            metrics: metrics,
+            logger: Logger(label: "test")
+        )
         let channel = EmbeddedChannel(handler: handler, loop: loop)
         try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
         return channel
@@ -69,7 +73,10 @@ struct ProxyHandlerTests {
         var configuration = ProxyConfiguration()
         configuration.maxHeadBytes = 1024
         let channel = try Self.channel(configuration: configuration)
-        try Self.send(channel, "GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: \(String(repeating: "a", count: 2000))\r\n\r\n")
+        try Self.send(
+            channel,
+            "GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: \(String(repeating: "a", count: 2000))\r\n\r\n"
+        )
         let out = try Self.written(channel)
         #expect(Self.statuses(out) == ["HTTP/1.1 431"], "\(out)")
         _ = try? channel.finish()
@@ -79,7 +86,10 @@ struct ProxyHandlerTests {
     /// interim 100 that would invite a body nobody reads.
     @Test func expectContinueWithoutARouteIsAnsweredWithoutAnInterim100() throws {
         let channel = try Self.channel()
-        try Self.send(channel, "POST /upload HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        try Self.send(
+            channel,
+            "POST /upload HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        )
         let out = try Self.written(channel)
         #expect(!out.contains("HTTP/1.1 100"), "\(out)")
         #expect(Self.statuses(out) == ["HTTP/1.1 404"], "\(out)")

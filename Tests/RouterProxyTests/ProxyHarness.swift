@@ -1,10 +1,10 @@
-import Spawn
 import Foundation
-import TestSupport
 import NIOCore
 import NIOPosix
 import RouterData
 import RouterProxy
+import Spawn
+import TestSupport
 
 /// Python backends and a proxy on loopback, and curl as the client.
 final class ProxyHarness: @unchecked Sendable {
@@ -15,7 +15,6 @@ final class ProxyHarness: @unchecked Sendable {
     var proxyChannel: (any Channel)?
     var proxy: ProxyServer?
     var proxyPort = 0
-
 
     /// Starts a backend and waits until it answers.
     func backend(_ name: String) throws -> Backend {
@@ -38,7 +37,8 @@ final class ProxyHarness: @unchecked Sendable {
         let a = try backend("A")
         try await start(
             table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]),
-            configuration: configuration)
+            configuration: configuration
+        )
         return a
     }
 
@@ -86,7 +86,9 @@ final class RawConnection {
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else { throw CocoaError(.fileReadUnknown) }
     }

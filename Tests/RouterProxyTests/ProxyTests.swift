@@ -1,11 +1,11 @@
-import Spawn
+import CoreMetrics
 import Foundation
-import TestSupport
+import MetricsTestKit
 import RouterData
 import RouterProxy
+import Spawn
+import TestSupport
 import Testing
-import CoreMetrics
-import MetricsTestKit
 
 /// The process's metrics backend for tests that read counters (bootstrapped once: a second
 /// bootstrap traps).
@@ -23,11 +23,16 @@ struct ProxyTests {
         let h = ProxyHarness()
         let a = try h.backend("A")
         let b = try h.backend("B")
-        try await h.start(table([
-            RouteRule(name: "app", host: .init("app.test"), pool: "a"),
-            RouteRule(name: "app-b", host: .init("app.test"), pathPrefix: "/b", pool: "b"),
-            RouteRule(name: "empty", host: .init("empty.test"), pool: "none"),
-        ], [Pool(name: "a", backends: [a]), Pool(name: "b", backends: [b]), Pool(name: "none", backends: [])]))
+        try await h.start(
+            table(
+                [
+                    RouteRule(name: "app", host: .init("app.test"), pool: "a"),
+                    RouteRule(name: "app-b", host: .init("app.test"), pathPrefix: "/b", pool: "b"),
+                    RouteRule(name: "empty", host: .init("empty.test"), pool: "none"),
+                ],
+                [Pool(name: "a", backends: [a]), Pool(name: "b", backends: [b]), Pool(name: "none", backends: [])]
+            )
+        )
         #expect(try h.curl(["/x"]).text == "A /x\n")
         #expect(try h.curl(["/b/y?q=1"]).text == "B /b/y\n")
         let missing = try h.curl(["/"], host: "nowhere.test")
@@ -35,7 +40,9 @@ struct ProxyTests {
         #expect(missing.text.contains("no route for nowhere.test/"))
         #expect(try h.curl(["/"], host: "empty.test").status == 503)
         // An error for a request without a body keeps the connection: curl reuses it.
-        let log = try h.curlVerbose(["-H", "Host: nowhere.test", "http://127.0.0.1:\(h.proxyPort)/a", "http://127.0.0.1:\(h.proxyPort)/b"])
+        let log = try h.curlVerbose([
+            "-H", "Host: nowhere.test", "http://127.0.0.1:\(h.proxyPort)/a", "http://127.0.0.1:\(h.proxyPort)/b",
+        ])
         #expect(log.contains("Re-using existing connection") || log.contains("Reusing existing connection"))
         #expect(!log.contains("connection: close"))
         await h.stop()
@@ -49,7 +56,8 @@ struct ProxyTests {
         connection.send(
             "GET /p1 HTTP/1.1\r\nHost: app.test\r\n\r\n"
                 + "GET /p2 HTTP/1.1\r\nHost: nowhere.test\r\n\r\n"
-                + "GET /p3 HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                + "GET /p3 HTTP/1.1\r\nHost: app.test\r\n\r\n"
+        )
         let text = connection.read(until: "A /p3\n")
         let first = try #require(text.range(of: "A /p1\n"))
         let second = try #require(text.range(of: "no route for nowhere.test/p2"))
@@ -65,8 +73,10 @@ struct ProxyTests {
     @Test func forwardedHeadersAreAddedAndHopByHopHeadersRemoved() async throws {
         let h = ProxyHarness()
         try await h.startWithOneBackend()
-        let seen = try h.curl(["-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1", "-H", "Keep-Alive: timeout=5",
-                               "-H", "X-Forwarded-For: 10.1.1.1", "/headers"]).text
+        let seen = try h.curl([
+            "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1", "-H", "Keep-Alive: timeout=5",
+            "-H", "X-Forwarded-For: 10.1.1.1", "/headers",
+        ]).text
         #expect(seen.contains("x-forwarded-for: 10.1.1.1, 127.0.0.1"))
         #expect(seen.contains("x-forwarded-proto: http"))
         #expect(seen.contains("x-forwarded-host: app.test"))
@@ -104,9 +114,13 @@ struct ProxyTests {
     @Test func backendConnectionsAreReusedAcrossClientConnections() async throws {
         let h = ProxyHarness()
         let a = try await h.startWithOneBackend()
-        let before = Int(try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let before = Int(
+            try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        )!
         for i in 0..<20 { #expect(try h.curl(["/r\(i)"]).status == 200) }
-        let after = Int(try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let after = Int(
+            try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        )!
         // One connection per event loop at most, plus the direct /connections request itself.
         #expect(after - before - 1 <= ProcessInfo.processInfo.activeProcessorCount)
         await h.stop()
@@ -116,7 +130,12 @@ struct ProxyTests {
         let metrics = TestMetricsOnce.shared
         let h = ProxyHarness()
         try await h.startWithOneBackend()
-        let counted = { metrics.counters(label: "atlantis_router_upstream_errors_total", dimensions: [("pool", "a"), ("kind", "closed")]).first?.totalValue ?? 0 }
+        let counted = {
+            metrics.counters(
+                label: "atlantis_router_upstream_errors_total",
+                dimensions: [("pool", "a"), ("kind", "closed")]
+            ).first?.totalValue ?? 0
+        }
         let before = counted()
         let r = try h.curl(["/close-early"])
         #expect(r.status == 502)
@@ -157,7 +176,8 @@ struct ProxyTests {
             total("atlantis_router_requests_total") >= requests + 3
                 && total("atlantis_router_responses_total", [("class", "2xx")]) >= ok + 2
                 && total("atlantis_router_responses_total", [("class", "4xx")]) >= notFound + 1
-                && metrics.timers(label: "atlantis_router_request_duration_seconds").map(\.values.count).reduce(0, +) >= timed + 2
+                && metrics.timers(label: "atlantis_router_request_duration_seconds").map(\.values.count).reduce(0, +)
+                    >= timed + 2
         }
         #expect(arrived, "requests \(total("atlantis_router_requests_total") - requests)")
         await h.stop()
@@ -190,8 +210,12 @@ struct ProxyTests {
         let h = ProxyHarness()
         let live = try h.backend("live")
         let dead = Backend(host: "127.0.0.1", port: Loopback.freePort())
-        try await h.start(table(
-            [RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [dead, live])]))
+        try await h.start(
+            table(
+                [RouteRule(name: "app", host: .init("app.test"), pool: "p")],
+                [Pool(name: "p", backends: [dead, live])]
+            )
+        )
         for _ in 0..<10 {
             let r = try h.curl(["/x"])
             #expect(r.status == 200)
@@ -210,7 +234,8 @@ struct ProxyTests {
         configuration.responseTimeout = .milliseconds(300)
         try await h.start(
             table([RouteRule(name: "app", host: .init("app.test"), pool: "a")], [Pool(name: "a", backends: [a])]),
-            configuration: configuration)
+            configuration: configuration
+        )
         let slow = try h.curl(["/slow?ms=2000"])
         #expect(slow.status == 504)
         #expect(try h.curl(["/slow?ms=10"]).status == 200)
@@ -224,8 +249,14 @@ struct ProxyTests {
         let h = ProxyHarness()
         let a = try h.backend("A")
         let b = try h.backend("B")
-        let tableA = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [a])])
-        let tableB = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [b])])
+        let tableA = table(
+            [RouteRule(name: "app", host: .init("app.test"), pool: "p")],
+            [Pool(name: "p", backends: [a])]
+        )
+        let tableB = table(
+            [RouteRule(name: "app", host: .init("app.test"), pool: "p")],
+            [Pool(name: "p", backends: [b])]
+        )
         try await h.start(tableA)
         let swapper = Task {
             var flip = false
@@ -253,8 +284,14 @@ struct UpgradeTests {
         let h = ProxyHarness()
         let a = try h.backend("A")
         let b = try h.backend("B")
-        let tableA = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [a])])
-        let tableB = table([RouteRule(name: "app", host: .init("app.test"), pool: "p")], [Pool(name: "p", backends: [b])])
+        let tableA = table(
+            [RouteRule(name: "app", host: .init("app.test"), pool: "p")],
+            [Pool(name: "p", backends: [a])]
+        )
+        let tableB = table(
+            [RouteRule(name: "app", host: .init("app.test"), pool: "p")],
+            [Pool(name: "p", backends: [b])]
+        )
         try await h.start(tableA)
         let conn = try RawConnection(port: h.proxyPort)
         conn.send("GET /upgrade HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")

@@ -1,4 +1,5 @@
 import NIOCore
+
 @testable import RouterProxy
 
 // One-off forms of the proxy's reusing parser and writer, for tests: the proxy itself parses into
@@ -18,19 +19,34 @@ extension HeadParser {
 
 extension HeadWriter {
     static func request(
-        _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
-        upgrade: HeaderField?, length: Int? = nil, allocator: ByteBufferAllocator
+        _ head: RequestHead,
+        connection: ConnectionOptions,
+        clientAddress: String,
+        host: String,
+        dropExpect: Bool,
+        upgrade: HeaderField?,
+        length: Int? = nil,
+        allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: 0)
         request(
-            head, connection: connection, clientAddress: clientAddress, host: host, dropExpect: dropExpect, upgrade: upgrade, length: length,
-            into: &out)
+            head,
+            connection: connection,
+            clientAddress: clientAddress,
+            host: host,
+            dropExpect: dropExpect,
+            upgrade: upgrade,
+            length: length,
+            into: &out
+        )
         return out
     }
 }
 
 extension RequestHead {
     func string(_ range: Range<Int>) -> String {
-        fields.bytes.withUnsafeReadableBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        fields.bytes.withUnsafeReadableBytes {
+            String(decoding: UnsafeRawBufferPointer(rebasing: $0[range]), as: UTF8.self)
+        }
     }
 }

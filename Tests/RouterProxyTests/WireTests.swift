@@ -1,6 +1,7 @@
 import NIOCore
-@testable import RouterProxy
 import Testing
+
+@testable import RouterProxy
 
 private func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
@@ -12,7 +13,8 @@ private func occurrences(_ word: String, in text: String) -> Int {
 @Suite("HTTP/1.1 heads and framing as the proxy reads them")
 struct WireTests {
     @Test func parsesARequestHeadInPlace() throws {
-        let text = "GET /a/b?c=1 HTTP/1.1\r\nHost: App.Test\r\nX-Two:  spaced value \t\r\nContent-Length: 5\r\n\r\nhello"
+        let text =
+            "GET /a/b?c=1 HTTP/1.1\r\nHost: App.Test\r\nX-Two:  spaced value \t\r\nContent-Length: 5\r\n\r\nhello"
         let (head, length) = try #require(try HeadParser.request(buffer(text), maxBytes: 1024))
         #expect(length == text.utf8.count - 5)
         #expect(head.string(head.method) == "GET")
@@ -21,7 +23,10 @@ struct WireTests {
         #expect(head.fields.value("host") == "App.Test")
         #expect(head.fields.value(named: "X-TWO") == "spaced value")
         #expect(head.fields.fields.count == 3)
-        guard case .length(5) = try BodyReader.request(head) else { Issue.record("expected a 5-byte body"); return }
+        guard case .length(5) = try BodyReader.request(head) else {
+            Issue.record("expected a 5-byte body")
+            return
+        }
     }
 
     @Test func anIncompleteHeadWaitsAndLeadingBlankLinesAreSkipped() throws {
@@ -33,13 +38,25 @@ struct WireTests {
     }
 
     @Test func aLaterHTTP1MinorVersionIsReadAndSentOnAsHTTP11() throws {
-        let (head, _) = try #require(try HeadParser.request(buffer("GET /x HTTP/1.2\r\nHost: a.test\r\n\r\n"), maxBytes: 1024))
+        let (head, _) = try #require(
+            try HeadParser.request(buffer("GET /x HTTP/1.2\r\nHost: a.test\r\n\r\n"), maxBytes: 1024)
+        )
         #expect(head.minorVersion == 1)
-        let sent = String(buffer: HeadWriter.request(
-            head, connection: head.fields.connectionOptions, clientAddress: "10.0.0.1", host: "a.test", dropExpect: false, upgrade: nil,
-            allocator: ByteBufferAllocator()))
+        let sent = String(
+            buffer: HeadWriter.request(
+                head,
+                connection: head.fields.connectionOptions,
+                clientAddress: "10.0.0.1",
+                host: "a.test",
+                dropExpect: false,
+                upgrade: nil,
+                allocator: ByteBufferAllocator()
+            )
+        )
         #expect(sent.hasPrefix("GET /x HTTP/1.1\r\nHost: a.test\r\n"), "\(sent)")
-        let (response, _) = try #require(try HeadParser.response(buffer("HTTP/1.9 200 OK\r\nContent-Length: 0\r\n\r\n"), maxBytes: 1024))
+        let (response, _) = try #require(
+            try HeadParser.response(buffer("HTTP/1.9 200 OK\r\nContent-Length: 0\r\n\r\n"), maxBytes: 1024)
+        )
         #expect(response.minorVersion == 1)
         #expect(response.status == 200)
     }
@@ -78,7 +95,10 @@ struct WireTests {
     }
 
     @Test(arguments: [
-        ("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "both Content-Length and Transfer-Encoding"),
+        (
+            "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "both Content-Length and Transfer-Encoding"
+        ),
         ("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
         ("POST / HTTP/1.1\r\nContent-Length: 1e3\r\n\r\n", "invalid Content-Length"),
@@ -89,7 +109,10 @@ struct WireTests {
         ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "other than chunked"),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.0"),
         ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", "chunked more than once"),
-        ("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "chunked more than once"),
+        (
+            "POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "chunked more than once"
+        ),
     ])
     func ambiguousFramingIsRefused(text: String, words: String) throws {
         let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 1024))
@@ -107,7 +130,9 @@ struct WireTests {
         "Content-Length: 5\r\nX-A: b\r\nContent-Length: 5\r\n",
     ])
     func repeatedLengthsThatAgreeAreOneLength(fields: String) throws {
-        let (head, _) = try #require(try HeadParser.request(buffer("POST / HTTP/1.1\r\n" + fields + "\r\n"), maxBytes: 1024))
+        let (head, _) = try #require(
+            try HeadParser.request(buffer("POST / HTTP/1.1\r\n" + fields + "\r\n"), maxBytes: 1024)
+        )
         guard case .length(5) = try BodyReader.request(head) else {
             Issue.record("not a length of 5: \(fields.debugDescription)")
             return
@@ -126,94 +151,200 @@ struct WireTests {
             let (response, _) = try #require(try HeadParser.response(buffer(text), maxBytes: 1024))
             return try BodyReader.response(response, toHEAD: head)
         }
-        let (ok, _) = try #require(try HeadParser.response(buffer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"), maxBytes: 1024))
+        let (ok, _) = try #require(
+            try HeadParser.response(buffer("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"), maxBytes: 1024)
+        )
         #expect(ok.status == 200)
-        guard case .length(7) = try framing("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n") else { Issue.record("length"); return }
-        guard case .none = try framing("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n", head: true) else { Issue.record("HEAD"); return }
-        guard case .none = try framing("HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n") else { Issue.record("304"); return }
-        guard case .none = try framing("HTTP/1.1 204 No Content\r\n\r\n") else { Issue.record("204"); return }
-        guard case .chunked = try framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") else { Issue.record("chunked"); return }
-        guard case .untilClose = try framing("HTTP/1.0 200 OK\r\n\r\n") else { Issue.record("until close"); return }
+        guard case .length(7) = try framing("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n") else {
+            Issue.record("length")
+            return
+        }
+        guard case .none = try framing("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n", head: true) else {
+            Issue.record("HEAD")
+            return
+        }
+        guard case .none = try framing("HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\n") else {
+            Issue.record("304")
+            return
+        }
+        guard case .none = try framing("HTTP/1.1 204 No Content\r\n\r\n") else {
+            Issue.record("204")
+            return
+        }
+        guard case .chunked = try framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n") else {
+            Issue.record("chunked")
+            return
+        }
+        guard case .untilClose = try framing("HTTP/1.0 200 OK\r\n\r\n") else {
+            Issue.record("until close")
+            return
+        }
         #expect(throws: WireError.self) { try HeadParser.response(buffer("HTTP/1.1 2x0 OK\r\n\r\n"), maxBytes: 1024) }
         // Outside 100-599: a "099" would otherwise pass for an interim response, and be waited past.
         for status in ["099", "000", "600", "999"] {
             #expect {
                 try HeadParser.response(buffer("HTTP/1.1 \(status) X\r\nContent-Length: 0\r\n\r\n"), maxBytes: 1024)
             } throws: { error in
-                (error as? WireError)?.status == 502 && (error as? WireError)?.reason == "backend sent a status outside 100-599"
+                (error as? WireError)?.status == 502
+                    && (error as? WireError)?.reason == "backend sent a status outside 100-599"
             }
         }
         #expect(throws: WireError.self) { try framing("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n") }
     }
 
     @Test func theBackendRequestKeepsFieldLinesAndDropsHopByHopOnes() throws {
-        let text = "GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: 5\r\n"
+        let text =
+            "GET /x HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: 5\r\n"
             + "TE: trailers\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.test\r\nExpect: 100-continue\r\n"
             + "Accept: */*\r\n\r\n"
         let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096))
         let out = HeadWriter.request(
-            head, connection: head.fields.connectionOptions, clientAddress: "127.0.0.9", host: "app.test", dropExpect: true, upgrade: nil, allocator: ByteBufferAllocator())
-        #expect(String(buffer: out) == "GET /x HTTP/1.1\r\nHost: app.test\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.1, 127.0.0.9\r\n"
-            + "x-forwarded-proto: http\r\nx-forwarded-host: app.test\r\n\r\n")
+            head,
+            connection: head.fields.connectionOptions,
+            clientAddress: "127.0.0.9",
+            host: "app.test",
+            dropExpect: true,
+            upgrade: nil,
+            allocator: ByteBufferAllocator()
+        )
+        #expect(
+            String(buffer: out)
+                == "GET /x HTTP/1.1\r\nHost: app.test\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.1, 127.0.0.9\r\n"
+                + "x-forwarded-proto: http\r\nx-forwarded-host: app.test\r\n\r\n"
+        )
         let response = "HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: a\r\nContent-Length: 2\r\nTrailer: x\r\n\r\n"
         let (rhead, _) = try #require(try HeadParser.response(buffer(response), maxBytes: 4096))
-        #expect(String(buffer: HeadWriter.response(rhead, backendConnection: rhead.fields.connectionOptions, connection: .close, allocator: ByteBufferAllocator()))
-            == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n")
+        #expect(
+            String(
+                buffer: HeadWriter.response(
+                    rhead,
+                    backendConnection: rhead.fields.connectionOptions,
+                    connection: .close,
+                    allocator: ByteBufferAllocator()
+                )
+            )
+                == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\n"
+        )
         // Host, Content-Length and Transfer-Encoding stay however Connection names them: without
         // Host the backend cannot tell the site; without the framing it reads the body differently.
         for framing in ["Content-Length: 2", "Transfer-Encoding: chunked"] {
-            let named = "POST /x HTTP/1.1\r\nHost: app.test\r\nConnection: Host, content-length, Transfer-Encoding, X-A\r\n"
+            let named =
+                "POST /x HTTP/1.1\r\nHost: app.test\r\nConnection: Host, content-length, Transfer-Encoding, X-A\r\n"
                 + "X-A: 1\r\n\(framing)\r\n\r\n"
             let (kept, _) = try #require(try HeadParser.request(buffer(named), maxBytes: 4096))
             #expect(kept.fields.connectionOptions.listed == [Array("x-a".utf8)])
-            let sent = String(buffer: HeadWriter.request(
-                kept, connection: kept.fields.connectionOptions, clientAddress: "10.0.0.3", host: "app.test", dropExpect: false, upgrade: nil,
-                allocator: ByteBufferAllocator()))
-            #expect(sent.hasPrefix("POST /x HTTP/1.1\r\nHost: app.test\r\n\(framing)\r\nx-forwarded-for: 10.0.0.3\r\n"), "\(sent)")
+            let sent = String(
+                buffer: HeadWriter.request(
+                    kept,
+                    connection: kept.fields.connectionOptions,
+                    clientAddress: "10.0.0.3",
+                    host: "app.test",
+                    dropExpect: false,
+                    upgrade: nil,
+                    allocator: ByteBufferAllocator()
+                )
+            )
+            #expect(
+                sent.hasPrefix("POST /x HTTP/1.1\r\nHost: app.test\r\n\(framing)\r\nx-forwarded-for: 10.0.0.3\r\n"),
+                "\(sent)"
+            )
         }
         // X-Forwarded-For on several lines is one list: all of it is kept, the client appended.
-        let (forwarded, _) = try #require(try HeadParser.request(
-            buffer("GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 10.0.0.1\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.2, 10.0.0.3\r\n\r\n"),
-            maxBytes: 4096))
-        let chain = String(buffer: HeadWriter.request(
-            forwarded, connection: forwarded.fields.connectionOptions, clientAddress: "10.0.0.4", host: "a.test", dropExpect: false, upgrade: nil,
-            allocator: ByteBufferAllocator()))
+        let (forwarded, _) = try #require(
+            try HeadParser.request(
+                buffer(
+                    "GET / HTTP/1.1\r\nHost: a.test\r\nX-Forwarded-For: 10.0.0.1\r\nAccept: */*\r\nx-forwarded-for: 10.0.0.2, 10.0.0.3\r\n\r\n"
+                ),
+                maxBytes: 4096
+            )
+        )
+        let chain = String(
+            buffer: HeadWriter.request(
+                forwarded,
+                connection: forwarded.fields.connectionOptions,
+                clientAddress: "10.0.0.4",
+                host: "a.test",
+                dropExpect: false,
+                upgrade: nil,
+                allocator: ByteBufferAllocator()
+            )
+        )
         #expect(chain.contains("\r\nx-forwarded-for: 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4\r\n"), "\(chain)")
         #expect(occurrences("x-forwarded-for", in: chain) == 1, "\(chain)")
         // A length that came as a list, or on two lines, goes on as one number, each way.
         for lines in ["Content-Length: 5, 5\r\n", "Content-Length: 5\r\nX-B: 2\r\ncontent-length: 5\r\n"] {
-            let (listed, _) = try #require(try HeadParser.request(buffer("POST /x HTTP/1.1\r\nHost: a.test\r\n" + lines + "\r\n"), maxBytes: 4096))
+            let (listed, _) = try #require(
+                try HeadParser.request(buffer("POST /x HTTP/1.1\r\nHost: a.test\r\n" + lines + "\r\n"), maxBytes: 4096)
+            )
             #expect(listed.fields.contentLengthIsList)
             #expect(listed.fields.singleContentLength(for: try BodyReader.request(listed)) == 5)
             let sent = HeadWriter.request(
-                listed, connection: listed.fields.connectionOptions, clientAddress: "10.0.0.3", host: "a.test", dropExpect: false, upgrade: nil,
-                length: 5, allocator: ByteBufferAllocator())
-            #expect(String(buffer: sent).hasPrefix("POST /x HTTP/1.1\r\ncontent-length: 5\r\nHost: a.test\r\n"), "\(String(buffer: sent))")
+                listed,
+                connection: listed.fields.connectionOptions,
+                clientAddress: "10.0.0.3",
+                host: "a.test",
+                dropExpect: false,
+                upgrade: nil,
+                length: 5,
+                allocator: ByteBufferAllocator()
+            )
+            #expect(
+                String(buffer: sent).hasPrefix("POST /x HTTP/1.1\r\ncontent-length: 5\r\nHost: a.test\r\n"),
+                "\(String(buffer: sent))"
+            )
             #expect(occurrences("content-length", in: String(buffer: sent)) == 1, "\(String(buffer: sent))")
-            let (answer, _) = try #require(try HeadParser.response(buffer("HTTP/1.1 200 OK\r\n" + lines + "\r\n"), maxBytes: 4096))
-            let answered = String(buffer: HeadWriter.response(
-                answer, backendConnection: answer.fields.connectionOptions, connection: .none, allocator: ByteBufferAllocator(), length: 5))
+            let (answer, _) = try #require(
+                try HeadParser.response(buffer("HTTP/1.1 200 OK\r\n" + lines + "\r\n"), maxBytes: 4096)
+            )
+            let answered = String(
+                buffer: HeadWriter.response(
+                    answer,
+                    backendConnection: answer.fields.connectionOptions,
+                    connection: .none,
+                    allocator: ByteBufferAllocator(),
+                    length: 5
+                )
+            )
             #expect(answer.fields.singleContentLength(for: try BodyReader.response(answer, toHEAD: false)) == 5)
-            #expect(answer.fields.singleContentLength(for: try BodyReader.response(answer, toHEAD: true)) == nil, "a HEAD's length is another body's")
+            #expect(
+                answer.fields.singleContentLength(for: try BodyReader.response(answer, toHEAD: true)) == nil,
+                "a HEAD's length is another body's"
+            )
             #expect(answered.hasPrefix("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n"), "\(answered)")
             #expect(occurrences("content-length", in: answered) == 1, "\(answered)")
         }
-        let (plain, _) = try #require(try HeadParser.request(buffer("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n"), maxBytes: 4096))
+        let (plain, _) = try #require(
+            try HeadParser.request(buffer("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n"), maxBytes: 4096)
+        )
         #expect(!plain.fields.contentLengthIsList)
         #expect(plain.fields.singleContentLength(for: try BodyReader.request(plain)) == nil)
         // With Transfer-Encoding, Content-Length is not passed on.
-        let both = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\ncontent-length: 10\r\n\r\n"
+        let both =
+            "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\ncontent-length: 10\r\n\r\n"
         let (bhead, _) = try #require(try HeadParser.response(buffer(both), maxBytes: 4096))
-        guard case .chunked = try BodyReader.response(bhead, toHEAD: false) else { Issue.record("chunked wins"); return }
-        #expect(String(buffer: HeadWriter.response(bhead, backendConnection: bhead.fields.connectionOptions, connection: .none, allocator: ByteBufferAllocator()))
-            == "HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        guard case .chunked = try BodyReader.response(bhead, toHEAD: false) else {
+            Issue.record("chunked wins")
+            return
+        }
+        #expect(
+            String(
+                buffer: HeadWriter.response(
+                    bhead,
+                    backendConnection: bhead.fields.connectionOptions,
+                    connection: .none,
+                    allocator: ByteBufferAllocator()
+                )
+            )
+                == "HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
     }
 
     @Test func headsParsedAndWrittenIntoReusedStorageMatchFreshOnes() throws {
         // A connection parses each head into the same field list and writes each into the same
         // buffer: a shorter head after a longer one must leave nothing of the longer behind, and
         // a head still held (a write not yet out) must not change when the next is written.
-        let long = "POST /upload HTTP/1.1\r\nHost: a.test\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nA: 1\r\nB: 2\r\nC: 3\r\n"
+        let long =
+            "POST /upload HTTP/1.1\r\nHost: a.test\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nA: 1\r\nB: 2\r\nC: 3\r\n"
             + "D: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\nH: 8\r\nI: 9\r\nJ: 10\r\nK: 11\r\nContent-Length: 3\r\n\r\n"
         let short = "GET /b HTTP/1.1\r\nHost: b.test\r\n\r\n"
         var fields: [HeaderField] = []
@@ -222,11 +353,24 @@ struct WireTests {
             let (head, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096, fields: &fields))
             let host = head.fields.value("host") ?? ""
             HeadWriter.request(
-                head, connection: head.fields.connectionOptions, clientAddress: "10.1.2.3", host: host, dropExpect: false, upgrade: nil, into: &out)
+                head,
+                connection: head.fields.connectionOptions,
+                clientAddress: "10.1.2.3",
+                host: host,
+                dropExpect: false,
+                upgrade: nil,
+                into: &out
+            )
             let (alone, _) = try #require(try HeadParser.request(buffer(text), maxBytes: 4096))
             let fresh = HeadWriter.request(
-                alone, connection: alone.fields.connectionOptions, clientAddress: "10.1.2.3", host: host, dropExpect: false, upgrade: nil,
-                allocator: ByteBufferAllocator())
+                alone,
+                connection: alone.fields.connectionOptions,
+                clientAddress: "10.1.2.3",
+                host: host,
+                dropExpect: false,
+                upgrade: nil,
+                allocator: ByteBufferAllocator()
+            )
             return (String(buffer: out), String(buffer: fresh), head.fields.fields.count)
         }
         let first = try write(long)
@@ -236,7 +380,10 @@ struct WireTests {
         let second = try write(short)
         #expect(second.count == 1)
         #expect(second.reused == second.fresh)
-        #expect(second.reused == "GET /b HTTP/1.1\r\nHost: b.test\r\nx-forwarded-for: 10.1.2.3\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test\r\n\r\n")
+        #expect(
+            second.reused
+                == "GET /b HTTP/1.1\r\nHost: b.test\r\nx-forwarded-for: 10.1.2.3\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test\r\n\r\n"
+        )
         #expect(String(buffer: held) == first.fresh)
         // Nothing holds the second head now: the third is written into its storage.
         let storage = out.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
@@ -248,15 +395,25 @@ struct WireTests {
 
         // The same for responses.
         var responseFields: [HeaderField] = []
-        let longResponse = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n"
+        let longResponse =
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n"
         let shortResponse = "HTTP/1.1 204 No Content\r\n\r\n"
         for text in [longResponse, shortResponse] {
             let (head, _) = try #require(try HeadParser.response(buffer(text), maxBytes: 4096, fields: &responseFields))
             HeadWriter.response(head, backendConnection: head.fields.connectionOptions, connection: .none, into: &out)
             let (alone, _) = try #require(try HeadParser.response(buffer(text), maxBytes: 4096))
             #expect(head.fields.fields.count == alone.fields.fields.count)
-            #expect(String(buffer: out) == String(buffer: HeadWriter.response(
-                alone, backendConnection: alone.fields.connectionOptions, connection: .none, allocator: ByteBufferAllocator())))
+            #expect(
+                String(buffer: out)
+                    == String(
+                        buffer: HeadWriter.response(
+                            alone,
+                            backendConnection: alone.fields.connectionOptions,
+                            connection: .none,
+                            allocator: ByteBufferAllocator()
+                        )
+                    )
+            )
         }
         #expect(String(buffer: out) == "HTTP/1.1 204 No Content\r\n\r\n")
     }
@@ -288,7 +445,11 @@ struct WireTests {
         #expect(target.host == host)
         #expect(target.routed == routed)
         if let form = target.originForm {
-            let rest = parsed.fields.bytes.getString(at: parsed.fields.bytes.readerIndex + form.rest.lowerBound, length: form.rest.count) ?? ""
+            let rest =
+                parsed.fields.bytes.getString(
+                    at: parsed.fields.bytes.readerIndex + form.rest.lowerBound,
+                    length: form.rest.count
+                ) ?? ""
             #expect((form.addSlash ? "/" : "") + rest == originForm)
         } else {
             #expect(originForm == "")
@@ -336,10 +497,19 @@ struct WireTests {
         let target = try RequestTarget(head)
         var out = ByteBuffer()
         HeadWriter.request(
-            head, connection: head.fields.connectionOptions, clientAddress: "10.0.0.2", host: target.host, dropExpect: false, upgrade: nil,
-            originForm: target.originForm, into: &out)
-        #expect(String(buffer: out) == "GET /p?q=1 HTTP/1.1\r\nhost: b.test\r\nAccept: */*\r\nX-Other: 1\r\n"
-            + "x-forwarded-for: 10.0.0.2\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test\r\n\r\n")
+            head,
+            connection: head.fields.connectionOptions,
+            clientAddress: "10.0.0.2",
+            host: target.host,
+            dropExpect: false,
+            upgrade: nil,
+            originForm: target.originForm,
+            into: &out
+        )
+        #expect(
+            String(buffer: out) == "GET /p?q=1 HTTP/1.1\r\nhost: b.test\r\nAccept: */*\r\nX-Other: 1\r\n"
+                + "x-forwarded-for: 10.0.0.2\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test\r\n\r\n"
+        )
     }
 
     @Test func chunkedFramingEndsWhereTheMessageEndsHoweverItIsSplit() throws {

@@ -1,11 +1,14 @@
-@testable import Scheduler
 import Testing
 import ZKModel
+
+@testable import Scheduler
 
 @Suite struct PlacementPlannerTests {
     /// Three zones, two hosts each, roomy.
     static let hosts: [PlacementPlanner.Host] = ["a", "b", "c"].flatMap { zone in
-        (1...2).map { PlacementPlanner.Host(id: "\(zone)\($0)", zone: zone, freeCPU: 8, freeMemoryMB: 8192, freeSlots: 10) }
+        (1...2).map {
+            PlacementPlanner.Host(id: "\(zone)\($0)", zone: zone, freeCPU: 8, freeMemoryMB: 8192, freeSlots: 10)
+        }
     }
 
     /// One planner for the whole test: instance ids never repeat.
@@ -27,14 +30,36 @@ import ZKModel
     }
 
     func input(
-        desired: Int, release: Int = 1, placement: Placement = Placement(deploy: "web"), hosts: [PlacementPlanner.Host] = hosts,
-        healthy: Set<String> = [], ready: Set<String> = [], lost: Set<String> = [], now: Double = 1000, surge: Int = 1,
-        unavailable: Int = 0, keepWarm: Double = 0
+        desired: Int,
+        release: Int = 1,
+        placement: Placement = Placement(deploy: "web"),
+        hosts: [PlacementPlanner.Host] = hosts,
+        healthy: Set<String> = [],
+        ready: Set<String> = [],
+        lost: Set<String> = [],
+        now: Double = 1000,
+        surge: Int = 1,
+        unavailable: Int = 0,
+        keepWarm: Double = 0
     ) -> PlacementPlanner.Input {
         .init(
-            deploy: "web", desired: desired, maxSurge: surge, maxUnavailable: unavailable, deadlineSeconds: 60,
-            keepWarmSeconds: keepWarm, release: release, placement: placement, hosts: hosts, lostHosts: lost, healthy: healthy,
-            ready: ready, cpu: 0.5, memoryMB: 64, zonesOnly: nil, now: now)
+            deploy: "web",
+            desired: desired,
+            maxSurge: surge,
+            maxUnavailable: unavailable,
+            deadlineSeconds: 60,
+            keepWarmSeconds: keepWarm,
+            release: release,
+            placement: placement,
+            hosts: hosts,
+            lostHosts: lost,
+            healthy: healthy,
+            ready: ready,
+            cpu: 0.5,
+            memoryMB: 64,
+            zonesOnly: nil,
+            now: now
+        )
     }
 
     func zones(_ p: Placement) -> [String: Int] {
@@ -67,7 +92,9 @@ import ZKModel
         let six = planner().plan(input(desired: 6)).placement
         let onA1 = six.instances.filter { $0.host == "a1" }
         let live = Self.hosts.filter { $0.id != "a1" }
-        let d = planner().plan(input(desired: 6, placement: six, hosts: live, healthy: Set(six.instances.map(\.id)), lost: ["a1"]))
+        let d = planner().plan(
+            input(desired: 6, placement: six, hosts: live, healthy: Set(six.instances.map(\.id)), lost: ["a1"])
+        )
         #expect(Set(d.removed.map(\.id)) == Set(onA1.map(\.id)))
         #expect(d.added.count == onA1.count)
         #expect(d.added.allSatisfy { $0.host == "a2" })
@@ -78,7 +105,9 @@ import ZKModel
         let three = planner().plan(input(desired: 3)).placement
         let withoutC = Self.hosts.filter { $0.zone != "c" }
         let healthy = Set(three.instances.map(\.id))
-        let moved = planner().plan(input(desired: 3, placement: three, hosts: withoutC, healthy: healthy, lost: ["c1", "c2"]))
+        let moved = planner().plan(
+            input(desired: 3, placement: three, hosts: withoutC, healthy: healthy, lost: ["c1", "c2"])
+        )
         #expect(zones(moved.placement).values.sorted() == [1, 2])
         #expect(moved.placement.instances.allSatisfy { $0.zone != "c" })
         // Zone c back, all healthy: one more starts in c, then one leaves the zone that had two.
@@ -86,7 +115,9 @@ import ZKModel
         let back = planner().plan(input(desired: 3, placement: moved.placement, healthy: all))
         #expect(back.added.count == 1 && back.added.first?.zone == "c")
         #expect(back.removed.isEmpty)
-        let settled = planner().plan(input(desired: 3, placement: back.placement, healthy: Set(back.placement.instances.map(\.id))))
+        let settled = planner().plan(
+            input(desired: 3, placement: back.placement, healthy: Set(back.placement.instances.map(\.id)))
+        )
         #expect(settled.removed.count == 1)
         #expect(zones(settled.placement) == ["a": 1, "b": 1, "c": 1])
     }
@@ -146,7 +177,9 @@ import ZKModel
         var placement = planner().plan(input(desired: 2)).placement
         placement.stable = 1
         let healthy = Set(placement.instances.map(\.id))
-        let d = planner().plan(input(desired: 2, release: 2, placement: placement, healthy: healthy, surge: 0, unavailable: 1))
+        let d = planner().plan(
+            input(desired: 2, release: 2, placement: placement, healthy: healthy, surge: 0, unavailable: 1)
+        )
         #expect(d.removed.count == 1 && d.added.count == 1)
         #expect(d.placement.instances.count == 2)
     }
@@ -160,7 +193,9 @@ import ZKModel
         var ready = v1  // passing health checks, routed or warm
         // Roll out release 2 with keepWarm: the v1 instances become standby, not removed.
         for _ in 0..<10 {
-            let d = p.plan(input(desired: 2, release: 2, placement: placement, healthy: serving, ready: ready, keepWarm: 120))
+            let d = p.plan(
+                input(desired: 2, release: 2, placement: placement, healthy: serving, ready: ready, keepWarm: 120)
+            )
             #expect(d.removed.isEmpty, "nothing is stopped while keepWarm lasts")
             placement = d.placement
             serving.formUnion(d.added.map(\.id))
@@ -174,17 +209,31 @@ import ZKModel
 
         // Undo to release 1: the warm ones are routed again, nothing new is started.
         let all = Set(placement.instances.map(\.id))
-        let undo = p.plan(input(desired: 2, release: 1, placement: placement, healthy: serving, ready: all, now: 1010, keepWarm: 120))
+        let undo = p.plan(
+            input(desired: 2, release: 1, placement: placement, healthy: serving, ready: all, now: 1010, keepWarm: 120)
+        )
         #expect(undo.added.isEmpty)
         #expect(Set(undo.changed.filter { !$0.isStandby }.map(\.id)) == v1)
         // Once their supervisors report them routed, the release-2 ones go warm in turn.
         let v2 = all.subtracting(v1)
-        let next = p.plan(input(desired: 2, release: 1, placement: undo.placement, healthy: v1.union(v2), ready: all, now: 1011, keepWarm: 120))
+        let next = p.plan(
+            input(
+                desired: 2,
+                release: 1,
+                placement: undo.placement,
+                healthy: v1.union(v2),
+                ready: all,
+                now: 1011,
+                keepWarm: 120
+            )
+        )
         #expect(next.added.isEmpty && next.complete)
         #expect(next.placement.instances.filter(\.isStandby).allSatisfy { $0.release == 2 })
 
         // After keepWarm, the warm ones are stopped.
-        let later = p.plan(input(desired: 2, release: 1, placement: next.placement, healthy: v1, ready: all, now: 1200, keepWarm: 120))
+        let later = p.plan(
+            input(desired: 2, release: 1, placement: next.placement, healthy: v1, ready: all, now: 1200, keepWarm: 120)
+        )
         #expect(later.removed.count == 2 && later.removed.allSatisfy { $0.release == 2 })
         #expect(later.placement.instances.count == 2)
     }

@@ -1,14 +1,15 @@
-import Manager
-@testable import Supervisor
 import AsyncHTTPClient
 import Docker
 import Foundation
 import Logging
+import Manager
 import Reconciler
 import ServiceLifecycle
 import TestSupport
 import ZKModel
 import ZooKeeper
+
+@testable import Supervisor
 
 /// A supervisor against the real dockerd and ZooKeeper, under a ZooKeeper root and a host id of
 /// its own; `cleanUp` removes every container it made.
@@ -34,12 +35,21 @@ final class SupervisorRig: @unchecked Sendable {
         hostID = "h-\(suffix)"
         docker = DockerClient(http: http)
         configuration = SupervisorConfiguration(
-            hostID: hostID, zone: zone, ports: ports, stopGrace: 2, healthInterval: .seconds(1),
-            restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)))
+            hostID: hostID,
+            zone: zone,
+            ports: ports,
+            stopGrace: 2,
+            healthInterval: .seconds(1),
+            restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5))
+        )
     }
 
     /// Runs `body` with a new rig and always cleans up (its containers removed) before returning.
-    static func with(ports: ClosedRange<Int>, zone: String = "z1", _ body: (SupervisorRig) async throws -> Void) async throws {
+    static func with(
+        ports: ClosedRange<Int>,
+        zone: String = "z1",
+        _ body: (SupervisorRig) async throws -> Void
+    ) async throws {
         let rig = try await SupervisorRig(ports: ports, zone: zone)
         do {
             try await body(rig)
@@ -94,7 +104,9 @@ final class SupervisorRig: @unchecked Sendable {
         let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
         let list = endpoints.map { "{host: \($0.0), port: \($0.1)}" }.joined(separator: ", ")
         let documents = try ManifestLoader().parse(
-            "apiVersion: atlantis/v1\nkind: Service\nmetadata: {name: \(name)}\nspec: {endpoints: [\(list)]}\n", file: "test.yaml")
+            "apiVersion: atlantis/v1\nkind: Service\nmetadata: {name: \(name)}\nspec: {endpoints: [\(list)]}\n",
+            file: "test.yaml"
+        )
         try await manager.apply(documents, options: .init())
     }
 
@@ -105,9 +117,20 @@ final class SupervisorRig: @unchecked Sendable {
         try? await http.shutdown()
     }
 
-    static func sample(_ instance: String, image: String = "atlantis/sample:v1", dependsOn: [String]? = nil) -> InstanceAssignment {
+    static func sample(
+        _ instance: String,
+        image: String = "atlantis/sample:v1",
+        dependsOn: [String]? = nil
+    ) -> InstanceAssignment {
         InstanceAssignment(
-            instance: instance, app: "sample", environment: "test", image: image, port: 8080,
-            healthCheck: .init(path: "/health", intervalSeconds: 1, timeoutSeconds: 1), memoryMB: 32, dependsOn: dependsOn)
+            instance: instance,
+            app: "sample",
+            environment: "test",
+            image: image,
+            port: 8080,
+            healthCheck: .init(path: "/health", intervalSeconds: 1, timeoutSeconds: 1),
+            memoryMB: 32,
+            dependsOn: dependsOn
+        )
     }
 }

@@ -1,4 +1,3 @@
-@testable import Supervisor
 import AsyncHTTPClient
 import Docker
 import Foundation
@@ -8,6 +7,8 @@ import TestSupport
 import Testing
 import ZKModel
 import ZooKeeper
+
+@testable import Supervisor
 
 @Suite("A supervisor whose dockerd cannot be reached")
 struct SupervisorStopTests {

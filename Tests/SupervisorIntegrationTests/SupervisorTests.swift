@@ -1,13 +1,14 @@
-@testable import Supervisor
-import Spawn
 import Docker
 import Foundation
 import Reconciler
 import ServiceLifecycle
+import Spawn
 import TestSupport
 import Testing
 import ZKModel
 import ZooKeeper
+
+@testable import Supervisor
 
 @Suite("Supervisor against the real dockerd", .serialized)
 struct SupervisorIntegrationTests {
@@ -27,7 +28,9 @@ struct SupervisorIntegrationTests {
             #expect(status.supervisor == rig.hostID && status.zone == "zone-a" && status.restarts == 0)
             let (code, body) = get(status.port, "/cgi-bin/info")
             #expect(code == 200)
-            #expect(body.contains("app=sample environment=test instance=web-1 zone=zone-a host=\(rig.hostID) version=v1"))
+            #expect(
+                body.contains("app=sample environment=test instance=web-1 zone=zone-a host=\(rig.hostID) version=v1")
+            )
             let containers = try await rig.containers()
             #expect(containers.count == 1)
             #expect(containers.first?.id == status.containerID)
@@ -36,7 +39,10 @@ struct SupervisorIntegrationTests {
             let (data, stat) = try await rig.zk.getData("\(rig.tree.supervisors)/\(rig.hostID)")
             #expect(stat.ephemeralOwner == rig.zk.sessionID)
             let registration = try JSONDecoder().decode(SupervisorRegistration.self, from: Data(data))
-            #expect(registration.zone == "zone-a" && registration.address == "127.0.0.1" && registration.ports?.first == 23000)
+            #expect(
+                registration.zone == "zone-a" && registration.address == "127.0.0.1"
+                    && registration.ports?.first == 23000
+            )
         }
     }
 
@@ -44,23 +50,29 @@ struct SupervisorIntegrationTests {
         try await SupervisorRig.with(ports: 23020...23039) { rig in
             rig.start()
             for i in 1...3 { try await rig.assign(SupervisorRig.sample("web-\(i)")) }
-            #expect(await eventually {
-                var healthy = 0
-                for i in 1...3 where await rig.status("web-\(i)")?.healthy == true { healthy += 1 }
-                return healthy == 3
-            })
-            let ports = Set(await [rig.status("web-1"), rig.status("web-2"), rig.status("web-3")].compactMap { $0?.port })
+            #expect(
+                await eventually {
+                    var healthy = 0
+                    for i in 1...3 where await rig.status("web-\(i)")?.healthy == true { healthy += 1 }
+                    return healthy == 3
+                }
+            )
+            let ports = Set(
+                await [rig.status("web-1"), rig.status("web-2"), rig.status("web-3")].compactMap { $0?.port }
+            )
             #expect(ports.count == 3)
             #expect(try await rig.containers().count == 3)
 
             try await rig.unassign("web-2")
             try await rig.unassign("web-3")
             #expect(await eventually { try await rig.containers().count == 1 })
-            #expect(await eventually {
-                let gone2 = await rig.status("web-2") == nil
-                let gone3 = await rig.status("web-3") == nil
-                return gone2 && gone3
-            })
+            #expect(
+                await eventually {
+                    let gone2 = await rig.status("web-2") == nil
+                    let gone3 = await rig.status("web-3") == nil
+                    return gone2 && gone3
+                }
+            )
             #expect(try await rig.containers().first?.labels["atlantis.instance"] == "web-1")
             #expect(await rig.status("web-1")?.healthy == true)
         }
@@ -73,10 +85,12 @@ struct SupervisorIntegrationTests {
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
             let first = try #require(await rig.status("web-1")?.containerID)
             try await rig.docker.kill(container: first)
-            #expect(await eventually(.seconds(10)) {
-                guard let s = await rig.status("web-1") else { return false }
-                return s.healthy && s.containerID != first && s.restarts == 1
-            })
+            #expect(
+                await eventually(.seconds(10)) {
+                    guard let s = await rig.status("web-1") else { return false }
+                    return s.healthy && s.containerID != first && s.restarts == 1
+                }
+            )
             let status = try #require(await rig.status("web-1"))
             #expect(status.lastError?.contains("exited with code 137") == true)
             #expect(get(status.port, "/health").0 == 200)
@@ -94,11 +108,13 @@ struct SupervisorIntegrationTests {
             let log = "/tmp/atl-supervisor-\(rig.hostID).log"
             var pid = TestProcesses.spawn(arguments, stdout: log, stderr: log)
             for i in 1...2 { try await rig.assign(SupervisorRig.sample("web-\(i)")) }
-            #expect(await eventually {
-                let one = await rig.status("web-1")?.healthy == true
-                let two = await rig.status("web-2")?.healthy == true
-                return one && two
-            })
+            #expect(
+                await eventually {
+                    let one = await rig.status("web-1")?.healthy == true
+                    let two = await rig.status("web-2")?.healthy == true
+                    return one && two
+                }
+            )
             let before = Set(try await rig.containers().map(\.id))
             #expect(before.count == 2)
 
@@ -107,14 +123,23 @@ struct SupervisorIntegrationTests {
             let orphan = try await rig.docker.create(
                 name: "atlantis-\(rig.hostID)-orphan",
                 ContainerConfig(
-                    image: "atlantis/sample:v1", env: [], labels: ["atlantis.host": rig.hostID, "atlantis.instance": "orphan"],
-                    containerPort: 8080, hostIP: "127.0.0.1", hostPort: 23079))
+                    image: "atlantis/sample:v1",
+                    env: [],
+                    labels: ["atlantis.host": rig.hostID, "atlantis.instance": "orphan"],
+                    containerPort: 8080,
+                    hostIP: "127.0.0.1",
+                    hostPort: 23079
+                )
+            )
             try await rig.docker.start(container: orphan)
 
             pid = TestProcesses.spawn(arguments, stdout: log, stderr: log)
             defer { Spawn.kill(pid) }
             #expect(await eventually { try await rig.containers().count == 2 })
-            #expect(Set(try await rig.containers().map(\.id)) == before, "the running containers were adopted, not recreated")
+            #expect(
+                Set(try await rig.containers().map(\.id)) == before,
+                "the running containers were adopted, not recreated"
+            )
             #expect(try await rig.docker.inspect(container: orphan) == nil, "the orphan was removed")
             for i in 1...2 {
                 let status = await rig.status("web-\(i)")
@@ -134,7 +159,11 @@ struct SupervisorIntegrationTests {
             }
             defer { servers.forEach { Spawn.kill($0) } }
             for port in [allowedPort, blockedPort] {
-                #expect(await eventually { Loopback.curl("http://\(gateway):\(port)/", extra: ["--max-time", "1"]).status == 200 })
+                #expect(
+                    await eventually {
+                        Loopback.curl("http://\(gateway):\(port)/", extra: ["--max-time", "1"]).status == 200
+                    }
+                )
             }
             try await rig.service("allowed", endpoints: [(gateway, allowedPort)])
             try await rig.service("blocked", endpoints: [(gateway, blockedPort)])
@@ -144,7 +173,10 @@ struct SupervisorIntegrationTests {
             let container = try #require(await rig.status("web-1")?.containerID)
 
             func reach(_ port: Int) -> Bool {
-                Spawn.run(["docker", "exec", container, "timeout", "3", "wget", "-q", "-O", "/dev/null", "http://\(gateway):\(port)/"]).status == 0
+                Spawn.run([
+                    "docker", "exec", container, "timeout", "3", "wget", "-q", "-O", "/dev/null",
+                    "http://\(gateway):\(port)/",
+                ]).status == 0
             }
             #expect(reach(allowedPort), "a declared dependency is reachable")
             #expect(!reach(blockedPort), "an undeclared service is blocked")
@@ -166,7 +198,10 @@ struct SupervisorIntegrationTests {
             try await rig.assign(assignment)
             #expect(await eventually { !reach(blockedPort) })
             let after = Spawn.run(["nsenter", "-t", "\(pid)", "-n", "iptables", "-S"]).output
-            #expect(after.components(separatedBy: "\n").filter { $0.hasPrefix("-A") }.count == rules.components(separatedBy: "\n").filter { $0.hasPrefix("-A") }.count)
+            #expect(
+                after.components(separatedBy: "\n").filter { $0.hasPrefix("-A") }.count
+                    == rules.components(separatedBy: "\n").filter { $0.hasPrefix("-A") }.count
+            )
         }
     }
 
@@ -208,11 +243,17 @@ struct SupervisorIntegrationTests {
             let log = "/tmp/atl-squatter-\(getpid()).log"
             defer { unlink(log) }
             let squatter = TestProcesses.spawn(
-                ["python3", "-m", "http.server", "--bind", "127.0.0.1", "23140", "--directory", "/tmp"], stdout: log, stderr: log)
+                ["python3", "-m", "http.server", "--bind", "127.0.0.1", "23140", "--directory", "/tmp"],
+                stdout: log,
+                stderr: log
+            )
             defer { Spawn.kill(squatter) }
             try #require(
-                await eventually { Loopback.curl("http://127.0.0.1:23140/", extra: ["--max-time", "1"]).status == 200 },
-                "the squatter on 23140 never answered: \(Spawn.read(log))")
+                await eventually {
+                    Loopback.curl("http://127.0.0.1:23140/", extra: ["--max-time", "1"]).status == 200
+                },
+                "the squatter on 23140 never answered: \(Spawn.read(log))"
+            )
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1"))
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
@@ -244,16 +285,20 @@ struct SupervisorIntegrationTests {
             #expect(await eventually { try await rig.zk.exists(registration) != nil })
             let before = rig.zk.sessionID
             try await rig.zk.expireSessionForTesting()
-            #expect(await eventually {
-                guard let stat = try await rig.zk.exists(registration) else { return false }
-                return stat.ephemeralOwner == rig.zk.sessionID && rig.zk.sessionID != before
-            })
+            #expect(
+                await eventually {
+                    guard let stat = try await rig.zk.exists(registration) else { return false }
+                    return stat.ephemeralOwner == rig.zk.sessionID && rig.zk.sessionID != before
+                }
+            )
         }
     }
 
     static func bridgeGateway() -> String {
         let out = Spawn.run(["ip", "-4", "-o", "addr", "show", "docker0"]).output
-        guard let range = out.range(of: #"inet (\d+\.\d+\.\d+\.\d+)"#, options: .regularExpression) else { return "172.17.0.1" }
+        guard let range = out.range(of: #"inet (\d+\.\d+\.\d+\.\d+)"#, options: .regularExpression) else {
+            return "172.17.0.1"
+        }
         return String(out[range].dropFirst(5))
     }
 }

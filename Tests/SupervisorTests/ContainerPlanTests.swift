@@ -1,14 +1,25 @@
-@testable import Supervisor
 import Docker
 import Foundation
 import Testing
 import ZKModel
 
+@testable import Supervisor
+
 @Suite struct ContainerPlanTests {
     let host = SupervisorConfiguration(hostID: "h1", zone: "z1", address: "127.0.0.1")
     let assignment = InstanceAssignment(
-        instance: "web-prod-1", app: "web", environment: "prod", image: "atlantis/sample:v1", port: 8080, release: "r3",
-        env: ["GREETING": "hi"], healthCheck: .init(path: "/health"), cpu: 0.5, memoryMB: 64, dependsOn: ["db"])
+        instance: "web-prod-1",
+        app: "web",
+        environment: "prod",
+        image: "atlantis/sample:v1",
+        port: 8080,
+        release: "r3",
+        env: ["GREETING": "hi"],
+        healthCheck: .init(path: "/health"),
+        cpu: 0.5,
+        memoryMB: 64,
+        dependsOn: ["db"]
+    )
 
     @Test func configCarriesLabelsEnvLimitsAndThePublishedPort() throws {
         let config = try ContainerPlan(assignment).config(host: host, hostPort: 32001, generation: 4, stopGrace: 7)
@@ -22,7 +33,8 @@ import ZKModel
         #expect(labels["atlantis.release"] == "r3")
         let env = Set(json["Env"] as! [String])
         for expected in [
-            "GREETING=hi", "ATLANTIS_APP=web", "ATLANTIS_ENVIRONMENT=prod", "ATLANTIS_INSTANCE=web-prod-1", "ATLANTIS_ZONE=z1",
+            "GREETING=hi", "ATLANTIS_APP=web", "ATLANTIS_ENVIRONMENT=prod", "ATLANTIS_INSTANCE=web-prod-1",
+            "ATLANTIS_ZONE=z1",
             "ATLANTIS_HOST=h1", "ATLANTIS_PORT=8080", "ATLANTIS_HOST_PORT=32001",
         ] {
             #expect(env.contains(expected), "missing \(expected)")
@@ -57,7 +69,9 @@ import ZKModel
         #expect(try InstanceReconciler.decode(Array(good)) == assignment)
         var bad = try JSONSerialization.jsonObject(with: good) as! [String: Any]
         bad["port"] = 70000
-        #expect(throws: (any Error).self) { try InstanceReconciler.decode(Array(try JSONSerialization.data(withJSONObject: bad))) }
+        #expect(throws: (any Error).self) {
+            try InstanceReconciler.decode(Array(try JSONSerialization.data(withJSONObject: bad)))
+        }
         bad["port"] = 8080
         bad["surprise"] = true
         do {
@@ -76,8 +90,16 @@ import ZKModel
         status.restarts = 2
         status.generation = 0
         let encodedStatus = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
-        #expect(SchemaValidator.embedded.validate(try JSONValue.parse(encodedStatus), against: "instance-status.schema.json").isEmpty)
+        #expect(
+            SchemaValidator.embedded.validate(
+                try JSONValue.parse(encodedStatus),
+                against: "instance-status.schema.json"
+            ).isEmpty
+        )
         let registration = String(decoding: try JSONEncoder().encode(host.registration), as: UTF8.self)
-        #expect(SchemaValidator.embedded.validate(try JSONValue.parse(registration), against: "supervisor.schema.json").isEmpty)
+        #expect(
+            SchemaValidator.embedded.validate(try JSONValue.parse(registration), against: "supervisor.schema.json")
+                .isEmpty
+        )
     }
 }

@@ -6,7 +6,8 @@ import Testing
         #expect(EphemeralPorts.parse(range: "32768\t60999\n", reserved: "\n") == EphemeralPorts(range: 32768...60999))
         #expect(
             EphemeralPorts.parse(range: "32768 60999", reserved: "33000-33099,40000\n")
-                == EphemeralPorts(range: 32768...60999, reserved: [33000...33099, 40000...40000]))
+                == EphemeralPorts(range: 32768...60999, reserved: [33000...33099, 40000...40000])
+        )
         #expect(EphemeralPorts.parse(range: "60999 32768", reserved: "") == nil)
         #expect(EphemeralPorts.parse(range: "32768", reserved: "") == nil)
         #expect(EphemeralPorts.parse(range: "", reserved: "") == nil)

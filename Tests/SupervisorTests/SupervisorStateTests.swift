@@ -1,7 +1,8 @@
-@testable import Supervisor
-@testable import Docker
 import Reconciler
 import Testing
+
+@testable import Docker
+@testable import Supervisor
 
 @Suite struct SupervisorStateTests {
     @Test func portsAreNeverHandedOutTwice() {
@@ -54,8 +55,16 @@ import Testing
     }
 
     @Test func imageReferencesSplitIntoRepositoryAndTag() {
-        #expect(DockerClient.split(reference: "127.0.0.1:5000/atlantis/sample:v1") == ("127.0.0.1:5000/atlantis/sample", "v1"))
-        #expect(DockerClient.split(reference: "127.0.0.1:5000/atlantis/sample") == ("127.0.0.1:5000/atlantis/sample", "latest"))
+        #expect(
+            DockerClient.split(reference: "127.0.0.1:5000/atlantis/sample:v1") == (
+                "127.0.0.1:5000/atlantis/sample", "v1"
+            )
+        )
+        #expect(
+            DockerClient.split(reference: "127.0.0.1:5000/atlantis/sample") == (
+                "127.0.0.1:5000/atlantis/sample", "latest"
+            )
+        )
         #expect(DockerClient.split(reference: "busybox") == ("busybox", "latest"))
         #expect(DockerClient.split(reference: "r/x@sha256:abc") == ("r/x@sha256:abc", nil))
     }

@@ -9,7 +9,12 @@ import Glibc
 /// still run that program when the run stops, rather than every process matching a name.
 public enum TestProcesses {
     /// As `Spawn.spawn`, recording the pid.
-    public static func spawn(_ argv: [String], stdin: String? = nil, stdout: String? = nil, stderr: String? = nil) -> Int32 {
+    public static func spawn(
+        _ argv: [String],
+        stdin: String? = nil,
+        stdout: String? = nil,
+        stderr: String? = nil
+    ) -> Int32 {
         let pid = Spawn.spawn(argv, stdin: stdin, stdout: stdout, stderr: stderr)
         if pid > 0, let log = getenv("ATLANTIS_TEST_PIDS").map({ String(cString: $0) }), let file = fopen(log, "a") {
             fputs("\(pid) \(argv[0])\n", file)

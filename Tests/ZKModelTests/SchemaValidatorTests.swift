@@ -15,7 +15,8 @@ import ZKModel
 
     @Test(arguments: [
         ("a", true), ("eu-west-1a", true), ("a1", true), ("A", false), ("1a", false), ("a-", false),
-        ("a_b", false), ("", false), (String(repeating: "a", count: 63), true), (String(repeating: "a", count: 64), false),
+        ("a_b", false), ("", false), (String(repeating: "a", count: 63), true),
+        (String(repeating: "a", count: 64), false),
     ])
     func namesMustBeDNSLabels(name: String, valid: Bool) {
         let result = DocumentValidator().validate(Self.zone(.string(name)))
@@ -33,12 +34,14 @@ import ZKModel
     /// Patterns are compiled once per validator and shared: each field still meets its own
     /// pattern, an invalid pattern still matches nothing, from many tasks at once.
     @Test func compiledPatternsStayWithTheirFields() async throws {
-        let schema = try JSONValue.parse(#"""
+        let schema = try JSONValue.parse(
+            #"""
             {"type": "object", "properties": {
               "a": {"type": "string", "pattern": "^[a-z]+$"},
               "b": {"type": "string", "pattern": "[0-9]"},
               "c": {"type": "string", "pattern": "("}}}
-            """#)
+            """#
+        )
         let validator = SchemaValidator(documents: ["t.schema.json": schema])
         func failing(_ a: String, _ b: String, _ c: String? = nil) -> [String] {
             var fields: [String: JSONValue] = ["a": .string(a), "b": .string(b)]
@@ -64,26 +67,33 @@ import ZKModel
     }
 
     @Test func errorsNameTheFieldAndTheReason() throws {
-        let value = try JSONValue.parse(#"""
+        let value = try JSONValue.parse(
+            #"""
             {"apiVersion": "atlantis/v1", "kind": "Service", "metadata": {"name": "db"},
              "spec": {"endpoints": [{"host": "db.internal", "port": 0}, {"host": "x", "port": 80, "tls": true}], "protocol": "udp"}}
-            """#)
+            """#
+        )
         guard case .failure(let invalid) = DocumentValidator().validate(value) else {
             Issue.record("accepted an invalid Service")
             return
         }
         let messages = invalid.errors.map(\.description).sorted()
-        #expect(messages == [
-            "spec.endpoints[0].port: must be >= 1 (got 0)",
-            "spec.endpoints[1].tls: is not a known field",
-            #"spec.protocol: must be one of "http", "tcp""#,
-        ])
+        #expect(
+            messages == [
+                "spec.endpoints[0].port: must be >= 1 (got 0)",
+                "spec.endpoints[1].tls: is not a known field",
+                #"spec.protocol: must be one of "http", "tcp""#,
+            ]
+        )
     }
 
     @Test func oneOfNeedsExactlyOneAlternative() throws {
-        let base = #"{"apiVersion": "atlantis/v1", "kind": "Deploy", "metadata": {"name": "d"}, "spec": {"app": "a", "environment": "prod", "instances": 1 SPEC}}"#
-        for (extra, valid) in [(#", "image": "a:1""#, true), (#", "build": {"ref": "main"}"#, true),
-                               (#", "image": "a:1", "build": {"ref": "main"}"#, false), ("", false)] {
+        let base =
+            #"{"apiVersion": "atlantis/v1", "kind": "Deploy", "metadata": {"name": "d"}, "spec": {"app": "a", "environment": "prod", "instances": 1 SPEC}}"#
+        for (extra, valid) in [
+            (#", "image": "a:1""#, true), (#", "build": {"ref": "main"}"#, true),
+            (#", "image": "a:1", "build": {"ref": "main"}"#, false), ("", false),
+        ] {
             let value = try JSONValue.parse(base.replacingOccurrences(of: " SPEC", with: extra))
             let ok = (try? DocumentValidator().validate(value).get()) != nil
             #expect(ok == valid, "\(extra)")
@@ -98,18 +108,28 @@ import ZKModel
         }
         top["kind"] = .string("Database")
         value = .object(top)
-        guard case .failure(let e1) = DocumentValidator().validate(value) else { Issue.record("accepted"); return }
+        guard case .failure(let e1) = DocumentValidator().validate(value) else {
+            Issue.record("accepted")
+            return
+        }
         #expect(e1.errors.first?.description.contains(#"unknown kind "Database""#) == true)
         top["kind"] = .string("Zone")
         top["apiVersion"] = .string("atlantis/v9")
-        guard case .failure(let e2) = DocumentValidator().validate(.object(top)) else { Issue.record("accepted"); return }
+        guard case .failure(let e2) = DocumentValidator().validate(.object(top)) else {
+            Issue.record("accepted")
+            return
+        }
         #expect(e2.errors.first?.description.contains(#"unsupported version "atlantis/v9""#) == true)
     }
 
     @Test func embeddedSchemasMatchTheFilesInTheRepository() throws {
         let folder = Self.repoRoot.appendingPathComponent("schemas")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".schema.json") }
-        #expect(files.count == Kind.allCases.count + 9)  // + common, status, instance-status, instance-assignment, supervisor, release, release-pointer, placement, audit-record
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+            $0.hasSuffix(".schema.json")
+        }
+        // + common, status, instance-status, instance-assignment, supervisor, release, release-pointer,
+        // placement, audit-record
+        #expect(files.count == Kind.allCases.count + 9)
         for file in files {
             let onDisk = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent(file)))
             let embedded = SchemaValidator.embedded.documentsForTesting[file]

@@ -1,5 +1,5 @@
-import Spawn
 import Foundation
+import Spawn
 import TestSupport
 import ZooKeeper
 
@@ -12,16 +12,23 @@ enum TestCluster {
     static var hosts: String { TestZooKeeper.hosts }
 
     static func config(
-        _ hosts: String = hosts, sessionTimeout: Duration = .seconds(6), credentials: [String] = []
+        _ hosts: String = hosts,
+        sessionTimeout: Duration = .seconds(6),
+        credentials: [String] = []
     ) -> ZooKeeperConfiguration {
         ZooKeeperConfiguration(
-            connectionString: hosts, sessionTimeout: sessionTimeout, connectTimeout: .seconds(10),
+            connectionString: hosts,
+            sessionTimeout: sessionTimeout,
+            connectTimeout: .seconds(10),
             operationTimeout: .seconds(10),
-            credentials: credentials.map { .init(scheme: "digest", secret: $0) })
+            credentials: credentials.map { .init(scheme: "digest", secret: $0) }
+        )
     }
 
     static func connect(
-        _ hosts: String = hosts, sessionTimeout: Duration = .seconds(6), credentials: [String] = []
+        _ hosts: String = hosts,
+        sessionTimeout: Duration = .seconds(6),
+        credentials: [String] = []
     ) async throws -> ZooKeeperClient {
         try await ZooKeeperClient.connect(config(hosts, sessionTimeout: sessionTimeout, credentials: credentials))
     }
@@ -53,7 +60,8 @@ enum TestCluster {
 
 /// Retries an idempotent step while ZooKeeper is failing over.
 func eventually<T>(
-    timeout: Duration = .seconds(30), _ body: () async throws -> T
+    timeout: Duration = .seconds(30),
+    _ body: () async throws -> T
 ) async throws -> T {
     let deadline = ContinuousClock.now + timeout
     while true {

@@ -1,7 +1,7 @@
-import Spawn
 import Foundation
-import Testing
+import Spawn
 import TestSupport
+import Testing
 
 /// `scripts/zk.sh` must not take a server it did not start for its own: a ZooKeeper started by
 /// hand on the same port once made a whole CI run use (and then miss) the wrong server.
@@ -15,7 +15,9 @@ import TestSupport
     }
 
     static func pidFile(_ name: String, _ id: Int) -> Bool {
-        FileManager.default.fileExists(atPath: TestCluster.repoRoot.appendingPathComponent("run/zk-\(name)/\(id)/pid").path)
+        FileManager.default.fileExists(
+            atPath: TestCluster.repoRoot.appendingPathComponent("run/zk-\(name)/\(id)/pid").path
+        )
     }
 
     static func answers(_ port: Int) -> Bool {
@@ -48,10 +50,15 @@ import TestSupport
             unlink(log)
         }
         let squatter = TestProcesses.spawn(
-            ["python3", "-m", "http.server", "--bind", "127.0.0.1", "\(port + 2)", "--directory", "/tmp"], stdout: log, stderr: log)
+            ["python3", "-m", "http.server", "--bind", "127.0.0.1", "\(port + 2)", "--directory", "/tmp"],
+            stdout: log,
+            stderr: log
+        )
         defer { Spawn.kill(squatter) }
         try #require(
-            await eventually(.seconds(5)) { Self.answers(port + 2) }, "the squatter on \(port + 2) never answered: \(Spawn.read(log))")
+            await eventually(.seconds(5)) { Self.answers(port + 2) },
+            "the squatter on \(port + 2) never answered: \(Spawn.read(log))"
+        )
         let (status, output) = Self.run("ensemble", name, "\(port)")
         #expect(status == 1, "\(output)")
         #expect(output.contains("127.0.0.1:\(port + 2) already answers"), "\(output)")

@@ -29,16 +29,28 @@ public struct ApplyPlanner: Sendable {
     }
 
     public func plan(
-        _ inputs: [Input], current: ClusterSnapshot, source: String, prune: Bool
+        _ inputs: [Input],
+        current: ClusterSnapshot,
+        source: String,
+        prune: Bool
     ) throws(ManagerError) -> ApplyPlan {
         var problems: [InputProblem] = []
         var seen: [DocumentKey: DocumentLocation?] = [:]
         for input in inputs {
             if let first = seen[input.document.key] {
                 let whereFirst = first.map { " (first at \($0))" } ?? ""
-                problems.append(InputProblem(
-                    location: input.location, key: input.document.key,
-                    errors: [FieldError(path: ["metadata", "name"], reason: "appears more than once in this apply\(whereFirst)")]))
+                problems.append(
+                    InputProblem(
+                        location: input.location,
+                        key: input.document.key,
+                        errors: [
+                            FieldError(
+                                path: ["metadata", "name"],
+                                reason: "appears more than once in this apply\(whereFirst)"
+                            )
+                        ]
+                    )
+                )
             }
             seen[input.document.key] = input.location
         }
@@ -55,10 +67,13 @@ public struct ApplyPlanner: Sendable {
                 if stored.document.sameContent(as: document) && stored.document.metadata.source == source {
                     plan.unchanged.append(document.key)
                 } else {
-                    if let expected = input.document.metadata.generation, expected != stored.document.metadata.generation {
+                    if let expected = input.document.metadata.generation,
+                        expected != stored.document.metadata.generation
+                    {
                         conflicts.append(
                             "\(document.key): you applied generation \(expected), but it is at generation "
-                                + "\(stored.document.metadata.generation ?? 0): it changed since you read it; re-read, merge and apply again")
+                                + "\(stored.document.metadata.generation ?? 0): it changed since you read it; re-read, merge and apply again"
+                        )
                     }
                     plan.actions.append(.update(from: stored, to: document))
                 }
@@ -66,7 +81,8 @@ public struct ApplyPlanner: Sendable {
                 if let expected = input.document.metadata.generation {
                     conflicts.append(
                         "\(document.key): you applied generation \(expected) of a document that no longer exists; "
-                            + "drop metadata.generation to create it again")
+                            + "drop metadata.generation to create it again"
+                    )
                 }
                 plan.actions.append(.create(document))
             }
@@ -86,12 +102,20 @@ public struct ApplyPlanner: Sendable {
     }
 
     /// Plans deleting one document: refused while others still refer to it.
-    public func planDelete(_ key: DocumentKey, current: ClusterSnapshot, source: String) throws(ManagerError) -> ApplyPlan {
+    public func planDelete(
+        _ key: DocumentKey,
+        current: ClusterSnapshot,
+        source: String
+    ) throws(ManagerError) -> ApplyPlan {
         try planDelete([key], current: current, source: source)
     }
 
     /// Plans deleting several documents together (a Deploy and the Routes to it).
-    public func planDelete(_ keys: [DocumentKey], current: ClusterSnapshot, source: String) throws(ManagerError) -> ApplyPlan {
+    public func planDelete(
+        _ keys: [DocumentKey],
+        current: ClusterSnapshot,
+        source: String
+    ) throws(ManagerError) -> ApplyPlan {
         var plan = ApplyPlan(source: source)
         var after = current.allDocuments
         for key in keys {
@@ -106,7 +130,10 @@ public struct ApplyPlanner: Sendable {
     }
 
     private func check(
-        plan: inout ApplyPlan, inputs: [Input], current: ClusterSnapshot, after: [DocumentKey: Document]
+        plan: inout ApplyPlan,
+        inputs: [Input],
+        current: ClusterSnapshot,
+        after: [DocumentKey: Document]
     ) throws(ManagerError) {
         var problems: [InputProblem] = []
         let written = plan.actions.compactMap { action -> Document? in
@@ -129,9 +156,19 @@ public struct ApplyPlanner: Sendable {
             let referrers = references.referrers(of: key, in: withDeleted).filter { after[$0] != nil }
             if !referrers.isEmpty {
                 let list = referrers.map(\.description).joined(separator: ", ")
-                problems.append(InputProblem(
-                    location: nil, key: key,
-                    errors: [FieldError(path: "", reason: "cannot be deleted: \(list) still refer\(referrers.count == 1 ? "s" : "") to it; change or delete them first")]))
+                problems.append(
+                    InputProblem(
+                        location: nil,
+                        key: key,
+                        errors: [
+                            FieldError(
+                                path: "",
+                                reason:
+                                    "cannot be deleted: \(list) still refer\(referrers.count == 1 ? "s" : "") to it; change or delete them first"
+                            )
+                        ]
+                    )
+                )
             }
             for kind in Self.referrerKinds(of: key.kind) {
                 plan.folderChecks[kind] = current.folderVersions[kind] ?? 0

@@ -50,7 +50,9 @@ public struct ClusterStore: Sendable {
         self.tree = tree
         let secured = !zk.configuration.credentials.isEmpty
         self.desiredACL = secured ? ACL.creatorAllAnyoneRead : ACL.openUnsafe
-        if secured, let agent = agentCredential.flatMap({ ACL.digest(credential: $0, [.read, .write, .create, .delete]) }) {
+        if secured,
+            let agent = agentCredential.flatMap({ ACL.digest(credential: $0, [.read, .write, .create, .delete]) })
+        {
             self.agentACL = ACL.creatorAllAnyoneRead + [agent]
         } else {
             self.agentACL = ACL.openUnsafe
@@ -138,10 +140,18 @@ public struct ClusterStore: Sendable {
         } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
         }
-        guard let pointer = try? Payload.decode(ReleasePointer.self, from: data, path: tree.releases(deploy: deploy)) else {
-            throw ManagerError(.invalidInput, "\(tree.releases(deploy: deploy)) does not hold a release pointer; repair or delete it")
+        guard let pointer = try? Payload.decode(ReleasePointer.self, from: data, path: tree.releases(deploy: deploy))
+        else {
+            throw ManagerError(
+                .invalidInput,
+                "\(tree.releases(deploy: deploy)) does not hold a release pointer; repair or delete it"
+            )
         }
-        return ReleasePlanner.Current(pointer: pointer, pointerVersion: stat.version, release: try await release(deploy, pointer.current))
+        return ReleasePlanner.Current(
+            pointer: pointer,
+            pointerVersion: stat.version,
+            release: try await release(deploy, pointer.current)
+        )
     }
 
     public func release(_ deploy: String, _ number: Int) async throws -> Release? {

@@ -8,7 +8,10 @@ public enum DocumentFormatter {
     }
 
     public static func render(
-        _ documents: [StoredDocument], format: Format, single: Bool, statuses: [DocumentKey: ObjectStatus] = [:]
+        _ documents: [StoredDocument],
+        format: Format,
+        single: Bool,
+        statuses: [DocumentKey: ObjectStatus] = [:]
     ) -> String {
         switch format {
         case .json:

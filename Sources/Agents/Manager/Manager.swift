@@ -74,7 +74,8 @@ public struct Manager: Sendable {
     public func teardown(deploy: String, source: String = "cli") async throws(ManagerError) -> ApplyPlan {
         try await commit(options: ApplyOptions(source: source)) { snapshot throws(ManagerError) in
             let key = DocumentKey(kind: .deploy, name: deploy)
-            guard let stored = snapshot.documents[key], let spec = try? stored.document.decodeSpec(DeploySpec.self) else {
+            guard let stored = snapshot.documents[key], let spec = try? stored.document.decodeSpec(DeploySpec.self)
+            else {
                 throw ManagerError(.notFound, "\(key) does not exist")
             }
             let routes = snapshot.documents.values.compactMap { route -> DocumentKey? in
@@ -113,7 +114,9 @@ public struct Manager: Sendable {
                 }
                 return [stored]
             }
-            return try await store.snapshot(kinds: [kind]).documents.values.sorted { $0.document.name < $1.document.name }
+            return try await store.snapshot(kinds: [kind]).documents.values.sorted {
+                $0.document.name < $1.document.name
+            }
         } catch {
             throw Self.map(error)
         }
@@ -135,7 +138,8 @@ public struct Manager: Sendable {
     /// Reads, plans and writes; after a connection loss during the write (which may or may not
     /// have happened) it reads again and plans again: a plan with nothing left to do means it did.
     private func commit(
-        options: ApplyOptions, plan makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan
+        options: ApplyOptions,
+        plan makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan
     ) async throws(ManagerError) -> ApplyPlan {
         var firstPlan: ApplyPlan?
         for attempt in 1...3 {
@@ -159,20 +163,25 @@ public struct Manager: Sendable {
             guard size <= Self.maxTransactionBytes else {
                 throw ManagerError(
                     .invalidInput,
-                    "the change is \(size / 1024) KiB, above ZooKeeper's \(Self.maxTransactionBytes / 1024) KiB per transaction; apply fewer documents at once")
+                    "the change is \(size / 1024) KiB, above ZooKeeper's \(Self.maxTransactionBytes / 1024) KiB per transaction; apply fewer documents at once"
+                )
             }
             do {
                 try await store.zk.multi(operations)
                 logger.info(
                     "manager.applied",
-                    metadata: ["apply.source": "\(options.source)", "apply.actions": "\(plan.actions.count)"])
+                    metadata: ["apply.source": "\(options.source)", "apply.actions": "\(plan.actions.count)"]
+                )
                 return plan
             } catch let error as ZooKeeperError where error.isIndeterminate {
                 logger.warning("manager.write_outcome_unknown", metadata: ["error": "\(error)"])
                 do {
                     try await store.zk.waitConnected(timeout: store.zk.configuration.sessionTimeout)
                 } catch {
-                    throw ManagerError(.unknownOutcome, "the connection to ZooKeeper dropped during the write; run the command again to see whether it was applied")
+                    throw ManagerError(
+                        .unknownOutcome,
+                        "the connection to ZooKeeper dropped during the write; run the command again to see whether it was applied"
+                    )
                 }
                 continue
             } catch let error as ZooKeeperError {
@@ -181,11 +190,18 @@ public struct Manager: Sendable {
                 throw Self.map(error)
             }
         }
-        throw ManagerError(.unknownOutcome, "the connection to ZooKeeper kept dropping during the write; run the command again")
+        throw ManagerError(
+            .unknownOutcome,
+            "the connection to ZooKeeper kept dropping during the write; run the command again"
+        )
     }
 
     /// New releases for the Deploys this plan changes (directly or through their App).
-    private func releaseChanges(_ plan: ApplyPlan, snapshot: ClusterSnapshot, source: String) async throws -> [ReleasePlanner.Change] {
+    private func releaseChanges(
+        _ plan: ApplyPlan,
+        snapshot: ClusterSnapshot,
+        source: String
+    ) async throws -> [ReleasePlanner.Change] {
         var after = snapshot.allDocuments
         for action in plan.actions {
             switch action {
@@ -204,7 +220,9 @@ public struct Manager: Sendable {
 
     /// Writes a release, moves its Deploy's pointer (at the version read) and appends an audit record.
     func releaseOperations(
-        _ changes: [ReleasePlanner.Change], source: String, action: String = "release"
+        _ changes: [ReleasePlanner.Change],
+        source: String,
+        action: String = "release"
     ) throws(ManagerError) -> [ZooKeeper.Operation] {
         let tree = store.tree
         var ops: [ZooKeeper.Operation] = []
@@ -212,22 +230,38 @@ public struct Manager: Sendable {
             let release = change.release
             let pointer = ReleasePointer(current: release.number, latest: release.number)
             let record = AuditRecord(
-                time: release.createdAt, source: source, action: action, deploy: release.deploy, from: change.from,
-                to: release.number)
+                time: release.createdAt,
+                source: source,
+                action: action,
+                deploy: release.deploy,
+                from: change.from,
+                to: release.number
+            )
             let pointerBytes = try Self.payload(pointer)
             let releaseBytes = try Self.payload(release)
             let recordBytes = try Self.payload(record)
             if let version = change.pointerVersion {
                 ops.append(.setData(path: tree.releases(deploy: release.deploy), data: pointerBytes, version: version))
             } else {
-                ops.append(.create(path: tree.releases(deploy: release.deploy), data: pointerBytes, acl: store.desiredACL))
+                ops.append(
+                    .create(path: tree.releases(deploy: release.deploy), data: pointerBytes, acl: store.desiredACL)
+                )
             }
             ops.append(
                 .create(
-                    path: tree.release(deploy: release.deploy, number: release.number), data: releaseBytes,
-                    acl: store.desiredACL))
+                    path: tree.release(deploy: release.deploy, number: release.number),
+                    data: releaseBytes,
+                    acl: store.desiredACL
+                )
+            )
             ops.append(
-                .create(path: tree.auditRecordPrefix, data: recordBytes, mode: .persistentSequential, acl: store.desiredACL))
+                .create(
+                    path: tree.auditRecordPrefix,
+                    data: recordBytes,
+                    mode: .persistentSequential,
+                    acl: store.desiredACL
+                )
+            )
         }
         return ops
     }
@@ -254,9 +288,14 @@ public struct Manager: Sendable {
                 }
             }
             return ManagerError(
-                .conflict, "\(what) changed while this command ran (another writer got there first); nothing was written: run it again")
+                .conflict,
+                "\(what) changed while this command ran (another writer got there first); nothing was written: run it again"
+            )
         case .noAuth:
-            return ManagerError(.forbidden, "ZooKeeper refused the write: this identity may not change desired state (give the manager's credentials with --zk-auth)")
+            return ManagerError(
+                .forbidden,
+                "ZooKeeper refused the write: this identity may not change desired state (give the manager's credentials with --zk-auth)"
+            )
         default:
             return Self.map(error)
         }
@@ -298,10 +337,18 @@ public struct Manager: Sendable {
             switch action {
             case .create(var document):
                 document.metadata.generation = 1
-                ops.append(.create(path: tree.desired(document.key), data: document.json.canonicalBytes, acl: store.desiredACL))
+                ops.append(
+                    .create(path: tree.desired(document.key), data: document.json.canonicalBytes, acl: store.desiredACL)
+                )
             case .update(let from, var document):
                 document.metadata.generation = Int(from.version) + 2
-                ops.append(.setData(path: tree.desired(document.key), data: document.json.canonicalBytes, version: from.version))
+                ops.append(
+                    .setData(
+                        path: tree.desired(document.key),
+                        data: document.json.canonicalBytes,
+                        version: from.version
+                    )
+                )
             case .delete(let stored):
                 ops.append(.delete(path: tree.desired(stored.document.key), version: stored.version))
             }
@@ -318,7 +365,11 @@ extension Manager {
     /// transaction moves the pointer, sets the Deploy's image to that release's, and appends an
     /// audit record. Returns the release now current.
     @discardableResult
-    public func undo(deploy: String, to number: Int? = nil, source: String = "cli") async throws(ManagerError) -> Release {
+    public func undo(
+        deploy: String,
+        to number: Int? = nil,
+        source: String = "cli"
+    ) async throws(ManagerError) -> Release {
         let key = DocumentKey(kind: .deploy, name: deploy)
         do {
             guard let stored = try await store.read(key) else { throw ManagerError(.notFound, "\(key) does not exist") }
@@ -329,7 +380,10 @@ extension Manager {
             let target: Release
             if let number {
                 guard let found = history.first(where: { $0.number == number }) else {
-                    throw ManagerError(.notFound, "\(key) has no release \(number); see `atlantis rollout history \(deploy)`")
+                    throw ManagerError(
+                        .notFound,
+                        "\(key) has no release \(number); see `atlantis rollout history \(deploy)`"
+                    )
                 }
                 target = found
             } else {
@@ -347,16 +401,31 @@ extension Manager {
             document.metadata.generation = Int(stored.version) + 2
             let pointer = ReleasePointer(current: target.number, latest: state.pointer.latest)
             let record = AuditRecord(
-                time: ISO8601DateFormatter().string(from: Date()), source: source, action: "undo", deploy: deploy,
-                from: state.pointer.current, to: target.number)
+                time: ISO8601DateFormatter().string(from: Date()),
+                source: source,
+                action: "undo",
+                deploy: deploy,
+                from: state.pointer.current,
+                to: target.number
+            )
             try await store.zk.multi([
                 .setData(path: store.tree.desired(key), data: document.json.canonicalBytes, version: stored.version),
-                .setData(path: store.tree.releases(deploy: deploy), data: try Payload.encode(pointer), version: state.pointerVersion),
+                .setData(
+                    path: store.tree.releases(deploy: deploy),
+                    data: try Payload.encode(pointer),
+                    version: state.pointerVersion
+                ),
                 .create(
-                    path: store.tree.auditRecordPrefix, data: try Payload.encode(record), mode: .persistentSequential,
-                    acl: store.desiredACL),
+                    path: store.tree.auditRecordPrefix,
+                    data: try Payload.encode(record),
+                    mode: .persistentSequential,
+                    acl: store.desiredACL
+                ),
             ])
-            logger.info("manager.undo", metadata: ["deploy": "\(deploy)", "from": "\(state.pointer.current)", "to": "\(target.number)"])
+            logger.info(
+                "manager.undo",
+                metadata: ["deploy": "\(deploy)", "from": "\(state.pointer.current)", "to": "\(target.number)"]
+            )
             return target
         } catch let error as ZooKeeperError where error.code == .badVersion {
             throw ManagerError(.conflict, "\(key) changed while this command ran; nothing was written: run it again")

@@ -30,7 +30,10 @@ public struct ManagerError: Error, Sendable, CustomStringConvertible {
     public static func invalid(_ problems: [InputProblem]) -> ManagerError {
         let count = problems.reduce(0) { $0 + max($1.errors.count, 1) }
         return ManagerError(
-            .invalidInput, "\(count) problem\(count == 1 ? "" : "s") found; nothing was written", problems: problems)
+            .invalidInput,
+            "\(count) problem\(count == 1 ? "" : "s") found; nothing was written",
+            problems: problems
+        )
     }
 
     public var description: String {

@@ -26,8 +26,12 @@ public struct ManifestLoader: Sendable {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                problems.append(InputProblem(
-                    location: nil, errors: [FieldError(path: "", reason: "\(path): no such file or directory")]))
+                problems.append(
+                    InputProblem(
+                        location: nil,
+                        errors: [FieldError(path: "", reason: "\(path): no such file or directory")]
+                    )
+                )
                 continue
             }
             if isDirectory.boolValue {
@@ -47,9 +51,18 @@ public struct ManifestLoader: Sendable {
             }
         }
         if problems.isEmpty && documents.isEmpty {
-            problems.append(InputProblem(
-                location: nil,
-                errors: [FieldError(path: "", reason: "no documents found in \(paths.joined(separator: ", ")) (.yaml, .yml or .json files)")]))
+            problems.append(
+                InputProblem(
+                    location: nil,
+                    errors: [
+                        FieldError(
+                            path: "",
+                            reason:
+                                "no documents found in \(paths.joined(separator: ", ")) (.yaml, .yml or .json files)"
+                        )
+                    ]
+                )
+            )
         }
         if !problems.isEmpty { throw .invalid(problems) }
         return documents
@@ -73,11 +86,14 @@ public struct ManifestLoader: Sendable {
             } catch {
                 throw InputProblem(
                     location: DocumentLocation(file: file, index: 1),
-                    errors: [FieldError(path: "", reason: "invalid JSON: \(Self.describe(error))")])
+                    errors: [FieldError(path: "", reason: "invalid JSON: \(Self.describe(error))")]
+                )
             }
             let items: [JSONValue]
             if case .array(let list) = value { items = list } else { items = [value] }
-            return items.enumerated().map { LoadedDocument(location: DocumentLocation(file: file, index: $0 + 1), value: $1) }
+            return items.enumerated().map {
+                LoadedDocument(location: DocumentLocation(file: file, index: $0 + 1), value: $1)
+            }
         }
         var out: [LoadedDocument] = []
         do {
@@ -98,7 +114,8 @@ public struct ManifestLoader: Sendable {
         } catch {
             throw InputProblem(
                 location: DocumentLocation(file: file, index: out.count + 1),
-                errors: [FieldError(path: "", reason: "invalid YAML: \(error)")])
+                errors: [FieldError(path: "", reason: "invalid YAML: \(error)")]
+            )
         }
         return out
     }

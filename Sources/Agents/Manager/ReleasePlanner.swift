@@ -45,25 +45,48 @@ public struct ReleasePlanner: Sendable {
     }
 
     /// The release `deploy` would run in `after`; nil when it has no image yet (a build).
-    public func content(deploy: String, after: [DocumentKey: Document], number: Int, cause: String, now: Date = Date()) -> Release? {
+    public func content(
+        deploy: String,
+        after: [DocumentKey: Document],
+        number: Int,
+        cause: String,
+        now: Date = Date()
+    ) -> Release? {
         guard let document = after[DocumentKey(kind: .deploy, name: deploy)],
             let spec = try? document.decodeSpec(DeploySpec.self), let image = spec.image,
             let appDocument = after[DocumentKey(kind: .app, name: spec.app)],
             let app = try? appDocument.decodeSpec(AppSpec.self)
         else { return nil }
         return Release(
-            deploy: deploy, number: number, app: spec.app, environment: spec.environment, image: image, port: app.port,
-            env: app.env, healthCheck: app.healthCheck, dependsOn: app.dependsOn, cpu: spec.cpu, memoryMB: spec.memoryMB,
-            createdAt: ISO8601DateFormatter().string(from: now), cause: cause)
+            deploy: deploy,
+            number: number,
+            app: spec.app,
+            environment: spec.environment,
+            image: image,
+            port: app.port,
+            env: app.env,
+            healthCheck: app.healthCheck,
+            dependsOn: app.dependsOn,
+            cpu: spec.cpu,
+            memoryMB: spec.memoryMB,
+            createdAt: ISO8601DateFormatter().string(from: now),
+            cause: cause
+        )
     }
 
     public func changes(
-        deploys: [String], after: [DocumentKey: Document], current: [String: Current], source: String, now: Date = Date()
+        deploys: [String],
+        after: [DocumentKey: Document],
+        current: [String: Current],
+        source: String,
+        now: Date = Date()
     ) -> [Change] {
         deploys.compactMap { name in
             let stored = current[name]
             let number = (stored?.pointer.latest ?? 0) + 1
-            guard let release = content(deploy: name, after: after, number: number, cause: "apply by \(source)", now: now) else {
+            guard
+                let release = content(deploy: name, after: after, number: number, cause: "apply by \(source)", now: now)
+            else {
                 return nil
             }
             if let existing = stored?.release, existing.sameContent(as: release) { return nil }

@@ -30,7 +30,11 @@ public struct RolloutWatcher: Sendable {
     /// routes to exactly those (or until it is rolled back, or `timeout`). `onChange` gets every
     /// new progress line.
     public func waitRolledOut(
-        deploy: String, release: Int, generation: Int, timeout: Duration, onChange: (String) -> Void
+        deploy: String,
+        release: Int,
+        generation: Int,
+        timeout: Duration,
+        onChange: (String) -> Void
     ) async throws -> Outcome {
         let deadline = ContinuousClock.now + timeout
         var last = ""
@@ -48,17 +52,27 @@ public struct RolloutWatcher: Sendable {
 
     public func look(deploy: String, release: Int, generation: Int) async throws -> Progress {
         let status = try await StatusWriter.read(DocumentKey(kind: .deploy, name: deploy), zk: zk, tree: tree)
-        guard let status, status.observedGeneration >= generation, let rollout = status.rollout, rollout.release == release else {
-            return Progress(line: "waiting for the scheduler to see generation \(generation), release \(release)", outcome: nil)
+        guard let status, status.observedGeneration >= generation, let rollout = status.rollout,
+            rollout.release == release
+        else {
+            return Progress(
+                line: "waiting for the scheduler to see generation \(generation), release \(release)",
+                outcome: nil
+            )
         }
         let ready = status.condition("Ready")
-        if ready?.reason == "RolledBack" { return Progress(line: ready?.message ?? "rolled back", outcome: .rolledBack(ready?.message ?? "")) }
+        if ready?.reason == "RolledBack" {
+            return Progress(line: ready?.message ?? "rolled back", outcome: .rolledBack(ready?.message ?? ""))
+        }
         let zones = rollout.zones.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
-        let counts = "release \(rollout.target): \(rollout.healthy)/\(rollout.desired) healthy, \(rollout.old) old; zones \(zones)"
+        let counts =
+            "release \(rollout.target): \(rollout.healthy)/\(rollout.desired) healthy, \(rollout.old) old; zones \(zones)"
         if let error = status.lastError { return Progress(line: "\(counts) — \(error)", outcome: nil) }
         guard rollout.complete else { return Progress(line: counts, outcome: nil) }
         let pending = try await routersBehind(deploy: deploy)
-        if !pending.isEmpty { return Progress(line: "\(counts); waiting for routers \(pending.joined(separator: ", "))", outcome: nil) }
+        if !pending.isEmpty {
+            return Progress(line: "\(counts); waiting for routers \(pending.joined(separator: ", "))", outcome: nil)
+        }
         return Progress(line: "\(counts); every router serves it", outcome: .done)
     }
 
@@ -69,7 +83,9 @@ public struct RolloutWatcher: Sendable {
             let document = try? DocumentValidator().validate(value).get(),
             let spec = try? document.decodeSpec(DeploySpec.self)
         else { return [] }
-        let backends = try await instances(app: spec.app, environment: spec.environment).filter(\.serving).map { "\($0.host):\($0.port)" }
+        let backends = try await instances(app: spec.app, environment: spec.environment).filter(\.serving).map {
+            "\($0.host):\($0.port)"
+        }
         let expected = RouterReport.digest(backends: backends)
         let pool = RouterReport.poolName(app: spec.app, environment: spec.environment)
         var behind: [String] = []
@@ -97,13 +113,20 @@ public struct RolloutWatcher: Sendable {
     }
 
     /// Waits until a torn-down Deploy has no placement and no instance left.
-    public func waitTornDown(deploy: String, app: String, environment: String, timeout: Duration, onChange: (String) -> Void) async throws -> Outcome {
+    public func waitTornDown(
+        deploy: String,
+        app: String,
+        environment: String,
+        timeout: Duration,
+        onChange: (String) -> Void
+    ) async throws -> Outcome {
         let deadline = ContinuousClock.now + timeout
         var last = ""
         while true {
             let placed = try await zk.exists(tree.placement(deploy: deploy)) != nil
             let left = try await instances(app: app, environment: environment).count
-            let line = left == 0 && !placed ? "no instance left" : "\(left) instance\(left == 1 ? "" : "s") still running"
+            let line =
+                left == 0 && !placed ? "no instance left" : "\(left) instance\(left == 1 ? "" : "s") still running"
             if line != last {
                 onChange(line)
                 last = line

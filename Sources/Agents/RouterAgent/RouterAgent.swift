@@ -26,7 +26,12 @@ public final class RouterAgent: Reconciler, Sendable {
     let reports = ParsedNodes { try? Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
 
     public init(
-        zk: ZooKeeperClient, tree: ZNodeTree, tables: TableSource, id: String, address: String, statePath: String?,
+        zk: ZooKeeperClient,
+        tree: ZNodeTree,
+        tables: TableSource,
+        id: String,
+        address: String,
+        statePath: String?,
         logger: Logger = Logger(label: "atlantis.router.agent")
     ) {
         self.zk = zk
@@ -44,9 +49,16 @@ public final class RouterAgent: Reconciler, Sendable {
     /// Watches and rebuilds until cancelled.
     public func run() async throws {
         let controller = Controller(
-            name: "router", reconciler: self, sources: [MergedKeySource([routes, services, instances], key: "table")],
+            name: "router",
+            reconciler: self,
+            sources: [MergedKeySource([routes, services, instances], key: "table")],
             informers: [routes, services, instances],
-            configuration: .init(workers: 1, resyncEvery: .seconds(60), backoff: Backoff(base: .milliseconds(100), cap: .seconds(10))))
+            configuration: .init(
+                workers: 1,
+                resyncEvery: .seconds(60),
+                backoff: Backoff(base: .milliseconds(100), cap: .seconds(10))
+            )
+        )
         try await controller.run()  // until a graceful shutdown or a cancel
     }
 
@@ -54,7 +66,10 @@ public final class RouterAgent: Reconciler, Sendable {
         let snapshot = buildSnapshot()
         if snapshot.version != tables.current.version {
             tables.replace(with: snapshot.table())
-            logger.info("router.table_swapped", metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"])
+            logger.info(
+                "router.table_swapped",
+                metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"]
+            )
             if let statePath {
                 do {
                     try snapshot.save(to: statePath)
@@ -64,8 +79,11 @@ public final class RouterAgent: Reconciler, Sendable {
             }
         }
         let pools = Dictionary(
-            snapshot.pools.filter { $0.name.hasPrefix("app/") }.map { ($0.name, RouterReport.digest(backends: $0.backends)) },
-            uniquingKeysWith: { a, _ in a })
+            snapshot.pools.filter { $0.name.hasPrefix("app/") }.map {
+                ($0.name, RouterReport.digest(backends: $0.backends))
+            },
+            uniquingKeysWith: { a, _ in a }
+        )
         try await report(RouterReport(address: address, tableVersion: snapshot.version, pools: pools))
         return .done
     }
@@ -86,7 +104,12 @@ public final class RouterAgent: Reconciler, Sendable {
         let instanceReports = reports.values(nodes(instances))
         // Deletions lower the count without raising a zxid: both make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)"
-        return TableBuilder.snapshot(routes: routeDocs, services: serviceDocs, instances: instanceReports, version: version)
+        return TableBuilder.snapshot(
+            routes: routeDocs,
+            services: serviceDocs,
+            instances: instanceReports,
+            version: version
+        )
     }
 
     /// A valid document, or nil (left out of the table).
@@ -100,6 +123,10 @@ public final class RouterAgent: Reconciler, Sendable {
         let path = tree.router(id)
         let body = try Payload.encode(report)
         try await zk.upsert(
-            path, data: body, mode: .ephemeral, acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead)
+            path,
+            data: body,
+            mode: .ephemeral,
+            acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
+        )
     }
 }

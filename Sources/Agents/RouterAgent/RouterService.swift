@@ -26,8 +26,14 @@ public struct RouterService: Service {
         public var tree: ZNodeTree
 
         public init(
-            id: String, listen: (host: String, port: Int), admin: (host: String, port: Int), stateDirectory: String,
-            proxy: ProxyConfiguration, threads: Int, scheduling: LoopScheduling, zooKeeper: ZooKeeperConfiguration,
+            id: String,
+            listen: (host: String, port: Int),
+            admin: (host: String, port: Int),
+            stateDirectory: String,
+            proxy: ProxyConfiguration,
+            threads: Int,
+            scheduling: LoopScheduling,
+            zooKeeper: ZooKeeperConfiguration,
             tree: ZNodeTree
         ) {
             self.id = id
@@ -51,7 +57,8 @@ public struct RouterService: Service {
 
     /// `metrics` renders /metrics (the process's metrics backend is the executable's to choose).
     public init(
-        configuration: Configuration, metrics: @escaping @Sendable () -> String,
+        configuration: Configuration,
+        metrics: @escaping @Sendable () -> String,
         logger: Logger = Logger(label: "atlantis.router")
     ) {
         self.configuration = configuration
@@ -131,8 +138,13 @@ public struct RouterService: Service {
             health.set(zookeeper: true)
             health.set(origin: .zookeeper)
             let agent = RouterAgent(
-                zk: zk, tree: configuration.tree, tables: tables, id: configuration.id, address: configuration.address,
-                statePath: configuration.statePath)
+                zk: zk,
+                tree: configuration.tree,
+                tables: tables,
+                id: configuration.id,
+                address: configuration.address,
+                statePath: configuration.statePath
+            )
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     for await event in zk.sessionEvents() {

@@ -4,7 +4,10 @@ public import ZKModel
 /// A route to an app's environment reaches its healthy instances; a route to a Service, its endpoints.
 public enum TableBuilder {
     public static func snapshot(
-        routes: [Document], services: [Document], instances: [InstanceStatus], version: String
+        routes: [Document],
+        services: [Document],
+        instances: [InstanceStatus],
+        version: String
     ) -> TableSnapshot {
         var rules: [TableSnapshot.Rule] = []
         var pools: [String: TableSnapshot.PoolEntry] = [:]
@@ -30,9 +33,16 @@ public enum TableBuilder {
             if pools[poolName] == nil {
                 pools[poolName] = TableSnapshot.PoolEntry(name: poolName, balancing: balancing, backends: backends)
             }
-            rules.append(TableSnapshot.Rule(
-                name: route.name, host: spec.host, pathPrefix: spec.pathPrefix ?? "/",
-                headers: (spec.headers ?? []).map { [$0.name, $0.value] }, priority: spec.priority ?? 0, pool: poolName))
+            rules.append(
+                TableSnapshot.Rule(
+                    name: route.name,
+                    host: spec.host,
+                    pathPrefix: spec.pathPrefix ?? "/",
+                    headers: (spec.headers ?? []).map { [$0.name, $0.value] },
+                    priority: spec.priority ?? 0,
+                    pool: poolName
+                )
+            )
         }
         return TableSnapshot(version: version, rules: rules, pools: pools.values.sorted { $0.name < $1.name })
     }

@@ -28,19 +28,26 @@ public struct TableSnapshot: Codable, Hashable, Sendable {
             version: version,
             rules: rules.map { r in
                 RouteRule(
-                    name: r.name, host: .init(r.host), pathPrefix: r.pathPrefix,
+                    name: r.name,
+                    host: .init(r.host),
+                    pathPrefix: r.pathPrefix,
                     headers: r.headers.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil },
-                    priority: r.priority, pool: r.pool)
+                    priority: r.priority,
+                    pool: r.pool
+                )
             },
             pools: pools.map { p in
                 Pool(
                     name: p.name,
                     backends: p.backends.compactMap { entry in
-                        guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...]) else { return nil }
+                        guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...])
+                        else { return nil }
                         return Backend(host: String(entry[..<colon]), port: port)
                     },
-                    balancing: Pool.Balancing(rawValue: p.balancing) ?? .roundRobin)
-            })
+                    balancing: Pool.Balancing(rawValue: p.balancing) ?? .roundRobin
+                )
+            }
+        )
     }
 
     public func save(to path: String) throws {

@@ -22,7 +22,10 @@ struct DeployReconciler: Reconciler {
     func reconcile(key deploy: String) async throws -> ReconcileResult {
         let statusKey = DocumentKey(kind: .deploy, name: deploy)
         let placementNode = caches.placements.snapshot(deploy)
-        let placement = placementNode.flatMap { try? Payload.decode(Placement.self, from: $0.data, path: tree.placement(deploy: deploy)) } ?? Placement(deploy: deploy)
+        let placement =
+            placementNode.flatMap {
+                try? Payload.decode(Placement.self, from: $0.data, path: tree.placement(deploy: deploy))
+            } ?? Placement(deploy: deploy)
         guard let deployNode = caches.deploys.snapshot(deploy),
             let value = try? JSONValue.parse(String(decoding: deployNode.data, as: UTF8.self)),
             let document = try? DocumentValidator().validate(value).get(),
@@ -34,12 +37,25 @@ struct DeployReconciler: Reconciler {
         }
         let generation = Int(deployNode.stat.version) + 1
         guard let pointerNode = caches.pointers.snapshot(deploy),
-            let pointer = try? Payload.decode(ReleasePointer.self, from: pointerNode.data, path: tree.releases(deploy: deploy))
+            let pointer = try? Payload.decode(
+                ReleasePointer.self,
+                from: pointerNode.data,
+                path: tree.releases(deploy: deploy)
+            )
         else {
             try await statuses.write(
-                statusKey, observedGeneration: generation,
-                conditions: [.init(type: "Ready", status: "False", reason: "NoRelease",
-                                   message: spec.image == nil ? "no image yet (builds are not implemented)" : "waiting for its first release")])
+                statusKey,
+                observedGeneration: generation,
+                conditions: [
+                    .init(
+                        type: "Ready",
+                        status: "False",
+                        reason: "NoRelease",
+                        message: spec.image == nil
+                            ? "no image yet (builds are not implemented)" : "waiting for its first release"
+                    )
+                ]
+            )
             return .done
         }
 
@@ -51,10 +67,18 @@ struct DeployReconciler: Reconciler {
         }
         var hosts: [String: PlacementPlanner.Host] = [:]
         for r in registrations {
-            hosts[r.id] = .init(id: r.id, zone: r.zone, freeCPU: r.capacity.cpu, freeMemoryMB: r.capacity.memoryMB, freeSlots: r.capacity.containers)
+            hosts[r.id] = .init(
+                id: r.id,
+                zone: r.zone,
+                freeCPU: r.capacity.cpu,
+                freeMemoryMB: r.capacity.memoryMB,
+                freeSlots: r.capacity.containers
+            )
         }
         for key in caches.placements.allKeys() {
-            guard let node = caches.placements.snapshot(key), let other = try? Payload.decode(Placement.self, from: node.data, path: tree.placement(deploy: key)) else { continue }
+            guard let node = caches.placements.snapshot(key),
+                let other = try? Payload.decode(Placement.self, from: node.data, path: tree.placement(deploy: key))
+            else { continue }
             let otherSpec = key == deploy ? spec : caches.deploys.snapshot(key).flatMap { Self.spec($0.data) }
             for instance in other.instances where hosts[instance.host] != nil {
                 hosts[instance.host]!.freeSlots -= 1
@@ -63,14 +87,22 @@ struct DeployReconciler: Reconciler {
             }
         }
         let placedHosts = Set(placement.instances.map(\.host))
-        let (lost, waitingFor) = missing.update(absent: placedHosts.subtracting(hosts.keys), live: Set(hosts.keys), grace: grace)
+        let (lost, waitingFor) = missing.update(
+            absent: placedHosts.subtracting(hosts.keys),
+            live: Set(hosts.keys),
+            grace: grace
+        )
 
         // Serving: reported healthy and routed; ready: healthy, routed or warm.
         var healthy = Set<String>()
         var ready = Set<String>()
         for instance in placement.instances {
             guard let node = caches.instances.snapshot(instance.id),
-                let status = try? Payload.decode(InstanceStatus.self, from: node.data, path: tree.instanceStatus(instance.id)),
+                let status = try? Payload.decode(
+                    InstanceStatus.self,
+                    from: node.data,
+                    path: tree.instanceStatus(instance.id)
+                ),
                 status.healthy
             else { continue }
             ready.insert(instance.id)
@@ -79,18 +111,41 @@ struct DeployReconciler: Reconciler {
         let rollout = spec.rollout
         let now = Date().timeIntervalSince1970
         let input = PlacementPlanner.Input(
-            deploy: deploy, desired: spec.instances, maxSurge: rollout?.maxSurge ?? 1, maxUnavailable: rollout?.maxUnavailable ?? 0,
-            deadlineSeconds: Double(rollout?.progressDeadlineSeconds ?? 60), keepWarmSeconds: Double(rollout?.keepWarmSeconds ?? 120),
-            release: pointer.current, placement: placement, hosts: Array(hosts.values), lostHosts: lost, healthy: healthy, ready: ready,
-            cpu: spec.cpu ?? 0, memoryMB: spec.memoryMB ?? 0, zonesOnly: spec.zones?.only, now: now)
+            deploy: deploy,
+            desired: spec.instances,
+            maxSurge: rollout?.maxSurge ?? 1,
+            maxUnavailable: rollout?.maxUnavailable ?? 0,
+            deadlineSeconds: Double(rollout?.progressDeadlineSeconds ?? 60),
+            keepWarmSeconds: Double(rollout?.keepWarmSeconds ?? 120),
+            release: pointer.current,
+            placement: placement,
+            hosts: Array(hosts.values),
+            lostHosts: lost,
+            healthy: healthy,
+            ready: ready,
+            cpu: spec.cpu ?? 0,
+            memoryMB: spec.memoryMB ?? 0,
+            zonesOnly: spec.zones?.only,
+            now: now
+        )
         let decision = planner.plan(input)
         if let failed = decision.rolledBack {
-            logger.warning("scheduler.rolled_back", metadata: ["deploy": "\(deploy)", "release": "\(failed)", "to": "\(decision.placement.target ?? 0)"])
+            logger.warning(
+                "scheduler.rolled_back",
+                metadata: ["deploy": "\(deploy)", "release": "\(failed)", "to": "\(decision.placement.target ?? 0)"]
+            )
         }
         if decision.placement != placement || placementNode == nil {
             try await write(decision, version: placementNode?.stat.version, lostHosts: lost)
         }
-        try await report(deploy, spec: spec, pointer: pointer, decision: decision, healthy: healthy, generation: generation)
+        try await report(
+            deploy,
+            spec: spec,
+            pointer: pointer,
+            decision: decision,
+            healthy: healthy,
+            generation: generation
+        )
         if !decision.complete { return .requeue(after: .seconds(1)) }
         let expiry = decision.nextExpiry.map { Duration.milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
         if let next = [waitingFor, expiry].compactMap({ $0 }).min() { return .requeue(after: next) }
@@ -112,7 +167,9 @@ struct DeployReconciler: Reconciler {
             if try await zk.exists(path) != nil { ops.append(.delete(path: path, version: -1)) }
             // A lost host's supervisor cannot retract its reports: routers must stop using them.
             let status = tree.instanceStatus(instance.id)
-            if lostHosts.contains(instance.host), try await zk.exists(status) != nil { ops.append(.delete(path: status, version: -1)) }
+            if lostHosts.contains(instance.host), try await zk.exists(status) != nil {
+                ops.append(.delete(path: status, version: -1))
+            }
         }
         for instance in decision.added + decision.changed {
             guard let release = try await caches.releases.release(decision.placement.deploy, instance.release) else {
@@ -140,9 +197,12 @@ struct DeployReconciler: Reconciler {
         try await leadership.multi(ops)
         logger.info(
             "scheduler.placed",
-            metadata: ["deploy": "\(decision.placement.deploy)", "added": "\(decision.added.map { "\($0.id)@\($0.host)" })",
-                       "removed": "\(decision.removed.map(\.id))",
-                       "standby": "\(decision.changed.map { "\($0.id)=\($0.isStandby)" })"])
+            metadata: [
+                "deploy": "\(decision.placement.deploy)", "added": "\(decision.added.map { "\($0.id)@\($0.host)" })",
+                "removed": "\(decision.removed.map(\.id))",
+                "standby": "\(decision.changed.map { "\($0.id)=\($0.isStandby)" })",
+            ]
+        )
     }
 
     /// No Deploy any more: its assignments and placement go, in one transaction.
@@ -155,11 +215,18 @@ struct DeployReconciler: Reconciler {
         }
         ops.append(.delete(path: tree.placement(deploy: deploy), version: version))
         try await leadership.multi(ops)
-        logger.info("scheduler.torn_down", metadata: ["deploy": "\(deploy)", "instances": "\(placement.instances.count)"])
+        logger.info(
+            "scheduler.torn_down",
+            metadata: ["deploy": "\(deploy)", "instances": "\(placement.instances.count)"]
+        )
     }
 
     private func report(
-        _ deploy: String, spec: DeploySpec, pointer: ReleasePointer, decision: PlacementPlanner.Decision, healthy: Set<String>,
+        _ deploy: String,
+        spec: DeploySpec,
+        pointer: ReleasePointer,
+        decision: PlacementPlanner.Decision,
+        healthy: Set<String>,
         generation: Int
     ) async throws {
         let target = decision.placement.target ?? pointer.current
@@ -168,26 +235,54 @@ struct DeployReconciler: Reconciler {
         var zones: [String: Int] = [:]
         for i in active { zones[i.zone, default: 0] += 1 }
         let rollout = ObjectStatus.Rollout(
-            release: pointer.current, target: target, desired: spec.instances, healthy: current.filter { healthy.contains($0.id) }.count,
-            old: active.count - current.count, zones: zones, complete: decision.complete)
+            release: pointer.current,
+            target: target,
+            desired: spec.instances,
+            healthy: current.filter { healthy.contains($0.id) }.count,
+            old: active.count - current.count,
+            zones: zones,
+            complete: decision.complete
+        )
         let zoneText = zones.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
         let ready: ObjectStatus.Condition
         if target != pointer.current {
             ready = .init(
-                type: "Ready", status: "False", reason: "RolledBack",
-                message: "release \(pointer.current) did not become healthy in time; running release \(target) (\(rollout.healthy)/\(spec.instances) healthy)")
+                type: "Ready",
+                status: "False",
+                reason: "RolledBack",
+                message:
+                    "release \(pointer.current) did not become healthy in time; running release \(target) (\(rollout.healthy)/\(spec.instances) healthy)"
+            )
         } else if decision.complete {
-            ready = .init(type: "Ready", status: "True", reason: "RolledOut", message: "release \(target): \(spec.instances)/\(spec.instances) healthy; zones \(zoneText)")
+            ready = .init(
+                type: "Ready",
+                status: "True",
+                reason: "RolledOut",
+                message: "release \(target): \(spec.instances)/\(spec.instances) healthy; zones \(zoneText)"
+            )
         } else if decision.shortage != nil {
-            ready = .init(type: "Ready", status: "False", reason: "InsufficientCapacity", message: decision.shortage ?? "")
+            ready = .init(
+                type: "Ready",
+                status: "False",
+                reason: "InsufficientCapacity",
+                message: decision.shortage ?? ""
+            )
         } else {
             ready = .init(
-                type: "Ready", status: "False", reason: "Progressing",
-                message: "release \(target): \(rollout.healthy)/\(spec.instances) healthy, \(rollout.old) of other releases; zones \(zoneText)")
+                type: "Ready",
+                status: "False",
+                reason: "Progressing",
+                message:
+                    "release \(target): \(rollout.healthy)/\(spec.instances) healthy, \(rollout.old) of other releases; zones \(zoneText)"
+            )
         }
         try await statuses.write(
-            DocumentKey(kind: .deploy, name: deploy), observedGeneration: generation, conditions: [ready], lastError: decision.shortage,
-            rollout: rollout)
+            DocumentKey(kind: .deploy, name: deploy),
+            observedGeneration: generation,
+            conditions: [ready],
+            lastError: decision.shortage,
+            rollout: rollout
+        )
     }
 }
 

@@ -120,7 +120,8 @@ struct PlacementPlanner: Sendable {
             if instance.release == target, current.count < input.desired, ready.contains(instance.id) {
                 setStandby(instance, false)
                 current.append(instance)
-            } else if !ready.contains(instance.id) || input.now - (instance.standbySince ?? 0) >= input.keepWarmSeconds {
+            } else if !ready.contains(instance.id) || input.now - (instance.standbySince ?? 0) >= input.keepWarmSeconds
+            {
                 remove(instance)
             }
         }
@@ -144,7 +145,8 @@ struct PlacementPlanner: Sendable {
         let minimumAvailable = max(0, input.desired - input.maxUnavailable)
         let servingCurrent = current.filter { serving.contains($0.id) }.count
         var available = servingCurrent + old.count
-        for instance in Self.spreadOrder(old, among: d.placement.instances) where available - 1 >= minimumAvailable || servingCurrent >= input.desired {
+        for instance in Self.spreadOrder(old, among: d.placement.instances)
+        where available - 1 >= minimumAvailable || servingCurrent >= input.desired {
             if input.keepWarmSeconds > 0 { setStandby(instance, true) } else { remove(instance) }
             old.removeAll { $0.id == instance.id }
             available -= 1
@@ -155,7 +157,15 @@ struct PlacementPlanner: Sendable {
         let room = old.isEmpty ? missing : max(0, input.desired + input.maxSurge - current.count - old.count)
         var unplaced = 0
         for _ in 0..<max(0, min(missing, room)) {
-            guard let host = Self.choose(zones: zones, hosts: Array(hosts.values), placed: current, cpu: input.cpu, memoryMB: input.memoryMB) else {
+            guard
+                let host = Self.choose(
+                    zones: zones,
+                    hosts: Array(hosts.values),
+                    placed: current,
+                    cpu: input.cpu,
+                    memoryMB: input.memoryMB
+                )
+            else {
                 unplaced += 1
                 continue
             }
@@ -172,7 +182,8 @@ struct PlacementPlanner: Sendable {
             let warm = d.placement.instances.filter { $0.isStandby && $0.release != target }
             warm.forEach(remove)
             if warm.isEmpty {
-                d.shortage = zones.isEmpty
+                d.shortage =
+                    zones.isEmpty
                     ? "no live supervisor\(input.zonesOnly.map { " in zones \($0.joined(separator: ", "))" } ?? "")"
                     : "\(unplaced) of \(input.desired) instances could not be placed: no live host has room for one more "
                         + "(\(input.cpu) cpu, \(input.memoryMB) MB, a container slot) in zones \(zones.sorted().joined(separator: ", "))"
@@ -183,22 +194,40 @@ struct PlacementPlanner: Sendable {
         // than another that has room, start one more in the emptiest zone; the scale-down step
         // then removes one from the fullest once the new one is healthy.
         let servingAfter = current.filter { serving.contains($0.id) }.count
-        if old.isEmpty, current.count == input.desired, servingAfter == input.desired, d.added.isEmpty, d.removed.isEmpty, d.changed.isEmpty {
+        if old.isEmpty, current.count == input.desired, servingAfter == input.desired, d.added.isEmpty,
+            d.removed.isEmpty, d.changed.isEmpty
+        {
             let counts = Self.zoneCounts(current, zones: zones)
-            if let most = counts.max(by: { $0.value < $1.value }), let least = counts.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }),
+            if let most = counts.max(by: { $0.value < $1.value }),
+                let least = counts.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }),
                 most.value - least.value > 1,
-                let host = Self.choose(zones: [least.key], hosts: Array(hosts.values), placed: current, cpu: input.cpu, memoryMB: input.memoryMB)
+                let host = Self.choose(
+                    zones: [least.key],
+                    hosts: Array(hosts.values),
+                    placed: current,
+                    cpu: input.cpu,
+                    memoryMB: input.memoryMB
+                )
             {
-                let instance = Placement.Instance(id: newID(input.deploy), host: host.id, zone: host.zone, release: target)
+                let instance = Placement.Instance(
+                    id: newID(input.deploy),
+                    host: host.id,
+                    zone: host.zone,
+                    release: target
+                )
                 d.placement.instances.append(instance)
                 d.added.append(instance)
             }
         }
 
         let finalActive = d.placement.instances.filter { !$0.isStandby }
-        d.complete = finalActive.count == input.desired && finalActive.allSatisfy { $0.release == target && serving.contains($0.id) }
+        d.complete =
+            finalActive.count == input.desired
+            && finalActive.allSatisfy { $0.release == target && serving.contains($0.id) }
         if d.complete { d.placement.stable = target }
-        d.nextExpiry = d.placement.instances.compactMap { $0.isStandby ? ($0.standbySince ?? 0) + input.keepWarmSeconds : nil }.min()
+        d.nextExpiry = d.placement.instances.compactMap {
+            $0.isStandby ? ($0.standbySince ?? 0) + input.keepWarmSeconds : nil
+        }.min()
         return d
     }
 
@@ -211,7 +240,13 @@ struct PlacementPlanner: Sendable {
 
     /// The host for one more instance: the zone with the fewest of this deploy's instances that
     /// has a host with room, then in it the host with the fewest, then the most free slots.
-    static func choose(zones: Set<String>, hosts: [Host], placed: [Placement.Instance], cpu: Double, memoryMB: Int) -> Host? {
+    static func choose(
+        zones: Set<String>,
+        hosts: [Host],
+        placed: [Placement.Instance],
+        cpu: Double,
+        memoryMB: Int
+    ) -> Host? {
         let counts = zoneCounts(placed, zones: zones)
         var perHost: [String: Int] = [:]
         for i in placed { perHost[i.host, default: 0] += 1 }
@@ -219,7 +254,9 @@ struct PlacementPlanner: Sendable {
             let fitting = hosts.filter {
                 $0.zone == zone && $0.freeSlots >= 1 && $0.freeCPU + 1e-9 >= cpu && $0.freeMemoryMB >= memoryMB
             }
-            if let best = fitting.min(by: { (perHost[$0.id] ?? 0, -$0.freeSlots, $0.id) < (perHost[$1.id] ?? 0, -$1.freeSlots, $1.id) }) {
+            if let best = fitting.min(by: {
+                (perHost[$0.id] ?? 0, -$0.freeSlots, $0.id) < (perHost[$1.id] ?? 0, -$1.freeSlots, $1.id)
+            }) {
                 return best
             }
         }
@@ -243,7 +280,8 @@ struct PlacementPlanner: Sendable {
 
     /// `candidates` in removal order: from the zone, then the host, holding the most of `all`
     /// (old and new), so the spread holds while a rollout replaces them.
-    static func spreadOrder(_ candidates: [Placement.Instance], among all: [Placement.Instance]) -> [Placement.Instance] {
+    static func spreadOrder(_ candidates: [Placement.Instance], among all: [Placement.Instance]) -> [Placement.Instance]
+    {
         var rest = candidates
         var everyone = all
         var order: [Placement.Instance] = []
@@ -255,7 +293,9 @@ struct PlacementPlanner: Sendable {
                 hostCount[i.host, default: 0] += 1
             }
             let next = rest.max {
-                (zoneCount[$0.zone] ?? 0, hostCount[$0.host] ?? 0, $0.id) < (zoneCount[$1.zone] ?? 0, hostCount[$1.host] ?? 0, $1.id)
+                (zoneCount[$0.zone] ?? 0, hostCount[$0.host] ?? 0, $0.id) < (
+                    zoneCount[$1.zone] ?? 0, hostCount[$1.host] ?? 0, $1.id
+                )
             }!
             order.append(next)
             rest.removeAll { $0.id == next.id }

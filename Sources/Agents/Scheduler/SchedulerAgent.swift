@@ -29,7 +29,12 @@ public final class SchedulerAgent: Service, Sendable {
     public let configuration: Configuration
     let logger: Logger
 
-    public init(zk: ZooKeeperClient, tree: ZNodeTree, configuration: Configuration, logger: Logger = Logger(label: "atlantis.scheduler")) {
+    public init(
+        zk: ZooKeeperClient,
+        tree: ZNodeTree,
+        configuration: Configuration,
+        logger: Logger = Logger(label: "atlantis.scheduler")
+    ) {
         self.zk = zk
         self.tree = tree
         self.configuration = configuration
@@ -37,7 +42,12 @@ public final class SchedulerAgent: Service, Sendable {
     }
 
     public func run() async throws {
-        let election = LeaderElection(zk: zk, folder: tree.election(.scheduler), identity: configuration.identity, logger: logger)
+        let election = LeaderElection(
+            zk: zk,
+            folder: tree.election(.scheduler),
+            identity: configuration.identity,
+            logger: logger
+        )
         // On graceful shutdown the election ends: its node goes, and another scheduler leads at once.
         try await cancelWhenGracefulShutdown {
             try await election.run { leadership in
@@ -49,11 +59,17 @@ public final class SchedulerAgent: Service, Sendable {
     private func lead(_ leadership: LeaderElection.Leadership) async throws {
         let caches = SchedulerCaches(zk: zk, tree: tree, logger: logger)
         let reconciler = DeployReconciler(
-            tree: tree, caches: caches, leadership: leadership, grace: configuration.lostHostGrace, logger: logger)
+            tree: tree,
+            caches: caches,
+            leadership: leadership,
+            grace: configuration.lostHostGrace,
+            logger: logger
+        )
         let (deploys, placements) = (caches.deploys, caches.placements)
         let everyDeploy: @Sendable () -> [String] = { Array(Set(deploys.allKeys() + placements.allKeys())) }
         let controller = Controller(
-            name: "scheduler", reconciler: reconciler,
+            name: "scheduler",
+            reconciler: reconciler,
             sources: [
                 caches.deploys, caches.pointers, caches.placements,
                 FanOutKeySource(trigger: caches.supervisors, keys: everyDeploy),
@@ -61,9 +77,12 @@ public final class SchedulerAgent: Service, Sendable {
             ],
             informers: caches.all,
             configuration: .init(
-                workers: configuration.workers, resyncEvery: .seconds(30),
-                backoff: Backoff(base: .milliseconds(200), cap: .seconds(10))),
-            logger: logger)
+                workers: configuration.workers,
+                resyncEvery: .seconds(30),
+                backoff: Backoff(base: .milliseconds(200), cap: .seconds(10))
+            ),
+            logger: logger
+        )
         try await controller.run()  // until a graceful shutdown or a cancel
     }
 }

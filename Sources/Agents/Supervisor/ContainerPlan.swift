@@ -29,8 +29,16 @@ struct ContainerPlan: Sendable, Hashable {
         ]
         if let release = a.release { labels[ContainerLabels.release] = release }
         return ContainerConfig(
-            image: a.image, env: env, labels: labels, containerPort: a.port, hostIP: host.address, hostPort: hostPort,
-            memoryBytes: a.memoryMB.map { Int64($0) << 20 }, cpus: a.cpu, stopTimeout: stopGrace)
+            image: a.image,
+            env: env,
+            labels: labels,
+            containerPort: a.port,
+            hostIP: host.address,
+            hostPort: hostPort,
+            memoryBytes: a.memoryMB.map { Int64($0) << 20 },
+            cpus: a.cpu,
+            stopTimeout: stopGrace
+        )
     }
 
     /// FNV-1a over the canonical encoding of what the container is made of. Health checks and
@@ -45,7 +53,15 @@ struct ContainerPlan: Sendable, Hashable {
             var release: String?
         }
         let bytes = try Payload.encode(
-            Identity(image: a.image, port: a.port, env: a.env ?? [:], cpu: a.cpu, memoryMB: a.memoryMB, release: a.release))
+            Identity(
+                image: a.image,
+                port: a.port,
+                env: a.env ?? [:],
+                cpu: a.cpu,
+                memoryMB: a.memoryMB,
+                release: a.release
+            )
+        )
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes {
             h ^= UInt64(b)

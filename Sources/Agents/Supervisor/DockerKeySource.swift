@@ -36,7 +36,9 @@ final class DockerKeySource: KeySource, Informer, Sendable {
             s.subscribers[s.next] = continuation
             return s.next
         }
-        continuation.onTermination = { [weak self] _ in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
         return stream
     }
 

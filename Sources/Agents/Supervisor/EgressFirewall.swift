@@ -44,7 +44,8 @@ final class EgressFirewall: Sendable {
         guard result.status == 0 else {
             throw Failure(
                 command: "nsenter \(arguments.joined(separator: " "))",
-                output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            )
         }
         return result.stdout
     }

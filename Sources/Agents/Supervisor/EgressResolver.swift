@@ -2,6 +2,7 @@ import Foundation
 import Reconciler
 import ZKModel
 import ZooKeeper
+
 #if canImport(Glibc)
 import Glibc
 #endif

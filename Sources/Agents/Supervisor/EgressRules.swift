@@ -28,13 +28,17 @@ struct EgressRules: Hashable, Sendable {
 
     /// The rules as `iptables -S` prints them, in order.
     var listing: [String] {
-        var lines = ["-P INPUT ACCEPT", "-P FORWARD ACCEPT", "-P OUTPUT ACCEPT", "-N \(Self.chain)", "-A OUTPUT -j \(Self.chain)"]
+        var lines = [
+            "-P INPUT ACCEPT", "-P FORWARD ACCEPT", "-P OUTPUT ACCEPT", "-N \(Self.chain)",
+            "-A OUTPUT -j \(Self.chain)",
+        ]
         lines.append("-A \(Self.chain) -o lo -j ACCEPT")
         lines.append("-A \(Self.chain) -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
         for a in allowed {
             let proto = a.udp ? "udp" : "tcp"
             lines.append(
-                "-A \(Self.chain) -d \(a.address)/32 -p \(proto) -m \(proto) --dport \(a.port) -m comment --comment \"service \(a.service)\" -j ACCEPT")
+                "-A \(Self.chain) -d \(a.address)/32 -p \(proto) -m \(proto) --dport \(a.port) -m comment --comment \"service \(a.service)\" -j ACCEPT"
+            )
         }
         lines.append("-A \(Self.chain) -p tcp -j REJECT --reject-with tcp-reset")
         lines.append("-A \(Self.chain) -j REJECT --reject-with icmp-port-unreachable")

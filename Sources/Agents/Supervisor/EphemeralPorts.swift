@@ -16,8 +16,11 @@ public struct EphemeralPorts: Sendable, Equatable {
 
     /// This host's, or nil where /proc does not say (not Linux).
     public static func current() -> EphemeralPorts? {
-        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else { return nil }
-        let reserved = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_reserved_ports", encoding: .utf8)) ?? ""
+        guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else {
+            return nil
+        }
+        let reserved =
+            (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_reserved_ports", encoding: .utf8)) ?? ""
         return parse(range: text, reserved: reserved)
     }
 
@@ -25,7 +28,8 @@ public struct EphemeralPorts: Sendable, Equatable {
     public static func parse(range: String, reserved: String) -> EphemeralPorts? {
         let bounds = range.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] <= bounds[1] else { return nil }
-        let kept = reserved.split(whereSeparator: { $0 == "," || $0.isWhitespace }).compactMap { item -> ClosedRange<Int>? in
+        let kept = reserved.split(whereSeparator: { $0 == "," || $0.isWhitespace }).compactMap {
+            item -> ClosedRange<Int>? in
             let ends = item.split(separator: "-").compactMap { Int($0) }
             switch ends.count {
             case 1: return ends[0]...ends[0]
@@ -47,7 +51,8 @@ public struct EphemeralPorts: Sendable, Equatable {
     public func warning(for ports: ClosedRange<Int>) -> String? {
         let count = exposed(ports)
         guard count > 0 else { return nil }
-        return "\(count) of the instance ports \(ports.lowerBound)-\(ports.upperBound) lie in the kernel's ephemeral range "
+        return
+            "\(count) of the instance ports \(ports.lowerBound)-\(ports.upperBound) lie in the kernel's ephemeral range "
             + "\(range.lowerBound)-\(range.upperBound) (net.ipv4.ip_local_port_range): an outgoing connection can hold one "
             + "and publishing on it then fails; choose ports below \(range.lowerBound), or list them in "
             + "net.ipv4.ip_local_reserved_ports"

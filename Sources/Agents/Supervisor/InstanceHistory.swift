@@ -52,7 +52,8 @@ final class InstanceHistory: Sendable {
             entry.failedProbes = 0
             entry.startedAt = nil
             // The first replacement is immediate; then base, 2·base, ... up to the cap.
-            entry.notBefore = entry.crashesSinceHealthy > 1
+            entry.notBefore =
+                entry.crashesSinceHealthy > 1
                 ? .now + backoff.delay(failures: entry.crashesSinceHealthy - 1) : nil
             e[instance] = entry
         }
@@ -99,7 +100,8 @@ final class InstanceHistory: Sendable {
             } else {
                 // A failure counts once the instance was healthy, or has been starting too long;
                 // a probe refused while the app boots is not an error.
-                let booting = !entry.healthy && (entry.startedAt.map { ContinuousClock.now - $0 < .seconds(30) } ?? true)
+                let booting =
+                    !entry.healthy && (entry.startedAt.map { ContinuousClock.now - $0 < .seconds(30) } ?? true)
                 entry.failedProbes += 1
                 if entry.failedProbes >= threshold { entry.healthy = false }
                 if let error, !booting { entry.lastError = error }

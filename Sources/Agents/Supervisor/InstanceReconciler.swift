@@ -49,9 +49,14 @@ struct InstanceReconciler: Reconciler {
         }
 
         // Keep at most one container, of the current spec; stop the others (an old spec, a duplicate).
-        let current = containers.first { $0.labels[ContainerLabels.spec] == plan.specHash && $0.state != "removing" && $0.state != "dead" }
+        let current = containers.first {
+            $0.labels[ContainerLabels.spec] == plan.specHash && $0.state != "removing" && $0.state != "dead"
+        }
         for stale in containers where stale.id != current?.id {
-            logger.info("supervisor.container_replaced", metadata: ["instance": "\(instance)", "container": "\(stale.id.prefix(12))"])
+            logger.info(
+                "supervisor.container_replaced",
+                metadata: ["instance": "\(instance)", "container": "\(stale.id.prefix(12))"]
+            )
             try await stopAndRemove(stale.id)
         }
 
@@ -79,7 +84,10 @@ struct InstanceReconciler: Reconciler {
             ports.adopt(hostPort, for: instance)
         } else {
             if let wait = history.waitRemaining(instance) {
-                try await report.write(state: "backoff", port: ports.port(for: instance, publishedByContainers: []) ?? 0)
+                try await report.write(
+                    state: "backoff",
+                    port: ports.port(for: instance, publishedByContainers: []) ?? 0
+                )
                 return .requeue(after: wait)
             }
             (containerID, hostPort) = try await start(plan, generation: generation, report: &report)
@@ -87,14 +95,19 @@ struct InstanceReconciler: Reconciler {
         report.containerID = containerID
 
         // Egress rules: before the first health probe, and re-checked on every pass.
-        guard let details = try await docker.inspect(container: containerID), details.state.running, details.state.pid > 0 else {
+        guard let details = try await docker.inspect(container: containerID), details.state.running,
+            details.state.pid > 0
+        else {
             // It stopped between listing and inspecting: the die event brings us back.
             return .requeue(after: .milliseconds(100))
         }
         let (rules, problems) = EgressResolver(services: services).rules(for: assignment)
         do {
             if try await firewall.ensure(rules, container: containerID, pid: details.state.pid) {
-                logger.info("supervisor.egress_applied", metadata: ["instance": "\(instance)", "allowed": "\(rules.allowed.count)"])
+                logger.info(
+                    "supervisor.egress_applied",
+                    metadata: ["instance": "\(instance)", "allowed": "\(rules.allowed.count)"]
+                )
             }
         } catch {
             history.failed(instance, reason: "egress rules not applied: \(error)")
@@ -106,9 +119,17 @@ struct InstanceReconciler: Reconciler {
         // Health.
         let check = assignment.healthCheck
         let failure = await probe.check(
-            address: configuration.address, port: hostPort, path: check?.path ?? "/",
-            timeout: .seconds(check?.timeoutSeconds ?? 2))
-        let healthy = history.probed(instance, ok: failure == nil, error: failure, threshold: configuration.unhealthyThreshold)
+            address: configuration.address,
+            port: hostPort,
+            path: check?.path ?? "/",
+            timeout: .seconds(check?.timeoutSeconds ?? 2)
+        )
+        let healthy = history.probed(
+            instance,
+            ok: failure == nil,
+            error: failure,
+            threshold: configuration.unhealthyThreshold
+        )
         let entry = history.entry(instance)
         try await report.write(state: healthy ? "running" : "starting", port: hostPort, healthy: healthy)
         if healthy || (entry.startedAt.map { ContinuousClock.now - $0 > .seconds(30) } ?? false) {
@@ -132,7 +153,10 @@ struct InstanceReconciler: Reconciler {
         }
         do {
             if try await !docker.imageExists(assignment.image) {
-                logger.info("supervisor.pulling", metadata: ["instance": "\(instance)", "image": "\(assignment.image)"])
+                logger.info(
+                    "supervisor.pulling",
+                    metadata: ["instance": "\(instance)", "image": "\(assignment.image)"]
+                )
                 try await docker.pull(assignment.image)
             }
         } catch {
@@ -141,7 +165,12 @@ struct InstanceReconciler: Reconciler {
             throw error
         }
         let name = ContainerLabels.containerName(host: configuration.hostID, instance: instance)
-        let config = plan.config(host: configuration, hostPort: port, generation: generation, stopGrace: configuration.stopGrace)
+        let config = plan.config(
+            host: configuration,
+            hostPort: port,
+            generation: generation,
+            stopGrace: configuration.stopGrace
+        )
         var created: String?
         do {
             // A container of that name left half-made by an earlier attempt is removed first.
@@ -150,7 +179,10 @@ struct InstanceReconciler: Reconciler {
             created = id
             try await docker.start(container: id)
             history.started(instance)
-            logger.info("supervisor.container_started", metadata: ["instance": "\(instance)", "container": "\(id.prefix(12))", "port": "\(port)"])
+            logger.info(
+                "supervisor.container_started",
+                metadata: ["instance": "\(instance)", "container": "\(id.prefix(12))", "port": "\(port)"]
+            )
             try await report.write(state: "starting", port: port, containerID: id)
             return (id, port)
         } catch {
@@ -168,7 +200,9 @@ struct InstanceReconciler: Reconciler {
     /// No assignment: first report it unhealthy and wait `drainDelay` (routers stop sending it
     /// requests), then stop and remove its containers (with the grace period) and its status.
     private func retire(_ instance: String, containers: [ContainerSummary]) async throws -> ReconcileResult {
-        if containers.contains(where: \.isRunning), var status = try await statuses.current(instance), configuration.drainDelay > .zero {
+        if containers.contains(where: \.isRunning), var status = try await statuses.current(instance),
+            configuration.drainDelay > .zero
+        {
             if status.state != "stopping" {
                 status.healthy = false
                 status.state = "stopping"
@@ -181,7 +215,10 @@ struct InstanceReconciler: Reconciler {
             }
         }
         for container in containers {
-            logger.info("supervisor.container_stopping", metadata: ["instance": "\(instance)", "container": "\(container.id.prefix(12))"])
+            logger.info(
+                "supervisor.container_stopping",
+                metadata: ["instance": "\(instance)", "container": "\(container.id.prefix(12))"]
+            )
             try await stopAndRemove(container.id)
         }
         try await statuses.delete(instance)
@@ -227,8 +264,12 @@ struct Report {
         if let containerID { self.containerID = containerID }
         let entry = reconciler.history.entry(assignment.instance)
         var status = InstanceStatus(
-            app: assignment.app, environment: assignment.environment, host: reconciler.configuration.address,
-            port: max(port, 1), healthy: healthy)
+            app: assignment.app,
+            environment: assignment.environment,
+            host: reconciler.configuration.address,
+            port: max(port, 1),
+            healthy: healthy
+        )
         status.state = state
         status.containerID = self.containerID
         status.restarts = entry.restarts

@@ -1,9 +1,9 @@
 public import AsyncHTTPClient
 public import Docker
 import Foundation
-public import ServiceLifecycle
 public import Logging
 public import Reconciler
+public import ServiceLifecycle
 public import ZKModel
 public import ZooKeeper
 
@@ -26,7 +26,11 @@ public final class SupervisorAgent: Service, Sendable {
 
     /// `http` serves both the Engine (over its socket) and the health checks.
     public init(
-        zk: ZooKeeperClient, tree: ZNodeTree, configuration: SupervisorConfiguration, docker: DockerClient, http: HTTPClient,
+        zk: ZooKeeperClient,
+        tree: ZNodeTree,
+        configuration: SupervisorConfiguration,
+        docker: DockerClient,
+        http: HTTPClient,
         logger: Logger = Logger(label: "atlantis.supervisor")
     ) {
         self.zk = zk
@@ -40,20 +44,35 @@ public final class SupervisorAgent: Service, Sendable {
         dockerKeys = DockerKeySource(docker: docker, hostID: configuration.hostID, logger: logger)
         registrar = SupervisorRegistrar(zk: zk, tree: tree, registration: configuration.registration, logger: logger)
         let reconciler = InstanceReconciler(
-            configuration: configuration, tree: tree, docker: docker, logger: logger, assignments: assignments,
-            services: services, statuses: InstanceStatusStore(zk: zk, tree: tree),
-            history: InstanceHistory(backoff: configuration.restartBackoff), ports: PortAllocator(range: configuration.ports),
-            firewall: EgressFirewall(), probe: HealthProbe(http: http))
+            configuration: configuration,
+            tree: tree,
+            docker: docker,
+            logger: logger,
+            assignments: assignments,
+            services: services,
+            statuses: InstanceStatusStore(zk: zk, tree: tree),
+            history: InstanceHistory(backoff: configuration.restartBackoff),
+            ports: PortAllocator(range: configuration.ports),
+            firewall: EgressFirewall(),
+            probe: HealthProbe(http: http)
+        )
         controller = Controller(
-            name: "supervisor", reconciler: reconciler,
+            name: "supervisor",
+            reconciler: reconciler,
             // A Service change reconciles every instance (its egress rules may change).
-            sources: [assignments, dockerKeys, FanOutKeySource(trigger: services, keys: { [assignments] in assignments.allKeys() })],
+            sources: [
+                assignments, dockerKeys,
+                FanOutKeySource(trigger: services, keys: { [assignments] in assignments.allKeys() }),
+            ],
             informers: [assignments, services, dockerKeys],
             configuration: .init(
-                workers: configuration.workers, resyncEvery: .seconds(30),
+                workers: configuration.workers,
+                resyncEvery: .seconds(30),
                 backoff: Backoff(base: .milliseconds(500), cap: .seconds(30)),
-                reconcileTimeout: .seconds(Int64(configuration.stopGrace) + 120)),
-            logger: logger)
+                reconcileTimeout: .seconds(Int64(configuration.stopGrace) + 120)
+            ),
+            logger: logger
+        )
     }
 
     /// Registers, watches and converges until cancelled or gracefully shut down. On graceful

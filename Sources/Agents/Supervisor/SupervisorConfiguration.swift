@@ -26,11 +26,18 @@ public struct SupervisorConfiguration: Sendable {
     public var drainDelay: Duration
 
     public init(
-        hostID: String, zone: String, region: String? = nil, address: String = "127.0.0.1",
+        hostID: String,
+        zone: String,
+        region: String? = nil,
+        address: String = "127.0.0.1",
         capacity: SupervisorRegistration.Capacity = .init(cpu: 2, memoryMB: 4096, containers: 50),
-        ports: ClosedRange<Int> = 31000...31999, stopGrace: Int = 10, workers: Int = 4,
-        healthInterval: Duration = .seconds(5), restartBackoff: Backoff = Backoff(base: .milliseconds(500), cap: .seconds(30)),
-        unhealthyThreshold: Int = 2, drainDelay: Duration = .seconds(1)
+        ports: ClosedRange<Int> = 31000...31999,
+        stopGrace: Int = 10,
+        workers: Int = 4,
+        healthInterval: Duration = .seconds(5),
+        restartBackoff: Backoff = Backoff(base: .milliseconds(500), cap: .seconds(30)),
+        unhealthyThreshold: Int = 2,
+        drainDelay: Duration = .seconds(1)
     ) {
         self.hostID = hostID
         self.zone = zone
@@ -48,7 +55,12 @@ public struct SupervisorConfiguration: Sendable {
 
     public var registration: SupervisorRegistration {
         SupervisorRegistration(
-            id: hostID, zone: zone, region: region, address: address, capacity: capacity,
-            ports: .init(first: ports.lowerBound, last: ports.upperBound))
+            id: hostID,
+            zone: zone,
+            region: region,
+            address: address,
+            capacity: capacity,
+            ports: .init(first: ports.lowerBound, last: ports.upperBound)
+        )
     }
 }

@@ -48,13 +48,19 @@ struct SupervisorRegistrar: Sendable {
                         if data != body { try await zk.setData(path, data: body) }
                         return
                     }
-                    logger.info("supervisor.registration_waiting", metadata: ["path": "\(path)", "reason": "held by an older session"])
+                    logger.info(
+                        "supervisor.registration_waiting",
+                        metadata: ["path": "\(path)", "reason": "held by an older session"]
+                    )
                     _ = await watch.wait()
                     continue
                 }
                 try await zk.create(
-                    path, data: body, mode: .ephemeral,
-                    acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead)
+                    path,
+                    data: body,
+                    mode: .ephemeral,
+                    acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
+                )
                 logger.info("supervisor.registered", metadata: ["path": "\(path)"])
                 return
             } catch let error as ZooKeeperError where error.code == .nodeExists {

@@ -71,7 +71,11 @@ struct ChunkedScanner: Sendable {
                 state = b == 0x0D ? .finalLF : .trailer
                 i += 1
             case .trailer:
-                if b == 0x0D { state = .trailerLF } else if b == 0x0A { throw .bad("trailer line does not end in CRLF") }
+                if b == 0x0D {
+                    state = .trailerLF
+                } else if b == 0x0A {
+                    throw .bad("trailer line does not end in CRLF")
+                }
                 i += 1
             case .trailerLF:
                 guard b == 0x0A else { throw .bad("trailer line does not end in CRLF") }

@@ -10,7 +10,8 @@ enum FieldName: Sendable {
     /// are forwarded with their framing.
     var isHopByHop: Bool {
         switch self {
-        case .connection, .upgrade, .te, .trailer, .keepAlive, .proxyConnection, .proxyAuthenticate, .proxyAuthorization:
+        case .connection, .upgrade, .te, .trailer, .keepAlive, .proxyConnection, .proxyAuthenticate,
+            .proxyAuthorization:
             return true
         default:
             return false

@@ -38,29 +38,54 @@ enum HeadParser {
 
     /// Parses into `fields`, emptied first: a connection passes the same array for each of its
     /// heads, so its storage is reused once the previous head is gone.
-    static func request(_ buffer: ByteBuffer, maxBytes: Int, fields: inout [HeaderField]) throws(WireError) -> (head: RequestHead, length: Int)? {
+    static func request(
+        _ buffer: ByteBuffer,
+        maxBytes: Int,
+        fields: inout [HeaderField]
+    ) throws(WireError) -> (head: RequestHead, length: Int)? {
         fields.removeAll(keepingCapacity: true)
         let parsed: (Int, Int, Range<Int>, Range<Int>, Int, KnownFields)?
-        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseRequest(raw, maxBytes: maxBytes, fields: &fields) }
+        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in
+            try parseRequest(raw, maxBytes: maxBytes, fields: &fields)
+        }
         guard let (skip, length, method, target, minor, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex + skip, length: length)!
         return (
-            RequestHead(fields: HeaderFields(bytes: bytes, fields: fields, known: known), method: method, target: target, minorVersion: minor),
+            RequestHead(
+                fields: HeaderFields(bytes: bytes, fields: fields, known: known),
+                method: method,
+                target: target,
+                minorVersion: minor
+            ),
             skip + length
         )
     }
 
     /// Parses into `fields`, emptied first (see `request(_:maxBytes:fields:)`).
-    static func response(_ buffer: ByteBuffer, maxBytes: Int, fields: inout [HeaderField]) throws(WireError) -> (head: ResponseHead, length: Int)? {
+    static func response(
+        _ buffer: ByteBuffer,
+        maxBytes: Int,
+        fields: inout [HeaderField]
+    ) throws(WireError) -> (head: ResponseHead, length: Int)? {
         fields.removeAll(keepingCapacity: true)
         let parsed: (Int, Range<Int>, Int, KnownFields)?
-        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in try parseResponse(raw, maxBytes: maxBytes, fields: &fields) }
+        parsed = try buffer.withUnsafeReadableBytes { (raw) throws(WireError) in
+            try parseResponse(raw, maxBytes: maxBytes, fields: &fields)
+        }
         guard let (length, rest, minor, known) = parsed else { return nil }
         let bytes = buffer.getSlice(at: buffer.readerIndex, length: length)!
         let status = bytes.withUnsafeReadableBytes { raw in
-            (Int(raw[rest.lowerBound + 1]) - 48) * 100 + (Int(raw[rest.lowerBound + 2]) - 48) * 10 + Int(raw[rest.lowerBound + 3]) - 48
+            (Int(raw[rest.lowerBound + 1]) - 48) * 100 + (Int(raw[rest.lowerBound + 2]) - 48) * 10
+                + Int(raw[rest.lowerBound + 3]) - 48
         }
-        return (ResponseHead(fields: HeaderFields(bytes: bytes, fields: fields, known: known), status: status, statusRest: rest, minorVersion: minor), length)
+        return (
+            ResponseHead(
+                fields: HeaderFields(bytes: bytes, fields: fields, known: known),
+                status: status,
+                statusRest: rest,
+                minorVersion: minor
+            ), length
+        )
     }
 
     /// The end of the line starting at `start` (the index of its LF), nil if not there yet.
@@ -70,7 +95,11 @@ enum HeadParser {
         return raw.baseAddress!.distance(to: UnsafeRawPointer(p))
     }
 
-    private static func parseRequest(_ raw: UnsafeRawBufferPointer, maxBytes: Int, fields: inout [HeaderField]) throws(WireError)
+    private static func parseRequest(
+        _ raw: UnsafeRawBufferPointer,
+        maxBytes: Int,
+        fields: inout [HeaderField]
+    ) throws(WireError)
         -> (Int, Int, Range<Int>, Range<Int>, Int, KnownFields)?
     {
         // Empty lines before a request are ignored (RFC 9112 §2.2).
@@ -84,24 +113,37 @@ enum HeadParser {
         guard let sp2 = firstSpace(raw, in: (sp1 + 1)..<line.upperBound), sp2 > sp1 + 1 else {
             throw .bad("malformed request line: expected METHOD TARGET HTTP/1.1")
         }
-        for i in (sp1 + 1)..<sp2 where raw[i] <= 0x20 || raw[i] == 0x7F { throw .bad("request target contains a control character") }
+        for i in (sp1 + 1)..<sp2 where raw[i] <= 0x20 || raw[i] == 0x7F {
+            throw .bad("request target contains a control character")
+        }
         let minor = try version(raw, (sp2 + 1)..<line.upperBound)
-        guard let (length, known) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes, into: &fields) else {
+        guard let (length, known) = try parseFields(raw, from: lf + 1, base: skip, maxBytes: maxBytes, into: &fields)
+        else {
             return try incomplete(raw, maxBytes)
         }
         return (skip, length, (line.lowerBound - skip)..<(sp1 - skip), (sp1 + 1 - skip)..<(sp2 - skip), minor, known)
     }
 
-    private static func parseResponse(_ raw: UnsafeRawBufferPointer, maxBytes: Int, fields list: inout [HeaderField]) throws(WireError)
+    private static func parseResponse(
+        _ raw: UnsafeRawBufferPointer,
+        maxBytes: Int,
+        fields list: inout [HeaderField]
+    ) throws(WireError)
         -> (Int, Range<Int>, Int, KnownFields)?
     {
         guard let lf = lineEnd(raw, from: 0) else {
-            if raw.count > maxBytes { throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes") }
+            if raw.count > maxBytes {
+                throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes")
+            }
             return nil
         }
-        guard lf > 0, raw[lf - 1] == 0x0D else { throw WireError(status: 502, reason: "backend status line does not end in CRLF") }
+        guard lf > 0, raw[lf - 1] == 0x0D else {
+            throw WireError(status: 502, reason: "backend status line does not end in CRLF")
+        }
         let line = 0..<(lf - 1)
-        guard line.count >= 12, raw[8] == 0x20, (0..<3).allSatisfy({ isDigit(raw[9 + $0]) }), line.count == 12 || raw[12] == 0x20 else {
+        guard line.count >= 12, raw[8] == 0x20, (0..<3).allSatisfy({ isDigit(raw[9 + $0]) }),
+            line.count == 12 || raw[12] == 0x20
+        else {
             throw WireError(status: 502, reason: "backend sent a malformed status line")
         }
         // RFC 9110 §15: 100 to 599; a "099" would otherwise pass for an interim response.
@@ -109,13 +151,17 @@ enum HeadParser {
             throw WireError(status: 502, reason: "backend sent a status outside 100-599")
         }
         let minor: Int
-        do { minor = try version(raw, 0..<8) } catch { throw WireError(status: 502, reason: "backend answered in \(error.reason)") }
+        do { minor = try version(raw, 0..<8) } catch {
+            throw WireError(status: 502, reason: "backend answered in \(error.reason)")
+        }
         let fields: (Int, KnownFields)?
         do { fields = try parseFields(raw, from: lf + 1, base: 0, maxBytes: maxBytes, into: &list) } catch {
             throw WireError(status: 502, reason: "backend sent a malformed head: \(error.reason)")
         }
         guard let (length, known) = fields else {
-            if raw.count > maxBytes { throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes") }
+            if raw.count > maxBytes {
+                throw WireError(status: 502, reason: "backend head larger than \(maxBytes) bytes")
+            }
             return nil
         }
         return (length, 8..<line.upperBound, minor, known)
@@ -146,7 +192,13 @@ enum HeadParser {
 
     /// Field lines from `start` to the blank line, appended to `fields`: the head's length
     /// (relative to `base`), nil while incomplete.
-    private static func parseFields(_ raw: UnsafeRawBufferPointer, from start: Int, base: Int, maxBytes: Int, into fields: inout [HeaderField]) throws(WireError)
+    private static func parseFields(
+        _ raw: UnsafeRawBufferPointer,
+        from start: Int,
+        base: Int,
+        maxBytes: Int,
+        into fields: inout [HeaderField]
+    ) throws(WireError)
         -> (Int, KnownFields)?
     {
         var known = KnownFields()
@@ -154,15 +206,21 @@ enum HeadParser {
         var position = start
         while true {
             guard let lf = lineEnd(raw, from: position) else { return nil }
-            if lf - base >= maxBytes { throw WireError(status: 431, reason: "request head larger than \(maxBytes) bytes") }
+            if lf - base >= maxBytes {
+                throw WireError(status: 431, reason: "request head larger than \(maxBytes) bytes")
+            }
             guard lf > position, raw[lf - 1] == 0x0D else { throw .bad("header line does not end in CRLF") }
             let end = lf - 1
             if end == position { return (lf + 1 - base, known) }
             if raw[position] == 0x20 || raw[position] == 0x09 { throw .bad("folded header lines are not allowed") }
-            if fields.count == maxFields { throw WireError(status: 431, reason: "more than \(maxFields) header fields") }
+            if fields.count == maxFields {
+                throw WireError(status: 431, reason: "more than \(maxFields) header fields")
+            }
             var colon = position
             while colon < end, raw[colon] != 0x3A {
-                guard isToken(raw[colon]) else { throw .bad("malformed header name: only token characters, no spaces, before the colon") }
+                guard isToken(raw[colon]) else {
+                    throw .bad("malformed header name: only token characters, no spaces, before the colon")
+                }
                 colon += 1
             }
             guard colon < end, colon > position else {
@@ -177,9 +235,14 @@ enum HeadParser {
                 if (b < 0x20 && b != 0x09) || b == 0x7F { throw .bad("header value contains a control character") }
             }
             known.note(fields.count, name: UnsafeRawBufferPointer(rebasing: raw[position..<colon]))
-            fields.append(HeaderField(
-                nameStart: Int32(position - base), nameLength: Int32(colon - position),
-                valueStart: Int32(valueStart - base), valueLength: Int32(valueEnd - valueStart)))
+            fields.append(
+                HeaderField(
+                    nameStart: Int32(position - base),
+                    nameLength: Int32(colon - position),
+                    valueStart: Int32(valueStart - base),
+                    valueLength: Int32(valueEnd - valueStart)
+                )
+            )
             position = lf + 1
         }
     }

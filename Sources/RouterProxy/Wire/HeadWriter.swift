@@ -55,8 +55,15 @@ enum HeadWriter {
     /// With `originForm` (the request came with an absolute-form target), the backend gets the
     /// origin form and a `Host` naming `host`, in place of the client's.
     static func request(
-        _ head: RequestHead, connection: ConnectionOptions, clientAddress: String, host: String, dropExpect: Bool,
-        upgrade: HeaderField?, originForm: RequestTarget.OriginForm? = nil, length: Int? = nil, into out: inout ByteBuffer
+        _ head: RequestHead,
+        connection: ConnectionOptions,
+        clientAddress: String,
+        host: String,
+        dropExpect: Bool,
+        upgrade: HeaderField?,
+        originForm: RequestTarget.OriginForm? = nil,
+        length: Int? = nil,
+        into out: inout ByteBuffer
     ) {
         let fields = head.fields
         let known = fields.known
@@ -95,7 +102,8 @@ enum HeadWriter {
         if known.xForwardedFor >= 0 {
             // Every line the client sent, in order (a list split over lines is one list).
             fields.bytes.withUnsafeReadableBytes { raw -> Void in
-                for field in fields.fields[Int(known.xForwardedFor)...] where fields.knownName(of: field) == .xForwardedFor {
+                for field in fields.fields[Int(known.xForwardedFor)...]
+                where fields.knownName(of: field) == .xForwardedFor {
                     guard field.valueLength > 0 else { continue }
                     out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<field.lineEnd]))
                     out.writeStaticString(", ")
@@ -124,18 +132,33 @@ enum HeadWriter {
     /// for a 101, whose `Upgrade` and `Connection` belong to the switch). `extra` bytes of room
     /// are reserved for a body written after it.
     static func response(
-        _ head: ResponseHead, backendConnection: ConnectionOptions, connection: ConnectionHeader,
-        allocator: ByteBufferAllocator, extra: Int = 0, length: Int? = nil
+        _ head: ResponseHead,
+        backendConnection: ConnectionOptions,
+        connection: ConnectionHeader,
+        allocator: ByteBufferAllocator,
+        extra: Int = 0,
+        length: Int? = nil
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: 0)
-        response(head, backendConnection: backendConnection, connection: connection, extra: extra, length: length, into: &out)
+        response(
+            head,
+            backendConnection: backendConnection,
+            connection: connection,
+            extra: extra,
+            length: length,
+            into: &out
+        )
         return out
     }
 
     /// Writes the response head into `out`, cleared first (see `request(_:...:into:)`).
     static func response(
-        _ head: ResponseHead, backendConnection: ConnectionOptions, connection: ConnectionHeader, extra: Int = 0,
-        length: Int? = nil, into out: inout ByteBuffer
+        _ head: ResponseHead,
+        backendConnection: ConnectionOptions,
+        connection: ConnectionHeader,
+        extra: Int = 0,
+        length: Int? = nil,
+        into out: inout ByteBuffer
     ) {
         let fields = head.fields
         out.clear(minimumCapacity: fields.bytes.readableBytes + 26 + extra)
@@ -168,7 +191,9 @@ enum HeadWriter {
     /// A short plain-text answer of the proxy's own.
     static func error(status: Int, message: String, close: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
         var out = allocator.buffer(capacity: 128 + message.utf8.count)
-        out.writeString("HTTP/1.1 \(status) \(reason(status))\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: \(message.utf8.count)\r\n")
+        out.writeString(
+            "HTTP/1.1 \(status) \(reason(status))\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: \(message.utf8.count)\r\n"
+        )
         if close { out.writeStaticString("connection: close\r\n") }
         out.writeStaticString("\r\n")
         out.writeString(message)

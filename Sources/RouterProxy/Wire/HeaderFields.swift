@@ -73,13 +73,19 @@ struct HeaderFields: Sendable {
 
     /// Each line of a field the parser records once (`recorded`, -1 when absent): that line only,
     /// unless some such field repeats, then every line named `lowercaseName`. No array is made.
-    func forEachLine(named lowercaseName: StaticString, recorded: Int16, _ body: (HeaderField, UnsafeRawBufferPointer) -> Void) {
+    func forEachLine(
+        named lowercaseName: StaticString,
+        recorded: Int16,
+        _ body: (HeaderField, UnsafeRawBufferPointer) -> Void
+    ) {
         guard recorded >= 0 else { return }
         let first = Int(recorded)
         bytes.withUnsafeReadableBytes { raw in
             for index in known.repeated ? fields.indices : first..<(first + 1) {
                 let field = fields[index]
-                if index == first || equalsIgnoringCase(Self.name(of: field, in: raw), lowercaseName) { body(field, raw) }
+                if index == first || equalsIgnoringCase(Self.name(of: field, in: raw), lowercaseName) {
+                    body(field, raw)
+                }
             }
         }
     }
@@ -155,7 +161,10 @@ struct HeaderFields: Sendable {
 
     func value(_ field: HeaderField) -> String {
         bytes.withUnsafeReadableBytes { raw in
-            String(decoding: UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<field.lineEnd]), as: UTF8.self)
+            String(
+                decoding: UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<field.lineEnd]),
+                as: UTF8.self
+            )
         }
     }
 
@@ -175,7 +184,8 @@ struct HeaderFields: Sendable {
         for field in fields where name(of: field, is: lowercaseName) {
             bytes.withUnsafeReadableBytes { raw in
                 for token in raw[Int(field.valueStart)..<field.lineEnd].split(separator: UInt8(ascii: ",")) {
-                    let trimmed = token.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+                    let trimmed = token.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }
+                        .reversed()
                     if !trimmed.isEmpty { tokens.append(trimmed.map(lowercased)) }
                 }
             }
@@ -186,8 +196,10 @@ struct HeaderFields: Sendable {
     /// Whether the value of a field equals `lowercaseValue`, ignoring case.
     func value(of field: HeaderField, is lowercaseValue: StaticString) -> Bool {
         bytes.withUnsafeReadableBytes {
-            equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0[Int(field.valueStart)..<field.lineEnd]), lowercaseValue)
+            equalsIgnoringCase(
+                UnsafeRawBufferPointer(rebasing: $0[Int(field.valueStart)..<field.lineEnd]),
+                lowercaseValue
+            )
         }
     }
 }
-

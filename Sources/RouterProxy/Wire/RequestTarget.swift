@@ -35,7 +35,9 @@ struct RequestTarget: Sendable {
             var fieldHost = ""
             if let hostField {
                 let value = UnsafeRawBufferPointer(rebasing: raw[Int(hostField.valueStart)..<hostField.lineEnd])
-                guard Self.isHostAndPort(value) else { throw .bad("Host field is not a host name or address with an optional port") }
+                guard Self.isHostAndPort(value) else {
+                    throw .bad("Host field is not a host name or address with an optional port")
+                }
                 fieldHost = String(decoding: value, as: UTF8.self)
             }
             let target = UnsafeRawBufferPointer(rebasing: raw[head.target])
@@ -103,7 +105,9 @@ struct RequestTarget: Sendable {
                 // "/." is a dot segment when "." or ".." makes up the whole segment.
                 let next = i + 1 < target.count ? target[i + 1] : UInt8(ascii: "/")
                 let afterNext = i + 2 < target.count ? target[i + 2] : UInt8(ascii: "/")
-                if Self.endsSegment(next) || (next == UInt8(ascii: ".") && Self.endsSegment(afterNext)) { hasDotSegment = true }
+                if Self.endsSegment(next) || (next == UInt8(ascii: ".") && Self.endsSegment(afterNext)) {
+                    hasDotSegment = true
+                }
             }
             i += 1
         }
@@ -154,7 +158,8 @@ struct RequestTarget: Sendable {
         var i = 0
         if value.first == UInt8(ascii: "[") {
             guard let close = value.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
-            for byte in value[1..<close] where !(isHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) {
+            for byte in value[1..<close]
+            where !(isHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")) {
                 return false
             }
             i = close + 1
