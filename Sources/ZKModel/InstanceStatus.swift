@@ -8,7 +8,7 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     public var host: String
     public var port: Int
     public var healthy: Bool
-    public var state: String?
+    public var state: InstanceState?
     public var containerID: String?
     public var restarts: Int?
     public var lastError: String?

@@ -38,7 +38,7 @@ struct InstancesCommand: AsyncParsableCommand {
         let table = rows.map { id, s in
             [
                 id, s.app, s.environment, s.release ?? "-", "\(s.host):\(s.port)", s.zone ?? "-", s.supervisor ?? "-",
-                s.state ?? "-",
+                s.state?.rawValue ?? "-",
                 s.serving ? "yes" : (s.standby == true ? "warm" : "no"), "\(s.restarts ?? 0)", s.lastError ?? "",
             ]
         }

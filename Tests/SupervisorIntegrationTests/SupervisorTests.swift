@@ -23,7 +23,7 @@ struct SupervisorIntegrationTests {
             try await rig.assign(SupervisorRig.sample("web-1"))
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
             let status = try #require(await rig.status("web-1"))
-            #expect(status.state == "running")
+            #expect(status.state == .running)
             #expect(status.host == "127.0.0.1" && (23000...23019).contains(status.port))
             #expect(status.supervisor == rig.hostID && status.zone == "zone-a" && status.restarts == 0)
             let (code, body) = get(status.port, "/cgi-bin/info")
@@ -209,7 +209,7 @@ struct SupervisorIntegrationTests {
         try await SupervisorRig.with(ports: 23100...23119) { rig in
             rig.start()
             try await rig.assign(SupervisorRig.sample("web-1", image: "127.0.0.1:5000/atlantis/no-such-image:v1"))
-            #expect(await eventually { await rig.status("web-1")?.state == "failed" })
+            #expect(await eventually { await rig.status("web-1")?.state == .failed })
             let status = try #require(await rig.status("web-1"))
             #expect(!status.healthy)
             #expect(status.lastError?.contains("127.0.0.1:5000/atlantis/no-such-image:v1") == true)

@@ -84,7 +84,7 @@ import ZKModel
 
     @Test func statusAndRegistrationMatchTheirSchemas() throws {
         var status = InstanceStatus(app: "web", environment: "prod", host: "127.0.0.1", port: 32001, healthy: true)
-        status.state = "running"
+        status.state = .running
         status.supervisor = "h1"
         status.zone = "z1"
         status.restarts = 2

@@ -26,7 +26,7 @@ public enum DocumentFormatter {
                 let d = stored.document
                 let updated = formatter.string(from: Date(timeIntervalSince1970: Double(stored.modified) / 1000))
                 let status = statuses[d.key]
-                let ready = status?.condition("Ready")
+                let ready = status?.condition(.ready)
                 let readyText = ready.map { $0.status == "True" ? "True" : "\($0.status) (\($0.reason))" } ?? "-"
                 let observed = status.map { String($0.observedGeneration) } ?? "-"
                 let message = status?.lastError.map { "error: \($0)" } ?? ready?.message ?? ""

@@ -60,7 +60,7 @@ public struct RolloutWatcher: Sendable {
                 outcome: nil
             )
         }
-        let ready = status.condition("Ready")
+        let ready = status.condition(.ready)
         if ready?.reason == "RolledBack" {
             return Progress(line: ready?.message ?? "rolled back", outcome: .rolledBack(ready?.message ?? ""))
         }

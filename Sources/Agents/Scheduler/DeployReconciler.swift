@@ -47,9 +47,7 @@ struct DeployReconciler: Reconciler {
                 statusKey,
                 observedGeneration: generation,
                 conditions: [
-                    .init(
-                        type: "Ready",
-                        status: "False",
+                    .notReady(
                         reason: "NoRelease",
                         message: spec.image == nil
                             ? "no image yet (builds are not implemented)" : "waiting for its first release"
@@ -108,15 +106,15 @@ struct DeployReconciler: Reconciler {
             ready.insert(instance.id)
             if status.serving && !instance.isStandby { healthy.insert(instance.id) }
         }
-        let rollout = spec.rollout
+        let rollout = spec.rolloutSettings
         let now = Date().timeIntervalSince1970
         let input = PlacementPlanner.Input(
             deploy: deploy,
             desired: spec.instances,
-            maxSurge: rollout?.maxSurge ?? 1,
-            maxUnavailable: rollout?.maxUnavailable ?? 0,
-            deadlineSeconds: Double(rollout?.progressDeadlineSeconds ?? 60),
-            keepWarmSeconds: Double(rollout?.keepWarmSeconds ?? 120),
+            maxSurge: rollout.maxSurge,
+            maxUnavailable: rollout.maxUnavailable,
+            deadlineSeconds: Double(rollout.progressDeadlineSeconds),
+            keepWarmSeconds: Double(rollout.keepWarmSeconds),
             release: pointer.current,
             placement: placement,
             hosts: Array(hosts.values),
@@ -246,31 +244,23 @@ struct DeployReconciler: Reconciler {
         let zoneText = zones.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
         let ready: ObjectStatus.Condition
         if target != pointer.current {
-            ready = .init(
-                type: "Ready",
-                status: "False",
+            ready = .notReady(
                 reason: "RolledBack",
                 message:
                     "release \(pointer.current) did not become healthy in time; running release \(target) (\(rollout.healthy)/\(spec.instances) healthy)"
             )
         } else if decision.complete {
-            ready = .init(
-                type: "Ready",
-                status: "True",
+            ready = .ready(
                 reason: "RolledOut",
                 message: "release \(target): \(spec.instances)/\(spec.instances) healthy; zones \(zoneText)"
             )
         } else if decision.shortage != nil {
-            ready = .init(
-                type: "Ready",
-                status: "False",
+            ready = .notReady(
                 reason: "InsufficientCapacity",
                 message: decision.shortage ?? ""
             )
         } else {
-            ready = .init(
-                type: "Ready",
-                status: "False",
+            ready = .notReady(
                 reason: "Progressing",
                 message:
                     "release \(target): \(rollout.healthy)/\(spec.instances) healthy, \(rollout.old) of other releases; zones \(zoneText)"

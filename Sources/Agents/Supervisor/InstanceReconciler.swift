@@ -20,35 +20,83 @@ struct InstanceReconciler: Reconciler {
     let firewall: EgressFirewall
     let probe: HealthProbe
 
+    /// Level-triggered, in phases: the assignment, the container, its egress rules, its health
+    /// and the status that reports them.
     func reconcile(key instance: String) async throws -> ReconcileResult {
         let hostLabel = "\(ContainerLabels.host)=\(configuration.hostID)"
         let containers = try await docker.containers(labels: [hostLabel, "\(ContainerLabels.instance)=\(instance)"])
         guard let node = assignments.snapshot(instance) else {
             return try await retire(instance, containers: containers)
         }
+        let assignment = try Self.assignment(instance, data: node.data, tree: tree, host: configuration.hostID)
+        let plan = try ContainerPlan(assignment)
+        let generation = Int(node.stat.version)
+        var report = Report(reconciler: self, assignment: assignment, generation: generation)
+        try await seedHistory(instance, containers: containers)
+        let containerID: String
+        let hostPort: Int
+        switch try await ensureContainer(plan, generation: generation, containers: containers, report: &report) {
+        case .waiting(let delay):
+            return .requeue(after: delay)
+        case .running(let id, let port):
+            (containerID, hostPort) = (id, port)
+        }
+        guard try await ensureEgress(assignment, container: containerID, hostPort: hostPort, report: &report) else {
+            // It stopped between listing and inspecting: the die event brings us back.
+            return .requeue(after: .milliseconds(100))
+        }
+        return try await probeAndReport(assignment, hostPort: hostPort, report: &report)
+    }
+
+    /// Where the container phase left the instance.
+    enum ContainerOutcome {
+        /// Its container runs, published on `port`.
+        case running(id: String, port: Int)
+        /// Not started (restart backoff): look again after the delay.
+        case waiting(Duration)
+    }
+
+    /// The assignment in `data`, checked against its schema and its key.
+    static func assignment(
+        _ instance: String,
+        data: [UInt8],
+        tree: ZNodeTree,
+        host: String
+    ) throws -> InstanceAssignment {
         let assignment: InstanceAssignment
         do {
-            assignment = try Self.decode(node.data)
+            assignment = try decode(data)
         } catch {
-            let path = tree.assignment(host: configuration.hostID, instance: instance)
-            throw TerminalError("assignment \(path) is invalid: \(error)")
+            throw TerminalError("assignment \(tree.assignment(host: host, instance: instance)) is invalid: \(error)")
         }
         guard assignment.instance == instance else {
             throw TerminalError("assignment \(instance) names instance \(assignment.instance); the two must match")
         }
-        let plan = try ContainerPlan(assignment)
-        let generation = Int(node.stat.version)
-        var report = Report(reconciler: self, assignment: assignment, generation: generation)
-        if !history.isSeeded(instance) {
-            let previous = try await statuses.current(instance)
-            history.seed(instance, restarts: previous?.restarts ?? 0, lastError: previous?.lastError)
-            // A container that vanished while no supervisor watched (removed by hand) counts too.
-            if let id = previous?.containerID, !containers.contains(where: { $0.id == id }) {
-                history.crashed(instance, reason: "container \(id.prefix(12)) disappeared")
-            }
-        }
+        return assignment
+    }
 
-        // Keep at most one container, of the current spec; stop the others (an old spec, a duplicate).
+    /// After a restart of the supervisor: restarts and the last error from the status last written;
+    /// a container that vanished while no supervisor watched (removed by hand) counts as a crash.
+    private func seedHistory(_ instance: String, containers: [ContainerSummary]) async throws {
+        guard !history.isSeeded(instance) else { return }
+        let previous = try await statuses.current(instance)
+        history.seed(instance, restarts: previous?.restarts ?? 0, lastError: previous?.lastError)
+        if let id = previous?.containerID, !containers.contains(where: { $0.id == id }) {
+            history.crashed(instance, reason: "container \(id.prefix(12)) disappeared")
+        }
+    }
+
+    /// At most one container, of the current spec, running: others (an old spec, a duplicate) are
+    /// stopped, an exited one is removed and counted as a crash, and a missing one is started
+    /// unless the restart backoff says to wait.
+    private func ensureContainer(
+        _ plan: ContainerPlan,
+        generation: Int,
+        containers: [ContainerSummary],
+        report: inout Report
+    ) async throws -> ContainerOutcome {
+        let assignment = plan.assignment
+        let instance = assignment.instance
         let current = containers.first {
             $0.labels[ContainerLabels.spec] == plan.specHash && $0.state != "removing" && $0.state != "dead"
         }
@@ -59,7 +107,6 @@ struct InstanceReconciler: Reconciler {
             )
             try await stopAndRemove(stale.id)
         }
-
         var running = current.flatMap { $0.isRunning ? $0 : nil }
         if let dead = current, !dead.isRunning {
             let details = try await docker.inspect(container: dead.id)
@@ -70,40 +117,40 @@ struct InstanceReconciler: Reconciler {
             firewall.forget(container: dead.id)
             running = nil
         }
-
-        let containerID: String
-        let hostPort: Int
         if let running {
-            containerID = running.id
             guard let published = running.ports.first(where: { $0.privatePort == assignment.port })?.publicPort else {
                 // Published nowhere usable: replace it on the next pass.
                 try await stopAndRemove(running.id)
                 throw ReconcileFailure("container \(running.id.prefix(12)) does not publish port \(assignment.port)")
             }
-            hostPort = published
-            ports.adopt(hostPort, for: instance)
-        } else {
-            if let wait = history.waitRemaining(instance) {
-                try await report.write(
-                    state: "backoff",
-                    port: ports.port(for: instance, publishedByContainers: []) ?? 0
-                )
-                return .requeue(after: wait)
-            }
-            (containerID, hostPort) = try await start(plan, generation: generation, report: &report)
+            ports.adopt(published, for: instance)
+            report.containerID = running.id
+            return .running(id: running.id, port: published)
         }
-        report.containerID = containerID
+        if let wait = history.waitRemaining(instance) {
+            try await report.write(state: .backoff, port: ports.port(for: instance, publishedByContainers: []) ?? 0)
+            return .waiting(wait)
+        }
+        let (id, port) = try await start(plan, generation: generation, report: &report)
+        report.containerID = id
+        return .running(id: id, port: port)
+    }
 
-        // Egress rules: before the first health probe, and re-checked on every pass.
-        guard let details = try await docker.inspect(container: containerID), details.state.running,
+    /// Egress rules: applied before the first health probe, and re-checked on every pass. False
+    /// when the container is no longer running.
+    private func ensureEgress(
+        _ assignment: InstanceAssignment,
+        container: String,
+        hostPort: Int,
+        report: inout Report
+    ) async throws -> Bool {
+        let instance = assignment.instance
+        guard let details = try await docker.inspect(container: container), details.state.running,
             details.state.pid > 0
-        else {
-            // It stopped between listing and inspecting: the die event brings us back.
-            return .requeue(after: .milliseconds(100))
-        }
+        else { return false }
         let (rules, problems) = EgressResolver(services: services).rules(for: assignment)
         do {
-            if try await firewall.ensure(rules, container: containerID, pid: details.state.pid) {
+            if try await firewall.ensure(rules, container: container, pid: details.state.pid) {
                 logger.info(
                     "supervisor.egress_applied",
                     metadata: ["instance": "\(instance)", "allowed": "\(rules.allowed.count)"]
@@ -111,12 +158,21 @@ struct InstanceReconciler: Reconciler {
             }
         } catch {
             history.failed(instance, reason: "egress rules not applied: \(error)")
-            try await report.write(state: "starting", port: hostPort)
+            try await report.write(state: .starting, port: hostPort)
             throw error
         }
         if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
+        return true
+    }
 
-        // Health.
+    /// The health probe, the status it gives, and when to look again: at the check's interval once
+    /// healthy (or after 30 s of trying), often while starting so it is routed as soon as it answers.
+    private func probeAndReport(
+        _ assignment: InstanceAssignment,
+        hostPort: Int,
+        report: inout Report
+    ) async throws -> ReconcileResult {
+        let instance = assignment.instance
         let check = assignment.healthCheck
         let failure = await probe.check(
             address: configuration.address,
@@ -131,11 +187,10 @@ struct InstanceReconciler: Reconciler {
             threshold: configuration.unhealthyThreshold
         )
         let entry = history.entry(instance)
-        try await report.write(state: healthy ? "running" : "starting", port: hostPort, healthy: healthy)
+        try await report.write(state: healthy ? .running : .starting, port: hostPort, healthy: healthy)
         if healthy || (entry.startedAt.map { ContinuousClock.now - $0 > .seconds(30) } ?? false) {
             return .requeue(after: check?.intervalSeconds.map { .seconds($0) } ?? configuration.healthInterval)
         }
-        // Starting: probe often, so that it is routed as soon as it answers.
         return .requeue(after: .milliseconds(50))
     }
 
@@ -148,7 +203,7 @@ struct InstanceReconciler: Reconciler {
             .reduce(into: Set<Int>()) { used, c in c.ports.compactMap(\.publicPort).forEach { used.insert($0) } }
         guard let port = ports.port(for: instance, publishedByContainers: published) else {
             history.failed(instance, reason: "no free host port in \(configuration.ports)")
-            try await report.write(state: "failed", port: 0)
+            try await report.write(state: .failed, port: 0)
             throw ReconcileFailure("no free host port in \(configuration.ports)")
         }
         do {
@@ -161,7 +216,7 @@ struct InstanceReconciler: Reconciler {
             }
         } catch {
             history.failed(instance, reason: "image \(assignment.image): \(Self.message(error))")
-            try await report.write(state: "failed", port: port)
+            try await report.write(state: .failed, port: port)
             throw error
         }
         let name = ContainerLabels.containerName(host: configuration.hostID, instance: instance)
@@ -183,7 +238,7 @@ struct InstanceReconciler: Reconciler {
                 "supervisor.container_started",
                 metadata: ["instance": "\(instance)", "container": "\(id.prefix(12))", "port": "\(port)"]
             )
-            try await report.write(state: "starting", port: port, containerID: id)
+            try await report.write(state: .starting, port: port, containerID: id)
             return (id, port)
         } catch {
             if let created { try? await docker.remove(container: created) }
@@ -192,7 +247,7 @@ struct InstanceReconciler: Reconciler {
                 ports.clash(port, for: instance)
             }
             history.failed(instance, reason: "start: \(message)")
-            try await report.write(state: "failed", port: port)
+            try await report.write(state: .failed, port: port)
             throw error
         }
     }
@@ -203,9 +258,9 @@ struct InstanceReconciler: Reconciler {
         if containers.contains(where: \.isRunning), var status = try await statuses.current(instance),
             configuration.drainDelay > .zero
         {
-            if status.state != "stopping" {
+            if status.state != .stopping {
                 status.healthy = false
-                status.state = "stopping"
+                status.state = .stopping
                 try await statuses.write(status, instance: instance)
                 history.draining(instance)
                 return .requeue(after: configuration.drainDelay)
@@ -260,7 +315,8 @@ struct Report {
     let generation: Int
     var containerID: String?
 
-    mutating func write(state: String, port: Int, healthy: Bool = false, containerID: String? = nil) async throws {
+    mutating func write(state: InstanceState, port: Int, healthy: Bool = false, containerID: String? = nil) async throws
+    {
         if let containerID { self.containerID = containerID }
         let entry = reconciler.history.entry(assignment.instance)
         var status = InstanceStatus(

@@ -44,5 +44,38 @@ public struct DeploySpec: Codable, Hashable, Sendable {
             self.maxUnavailable = maxUnavailable
             self.progressDeadlineSeconds = progressDeadlineSeconds
         }
+
+        public static let defaultMaxSurge = 1
+        public static let defaultMaxUnavailable = 0
+        public static let defaultProgressDeadlineSeconds = 60
+        public static let defaultKeepWarmSeconds = 120
+
+        /// The settings in force: what the spec says, else the defaults.
+        public var resolved: Resolved {
+            Resolved(
+                maxSurge: maxSurge ?? Self.defaultMaxSurge,
+                maxUnavailable: maxUnavailable ?? Self.defaultMaxUnavailable,
+                progressDeadlineSeconds: progressDeadlineSeconds ?? Self.defaultProgressDeadlineSeconds,
+                keepWarmSeconds: keepWarmSeconds ?? Self.defaultKeepWarmSeconds
+            )
+        }
+
+        /// A rollout's settings with every default filled in.
+        public struct Resolved: Hashable, Sendable {
+            public var maxSurge: Int
+            public var maxUnavailable: Int
+            public var progressDeadlineSeconds: Int
+            public var keepWarmSeconds: Int
+
+            public init(maxSurge: Int, maxUnavailable: Int, progressDeadlineSeconds: Int, keepWarmSeconds: Int) {
+                self.maxSurge = maxSurge
+                self.maxUnavailable = maxUnavailable
+                self.progressDeadlineSeconds = progressDeadlineSeconds
+                self.keepWarmSeconds = keepWarmSeconds
+            }
+        }
     }
+
+    /// The rollout settings in force for this Deploy.
+    public var rolloutSettings: Rollout.Resolved { (rollout ?? Rollout()).resolved }
 }
