@@ -13,33 +13,36 @@ extension ProxyHandler {
             return fail(500, "router misconfigured: no connection pool for this event loop\n")
         }
         let choice: Int?
-        if excluded.isEmpty && !ejections.any {
+        if exchange.excluded.isEmpty && !ejections.any {
             choice = pool.pick(cursor: &backendPool.cursor)  // the common case: no set built or passed
         } else {
             let ejected = ejections.ejected(in: pool)
             choice =
-                pool.pick(excluding: ejected.isEmpty ? excluded : excluded.union(ejected), cursor: &backendPool.cursor)
-                ?? pool.pick(excluding: excluded, cursor: &backendPool.cursor)
+                pool.pick(
+                    excluding: ejected.isEmpty ? exchange.excluded : exchange.excluded.union(ejected),
+                    cursor: &backendPool.cursor
+                )
+                ?? pool.pick(excluding: exchange.excluded, cursor: &backendPool.cursor)
         }
         guard let index = choice else {
             return fail(502, "could not reach any backend of pool \(pool.name)\n")
         }
-        attempts += 1
+        exchange.attempts += 1
         pool.begin(index)
         let backend = pool.backends[index]
         // The common case: a kept-alive connection is there, used at once.
         if let connection = backendPool.takeIdle(backend) {
-            upstreamWasIdle = true
+            exchange.upstreamWasIdle = true
             // Taken at once on a first attempt: the request's start is the time it is sent (one clock read less).
             return connected(
                 connection,
                 backend: backend,
                 index: index,
                 pool: pool,
-                at: attempts == 1 ? startedAt : .now()
+                at: exchange.attempts == 1 ? exchange.startedAt : .now()
             )
         }
-        upstreamWasIdle = false
+        exchange.upstreamWasIdle = false
         let generation = self.generation
         backendPool.connect(backend).assumeIsolated().whenComplete { result in
             guard generation == self.generation, self.phase == .connecting, self.context != nil else {
@@ -55,8 +58,10 @@ extension ProxyHandler {
                 self.ejections.eject(backend, for: self.configuration.ejectFor)
                 self.metrics.upstreamError(pool: pool.name, "connect")
                 self.logger.warning("router.connect_failed", metadata: ["backend": "\(backend)", "error": "\(error)"])
-                self.excluded.insert(index)
-                if self.attempts < 2, self.requestIdempotent, self.excluded.count < pool.backends.count {
+                self.exchange.excluded.insert(index)
+                if self.exchange.attempts < 2, self.exchange.requestIdempotent,
+                    self.exchange.excluded.count < pool.backends.count
+                {
                     self.connect(pool: pool)
                 } else if case ChannelError.connectTimeout = error {
                     self.fail(504, "backend \(backend) did not accept a connection in time\n")
@@ -71,7 +76,7 @@ extension ProxyHandler {
         connection.handler.delegate = self
         upstream = Upstream(backend: backend, index: index, pool: pool, connection: connection)
         phase = .forwarding
-        if pending.count == 1 && !requestHasBody {
+        if pending.count == 1 && !exchange.requestHasBody {
             // A request without a body: its head, written and flushed in one pass.
             connection.handler.sendAndFlush(pending[0])
         } else {
@@ -87,20 +92,22 @@ extension ProxyHandler {
     /// Arms the response deadline. One timer per connection checks it, rescheduled only when it
     /// fires early: no timer is scheduled and cancelled per request on the hot path.
     func armResponseTimer(from now: NIODeadline) {
-        responseDeadline = now + configuration.responseTimeout.timeAmount
+        exchange.responseDeadline = now + configuration.responseTimeout.timeAmount
         guard responseTimer == nil, let context else { return }
-        scheduleResponseCheck(at: responseDeadline!, context: context)
+        scheduleResponseCheck(at: exchange.responseDeadline!, context: context)
     }
 
     func scheduleResponseCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
         responseTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.responseTimer = nil
-            guard let due = self.responseDeadline, !self.responseStarted, self.upstream != nil else { return }
+            guard let due = self.exchange.responseDeadline, !self.exchange.responseStarted, self.upstream != nil else {
+                return
+            }
             if due > .now() {
                 self.scheduleResponseCheck(at: due, context: context)
                 return
             }
-            self.responseDeadline = nil
+            self.exchange.responseDeadline = nil
             if let pool = self.upstream?.pool.name { self.metrics.upstreamError(pool: pool, "timeout") }
             self.dropUpstream()
             self.fail(504, "backend did not answer within \(self.configuration.responseTimeout)\n")
@@ -127,7 +134,7 @@ extension ProxyHandler {
     /// Handles buffered backend bytes: the response head, then its body.
     func processBackend() {
         while upstream != nil, phase != .upgraded, (backendInbound?.readableBytes ?? 0) > 0, let context {
-            if var body = responseBody {
+            if var body = exchange.responseBody {
                 var input = backendInbound.take()!
                 let slice: ByteBuffer?
                 do {
@@ -140,14 +147,14 @@ extension ProxyHandler {
                     return
                 }
                 backendInbound = input
-                responseBody = body
+                exchange.responseBody = body
                 if let slice {
                     context.write(wrapOutboundOut(slice), promise: nil)
                     clientUnflushed = true
                     if !context.channel.isWritable { upstream?.handler.pauseReading() }
                 }
                 if body.isComplete {
-                    responseBody = nil
+                    exchange.responseBody = nil
                     finishExchange()
                 } else if slice == nil {
                     return
@@ -165,7 +172,7 @@ extension ProxyHandler {
                     )
                 else { return }
                 backendInbound!.moveReaderIndex(forwardBy: length)
-                framing = try BodyReader.response(parsed, toHEAD: requestIsHEAD)
+                framing = try BodyReader.response(parsed, toHEAD: exchange.requestIsHEAD)
                 head = parsed
             } catch {
                 badResponse(error)
@@ -180,7 +187,7 @@ extension ProxyHandler {
 
     func respond(_ head: ResponseHead, framing: BodyReader, context: ChannelHandlerContext) {
         if head.status == 101 {
-            if wantsUpgrade { return upgrade(head, context: context) }
+            if exchange.wantsUpgrade { return upgrade(head, context: context) }
             // What follows is another protocol: it cannot be read, nor the connection kept.
             return badResponse(
                 WireError(
@@ -190,19 +197,20 @@ extension ProxyHandler {
             )
         }
         if head.status < 200 { return }  // informational (100 Continue, 103 Early Hints): not the response
-        responseDeadline = nil
-        responseStarted = true
-        resendable = nil
+        exchange.responseDeadline = nil
+        exchange.responseStarted = true
+        exchange.resendable = nil
         let backendConnection = head.fields.connectionOptions
         if head.minorVersion == 0 ? !backendConnection.keepAlive : backendConnection.close {
-            upstreamReusable = false
+            exchange.upstreamReusable = false
         }
         if case .untilClose = framing {
-            upstreamReusable = false
-            closeAfterResponse = true
+            exchange.upstreamReusable = false
+            exchange.closeAfterResponse = true
         }
         let header: HeadWriter.ConnectionHeader =
-            !clientKeepAlive || closeAfterResponse ? .close : (requestMinorVersion == 0 ? .keepAlive : .none)
+            !exchange.clientKeepAlive || exchange.closeAfterResponse
+            ? .close : (exchange.requestMinorVersion == 0 ? .keepAlive : .none)
         loopCounts?.response(head.status)
         // Before any body is taken: a HEAD's or 304's framing is none, and its length is left as it came.
         let length = head.fields.singleContentLength(for: framing)
@@ -238,7 +246,7 @@ extension ProxyHandler {
         } else {
             context.write(wrapOutboundOut(out), promise: nil)
             clientUnflushed = true
-            responseBody = framing
+            exchange.responseBody = framing
         }
     }
 
@@ -259,30 +267,32 @@ extension ProxyHandler {
 
     func backendClosed() {
         guard let context, let upstream else { return }
-        if case .untilClose = responseBody {
+        if case .untilClose = exchange.responseBody {
             // The close is the end of this response.
-            responseBody = nil
-            upstreamReusable = false
+            exchange.responseBody = nil
+            exchange.upstreamReusable = false
             finishExchange()
             return
         }
         upstream.handler.delegate = nil
         upstream.pool.end(upstream.index)
         self.upstream = nil
-        responseDeadline = nil
+        exchange.responseDeadline = nil
         let nothingCame = backendInbound.map { $0.readableBytes == 0 } ?? true
-        if upstreamWasIdle, !responseStarted, nothingCame, let head = resendable, phase == .forwarding {
+        if exchange.upstreamWasIdle, !exchange.responseStarted, nothingCame, let head = exchange.resendable,
+            phase == .forwarding
+        {
             // A kept-alive connection the backend closed (its idle timeout) as the request went
             // out: not the backend failing. Sent again, once, on another connection; no ejection.
             logger.debug("router.stale_connection", metadata: ["backend": "\(upstream.backend)"])
-            resendable = nil
+            exchange.resendable = nil
             backendInbound = nil
             pending = [head]
             phase = .connecting
             return connect(pool: upstream.pool)
         }
         metrics.upstreamError(pool: upstream.pool.name, "closed")
-        if responseStarted {
+        if exchange.responseStarted {
             context.close(promise: nil)  // the response is cut short: the client must see it
         } else {
             ejections.eject(upstream.backend, for: configuration.ejectFor)
@@ -301,7 +311,7 @@ extension ProxyHandler {
     func finishExchange() {
         guard let context else { return }
         let now = NIODeadline.now()
-        loopCounts?.latency(nanoseconds: (now - startedAt).nanoseconds)
+        loopCounts?.latency(nanoseconds: (now - exchange.startedAt).nanoseconds)
         lastActive = now
         // Moved out, not copied: no retain and release of each of its references.
         if let upstream = upstream.take() {
@@ -309,14 +319,14 @@ extension ProxyHandler {
             // Bytes after the response's end mean the backend cannot be trusted with another one.
             let leftover = backendInbound.map { $0.readableBytes > 0 } ?? false
             backendInbound = nil
-            if upstreamReusable && requestEnded && !leftover, let pool = backendPool {
+            if exchange.upstreamReusable && exchange.requestEnded && !leftover, let pool = backendPool {
                 pool.release(upstream.backend, upstream.connection)
             } else {
                 upstream.handler.delegate = nil
                 upstream.channel.close(promise: nil)
             }
         }
-        if clientKeepAlive && requestEnded && !closeAfterResponse {
+        if exchange.clientKeepAlive && exchange.requestEnded && !exchange.closeAfterResponse {
             readyForNextRequest(context)
         } else {
             closeAfterWrites(context)

@@ -11,21 +11,21 @@ extension ProxyHandler {
         upstream.channel.close(promise: nil)
         self.upstream = nil
         backendInbound = nil
-        responseBody = nil
+        exchange.responseBody = nil
     }
 
     /// Answers with a short error; closes the connection if the request is not fully read.
     func fail(_ status: Int, _ message: String) {
-        guard let context, hasRequest else { return }
-        responseDeadline = nil
-        if !requestEnded && !requestHasBody && !responseStarted {
-            deferredError = (status, message)
+        guard let context, exchange.hasRequest else { return }
+        exchange.responseDeadline = nil
+        if !exchange.requestEnded && !exchange.requestHasBody && !exchange.responseStarted {
+            exchange.deferredError = (status, message)
             phase = .discarding
             return
         }
         loopCounts?.response(status)
-        let close = !clientKeepAlive || !requestEnded
-        responseStarted = true
+        let close = !exchange.clientKeepAlive || !exchange.requestEnded
+        exchange.responseStarted = true
         context.write(
             wrapOutboundOut(HeadWriter.error(status: status, message: message, close: close, allocator: allocator)),
             promise: nil

@@ -8,8 +8,8 @@ extension ProxyHandler {
     /// longer depends on the routing table, so route changes never drop it.
     func upgrade(_ head: ResponseHead, context: ChannelHandlerContext) {
         guard let upstream else { return }
-        responseDeadline = nil
-        responseStarted = true
+        exchange.responseDeadline = nil
+        exchange.responseStarted = true
         phase = .upgraded
         loopCounts?.response(101)
         upstream.pool.end(upstream.index)

@@ -58,43 +58,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     var upstreamUnflushed = false
     var clientUnflushed = false
 
-    // The current exchange.
-    /// What the exchange needs of its request once the head is forwarded. The head itself is not
-    /// kept: it is a slice of the read buffer, which NIO reuses for the next read only when
-    /// nothing else holds it.
-    var hasRequest = false
-    var requestMinorVersion = 1
-    var requestIdempotent = false
-    var requestHasBody = false
-    var requestIsHEAD = false
-    var wantsUpgrade = false
-    var clientKeepAlive = true
+    /// The current exchange's own state (`ProxyHandler.Exchange`): a new request replaces it whole.
+    var exchange = Exchange()
+    /// The rewritten head (and, while connecting, the first body bytes) waiting for the backend.
+    /// Kept out of `exchange` so its storage is reused from one request to the next.
     var pending: [ByteBuffer] = []
-    var requestEnded = false
-    var bodyBytes = 0
     var upstream: Upstream?
-    var upstreamReusable = true
-    /// The upstream connection was kept alive from an earlier exchange: it may have been closed
-    /// by the backend (its idle timeout) just as this request went out.
-    var upstreamWasIdle = false
-    /// The rewritten head of an idempotent request without a body, while it can be sent again.
-    var resendable: ByteBuffer?
-    var responseStarted = false
-    /// The response has no length: the client connection closes after it.
-    var closeAfterResponse = false
     var backendInbound: ByteBuffer?
-    var responseBody: BodyReader?
-    var attempts = 0
-    var excluded: Set<Int> = []
     var responseTimer: Scheduled<Void>?
-    var responseDeadline: NIODeadline?
-    var startedAt = NIODeadline.now()
     /// Bumped per request, so late callbacks of an earlier request are ignored.
     var generation = 0
     var readPaused = false
     var pendingRead = false
-    /// An error decided at the head of a request without a body, sent at its end (keeps the connection).
-    var deferredError: (Int, String)?
     /// When the connection last finished an exchange (or opened): idle since then if no exchange runs.
     var lastActive = NIODeadline.now()
     var idleTimer: Scheduled<Void>?
@@ -300,26 +275,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     func start(_ head: RequestHead, framing: BodyReader) {
         generation += 1
-        hasRequest = true
-        requestMinorVersion = head.minorVersion
-        requestIdempotent = Self.isIdempotent(head)
         let connection = head.fields.connectionOptions
-        clientKeepAlive = head.minorVersion == 1 ? !connection.close : connection.keepAlive
-        requestHasBody = !framing.isComplete
-        requestIsHEAD = head.methodIs("HEAD")
+        // One assignment resets the exchange; what is left of the previous one goes with it.
+        exchange = Exchange(head, framing: framing, connection: connection)
         pending.removeAll(keepingCapacity: true)
-        requestEnded = false
-        bodyBytes = 0
-        upstreamReusable = true
-        responseStarted = false
-        closeAfterResponse = false
-        responseBody = nil
         backendInbound = nil
-        attempts = 0
-        excluded = []
-        deferredError = nil
-        resendable = nil
-        startedAt = .now()
         loopCounts?.request()
 
         if case .length(let length) = framing, length > configuration.maxBodyBytes {
@@ -350,7 +310,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
         // A protocol upgrade (WebSocket) is passed on; after a 101 the connection becomes a byte relay.
         let upgrade = fields.field(fields.known.upgrade)
-        wantsUpgrade = upgrade != nil
+        exchange.wantsUpgrade = upgrade != nil
         HeadWriter.request(
             head,
             connection: connection,
@@ -365,25 +325,26 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         pending.append(requestOut)
         // Kept (a reference, not a copy) until the response starts: sent again if a kept-alive
         // connection turns out to be closed.
-        resendable = requestIdempotent && !requestHasBody && !wantsUpgrade ? requestOut : nil
+        exchange.resendable =
+            exchange.requestIdempotent && !exchange.requestHasBody && !exchange.wantsUpgrade ? requestOut : nil
         phase = .connecting
         connect(pool: pool)
     }
 
     func forward(body buffer: ByteBuffer) {
-        bodyBytes += buffer.readableBytes
+        exchange.bodyBytes += buffer.readableBytes
         switch phase {
         case .discarding, .idle, .upgraded, .closing:
             return
         case .connecting:
-            guard bodyBytes <= configuration.maxBodyBytes else {
+            guard exchange.bodyBytes <= configuration.maxBodyBytes else {
                 return fail(413, "request body larger than \(configuration.maxBodyBytes) bytes\n")
             }
             pending.append(buffer)
             if pending.count > 64 { pauseClientReads() }  // bounded while the connection opens
         case .forwarding:
-            guard bodyBytes <= configuration.maxBodyBytes else {
-                if responseStarted {
+            guard exchange.bodyBytes <= configuration.maxBodyBytes else {
+                if exchange.responseStarted {
                     context?.close(promise: nil)
                 } else {
                     dropUpstream()
@@ -399,12 +360,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     }
 
     func endRequest() {
-        requestEnded = true
+        exchange.requestEnded = true
         switch phase {
         case .discarding:
             phase = .idle
-            if let (status, message) = deferredError {
-                deferredError = nil
+            if let (status, message) = exchange.deferredError {
+                exchange.deferredError = nil
                 fail(status, message)
             }
         case .idle, .upgraded, .closing, .connecting, .forwarding:
@@ -417,7 +378,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         guard let context else { return }
         loopCounts?.response(error.status)
         dropUpstream()
-        if responseStarted {
+        if exchange.responseStarted {
             phase = .closing
             inbound = nil
             context.close(promise: nil)
