@@ -1,4 +1,5 @@
 public import Logging
+import ZKModel
 public import ZooKeeper
 
 /// Leader election with ephemeral sequential znodes: each candidate watches only its predecessor.
@@ -44,7 +45,7 @@ public struct LeaderElection: Sendable {
     public func currentLeader() async throws -> String? {
         guard let first = try await zk.children(folder).sorted(by: Self.sequenceOrder).first else { return nil }
         do {
-            return String(decoding: try await zk.getData("\(folder)/\(first)").data, as: UTF8.self)
+            return String(decoding: try await zk.getData(ZNodeTree.child(first, of: folder)).data, as: UTF8.self)
         } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
         }
@@ -68,7 +69,7 @@ public struct LeaderElection: Sendable {
                 }
                 if node == nil {
                     node = try await zk.create(
-                        "\(folder)/c-",
+                        ZNodeTree.child("c-", of: folder),
                         data: Array(identity.utf8),
                         mode: .ephemeralSequential
                     )
@@ -81,7 +82,7 @@ public struct LeaderElection: Sendable {
                     continue
                 }
                 if index > 0 {
-                    let predecessor = "\(folder)/\(candidates[index - 1])"
+                    let predecessor = ZNodeTree.child(candidates[index - 1], of: folder)
                     let (stat, watch) = try await zk.existsAndWatch(predecessor)
                     if stat != nil { _ = await watch.wait() }
                     continue

@@ -1,5 +1,6 @@
 public import Logging
 import Synchronization
+import ZKModel
 public import ZooKeeper
 
 /// A watched copy of one folder's children and their data (an informer): reconcilers read it
@@ -135,7 +136,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     }
 
     private func read(_ name: String) async {
-        let path = "\(folder)/\(name)"
+        let path = ZNodeTree.child(name, of: folder)
         let still = state.withLock { s -> Bool in
             s.pending.remove(name)
             return s.children.contains(name)

@@ -66,6 +66,9 @@ public struct ZNodeTree: Hashable, Sendable {
     public var audit: String { root + "/audit" }
     /// The prefix of a new audit record (ZooKeeper appends the sequence number).
     public var auditRecordPrefix: String { audit + "/e-" }
+    /// A child of a folder the caller already holds (a cache's folder, an election's): the one
+    /// place besides the named paths above where a znode path is joined.
+    public static func child(_ name: String, of folder: String) -> String { "\(folder)/\(name)" }
     /// The folder of one role's leader election (its candidates are ephemeral sequential nodes).
     public func election(_ role: ElectionRole) -> String { "\(elections)/\(role.rawValue)" }
 

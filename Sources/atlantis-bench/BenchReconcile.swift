@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Reconciler
 import Synchronization
+import ZKModel
 import ZooKeeper
 
 struct BenchReconcile: AsyncParsableCommand {
@@ -31,8 +32,8 @@ struct BenchReconcile: AsyncParsableCommand {
         }
         let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         let root = "/bench-\(UUID().uuidString.prefix(8).lowercased())"
-        let (p50, p99) = try await latency(client, folder: "\(root)/latency")
-        let (rate, cacheBytes) = try await throughput(client, folder: "\(root)/many")
+        let (p50, p99) = try await latency(client, folder: ZNodeTree.child("latency", of: root))
+        let (rate, cacheBytes) = try await throughput(client, folder: ZNodeTree.child("many", of: root))
         print(
             String(
                 format: "cache memory at %d znodes: %.1f MiB (%.0f bytes per znode)",
@@ -49,7 +50,7 @@ struct BenchReconcile: AsyncParsableCommand {
     /// the reconcile that sees it starts.
     func latency(_ client: ZooKeeperClient, folder: String) async throws -> (Double, Double) {
         try await client.ensurePath(folder)
-        for i in 0..<100 { try await client.create("\(folder)/k\(i)", data: Array("0".utf8)) }
+        for i in 0..<100 { try await client.create(ZNodeTree.child("k\(i)", of: folder), data: Array("0".utf8)) }
         let cache = ZNodeCache(zk: client, folder: folder)
         let probe = LatencyProbe()
         let controller = Controller(
@@ -70,7 +71,7 @@ struct BenchReconcile: AsyncParsableCommand {
         let writer = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         for seq in 1...writes {
             probe.sent(seq)
-            try await writer.setData("\(folder)/k\(seq % 100)", data: Array(String(seq).utf8))
+            try await writer.setData(ZNodeTree.child("k\(seq % 100)", of: folder), data: Array(String(seq).utf8))
             while !probe.hasStarted(seq) { try await Task.sleep(for: .microseconds(50)) }
         }
         await controller.shutDown()
@@ -88,7 +89,7 @@ struct BenchReconcile: AsyncParsableCommand {
         let payload = Array(String(repeating: "x", count: 200).utf8)
         var batch: [ZooKeeper.Operation] = []
         for i in 0..<keys {
-            batch.append(.create(path: "\(folder)/k\(i)", data: payload))
+            batch.append(.create(path: ZNodeTree.child("k\(i)", of: folder), data: payload))
             if batch.count == 500 || i == keys - 1 {
                 try await client.multi(batch)
                 batch = []

@@ -22,7 +22,7 @@ public enum TableBuilder {
                     backends = s.endpoints.map { "\($0.host):\($0.port)" }
                 }
             } else if let app = spec.pool.app, let env = spec.pool.environment {
-                poolName = "app/\(app)/\(env)"
+                poolName = RouterReport.poolName(app: app, environment: env)
                 backends = instances.filter { $0.app == app && $0.environment == env && $0.serving }
                     .map { "\($0.host):\($0.port)" }.sorted()
             } else {
