@@ -6,8 +6,7 @@ import ZooKeeper
 
 /// A manager on its own root in the real ZooKeeper that `scripts/test.sh` starts.
 struct Harness {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: Repository.root)
     static var hosts: String { TestZooKeeper.hosts }
 
     let zk: ZooKeeperClient

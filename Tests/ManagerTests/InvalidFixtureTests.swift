@@ -1,5 +1,6 @@
 import Foundation
 import Manager
+import TestSupport
 import Testing
 import ZKModel
 
@@ -30,7 +31,7 @@ import ZKModel
     ]
 
     @Test func everyFixtureIsListed() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Repo.path("Tests/Fixtures/invalid"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: Repository.path("Tests/Fixtures/invalid"))
         #expect(Set(files) == Set(Self.cases.map(\.file)))
     }
 
@@ -38,7 +39,7 @@ import ZKModel
     func fixtureIsRefused(file: String, expected: String) throws {
         let empty = ClusterSnapshot(documents: [:], folderVersions: [:])
         do {
-            let loaded = try ManifestLoader().load(paths: [Repo.path("Tests/Fixtures/invalid/\(file)")])
+            let loaded = try ManifestLoader().load(paths: [Repository.path("Tests/Fixtures/invalid/\(file)")])
             let inputs = try Manager.validate(loaded)
             _ = try ApplyPlanner().plan(inputs, current: empty, source: "test", prune: false)
             Issue.record("\(file) was accepted")

@@ -11,10 +11,12 @@ import ZKModel
         var cases: [(label: String, schema: String, document: JSONValue)] = []
         let folders = ["examples", "examples/sample", "Tests/Fixtures/invalid"]
         for folder in folders {
-            let files = try FileManager.default.contentsOfDirectory(atPath: Repo.path(folder)).sorted()
+            let files = try FileManager.default.contentsOfDirectory(atPath: Repository.path(folder)).sorted()
             for file in files where ManifestLoader.extensions.contains((file as NSString).pathExtension) {
                 // Unparseable files have no document to compare.
-                guard let loaded = try? ManifestLoader().load(file: Repo.path("\(folder)/\(file)")) else { continue }
+                guard let loaded = try? ManifestLoader().load(file: Repository.path("\(folder)/\(file)")) else {
+                    continue
+                }
                 for item in loaded {
                     guard let kind = item.value["kind"]?.stringValue.flatMap(Kind.init(rawValue:)) else { continue }
                     cases.append(("\(folder)/\(file)#\(item.location.index)", kind.schemaFile, item.value))
@@ -51,7 +53,7 @@ import ZKModel
         try Data(input.utf8).write(to: inputFile)
         defer { try? FileManager.default.removeItem(at: inputFile) }
         let (status, stdout, stderr) = Spawn.run3(
-            ["python3", Repo.path("scripts/validate-schemas.py")],
+            ["python3", Repository.path("scripts/validate-schemas.py")],
             stdin: inputFile.path
         )
         try #require(

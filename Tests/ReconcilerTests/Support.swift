@@ -58,8 +58,7 @@ final class Recorder: Sendable {
 }
 
 enum TestZK {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: Repository.root)
     static var hosts: String { TestZooKeeper.hosts }
 
     static func connect(_ hosts: String = hosts, sessionTimeout: Duration = .seconds(6)) async throws -> ZooKeeperClient

@@ -13,8 +13,7 @@ import ZooKeeper
 
 /// A router (proxy + agent) fed by a real ZooKeeper, with Python backends, and curl as the client.
 final class RouterRig: @unchecked Sendable {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: Repository.root)
     var processes: [Int32] = []
     var port = 0
     var listener: (any Channel)?

@@ -8,8 +8,7 @@ import TestSupport
 
 /// Python backends and a proxy on loopback, and curl as the client.
 final class ProxyHarness: @unchecked Sendable {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: Repository.root)
 
     var backends: [Int32] = []
     var proxyChannel: (any Channel)?

@@ -14,8 +14,7 @@ import ZooKeeper
 /// A supervisor against the real dockerd and ZooKeeper, under a ZooKeeper root and a host id of
 /// its own; `cleanUp` removes every container it made.
 final class SupervisorRig: @unchecked Sendable {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: Repository.root)
     static let zkHosts = TestZooKeeper.hosts
 
     let zk: ZooKeeperClient

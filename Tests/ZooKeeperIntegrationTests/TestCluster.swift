@@ -5,8 +5,7 @@ import ZooKeeper
 
 /// The real ZooKeeper servers the tests use, started by `scripts/zk.sh`.
 enum TestCluster {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: Repository.root)
 
     /// The shared standalone server (`scripts/test.sh` starts it).
     static var hosts: String { TestZooKeeper.hosts }
