@@ -267,6 +267,8 @@ let package = Package(
                 "RouterData",
                 "ZooKeeper",
                 "ZKModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

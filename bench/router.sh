@@ -18,6 +18,9 @@
 # The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY (medians)
 #   DURATION=5 CONNECTIONS=50 ROUNDS=5 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal bench/router.sh
 # SWEEP="10 25 100" also compares router and nginx at those connection counts (after the medians).
+# BASELINE=/path/to/an/older/atlantis adds that build's router (router-0, same ZooKeeper and table)
+# to the rotation, for a before/after comparison in one run: router/router-0 per round, and the
+# medians of both (e.g. git worktree add /tmp/before <commit> && (cd /tmp/before && scripts/release-build.sh)).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -26,7 +29,7 @@ CONNECTIONS=${CONNECTIONS:-50}
 ROUNDS=${ROUNDS:-5}
 RUN=$PWD/run/bench-router
 ZKPORT=2392
-BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205 NGINX_B=9206
+BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205 NGINX_B=9206 ROUTER_0=9207 ADMIN_0=9208
 
 scripts/install.sh >/dev/null
 need=()
@@ -134,9 +137,17 @@ DOCS
   >"$RUN/logs/router.log" 2>&1 &
 pids+=($!)
 ROUTER_PID=$!
-for _ in $(seq 100); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.test' http://127.0.0.1:$ROUTER/1k.bin)" = 200 ] && break
-  sleep 0.1
+if [ -n "${BASELINE:-}" ]; then
+  "$BASELINE" router --zk $ZK --listen 127.0.0.1:$ROUTER_0 --admin 127.0.0.1:$ADMIN_0 --id router-0 --state-dir "$RUN/router-0" \
+    ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} >"$RUN/logs/router-0.log" 2>&1 &
+  pids+=($!)
+  ROUTER_0_PID=$!
+fi
+for port in $ROUTER ${BASELINE:+$ROUTER_0}; do
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.test' http://127.0.0.1:$port/1k.bin)" = 200 ] && break
+    sleep 0.1
+  done
 done
 
 proc_cpu() { # pids... -> CPU seconds so far
@@ -197,6 +208,7 @@ run_one direct $BACKEND $(with_workers "$(cat "$RUN/nginx-backend.pid")")
 run_proxy() { # name
   case $1 in
     router) run_one router $ROUTER $ROUTER_PID ;;
+    router-0) run_one router-0 $ROUTER_0 $ROUTER_0_PID ;;
     nginx) run_one nginx $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")") ;;
     nginx-b) run_one nginx-b $NGINX_B $(with_workers "$(cat "$RUN/nginx-proxy-b.pid")") ;;
     haproxy) run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")" ;;
@@ -204,12 +216,12 @@ run_proxy() { # name
 }
 # The order turns by one each round, so no proxy always follows the same one: a fixed order read
 # nginx-b (the same program as nginx, run right after it) 10 % slower at p99 over 8 rounds.
-order=(router nginx nginx-b haproxy)
+order=(router nginx nginx-b haproxy ${BASELINE:+router-0})
 for round in $(seq "$ROUNDS"); do
-  for i in 0 1 2 3; do run_proxy "${order[$(((round - 1 + i) % 4))]}"; done
+  for i in "${!order[@]}"; do run_proxy "${order[$(((round - 1 + i) % ${#order[@]}))]}"; done
 done
 echo "medians of $ROUNDS rounds (cpu: all rounds' CPU seconds over all their requests):"
-for name in router nginx nginx-b haproxy; do
+for name in "${order[@]}"; do
   printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %5s us/req\n' "$name" \
     "$(median <<<"${RPS[$name]}")" "$(median <<<"${P50[$name]}")" "$(median <<<"${P99[$name]}")" \
     "$(echo "scale=1; $(sum <<<"${CPU[$name]}") * 1000000 / $(sum <<<"${REQS[$name]}")" | bc)"
@@ -243,10 +255,11 @@ paired() { # name metric "mine..." "nginx's..." -> per-round ratios, their media
   python3 - "$@" <<'PY'
 import random, statistics, sys
 name, metric, mine, theirs = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+other = sys.argv[5] if len(sys.argv) > 5 else "nginx"
 ratios = [float(a) / float(b) for a, b in zip(mine, theirs)]
 random.seed(1)
 medians = sorted(statistics.median(random.choices(ratios, k=len(ratios))) for _ in range(2000))
-print(f"{name}/nginx {metric} per round: {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}, "
+print(f"{name}/{other} {metric} per round: {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}, "
       f"90 % interval {medians[100]:.2f}-{medians[1899]:.2f}")
 PY
 }
@@ -255,6 +268,17 @@ for name in router nginx-b; do
   paired "$name" req/s "${RPS[$name]}" "${RPS[nginx]}"
   paired "$name" p99 "${P99[$name]}" "${P99[nginx]}"
 done
+if [ -n "${BASELINE:-}" ]; then
+  echo "this build against the baseline (router-0, $BASELINE):"
+  paired router req/s "${RPS[router]}" "${RPS[router-0]}" router-0
+  paired router p99 "${P99[router]}" "${P99[router-0]}" router-0
+  python3 - "${CPU[router]}" "${REQS[router]}" "${CPU[router-0]}" "${REQS[router-0]}" <<'PY'
+import sys
+mine = [float(x) * 1e6 / float(n) for x, n in zip(sys.argv[1].split(), sys.argv[2].split())]
+base = [float(x) * 1e6 / float(n) for x, n in zip(sys.argv[3].split(), sys.argv[4].split())]
+print("router/router-0 cpu per request per round: " + " ".join(f"{a / b:.2f}" for a, b in zip(mine, base)))
+PY
+fi
 
 r=$(echo "scale=2; $(median <<<"${RPS[router]}") / $(median <<<"${RPS[nginx]}")" | bc)
 p=$(echo "scale=2; $(median <<<"${P99[router]}") / $(median <<<"${P99[nginx]}")" | bc)
