@@ -2,11 +2,8 @@ public import ArgumentParser
 import Foundation
 public import Logging
 public import Manager
-import Synchronization
 public import ZKModel
 public import ZooKeeper
-
-private let loggingBootstrapped = Mutex(false)
 
 /// How every command reaches the cluster: ZooKeeper's hosts, the root, the identities.
 public struct ClusterOptions: ParsableArguments {
@@ -85,20 +82,9 @@ public struct ClusterOptions: ParsableArguments {
         }
     }
 
-    /// Once per process (a second bootstrap would trap): later calls keep the first level.
+    /// Logs to stderr at `--log-level` (once per process: see `LogOutput.bootstrap`).
     public func bootstrapLogging() {
-        guard
-            loggingBootstrapped.withLock({ done in
-                defer { done = true }
-                return !done
-            })
-        else { return }
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LogOutput.bootstrap(level: logLevel)
     }
 
     /// Connects and hands a manager to `body`; maps failures to exit codes.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOptions
 import Foundation
 import Logging
 import Reconciler
@@ -25,11 +26,7 @@ struct BenchReconcile: AsyncParsableCommand {
     var workers: Int = 4
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .error
-            return h
-        }
+        LogOutput.bootstrap(level: .error)
         let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         let root = "/bench-\(UUID().uuidString.prefix(8).lowercased())"
         let (p50, p99) = try await latency(client, folder: ZNodeTree.child("latency", of: root))

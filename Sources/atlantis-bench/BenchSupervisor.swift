@@ -47,11 +47,7 @@ struct BenchSupervisor: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .error
-            return h
-        }
+        LogOutput.bootstrap(level: .error)
         let range = ports.range
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let tree = try ZNodeTree(root: root ?? "/bench-\(suffix)")

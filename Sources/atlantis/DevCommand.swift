@@ -40,11 +40,7 @@ struct DevOptions: ParsableArguments {
 
     /// Only warnings from this command's own clients: the agents log to their files.
     func quietLogs() {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
+        LogOutput.bootstrap(level: .warning)
     }
 }
 

@@ -20,6 +20,21 @@ final class RouterRig: @unchecked Sendable {
     var agentTask: Task<Void, Never>?
     let tables = TableSource()
 
+    /// A Service `svc` with one endpoint on `port`, and a Route from `svc.test` to it.
+    static func serviceAndRoute(port: Int) -> String {
+        """
+        apiVersion: atlantis/v1
+        kind: Service
+        metadata: {name: svc}
+        spec: {endpoints: [{host: 127.0.0.1, port: \(port)}]}
+        ---
+        apiVersion: atlantis/v1
+        kind: Route
+        metadata: {name: svc}
+        spec: {host: svc.test, pool: {service: svc}}
+        """
+    }
+
     func backend(_ name: String) throws -> Int {
         let (pid, port) = try Loopback.startBackend(name, repoRoot: Self.repoRoot.path)
         processes.append(pid)
@@ -104,15 +119,7 @@ struct RouterAgentTests {
                 metadata: {name: web-prod}
                 spec: {app: web, environment: prod, image: "web:1", instances: 2}
                 ---
-                apiVersion: atlantis/v1
-                kind: Service
-                metadata: {name: svc}
-                spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
-                ---
-                apiVersion: atlantis/v1
-                kind: Route
-                metadata: {name: svc}
-                spec: {host: svc.test, pool: {service: svc}}
+                \(RouterRig.serviceAndRoute(port: svc))
                 ---
                 apiVersion: atlantis/v1
                 kind: Route
@@ -182,19 +189,7 @@ struct RouterAgentTests {
         let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: "127.0.0.1:\(port)"))
         let tree = try ZNodeTree(root: "/routertest")
         try await Manager(store: ClusterStore(zk: zk, tree: tree)).apply(
-            try Self.yaml(
-                """
-                apiVersion: atlantis/v1
-                kind: Service
-                metadata: {name: svc}
-                spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
-                ---
-                apiVersion: atlantis/v1
-                kind: Route
-                metadata: {name: svc}
-                spec: {host: svc.test, pool: {service: svc}}
-                """
-            ),
+            try Self.yaml(RouterRig.serviceAndRoute(port: svc)),
             options: .init()
         )
         let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json")

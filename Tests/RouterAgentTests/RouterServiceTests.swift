@@ -21,17 +21,7 @@ struct RouterServiceTests {
         defer { for pid in rig.processes { Spawn.kill(pid) } }
         let svc = try rig.backend("svc")
         let documents = try ManifestLoader().parse(
-            """
-            apiVersion: atlantis/v1
-            kind: Service
-            metadata: {name: svc}
-            spec: {endpoints: [{host: 127.0.0.1, port: \(svc)}]}
-            ---
-            apiVersion: atlantis/v1
-            kind: Route
-            metadata: {name: svc}
-            spec: {host: svc.test, pool: {service: svc}}
-            """,
+            RouterRig.serviceAndRoute(port: svc),
             file: "test.yaml"
         ).map { try DocumentValidator().validate($0.value).get() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("router-\(UUID().uuidString)")
