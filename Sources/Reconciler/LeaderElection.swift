@@ -64,8 +64,13 @@ public struct LeaderElection: Sendable {
             do {
                 try await zk.waitConnected(timeout: .seconds(3600))
                 try await zk.ensurePath(folder)
-                if let existing = node, try await zk.exists(existing) == nil {
-                    node = nil  // gone with an expired session
+                if let existing = node, try await zk.exists(existing)?.ephemeralOwner != zk.sessionID {
+                    node = nil  // gone with an expired session, or deleted
+                }
+                if node == nil {
+                    // A create whose reply was lost (connection loss, timeout) left a node of
+                    // ours: take it rather than queue behind it for ever.
+                    node = try await adoptOwnCandidate()
                 }
                 if node == nil {
                     node = try await zk.create(
@@ -107,7 +112,26 @@ public struct LeaderElection: Sendable {
         }
     }
 
-    /// Runs the leader's work until it ends or the connection is suspended or lost.
+    /// This session's own candidate node with this identity, if one exists (the lowest; any
+    /// others are deleted).
+    private func adoptOwnCandidate() async throws -> String? {
+        let session = zk.sessionID
+        var mine: [String] = []
+        for name in try await zk.children(folder).sorted(by: Self.sequenceOrder) {
+            let path = ZNodeTree.child(name, of: folder)
+            guard let stat = try await zk.exists(path), stat.ephemeralOwner == session, session != 0 else { continue }
+            guard let (data, _) = try? await zk.getData(path), data == Array(identity.utf8) else { continue }
+            mine.append(path)
+        }
+        for extra in mine.dropFirst() { try? await zk.delete(extra) }
+        if let first = mine.first {
+            logger.info("election.adopted_candidate", metadata: ["election.node": "\(first)"])
+        }
+        return mine.first
+    }
+
+    /// Runs the leader's work until it ends, the connection is suspended or lost, or the
+    /// leader's own election node is gone (deleted by hand, or a fence found it missing).
     private func lead(
         _ leadership: Leadership,
         whileLeader: @escaping @Sendable (Leadership) async throws -> Void
@@ -128,6 +152,20 @@ public struct LeaderElection: Sendable {
                     switch event {
                     case .suspended, .expired, .closed: return
                     case .connected: continue
+                    }
+                }
+            }
+            group.addTask {
+                // The node is what the fence checks: without it no write can commit, so the
+                // term is over.
+                while !Task.isCancelled {
+                    guard let (stat, watch) = try? await zk.existsAndWatch(leadership.node), stat != nil else {
+                        logger.warning("election.node_gone", metadata: ["election.node": "\(leadership.node)"])
+                        return
+                    }
+                    switch await watch.wait() {
+                    case .deleted, .sessionLost: return
+                    default: continue
                     }
                 }
             }

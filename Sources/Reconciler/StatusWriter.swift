@@ -8,11 +8,14 @@ public struct StatusWriter: Sendable {
     public let zk: ZooKeeperClient
     public let tree: ZNodeTree
     public let reconciler: String
+    /// A leader's writes are fenced like its other writes: a deposed leader writes no status.
+    public let fence: LeaderElection.Leadership?
 
-    public init(zk: ZooKeeperClient, tree: ZNodeTree, reconciler: String) {
+    public init(zk: ZooKeeperClient, tree: ZNodeTree, reconciler: String, fence: LeaderElection.Leadership? = nil) {
         self.zk = zk
         self.tree = tree
         self.reconciler = reconciler
+        self.fence = fence
     }
 
     public func read(_ key: DocumentKey) async throws -> ObjectStatus? {
@@ -29,13 +32,18 @@ public struct StatusWriter: Sendable {
         }
     }
 
-    /// Writes the status of `key` as observed at `generation`.
+    /// Deletes the status of `key` (no error if there is none).
     public func delete(_ key: DocumentKey) async throws {
         do {
-            try await zk.delete(tree.status(key))
-        } catch let error as ZooKeeperError where error.code == .noNode {}
+            if let fence {
+                try await fence.multi([.delete(path: tree.status(key), version: -1)])
+            } else {
+                try await zk.delete(tree.status(key))
+            }
+        } catch let error as ZooKeeperError where error.code == .noNode && error.failedOperationIndex != 0 {}
     }
 
+    /// Writes the status of `key` as observed at `observedGeneration`.
     public func write(
         _ key: DocumentKey,
         observedGeneration: Int,
@@ -63,6 +71,14 @@ public struct StatusWriter: Sendable {
             rollout: rollout
         )
         if status == previous { return }
-        try await zk.upsert(tree.status(key), data: try Payload.encode(status))
+        let path = tree.status(key)
+        let data = try Payload.encode(status)
+        guard let fence else { return try await zk.upsert(path, data: data) }
+        do {
+            try await fence.multi([.setData(path: path, data: data, version: -1)])
+        } catch let error as ZooKeeperError where error.code == .noNode && error.failedOperationIndex == 1 {
+            try await zk.ensurePath(tree.status(key.kind))
+            try await fence.multi([.create(path: path, data: data)])
+        }
     }
 }

@@ -70,6 +70,32 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     public func waitUntilSynced() async throws { try await syncGate.wait() }
 
+    /// Waits until `key`'s snapshot satisfies `condition` (e.g. shows a write just made), at most
+    /// `timeout`. Returns whether it did.
+    public func wait(
+        for key: String,
+        timeout: Duration,
+        until condition: @escaping @Sendable (NodeSnapshot?) -> Bool
+    ) async -> Bool {
+        let stream = changes()  // subscribed before the first look: no change slips between
+        if condition(snapshot(key)) { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await changed in stream where changed == key {
+                    if condition(self.snapshot(key)) { return true }
+                }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let result = await group.next() ?? false
+            group.cancelAll()
+            return result
+        }
+    }
+
     /// Watches until cancelled. Creates the folder if it does not exist.
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
@@ -149,12 +175,28 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
                 store(name, NodeSnapshot(data: data, stat: stat))
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {
-                store(name, nil)  // the children watch will drop it
-                return
+                // Deleted, and perhaps created again under the same name before the children
+                // list is read again (which then looks unchanged): a watch on its existence
+                // brings the new one in.
+                if await watchExistence(name, path: path) { return }
             } catch {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }
+        }
+    }
+
+    /// After a read found no node: true when it is absent with a watch armed for its creation
+    /// (and stored as absent); false when it exists again and should be read at once.
+    private func watchExistence(_ name: String, path: String) async -> Bool {
+        do {
+            let stat = try await zk.exists(path) { [weak self] _ in self?.mark(name) }
+            if stat != nil { return false }
+            store(name, nil)
+            return true
+        } catch {
+            try? await Task.sleep(for: .milliseconds(50))
+            return false
         }
     }
 
@@ -179,6 +221,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         let changed = state.withLock { s -> Bool in
             guard s.children.contains(name) else { return false }
             let old = s.nodes[name]
+            // Two reads of one child can finish out of order: the older never replaces the newer.
+            if let old, let snapshot, snapshot.stat.mzxid < old.stat.mzxid { return false }
             s.nodes[name] = snapshot
             return old != snapshot
         }

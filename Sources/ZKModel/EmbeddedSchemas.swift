@@ -462,6 +462,10 @@ enum EmbeddedSchemas {
         "failed"
       ]
     },
+    "session": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{1,16}$"
+    },
     "containerID": {
       "type": "string",
       "maxLength": 128

@@ -20,9 +20,23 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     public var generation: Int?
     /// Kept warm for a rollback: healthy, but routers leave it out.
     public var standby: Bool?
+    /// The ZooKeeper session (hex) of the supervisor process that wrote it: the fence that ties
+    /// a report to the registration that is live now.
+    public var session: String?
 
-    /// Whether routers send it traffic.
+    /// Whether routers send it traffic (if `isCurrent`).
     public var serving: Bool { healthy && standby != true }
+
+    /// Whether it was written by the session that holds its supervisor's registration now
+    /// (`owner`: that registration's ephemeral owner, nil when the supervisor is not registered).
+    /// A report left by an earlier process of the host, or by a host that is gone, is not.
+    public func isCurrent(registrationOwner owner: Int64?) -> Bool {
+        guard let owner, owner != 0, let session else { return false }
+        return session == Self.session(owner)
+    }
+
+    /// How a session id is written in `session`.
+    public static func session(_ id: Int64) -> String { String(UInt64(bitPattern: id), radix: 16) }
 
     public init(app: String, environment: String, host: String, port: Int, healthy: Bool) {
         self.app = app

@@ -132,6 +132,28 @@ extension ZooKeeperClient {
         }
     }
 
+    /// Checks whether a node exists and leaves a one-shot watch (for its creation, change or
+    /// deletion) that calls `onEvent` on the client's callback thread; it must not block.
+    public func exists(
+        _ path: String,
+        onEvent: @escaping @Sendable (WatchEvent) -> Void
+    ) async throws -> Stat? {
+        let generation = state.withLock { $0.generation }
+        let watchID = CallbackRegistry.shared.add(WatchRegistration(session: generation, fire: onEvent))
+        do {
+            let (result, _) = try await submit(path: path) { h, ctx in
+                zoo_awexists(h, path, oneShotWatcher, context(watchID), statCompletion, ctx)
+            }
+            if result.rc == ZNONODE.rawValue { return nil }
+            try check(result.rc, path: path)
+            guard case .stat(_, let stat) = result else { return nil }
+            return stat
+        } catch {
+            CallbackRegistry.shared.removeWatch(watchID)
+            throw error
+        }
+    }
+
     /// Writes a node's data if its version is still `version` (-1: any version).
     @discardableResult
     public func setData(_ path: String, data: [UInt8], version: Int32 = -1) async throws -> Stat {

@@ -234,3 +234,42 @@ final class ClusterRig: @unchecked Sendable {
         try? await http.shutdown()
     }
 }
+
+extension ClusterRig {
+    /// A host that is only a registration (ephemeral, on the admin session): the scheduler places
+    /// on it, nothing runs there. Returns its id.
+    @discardableResult
+    func registerHost(zone: String, containers: Int = 50, id: String? = nil) async throws -> String {
+        let id = id ?? "\(zone)-fake-\(suffix)"
+        let registration = SupervisorRegistration(
+            id: id,
+            zone: zone,
+            region: nil,
+            address: "127.0.0.1",
+            capacity: .init(cpu: 8, memoryMB: 8192, containers: containers),
+            ports: nil
+        )
+        try await admin.ensurePath(tree.supervisors)
+        try await admin.create(tree.supervisor(id), data: try Payload.encode(registration), mode: .ephemeral)
+        return id
+    }
+
+    func placement(_ deploy: String) async -> Placement? {
+        guard let (data, _) = try? await admin.getData(tree.placement(deploy: deploy)) else { return nil }
+        return try? Payload.decode(Placement.self, from: data, path: "placement")
+    }
+
+    func status(deploy: String) async -> ObjectStatus? {
+        try? await StatusWriter.read(DocumentKey(kind: .deploy, name: deploy), zk: admin, tree: tree)
+    }
+
+    /// A Deploy of the sample app in `environment`, named `sample-<environment>`.
+    static func deploy(environment: String, instances: Int = 1) -> String {
+        """
+        apiVersion: atlantis/v1
+        kind: Deploy
+        metadata: {name: sample-\(environment)}
+        spec: {app: sample, environment: \(environment), image: atlantis/sample:v1, instances: \(instances)}
+        """
+    }
+}

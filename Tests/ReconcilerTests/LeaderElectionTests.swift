@@ -3,6 +3,7 @@ import Reconciler
 import Synchronization
 import TestSupport
 import Testing
+import ZKModel
 import ZooKeeper
 
 final class ElectionLog: Sendable {
@@ -104,5 +105,67 @@ struct LeaderElectionTests {
         #expect(await eventually(.seconds(20)) { counts.state.withLock { $0.leads } == 2 })
         task.cancel()
         await zk.close()
+    }
+
+    /// A create whose reply was lost leaves a candidate of this session the election does not
+    /// know of: it must take it, not queue behind it for ever.
+    @Test func aCandidateLeftByALostCreateReplyIsAdopted() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("orphan")
+        try await zk.ensurePath(folder)
+        let orphan = try await zk.create("\(folder)/c-", data: Array("solo".utf8), mode: .ephemeralSequential)
+        let counts = Counts()
+        let task = Task {
+            try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { _ in
+                counts.state.withLock { $0.leads += 1 }
+                try await Task.sleep(for: .seconds(3600))
+            }
+        }
+        #expect(await eventually(.seconds(5)) { counts.state.withLock { $0.leads } == 1 })
+        #expect(try await zk.children(folder) == [String(orphan.split(separator: "/").last!)], "no second candidate")
+        task.cancel()
+        _ = try? await task.value
+        await zk.close()
+    }
+
+    /// The leader's election node deleted (by hand, or lost): the term ends at once, the old fence
+    /// (status writes included) commits nothing, and the candidate campaigns again.
+    @Test func aLeaderWhoseNodeIsGoneStopsLeadingAndItsStatusWritesAreFenced() async throws {
+        let zk = try await TestZK.connect()
+        let observer = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("fence")
+        let tree = try ZNodeTree(root: folder + "-tree")
+        let counts = Counts()
+        let log = ElectionLog()
+        let task = Task {
+            try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { leadership in
+                log.record("solo", leadership)
+                counts.state.withLock { $0.leads += 1 }
+                do {
+                    try await Task.sleep(for: .seconds(3600))
+                } catch {
+                    counts.state.withLock { $0.cancelled += 1 }
+                    throw error
+                }
+            }
+        }
+        #expect(await eventually(.seconds(5)) { counts.state.withLock { $0.leads } == 1 })
+        let fence = try #require(log.fence("solo"))
+        let key = DocumentKey(kind: .deploy, name: "d")
+        let writer = StatusWriter(zk: zk, tree: tree, reconciler: "test", fence: fence)
+        try await writer.write(key, observedGeneration: 1, conditions: [.ready(reason: "R", message: "m")])
+        #expect(try await observer.exists(tree.status(key)) != nil)
+
+        try await observer.delete(fence.node)
+        #expect(await eventually(.seconds(5)) { counts.state.withLock { $0.cancelled } == 1 }, "the term ended")
+        await #expect(throws: ZooKeeperError.self) {
+            try await writer.write(key, observedGeneration: 2, conditions: [.notReady(reason: "X", message: "m")])
+        }
+        let (data, _) = try await observer.getData(tree.status(key))
+        #expect(String(decoding: data, as: UTF8.self).contains(#""observedGeneration":1"#))
+        #expect(await eventually(.seconds(5)) { counts.state.withLock { $0.leads } == 2 }, "it campaigns again")
+        task.cancel()
+        _ = try? await task.value
+        for c in [zk, observer] { await c.close() }
     }
 }

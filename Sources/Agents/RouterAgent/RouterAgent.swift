@@ -4,6 +4,7 @@ public import Reconciler
 public import RouterData
 import RouterProxy
 import ServiceLifecycle
+import Synchronization
 public import ZKModel
 public import ZooKeeper
 
@@ -21,8 +22,12 @@ public final class RouterAgent: Reconciler, Sendable {
     let routes: ZNodeCache
     let services: ZNodeCache
     let instances: ZNodeCache
+    /// Supervisors' registrations: an instance report counts only from its supervisor's live session.
+    let supervisors: ZNodeCache
     let routeDocuments = ParsedNodes(parse: RouterAgent.document)
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
+    /// The session whose report node is known to be its own.
+    let reportedBy = Mutex<Int64>(0)
     let reports = ParsedNodes { try? Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
 
     public init(
@@ -44,6 +49,7 @@ public final class RouterAgent: Reconciler, Sendable {
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route))
         services = ZNodeCache(zk: zk, folder: tree.desired(.service))
         instances = ZNodeCache(zk: zk, folder: tree.instanceStatus)
+        supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
     }
 
     /// Watches and rebuilds until cancelled.
@@ -51,8 +57,8 @@ public final class RouterAgent: Reconciler, Sendable {
         let controller = Controller(
             name: "router",
             reconciler: self,
-            sources: [MergedKeySource([routes, services, instances], key: "table")],
-            informers: [routes, services, instances],
+            sources: [MergedKeySource([routes, services, instances, supervisors], key: "table")],
+            informers: [routes, services, instances, supervisors],
             configuration: .init(
                 workers: 1,
                 resyncEvery: .seconds(60),
@@ -101,7 +107,16 @@ public final class RouterAgent: Reconciler, Sendable {
         }
         let routeDocs = routeDocuments.values(nodes(routes))
         let serviceDocs = serviceDocuments.values(nodes(services))
-        let instanceReports = reports.values(nodes(instances))
+        var owners: [String: Int64] = [:]
+        for key in supervisors.allKeys() {
+            guard let node = supervisors.snapshot(key) else { continue }
+            owners[key] = node.stat.ephemeralOwner
+            maxZxid = max(maxZxid, node.stat.mzxid)
+            count += 1
+        }
+        let instanceReports = reports.values(nodes(instances)).filter { report in
+            report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] })
+        }
         // Deletions lower the count without raising a zxid: both make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)"
         return TableBuilder.snapshot(
@@ -122,6 +137,15 @@ public final class RouterAgent: Reconciler, Sendable {
     func report(_ report: RouterReport) async throws {
         let path = tree.router(id)
         let body = try Payload.encode(report)
+        // A node left by this router's previous process (its session not yet expired) is replaced,
+        // not written into: it would vanish with that session.
+        let session = zk.sessionID
+        if reportedBy.withLock({ $0 }) != session {
+            if let stat = try await zk.exists(path), stat.ephemeralOwner != session {
+                try? await zk.delete(path, version: stat.version)
+            }
+            reportedBy.withLock { $0 = session }
+        }
         try await zk.upsert(
             path,
             data: body,

@@ -70,11 +70,6 @@ public struct RouterService: Service {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let health = RouterHealth()
         let tables = TableSource()
-        if let saved = TableSnapshot.load(from: configuration.statePath) {
-            tables.replace(with: saved.table())
-            health.set(origin: .disk)
-            logger.info("router.table_from_disk", metadata: ["table.version": "\(saved.version)"])
-        }
         // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         do {
@@ -123,8 +118,10 @@ public struct RouterService: Service {
     }
 
     /// Keeps trying ZooKeeper and runs the agent on each session; the table served meanwhile is
-    /// whatever the router has.
+    /// whatever the router has. The last good table on disk is served only when ZooKeeper cannot
+    /// be reached at start: with ZooKeeper up it may be stale (instances long gone).
     private func feed(tables: TableSource, health: RouterHealth) async {
+        var fromZooKeeper = false
         while !Task.isCancelled {
             let zk: ZooKeeperClient
             do {
@@ -132,9 +129,17 @@ public struct RouterService: Service {
             } catch {
                 health.set(zookeeper: false)
                 logger.warning("router.zookeeper_unreachable", metadata: ["error": "\(error)"])
+                if !fromZooKeeper, tables.generation == 0,
+                    let saved = TableSnapshot.load(from: configuration.statePath)
+                {
+                    tables.replace(with: saved.table())
+                    health.set(origin: .disk)
+                    logger.info("router.table_from_disk", metadata: ["table.version": "\(saved.version)"])
+                }
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
+            fromZooKeeper = true
             health.set(zookeeper: true)
             health.set(origin: .zookeeper)
             let agent = RouterAgent(

@@ -15,27 +15,44 @@ struct DeployReconciler: Reconciler {
     let grace: Duration
     let logger: Logger
     let missing = HostLossTracker()
+    /// Placement decisions one at a time, each seeing the ones before it (capacity).
+    let placing = AsyncLock()
     var planner = PlacementPlanner()
 
-    var statuses: StatusWriter { StatusWriter(zk: leadership.zk, tree: tree, reconciler: "scheduler") }
+    var statuses: StatusWriter {
+        StatusWriter(zk: leadership.zk, tree: tree, reconciler: "scheduler", fence: leadership)
+    }
 
     func reconcile(key deploy: String) async throws -> ReconcileResult {
         let statusKey = DocumentKey(kind: .deploy, name: deploy)
         let placementNode = caches.placements.snapshot(deploy)
-        let placement =
-            placementNode.flatMap {
-                try? Payload.decode(Placement.self, from: $0.data, path: tree.placement(deploy: deploy))
-            } ?? Placement(deploy: deploy)
-        guard let deployNode = caches.deploys.snapshot(deploy),
-            let value = try? JSONValue.parse(String(decoding: deployNode.data, as: UTF8.self)),
-            let document = try? DocumentValidator().validate(value).get(),
-            let spec = try? document.decodeSpec(DeploySpec.self)
-        else {
+        let deployNode = caches.deploys.snapshot(deploy)
+        let generation = deployNode.map { Int($0.stat.version) + 1 } ?? 0
+        // An unreadable document is reported and left alone: never taken for a deletion (a newer
+        // manager may have written it) and never replaced (its assignments would be orphaned).
+        var placement = Placement(deploy: deploy)
+        if let placementNode {
+            do {
+                placement = try Payload.decode(
+                    Placement.self,
+                    from: placementNode.data,
+                    path: tree.placement(deploy: deploy)
+                )
+            } catch {
+                throw try await unreadable(statusKey, generation: generation, "\(error)", exists: deployNode != nil)
+            }
+        }
+        guard let deployNode else {
             try await teardown(deploy, placement: placement, version: placementNode?.stat.version)
             try await statuses.delete(statusKey)
             return .done
         }
-        let generation = Int(deployNode.stat.version) + 1
+        let spec: DeploySpec
+        do {
+            spec = try Self.readSpec(deployNode.data, path: tree.desired(statusKey))
+        } catch {
+            throw try await unreadable(statusKey, generation: generation, error.message, exists: true)
+        }
         guard let pointerNode = caches.pointers.snapshot(deploy),
             let pointer = try? Payload.decode(
                 ReleasePointer.self,
@@ -57,6 +74,32 @@ struct DeployReconciler: Reconciler {
             return .done
         }
 
+        let (decision, healthy, waitingFor, now) = try await placing.withLock {
+            try await place(deploy, spec: spec, pointer: pointer, placement: placement, placementNode: placementNode)
+        }
+        try await report(
+            deploy,
+            spec: spec,
+            pointer: pointer,
+            decision: decision,
+            healthy: healthy,
+            generation: generation
+        )
+        if !decision.complete { return .requeue(after: .seconds(1)) }
+        let expiry = decision.nextExpiry.map { Duration.milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
+        if let next = [waitingFor, expiry].compactMap({ $0 }).min() { return .requeue(after: next) }
+        return .done
+    }
+
+    /// Decides the placement from the live hosts and every placement (including the ones just
+    /// written) and writes it; under `placing`, so two Deploys never take the same last slot.
+    private func place(
+        _ deploy: String,
+        spec: DeploySpec,
+        pointer: ReleasePointer,
+        placement: Placement,
+        placementNode: NodeSnapshot?
+    ) async throws -> (PlacementPlanner.Decision, Set<String>, Duration?, Double) {
         // Hosts, their free capacity (every placed instance counted), and the ones lost.
         let registrations = caches.supervisors.allKeys().compactMap { key in
             caches.supervisors.snapshot(key).flatMap {
@@ -101,7 +144,8 @@ struct DeployReconciler: Reconciler {
                     from: node.data,
                     path: tree.instanceStatus(instance.id)
                 ),
-                status.healthy
+                status.healthy,
+                isCurrent(status)
             else { continue }
             ready.insert(instance.id)
             if status.serving && !instance.isStandby { healthy.insert(instance.id) }
@@ -136,25 +180,59 @@ struct DeployReconciler: Reconciler {
         if decision.placement != placement || placementNode == nil {
             try await write(decision, version: placementNode?.stat.version, lostHosts: lost)
         }
-        try await report(
-            deploy,
-            spec: spec,
-            pointer: pointer,
-            decision: decision,
-            healthy: healthy,
-            generation: generation
-        )
-        if !decision.complete { return .requeue(after: .seconds(1)) }
-        let expiry = decision.nextExpiry.map { Duration.milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
-        if let next = [waitingFor, expiry].compactMap({ $0 }).min() { return .requeue(after: next) }
-        return .done
+        return (decision, healthy, waitingFor, now)
+    }
+
+    /// A status counts only when written by the session that holds its supervisor's registration
+    /// now: one left by an earlier process (or a lost host) is not health.
+    func isCurrent(_ status: InstanceStatus) -> Bool {
+        let owner = status.supervisor.flatMap { caches.supervisors.snapshot($0)?.stat.ephemeralOwner }
+        return status.isCurrent(registrationOwner: owner)
     }
 
     static func spec(_ data: [UInt8]) -> DeploySpec? {
-        guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
-            let document = try? DocumentValidator().validate(value).get()
-        else { return nil }
-        return try? document.decodeSpec(DeploySpec.self)
+        try? readSpec(data, path: "")
+    }
+
+    /// The Deploy in `data`, parsed, validated and decoded; the error says which step failed.
+    static func readSpec(_ data: [UInt8], path: String) throws(TerminalError) -> DeploySpec {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw TerminalError("\(path) is not JSON: \(error)")
+        }
+        let document: Document
+        switch DocumentValidator().validate(value) {
+        case .success(let d): document = d
+        case .failure(let invalid): throw TerminalError("\(path) is invalid: \(invalid)")
+        }
+        do {
+            return try document.decodeSpec(DeploySpec.self)
+        } catch {
+            throw TerminalError("\(path) cannot be decoded: \(error)")
+        }
+    }
+
+    /// Reports a Deploy (or its placement) that cannot be read, and returns the error to end the
+    /// pass with: nothing is placed, replaced or torn down until the document is readable again.
+    private func unreadable(
+        _ key: DocumentKey,
+        generation: Int,
+        _ message: String,
+        exists: Bool
+    ) async throws -> TerminalError {
+        let text = "\(message); placement and instances are left as they are until it is fixed"
+        logger.error("scheduler.unreadable", metadata: ["deploy": "\(key.name)", "error": "\(text)"])
+        if exists {
+            try await statuses.write(
+                key,
+                observedGeneration: generation,
+                conditions: [.notReady(reason: "Unreadable", message: text)],
+                lastError: text
+            )
+        }
+        return TerminalError(text)
     }
 
     private func write(_ decision: PlacementPlanner.Decision, version: Int32?, lostHosts: Set<String>) async throws {
@@ -192,7 +270,14 @@ struct DeployReconciler: Reconciler {
             try await zk.ensurePath(tree.placements)
             ops.append(.create(path: path, data: body))
         }
-        try await leadership.multi(ops)
+        let results = try await leadership.multi(ops)
+        // The next decision (of any Deploy) must count this one: wait until the cache shows it.
+        let written: Int32
+        if case .set(let stat)? = results.last { written = stat.version } else { written = 0 }
+        let deploy = decision.placement.deploy
+        if await !caches.placements.wait(for: deploy, timeout: .seconds(2), until: { $0?.stat.version == written }) {
+            logger.warning("scheduler.cache_lagging", metadata: ["deploy": "\(deploy)"])
+        }
         logger.info(
             "scheduler.placed",
             metadata: [
@@ -210,6 +295,11 @@ struct DeployReconciler: Reconciler {
         for instance in placement.instances {
             let path = tree.assignment(host: instance.host, instance: instance.id)
             if try await leadership.zk.exists(path) != nil { ops.append(.delete(path: path, version: -1)) }
+            // A live supervisor retires its instance and deletes its status; a gone one cannot.
+            let status = tree.instanceStatus(instance.id)
+            if caches.supervisors.snapshot(instance.host) == nil, try await leadership.zk.exists(status) != nil {
+                ops.append(.delete(path: status, version: -1))
+            }
         }
         ops.append(.delete(path: tree.placement(deploy: deploy), version: version))
         try await leadership.multi(ops)

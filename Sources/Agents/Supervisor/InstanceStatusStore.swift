@@ -31,7 +31,11 @@ final class InstanceStatusStore: Sendable {
         }
     }
 
+    /// Writes `status` stamped with this process's session: after a session renewal every status
+    /// is written again, and only then counts (see `InstanceStatus.isCurrent`).
     func write(_ status: InstanceStatus, instance: String) async throws {
+        var status = status
+        status.session = InstanceStatus.session(zk.sessionID)
         if written.withLock({ $0[instance] }) == status { return }
         try await zk.upsert(path(instance), data: try Payload.encode(status))
         written.withLock { $0[instance] = status }

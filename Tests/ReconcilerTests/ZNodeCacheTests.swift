@@ -1,0 +1,82 @@
+import Foundation
+import Reconciler
+import TestSupport
+import Testing
+import ZooKeeper
+
+/// The watched cache against the real ZooKeeper: after things go quiet it holds exactly what the
+/// server holds, whatever the order in which reads and watches came back.
+@Suite("ZNodeCache over a real ZooKeeper", .serialized)
+struct ZNodeCacheTests {
+    /// What the cache holds that the server does not (by mzxid); empty when they agree.
+    static func disagreements(_ cache: ZNodeCache, _ zk: ZooKeeperClient, folder: String) async throws -> [String] {
+        var out: [String] = []
+        let names = Set(try await zk.children(folder))
+        for name in names.union(cache.allKeys()) {
+            let server = try await zk.exists("\(folder)/\(name)")?.mzxid
+            let cached = cache.snapshot(name)?.stat.mzxid
+            if server != cached {
+                out.append("\(name): server \(server.map(String.init) ?? "-") cache \(cached.map(String.init) ?? "-")")
+            }
+        }
+        return out.sorted()
+    }
+
+    @Test func underConcurrentWritesEveryCachedVersionEndsEqualToTheServers() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("cacheload")
+        try await zk.ensurePath(folder)
+        for i in 0..<16 { try await zk.create("\(folder)/k\(i)", data: Array("0".utf8)) }
+        let cache = ZNodeCache(zk: zk, folder: folder, readConcurrency: 64)
+        let running = Task { await cache.run() }
+        try await cache.waitUntilSynced()
+        let writers = [try await TestZK.connect(), try await TestZK.connect(), zk]
+        await withTaskGroup(of: Void.self) { group in
+            for (w, writer) in writers.enumerated() {
+                group.addTask {
+                    for i in 0..<400 {
+                        try? await writer.setData("\(folder)/k\((i * 7 + w) % 16)", data: Array("\(w)-\(i)".utf8))
+                    }
+                }
+            }
+        }
+        var last: [String] = []
+        let agreed = await eventually(.seconds(10)) {
+            last = try await Self.disagreements(cache, zk, folder: folder)
+            return last.isEmpty
+        }
+        #expect(agreed, "stale entries: \(last)")
+        running.cancel()
+        await running.value
+        for w in writers.dropLast() { await w.close() }
+        await zk.close()
+    }
+
+    @Test func aChildDeletedAndCreatedAgainUnderTheSameNameIsNotLost() async throws {
+        let zk = try await TestZK.connect()
+        let writer = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("cacherecreate")
+        try await zk.ensurePath(folder)
+        for i in 0..<8 { try await zk.create("\(folder)/k\(i)", data: Array("0".utf8)) }
+        let cache = ZNodeCache(zk: zk, folder: folder)
+        let running = Task { await cache.run() }
+        try await cache.waitUntilSynced()
+        for round in 1...60 {
+            let path = "\(folder)/k\(round % 8)"
+            try await writer.delete(path)
+            if round % 3 == 0 { try await Task.sleep(for: .microseconds(Int64(round * 50))) }
+            try await writer.create(path, data: Array("\(round)".utf8))
+        }
+        var last: [String] = []
+        let agreed = await eventually(.seconds(10)) {
+            last = try await Self.disagreements(cache, zk, folder: folder)
+            return last.isEmpty
+        }
+        #expect(agreed, "lost or stale entries: \(last)")
+        #expect(cache.count == 8)
+        running.cancel()
+        await running.value
+        await writer.close()
+        await zk.close()
+    }
+}
