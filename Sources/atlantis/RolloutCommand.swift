@@ -95,14 +95,17 @@ struct RolloutUndo: AsyncParsableCommand {
     @Option(help: "The release to go back to.")
     var to: Int?
 
+    @Option(help: "The release it moves from (by default the current one): run again, it never goes further back.")
+    var from: Int?
+
     @Flag(help: "Return once the pointer has moved.")
     var noWait = false
 
     func run() async throws {
         let started = ContinuousClock.now
-        let (deploy, to) = (self.deploy, self.to)
+        let (deploy, to, from) = (self.deploy, self.to, self.from)
         let (release, generation) = try await cluster.withManager { manager throws(ManagerError) -> (Release, Int) in
-            let release = try await manager.undo(deploy: deploy, to: to)
+            let release = try await manager.undo(deploy: deploy, to: to, from: from)
             let generation = try await manager.get(.deploy, name: deploy).first?.document.metadata.generation ?? 1
             return (release, generation)
         }

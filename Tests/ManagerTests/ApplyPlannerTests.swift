@@ -64,7 +64,7 @@ import ZKModel
         let current = Self.snapshot([(Self.doc(.team, "t", ["members": .array([.string("ann")])], source: "cli"), 7)])
         let p = try plan([Self.app], current)
         #expect(p.checks == [DocumentKey(kind: .team, name: "t"): 7])
-        #expect(p.folderBumps == [.app])
+        #expect(p.folderBumps == [.app: 0], "bumped at the version read")
     }
 
     @Test func pruneDeletesOnlyThisSourcesDocuments() throws {

@@ -22,8 +22,9 @@ public struct ApplyPlan: Sendable {
     public var checks: [DocumentKey: Int32] = [:]
     /// Kind folders whose version must not have moved (nothing new refers to what is deleted).
     public var folderChecks: [Kind: Int32] = [:]
-    /// Kind folders whose version is bumped because documents that refer to others are written.
-    public var folderBumps: Set<Kind> = []
+    /// Kind folders whose version is bumped (at the version read: two writers that both bump
+    /// one folder conflict) because documents that refer to others are written.
+    public var folderBumps: [Kind: Int32] = [:]
     public var source: String
 
     public var isEmpty: Bool { actions.isEmpty }

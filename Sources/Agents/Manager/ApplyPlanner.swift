@@ -174,12 +174,42 @@ public struct ApplyPlanner: Sendable {
                 plan.folderChecks[kind] = current.folderVersions[kind] ?? 0
             }
         }
+        // What referred to an updated document must still resolve after the update (a Deploy
+        // moved to another app or environment would leave its Routes pointing at nothing).
+        let before = current.allDocuments
+        for case .update(let from, let to) in plan.actions {
+            if to.kind == .deploy,
+                from.document.spec["app"] != to.spec["app"]
+                    || from.document.spec["environment"] != to.spec["environment"]
+            {
+                // A Route to the old app and environment created meanwhile must not slip by.
+                plan.folderChecks[.route] = current.folderVersions[.route] ?? 0
+            }
+            let stranded = references.referrers(of: from.document.key, in: before)
+                .compactMap { after[$0] }
+                .filter { references.check([$0], in: after)[$0.key] != nil }
+            guard !stranded.isEmpty else { continue }
+            let list = stranded.map(\.key.description).sorted().joined(separator: ", ")
+            problems.append(
+                InputProblem(
+                    location: locations[to.key] ?? nil,
+                    key: to.key,
+                    errors: [
+                        FieldError(
+                            path: "",
+                            reason:
+                                "this change leaves \(list) referring to nothing; change or delete \(stranded.count == 1 ? "it" : "them") in the same apply"
+                        )
+                    ]
+                )
+            )
+        }
         if !problems.isEmpty { throw .invalid(problems) }
         // Guard against a concurrent delete of what the written documents refer to.
         let writtenKeys = Set(written.map(\.key))
         for document in written {
             let refs = references.references(of: document)
-            if !refs.isEmpty { plan.folderBumps.insert(document.kind) }
+            if !refs.isEmpty { plan.folderBumps[document.kind] = current.folderVersions[document.kind] ?? 0 }
             for ref in refs where !writtenKeys.contains(ref.to) {
                 if let stored = current.documents[ref.to] { plan.checks[ref.to] = stored.version }
             }

@@ -11,6 +11,8 @@ public struct Manager: Sendable {
     let logger: Logger
     /// ZooKeeper refuses a request above `jute.maxbuffer` (1 MiB by default).
     public static let maxTransactionBytes = 900 * 1024
+    /// Fault injection for tests: widens a race or loses a reply at a chosen point.
+    var faults = FaultPoints()
 
     public init(store: ClusterStore, logger: Logger = Logger(label: "atlantis.manager")) {
         self.store = store
@@ -135,30 +137,43 @@ public struct Manager: Sendable {
         return out
     }
 
-    /// Reads, plans and writes; after a connection loss during the write (which may or may not
+    /// Reads, plans and writes. After a connection loss during the write (which may or may not
     /// have happened) it reads again and plans again: a plan with nothing left to do means it did.
+    /// When another writer got there first (a version moved between the read and the write) it
+    /// plans again on what is stored now, which may refuse the change (two Deploys of one app and
+    /// environment) or find it already made.
     private func commit(
         options: ApplyOptions,
         plan makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan
     ) async throws(ManagerError) -> ApplyPlan {
         var firstPlan: ApplyPlan?
-        for attempt in 1...3 {
+        var indeterminate = false
+        var lastConflict: ManagerError?
+        for _ in 1...Self.attempts {
             let plan: ApplyPlan
             var releases: [ReleasePlanner.Change] = []
+            var snapshot: ClusterSnapshot
             do {
                 try await store.bootstrap()
-                let snapshot = try await store.snapshot()
-                plan = try makePlan(snapshot)
+                snapshot = try await store.snapshot()
+                guard let made = try Self.plan(makePlan, snapshot, goneCountsAsDone: indeterminate) else {
+                    // What this command deletes is gone: its own write landed before the reply was lost.
+                    return firstPlan ?? ApplyPlan(source: options.source)
+                }
+                plan = made
+                await faults.afterRead()
                 if !plan.isEmpty && !options.dryRun {
                     releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
                 }
             } catch {
                 throw Self.map(error)
             }
-            if attempt > 1 && plan.isEmpty { return firstPlan ?? plan }
+            if indeterminate && plan.isEmpty { return firstPlan ?? plan }
             if firstPlan == nil { firstPlan = plan }
             if plan.isEmpty || options.dryRun { return plan }
-            let operations = try self.operations(for: plan) + releaseOperations(releases, source: options.source)
+            let operations =
+                try self.operations(for: plan) + releaseOperations(releases, source: options.source)
+                + releaseSourceChecks(releases, plan: plan, snapshot: snapshot)
             let size = operations.reduce(0) { $0 + $1.path.utf8.count + Self.payloadSize($1) }
             guard size <= Self.maxTransactionBytes else {
                 throw ManagerError(
@@ -168,6 +183,7 @@ public struct Manager: Sendable {
             }
             do {
                 try await store.zk.multi(operations)
+                try await faults.afterWrite()
                 logger.info(
                     "manager.applied",
                     metadata: ["apply.source": "\(options.source)", "apply.actions": "\(plan.actions.count)"]
@@ -175,6 +191,7 @@ public struct Manager: Sendable {
                 return plan
             } catch let error as ZooKeeperError where error.isIndeterminate {
                 logger.warning("manager.write_outcome_unknown", metadata: ["error": "\(error)"])
+                indeterminate = true
                 do {
                     try await store.zk.waitConnected(timeout: store.zk.configuration.sessionTimeout)
                 } catch {
@@ -184,16 +201,60 @@ public struct Manager: Sendable {
                     )
                 }
                 continue
+            } catch let error as ZooKeeperError where Self.isRace(error) {
+                lastConflict = conflict(error, operations: operations, plan: plan)
+                logger.info("manager.write_raced", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(Int64.random(in: 5...40)))
+                continue
             } catch let error as ZooKeeperError {
                 throw conflict(error, operations: operations, plan: plan)
             } catch {
                 throw Self.map(error)
             }
         }
-        throw ManagerError(
-            .unknownOutcome,
-            "the connection to ZooKeeper kept dropping during the write; run the command again"
-        )
+        throw lastConflict
+            ?? ManagerError(
+                .unknownOutcome,
+                "the connection to ZooKeeper kept dropping during the write; run the command again"
+            )
+    }
+
+    /// The plan; nil when it finds what it deletes gone and `goneCountsAsDone`.
+    private static func plan(
+        _ makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan,
+        _ snapshot: ClusterSnapshot,
+        goneCountsAsDone: Bool
+    ) throws(ManagerError) -> ApplyPlan? {
+        do {
+            return try makePlan(snapshot)
+        } catch {
+            if goneCountsAsDone && error.code == .notFound { return nil }
+            throw error
+        }
+    }
+
+    /// Attempts at one write (a connection loss or another writer each cost one).
+    static let attempts = 5
+
+    /// Another writer moved a version between this command's read and its write.
+    static func isRace(_ error: ZooKeeperError) -> Bool {
+        [.badVersion, .noNode, .nodeExists, .notEmpty].contains(error.code)
+    }
+
+    /// A release is made from the Deploy as read: the write commits only if it is still so (a
+    /// `rollout undo` in between must not be reverted). Deploys the plan writes are checked by
+    /// their own write.
+    private func releaseSourceChecks(
+        _ changes: [ReleasePlanner.Change],
+        plan: ApplyPlan,
+        snapshot: ClusterSnapshot
+    ) -> [ZooKeeper.Operation] {
+        let written = Set(plan.actions.map(\.key))
+        return changes.compactMap { change in
+            let key = DocumentKey(kind: .deploy, name: change.release.deploy)
+            guard !written.contains(key), let stored = snapshot.documents[key] else { return nil }
+            return .check(path: store.tree.desired(key), version: stored.version)
+        }
     }
 
     /// New releases for the Deploys this plan changes (directly or through their App).
@@ -353,8 +414,8 @@ public struct Manager: Sendable {
                 ops.append(.delete(path: tree.desired(stored.document.key), version: stored.version))
             }
         }
-        for kind in plan.folderBumps.sorted(by: { $0.dependencyRank < $1.dependencyRank }) {
-            ops.append(.setData(path: tree.desired(kind), data: [], version: -1))
+        for (kind, version) in plan.folderBumps.sorted(by: { $0.key.dependencyRank < $1.key.dependencyRank }) {
+            ops.append(.setData(path: tree.desired(kind), data: [], version: version))
         }
         return ops
     }
@@ -364,73 +425,127 @@ extension Manager {
     /// Moves a Deploy back to an earlier release (the one before the current by default): one
     /// transaction moves the pointer, sets the Deploy's image to that release's, and appends an
     /// audit record. Returns the release now current.
+    ///
+    /// Idempotent: it names the release it moves from (`from`, or the current one when it
+    /// starts), so a write whose reply was lost is retried or found done, never repeated one
+    /// release further back; a pointer moved by someone else meanwhile is a conflict.
     @discardableResult
     public func undo(
         deploy: String,
         to number: Int? = nil,
+        from expected: Int? = nil,
         source: String = "cli"
     ) async throws(ManagerError) -> Release {
         let key = DocumentKey(kind: .deploy, name: deploy)
-        do {
-            guard let stored = try await store.read(key) else { throw ManagerError(.notFound, "\(key) does not exist") }
-            guard let state = try await store.releaseState(deploy) else {
-                throw ManagerError(.notFound, "\(key) has no release yet")
-            }
-            let history = try await store.releases(deploy)
-            let target: Release
-            if let number {
-                guard let found = history.first(where: { $0.number == number }) else {
+        var from = expected
+        var target: Release?
+        for _ in 1...Self.attempts {
+            do {
+                guard let stored = try await store.read(key) else {
+                    throw ManagerError(.notFound, "\(key) does not exist")
+                }
+                guard let state = try await store.releaseState(deploy) else {
+                    throw ManagerError(.notFound, "\(key) has no release yet")
+                }
+                let start = from ?? state.pointer.current
+                from = start
+                let goal: Release
+                if let target {
+                    goal = target
+                } else {
+                    goal = try await undoTarget(key, to: number, from: start)
+                    target = goal
+                }
+                if state.pointer.current == goal.number { return goal }  // done (perhaps by a lost reply)
+                guard state.pointer.current == start else {
                     throw ManagerError(
-                        .notFound,
-                        "\(key) has no release \(number); see `atlantis rollout history \(deploy)`"
+                        .conflict,
+                        "\(key) is at release \(state.pointer.current) now, not \(start): it moved while this command ran; nothing was written (see `atlantis rollout history \(deploy)`)"
                     )
                 }
-                target = found
-            } else {
-                guard let previous = history.last(where: { $0.number < state.pointer.current }) else {
-                    throw ManagerError(.notFound, "\(key) has no release before \(state.pointer.current) to go back to")
+                await faults.afterRead()
+                try await writeUndo(key, stored: stored, state: state, to: goal, source: source)
+                try await faults.afterWrite()
+                return goal
+            } catch let error as ZooKeeperError where error.isIndeterminate {
+                logger.warning("manager.undo_outcome_unknown", metadata: ["error": "\(error)"])
+                do {
+                    try await store.zk.waitConnected(timeout: store.zk.configuration.sessionTimeout)
+                } catch {
+                    let retry = target.map { "`atlantis rollout undo \(deploy) --to \($0.number)`" } ?? "the command"
+                    throw ManagerError(
+                        .unknownOutcome,
+                        "the connection to ZooKeeper dropped during the write; run \(retry) again: it finishes the move or finds it done"
+                    )
                 }
-                target = previous
+            } catch let error as ZooKeeperError where error.code == .badVersion {
+                continue  // the Deploy or pointer moved: read again; `from` tells a move of ours from another
+            } catch {
+                throw Self.map(error)
             }
-            guard target.number != state.pointer.current else { return target }
-            var document = stored.document
-            var spec = try document.decodeSpec(DeploySpec.self)
-            spec.image = target.image
-            spec.build = nil
-            document.spec = try JSONValue.parse(String(decoding: Payload.encode(spec), as: UTF8.self))
-            document.metadata.generation = Int(stored.version) + 2
-            let pointer = ReleasePointer(current: target.number, latest: state.pointer.latest)
-            let record = AuditRecord(
-                time: ISO8601DateFormatter().string(from: Date()),
-                source: source,
-                action: "undo",
-                deploy: deploy,
-                from: state.pointer.current,
-                to: target.number
-            )
-            try await store.zk.multi([
-                .setData(path: store.tree.desired(key), data: document.json.canonicalBytes, version: stored.version),
-                .setData(
-                    path: store.tree.releases(deploy: deploy),
-                    data: try Payload.encode(pointer),
-                    version: state.pointerVersion
-                ),
-                .create(
-                    path: store.tree.auditRecordPrefix,
-                    data: try Payload.encode(record),
-                    mode: .persistentSequential,
-                    acl: store.desiredACL
-                ),
-            ])
-            logger.info(
-                "manager.undo",
-                metadata: ["deploy": "\(deploy)", "from": "\(state.pointer.current)", "to": "\(target.number)"]
-            )
-            return target
-        } catch let error as ZooKeeperError where error.code == .badVersion {
-            throw ManagerError(.conflict, "\(key) changed while this command ran; nothing was written: run it again")
-        } catch {
-            throw Self.map(error)
         }
+        throw ManagerError(.conflict, "\(key) kept changing while this command ran; nothing was written: run it again")
+    }
+
+    /// The release an undo moves to: `number`, or the one before `from`.
+    private func undoTarget(_ key: DocumentKey, to number: Int?, from: Int) async throws -> Release {
+        let history = try await store.releases(key.name)
+        if let number {
+            guard let found = history.first(where: { $0.number == number }) else {
+                throw ManagerError(
+                    .notFound,
+                    "\(key) has no release \(number); see `atlantis rollout history \(key.name)`"
+                )
+            }
+            return found
+        }
+        guard let previous = history.last(where: { $0.number < from }) else {
+            throw ManagerError(.notFound, "\(key) has no release before \(from) to go back to")
+        }
+        return previous
+    }
+
+    /// The undo's transaction: the Deploy's image, the pointer (both at the versions read) and
+    /// the audit record.
+    private func writeUndo(
+        _ key: DocumentKey,
+        stored: StoredDocument,
+        state: ReleasePlanner.Current,
+        to target: Release,
+        source: String
+    ) async throws {
+        var document = stored.document
+        var spec = try document.decodeSpec(DeploySpec.self)
+        spec.image = target.image
+        spec.build = nil
+        document.spec = try JSONValue.parse(String(decoding: Payload.encode(spec), as: UTF8.self))
+        document.metadata.generation = Int(stored.version) + 2
+        let pointer = ReleasePointer(current: target.number, latest: state.pointer.latest)
+        let record = AuditRecord(
+            time: ISO8601DateFormatter().string(from: Date()),
+            source: source,
+            action: "undo",
+            deploy: key.name,
+            from: state.pointer.current,
+            to: target.number
+        )
+        try await store.zk.multi([
+            .setData(path: store.tree.desired(key), data: document.json.canonicalBytes, version: stored.version),
+            .setData(
+                path: store.tree.releases(deploy: key.name),
+                data: try Payload.encode(pointer),
+                version: state.pointerVersion
+            ),
+            .create(
+                path: store.tree.auditRecordPrefix,
+                data: try Payload.encode(record),
+                mode: .persistentSequential,
+                acl: store.desiredACL
+            ),
+        ])
+        logger.info(
+            "manager.undo",
+            metadata: ["deploy": "\(key.name)", "from": "\(state.pointer.current)", "to": "\(target.number)"]
+        )
     }
 }
