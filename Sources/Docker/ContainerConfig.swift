@@ -13,6 +13,8 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
     public var cpus: Double?
     /// Seconds the Engine waits after SIGTERM before SIGKILL on stop.
     public var stopTimeout: Int?
+    /// The network it starts in (`none`: loopback only, until attached to another).
+    public var networkMode: String?
 
     public init(
         image: String,
@@ -23,7 +25,8 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         hostPort: Int,
         memoryBytes: Int64? = nil,
         cpus: Double? = nil,
-        stopTimeout: Int? = nil
+        stopTimeout: Int? = nil,
+        networkMode: String? = nil
     ) {
         self.image = image
         self.env = env
@@ -34,6 +37,7 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         self.memoryBytes = memoryBytes
         self.cpus = cpus
         self.stopTimeout = stopTimeout
+        self.networkMode = networkMode
     }
 
     enum Keys: String, CodingKey {
@@ -41,7 +45,7 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
     }
 
     enum HostKeys: String, CodingKey {
-        case PortBindings, Memory, NanoCpus, Init, RestartPolicy
+        case PortBindings, Memory, NanoCpus, Init, RestartPolicy, NetworkMode
     }
 
     struct Binding: Encodable {
@@ -63,6 +67,7 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         try host.encode([port: [Binding(HostIp: hostIP, HostPort: "\(hostPort)")]], forKey: .PortBindings)
         try host.encodeIfPresent(memoryBytes, forKey: .Memory)
         try host.encodeIfPresent(cpus.map { Int64($0 * 1e9) }, forKey: .NanoCpus)
+        try host.encodeIfPresent(networkMode, forKey: .NetworkMode)
         // An init as PID 1 forwards SIGTERM (a shell or busybox httpd as PID 1 ignores it).
         try host.encode(true, forKey: .Init)
         // Restarts are the supervisor's decision, counted and backed off in status.

@@ -7,8 +7,11 @@ public struct ContainerDetails: Decodable, Sendable, Hashable {
         public var exitCode: Int
         public var oomKilled: Bool
         public var error: String
+        /// When it was last started: with the pid, tells one start (one network namespace) from the next.
+        public var startedAt: String?
 
         enum CodingKeys: String, CodingKey {
+            case startedAt = "StartedAt"
             case status = "Status"
             case running = "Running"
             case pid = "Pid"
@@ -24,6 +27,8 @@ public struct ContainerDetails: Decodable, Sendable, Hashable {
     public var labels: [String: String]
     /// The container's address on the Engine's default bridge.
     public var ipAddress: String
+    /// The networks it is attached to (`none` until the supervisor attaches it).
+    public var networks: [String]
 
     enum CodingKeys: String, CodingKey {
         case id = "Id"
@@ -34,7 +39,12 @@ public struct ContainerDetails: Decodable, Sendable, Hashable {
     }
 
     enum ConfigKeys: String, CodingKey { case labels = "Labels" }
-    enum NetworkKeys: String, CodingKey { case ipAddress = "IPAddress" }
+    enum NetworkKeys: String, CodingKey {
+        case ipAddress = "IPAddress"
+        case networks = "Networks"
+    }
+
+    struct Ignored: Decodable {}
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -45,5 +55,7 @@ public struct ContainerDetails: Decodable, Sendable, Hashable {
         labels = try config.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         let network = try? c.nestedContainer(keyedBy: NetworkKeys.self, forKey: .network)
         ipAddress = (try? network?.decodeIfPresent(String.self, forKey: .ipAddress)) ?? ""
+        let attached = try? network?.decodeIfPresent([String: Ignored].self, forKey: .networks)
+        networks = (attached ?? [:]).keys.sorted()
     }
 }

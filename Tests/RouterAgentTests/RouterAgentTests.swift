@@ -136,27 +136,47 @@ struct RouterAgentTests {
         #expect(await eventually { try rig.get("/a", host: "svc.test") == (200, "svc /a\n") })
         #expect(try rig.get("/a", host: "web.test").0 == 503)  // no instance reported yet
 
-        // Supervisors report two instances; only the healthy one gets traffic.
-        func report(_ id: String, _ port: Int, healthy: Bool) async throws {
-            let body =
-                #"{"apiVersion":"atlantis/v1","kind":"InstanceStatus","app":"web","environment":"prod","host":"127.0.0.1","port":\#(port),"healthy":\#(healthy)}"#
-            let path = "\(tree.instanceStatus)/\(id)"
-            if try await zk.exists(path) == nil {
-                try await zk.create(path, data: Array(body.utf8))
-            } else {
-                try await zk.setData(path, data: Array(body.utf8))
-            }
+        // A supervisor (its own session, registered) reports two instances; only the healthy one
+        // gets traffic.
+        var supervisor = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts)
+        )
+        func register(_ zk: ZooKeeperClient) async throws {
+            try await zk.ensurePath(tree.supervisors)
+            try await zk.create(
+                tree.supervisor("h1"),
+                data: Array(#"{"id":"h1"}"#.utf8),
+                mode: .ephemeral
+            )
         }
-        try await report("web-1", i1, healthy: true)
-        try await report("web-2", i2, healthy: false)
+        func report(_ id: String, _ port: Int, healthy: Bool, from zk: ZooKeeperClient) async throws {
+            let session = InstanceStatus.session(zk.sessionID)
+            let body =
+                #"{"apiVersion":"atlantis/v1","kind":"InstanceStatus","app":"web","environment":"prod","host":"127.0.0.1","port":\#(port),"healthy":\#(healthy),"supervisor":"h1","session":"\#(session)"}"#
+            try await zk.upsert("\(tree.instanceStatus)/\(id)", data: Array(body.utf8))
+        }
+        try await register(supervisor)
+        try await report("web-1", i1, healthy: true, from: supervisor)
+        try await report("web-2", i2, healthy: false, from: supervisor)
         #expect(await eventually { try rig.get("/x", host: "web.test").1 == "i1 /x\n" })
         for _ in 0..<6 { #expect(try rig.get("/x", host: "web.test").1 == "i1 /x\n") }
-        try await report("web-2", i2, healthy: true)
+        try await report("web-2", i2, healthy: true, from: supervisor)
         #expect(
             await eventually {
                 Set((0..<6).compactMap { _ in try? rig.get("/x", host: "web.test").1 }) == ["i1 /x\n", "i2 /x\n"]
             }
         )
+
+        // The supervisor's process ends: its reports stay in ZooKeeper but are no longer health.
+        await supervisor.close()
+        #expect(await eventually { try rig.get("/x", host: "web.test").0 == 503 })
+        // Its next process registers: the old reports still do not count until it confirms them.
+        supervisor = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+        try await register(supervisor)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try rig.get("/x", host: "web.test").0 == 503, "a report of the previous session was routed")
+        try await report("web-1", i1, healthy: true, from: supervisor)
+        #expect(await eventually { try rig.get("/x", host: "web.test").1 == "i1 /x\n" })
 
         // A route change moves traffic; the router reports the table version it serves.
         try await manager.apply(
@@ -176,6 +196,7 @@ struct RouterAgentTests {
         #expect(reported.contains(#""tableVersion":"\#(rig.tables.current.version)""#))
         #expect(TableSnapshot.load(from: statePath)?.version == rig.tables.current.version)
         await rig.stop()
+        await supervisor.close()
         await zk.close()
     }
 

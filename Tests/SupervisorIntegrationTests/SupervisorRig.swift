@@ -27,7 +27,7 @@ final class SupervisorRig: @unchecked Sendable {
     var group: ServiceGroup?
     var runTask: Task<Void, Never>?
 
-    init(ports: ClosedRange<Int>, zone: String = "z1") async throws {
+    init(ports: ClosedRange<Int>, zone: String = "z1", nsenter: String = "nsenter") async throws {
         let suffix = UUID().uuidString.prefix(6).lowercased()
         zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: Self.zkHosts))
         tree = try ZNodeTree(root: "/suptest-\(suffix)")
@@ -39,7 +39,8 @@ final class SupervisorRig: @unchecked Sendable {
             ports: ports,
             stopGrace: 2,
             healthInterval: .seconds(1),
-            restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5))
+            restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)),
+            nsenter: nsenter
         )
     }
 
@@ -47,9 +48,10 @@ final class SupervisorRig: @unchecked Sendable {
     static func with(
         ports: ClosedRange<Int>,
         zone: String = "z1",
+        nsenter: String = "nsenter",
         _ body: (SupervisorRig) async throws -> Void
     ) async throws {
-        let rig = try await SupervisorRig(ports: ports, zone: zone)
+        let rig = try await SupervisorRig(ports: ports, zone: zone, nsenter: nsenter)
         do {
             try await body(rig)
         } catch {

@@ -69,6 +69,16 @@ public struct RolloutWatcher: Sendable {
             "release \(rollout.target): \(rollout.healthy)/\(rollout.desired) healthy, \(rollout.old) old; zones \(zones)"
         if let error = status.lastError { return Progress(line: "\(counts) — \(error)", outcome: nil) }
         guard rollout.complete else { return Progress(line: counts, outcome: nil) }
+        // The status may predate a restart: the instances must be confirmed by live supervisors.
+        let spec = try await deploySpec(deploy)
+        let confirmed = try await instances(app: spec?.app ?? "", environment: spec?.environment ?? "", current: true)
+            .filter(\.serving).count
+        if confirmed < rollout.desired {
+            return Progress(
+                line: "\(counts); \(confirmed)/\(rollout.desired) confirmed by their supervisors",
+                outcome: nil
+            )
+        }
         let pending = try await routersBehind(deploy: deploy)
         if !pending.isEmpty {
             return Progress(line: "\(counts); waiting for routers \(pending.joined(separator: ", "))", outcome: nil)
@@ -78,14 +88,11 @@ public struct RolloutWatcher: Sendable {
 
     /// Routers whose pool for the deploy's app and environment differs from its healthy instances.
     public func routersBehind(deploy: String) async throws -> [String] {
-        let (data, _) = try await zk.getData(tree.desired(DocumentKey(kind: .deploy, name: deploy)))
-        guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
-            let document = try? DocumentValidator().validate(value).get(),
-            let spec = try? document.decodeSpec(DeploySpec.self)
-        else { return [] }
-        let backends = try await instances(app: spec.app, environment: spec.environment).filter(\.serving).map {
-            "\($0.host):\($0.port)"
-        }
+        guard let spec = try await deploySpec(deploy) else { return [] }
+        let backends = try await instances(app: spec.app, environment: spec.environment, current: true)
+            .filter(\.serving).map {
+                "\($0.host):\($0.port)"
+            }
         let expected = RouterReport.digest(backends: backends)
         let pool = RouterReport.poolName(app: spec.app, environment: spec.environment)
         var behind: [String] = []
@@ -99,17 +106,32 @@ public struct RolloutWatcher: Sendable {
         return behind.sorted()
     }
 
-    /// Every instance reported for an app's environment.
-    public func instances(app: String, environment: String) async throws -> [InstanceStatus] {
+    /// Every instance reported for an app's environment; with `current`, only reports written by
+    /// the live session of their supervisor (what routers and the scheduler count).
+    public func instances(app: String, environment: String, current: Bool = false) async throws -> [InstanceStatus] {
         var out: [InstanceStatus] = []
+        var owners: [String: Int64?] = [:]
         for id in (try? await zk.children(tree.instanceStatus)) ?? [] {
             guard let (data, _) = try? await zk.getData(tree.instanceStatus(id)),
                 let status = try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id)),
                 status.app == app, status.environment == environment
             else { continue }
+            if current {
+                guard let host = status.supervisor else { continue }
+                if owners[host] == nil { owners[host] = try? await zk.exists(tree.supervisor(host))?.ephemeralOwner }
+                guard status.isCurrent(registrationOwner: owners[host] ?? nil) else { continue }
+            }
             out.append(status)
         }
         return out
+    }
+
+    private func deploySpec(_ deploy: String) async throws -> DeploySpec? {
+        let (data, _) = try await zk.getData(tree.desired(DocumentKey(kind: .deploy, name: deploy)))
+        guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
+            let document = try? DocumentValidator().validate(value).get()
+        else { return nil }
+        return try? document.decodeSpec(DeploySpec.self)
     }
 
     /// Waits until a torn-down Deploy has no placement and no instance left.

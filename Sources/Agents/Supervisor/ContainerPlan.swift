@@ -37,7 +37,9 @@ struct ContainerPlan: Sendable, Hashable {
             hostPort: hostPort,
             memoryBytes: a.memoryMB.map { Int64($0) << 20 },
             cpus: a.cpu,
-            stopTimeout: stopGrace
+            stopTimeout: stopGrace,
+            // Loopback only until its egress rules are in place (`InstanceReconciler.ensureEgress`).
+            networkMode: "none"
         )
     }
 

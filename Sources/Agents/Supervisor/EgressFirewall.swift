@@ -4,7 +4,8 @@ import Synchronization
 
 /// Applies `EgressRules` inside a container's network namespace with the host's own iptables
 /// (`nsenter -t PID -n`): the image needs no iptables and no extra capability.
-/// Remembers what it applied per container, and re-reads the real rules after `verifyEvery`.
+/// Remembers what it applied per container start (a restarted container has a new namespace),
+/// and re-reads the real rules after `verifyEvery`.
 final class EgressFirewall: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let command: String
@@ -13,24 +14,32 @@ final class EgressFirewall: Sendable {
     }
 
     let verifyEvery: Duration
-    private let applied = Mutex([String: (rules: EgressRules, at: ContinuousClock.Instant)]())
+    let nsenter: String
+    private let applied = Mutex([String: (rules: EgressRules, start: String, at: ContinuousClock.Instant)]())
 
-    init(verifyEvery: Duration = .seconds(60)) {
+    init(verifyEvery: Duration = .seconds(60), nsenter: String = "nsenter") {
         self.verifyEvery = verifyEvery
+        self.nsenter = nsenter
     }
 
-    /// Makes the container's rules exactly `rules`. Returns true when it had to change them.
+    /// Makes the rules of the container's current start (`pid`, `startedAt`) exactly `rules`.
+    /// Returns true when it had to change them.
     @discardableResult
-    func ensure(_ rules: EgressRules, container: String, pid: Int) async throws -> Bool {
+    func ensure(_ rules: EgressRules, container: String, pid: Int, startedAt: String) async throws -> Bool {
+        let start = "\(pid)@\(startedAt)"
         let known = applied.withLock { $0[container] }
-        if let known, known.rules == rules, known.at + verifyEvery > .now { return false }
+        if let known, known.rules == rules, known.start == start, known.at + verifyEvery > .now { return false }
         let current = try await run(pid: pid, ["iptables", "-w", "5", "-S"])
         if rules.matches(listing: current) {
-            applied.withLock { $0[container] = (rules, .now) }
+            applied.withLock { $0[container] = (rules, start, .now) }
             return false
         }
         _ = try await run(pid: pid, ["iptables-restore", "-w", "5"], input: rules.restoreInput)
-        applied.withLock { $0[container] = (rules, .now) }
+        let after = try await run(pid: pid, ["iptables", "-w", "5", "-S"])
+        guard rules.matches(listing: after) else {
+            throw Failure(command: "iptables-restore in \(container.prefix(12))", output: "the rules read back differ")
+        }
+        applied.withLock { $0[container] = (rules, start, .now) }
         return true
     }
 
@@ -40,10 +49,10 @@ final class EgressFirewall: Sendable {
 
     private func run(pid: Int, _ command: [String], input: String? = nil) async throws -> String {
         let arguments = ["-t", "\(pid)", "-n"] + command
-        let result = await Spawn.output(["nsenter"] + arguments, input: input)
+        let result = await Spawn.output([nsenter] + arguments, input: input)
         guard result.status == 0 else {
             throw Failure(
-                command: "nsenter \(arguments.joined(separator: " "))",
+                command: "\(nsenter) \(arguments.joined(separator: " "))",
                 output: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             )
         }

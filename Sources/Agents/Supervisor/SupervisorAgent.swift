@@ -53,7 +53,7 @@ public final class SupervisorAgent: Service, Sendable {
             statuses: InstanceStatusStore(zk: zk, tree: tree),
             history: InstanceHistory(backoff: configuration.restartBackoff),
             ports: PortAllocator(range: configuration.ports),
-            firewall: EgressFirewall(),
+            firewall: EgressFirewall(nsenter: configuration.nsenter),
             probe: HealthProbe(http: http)
         )
         controller = Controller(

@@ -24,6 +24,11 @@ public struct SupervisorConfiguration: Sendable {
     /// How long an unassigned instance is reported unhealthy (so routers stop sending it
     /// requests) before it is stopped.
     public var drainDelay: Duration
+    /// The Docker network an instance is attached to once its egress rules are in place (it
+    /// starts in `none`: loopback only).
+    public var network: String
+    /// The program that enters a container's network namespace to apply its rules.
+    public var nsenter: String
 
     public init(
         hostID: String,
@@ -37,7 +42,9 @@ public struct SupervisorConfiguration: Sendable {
         healthInterval: Duration = .seconds(5),
         restartBackoff: Backoff = Backoff(base: .milliseconds(500), cap: .seconds(30)),
         unhealthyThreshold: Int = 2,
-        drainDelay: Duration = .seconds(1)
+        drainDelay: Duration = .seconds(1),
+        network: String = "bridge",
+        nsenter: String = "nsenter"
     ) {
         self.hostID = hostID
         self.zone = zone
@@ -51,6 +58,8 @@ public struct SupervisorConfiguration: Sendable {
         self.restartBackoff = restartBackoff
         self.unhealthyThreshold = unhealthyThreshold
         self.drainDelay = drainDelay
+        self.network = network
+        self.nsenter = nsenter
     }
 
     public var registration: SupervisorRegistration {

@@ -1,0 +1,108 @@
+import Docker
+import Foundation
+import Spawn
+import TestSupport
+import Testing
+import ZKModel
+
+@testable import Supervisor
+
+/// Egress rules fail closed: a workload never has the network before its rules, and a container
+/// whose rules cannot be applied does not keep running.
+@Suite("Egress rules fail closed, against the real dockerd and iptables", .serialized)
+struct EgressFailClosedTests {
+    /// The sample app, made to call `$LEAK_TARGET` the moment it starts and to serve the outcome
+    /// at /probe ("leaked" or "blocked"). Made with `docker commit` from the sample image: no
+    /// build, nothing pulled.
+    static func eagerImage() throws -> String {
+        let image = "atlantis-test/eager:1"
+        if Spawn.run(["docker", "image", "inspect", image]).status == 0 { return image }
+        let name = "atlantis-eager-\(UUID().uuidString.prefix(6))"
+        defer { _ = Spawn.run(["docker", "rm", "-f", name]) }
+        let script =
+            "if wget -q -T 2 -O /dev/null http://$LEAK_TARGET/; then echo leaked >/www/probe; else echo blocked >/www/probe; fi; exec httpd -f -p ${ATLANTIS_PORT:-8080} -h /www"
+        for step in [
+            ["docker", "create", "--name", name, "atlantis/sample:v1"],
+            ["docker", "commit", "--change", #"CMD ["/bin/sh", "-c", "\#(script)"]"#, name, image],
+        ] {
+            let (status, output) = Spawn.run(step)
+            guard status == 0 else { throw EgressTestError("\(step.joined(separator: " ")) failed: \(output)") }
+        }
+        return image
+    }
+
+    @Test func aWorkloadThatCallsOutTheMomentItStartsNeverReachesAnUndeclaredEndpoint() async throws {
+        let gateway = SupervisorIntegrationTests.bridgeGateway()
+        let port = Loopback.freePort()
+        let server = TestProcesses.spawn([
+            "python3", "-m", "http.server", "--bind", gateway, "\(port)", "--directory", "/tmp",
+        ])
+        defer { Spawn.kill(server) }
+        #expect(
+            await eventually { Loopback.curl("http://\(gateway):\(port)/", extra: ["--max-time", "1"]).status == 200 }
+        )
+        let image = try Self.eagerImage()
+        try await SupervisorRig.with(ports: 23140...23159) { rig in
+            rig.start()
+            let instances = ["eager-1", "eager-2", "eager-3"]
+            for id in instances {
+                var assignment = SupervisorRig.sample(id, image: image)
+                assignment.env = ["LEAK_TARGET": "\(gateway):\(port)"]
+                try await rig.assign(assignment)
+            }
+            for id in instances {
+                #expect(await eventually(.seconds(30)) { await rig.status(id)?.healthy == true })
+                let published = try #require(await rig.status(id)?.port)
+                let (status, body) = Loopback.curl("http://127.0.0.1:\(published)/probe", extra: ["--max-time", "3"])
+                #expect(
+                    status == 200 && String(decoding: body, as: UTF8.self) == "blocked\n",
+                    "\(id): \(status) \(String(decoding: body, as: UTF8.self))"
+                )
+            }
+        }
+    }
+
+    @Test func aContainerWhoseRulesCannotBeAppliedIsStoppedAndReported() async throws {
+        let fake = FileManager.default.temporaryDirectory.appendingPathComponent("nsenter-fails-\(UUID().uuidString)")
+        try "#!/bin/sh\necho 'injected: cannot enter the namespace' >&2\nexit 1\n".write(
+            to: fake,
+            atomically: true,
+            encoding: .utf8
+        )
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+        defer { try? FileManager.default.removeItem(at: fake) }
+        try await SupervisorRig.with(ports: 23160...23169, nsenter: fake.path) { rig in
+            rig.start()
+            try await rig.assign(SupervisorRig.sample("nsfail-1"))
+            #expect(
+                await eventually(.seconds(30)) {
+                    let status = await rig.status("nsfail-1")
+                    return status?.state == .failed && status?.lastError?.contains("egress rules not applied") == true
+                }
+            )
+            let status = await rig.status("nsfail-1")
+            #expect(
+                status?.lastError?.contains("injected: cannot enter the namespace") == true,
+                "\(status?.lastError ?? "")"
+            )
+            #expect(status?.healthy == false)
+            // Retried with backoff, but never left running without its rules.
+            for _ in 0..<20 {
+                let running = try await rig.containers().filter(\.isRunning)
+                for container in running {
+                    let details = try await rig.docker.inspect(container: container.id)
+                    #expect(
+                        details?.networks == ["none"],
+                        "a container without rules was attached: \(details?.networks ?? [])"
+                    )
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}
+
+struct EgressTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
