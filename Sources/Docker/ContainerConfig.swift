@@ -15,6 +15,11 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
     public var stopTimeout: Int?
     /// The network it starts in (`none`: loopback only, until attached to another).
     public var networkMode: String?
+    /// Overrides of the image's `Entrypoint` and `Cmd`.
+    public var entrypoint: [String]?
+    public var cmd: [String]?
+    /// Bind mounts, `host:container[:ro]`.
+    public var binds: [String]?
 
     public init(
         image: String,
@@ -26,7 +31,10 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         memoryBytes: Int64? = nil,
         cpus: Double? = nil,
         stopTimeout: Int? = nil,
-        networkMode: String? = nil
+        networkMode: String? = nil,
+        entrypoint: [String]? = nil,
+        cmd: [String]? = nil,
+        binds: [String]? = nil
     ) {
         self.image = image
         self.env = env
@@ -38,14 +46,17 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         self.cpus = cpus
         self.stopTimeout = stopTimeout
         self.networkMode = networkMode
+        self.entrypoint = entrypoint
+        self.cmd = cmd
+        self.binds = binds
     }
 
     enum Keys: String, CodingKey {
-        case Image, Env, Labels, ExposedPorts, HostConfig, StopTimeout
+        case Image, Env, Labels, ExposedPorts, HostConfig, StopTimeout, Entrypoint, Cmd
     }
 
     enum HostKeys: String, CodingKey {
-        case PortBindings, Memory, NanoCpus, Init, RestartPolicy, NetworkMode
+        case PortBindings, Memory, NanoCpus, Init, RestartPolicy, NetworkMode, Binds
     }
 
     struct Binding: Encodable {
@@ -63,11 +74,14 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         let port = "\(containerPort)/tcp"
         try c.encode([port: Empty()], forKey: .ExposedPorts)
         try c.encodeIfPresent(stopTimeout, forKey: .StopTimeout)
+        try c.encodeIfPresent(entrypoint, forKey: .Entrypoint)
+        try c.encodeIfPresent(cmd, forKey: .Cmd)
         var host = c.nestedContainer(keyedBy: HostKeys.self, forKey: .HostConfig)
         try host.encode([port: [Binding(HostIp: hostIP, HostPort: "\(hostPort)")]], forKey: .PortBindings)
         try host.encodeIfPresent(memoryBytes, forKey: .Memory)
         try host.encodeIfPresent(cpus.map { Int64($0 * 1e9) }, forKey: .NanoCpus)
         try host.encodeIfPresent(networkMode, forKey: .NetworkMode)
+        try host.encodeIfPresent(binds, forKey: .Binds)
         // An init as PID 1 forwards SIGTERM (a shell or busybox httpd as PID 1 ignores it).
         try host.encode(true, forKey: .Init)
         // Restarts are the supervisor's decision, counted and backed off in status.

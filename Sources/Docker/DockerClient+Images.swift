@@ -51,3 +51,34 @@ extension DockerClient {
         _ = try await send(.DELETE, "/images/\(reference)", operation: "remove image \(reference)", accept: [404])
     }
 }
+
+/// What an image runs when nothing overrides it.
+public struct ImageCommand: Sendable, Hashable {
+    public var entrypoint: [String]
+    public var cmd: [String]
+
+    /// The whole command line: entrypoint, then cmd.
+    public var arguments: [String] { entrypoint + cmd }
+}
+
+extension DockerClient {
+    /// The image's `Entrypoint` and `Cmd`; nil when the image is not stored here.
+    public func imageCommand(_ reference: String) async throws(DockerError) -> ImageCommand? {
+        struct Inspect: Decodable {
+            struct Config: Decodable {
+                var Entrypoint: [String]?
+                var Cmd: [String]?
+            }
+            var Config: Config?
+        }
+        let reply = try await send(
+            .GET,
+            "/images/\(reference)/json",
+            operation: "inspect image \(reference)",
+            accept: [404]
+        )
+        if reply.status == 404 { return nil }
+        let config = try decode(Inspect.self, reply, operation: "inspect image \(reference)").Config
+        return ImageCommand(entrypoint: config?.Entrypoint ?? [], cmd: config?.Cmd ?? [])
+    }
+}

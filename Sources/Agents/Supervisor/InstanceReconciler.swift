@@ -18,6 +18,7 @@ struct InstanceReconciler: Reconciler {
     let history: InstanceHistory
     let ports: PortAllocator
     let firewall: EgressFirewall
+    let gate: StartGate?
     let probe: HealthProbe
 
     /// Level-triggered, in phases: the assignment, the container, its egress rules, its health
@@ -172,6 +173,10 @@ struct InstanceReconciler: Reconciler {
                 }
                 try await docker.connect(container: container, network: configuration.network)
             }
+            if let gate {
+                step = "start gate not opened"
+                try gate.open(ContainerLabels.containerName(host: configuration.hostID, instance: instance))
+            }
         } catch {
             // Never left running unprotected or half-made: stopped, counted as a failed start
             // (the next one waits its backoff), and reported.
@@ -250,12 +255,26 @@ struct InstanceReconciler: Reconciler {
             throw error
         }
         let name = ContainerLabels.containerName(host: configuration.hostID, instance: instance)
-        let config = plan.config(
+        var config = plan.config(
             host: configuration,
             hostPort: port,
             generation: generation,
             stopGrace: configuration.stopGrace
         )
+        if let gate {
+            do {
+                guard let command = try await docker.imageCommand(assignment.image) else {
+                    throw StartGate.Unusable(description: "image \(assignment.image) is not stored here")
+                }
+                (config.entrypoint, config.cmd) = try gate.wrap(command, name: name)
+                config.binds = gate.binds(name)
+                try gate.shut(name)
+            } catch {
+                history.failed(instance, reason: "start: \(Self.message(error))")
+                try await report.write(state: .failed, port: port)
+                throw error
+            }
+        }
         var created: String?
         do {
             // A container of that name left half-made by an earlier attempt is removed first.
@@ -309,6 +328,7 @@ struct InstanceReconciler: Reconciler {
         try await statuses.delete(instance)
         ports.release(instance)
         history.forget(instance)
+        gate?.remove(ContainerLabels.containerName(host: configuration.hostID, instance: instance))
         return .done
     }
 

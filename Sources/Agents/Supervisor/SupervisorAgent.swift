@@ -43,6 +43,16 @@ public final class SupervisorAgent: Service, Sendable {
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), logger: logger)
         dockerKeys = DockerKeySource(docker: docker, hostID: configuration.hostID, logger: logger)
         registrar = SupervisorRegistrar(zk: zk, tree: tree, registration: configuration.registration, logger: logger)
+        let (gate, noGate) = StartGate.make(
+            directory: "\(configuration.gateDirectory)/\(configuration.hostID)",
+            shell: configuration.gateShell
+        )
+        if let noGate {
+            logger.warning(
+                "supervisor.no_start_gate",
+                metadata: ["reason": "\(noGate)", "effect": "workloads start before their network is attached"]
+            )
+        }
         let reconciler = InstanceReconciler(
             configuration: configuration,
             tree: tree,
@@ -54,6 +64,7 @@ public final class SupervisorAgent: Service, Sendable {
             history: InstanceHistory(backoff: configuration.restartBackoff),
             ports: PortAllocator(range: configuration.ports),
             firewall: EgressFirewall(nsenter: configuration.nsenter),
+            gate: gate,
             probe: HealthProbe(http: http)
         )
         controller = Controller(

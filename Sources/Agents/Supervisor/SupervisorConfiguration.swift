@@ -29,6 +29,12 @@ public struct SupervisorConfiguration: Sendable {
     public var network: String
     /// The program that enters a container's network namespace to apply its rules.
     public var nsenter: String
+    /// A statically linked busybox on the host, bind-mounted into each container to hold its
+    /// workload until the network is safe (`StartGate`); without it workloads start at once, with
+    /// loopback only until their rules are in.
+    public var gateShell: String
+    /// Where the gates live on the host (one folder per container).
+    public var gateDirectory: String
 
     public init(
         hostID: String,
@@ -44,7 +50,9 @@ public struct SupervisorConfiguration: Sendable {
         unhealthyThreshold: Int = 2,
         drainDelay: Duration = .seconds(1),
         network: String = "bridge",
-        nsenter: String = "nsenter"
+        nsenter: String = "nsenter",
+        gateShell: String = "/bin/busybox",
+        gateDirectory: String = "/run/atlantis/gates"
     ) {
         self.hostID = hostID
         self.zone = zone
@@ -60,6 +68,8 @@ public struct SupervisorConfiguration: Sendable {
         self.drainDelay = drainDelay
         self.network = network
         self.nsenter = nsenter
+        self.gateShell = gateShell
+        self.gateDirectory = gateDirectory
     }
 
     public var registration: SupervisorRegistration {
