@@ -16,6 +16,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     let logger: Logger
     /// Reads in flight at once when many children need (re)reading.
     let readConcurrency: Int
+    /// Fault injection for tests: runs after a child's read returns, before it is stored (to make
+    /// two reads of one child finish out of order).
+    let afterRead: @Sendable (_ name: String, _ data: [UInt8]) async -> Void
 
     private struct State {
         var nodes: [String: NodeSnapshot] = [:]
@@ -35,11 +38,13 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         zk: ZooKeeperClient,
         folder: String,
         readConcurrency: Int = 32,
-        logger: Logger = Logger(label: "atlantis.cache")
+        logger: Logger = Logger(label: "atlantis.cache"),
+        afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in }
     ) {
         self.zk = zk
         self.folder = folder
         self.readConcurrency = readConcurrency
+        self.afterRead = afterRead
         self.logger = logger
         self.refresh = AsyncStream<String>.makeStream()
     }
@@ -172,6 +177,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         while !Task.isCancelled {
             do {
                 let (data, stat) = try await zk.getData(path) { [weak self] _ in self?.mark(name) }
+                await afterRead(name, data)
                 store(name, NodeSnapshot(data: data, stat: stat))
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {

@@ -81,6 +81,43 @@ struct SchedulerCorrectnessTests {
     }
 }
 
+extension SchedulerCorrectnessTests {
+    /// A report left by an earlier process of the host (another session) is not health: the
+    /// Deploy does not roll out on it; the same report from the live session does.
+    @Test func aReportFromASessionThatNoLongerHoldsTheRegistrationIsNotHealth() async throws {
+        try await ClusterRig.with { rig in
+            let host = try await rig.registerHost(zone: "za")
+            try await rig.startScheduler()
+            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(environment: "prod", instances: 1))
+            #expect(await eventually { await rig.placement("sample-prod")?.instances.count == 1 })
+            let instance = try #require(await rig.placement("sample-prod")?.instances.first)
+            func report(session: String) async throws {
+                var status = InstanceStatus(
+                    app: "sample",
+                    environment: "prod",
+                    host: "127.0.0.1",
+                    port: 1,
+                    healthy: true
+                )
+                status.state = .running
+                status.supervisor = host
+                status.zone = "za"
+                status.session = session
+                try await rig.admin.upsert(rig.tree.instanceStatus(instance.id), data: try Payload.encode(status))
+            }
+            try await report(session: "deadbeef")
+            try await Task.sleep(for: .seconds(1))
+            let before = await rig.status(deploy: "sample-prod")
+            #expect(before?.condition(.ready)?.reason != "RolledOut", "\(String(describing: before))")
+            #expect(before?.rollout?.healthy == 0)
+            try await report(session: InstanceStatus.session(rig.admin.sessionID))
+            #expect(
+                await eventually { await rig.status(deploy: "sample-prod")?.condition(.ready)?.reason == "RolledOut" }
+            )
+        }
+    }
+}
+
 struct ReconcileTestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -52,6 +52,33 @@ struct ZNodeCacheTests {
         await zk.close()
     }
 
+    /// Two reads of one child in flight, the older one made to finish last: the cache keeps the
+    /// newer, although no further change (and no watch) would ever correct it.
+    @Test func anOlderReadFinishingLastDoesNotReplaceANewerOne() async throws {
+        let zk = try await TestZK.connect()
+        let writer = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("cacheorder")
+        try await zk.ensurePath(folder)
+        try await zk.create("\(folder)/k", data: Array("0".utf8))
+        let cache = ZNodeCache(zk: zk, folder: folder) { _, data in
+            if data == Array("1".utf8) { try? await Task.sleep(for: .milliseconds(600)) }
+        }
+        let running = Task { await cache.run() }
+        try await cache.waitUntilSynced()
+        try await writer.setData("\(folder)/k", data: Array("1".utf8))
+        try await Task.sleep(for: .milliseconds(150))  // the read of "1" is held
+        try await writer.setData("\(folder)/k", data: Array("2".utf8))
+        #expect(await eventually(.seconds(5)) { cache.snapshot("k")?.data == Array("2".utf8) })
+        try await Task.sleep(for: .seconds(1))  // the held read of "1" has finished by now
+        let cached = cache.snapshot("k").map { String(decoding: $0.data, as: UTF8.self) }
+        #expect(cached == "2", "the cache went back to \(cached ?? "nothing")")
+        #expect(try await Self.disagreements(cache, zk, folder: folder).isEmpty)
+        running.cancel()
+        await running.value
+        await writer.close()
+        await zk.close()
+    }
+
     @Test func aChildDeletedAndCreatedAgainUnderTheSameNameIsNotLost() async throws {
         let zk = try await TestZK.connect()
         let writer = try await TestZK.connect()
