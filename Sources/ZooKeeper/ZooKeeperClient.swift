@@ -3,6 +3,10 @@ import Dispatch
 public import Logging
 import Synchronization
 
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
 /// An async/await client for one ZooKeeper ensemble, over the C library `libzookeeper_mt`.
 ///
 /// The C library runs its own I/O and completion threads; every call here is submitted without
@@ -20,6 +24,8 @@ public final class ZooKeeperClient: Sendable {
         var connected = false
         var everConnected = false
         var sessionID: Int64 = 0
+        /// A session that connected before `openHandle` stored its handle: announced once it has.
+        var connectedBeforeHandle: Int64?
         var closed = false
         var fatal: ZooKeeperError?
         var nextWaiter = 0
@@ -33,6 +39,9 @@ public final class ZooKeeperClient: Sendable {
     /// Blocking C calls (`zookeeper_init`, `zookeeper_close`) run here, never on a Swift concurrency thread.
     /// Concurrent: closing one session (which may wait on the server) must not hold up another.
     static let blockingQueue = DispatchQueue(label: "atlantis.zookeeper.blocking", attributes: .concurrent)
+    /// Fault injection for tests: microseconds between a new handle's creation and its being
+    /// stored (the window in which its session may already report itself connected).
+    static let handleStoreDelayForTesting = Atomic<Int>(0)
 
     private init(configuration: ZooKeeperConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -190,15 +199,41 @@ public final class ZooKeeperClient: Sendable {
                 }
             }
         }
-        let stale = state.withLock { s -> Handle? in
-            if s.closed { return Handle(raw: raw) }
+        let delay = Self.handleStoreDelayForTesting.load(ordering: .relaxed)
+        if delay > 0 { usleep(UInt32(delay)) }
+        let (stale, early) = state.withLock { s -> (Handle?, Int64?) in
+            if s.closed { return (Handle(raw: raw), nil) }
             s.handle = Handle(raw: raw)
             s.handlerID = handlerID
-            return nil
+            defer { s.connectedBeforeHandle = nil }
+            return (nil, s.connectedBeforeHandle)
         }
         if let stale {
             _ = zookeeper_close(stale.raw)
             CallbackRegistry.shared.removeSessionHandler(handlerID)
+        }
+        if let early { markConnected(generation: generation, sessionID: early) }
+    }
+
+    /// The session is connected: waiters resume and subscribers hear `.connected`, only once the
+    /// handle their requests go through is stored.
+    private func markConnected(generation: UInt64, sessionID id: Int64) {
+        let (event, waiters) = state.withLock { s -> (SessionEvent?, [CheckedContinuation<Void, any Error>]) in
+            guard s.generation == generation, !s.closed else { return (nil, []) }
+            guard s.handle != nil else {
+                s.connectedBeforeHandle = id
+                return (nil, [])
+            }
+            s.connected = true
+            s.everConnected = true
+            s.sessionID = id
+            defer { s.connectWaiters = [:] }
+            return (.connected(sessionID: id), Array(s.connectWaiters.values))
+        }
+        waiters.forEach { $0.resume() }
+        if let event {
+            logger.info("zookeeper.connected", metadata: ["zk.session": "\(String(sessionIDHex(event)))"])
+            broadcast(event)
         }
     }
 
@@ -206,19 +241,7 @@ public final class ZooKeeperClient: Sendable {
     private func onSessionEvent(generation: UInt64, type: Int32, state st: Int32, sessionID id: Int64) {
         guard type == atl_event_session() else { return }
         if st == atl_state_connected() {
-            let (event, waiters) = state.withLock { s -> (SessionEvent?, [CheckedContinuation<Void, any Error>]) in
-                guard s.generation == generation, !s.closed else { return (nil, []) }
-                s.connected = true
-                s.everConnected = true
-                s.sessionID = id
-                defer { s.connectWaiters = [:] }
-                return (.connected(sessionID: id), Array(s.connectWaiters.values))
-            }
-            waiters.forEach { $0.resume() }
-            if let event {
-                logger.info("zookeeper.connected", metadata: ["zk.session": "\(String(sessionIDHex(event)))"])
-                broadcast(event)
-            }
+            markConnected(generation: generation, sessionID: id)
         } else if st == atl_state_connecting() || st == atl_state_associating() {
             let wasConnected = state.withLock { s -> Bool in
                 guard s.generation == generation, s.connected else { return false }

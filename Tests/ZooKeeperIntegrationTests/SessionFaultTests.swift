@@ -1,6 +1,9 @@
 import Foundation
+import Spawn
+import Synchronization
+import TestSupport
 import Testing
-import ZooKeeper
+@testable import ZooKeeper
 
 @Suite("ZooKeeper session faults", .serialized)
 struct SessionFaultTests {
@@ -65,6 +68,72 @@ struct SessionFaultTests {
         #expect(try await zk.getData(path).data == [2])
         await writer.close()
         await zk.close()
+    }
+
+    /// `.connected` after a renewal is announced only once requests can go through the new
+    /// handle: a request made the moment it is heard succeeds.
+    @Test func aRequestMadeTheMomentARenewedSessionIsAnnouncedSucceeds() async throws {
+        let zk = try await TestCluster.connect(sessionTimeout: .seconds(4))
+        // Widen the window between the new session's handle being made and being stored.
+        ZooKeeperClient.handleStoreDelayForTesting.store(200_000, ordering: .relaxed)
+        defer { ZooKeeperClient.handleStoreDelayForTesting.store(0, ordering: .relaxed) }
+        let outcomes = Mutex<[String]>([])
+        let events = zk.sessionEvents()
+        let first = zk.sessionID
+        let watcher = Task {
+            var seen: Set<Int64> = [first]
+            for await event in events {
+                // Only the first announcement of each new session (the test's twin connection
+                // also makes the old one reconnect for a moment).
+                guard case .connected(let id) = event, seen.insert(id).inserted else { continue }
+                do {
+                    _ = try await zk.exists("/")
+                    outcomes.withLock { $0.append("ok") }
+                } catch {
+                    outcomes.withLock { $0.append("\(error)") }
+                }
+            }
+        }
+        for _ in 0..<5 {
+            try await zk.expireSessionForTesting()
+            try await zk.waitConnected(timeout: .seconds(10))
+            try await Task.sleep(for: .milliseconds(300))  // the request is answered before the next twin
+        }
+        #expect(await eventually { outcomes.withLock { $0.count } >= 5 })
+        let seen = outcomes.withLock { $0 }
+        #expect(seen.allSatisfy { $0 == "ok" }, "\(seen)")
+        await zk.close()
+        await watcher.value
+    }
+
+    /// A server that stops answering (SIGSTOP), a request in flight, then `close()`: the request
+    /// fails at once with `closing`, not after the request timeout.
+    @Test func closeFailsRequestsInFlightAtOnce() async throws {
+        let port = 2196
+        try TestCluster.zk("standalone", "closezk", "\(port)")
+        defer { _ = try? TestCluster.zk("stop", "closezk") }
+        let pid = Spawn.read(TestCluster.repoRoot.appendingPathComponent("run/zk-closezk/1/pid").path)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let zk = try await TestCluster.connect("127.0.0.1:\(port)", sessionTimeout: .seconds(20))
+        #expect(Spawn.run(["kill", "-STOP", pid]).status == 0)
+        defer { _ = Spawn.run(["kill", "-CONT", pid]) }
+        let started = ContinuousClock.now
+        let pending = Task { () -> ZooKeeperError.Code? in
+            do {
+                _ = try await zk.getData("/")
+                return nil
+            } catch let error as ZooKeeperError {
+                return error.code
+            } catch {
+                return .system
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        await zk.close()
+        let code = await pending.value
+        let waited = ContinuousClock.now - started
+        #expect(code != nil, "the request cannot have succeeded")
+        #expect(waited < .seconds(5), "waited \(waited) (operation timeout 10 s): \(String(describing: code))")
     }
 
     @Test func ensembleLosingOneNodeGoesOn() async throws {
