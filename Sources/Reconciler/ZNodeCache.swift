@@ -31,6 +31,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     }
 
     private let state = Mutex(State())
+    /// The per-child watches: dropped when the cache stops, so caches made again and again (one
+    /// per leadership term) leave no watches behind on nodes that never change.
+    private let watches = WatchGroup()
     private let syncGate = SyncLatch()
     private let refresh: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
 
@@ -110,6 +113,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             group.cancelAll()
         }
         refresh.continuation.finish()
+        watches.cancelAll()
         finishSubscribers()
     }
 
@@ -176,7 +180,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         var delay = Duration.milliseconds(50)
         while !Task.isCancelled {
             do {
-                let (data, stat) = try await zk.getData(path) { [weak self] _ in self?.mark(name) }
+                let (data, stat) = try await zk.getData(path, group: watches) { [weak self] _ in self?.mark(name) }
                 await afterRead(name, data)
                 store(name, NodeSnapshot(data: data, stat: stat))
                 return
@@ -196,7 +200,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// (and stored as absent); false when it exists again and should be read at once.
     private func watchExistence(_ name: String, path: String) async -> Bool {
         do {
-            let stat = try await zk.exists(path) { [weak self] _ in self?.mark(name) }
+            let stat = try await zk.exists(path, group: watches) { [weak self] _ in self?.mark(name) }
             if stat != nil { return false }
             store(name, nil)
             return true

@@ -113,6 +113,8 @@ final class CallbackRegistry: Sendable {
         _ = takeWatch(id)
     }
 
+    var watchCount: Int { state.withLock { $0.watches.count } }
+
     /// Fires `.sessionLost` on every watch of the given session and forgets them.
     func failWatches(session: UInt64) {
         let lost = state.withLock { s -> [WatchRegistration] in

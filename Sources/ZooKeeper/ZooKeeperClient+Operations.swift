@@ -88,10 +88,10 @@ extension ZooKeeperClient {
     /// thread: it must not block). Costs no task per watch, for caches of many nodes.
     public func getData(
         _ path: String,
+        group: WatchGroup? = nil,
         onEvent: @escaping @Sendable (WatchEvent) -> Void
     ) async throws -> (data: [UInt8], stat: Stat) {
-        let generation = state.withLock { $0.generation }
-        let watchID = CallbackRegistry.shared.add(WatchRegistration(session: generation, fire: onEvent))
+        let watchID = registerCallbackWatch(group: group, onEvent)
         do {
             let (result, _) = try await submit(path: path) { h, ctx in
                 zoo_awget(h, path, oneShotWatcher, context(watchID), dataCompletion, ctx)
@@ -136,10 +136,10 @@ extension ZooKeeperClient {
     /// deletion) that calls `onEvent` on the client's callback thread; it must not block.
     public func exists(
         _ path: String,
+        group: WatchGroup? = nil,
         onEvent: @escaping @Sendable (WatchEvent) -> Void
     ) async throws -> Stat? {
-        let generation = state.withLock { $0.generation }
-        let watchID = CallbackRegistry.shared.add(WatchRegistration(session: generation, fire: onEvent))
+        let watchID = registerCallbackWatch(group: group, onEvent)
         do {
             let (result, _) = try await submit(path: path) { h, ctx in
                 zoo_awexists(h, path, oneShotWatcher, context(watchID), statCompletion, ctx)
@@ -302,6 +302,27 @@ extension ZooKeeperClient {
                 return .checked
             }
         }
+    }
+
+    /// A callback watch, in `group` until it fires.
+    private func registerCallbackWatch(
+        group: WatchGroup?,
+        _ onEvent: @escaping @Sendable (WatchEvent) -> Void
+    ) -> Int {
+        let generation = state.withLock { $0.generation }
+        guard let group else {
+            return CallbackRegistry.shared.add(WatchRegistration(session: generation, fire: onEvent))
+        }
+        let id = Mutex(0)
+        let watchID = CallbackRegistry.shared.add(
+            WatchRegistration(session: generation) { event in
+                group.remove(id.withLock { $0 })
+                onEvent(event)
+            }
+        )
+        id.withLock { $0 = watchID }
+        group.insert(watchID)
+        return watchID
     }
 
     private func registerWatch() -> (OneShotWatch, Int) {

@@ -106,4 +106,25 @@ struct ZNodeCacheTests {
         await writer.close()
         await zk.close()
     }
+
+    /// A cache made and stopped again and again (a scheduler's leadership terms) over nodes that
+    /// never change leaves no watches behind.
+    @Test func cachesThatStopLeaveNoWatchesBehind() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("cacheterms")
+        try await zk.ensurePath(folder)
+        for i in 0..<50 { try await zk.create("\(folder)/k\(i)", data: Array("\(i)".utf8)) }
+        let before = ZooKeeperClient.registeredWatches
+        for _ in 0..<4 {
+            let cache = ZNodeCache(zk: zk, folder: folder)
+            let running = Task { await cache.run() }
+            try await cache.waitUntilSynced()
+            #expect(cache.count == 50)
+            running.cancel()
+            await running.value
+        }
+        let left = ZooKeeperClient.registeredWatches - before
+        #expect(left < 50, "\(left) watches left behind by four terms over 50 unchanged nodes")
+        await zk.close()
+    }
 }

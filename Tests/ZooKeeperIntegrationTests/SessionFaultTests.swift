@@ -3,6 +3,7 @@ import Spawn
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import ZooKeeper
 
 @Suite("ZooKeeper session faults", .serialized)
