@@ -8,7 +8,8 @@ import ZooKeeper
 struct InstancesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "instances",
-        abstract: "The running instances as their supervisors report them."
+        abstract:
+            "The running instances as their supervisors report them (ROUTED stale: not confirmed by its supervisor's live session)."
     )
 
     @OptionGroup var cluster: ClusterOptions
@@ -21,25 +22,31 @@ struct InstancesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (app, env) = (self.app, self.env)
-        let rows = try await cluster.withZooKeeper { zk, tree -> [(String, InstanceStatus)] in
-            var rows: [(String, InstanceStatus)] = []
+        let rows = try await cluster.withZooKeeper { zk, tree -> [(String, InstanceStatus, Bool)] in
+            var rows: [(String, InstanceStatus, Bool)] = []
+            var owners: [String: Int64] = [:]
             for id in ((try? await zk.children(tree.instanceStatus)) ?? []).sorted() {
                 guard let (data, _) = try? await zk.getData(tree.instanceStatus(id)),
                     let status = try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id)),
                     app == nil || status.app == app, env == nil || status.environment == env
                 else { continue }
-                rows.append((id, status))
+                // Confirmed: written by the session that holds its supervisor's registration now.
+                if let host = status.supervisor, owners[host] == nil {
+                    owners[host] = (try? await zk.exists(tree.supervisor(host)))?.ephemeralOwner ?? 0
+                }
+                rows.append((id, status, status.isCurrent(registrationOwner: status.supervisor.flatMap { owners[$0] })))
             }
             return rows
         }
         let header = [
             "INSTANCE", "APP", "ENV", "RELEASE", "ADDRESS", "ZONE", "HOST", "STATE", "ROUTED", "RESTARTS", "LAST ERROR",
         ]
-        let table = rows.map { id, s in
+        let table = rows.map { id, s, confirmed in
             [
                 id, s.app, s.environment, s.release ?? "-", "\(s.host):\(s.port)", s.zone ?? "-", s.supervisor ?? "-",
                 s.state?.rawValue ?? "-",
-                s.serving ? "yes" : (s.standby == true ? "warm" : "no"), "\(s.restarts ?? 0)", s.lastError ?? "",
+                !confirmed ? "stale" : s.serving ? "yes" : (s.standby == true ? "warm" : "no"), "\(s.restarts ?? 0)",
+                s.lastError ?? "",
             ]
         }
         let widths = header.indices.map { i in ([header[i]] + table.map { $0[i] }).map(\.count).max() ?? 0 }

@@ -57,6 +57,17 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(help: "The Docker Engine's socket.")
     var dockerSocket: String = "/var/run/docker.sock"
 
+    @Option(help: "The Docker network instances are attached to once their egress rules are in place.")
+    var network: String = "bridge"
+
+    @Option(
+        help: ArgumentHelp(
+            "A statically linked busybox on this host (Debian's busybox-static).",
+            discussion: "It holds each workload until its network is safe (docs/isolation.md)."
+        )
+    )
+    var gateShell: String = "/bin/busybox"
+
     func run() async throws {
         cluster.bootstrapLogging()
         let logger = Logger(label: "atlantis.supervisor")
@@ -72,7 +83,9 @@ struct SupervisorCommand: AsyncParsableCommand {
             address: address,
             capacity: .init(cpu: cpu, memoryMB: memoryMb, containers: containers),
             ports: range,
-            stopGrace: stopGrace
+            stopGrace: stopGrace,
+            network: network,
+            gateShell: gateShell
         )
         let http = DockerClient.makeHTTPClient()
         do {

@@ -74,9 +74,10 @@ struct DeployReconciler: Reconciler {
             return .done
         }
 
-        let (decision, healthy, waitingFor, now) = try await placing.withLock {
+        let placed = try await placing.withLock {
             try await place(deploy, spec: spec, pointer: pointer, placement: placement, placementNode: placementNode)
         }
+        let (decision, healthy, now) = (placed.decision, placed.healthy, placed.now)
         try await report(
             deploy,
             spec: spec,
@@ -87,8 +88,19 @@ struct DeployReconciler: Reconciler {
         )
         if !decision.complete { return .requeue(after: .seconds(1)) }
         let expiry = decision.nextExpiry.map { Duration.milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
-        if let next = [waitingFor, expiry].compactMap({ $0 }).min() { return .requeue(after: next) }
+        if let next = [placed.waitingFor, expiry].compactMap({ $0 }).min() { return .requeue(after: next) }
         return .done
+    }
+
+    /// What `place` decided and saw.
+    struct Placed: Sendable {
+        var decision: PlacementPlanner.Decision
+        /// The instances serving (healthy, routed, reported by their supervisor's live session).
+        var healthy: Set<String>
+        /// Until the next placed host would count as lost.
+        var waitingFor: Duration?
+        /// When the decision was made (seconds since 1970).
+        var now: Double
     }
 
     /// Decides the placement from the live hosts and every placement (including the ones just
@@ -99,7 +111,7 @@ struct DeployReconciler: Reconciler {
         pointer: ReleasePointer,
         placement: Placement,
         placementNode: NodeSnapshot?
-    ) async throws -> (PlacementPlanner.Decision, Set<String>, Duration?, Double) {
+    ) async throws -> Placed {
         // Hosts, their free capacity (every placed instance counted), and the ones lost.
         let registrations = caches.supervisors.allKeys().compactMap { key in
             caches.supervisors.snapshot(key).flatMap {
@@ -180,7 +192,7 @@ struct DeployReconciler: Reconciler {
         if decision.placement != placement || placementNode == nil {
             try await write(decision, version: placementNode?.stat.version, lostHosts: lost)
         }
-        return (decision, healthy, waitingFor, now)
+        return Placed(decision: decision, healthy: healthy, waitingFor: waitingFor, now: now)
     }
 
     /// A status counts only when written by the session that holds its supervisor's registration
