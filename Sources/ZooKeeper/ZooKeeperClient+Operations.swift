@@ -101,6 +101,7 @@ extension ZooKeeperClient {
             return (data, stat)
         } catch {
             CallbackRegistry.shared.removeWatch(watchID)
+            group?.remove(watchID)
             throw error
         }
     }
@@ -150,6 +151,7 @@ extension ZooKeeperClient {
             return stat
         } catch {
             CallbackRegistry.shared.removeWatch(watchID)
+            group?.remove(watchID)
             throw error
         }
     }

@@ -137,69 +137,6 @@ struct InstanceReconciler: Reconciler {
         return .running(id: id, port: port)
     }
 
-    /// Egress rules, then the network: a container starts with loopback only (network `none`),
-    /// its rules are applied in its namespace and read back, and only then is it attached to the
-    /// host's network, so its workload never has network access without them. Re-checked on every
-    /// pass. A container whose rules cannot be applied is stopped and reported failed. False when
-    /// the container is no longer running.
-    private func ensureEgress(
-        _ assignment: InstanceAssignment,
-        container: String,
-        hostPort: Int,
-        report: inout Report
-    ) async throws -> Bool {
-        let instance = assignment.instance
-        guard let details = try await docker.inspect(container: container), details.state.running,
-            details.state.pid > 0
-        else { return false }
-        let (rules, problems) = EgressResolver(services: services).rules(for: assignment)
-        var step = "egress rules not applied"
-        do {
-            if try await firewall.ensure(
-                rules,
-                container: container,
-                pid: details.state.pid,
-                startedAt: details.state.startedAt ?? ""
-            ) {
-                logger.info(
-                    "supervisor.egress_applied",
-                    metadata: ["instance": "\(instance)", "allowed": "\(rules.allowed.count)"]
-                )
-            }
-            if !details.networks.contains(configuration.network) {
-                step = "not attached to network \(configuration.network)"
-                if details.networks.contains("none") {
-                    try await docker.disconnect(container: container, network: "none")
-                }
-                try await docker.connect(container: container, network: configuration.network)
-            }
-            if let gate {
-                step = "start gate not opened"
-                try gate.open(ContainerLabels.containerName(host: configuration.hostID, instance: instance))
-            }
-        } catch {
-            // Never left running unprotected or half-made: stopped, counted as a failed start
-            // (the next one waits its backoff), and reported.
-            let message = Self.message(error)
-            logger.error(
-                "supervisor.start_unsafe",
-                metadata: [
-                    "instance": "\(instance)", "container": "\(container.prefix(12))", "error": "\(step): \(message)",
-                ]
-            )
-            if message.contains("address already in use") || message.contains("port is already allocated") {
-                ports.clash(hostPort, for: instance)
-            }
-            history.crashed(instance, reason: "\(step), container stopped: \(message)")
-            try await stopAndRemove(container)
-            report.containerID = nil
-            try await report.write(state: .failed, port: hostPort)
-            throw ReconcileFailure("\(instance): \(step): \(message)")
-        }
-        if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
-        return true
-    }
-
     /// The health probe, the status it gives, and when to look again: at the check's interval once
     /// healthy (or after 30 s of trying), often while starting so it is routed as soon as it answers.
     private func probeAndReport(
@@ -332,7 +269,7 @@ struct InstanceReconciler: Reconciler {
         return .done
     }
 
-    private func stopAndRemove(_ id: String) async throws {
+    func stopAndRemove(_ id: String) async throws {
         try await docker.stop(container: id, grace: configuration.stopGrace)
         try await docker.remove(container: id)
         firewall.forget(container: id)
