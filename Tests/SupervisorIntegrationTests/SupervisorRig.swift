@@ -27,7 +27,12 @@ final class SupervisorRig: @unchecked Sendable {
     var group: ServiceGroup?
     var runTask: Task<Void, Never>?
 
-    init(ports: ClosedRange<Int>, zone: String = "z1", nsenter: String = "nsenter") async throws {
+    init(
+        ports: ClosedRange<Int>,
+        zone: String = "z1",
+        nsenter: String = "nsenter",
+        gateShell: String = "/bin/busybox"
+    ) async throws {
         let suffix = UUID().uuidString.prefix(6).lowercased()
         zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: Self.zkHosts))
         tree = try ZNodeTree(root: "/suptest-\(suffix)")
@@ -40,7 +45,8 @@ final class SupervisorRig: @unchecked Sendable {
             stopGrace: 2,
             healthInterval: .seconds(1),
             restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)),
-            nsenter: nsenter
+            nsenter: nsenter,
+            gateShell: gateShell
         )
     }
 
@@ -49,9 +55,10 @@ final class SupervisorRig: @unchecked Sendable {
         ports: ClosedRange<Int>,
         zone: String = "z1",
         nsenter: String = "nsenter",
+        gateShell: String = "/bin/busybox",
         _ body: (SupervisorRig) async throws -> Void
     ) async throws {
-        let rig = try await SupervisorRig(ports: ports, zone: zone, nsenter: nsenter)
+        let rig = try await SupervisorRig(ports: ports, zone: zone, nsenter: nsenter, gateShell: gateShell)
         do {
             try await body(rig)
         } catch {

@@ -38,7 +38,8 @@ struct ContainerPlan: Sendable, Hashable {
             memoryBytes: a.memoryMB.map { Int64($0) << 20 },
             cpus: a.cpu,
             stopTimeout: stopGrace,
-            // Loopback only until its egress rules are in place (`InstanceReconciler.ensureEgress`).
+            // Loopback only until its egress rules are in place (`InstanceReconciler.ensureEgress`);
+            // the supervisor starts it in its network at once when a start gate holds the workload.
             networkMode: "none"
         )
     }
