@@ -28,6 +28,8 @@ cleanup() {
   scripts/zk.sh stop benchdeploy >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+# A fresh ZooKeeper every run: a previous run's releases would change what `rollout undo` goes back to.
+rm -rf "${ATLANTIS_RUN:-$PWD/run}/zk-benchdeploy"
 scripts/zk.sh standalone benchdeploy 2394 >/dev/null
 Z=(--zk 127.0.0.1:2394)
 i=0

@@ -13,6 +13,8 @@ IMAGE=atlantis/sample:v1
 scripts/install.sh >/dev/null
 scripts/docker.sh up >/dev/null
 trap 'scripts/zk.sh stop benchsup >/dev/null 2>&1 || true' EXIT
+# A fresh ZooKeeper every run: a previous run's releases would change what `rollout undo` goes back to.
+rm -rf "${ATLANTIS_RUN:-$PWD/run}/zk-benchsup"
 scripts/zk.sh standalone benchsup 2393 >/dev/null
 echo "==> building atlantis (release)" >&2
 bin="$(scripts/release-build.sh atlantis-bench)"

@@ -163,7 +163,10 @@ struct InstanceReconciler: Reconciler {
         if healthy || (entry.startedAt.map { ContinuousClock.now - $0 > .seconds(30) } ?? false) {
             return .requeue(after: check?.intervalSeconds.map { .seconds($0) } ?? configuration.healthInterval)
         }
-        return .requeue(after: .milliseconds(50))
+        // Just started (its workload let through the gate a moment ago): look again soon, so it
+        // is routed within milliseconds of answering; then every 50 ms.
+        let young = entry.startedAt.map { ContinuousClock.now - $0 < .seconds(2) } ?? false
+        return .requeue(after: .milliseconds(young ? 10 : 50))
     }
 
     /// Pulls if needed, creates and starts the container. Errors are written to status first.
