@@ -11,12 +11,19 @@ import ZooKeeper
 /// what it must never do with documents it cannot read, and capacity it must never overcommit.
 @Suite("Scheduler correctness against the real ZooKeeper", .serialized)
 struct SchedulerCorrectnessTests {
+    /// One host in zone za, a scheduler, and the sample app's prod Deploy placed on it. Returns the host.
+    @discardableResult
+    static func placed(_ rig: ClusterRig, instances: Int) async throws -> String {
+        let host = try await rig.registerHost(zone: "za")
+        try await rig.startScheduler()
+        try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(environment: "prod", instances: instances))
+        #expect(await eventually { await rig.placement("sample-prod")?.instances.count == instances })
+        return host
+    }
+
     @Test func aDeployItCannotReadIsReportedNotTornDown() async throws {
         try await ClusterRig.with { rig in
-            try await rig.registerHost(zone: "za")
-            try await rig.startScheduler()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(environment: "prod", instances: 2))
-            #expect(await eventually { await rig.placement("sample-prod")?.instances.count == 2 })
+            try await Self.placed(rig, instances: 2)
             let before = try #require(await rig.placement("sample-prod"))
 
             // A newer manager's document: one field this scheduler does not know.
@@ -43,10 +50,7 @@ struct SchedulerCorrectnessTests {
 
     @Test func aPlacementItCannotReadIsNotReplaced() async throws {
         try await ClusterRig.with { rig in
-            try await rig.registerHost(zone: "za")
-            try await rig.startScheduler()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(environment: "prod", instances: 1))
-            #expect(await eventually { await rig.placement("sample-prod")?.instances.count == 1 })
+            try await Self.placed(rig, instances: 1)
             let path = rig.tree.placement(deploy: "sample-prod")
             try await rig.admin.setData(path, data: Array("{not json".utf8))
             #expect(
@@ -86,10 +90,7 @@ extension SchedulerCorrectnessTests {
     /// Deploy does not roll out on it; the same report from the live session does.
     @Test func aReportFromASessionThatNoLongerHoldsTheRegistrationIsNotHealth() async throws {
         try await ClusterRig.with { rig in
-            let host = try await rig.registerHost(zone: "za")
-            try await rig.startScheduler()
-            try await rig.apply(ClusterRig.app() + "\n---\n" + ClusterRig.deploy(environment: "prod", instances: 1))
-            #expect(await eventually { await rig.placement("sample-prod")?.instances.count == 1 })
+            let host = try await Self.placed(rig, instances: 1)
             let instance = try #require(await rig.placement("sample-prod")?.instances.first)
             func report(session: String) async throws {
                 var status = InstanceStatus(

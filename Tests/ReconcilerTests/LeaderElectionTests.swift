@@ -32,6 +32,17 @@ func campaign(_ zk: ZooKeeperClient, _ id: String, folder: String, log: Election
 
 final class Counts: Sendable {
     let state = Mutex<(leads: Int, cancelled: Int)>((0, 0))
+
+    /// A leader's work: counts the term, holds it until cancelled, and counts the cancel.
+    func lead() async throws {
+        state.withLock { $0.leads += 1 }
+        do {
+            try await Task.sleep(for: .seconds(3600))
+        } catch {
+            state.withLock { $0.cancelled += 1 }
+            throw error
+        }
+    }
 }
 
 @Suite("Leader election over a real ZooKeeper", .serialized)
@@ -87,15 +98,7 @@ struct LeaderElectionTests {
         let folder = TestZK.uniqueRoot("suspend")
         let counts = Counts()
         let task = Task {
-            try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { _ in
-                counts.state.withLock { $0.leads += 1 }
-                do {
-                    try await Task.sleep(for: .seconds(3600))
-                } catch {
-                    counts.state.withLock { $0.cancelled += 1 }
-                    throw error
-                }
-            }
+            try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { _ in try await counts.lead() }
         }
         #expect(await eventually(.seconds(30)) { counts.state.withLock { $0.leads } == 1 })
         try TestZK.script("kill", "elect")
@@ -116,10 +119,7 @@ struct LeaderElectionTests {
         let orphan = try await zk.create("\(folder)/c-", data: Array("solo".utf8), mode: .ephemeralSequential)
         let counts = Counts()
         let task = Task {
-            try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { _ in
-                counts.state.withLock { $0.leads += 1 }
-                try await Task.sleep(for: .seconds(3600))
-            }
+            try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { _ in try await counts.lead() }
         }
         #expect(await eventually(.seconds(5)) { counts.state.withLock { $0.leads } == 1 })
         #expect(try await zk.children(folder) == [String(orphan.split(separator: "/").last!)], "no second candidate")
@@ -140,13 +140,7 @@ struct LeaderElectionTests {
         let task = Task {
             try await LeaderElection(zk: zk, folder: folder, identity: "solo").run { leadership in
                 log.record("solo", leadership)
-                counts.state.withLock { $0.leads += 1 }
-                do {
-                    try await Task.sleep(for: .seconds(3600))
-                } catch {
-                    counts.state.withLock { $0.cancelled += 1 }
-                    throw error
-                }
+                try await counts.lead()
             }
         }
         #expect(await eventually(.seconds(5)) { counts.state.withLock { $0.leads } == 1 })

@@ -14,42 +14,53 @@ import ZooKeeper
 /// feed), in this process.
 @Suite("RouterService", .serialized)
 struct RouterServiceTests {
-    /// A table saved by an earlier run, ZooKeeper unreachable: the service serves the saved
-    /// routes, /health says where the table came from, and a graceful shutdown ends it.
-    @Test func withZooKeeperUnreachableItServesTheTableFromDiskAndStopsGracefully() async throws {
-        let rig = RouterRig()
-        defer { for pid in rig.processes { Spawn.kill(pid) } }
+    /// A state directory holding a saved table (version `saved-1`) that routes svc.test to the
+    /// rig's backend `svc`, and a RouterService on free ports using it with `zooKeeper`.
+    static func serviceWithSavedTable(
+        _ rig: RouterRig,
+        zooKeeper: ZooKeeperConfiguration,
+        root: String
+    ) throws -> (service: RouterService, directory: URL, port: Int, admin: Int) {
         let svc = try rig.backend("svc")
-        let documents = try ManifestLoader().parse(
-            RouterRig.serviceAndRoute(port: svc),
-            file: "test.yaml"
-        ).map { try DocumentValidator().validate($0.value).get() }
+        let documents = try ManifestLoader().parse(RouterRig.serviceAndRoute(port: svc), file: "test.yaml")
+            .map { try DocumentValidator().validate($0.value).get() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("router-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let saved = TableBuilder.snapshot(
+        try TableBuilder.snapshot(
             routes: documents.filter { $0.kind == .route },
             services: documents.filter { $0.kind == .service },
             instances: [],
             version: "saved-1"
-        )
-        try saved.save(to: directory.appendingPathComponent("table.json").path)
-
+        ).save(to: directory.appendingPathComponent("table.json").path)
         let (port, admin) = (Loopback.freePort(), Loopback.freePort())
         let service = RouterService(
             configuration: .init(
-                id: "r-test",
+                id: "r-test-\(UUID().uuidString.prefix(6))",
                 listen: ("127.0.0.1", port),
                 admin: ("127.0.0.1", admin),
                 stateDirectory: directory.path,
                 proxy: ProxyConfiguration(),
                 threads: 1,
                 scheduling: .normal,
-                zooKeeper: ZooKeeperConfiguration(connectionString: "127.0.0.1:1", connectTimeout: .milliseconds(200)),
-                tree: try ZNodeTree(root: "/routerservicetest")
+                zooKeeper: zooKeeper,
+                tree: try ZNodeTree(root: root)
             ),
             metrics: { "metrics_text 1\n" }
         )
+        return (service, directory, port, admin)
+    }
+
+    /// A table saved by an earlier run, ZooKeeper unreachable: the service serves the saved
+    /// routes, /health says where the table came from, and a graceful shutdown ends it.
+    @Test func withZooKeeperUnreachableItServesTheTableFromDiskAndStopsGracefully() async throws {
+        let rig = RouterRig()
+        defer { for pid in rig.processes { Spawn.kill(pid) } }
+        let (service, directory, port, admin) = try Self.serviceWithSavedTable(
+            rig,
+            zooKeeper: ZooKeeperConfiguration(connectionString: "127.0.0.1:1", connectTimeout: .milliseconds(200)),
+            root: "/routerservicetest"
+        )
+        defer { try? FileManager.default.removeItem(at: directory) }
         let group = ServiceGroup(services: [service], logger: .init(label: "test"))
         let running = Task { try await group.run() }
 
@@ -75,34 +86,12 @@ struct RouterServiceTests {
     @Test func withZooKeeperUpTheTableOnDiskIsNotServed() async throws {
         let rig = RouterRig()
         defer { for pid in rig.processes { Spawn.kill(pid) } }
-        let svc = try rig.backend("svc")
-        let documents = try ManifestLoader().parse(RouterRig.serviceAndRoute(port: svc), file: "test.yaml")
-            .map { try DocumentValidator().validate($0.value).get() }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("router-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try TableBuilder.snapshot(
-            routes: documents.filter { $0.kind == .route },
-            services: documents.filter { $0.kind == .service },
-            instances: [],
-            version: "saved-1"
-        ).save(to: directory.appendingPathComponent("table.json").path)
-
-        let (port, admin) = (Loopback.freePort(), Loopback.freePort())
-        let service = RouterService(
-            configuration: .init(
-                id: "r-test-\(UUID().uuidString.prefix(6))",
-                listen: ("127.0.0.1", port),
-                admin: ("127.0.0.1", admin),
-                stateDirectory: directory.path,
-                proxy: ProxyConfiguration(),
-                threads: 1,
-                scheduling: .normal,
-                zooKeeper: ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts),
-                tree: try ZNodeTree(root: "/routerservicetest-\(UUID().uuidString.prefix(6).lowercased())")
-            ),
-            metrics: { "" }
+        let (service, directory, port, admin) = try Self.serviceWithSavedTable(
+            rig,
+            zooKeeper: ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts),
+            root: "/routerservicetest-\(UUID().uuidString.prefix(6).lowercased())"
         )
+        defer { try? FileManager.default.removeItem(at: directory) }
         let group = ServiceGroup(services: [service], logger: .init(label: "test"))
         let running = Task { try await group.run() }
         var answers: [Int] = []
