@@ -4,13 +4,7 @@ import NIOHTTP1
 
 extension DockerClient {
     public func imageExists(_ reference: String) async throws(DockerError) -> Bool {
-        let reply = try await send(
-            .GET,
-            "/images/\(reference)/json",
-            operation: "inspect image \(reference)",
-            accept: [404]
-        )
-        return reply.status != 404
+        try await imageCommand(reference) != nil
     }
 
     /// Pulls `reference` (`registry/repo:tag`, or `@sha256:` digest) and waits until it is stored.

@@ -22,27 +22,15 @@ struct InstancesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (app, env) = (self.app, self.env)
-        let rows = try await cluster.withZooKeeper { zk, tree -> [(String, InstanceStatus, Bool)] in
-            var rows: [(String, InstanceStatus, Bool)] = []
-            var owners: [String: Int64] = [:]
-            for id in ((try? await zk.children(tree.instanceStatus)) ?? []).sorted() {
-                guard let (data, _) = try? await zk.getData(tree.instanceStatus(id)),
-                    let status = try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id)),
-                    app == nil || status.app == app, env == nil || status.environment == env
-                else { continue }
-                // Confirmed: written by the session that holds its supervisor's registration now.
-                if let host = status.supervisor, owners[host] == nil {
-                    owners[host] = (try? await zk.exists(tree.supervisor(host)))?.ephemeralOwner ?? 0
-                }
-                rows.append((id, status, status.isCurrent(registrationOwner: status.supervisor.flatMap { owners[$0] })))
-            }
-            return rows
+        let rows = try await cluster.withZooKeeper { zk, tree -> [RolloutWatcher.Report] in
+            try await RolloutWatcher(zk: zk, tree: tree).reports(app: app, environment: env)
         }
         let header = [
             "INSTANCE", "APP", "ENV", "RELEASE", "ADDRESS", "ZONE", "HOST", "STATE", "ROUTED", "RESTARTS", "LAST ERROR",
         ]
-        let table = rows.map { id, s, confirmed in
-            [
+        let table = rows.map { row in
+            let (id, s, confirmed) = (row.id, row.status, row.confirmed)
+            return [
                 id, s.app, s.environment, s.release ?? "-", "\(s.host):\(s.port)", s.zone ?? "-", s.supervisor ?? "-",
                 s.state?.rawValue ?? "-",
                 !confirmed ? "stale" : s.serving ? "yes" : (s.standby == true ? "warm" : "no"), "\(s.restarts ?? 0)",

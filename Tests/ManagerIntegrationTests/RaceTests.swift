@@ -55,16 +55,28 @@ struct RaceTests {
 
     static let lostReply = ZooKeeperError(code: .connectionLoss)
 
+    /// `manager`, with `writer` run once between its first read and its write.
+    static func racing(_ manager: Manager, with writer: @escaping @Sendable () async -> Void) -> Manager {
+        var raced = manager
+        let once = Once()
+        raced.faults.afterRead = { await once.run(writer) }
+        return raced
+    }
+
+    /// `manager`, told the connection dropped after its first write committed.
+    static func losingFirstReply(_ manager: Manager) -> Manager {
+        var losing = manager
+        let once = Once()
+        losing.faults.afterWrite = { try await once.run { throw lostReply } }
+        return losing
+    }
+
     @Test func twoDeploysOfOneAppAndEnvironmentCannotBothBeCreated() async throws {
         let h = try await Harness.make()
         let other = try await Harness.make(root: h.tree.root)
         try await h.manager.apply(try h.load(yaml: Self.teamAndApp), options: .init())
-        var manager = h.manager
-        let once = Once()
-        manager.faults.afterRead = {
-            await once.run {
-                _ = try? await other.manager.apply(try other.load(yaml: Self.deploy("web-b")), options: .init())
-            }
+        let manager = Self.racing(h.manager) {
+            _ = try? await other.manager.apply(try other.load(yaml: Self.deploy("web-b")), options: .init())
         }
         let error = await managerError {
             try await manager.apply(try h.load(yaml: Self.deploy("web-a")), options: .init())
@@ -84,9 +96,7 @@ struct RaceTests {
             options: .init()
         )
         try await h.manager.apply(try h.load(yaml: Self.deploy("web-prod", image: "web:2")), options: .init())
-        var manager = h.manager
-        let once = Once()
-        manager.faults.afterRead = { await once.run { _ = try? await other.manager.undo(deploy: "web-prod") } }
+        let manager = Self.racing(h.manager) { _ = try? await other.manager.undo(deploy: "web-prod") }
         // An App change makes a new release of its Deploy, from the Deploy as read.
         try await manager.apply(
             try h.load(yaml: Self.teamAndApp.replacingOccurrences(of: "port: 8080", with: "port: 8081")),
@@ -132,10 +142,8 @@ struct RaceTests {
             try h.load(yaml: Self.teamAndApp + "\n---\n" + Self.deploy("web-prod")),
             options: .init()
         )
-        var manager = h.manager
-        let once = Once()
-        manager.faults.afterRead = {
-            await once.run { _ = try? await other.manager.apply(try other.load(yaml: Self.route), options: .init()) }
+        let manager = Self.racing(h.manager) {
+            _ = try? await other.manager.apply(try other.load(yaml: Self.route), options: .init())
         }
         let error = await managerError {
             try await manager.apply(try h.load(yaml: Self.deploy("web-prod", environment: "staging")), options: .init())
@@ -157,9 +165,7 @@ struct RaceTests {
                 options: .init()
             )
         }
-        var manager = h.manager
-        let once = Once()
-        manager.faults.afterWrite = { try await once.run { throw Self.lostReply } }
+        let manager = Self.losingFirstReply(h.manager)
         let undone = try await manager.undo(deploy: "web-prod")
         #expect(undone.number == 2)
         #expect(try await h.manager.currentRelease("web-prod") == 2)
@@ -179,16 +185,12 @@ struct RaceTests {
             try h.load(yaml: [Self.teamAndApp, Self.deploy("web-prod"), Self.route].joined(separator: "\n---\n")),
             options: .init()
         )
-        var manager = h.manager
-        let once = Once()
-        manager.faults.afterWrite = { try await once.run { throw Self.lostReply } }
+        let manager = Self.losingFirstReply(h.manager)
         let plan = try await manager.teardown(deploy: "web-prod")
         #expect(plan.actions.count == 2, "the Deploy and its Route")
         #expect(try await h.manager.get(.deploy).isEmpty)
 
-        var deleting = h.manager
-        let second = Once()
-        deleting.faults.afterWrite = { try await second.run { throw Self.lostReply } }
+        let deleting = Self.losingFirstReply(h.manager)
         try await deleting.delete(DocumentKey(kind: .app, name: "web"))
         #expect(try await h.manager.get(.app).isEmpty)
         await h.close()

@@ -64,6 +64,13 @@ struct ReleaseTests {
         let nothingBefore = await managerError { _ = try await h.manager.undo(deploy: "web-prod") }
         #expect(nothingBefore?.code == .notFound)
         #expect(nothingBefore?.description.contains("no release before 1") == true)
+        // A --from that names no release is refused, not taken for "already there".
+        let noSuchFrom = await managerError { _ = try await h.manager.undo(deploy: "web-prod", from: 9) }
+        #expect(noSuchFrom?.code == .notFound)
+        #expect(
+            noSuchFrom?.description.contains("has no release 9 to move from") == true,
+            "\(String(describing: noSuchFrom))"
+        )
         let noSuchDeploy = await managerError { _ = try await h.manager.undo(deploy: "nope") }
         #expect(noSuchDeploy?.code == .notFound)
         // An invalid image in an apply: refused, and no release either.

@@ -490,6 +490,12 @@ extension Manager {
     /// The release an undo moves to: `number`, or the one before `from`.
     private func undoTarget(_ key: DocumentKey, to number: Int?, from: Int) async throws -> Release {
         let history = try await store.releases(key.name)
+        guard history.contains(where: { $0.number == from }) else {
+            throw ManagerError(
+                .notFound,
+                "\(key) has no release \(from) to move from; see `atlantis rollout history \(key.name)`"
+            )
+        }
         if let number {
             guard let found = history.first(where: { $0.number == number }) else {
                 throw ManagerError(

@@ -106,24 +106,38 @@ public struct RolloutWatcher: Sendable {
         return behind.sorted()
     }
 
-    /// Every instance reported for an app's environment; with `current`, only reports written by
-    /// the live session of their supervisor (what routers and the scheduler count).
-    public func instances(app: String, environment: String, current: Bool = false) async throws -> [InstanceStatus] {
-        var out: [InstanceStatus] = []
-        var owners: [String: Int64?] = [:]
-        for id in (try? await zk.children(tree.instanceStatus)) ?? [] {
+    /// One instance report, and whether it is confirmed: written by the session that holds its
+    /// supervisor's registration now (what routers and the scheduler count).
+    public struct Report: Sendable {
+        public var id: String
+        public var status: InstanceStatus
+        public var confirmed: Bool
+    }
+
+    /// Every instance report, of one app and environment when given, in id order.
+    public func reports(app: String? = nil, environment: String? = nil) async throws -> [Report] {
+        var out: [Report] = []
+        var owners: [String: Int64] = [:]
+        for id in ((try? await zk.children(tree.instanceStatus)) ?? []).sorted() {
             guard let (data, _) = try? await zk.getData(tree.instanceStatus(id)),
                 let status = try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id)),
-                status.app == app, status.environment == environment
+                app == nil || status.app == app, environment == nil || status.environment == environment
             else { continue }
-            if current {
-                guard let host = status.supervisor else { continue }
-                if owners[host] == nil { owners[host] = try? await zk.exists(tree.supervisor(host))?.ephemeralOwner }
-                guard status.isCurrent(registrationOwner: owners[host] ?? nil) else { continue }
+            var owner: Int64?
+            if let host = status.supervisor {
+                if owners[host] == nil {
+                    owners[host] = (try? await zk.exists(tree.supervisor(host)))?.ephemeralOwner ?? 0
+                }
+                owner = owners[host]
             }
-            out.append(status)
+            out.append(Report(id: id, status: status, confirmed: status.isCurrent(registrationOwner: owner)))
         }
         return out
+    }
+
+    /// Every instance reported for an app's environment; with `current`, only confirmed ones.
+    public func instances(app: String, environment: String, current: Bool = false) async throws -> [InstanceStatus] {
+        try await reports(app: app, environment: environment).filter { !current || $0.confirmed }.map(\.status)
     }
 
     private func deploySpec(_ deploy: String) async throws -> DeploySpec? {

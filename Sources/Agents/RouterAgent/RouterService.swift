@@ -121,7 +121,6 @@ public struct RouterService: Service {
     /// whatever the router has. The last good table on disk is served only when ZooKeeper cannot
     /// be reached at start: with ZooKeeper up it may be stale (instances long gone).
     private func feed(tables: TableSource, health: RouterHealth) async {
-        var fromZooKeeper = false
         while !Task.isCancelled {
             let zk: ZooKeeperClient
             do {
@@ -129,7 +128,8 @@ public struct RouterService: Service {
             } catch {
                 health.set(zookeeper: false)
                 logger.warning("router.zookeeper_unreachable", metadata: ["error": "\(error)"])
-                if !fromZooKeeper, tables.generation == 0,
+                // Nothing served yet (generation 0: no table from ZooKeeper, none from disk).
+                if tables.generation == 0,
                     let saved = TableSnapshot.load(from: configuration.statePath)
                 {
                     tables.replace(with: saved.table())
@@ -139,7 +139,6 @@ public struct RouterService: Service {
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
-            fromZooKeeper = true
             health.set(zookeeper: true)
             health.set(origin: .zookeeper)
             let agent = RouterAgent(

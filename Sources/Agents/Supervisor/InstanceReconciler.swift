@@ -181,13 +181,21 @@ struct InstanceReconciler: Reconciler {
             try await report.write(state: .failed, port: 0)
             throw ReconcileFailure("no free host port in \(configuration.ports)")
         }
+        // One inspect of the image: whether it is here, and what it runs (for the start gate).
+        let command: ImageCommand
         do {
-            if try await !docker.imageExists(assignment.image) {
+            if let stored = try await docker.imageCommand(assignment.image) {
+                command = stored
+            } else {
                 logger.info(
                     "supervisor.pulling",
                     metadata: ["instance": "\(instance)", "image": "\(assignment.image)"]
                 )
                 try await docker.pull(assignment.image)
+                guard let pulled = try await docker.imageCommand(assignment.image) else {
+                    throw StartGate.Unusable(description: "pulled, but the Engine does not list it")
+                }
+                command = pulled
             }
         } catch {
             history.failed(instance, reason: "image \(assignment.image): \(Self.message(error))")
@@ -203,10 +211,7 @@ struct InstanceReconciler: Reconciler {
         )
         if let gate {
             do {
-                guard let command = try await docker.imageCommand(assignment.image) else {
-                    throw StartGate.Unusable(description: "image \(assignment.image) is not stored here")
-                }
-                (config.entrypoint, config.cmd) = try gate.wrap(command, name: name)
+                (config.entrypoint, config.cmd) = try gate.wrap(command)
                 config.binds = gate.binds(name)
                 // The workload waits behind the gate until the rules are in: the container can
                 // start in its network (no attach afterwards, about 70 ms less per start).

@@ -23,7 +23,7 @@ struct StartGate: Sendable {
     func folder(_ name: String) -> String { "\(directory)/\(name)" }
 
     /// The command to run instead of `image`: the wait, then the image's own command line.
-    func wrap(_ image: ImageCommand, name: String) throws(Unusable) -> (entrypoint: [String], cmd: [String]) {
+    func wrap(_ image: ImageCommand) throws(Unusable) -> (entrypoint: [String], cmd: [String]) {
         guard !image.arguments.isEmpty else {
             throw Unusable(description: "the image has neither Entrypoint nor Cmd: nothing to start")
         }
