@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -103,6 +105,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ManagerAPI",
+            dependencies: ["ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ManagerService",
+            dependencies: [
+                "Manager",
+                "ManagerAPI",
+                "Reconciler",
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Agents/ManagerService",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ManagerClient",
+            dependencies: [
+                "ManagerAPI",
+                "ZKModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Scheduler",
             dependencies: [
                 "Reconciler",
@@ -165,6 +200,8 @@ let package = Package(
             name: "CLIOptions",
             dependencies: [
                 "Manager",
+                "ManagerAPI",
+                "ManagerClient",
                 "ZooKeeper",
                 "ZKModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -176,6 +213,9 @@ let package = Package(
             name: "atlantis",
             dependencies: [
                 "CLIOptions",
+                "ManagerAPI",
+                "ManagerClient",
+                "ManagerService",
                 "DevCluster",
                 "Docker",
                 "Manager",
@@ -338,6 +378,23 @@ let package = Package(
         .testTarget(
             name: "ManagerTests",
             dependencies: ["Spawn", "TestSupport", "Manager", "ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ManagerServiceTests",
+            dependencies: [
+                "Spawn", "TestSupport",
+                "Manager",
+                "ManagerAPI",
+                "ManagerClient",
+                "ManagerService",
+                "ZKModel",
+                "ZooKeeper",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -60,24 +60,26 @@ extension DevCluster {
         let deadline = ContinuousClock.now + timeout
         var registered: Set<String> = []
         var routerUp = false
+        var managerUp = false
         var exited: DevAgent?
         while ContinuousClock.now < deadline {
             registered = Set((try? await zk.children(tree.supervisors)) ?? []).intersection(expected)
             routerUp = await Self.answers("http://\(routerAdmin)/health")
-            if registered == expected && routerUp { break }
+            managerUp = await Self.answers("\(managerURL)/healthz")
+            if registered == expected && routerUp && managerUp { break }
             exited = agents.first { pid($0) == nil }
             if exited != nil { break }
             try? await Task.sleep(for: .milliseconds(200))
         }
         await zk.close()
         if let exited { throw DevClusterError("\(exited.name) exited; its log: \(log(exited))") }
-        guard registered == expected, routerUp else {
+        guard registered == expected, routerUp, managerUp else {
             throw DevClusterError(
-                "not ready after \(timeout): supervisors \(registered.sorted()) of \(expected.sorted()), router \(routerUp ? "up" : "down")"
+                "not ready after \(timeout): supervisors \(registered.sorted()) of \(expected.sorted()), router \(routerUp ? "up" : "down"), manager \(managerUp ? "up" : "down")"
             )
         }
         print(
-            "local Atlantis is up: ZooKeeper \(zooKeeper), supervisors \(registered.sorted().joined(separator: ", ")), router http://127.0.0.1:\(routerPort) (admin :\(routerPort + 1))"
+            "local Atlantis is up: manager \(managerURL), ZooKeeper \(zooKeeper), supervisors \(registered.sorted().joined(separator: ", ")), router http://127.0.0.1:\(routerPort) (admin :\(routerPort + 1))"
         )
     }
 

@@ -15,6 +15,8 @@ public struct DevCluster: Sendable {
     public var routerPort: Int
     /// The binary the agents run (`atlantis`).
     public var binary: String
+    /// The manager's port on 127.0.0.1 (the CLI's default manager is http://127.0.0.1:8090).
+    public var managerPort: Int
 
     public init(
         directory: String = "run/dev",
@@ -22,8 +24,10 @@ public struct DevCluster: Sendable {
         zones: [String] = ["zone-a", "zone-b"],
         zooKeeperPort: Int = 2181,
         routerPort: Int = 8080,
-        binary: String = Spawn.selfPath
+        binary: String = Spawn.selfPath,
+        managerPort: Int = 8090
     ) {
+        self.managerPort = managerPort
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         self.repository = repository
         self.zones = zones
@@ -34,15 +38,20 @@ public struct DevCluster: Sendable {
 
     public var zooKeeper: String { "127.0.0.1:\(zooKeeperPort)" }
     public var routerAdmin: String { "127.0.0.1:\(routerPort + 1)" }
+    public var managerURL: String { "http://127.0.0.1:\(managerPort)" }
     public var hostIDs: [String] { zones.map { "dev-\($0)" } }
 
     /// The agents this cluster runs, in start order.
     public var agents: [DevAgent] {
         var list = [
             DevAgent(
+                name: "manager",
+                arguments: ["manager", "--zk", zooKeeper, "--listen", "127.0.0.1:\(managerPort)"]
+            ),
+            DevAgent(
                 name: "scheduler",
                 arguments: ["scheduler", "--zk", zooKeeper, "--id", "dev-scheduler", "--lost-after", "10"]
-            )
+            ),
         ]
         for (i, zone) in zones.enumerated() {
             let first = 31000 + i * 100

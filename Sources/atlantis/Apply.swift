@@ -1,6 +1,8 @@
 import ArgumentParser
 import CLIOptions
 import Manager
+import ManagerAPI
+import ManagerClient
 
 struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +13,7 @@ struct Apply: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Option(name: .shortAndLong, help: "A manifest file or a directory of them (.yaml, .yml, .json). Repeatable.")
     var file: [String]
@@ -34,20 +36,17 @@ struct Apply: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loaded = try cluster.loadManifests(file)
-        let options = Manager.ApplyOptions(source: source, prune: prune, dryRun: dryRun)
-        let plan = try await cluster.withManager { manager throws(ManagerError) in
-            try await manager.apply(loaded, options: options)
-        }
-        for action in plan.actions.sorted(by: { $0.key < $1.key }) {
+        let request = ApplyRequest(try loadManifests(file), source: source, prune: prune, dryRun: dryRun)
+        let result = try await manager.call { client in try await client.apply(request) }
+        for change in result.changes {
             let verb: String
-            switch action {
+            switch change.action {
             case .create: verb = dryRun ? "would be created" : "created"
             case .update: verb = dryRun ? "would be updated" : "updated"
             case .delete: verb = dryRun ? "would be deleted" : "deleted"
             }
-            print("\(action.key) \(verb)")
+            print("\(change.key) \(verb)")
         }
-        for key in plan.unchanged.sorted() { print("\(key) unchanged") }
+        for ref in result.unchanged { print("\(ref.key) unchanged") }
     }
 }

@@ -6,12 +6,14 @@ struct Atlantis: AsyncParsableCommand {
         commandName: "atlantis",
         abstract: "A PaaS for HTTP applications, with its desired state in ZooKeeper.",
         discussion: """
-            Exit codes: 0 success, 2 invalid input, 3 conflict (someone else changed it first), \
-            4 ZooKeeper unreachable, 5 not found, 6 forbidden.
+            User commands go through a manager (--manager, $ATLANTIS_MANAGER, or the current context \
+            of `atlantis config`). Exit codes: 0 success, 2 invalid input, 3 conflict (someone else \
+            changed it first), 4 the manager or ZooKeeper unreachable, 5 not found, 6 forbidden.
             """,
         subcommands: [
             Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
-            RolloutCommand.self, InstancesCommand.self, RouterCommand.self, SchedulerCommand.self,
+            RolloutCommand.self, InstancesCommand.self, ConfigCommand.self, ManagerCommand.self, RouterCommand.self,
+            SchedulerCommand.self,
             SupervisorCommand.self,
             DevCommand.self,
         ]

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CLIOptions
-import Manager
+import ManagerClient
 import ZKModel
 
 struct Delete: AsyncParsableCommand {
@@ -8,7 +8,7 @@ struct Delete: AsyncParsableCommand {
         abstract: "Delete one document; refused while other documents refer to it."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Argument(help: "apps, deploys, services, routes, zones or teams.")
     var kind: String
@@ -16,13 +16,15 @@ struct Delete: AsyncParsableCommand {
     @Argument(help: "The document's name.")
     var name: String
 
+    @Option(help: "Delete only if the document is still at this version (the ETag of GET /v1/{kind}/{name}).")
+    var ifVersion: Int32?
+
     func validate() throws { _ = try kindArgument(kind) }
 
     func run() async throws {
         let key = DocumentKey(kind: try kindArgument(kind), name: name)
-        try await cluster.withManager { manager throws(ManagerError) in
-            _ = try await manager.delete(key)
-        }
+        let version = ifVersion
+        _ = try await manager.call { client in try await client.delete(key.kind, key.name, ifVersion: version) }
         print("\(key) deleted")
     }
 }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CLIOptions
 import Foundation
-import Manager
+import ManagerAPI
+import ManagerClient
 import ZKModel
-import ZooKeeper
 
 /// Which Deploy an app's environment means, and how a command waits for it.
 struct DeployOptions: ParsableArguments {
@@ -18,84 +18,81 @@ struct DeployOptions: ParsableArguments {
 
     @Option(help: "Seconds to wait for the rollout.")
     var waitTimeout: Int = 300
-
-    /// The Deploy of this app and environment, if there is one.
-    func find(_ manager: Manager) async throws(ManagerError) -> StoredDocument? {
-        try await manager.get(.deploy).first { stored in
-            guard let spec = try? stored.document.decodeSpec(DeploySpec.self) else { return false }
-            return spec.app == app && spec.environment == env
-        }
-    }
-
-    var defaultName: String { "\(app)-\(env)" }
 }
 
-/// Writes a Deploy through the manager, then follows the rollout until every router serves it.
-func applyAndWait(
-    _ cluster: ClusterOptions,
-    _ options: DeployOptions,
-    change: @escaping @Sendable (DeploySpec?) -> DeploySpec
-) async throws {
-    let started = ContinuousClock.now
-    let (name, generation, release) = try await cluster.withManager {
-        manager throws(ManagerError) -> (String, Int, Int) in
-        let existing = try await options.find(manager)
-        let name = existing?.document.name ?? options.defaultName
-        let spec = change(try? existing?.document.decodeSpec(DeploySpec.self))
-        let specValue: JSONValue
-        do {
-            specValue = try JSONValue.parse(String(decoding: Payload.encode(spec), as: UTF8.self))
-        } catch {
-            throw ManagerError(.invalidInput, "cannot encode the Deploy: \(error)")
-        }
-        var metadata = existing?.document.metadata ?? Document.Metadata(name: name)
-        metadata.generation = nil
-        let document = Document(kind: .deploy, metadata: metadata, spec: specValue)
-        let loaded = LoadedDocument(location: DocumentLocation(file: "command line", index: 1), value: document.json)
-        try await manager.apply([loaded], options: .init(source: existing?.document.metadata.source ?? "cli"))
-        let stored = try await manager.get(.deploy, name: name).first
-        let release = try await manager.currentRelease(name) ?? 0
-        return (name, stored?.document.metadata.generation ?? 1, release)
-    }
-    print("deploy \(name): generation \(generation), release \(release)")
-    if options.noWait { return }
-    try await follow(
-        cluster,
-        deploy: name,
-        release: release,
-        generation: generation,
-        timeout: options.waitTimeout,
-        started: started
-    )
-}
-
+/// Follows a Deploy's event stream until `release` is served by every router (exit 0), it is
+/// rolled back (exit 7) or `timeout` passes (exit 8).
 func follow(
-    _ cluster: ClusterOptions,
+    _ client: ManagerClient,
     deploy: String,
     release: Int,
-    generation: Int,
     timeout: Int,
     started: ContinuousClock.Instant
 ) async throws {
-    let outcome = try await cluster.withZooKeeper { zk, tree in
-        try await RolloutWatcher(zk: zk, tree: tree).waitRolledOut(
-            deploy: deploy,
-            release: release,
-            generation: generation,
-            timeout: .seconds(timeout)
-        ) { line in
-            print(String(format: "  %6.1fs  %@", (ContinuousClock.now - started) / .seconds(1), line))
-        }
+    enum End: Sendable {
+        case done
+        case rolledBack(String)
+        case timedOut, deleted
     }
-    switch outcome {
+    let last = LastLine()
+    let end: End = try await withThrowingTaskGroup(of: End.self) { group in
+        group.addTask {
+            var end = End.timedOut
+            try await client.follow(deploy: deploy) { event in
+                switch event.kind {
+                case .release:
+                    if let number = event.release, number >= release {
+                        progressLine(started, "release \(number): \(event.image ?? "") (\(event.cause ?? ""))")
+                    }
+                    return true
+                case .progress, .done, .rolledBack:
+                    if let line = event.line, await last.set(line) { progressLine(started, line) }
+                    guard (event.release ?? 0) >= release else { return true }
+                    if event.kind == .done {
+                        end = .done
+                        return false
+                    }
+                    if event.kind == .rolledBack {
+                        end = .rolledBack(event.line ?? "")
+                        return false
+                    }
+                    return true
+                case .deleted:
+                    end = .deleted
+                    return false
+                }
+            }
+            return end
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(timeout))
+            return .timedOut
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? .timedOut
+    }
+    switch end {
     case .done:
-        print(String(format: "deploy %@ rolled out in %.1f s", deploy, (ContinuousClock.now - started) / .seconds(1)))
+        print(String(format: "deploy %@ rolled out in %.1f s", deploy, elapsed(started)))
     case .rolledBack(let message):
         print("deploy \(deploy) rolled back: \(message)")
         throw ExitCode(7)
-    case .timedOut(let last):
-        print("deploy \(deploy) not rolled out after \(timeout) s: \(last)")
+    case .timedOut:
+        print("deploy \(deploy) not rolled out after \(timeout) s: \(await last.line)")
         throw ExitCode(8)
+    case .deleted:
+        print("deploy \(deploy) was deleted")
+        throw ExitCode(5)
+    }
+}
+
+/// The last progress line printed.
+actor LastLine {
+    var line = ""
+    /// Whether `line` is new.
+    func set(_ new: String) -> Bool {
+        defer { line = new }
+        return new != line
     }
 }
 
@@ -107,7 +104,7 @@ struct DeployCommand: AsyncParsableCommand {
         discussion: "Exit codes: 0 rolled out, 7 rolled back automatically, 8 timed out, 2-6 as for apply."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
     @OptionGroup var options: DeployOptions
 
     @Option(help: "The image, e.g. 127.0.0.1:5000/atlantis/sample:v2.")
@@ -117,13 +114,20 @@ struct DeployCommand: AsyncParsableCommand {
     var instances: Int?
 
     func run() async throws {
-        let (image, instances, app, env) = (self.image, self.instances, options.app, options.env)
-        try await applyAndWait(cluster, options) { existing in
-            var spec = existing ?? DeploySpec(app: app, environment: env, instances: 1)
-            spec.image = image
-            spec.build = nil
-            if let instances { spec.instances = instances }
-            return spec
+        let started = ContinuousClock.now
+        let request = DeployRequest(image: image, instances: instances)
+        let options = self.options
+        try await manager.call { client in
+            let result = try await client.deploy(app: options.app, environment: options.env, request)
+            print("deploy \(result.deploy): generation \(result.generation), release \(result.release)")
+            if options.noWait { return }
+            try await follow(
+                client,
+                deploy: result.deploy,
+                release: result.release,
+                timeout: options.waitTimeout,
+                started: started
+            )
         }
     }
 }
@@ -134,19 +138,27 @@ struct ScaleCommand: AsyncParsableCommand {
         abstract: "Change how many instances an app's environment runs, and wait until they serve."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
     @OptionGroup var options: DeployOptions
 
     @Option(help: "Instances.")
     var instances: Int
 
     func run() async throws {
-        let instances = self.instances
-        let (app, env) = (options.app, options.env)
-        try await applyAndWait(cluster, options) { existing in
-            var spec = existing ?? DeploySpec(app: app, environment: env, instances: instances)
-            spec.instances = instances
-            return spec
+        let started = ContinuousClock.now
+        let request = ScaleRequest(instances: instances)
+        let options = self.options
+        try await manager.call { client in
+            let result = try await client.scale(app: options.app, environment: options.env, request)
+            print("deploy \(result.deploy): generation \(result.generation), release \(result.release)")
+            if options.noWait { return }
+            try await follow(
+                client,
+                deploy: result.deploy,
+                release: result.release,
+                timeout: options.waitTimeout,
+                started: started
+            )
         }
     }
 }
@@ -157,30 +169,33 @@ struct TeardownCommand: AsyncParsableCommand {
         abstract: "Remove an app's environment: its Deploy and the Routes to it; wait until no instance is left."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
     @OptionGroup var options: DeployOptions
 
     func run() async throws {
         let started = ContinuousClock.now
-        let name = try await cluster.withManager { manager throws(ManagerError) -> String in
-            guard let existing = try await options.find(manager) else {
-                throw ManagerError(.notFound, "no Deploy runs \(options.app) in \(options.env)")
+        let options = self.options
+        try await manager.call { client in
+            let result = try await client.teardown(app: options.app, environment: options.env)
+            for change in result.changes { print("deleted \(change.key)") }
+            guard !options.noWait else { return }
+            let deploy = result.changes.first { $0.kind == .deploy }?.name ?? "\(options.app)-\(options.env)"
+            let deadline = ContinuousClock.now + .seconds(options.waitTimeout)
+            var last = ""
+            while true {
+                let list = try await client.instances(app: options.app, environment: options.env, deploy: deploy)
+                let left = list.items.count
+                let done = left == 0 && list.placed != true
+                let line = done ? "no instance left" : "\(left) instance\(left == 1 ? "" : "s") still running"
+                if line != last {
+                    progressLine(started, line)
+                    last = line
+                }
+                if done { break }
+                if ContinuousClock.now > deadline { throw ExitCode(8) }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            let plan = try await manager.teardown(deploy: existing.document.name)
-            for action in plan.actions { print("deleted \(action.key)") }
-            return existing.document.name
+            print("\(options.app) \(options.env) torn down")
         }
-        if options.noWait { return }
-        let (app, env) = (options.app, options.env)
-        let outcome = try await cluster.withZooKeeper { zk, tree in
-            try await RolloutWatcher(zk: zk, tree: tree).waitTornDown(
-                deploy: name,
-                app: app,
-                environment: env,
-                timeout: .seconds(options.waitTimeout)
-            ) { line in print(String(format: "  %6.1fs  %@", (ContinuousClock.now - started) / .seconds(1), line)) }
-        }
-        guard outcome == .done else { throw ExitCode(8) }
-        print("\(app) \(env) torn down")
     }
 }

@@ -1,13 +1,14 @@
 import ArgumentParser
 import CLIOptions
-import Manager
+import ManagerAPI
+import ManagerClient
 
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what `apply` would change. Exits 0 when nothing would, 1 when something would."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Option(name: .shortAndLong, help: "A manifest file or a directory of them. Repeatable.")
     var file: [String]
@@ -19,16 +20,13 @@ struct Diff: AsyncParsableCommand {
     var source: String = "cli"
 
     func run() async throws {
-        let loaded = try cluster.loadManifests(file)
-        let options = Manager.ApplyOptions(source: source, prune: prune, dryRun: true)
-        let plan = try await cluster.withManager { manager throws(ManagerError) in
-            try await manager.apply(loaded, options: options)
-        }
-        if plan.isEmpty {
-            print("no changes (\(plan.unchanged.count) document\(plan.unchanged.count == 1 ? "" : "s") unchanged)")
+        let request = ApplyRequest(try loadManifests(file), source: source, prune: prune, dryRun: true)
+        let result = try await manager.call { client in try await client.apply(request, diff: true) }
+        if result.changes.isEmpty {
+            print("no changes (\(result.unchanged.count) document\(result.unchanged.count == 1 ? "" : "s") unchanged)")
             return
         }
-        print(DocumentFormatter.describe(plan))
+        print(result.diff)
         throw ExitCode(1)
     }
 }

@@ -1,12 +1,14 @@
 import ArgumentParser
 import CLIOptions
 import Manager
+import ManagerAPI
+import ManagerClient
 import ZKModel
 
 struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show documents of one kind, or one document.")
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Argument(help: "apps, deploys, services, routes, zones or teams.")
     var kind: String
@@ -21,15 +23,20 @@ struct Get: AsyncParsableCommand {
 
     func run() async throws {
         let kind = try kindArgument(kind)
-        let format = output
-        let (documents, statuses) = try await cluster.withManager { manager throws(ManagerError) in
-            let documents = try await manager.get(kind, name: name)
-            let statuses = format == .table ? try await manager.statuses(of: documents) : [:]
-            return (documents, statuses)
+        let (name, table) = (self.name, output == .table)
+        let items = try await manager.call { client in
+            if let name { return [try await client.get(kind, name)] }
+            return try await client.list(kind, status: table)
         }
-        if documents.isEmpty && output == .table {
+        if items.isEmpty && table {
             print("no \(kind.plural)")
             return
+        }
+        var statuses: [DocumentKey: ObjectStatus] = [:]
+        let documents = items.compactMap { item -> StoredDocument? in
+            guard let stored = item.stored else { return nil }
+            if let status = item.status { statuses[stored.document.key] = status }
+            return stored
         }
         print(DocumentFormatter.render(documents, format: output, single: name != nil, statuses: statuses))
     }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CLIOptions
 import Foundation
-import Manager
+import ManagerAPI
+import ManagerClient
 import ZKModel
-import ZooKeeper
 
 struct InstancesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +12,7 @@ struct InstancesCommand: AsyncParsableCommand {
             "The running instances as their supervisors report them (ROUTED stale: not confirmed by its supervisor's live session)."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Argument(help: "Only this app's instances.")
     var app: String?
@@ -22,9 +22,7 @@ struct InstancesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (app, env) = (self.app, self.env)
-        let rows = try await cluster.withZooKeeper { zk, tree -> [RolloutWatcher.Report] in
-            try await RolloutWatcher(zk: zk, tree: tree).reports(app: app, environment: env)
-        }
+        let rows = try await manager.call { client in try await client.instances(app: app, environment: env).items }
         let header = [
             "INSTANCE", "APP", "ENV", "RELEASE", "ADDRESS", "ZONE", "HOST", "STATE", "ROUTED", "RESTARTS", "LAST ERROR",
         ]

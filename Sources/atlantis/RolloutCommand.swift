@@ -1,9 +1,9 @@
 import ArgumentParser
 import CLIOptions
 import Foundation
-import Manager
+import ManagerAPI
+import ManagerClient
 import ZKModel
-import ZooKeeper
 
 struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +16,7 @@ struct RolloutCommand: AsyncParsableCommand {
 struct RolloutStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Where a Deploy's rollout stands.")
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Argument(help: "The Deploy.")
     var deploy: String
@@ -24,30 +24,20 @@ struct RolloutStatus: AsyncParsableCommand {
     @Flag(help: "Wait until the current release is rolled out.")
     var wait = false
 
+    @Option(help: "Seconds to wait with --wait.")
+    var waitTimeout: Int = 600
+
     func run() async throws {
-        let deploy = self.deploy
-        let (generation, release) = try await cluster.withManager { manager throws(ManagerError) -> (Int, Int) in
-            guard let stored = try await manager.get(.deploy, name: deploy).first else {
-                throw ManagerError(.notFound, "no Deploy \(deploy)")
+        let (deploy, wait, timeout) = (self.deploy, self.wait, waitTimeout)
+        try await manager.call { client in
+            let state = try await client.rollout(deploy)
+            if wait {
+                try await follow(client, deploy: deploy, release: state.release, timeout: timeout, started: .now)
+                return
             }
-            return (stored.document.metadata.generation ?? 1, try await manager.currentRelease(deploy) ?? 0)
+            print("deploy \(deploy): release \(state.release): \(state.line)")
+            if state.outcome != .done { throw ExitCode(1) }
         }
-        if wait {
-            try await follow(
-                cluster,
-                deploy: deploy,
-                release: release,
-                generation: generation,
-                timeout: 600,
-                started: .now
-            )
-            return
-        }
-        let progress = try await cluster.withZooKeeper { zk, tree in
-            try await RolloutWatcher(zk: zk, tree: tree).look(deploy: deploy, release: release, generation: generation)
-        }
-        print("deploy \(deploy): release \(release): \(progress.line)")
-        if progress.outcome != .done { throw ExitCode(1) }
     }
 }
 
@@ -57,23 +47,21 @@ struct RolloutHistory: AsyncParsableCommand {
         abstract: "A Deploy's releases, oldest first."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Argument(help: "The Deploy.")
     var deploy: String
 
     func run() async throws {
         let deploy = self.deploy
-        let (releases, current) = try await cluster.withManager { manager throws(ManagerError) -> ([Release], Int?) in
-            (try await manager.releases(deploy), try await manager.currentRelease(deploy))
-        }
-        if releases.isEmpty {
+        let history = try await manager.call { client in try await client.releases(deploy) }
+        if history.releases.isEmpty {
             print("deploy \(deploy) has no release")
             return
         }
         print("RELEASE  IMAGE                                     CREATED               CAUSE")
-        for r in releases {
-            let mark = r.number == current ? "*" : " "
+        for r in history.releases {
+            let mark = r.number == history.current ? "*" : " "
             print(
                 "\(mark)\(String(r.number).padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.image.padding(toLength: 41, withPad: " ", startingAt: 0)) \(r.createdAt.padding(toLength: 21, withPad: " ", startingAt: 0)) \(r.cause)"
             )
@@ -87,7 +75,7 @@ struct RolloutUndo: AsyncParsableCommand {
         abstract: "Go back to the previous release (or --to N) and wait until every router serves it."
     )
 
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var manager: ManagerOptions
 
     @Argument(help: "The Deploy.")
     var deploy: String
@@ -103,21 +91,13 @@ struct RolloutUndo: AsyncParsableCommand {
 
     func run() async throws {
         let started = ContinuousClock.now
-        let (deploy, to, from) = (self.deploy, self.to, self.from)
-        let (release, generation) = try await cluster.withManager { manager throws(ManagerError) -> (Release, Int) in
-            let release = try await manager.undo(deploy: deploy, to: to, from: from)
-            let generation = try await manager.get(.deploy, name: deploy).first?.document.metadata.generation ?? 1
-            return (release, generation)
+        let (deploy, noWait) = (self.deploy, self.noWait)
+        let request = UndoRequest(to: to, from: from)
+        try await manager.call { client in
+            let result = try await client.undo(deploy, request)
+            print("deploy \(deploy): back to release \(result.release) (\(result.image ?? ""))")
+            if noWait { return }
+            try await follow(client, deploy: deploy, release: result.release, timeout: 300, started: started)
         }
-        print("deploy \(deploy): back to release \(release.number) (\(release.image))")
-        if noWait { return }
-        try await follow(
-            cluster,
-            deploy: deploy,
-            release: release.number,
-            generation: generation,
-            timeout: 300,
-            started: started
-        )
     }
 }

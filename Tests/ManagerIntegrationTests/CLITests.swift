@@ -23,12 +23,26 @@ struct CLITests {
         ProcessInfo.processInfo.environment["ATLANTIS_BENCH_BIN"] ?? Harness.path(".build/debug/atlantis-bench")
     }
 
-    /// `root` nil: the arguments carry their own `--root` (or none).
+    /// The commands that go through a manager (the others are agents, speaking to ZooKeeper).
+    static let userCommands: Set<String> = [
+        "apply", "get", "delete", "diff", "deploy", "scale", "teardown", "rollout", "instances",
+    ]
+
+    /// `root` nil: the arguments carry their own `--root` (or none). A user command is sent to a
+    /// manager of that root (started once per root), as a user runs it.
     static func atlantis(_ arguments: [String], root: String?, binary: String = binary) throws -> Run {
+        let target: [String]
+        if let command = arguments.first, userCommands.contains(command), binary == Self.binary {
+            target = [
+                "--manager",
+                try ManagerProcesses.url(binary: binary, zooKeeper: Harness.hosts, root: root ?? "/atlantis"),
+            ]
+        } else {
+            target = ["--zk", Harness.hosts] + (root.map { ["--root", $0] } ?? [])
+        }
         // Run from the repository (relative paths like `examples`), without touching our own cwd.
         let (status, stdout, stderr) = Spawn.run3(
-            ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", Harness.repoRoot.path, binary]
-                + arguments + ["--zk", Harness.hosts] + (root.map { ["--root", $0] } ?? [])
+            ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", Harness.repoRoot.path, binary] + arguments + target
         )
         return Run(status: status, stdout: stdout, stderr: stderr)
     }
@@ -101,14 +115,19 @@ struct CLITests {
             )
         )
         #expect(run.stderr.contains("nothing was written"))
-        let badRoot = try Self.atlantis(["get", "apps"], root: "relative/root")
+        let badRoot = try Self.atlantis(["manager", "--listen", "127.0.0.1:1"], root: "relative/root")
         #expect(badRoot.status != 0)
         #expect(badRoot.stderr.contains("invalid root"))
     }
 
-    @Test func unreachableZooKeeperExitsFour() throws {
-        let (status, _, _) = Spawn.run3([Self.binary, "get", "apps", "--zk", "127.0.0.1:1", "--timeout", "1"])
+    /// A manager that cannot be reached is exit 4, and says where it looked.
+    @Test func unreachableManagerExitsFour() throws {
+        let port = Loopback.freePort()
+        let (status, _, stderr) = Spawn.run3([
+            Self.binary, "get", "apps", "--manager", "http://127.0.0.1:\(port)", "--timeout", "2",
+        ])
         #expect(status == 4)
+        #expect(stderr.contains("the manager at http://127.0.0.1:\(port) is unreachable"), "\(stderr)")
     }
 
     /// SIGTERM while ZooKeeper is still unreachable stops the scheduler gracefully (exit 0, well

@@ -8,7 +8,7 @@ import ZooKeeper
 public struct Manager: Sendable {
     public let store: ClusterStore
     let planner = ApplyPlanner()
-    let logger: Logger
+    public let logger: Logger
     /// ZooKeeper refuses a request above `jute.maxbuffer` (1 MiB by default).
     public static let maxTransactionBytes = 900 * 1024
     /// Fault injection for tests: widens a race or loses a reply at a chosen point.
@@ -58,16 +58,48 @@ public struct Manager: Sendable {
     @discardableResult
     public func apply(_ loaded: [LoadedDocument], options: ApplyOptions) async throws(ManagerError) -> ApplyPlan {
         let inputs = try Self.validate(loaded)
+        var expected: [DocumentKey: Int32] = [:]
+        for (item, input) in zip(loaded, inputs) {
+            if let version = item.expectedVersion { expected[input.document.key] = version }
+        }
         return try await commit(options: options) { snapshot throws(ManagerError) in
-            try planner.plan(inputs, current: snapshot, source: options.source, prune: options.prune)
+            let plan = try planner.plan(inputs, current: snapshot, source: options.source, prune: options.prune)
+            // Nothing to write is no conflict: what is stored is what was asked (perhaps this
+            // very write, whose reply was lost).
+            if !plan.isEmpty { try Self.checkExpected(expected, in: snapshot) }
+            return plan
         }
     }
 
-    /// Deletes one document, refused while others refer to it.
+    /// Deletes one document, refused while others refer to it (and, with `expectedVersion`,
+    /// unless it is still at the version the caller read).
     @discardableResult
-    public func delete(_ key: DocumentKey, source: String = "cli") async throws(ManagerError) -> ApplyPlan {
+    public func delete(
+        _ key: DocumentKey,
+        source: String = "cli",
+        expectedVersion: Int32? = nil
+    ) async throws(ManagerError) -> ApplyPlan {
         try await commit(options: ApplyOptions(source: source)) { snapshot throws(ManagerError) in
-            try planner.planDelete(key, current: snapshot, source: source)
+            if let expectedVersion { try Self.checkExpected([key: expectedVersion], in: snapshot) }
+            return try planner.planDelete(key, current: snapshot, source: source)
+        }
+    }
+
+    /// Refuses the write when a document is not at the version its writer read.
+    static func checkExpected(_ expected: [DocumentKey: Int32], in snapshot: ClusterSnapshot) throws(ManagerError) {
+        for (key, version) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let stored = snapshot.documents[key] else {
+                throw ManagerError(
+                    .conflict,
+                    "\(key) does not exist any more (it was read at version \(version)); nothing was written"
+                )
+            }
+            guard stored.version == version else {
+                throw ManagerError(
+                    .conflict,
+                    "\(key) is at version \(stored.version), not \(version) as read: someone changed it since; get it again and reapply. Nothing was written"
+                )
+            }
         }
     }
 
@@ -362,7 +394,7 @@ public struct Manager: Sendable {
         }
     }
 
-    static func map(_ error: any Error) -> ManagerError {
+    public static func map(_ error: any Error) -> ManagerError {
         if let error = error as? ManagerError { return error }
         if let error = error as? ZooKeeperError {
             switch error.code {

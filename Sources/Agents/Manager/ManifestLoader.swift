@@ -6,10 +6,13 @@ public import ZKModel
 public struct LoadedDocument: Sendable {
     public var location: DocumentLocation
     public var value: JSONValue
+    /// The version the writer read (`If-Match`): the write is refused unless it is still so.
+    public var expectedVersion: Int32?
 
-    public init(location: DocumentLocation, value: JSONValue) {
+    public init(location: DocumentLocation, value: JSONValue, expectedVersion: Int32? = nil) {
         self.location = location
         self.value = value
+        self.expectedVersion = expectedVersion
     }
 }
 

@@ -1,0 +1,36 @@
+public import Hummingbird
+public import Logging
+public import Manager
+public import NIOCore
+public import ServiceLifecycle
+
+/// `atlantis manager`: the API on HTTP, started and stopped gracefully by a `ServiceGroup`.
+public struct ManagerService: Service {
+    public let routes: ManagerRoutes
+    let onListening: @Sendable (Int) async -> Void
+
+    public init(routes: ManagerRoutes, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.routes = routes
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let configuration = routes.configuration
+        let idle = configuration.idleTimeout.components
+        let app = Application(
+            router: routes.router(),
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)
+                )
+            ),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "atlantis"
+            ),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: routes.manager.logger
+        )
+        try await app.runService()
+    }
+}

@@ -1,0 +1,35 @@
+/// How the manager's HTTP service listens and what it accepts.
+public struct ManagerServiceConfiguration: Sendable {
+    public var host: String
+    /// 0: any free port (the one taken is reported by `onListening`).
+    public var port: Int
+    /// Request bodies above this are refused with 413 before they are read.
+    public var maxBodyBytes: Int
+    /// Every request is answered within this (an event stream is not a request that ends).
+    public var requestDeadline: Duration
+    /// A connection that sends nothing for this long is closed (slow clients hold no worker:
+    /// the server is event-driven, and this reclaims their sockets).
+    public var idleTimeout: Duration
+    /// JSON and YAML bodies may nest at most this deep.
+    public var maxNesting: Int
+    /// Prometheus text of this process's metrics, for `GET /metrics`.
+    public var metrics: @Sendable () -> String
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8090,
+        maxBodyBytes: Int = 1024 * 1024,
+        requestDeadline: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(30),
+        maxNesting: Int = 64,
+        metrics: @escaping @Sendable () -> String = { "" }
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.requestDeadline = requestDeadline
+        self.idleTimeout = idleTimeout
+        self.maxNesting = maxNesting
+        self.metrics = metrics
+    }
+}

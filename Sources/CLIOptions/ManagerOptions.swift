@@ -1,0 +1,73 @@
+public import ArgumentParser
+import Foundation
+public import Logging
+public import ManagerAPI
+public import ManagerClient
+
+/// How a user command reaches the manager: `--manager`, else `$ATLANTIS_MANAGER`, else the
+/// current context (`atlantis config use-context`), else the local one on 127.0.0.1:8090.
+public struct ManagerOptions: ParsableArguments {
+    @Option(
+        help: "The manager's URL (default: $ATLANTIS_MANAGER, else the current context, else http://127.0.0.1:8090)."
+    )
+    public var manager: String?
+
+    @Option(help: "A context of the config file to use instead of the current one.")
+    public var context: String?
+
+    @Option(help: "Seconds to wait for each answer of the manager.")
+    public var timeout: Int = 60
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: Logger.Level = .warning
+
+    public init() {}
+
+    public static let defaultURL = "http://127.0.0.1:8090"
+
+    /// The URL and token this command uses.
+    public func resolve() throws -> (url: String, token: String?) {
+        if let manager { return (manager, ProcessInfo.processInfo.environment["ATLANTIS_TOKEN"]) }
+        if let context {
+            let config = try ClientConfig.load()
+            guard let found = config.contexts.first(where: { $0.name == context }) else {
+                throw ConfigError("no context \"\(context)\" in \(ClientConfig.path) (see `atlantis config view`)")
+            }
+            return (found.manager, found.token)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if let url = environment["ATLANTIS_MANAGER"], !url.isEmpty { return (url, environment["ATLANTIS_TOKEN"]) }
+        if let current = try ClientConfig.load().current { return (current.manager, current.token) }
+        return (Self.defaultURL, environment["ATLANTIS_TOKEN"])
+    }
+
+    public func validate() throws {
+        if let manager, URL(string: manager)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw ValidationError("--manager must be an http:// or https:// URL, e.g. \(Self.defaultURL)")
+        }
+    }
+
+    /// A client for the manager, and failures mapped to the exit codes (printed on stderr).
+    public func call<T>(_ body: (ManagerClient) async throws -> T) async throws -> T {
+        LogOutput.bootstrap(level: logLevel)
+        let client: ManagerClient
+        do {
+            let (url, token) = try resolve()
+            client = ManagerClient(baseURL: url, timeout: .seconds(timeout), token: token)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        do {
+            return try await body(client)
+        } catch let problem as Problem {
+            throw fail(problem)
+        }
+    }
+
+    /// Prints the problem and gives the exit code that stands for it.
+    public func fail(_ problem: Problem) -> ExitCode {
+        FileHandle.standardError.write(Data("error: \(problem.description)\n".utf8))
+        return ExitCode(problem.code.exitCode)
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import CLIOptions
+import Foundation
+import Logging
+import Manager
+import ManagerService
+import Metrics
+import Prometheus
+import Reconciler
+import ServiceLifecycle
+import ZKModel
+
+struct ManagerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "manager",
+        abstract:
+            "Run the manager: the API (/v1) through which every change to desired state is validated and written.",
+        discussion: """
+            Stateless beyond ZooKeeper: run several side by side, any of them answers any request. \
+            GET /healthz, /metrics (Prometheus), /v1/openapi.json (the whole API).
+            """
+    )
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "Where to serve the API, host:port.")
+    var listen = HostPort(host: "127.0.0.1", port: 8090)
+
+    @Option(help: "Request bodies above this many bytes are refused (413).")
+    var maxBodyBytes = 1024 * 1024
+
+    @Option(help: "Seconds within which every request is answered (504 after).")
+    var requestTimeout = 30
+
+    @Flag(help: "No access log (one line per request on stderr, at info).")
+    var quiet = false
+
+    func run() async throws {
+        cluster.bootstrapLogging()
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "atlantis.manager")
+        var access = Logger(label: "atlantis.manager.access")
+        if !quiet { access.logLevel = min(access.logLevel, .info) }
+        let accessLog = access
+        let tree = try cluster.tree
+        let configuration = ManagerServiceConfiguration(
+            host: listen.host,
+            port: listen.port,
+            maxBodyBytes: maxBodyBytes,
+            requestDeadline: .seconds(requestTimeout),
+            metrics: { registry.emitToString() }
+        )
+        let agentAuth = cluster.agentAuthentication
+        let service = ZooKeeperAgentService(configuration: cluster.zooKeeperConfiguration()) { zk in
+            let store = ClusterStore(zk: zk, tree: tree, agentCredential: agentAuth)
+            let routes = ManagerRoutes(
+                manager: Manager(store: store, logger: logger),
+                configuration: configuration,
+                accessLog: accessLog
+            )
+            return ManagerService(routes: routes) { port in
+                print("manager: serving http://\(configuration.host):\(port) for \(tree.root)")
+            }
+        }
+        try await ServiceGroup.process([service], shutdownLimit: .seconds(10), logger: logger).run()
+    }
+}
