@@ -39,6 +39,10 @@ for zone in a b c; do
 done
 "$bin" scheduler "${Z[@]}" >"$RUN/scheduler.log" 2>&1 & pids+=($!)
 "$bin" router "${Z[@]}" --listen 127.0.0.1:18180 --admin 127.0.0.1:18181 --state-dir "$RUN/router" >"$RUN/router.log" 2>&1 & pids+=($!)
+# Every user command goes through a manager, as a user's does.
+"$bin" manager "${Z[@]}" --listen 127.0.0.1:18190 --quiet >"$RUN/manager.log" 2>&1 & pids+=($!)
+M=(--manager http://127.0.0.1:18190)
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18190/healthz >/dev/null && break; sleep 0.1; done
 cat >"$RUN/app.yaml" <<'YAML'
 apiVersion: atlantis/v1
 kind: Team
@@ -56,9 +60,9 @@ kind: Route
 metadata: {name: sample}
 spec: {host: sample.bench, pool: {app: sample, environment: prod}}
 YAML
-"$bin" apply "${Z[@]}" -f "$RUN/app.yaml" >/dev/null
-"$bin" deploy "${Z[@]}" sample --env prod --image "$IMAGE" --instances 0 >/dev/null
-"$bin" apply "${Z[@]}" -f "$RUN/route.yaml" >/dev/null
+"$bin" apply "${M[@]}" -f "$RUN/app.yaml" >/dev/null
+"$bin" deploy "${M[@]}" sample --env prod --image "$IMAGE" --instances 0 >/dev/null
+"$bin" apply "${M[@]}" -f "$RUN/route.yaml" >/dev/null
 
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -67,7 +71,7 @@ echo "==> atlantis deploy → first 200 through the router, $N times"
 deploy_ms=(); return_ms=()
 for run in $(seq "$N"); do
   t0=$(now)
-  "$bin" deploy "${Z[@]}" sample --env prod --image "$IMAGE" --instances 1 >"$RUN/deploy-$run.log" 2>&1 &
+  "$bin" deploy "${M[@]}" sample --env prod --image "$IMAGE" --instances 1 >"$RUN/deploy-$run.log" 2>&1 &
   dpid=$!
   until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 -H 'Host: sample.bench' http://127.0.0.1:18180/health)" = 200 ]; do sleep 0.002; done
   t1=$(now)
@@ -75,15 +79,15 @@ for run in $(seq "$N"); do
   t2=$(now)
   deploy_ms+=($(( (t1 - t0) / 1000000 ))); return_ms+=($(( (t2 - t0) / 1000000 )))
   echo "  run $run: first 200 after $(( (t1 - t0) / 1000000 )) ms; atlantis deploy returned after $(( (t2 - t0) / 1000000 )) ms"
-  "$bin" scale "${Z[@]}" sample --env prod --instances 0 >/dev/null
+  "$bin" scale "${M[@]}" sample --env prod --instances 0 >/dev/null
 done
 
 echo "==> rollback: v1 → v2 with v1 kept warm, then atlantis rollout undo"
-"$bin" deploy "${Z[@]}" sample --env prod --image "$IMAGE" --instances 2 >/dev/null
-"$bin" deploy "${Z[@]}" sample --env prod --image 127.0.0.1:5000/atlantis/sample:v2 >/dev/null
+"$bin" deploy "${M[@]}" sample --env prod --image "$IMAGE" --instances 2 >/dev/null
+"$bin" deploy "${M[@]}" sample --env prod --image 127.0.0.1:5000/atlantis/sample:v2 >/dev/null
 version() { curl -s --max-time 0.5 -H 'Host: sample.bench' http://127.0.0.1:18180/version; }
 t0=$(now)
-"$bin" rollout undo "${Z[@]}" sample-prod --no-wait >/dev/null
+"$bin" rollout undo "${M[@]}" sample-prod --no-wait >/dev/null
 until [ "$(version)" = v1 ]; do :; done
 t1=$(now)
 streak=0
@@ -91,7 +95,7 @@ until [ $streak -ge 20 ]; do if [ "$(version)" = v1 ]; then streak=$((streak + 1
 t2=$(now)
 undo_first=$(( (t1 - t0) / 1000000 )); undo_all=$(( (t2 - t0) / 1000000 ))
 echo "rollout undo → first v1 answer: ${undo_first} ms, → only v1 (20 in a row): ${undo_all} ms"
-"$bin" scale "${Z[@]}" sample --env prod --instances 0 >/dev/null
+"$bin" scale "${M[@]}" sample --env prod --instances 0 >/dev/null
 
 echo "==> docker run $IMAGE → first 200, $N times"
 docker_ms=()

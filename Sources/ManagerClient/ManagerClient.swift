@@ -151,3 +151,17 @@ public struct ManagerClient: Sendable {
         ).value
     }
 }
+
+extension ManagerClient {
+    public func audit(app: String? = nil, since: String? = nil, limit: Int? = nil) async throws -> AuditList {
+        var query: [String] = []
+        if let app { query.append("app=\(Self.segment(app))") }
+        if let since { query.append("since=\(Self.segment(since))") }
+        if let limit { query.append("limit=\(limit)") }
+        return try await send(
+            .GET,
+            "/v1/audit" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")),
+            as: AuditList.self
+        ).value
+    }
+}

@@ -92,16 +92,35 @@ enum EmbeddedSchemas {
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://atlantis.invalid/schemas/audit-record.schema.json",
-  "title": "One move of a Deploy's release pointer (audit/e-<seq>), appended by the manager",
+  "title": "One accepted write (audit/e-<seq>), appended by the manager in the same transaction as the change",
   "type": "object",
   "additionalProperties": false,
-  "required": ["apiVersion", "kind", "time", "source", "action", "deploy", "to"],
+  "required": ["apiVersion", "kind", "time", "source", "action"],
   "properties": {
     "apiVersion": {"const": "atlantis/v1"},
     "kind": {"const": "AuditRecord"},
     "time": {"type": "string", "maxLength": 64},
     "source": {"type": "string", "maxLength": 128},
-    "action": {"enum": ["release", "undo"]},
+    "action": {"enum": ["apply", "delete", "teardown", "release", "undo"]},
+    "caller": {"type": "string", "maxLength": 256},
+    "apps": {"type": "array", "maxItems": 64, "items": {"$ref": "common.schema.json#/$defs/name"}},
+    "changes": {
+      "type": "array",
+      "maxItems": 32,
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["action", "kind", "name"],
+        "properties": {
+          "action": {"enum": ["create", "update", "delete"]},
+          "kind": {"type": "string", "maxLength": 32},
+          "name": {"$ref": "common.schema.json#/$defs/name"},
+          "before": {"type": "integer", "minimum": 0},
+          "after": {"type": "integer", "minimum": 0}
+        }
+      }
+    },
+    "more": {"type": "integer", "minimum": 1},
     "deploy": {"$ref": "common.schema.json#/$defs/name"},
     "from": {"type": "integer", "minimum": 1},
     "to": {"type": "integer", "minimum": 1}

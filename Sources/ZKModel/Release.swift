@@ -97,17 +97,47 @@ public struct ReleasePointer: Codable, Hashable, Sendable {
     }
 }
 
-/// `<root>/audit/e-<seq>`: who moved which Deploy to which release, appended in the same
-/// transaction as the move.
+/// `<root>/audit/e-<seq>`: one accepted write, appended by the manager in the same transaction
+/// as the change it records — who (the caller, the source), what (each document with its version
+/// before and after; a release pointer's move), when. Small by construction: at most
+/// `maxChanges` documents are listed, the rest counted.
 public struct AuditRecord: Codable, Hashable, Sendable {
+    /// One document the write created, changed or deleted.
+    public struct Change: Codable, Hashable, Sendable {
+        public var action: String
+        public var kind: String
+        public var name: String
+        /// ZooKeeper data versions; nil before a create and after a delete.
+        public var before: Int32?
+        public var after: Int32?
+
+        public init(action: String, kind: String, name: String, before: Int32?, after: Int32?) {
+            self.action = action
+            self.kind = kind
+            self.name = name
+            self.before = before
+            self.after = after
+        }
+    }
+
+    public static let maxChanges = 32
+
     public var apiVersion: String = Document.apiVersion
     public var kind: String = "AuditRecord"
     public var time: String
     public var source: String
+    /// `apply`, `delete`, `teardown` (documents); `release`, `undo` (a release pointer's move).
     public var action: String
-    public var deploy: String
+    /// Who asked, as the manager saw them (an address now; a user once there are users).
+    public var caller: String?
+    /// The apps the write touches (what `atlantis audit --app` selects by).
+    public var apps: [String]?
+    public var changes: [Change]?
+    /// Changes beyond the `maxChanges` listed.
+    public var more: Int?
+    public var deploy: String?
     public var from: Int?
-    public var to: Int
+    public var to: Int?
 
     public init(time: String, source: String, action: String, deploy: String, from: Int?, to: Int) {
         self.time = time
@@ -116,5 +146,22 @@ public struct AuditRecord: Codable, Hashable, Sendable {
         self.deploy = deploy
         self.from = from
         self.to = to
+    }
+
+    public init(
+        time: String,
+        source: String,
+        action: String,
+        caller: String?,
+        apps: [String],
+        changes: [Change]
+    ) {
+        self.time = time
+        self.source = source
+        self.action = action
+        self.caller = caller
+        self.apps = apps.isEmpty ? nil : apps
+        self.changes = Array(changes.prefix(Self.maxChanges))
+        self.more = changes.count > Self.maxChanges ? changes.count - Self.maxChanges : nil
     }
 }

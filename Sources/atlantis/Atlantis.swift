@@ -12,7 +12,8 @@ struct Atlantis: AsyncParsableCommand {
             """,
         subcommands: [
             Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
-            RolloutCommand.self, InstancesCommand.self, ConfigCommand.self, ManagerCommand.self, RouterCommand.self,
+            RolloutCommand.self, InstancesCommand.self, AuditCommand.self, ConfigCommand.self, ManagerCommand.self,
+            RouterCommand.self,
             SchedulerCommand.self,
             SupervisorCommand.self,
             DevCommand.self,

@@ -41,7 +41,7 @@ struct ReleaseTests {
         #expect(history.map(\.number) == [1, 2, 3])
         #expect(history.map(\.image) == ["web:1", "web:2", "web:2"])
         #expect(history.last?.env == ["LEVEL": "2"])
-        #expect(try await h.zk.children(h.tree.audit).count == 3)
+        #expect(try await h.manager.audit().filter { $0.record.deploy != nil }.count == 3)
 
         let undone = try await h.manager.undo(deploy: "web-prod")
         #expect(undone.number == 2)
@@ -49,7 +49,7 @@ struct ReleaseTests {
         let deploy = try #require(try await h.manager.get(.deploy, name: "web-prod").first)
         #expect(try deploy.document.decodeSpec(DeploySpec.self).image == "web:2")
         #expect(try await h.manager.releases("web-prod").count == 3, "undo makes no release")
-        #expect(try await h.zk.children(h.tree.audit).count == 4)
+        #expect(try await h.manager.audit().filter { $0.record.deploy != nil }.count == 4)
         await h.close()
     }
 

@@ -180,3 +180,39 @@ struct APITests {
         }
     }
 }
+
+/// Every accepted write leaves one audit record, written in its own transaction.
+@Suite("manager API: audit", .serialized)
+struct AuditTests {
+    @Test func everyAcceptedWriteIsRecordedWithCallerVersionsAndSource() async throws {
+        try await APIRig.run { rig in
+            _ = try await rig.client.apply(try rig.examples(source: "git"))
+            _ = try await rig.client.scale(app: "shop", environment: "prod", ScaleRequest(instances: 4))
+            let refused = await problem { _ = try await rig.client.delete(.app, "shop") }
+            #expect(refused?.code == .invalidInput)
+            _ = try await rig.client.delete(.route, "gateway")
+
+            let all = try await rig.client.audit().items.map(\.record)
+            #expect(all.map(\.action) == ["apply", "release", "release", "apply", "delete"], "\(all.map(\.action))")
+            let first = try #require(all.first)
+            #expect(first.source == "git")
+            #expect(first.caller?.hasPrefix("127.0.0.1:") == true)
+            #expect(first.changes?.count == 16)
+            #expect(
+                first.changes?.contains(.init(action: "create", kind: "App", name: "shop", before: nil, after: 0))
+                    == true
+            )
+            let scale = all[3]
+            #expect(scale.changes == [.init(action: "update", kind: "Deploy", name: "shop-prod", before: 0, after: 1)])
+            #expect(scale.apps == ["shop"])
+            #expect(
+                all.last?.changes == [.init(action: "delete", kind: "Route", name: "gateway", before: 0, after: nil)]
+            )
+
+            let shop = try await rig.client.audit(app: "shop").items.map(\.record.action)
+            #expect(shop == ["apply", "release", "apply"], "\(shop)")
+            let none = try await rig.client.audit(since: "2999-01-01T00:00:00Z").items
+            #expect(none.isEmpty)
+        }
+    }
+}

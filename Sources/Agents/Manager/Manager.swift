@@ -13,6 +13,10 @@ public struct Manager: Sendable {
     public static let maxTransactionBytes = 900 * 1024
     /// Fault injection for tests: widens a race or loses a reply at a chosen point.
     var faults = FaultPoints()
+    /// What the audit folder keeps.
+    public var auditPolicy = AuditPolicy()
+    /// Who asks, for the audit record (the manager service sets the caller's address per request).
+    public var caller: String?
 
     public init(store: ClusterStore, logger: Logger = Logger(label: "atlantis.manager")) {
         self.store = store
@@ -23,11 +27,14 @@ public struct Manager: Sendable {
         public var source: String
         public var prune: Bool
         public var dryRun: Bool
+        /// What the audit record calls the write: `apply`, `delete`, `teardown`.
+        public var action: String
 
-        public init(source: String = "cli", prune: Bool = false, dryRun: Bool = false) {
+        public init(source: String = "cli", prune: Bool = false, dryRun: Bool = false, action: String = "apply") {
             self.source = source
             self.prune = prune
             self.dryRun = dryRun
+            self.action = action
         }
     }
 
@@ -79,7 +86,7 @@ public struct Manager: Sendable {
         source: String = "cli",
         expectedVersion: Int32? = nil
     ) async throws(ManagerError) -> ApplyPlan {
-        try await commit(options: ApplyOptions(source: source)) { snapshot throws(ManagerError) in
+        try await commit(options: ApplyOptions(source: source, action: "delete")) { snapshot throws(ManagerError) in
             if let expectedVersion { try Self.checkExpected([key: expectedVersion], in: snapshot) }
             return try planner.planDelete(key, current: snapshot, source: source)
         }
@@ -106,7 +113,8 @@ public struct Manager: Sendable {
     /// Deletes a Deploy and every Route that sends traffic to its app and environment, together.
     @discardableResult
     public func teardown(deploy: String, source: String = "cli") async throws(ManagerError) -> ApplyPlan {
-        try await commit(options: ApplyOptions(source: source)) { snapshot throws(ManagerError) in
+        try await commit(options: ApplyOptions(source: source, action: "teardown")) {
+            snapshot throws(ManagerError) in
             let key = DocumentKey(kind: .deploy, name: deploy)
             guard let stored = snapshot.documents[key], let spec = try? stored.document.decodeSpec(DeploySpec.self)
             else {
@@ -204,7 +212,8 @@ public struct Manager: Sendable {
             if firstPlan == nil { firstPlan = plan }
             if plan.isEmpty || options.dryRun { return plan }
             let operations =
-                try self.operations(for: plan) + releaseOperations(releases, source: options.source)
+                try self.operations(for: plan) + [auditOperation(plan, options: options)]
+                + releaseOperations(releases, source: options.source)
                 + releaseSourceChecks(releases, plan: plan, snapshot: snapshot)
             let size = operations.reduce(0) { $0 + $1.path.utf8.count + Self.payloadSize($1) }
             guard size <= Self.maxTransactionBytes else {
@@ -216,6 +225,7 @@ public struct Manager: Sendable {
             do {
                 try await store.zk.multi(operations)
                 try await faults.afterWrite()
+                await pruneAudit(auditPolicy)
                 logger.info(
                     "manager.applied",
                     metadata: ["apply.source": "\(options.source)", "apply.actions": "\(plan.actions.count)"]
@@ -322,7 +332,7 @@ public struct Manager: Sendable {
         for change in changes {
             let release = change.release
             let pointer = ReleasePointer(current: release.number, latest: release.number)
-            let record = AuditRecord(
+            var record = AuditRecord(
                 time: release.createdAt,
                 source: source,
                 action: action,
@@ -330,6 +340,8 @@ public struct Manager: Sendable {
                 from: change.from,
                 to: release.number
             )
+            record.apps = [release.app]
+            record.caller = auditCaller
             let pointerBytes = try Self.payload(pointer)
             let releaseBytes = try Self.payload(release)
             let recordBytes = try Self.payload(record)
@@ -360,7 +372,7 @@ public struct Manager: Sendable {
     }
 
     /// Encodes what a release move writes; a value that cannot be encoded refuses the whole write.
-    private static func payload(_ value: some Encodable) throws(ManagerError) -> [UInt8] {
+    static func payload(_ value: some Encodable) throws(ManagerError) -> [UInt8] {
         do {
             return try Payload.encode(value)
         } catch {
@@ -409,7 +421,7 @@ public struct Manager: Sendable {
         return ManagerError(.unknownOutcome, "\(error)")
     }
 
-    private static func payloadSize(_ op: ZooKeeper.Operation) -> Int {
+    static func payloadSize(_ op: ZooKeeper.Operation) -> Int {
         switch op {
         case .create(_, let data, _, _), .setData(_, let data, _): return data.count
         case .delete, .check: return 16
@@ -559,7 +571,7 @@ extension Manager {
         document.spec = try JSONValue.parse(String(decoding: Payload.encode(spec), as: UTF8.self))
         document.metadata.generation = Int(stored.version) + 2
         let pointer = ReleasePointer(current: target.number, latest: state.pointer.latest)
-        let record = AuditRecord(
+        var record = AuditRecord(
             time: ISO8601DateFormatter().string(from: Date()),
             source: source,
             action: "undo",
@@ -567,6 +579,8 @@ extension Manager {
             from: state.pointer.current,
             to: target.number
         )
+        record.apps = [target.app]
+        record.caller = auditCaller
         try await store.zk.multi([
             .setData(path: store.tree.desired(key), data: document.json.canonicalBytes, version: stored.version),
             .setData(

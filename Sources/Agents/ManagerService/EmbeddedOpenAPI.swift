@@ -1963,6 +1963,56 @@ enum EmbeddedOpenAPI {
           }
         }
       }
+    },
+    "/v1/audit": {
+      "get": {
+        "operationId": "audit",
+        "summary": "Accepted writes, oldest first: who (caller, source), what (documents with versions before and after, release moves), when. Kept: the newest 1000 records, none older than 30 days.",
+        "parameters": [
+          {
+            "name": "app",
+            "in": "query",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "since",
+            "in": "query",
+            "description": "ISO 8601 time, or an age: 90s, 10m, 2h, 7d.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/AuditList"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2442,6 +2492,35 @@ enum EmbeddedOpenAPI {
           "zookeeper",
           "root"
         ]
+      },
+      "AuditList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "id",
+                "record"
+              ],
+              "properties": {
+                "id": {
+                  "type": "string"
+                },
+                "record": {
+                  "type": "object",
+                  "description": "schemas/audit-record.schema.json"
+                }
+              }
+            }
+          }
+        }
       }
     },
     "responses": {

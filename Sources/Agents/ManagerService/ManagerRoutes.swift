@@ -54,6 +54,7 @@ public struct ManagerRoutes: Sendable {
         APIRoute("POST", "/v1/apply"),
         APIRoute("POST", "/v1/diff"),
         APIRoute("GET", "/v1/instances"),
+        APIRoute("GET", "/v1/audit"),
         APIRoute("GET", "/v1/deploys/{name}/rollout"),
         APIRoute("GET", "/v1/deploys/{name}/releases"),
         APIRoute("POST", "/v1/deploys/{name}/undo"),
@@ -85,8 +86,10 @@ public struct ManagerRoutes: Sendable {
                     kind.map { template.path.replacingOccurrences(of: "{kind}", with: $0.plural) } ?? template.path
                 let route = APIRoute(template.method, path)
                 router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(route.method)!) { request, context in
-                    guard let deadline else { return try await handler(request, context, kind) }
-                    return try await withDeadline(deadline) { try await handler(request, context, kind) }
+                    try await AuditCaller.$current.withValue(context.caller) {
+                        guard let deadline else { return try await handler(request, context, kind) }
+                        return try await withDeadline(deadline) { try await handler(request, context, kind) }
+                    }
                 }
             }
         }
@@ -113,6 +116,7 @@ public struct ManagerRoutes: Sendable {
             "POST /v1/apply": { request, _, _ in try await apply(request, diff: false) },
             "POST /v1/diff": { request, _, _ in try await apply(request, diff: true) },
             "GET /v1/instances": { request, _, _ in try await instances(request) },
+            "GET /v1/audit": { request, _, _ in try await audit(request) },
             "GET /v1/deploys/{name}/rollout": { _, context, _ in try await rollout(context.parameters.require("name"))
             },
             "GET /v1/deploys/{name}/releases": { _, context, _ in try await releases(context.parameters.require("name"))

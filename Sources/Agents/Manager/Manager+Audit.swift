@@ -1,0 +1,137 @@
+public import Foundation
+public import ZKModel
+public import ZooKeeper
+
+/// Who the current request comes from, for audit records written while serving it (the
+/// manager service sets it around each request).
+public enum AuditCaller {
+    @TaskLocal public static var current: String?
+}
+
+extension Manager {
+    /// Who asks: `caller`, else the request being served.
+    var auditCaller: String? { (caller ?? AuditCaller.current).map { String($0.prefix(256)) } }
+
+    /// The audit record of a plan, created in the plan's own transaction.
+    func auditOperation(_ plan: ApplyPlan, options: ApplyOptions) throws(ManagerError) -> ZooKeeper.Operation {
+        var apps: Set<String> = []
+        let changes = plan.actions.sorted { $0.key < $1.key }.map { action -> AuditRecord.Change in
+            switch action {
+            case .create(let document):
+                apps.formUnion(Self.apps(of: document))
+                return .init(action: "create", kind: document.kind.rawValue, name: document.name, before: nil, after: 0)
+            case .update(let from, let document):
+                apps.formUnion(Self.apps(of: document))
+                apps.formUnion(Self.apps(of: from.document))
+                return .init(
+                    action: "update",
+                    kind: document.kind.rawValue,
+                    name: document.name,
+                    before: from.version,
+                    after: from.version + 1
+                )
+            case .delete(let stored):
+                apps.formUnion(Self.apps(of: stored.document))
+                return .init(
+                    action: "delete",
+                    kind: stored.document.kind.rawValue,
+                    name: stored.document.name,
+                    before: stored.version,
+                    after: nil
+                )
+            }
+        }
+        let record = AuditRecord(
+            time: ISO8601DateFormatter().string(from: Date()),
+            source: options.source,
+            action: options.action,
+            caller: auditCaller,
+            apps: Array(apps.sorted().prefix(64)),
+            changes: changes
+        )
+        return .create(
+            path: store.tree.auditRecordPrefix,
+            data: try Self.payload(record),
+            mode: .persistentSequential,
+            acl: store.desiredACL
+        )
+    }
+
+    /// The apps a document belongs to: an App itself, a Deploy's or a Route's app.
+    static func apps(of document: Document) -> [String] {
+        switch document.kind {
+        case .app: return [document.name]
+        case .deploy: return document.spec["app"]?.stringValue.map { [$0] } ?? []
+        case .route: return document.spec["pool"]?["app"]?.stringValue.map { [$0] } ?? []
+        default: return []
+        }
+    }
+
+    /// How much history the audit folder keeps: the newest `maxRecords`, and none older than
+    /// `maxAge` (checked among the oldest). Pruned after writes; a record is never changed.
+    public struct AuditPolicy: Sendable {
+        public var maxRecords: Int
+        public var maxAge: Duration
+
+        public init(maxRecords: Int = 1000, maxAge: Duration = .seconds(30 * 24 * 3600)) {
+            self.maxRecords = maxRecords
+            self.maxAge = maxAge
+        }
+    }
+
+    /// Deletes what `policy` no longer keeps; returns how many records it deleted. Best effort:
+    /// another manager pruning at once deletes the same records, which is fine.
+    @discardableResult
+    public func pruneAudit(_ policy: AuditPolicy = AuditPolicy()) async -> Int {
+        let folder = store.tree.audit
+        guard let names = try? await store.zk.children(folder) else { return 0 }
+        let sorted = names.sorted()  // e-<10-digit sequence>: oldest first
+        var doomed = Array(sorted.prefix(max(0, sorted.count - policy.maxRecords)))
+        let cutoff = Date().addingTimeInterval(-Double(policy.maxAge.components.seconds))
+        let formatter = ISO8601DateFormatter()
+        for name in sorted.dropFirst(doomed.count).prefix(16) {
+            let path = ZNodeTree.child(name, of: folder)
+            guard let (data, _) = try? await store.zk.getData(path),
+                let record = try? Payload.decode(AuditRecord.self, from: data, path: path),
+                let time = formatter.date(from: record.time), time < cutoff
+            else { break }
+            doomed.append(name)
+        }
+        var deleted = 0
+        for name in doomed where (try? await store.zk.delete(ZNodeTree.child(name, of: folder))) != nil {
+            deleted += 1
+        }
+        return deleted
+    }
+
+    /// Audit records, oldest first: those of `app` when given, since `since` when given.
+    public func audit(
+        app: String? = nil,
+        since: Foundation.Date? = nil,
+        limit: Int = 1000
+    ) async throws(ManagerError) -> [(
+        id: String, record: AuditRecord
+    )] {
+        let folder = store.tree.audit
+        do {
+            let names = try await store.zk.children(folder).sorted()
+            var out: [(String, AuditRecord)] = []
+            let formatter = ISO8601DateFormatter()
+            for name in names.reversed() {
+                let path = ZNodeTree.child(name, of: folder)
+                guard let (data, _) = try? await store.zk.getData(path),
+                    let record = try? Payload.decode(AuditRecord.self, from: data, path: path)
+                else { continue }
+                if let since, let time = formatter.date(from: record.time), time < since { break }
+                if let app, !(record.apps ?? []).contains(app) { continue }
+                out.append((name, record))
+                if out.count >= limit { break }
+            }
+            return out.reversed()
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return []
+        } catch {
+            throw Self.map(error)
+        }
+    }
+}
