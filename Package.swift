@@ -138,6 +138,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "GitOps",
+            dependencies: [
+                "Manager",
+                "ManagerAPI",
+                "ManagerClient",
+                "Spawn",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Agents/GitOps",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Scheduler",
             dependencies: [
                 "Reconciler",
@@ -213,6 +226,7 @@ let package = Package(
             name: "atlantis",
             dependencies: [
                 "CLIOptions",
+                "GitOps",
                 "ManagerAPI",
                 "ManagerClient",
                 "ManagerService",

@@ -165,3 +165,17 @@ extension ManagerClient {
         ).value
     }
 }
+
+extension ManagerClient {
+    public func report(_ status: GitOpsStatus) async throws {
+        _ = try await send(.PUT, "/v1/gitops/\(Self.segment(status.name))", body: status, as: GitOpsStatus.self)
+    }
+
+    public func gitOps() async throws -> [GitOpsStatus] {
+        try await send(.GET, "/v1/gitops", as: GitOpsList.self).value.items
+    }
+
+    public func gitOps(_ name: String) async throws -> GitOpsStatus {
+        try await send(.GET, "/v1/gitops/\(Self.segment(name))", as: GitOpsStatus.self).value
+    }
+}

@@ -12,7 +12,8 @@ struct Atlantis: AsyncParsableCommand {
             """,
         subcommands: [
             Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
-            RolloutCommand.self, InstancesCommand.self, AuditCommand.self, ConfigCommand.self, ManagerCommand.self,
+            RolloutCommand.self, InstancesCommand.self, AuditCommand.self, GitOpsCommand.self, ConfigCommand.self,
+            ManagerCommand.self,
             RouterCommand.self,
             SchedulerCommand.self,
             SupervisorCommand.self,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CLIOptions
+import Foundation
 import Manager
 import ManagerAPI
 import ManagerClient
@@ -10,7 +11,7 @@ struct Get: AsyncParsableCommand {
 
     @OptionGroup var manager: ManagerOptions
 
-    @Argument(help: "apps, deploys, services, routes, zones or teams.")
+    @Argument(help: "apps, deploys, services, routes, zones, teams, or gitops (the pull jobs' reports).")
     var kind: String
 
     @Argument(help: "The document's name; all of the kind when omitted.")
@@ -19,9 +20,12 @@ struct Get: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "table, json or yaml.")
     var output: DocumentFormatter.Format = .table
 
-    func validate() throws { _ = try kindArgument(kind) }
+    func validate() throws {
+        if kind != "gitops" { _ = try kindArgument(kind) }
+    }
 
     func run() async throws {
+        if kind == "gitops" { return try await gitOps() }
         let kind = try kindArgument(kind)
         let (name, table) = (self.name, output == .table)
         let items = try await manager.call { client in
@@ -39,5 +43,42 @@ struct Get: AsyncParsableCommand {
             return stored
         }
         print(DocumentFormatter.render(documents, format: output, single: name != nil, statuses: statuses))
+    }
+}
+
+extension Get {
+    /// `atlantis get gitops [NAME]`: what each pull job last reported.
+    func gitOps() async throws {
+        let name = self.name
+        let items = try await manager.call { client in
+            if let name { return [try await client.gitOps(name)] }
+            return try await client.gitOps()
+        }
+        if output != .table {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(name == nil ? items : Array(items.prefix(1))), as: UTF8.self))
+            return
+        }
+        if items.isEmpty {
+            print("no gitops jobs have reported")
+            return
+        }
+        var rows = [["NAME", "REPO", "REF", "PATH", "COMMIT", "SYNCED", "DRIFT", "LAST ERROR"]]
+        for s in items {
+            rows.append([
+                s.name, s.repo, s.ref, s.path, String(s.commit?.prefix(12) ?? "-"), s.syncedAt ?? "-",
+                s.drift.isEmpty ? "none" : s.drift.joined(separator: ", "), s.lastError ?? "",
+            ])
+        }
+        let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+        for row in rows {
+            print(
+                row.indices.map { i in
+                    i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                }
+                .joined(separator: "  ")
+            )
+        }
     }
 }

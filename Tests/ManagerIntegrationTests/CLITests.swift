@@ -25,7 +25,7 @@ struct CLITests {
 
     /// The commands that go through a manager (the others are agents, speaking to ZooKeeper).
     static let userCommands: Set<String> = [
-        "apply", "get", "delete", "diff", "deploy", "scale", "teardown", "rollout", "instances",
+        "apply", "get", "delete", "diff", "deploy", "scale", "teardown", "rollout", "instances", "audit", "gitops",
     ]
 
     /// `root` nil: the arguments carry their own `--root` (or none). A user command is sent to a

@@ -55,6 +55,9 @@ public struct ManagerRoutes: Sendable {
         APIRoute("POST", "/v1/diff"),
         APIRoute("GET", "/v1/instances"),
         APIRoute("GET", "/v1/audit"),
+        APIRoute("GET", "/v1/gitops"),
+        APIRoute("GET", "/v1/gitops/{name}"),
+        APIRoute("PUT", "/v1/gitops/{name}"),
         APIRoute("GET", "/v1/deploys/{name}/rollout"),
         APIRoute("GET", "/v1/deploys/{name}/releases"),
         APIRoute("POST", "/v1/deploys/{name}/undo"),
@@ -117,6 +120,9 @@ public struct ManagerRoutes: Sendable {
             "POST /v1/diff": { request, _, _ in try await apply(request, diff: true) },
             "GET /v1/instances": { request, _, _ in try await instances(request) },
             "GET /v1/audit": { request, _, _ in try await audit(request) },
+            "GET /v1/gitops": { _, _, _ in try await listGitOps() },
+            "GET /v1/gitops/{name}": { _, context, _ in try await oneGitOps(context.parameters.require("name")) },
+            "PUT /v1/gitops/{name}": { request, context, _ in try await reportGitOps(request, context) },
             "GET /v1/deploys/{name}/rollout": { _, context, _ in try await rollout(context.parameters.require("name"))
             },
             "GET /v1/deploys/{name}/releases": { _, context, _ in try await releases(context.parameters.require("name"))
