@@ -2,7 +2,7 @@
 # The main job for a newcomer: installs what is missing, builds `atlantis`, brings up a whole
 # local Atlantis on loopback (`atlantis dev up`: ZooKeeper, dockerd, the image registry, base
 # images, a scheduler, two supervisors in two zones, a router), deploys the sample app
-# (examples/sample) through the manager, waits until every router serves it, and prints the
+# (examples/sample) through the manager (http://127.0.0.1:8090), waits until every router serves it, and prints the
 # curl that reaches it. Everything keeps running; `scripts/run.sh stop` (`atlantis dev down`)
 # stops it all and removes its containers. Logs and data: run/dev/.
 set -euo pipefail

@@ -92,8 +92,12 @@ public struct ManagerClient: Sendable {
         try await send(.GET, "/v1/\(kind.plural)\(status ? "?status=true" : "")", as: StoredList.self).value.items
     }
 
-    public func get(_ kind: Kind, _ name: String) async throws -> StoredItem {
-        try await send(.GET, "/v1/\(kind.plural)/\(Self.segment(name))", as: StoredItem.self).value
+    public func get(_ kind: Kind, _ name: String, status: Bool = false) async throws -> StoredItem {
+        try await send(
+            .GET,
+            "/v1/\(kind.plural)/\(Self.segment(name))\(status ? "?status=true" : "")",
+            as: StoredItem.self
+        ).value
     }
 
     public func delete(_ kind: Kind, _ name: String, ifVersion: Int32? = nil) async throws -> ApplyResult {

@@ -29,7 +29,7 @@ struct Get: AsyncParsableCommand {
         let kind = try kindArgument(kind)
         let (name, table) = (self.name, output == .table)
         let items = try await manager.call { client in
-            if let name { return [try await client.get(kind, name)] }
+            if let name { return [try await client.get(kind, name, status: table)] }
             return try await client.list(kind, status: table)
         }
         if items.isEmpty && table {

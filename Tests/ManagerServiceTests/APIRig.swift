@@ -46,6 +46,11 @@ struct APIRig {
                 var iterator = ports.makeAsyncIterator()
                 guard let listening = await iterator.next() else { throw CancellationError() }
                 let rig = APIRig(zk: zk, tree: tree, url: "http://127.0.0.1:\(listening)")
+                // The manager makes its folders when it starts (for its read copies): let it
+                // finish, so that before/after dumps compare only what a request did.
+                for _ in 0..<100 where (try? await zk.exists(tree.desired(.route))) == nil {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 let result = try await body(rig)
                 group.cancelAll()
                 while try await group.next() != nil {}

@@ -113,6 +113,12 @@ public struct ClusterStore: Sendable {
         } catch let error as ZooKeeperError where error.code == .noNode {
             return nil
         }
+        return try document(key, data: data, stat: stat)
+    }
+
+    /// The document `data` (read at `stat` from `key`'s znode) holds, validated.
+    public func document(_ key: DocumentKey, data: [UInt8], stat: Stat) throws -> StoredDocument {
+        let path = tree.desired(key)
         let value: JSONValue
         do {
             value = try JSONValue.parse(String(decoding: data, as: UTF8.self))

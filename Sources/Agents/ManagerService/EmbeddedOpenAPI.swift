@@ -641,7 +641,7 @@ enum EmbeddedOpenAPI {
     "/v1/teams/{name}": {
       "get": {
         "operationId": "get-teams",
-        "summary": "One team; ETag is its version.",
+        "summary": "One team; ETag is its version. Served from the manager's watched copy (straight from ZooKeeper for a second after a write through this manager); status=true adds what the agents report.",
         "parameters": [
           {
             "name": "name",
@@ -650,6 +650,13 @@ enum EmbeddedOpenAPI {
             "schema": {
               "type": "string",
               "pattern": "^[a-z0-9][a-z0-9.-]{0,252}$"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
             }
           }
         ],
@@ -867,7 +874,7 @@ enum EmbeddedOpenAPI {
     "/v1/zones/{name}": {
       "get": {
         "operationId": "get-zones",
-        "summary": "One zone; ETag is its version.",
+        "summary": "One zone; ETag is its version. Served from the manager's watched copy (straight from ZooKeeper for a second after a write through this manager); status=true adds what the agents report.",
         "parameters": [
           {
             "name": "name",
@@ -876,6 +883,13 @@ enum EmbeddedOpenAPI {
             "schema": {
               "type": "string",
               "pattern": "^[a-z0-9][a-z0-9.-]{0,252}$"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
             }
           }
         ],
@@ -1093,7 +1107,7 @@ enum EmbeddedOpenAPI {
     "/v1/services/{name}": {
       "get": {
         "operationId": "get-services",
-        "summary": "One service; ETag is its version.",
+        "summary": "One service; ETag is its version. Served from the manager's watched copy (straight from ZooKeeper for a second after a write through this manager); status=true adds what the agents report.",
         "parameters": [
           {
             "name": "name",
@@ -1102,6 +1116,13 @@ enum EmbeddedOpenAPI {
             "schema": {
               "type": "string",
               "pattern": "^[a-z0-9][a-z0-9.-]{0,252}$"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
             }
           }
         ],
@@ -1319,7 +1340,7 @@ enum EmbeddedOpenAPI {
     "/v1/apps/{name}": {
       "get": {
         "operationId": "get-apps",
-        "summary": "One app; ETag is its version.",
+        "summary": "One app; ETag is its version. Served from the manager's watched copy (straight from ZooKeeper for a second after a write through this manager); status=true adds what the agents report.",
         "parameters": [
           {
             "name": "name",
@@ -1328,6 +1349,13 @@ enum EmbeddedOpenAPI {
             "schema": {
               "type": "string",
               "pattern": "^[a-z0-9][a-z0-9.-]{0,252}$"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
             }
           }
         ],
@@ -1545,7 +1573,7 @@ enum EmbeddedOpenAPI {
     "/v1/deploys/{name}": {
       "get": {
         "operationId": "get-deploys",
-        "summary": "One deploy; ETag is its version.",
+        "summary": "One deploy; ETag is its version. Served from the manager's watched copy (straight from ZooKeeper for a second after a write through this manager); status=true adds what the agents report.",
         "parameters": [
           {
             "name": "name",
@@ -1554,6 +1582,13 @@ enum EmbeddedOpenAPI {
             "schema": {
               "type": "string",
               "pattern": "^[a-z0-9][a-z0-9.-]{0,252}$"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
             }
           }
         ],
@@ -1771,7 +1806,7 @@ enum EmbeddedOpenAPI {
     "/v1/routes/{name}": {
       "get": {
         "operationId": "get-routes",
-        "summary": "One route; ETag is its version.",
+        "summary": "One route; ETag is its version. Served from the manager's watched copy (straight from ZooKeeper for a second after a write through this manager); status=true adds what the agents report.",
         "parameters": [
           {
             "name": "name",
@@ -1780,6 +1815,13 @@ enum EmbeddedOpenAPI {
             "schema": {
               "type": "string",
               "pattern": "^[a-z0-9][a-z0-9.-]{0,252}$"
+            }
+          },
+          {
+            "name": "status",
+            "in": "query",
+            "schema": {
+              "type": "boolean"
             }
           }
         ],

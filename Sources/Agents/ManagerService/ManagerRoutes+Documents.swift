@@ -131,12 +131,14 @@ extension ManagerRoutes {
         )
     }
 
-    func one(kind: Kind, name text: String) async throws -> Response {
+    func one(_ request: Request, kind: Kind, name text: String) async throws -> Response {
         let key = DocumentKey(kind: kind, name: try name(text))
         guard let stored = try await read({ try await reads.one(key) }) else {
             throw Problem(.notFound, "\(key) does not exist")
         }
-        let status = try await run { () async throws(ManagerError) in try await manager.statuses(of: [stored]) }
+        let status =
+            request.uri.queryParameters["status"] == "true"
+            ? try await run { () async throws(ManagerError) in try await manager.statuses(of: [stored]) } : [:]
         return try Reply.json(Self.item(stored, status: status[key]), etag: stored.version)
     }
 

@@ -89,7 +89,10 @@ public struct ManagerRoutes: Sendable {
                     kind.map { template.path.replacingOccurrences(of: "{kind}", with: $0.plural) } ?? template.path
                 let route = APIRoute(template.method, path)
                 router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(route.method)!) { request, context in
-                    try await AuditCaller.$current.withValue(context.caller) {
+                    let writes = route.method != "GET"
+                    if writes { reads.noteWrite() }
+                    defer { if writes { reads.noteWrite() } }
+                    return try await AuditCaller.$current.withValue(context.caller) {
                         guard let deadline else { return try await handler(request, context, kind) }
                         return try await withDeadline(deadline) { try await handler(request, context, kind) }
                     }
@@ -142,8 +145,8 @@ public struct ManagerRoutes: Sendable {
             "DELETE /v1/apps/{name}/environments/{env}": { request, context, _ in try await teardown(request, context)
             },
             "GET /v1/{kind}": { request, _, kind in try await list(request, kind: kind!) },
-            "GET /v1/{kind}/{name}": { _, context, kind in
-                try await one(kind: kind!, name: context.parameters.require("name"))
+            "GET /v1/{kind}/{name}": { request, context, kind in
+                try await one(request, kind: kind!, name: context.parameters.require("name"))
             },
             "PUT /v1/{kind}/{name}": { request, context, kind in try await put(request, context, kind: kind!) },
             "DELETE /v1/{kind}/{name}": { request, context, kind in try await delete(request, context, kind: kind!) },

@@ -31,6 +31,11 @@ public struct ManagerService: Service {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: routes.manager.logger
         )
-        try await app.runService()
+        // The read copies live as long as the server; both end together.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await routes.reads.run() }
+            try await app.runService()
+            group.cancelAll()
+        }
     }
 }
