@@ -15,6 +15,8 @@ public final class DocumentReads: Sendable {
     let caches: [Kind: ZNodeCache]
     private let synced = Atomic<Bool>(false)
     private let lastWrite = Mutex<ContinuousClock.Instant?>(nil)
+    /// `GET /v1/{kind}/{name}` answers, encoded once per version of the document.
+    private let encoded = Mutex<[DocumentKey: (mzxid: Int64, body: [UInt8], version: Int32)]>([:])
     static let freshAfterWrite: Duration = .seconds(1)
 
     public init(store: ClusterStore) {
@@ -43,10 +45,26 @@ public final class DocumentReads: Sendable {
     /// A write through this manager starts or ended: reads go to ZooKeeper for a while.
     func noteWrite() { lastWrite.withLock { $0 = .now } }
 
-    private var cached: Bool {
+    var cached: Bool {
         guard synced.load(ordering: .acquiring) else { return false }
         guard let last = lastWrite.withLock({ $0 }) else { return true }
         return ContinuousClock.now - last > Self.freshAfterWrite
+    }
+
+    /// The encoded answer for `key` from the copy (nil: not served from the copy now, or absent
+    /// there: ask `one`). Validated and encoded once per version.
+    func encodedOne(
+        _ key: DocumentKey,
+        encode: (StoredDocument) throws -> [UInt8]
+    ) throws -> (
+        body: [UInt8], version: Int32
+    )? {
+        guard cached, let cache = caches[key.kind], let snapshot = cache.snapshot(key.name) else { return nil }
+        if let hit = encoded.withLock({ $0[key] }), hit.mzxid == snapshot.stat.mzxid { return (hit.body, hit.version) }
+        let stored = try store.document(key, data: snapshot.data, stat: snapshot.stat)
+        let body = try encode(stored)
+        encoded.withLock { $0[key] = (snapshot.stat.mzxid, body, stored.version) }
+        return (body, stored.version)
     }
 
     func one(_ key: DocumentKey) async throws -> StoredDocument? {

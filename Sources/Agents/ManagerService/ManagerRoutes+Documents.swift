@@ -133,11 +133,22 @@ extension ManagerRoutes {
 
     func one(_ request: Request, kind: Kind, name text: String) async throws -> Response {
         let key = DocumentKey(kind: kind, name: try name(text))
+        let withStatus = request.uri.queryParameters["status"] == "true"
+        // The hot path: from the watched copy, encoded once per version, no I/O (so no deadline).
+        if !withStatus,
+            let hit = try reads.encodedOne(key, encode: { Array(try Reply.encoder.encode(Self.item($0, status: nil))) })
+        {
+            return Reply.json(bytes: hit.body, etag: hit.version)
+        }
+        return try await withDeadline(configuration.requestDeadline) { try await oneRead(key, withStatus: withStatus) }
+    }
+
+    private func oneRead(_ key: DocumentKey, withStatus: Bool) async throws -> Response {
         guard let stored = try await read({ try await reads.one(key) }) else {
             throw Problem(.notFound, "\(key) does not exist")
         }
         let status =
-            request.uri.queryParameters["status"] == "true"
+            withStatus
             ? try await run { () async throws(ManagerError) in try await manager.statuses(of: [stored]) } : [:]
         return try Reply.json(Self.item(stored, status: status[key]), etag: stored.version)
     }

@@ -82,7 +82,10 @@ public struct ManagerRoutes: Sendable {
             guard let handler = handlers[template.description] else {
                 preconditionFailure("no handler for \(template)")
             }
-            let deadline = template.path.hasSuffix("/events") ? nil : configuration.requestDeadline
+            // An event stream does not end; a document read applies the deadline itself, to its
+            // ZooKeeper reads only (from the watched copy it does no I/O).
+            let exempt = template.path.hasSuffix("/events") || template.description == "GET /v1/{kind}/{name}"
+            let deadline = exempt ? nil : configuration.requestDeadline
             let kinds: [Kind?] = template.path.contains("{kind}") ? Kind.allCases : [nil]
             for kind in kinds {
                 let path =

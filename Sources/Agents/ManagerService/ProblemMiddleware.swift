@@ -4,6 +4,7 @@ import Logging
 import Manager
 import ManagerAPI
 import Metrics
+import Synchronization
 
 /// Outermost: every failure becomes problem details, and every request gets one access-log
 /// line (method, path, status, duration, caller) and a timing.
@@ -32,9 +33,20 @@ struct ProblemMiddleware: RouterMiddleware {
                 "duration_ms": "\(String(format: "%.2f", milliseconds))", "caller": "\(context.caller)",
             ]
         )
-        Timer(label: "atlantis_manager_request_seconds", dimensions: [("status", "\(response.status.code)")])
-            .recordNanoseconds(Int64(milliseconds * 1e6))
+        Self.timer(response.status.code).recordNanoseconds(Int64(milliseconds * 1e6))
         return response
+    }
+
+    /// One timer per status code, made once (a lookup in the metrics factory per request costs).
+    private static let timers = Mutex<[Int: Timer]>([:])
+
+    static func timer(_ status: Int) -> Timer {
+        timers.withLock { timers in
+            if let timer = timers[status] { return timer }
+            let timer = Timer(label: "atlantis_manager_request_seconds", dimensions: [("status", "\(status)")])
+            timers[status] = timer
+            return timer
+        }
     }
 
     static func problem(for error: any Error, request: Request) -> Problem {

@@ -19,6 +19,14 @@ enum Reply {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    static func json(bytes: [UInt8], etag: Int32) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .eTag: "\"\(etag)\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+
     static func problem(_ problem: Problem) -> Response {
         let data = (try? encoder.encode(problem)) ?? Data(#"{"title":"Internal error","status":500}"#.utf8)
         return Response(
