@@ -53,7 +53,7 @@ public struct ManagerOptions: ParsableArguments {
         let client: ManagerClient
         do {
             let (url, token) = try resolve()
-            client = ManagerClient(baseURL: url, timeout: .seconds(timeout), token: token)
+            client = ManagerClient(baseURL: url, http: ManagerClient.failFast, timeout: .seconds(timeout), token: token)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)

@@ -21,6 +21,15 @@ public struct ManagerClient: Sendable {
         self.token = token
     }
 
+    /// The CLI's HTTP client: a manager that is not there is an error at once (connection
+    /// refused), not a connection retried until the request's deadline.
+    public static let failFast: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
