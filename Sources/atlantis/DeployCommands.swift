@@ -18,6 +18,26 @@ struct DeployOptions: ParsableArguments {
 
     @Option(help: "Seconds to wait for the rollout.")
     var waitTimeout: Int = 300
+
+    /// Makes the change (`deploy` or `scale`), prints what it wrote, and follows the rollout.
+    func write(
+        _ manager: ManagerOptions,
+        started: ContinuousClock.Instant,
+        _ change: (ManagerClient) async throws -> DeployResult
+    ) async throws {
+        try await manager.call { client in
+            let result = try await change(client)
+            print("deploy \(result.deploy): generation \(result.generation), release \(result.release)")
+            if noWait { return }
+            try await follow(
+                client,
+                deploy: result.deploy,
+                release: result.release,
+                timeout: waitTimeout,
+                started: started
+            )
+        }
+    }
 }
 
 /// Follows a Deploy's event stream until `release` is served by every router (exit 0), it is
@@ -117,17 +137,8 @@ struct DeployCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let request = DeployRequest(image: image, instances: instances)
         let options = self.options
-        try await manager.call { client in
-            let result = try await client.deploy(app: options.app, environment: options.env, request)
-            print("deploy \(result.deploy): generation \(result.generation), release \(result.release)")
-            if options.noWait { return }
-            try await follow(
-                client,
-                deploy: result.deploy,
-                release: result.release,
-                timeout: options.waitTimeout,
-                started: started
-            )
+        try await options.write(manager, started: started) { client in
+            try await client.deploy(app: options.app, environment: options.env, request)
         }
     }
 }
@@ -148,17 +159,8 @@ struct ScaleCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let request = ScaleRequest(instances: instances)
         let options = self.options
-        try await manager.call { client in
-            let result = try await client.scale(app: options.app, environment: options.env, request)
-            print("deploy \(result.deploy): generation \(result.generation), release \(result.release)")
-            if options.noWait { return }
-            try await follow(
-                client,
-                deploy: result.deploy,
-                release: result.release,
-                timeout: options.waitTimeout,
-                started: started
-            )
+        try await options.write(manager, started: started) { client in
+            try await client.scale(app: options.app, environment: options.env, request)
         }
     }
 }

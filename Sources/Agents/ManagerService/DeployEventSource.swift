@@ -23,6 +23,8 @@ struct DeployEventSource: Sendable {
     /// manager shuts down (the client resumes at another manager, or this one when it is back).
     func run(after lastEventID: Int64?, emit: (DeployEvent?) async throws -> Void) async throws {
         var sentReleases = lastEventID ?? 0
+        // Release nodes are written once: each is read once per stream, not at every look.
+        var examined: Set<String> = []
         var lastProgress: (kind: DeployEvent.Kind, line: String)?
         var newestID = lastEventID ?? 0
         var quietSince = ContinuousClock.now
@@ -49,9 +51,11 @@ struct DeployEventSource: Sendable {
             if let (data, stat) = try? await zk.getData(pointerPath, group: group, onEvent: notify) {
                 newestID = max(newestID, stat.mzxid)
                 current = (try? Payload.decode(ReleasePointer.self, from: data, path: pointerPath))?.current ?? 0
-                for child in ((try? await zk.children(pointerPath)) ?? []).sorted() {
+                for child in ((try? await zk.children(pointerPath)) ?? []).sorted() where !examined.contains(child) {
                     let path = ZNodeTree.child(child, of: pointerPath)
-                    guard let (data, stat) = try? await zk.getData(path), stat.czxid > sentReleases,
+                    guard let (data, stat) = try? await zk.getData(path) else { continue }
+                    examined.insert(child)
+                    guard stat.czxid > sentReleases,
                         let release = try? Payload.decode(Release.self, from: data, path: path)
                     else { continue }
                     var event = DeployEvent(id: stat.czxid, kind: .release, deploy: deploy)
