@@ -36,6 +36,19 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libzookeeper-mt-dev"])]
         ),
+        .systemLibrary(
+            name: "CLDAP",
+            pkgConfig: nil,
+            providers: [.apt(["libldap-dev"])]
+        ),
+        .target(
+            name: "LDAP",
+            dependencies: [
+                "CLDAP",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ZooKeeper",
             dependencies: [
@@ -112,6 +125,7 @@ let package = Package(
         .target(
             name: "ManagerService",
             dependencies: [
+                "LDAP",
                 "Manager",
                 "ManagerAPI",
                 "Reconciler",
@@ -122,6 +136,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/Agents/ManagerService",
             swiftSettings: swiftSettings
@@ -226,6 +241,7 @@ let package = Package(
             name: "atlantis",
             dependencies: [
                 "CLIOptions",
+                "LDAP",
                 "GitOps",
                 "ManagerAPI",
                 "ManagerClient",

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Atlantis needs from Debian and PyPI. Idempotent; quick when all is present.
 #   scripts/install.sh            the control plane and its tests: ZooKeeper, its C client, Docker Engine,
-#                                 the registry, busybox (base images), iptables, jsonschema
+#                                 the registry, busybox (base images), iptables, OpenLDAP (slapd, libldap),
+#                                 jsonschema
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in zookeeper libzookeeper-mt-dev default-jre-headless curl docker.io busybox-static iptables cgroupfs-mount docker-registry; do
+for pkg in zookeeper libzookeeper-mt-dev default-jre-headless curl docker.io busybox-static iptables cgroupfs-mount docker-registry \
+  slapd ldap-utils libldap-dev; do
   have "$pkg" || need+=("$pkg")
 done
 # java is what runs ZooKeeper; a machine may have it outside dpkg.

@@ -27,7 +27,13 @@ public struct ManagerOptions: ParsableArguments {
 
     /// The URL and token this command uses.
     public func resolve() throws -> (url: String, token: String?) {
-        if let manager { return (manager, ProcessInfo.processInfo.environment["ATLANTIS_TOKEN"]) }
+        let environment = ProcessInfo.processInfo.environment
+        // A URL given explicitly takes $ATLANTIS_TOKEN, else the token of a context for that URL.
+        func token(for url: String) throws -> String? {
+            if let token = environment["ATLANTIS_TOKEN"], !token.isEmpty { return token }
+            return try ClientConfig.load().contexts.first { $0.manager == url && $0.token != nil }?.token
+        }
+        if let manager { return (manager, try token(for: manager)) }
         if let context {
             let config = try ClientConfig.load()
             guard let found = config.contexts.first(where: { $0.name == context }) else {
@@ -35,10 +41,36 @@ public struct ManagerOptions: ParsableArguments {
             }
             return (found.manager, found.token)
         }
-        let environment = ProcessInfo.processInfo.environment
-        if let url = environment["ATLANTIS_MANAGER"], !url.isEmpty { return (url, environment["ATLANTIS_TOKEN"]) }
+        if let url = environment["ATLANTIS_MANAGER"], !url.isEmpty { return (url, try token(for: url)) }
         if let current = try ClientConfig.load().current { return (current.manager, current.token) }
-        return (Self.defaultURL, environment["ATLANTIS_TOKEN"])
+        return (Self.defaultURL, try token(for: Self.defaultURL))
+    }
+
+    /// Keeps `token` (nil: forgets it) in the context this command uses: `--context`, else the
+    /// current one, else one made for the manager's URL (and made current). Its name.
+    @discardableResult
+    public func saveToken(_ token: String?) throws -> String {
+        var config = try ClientConfig.load()
+        let url = try resolve().url
+        let name: String
+        if let context {
+            name = context
+        } else if manager == nil, let current = config.current,
+            ProcessInfo.processInfo.environment["ATLANTIS_MANAGER"] == nil
+        {
+            name = current.name
+        } else if let existing = config.contexts.first(where: { $0.manager == url }) {
+            name = existing.name
+        } else {
+            name =
+                config.contexts.contains(where: { $0.name == "default" })
+                ? "manager-\(config.contexts.count + 1)" : "default"
+        }
+        let found = config.contexts.first { $0.name == name }
+        config.set(ClientConfig.Context(name: name, manager: found?.manager ?? url, token: token))
+        if config.currentContext == nil { config.currentContext = name }
+        try config.save()
+        return name
     }
 
     public func validate() throws {

@@ -23,6 +23,12 @@ public struct Problem: Error, Codable, Sendable, Hashable, CustomStringConvertib
         case notFound = "not-found"
         /// Not allowed for this caller (exit 6).
         case forbidden
+        /// No credentials, or credentials that are wrong, expired or revoked: log in (exit 7).
+        case unauthorized
+        /// Too many attempts (logins): wait and try again (exit 8).
+        case tooManyRequests = "too-many-requests"
+        /// The directory (LDAP) cannot be asked, so nothing is allowed: writes fail closed (exit 4).
+        case directoryUnavailable = "directory-unavailable"
         /// The method does not apply to this path (exit 2).
         case methodNotAllowed = "method-not-allowed"
         /// A fault in the manager itself (exit 1).
@@ -39,6 +45,9 @@ public struct Problem: Error, Codable, Sendable, Hashable, CustomStringConvertib
             case .timeout: return 504
             case .notFound: return 404
             case .forbidden: return 403
+            case .unauthorized: return 401
+            case .tooManyRequests: return 429
+            case .directoryUnavailable: return 503
             case .methodNotAllowed: return 405
             case .internal: return 500
             }
@@ -56,6 +65,9 @@ public struct Problem: Error, Codable, Sendable, Hashable, CustomStringConvertib
             case .timeout: return "Deadline exceeded"
             case .notFound: return "Not found"
             case .forbidden: return "Forbidden"
+            case .unauthorized: return "Unauthorized"
+            case .tooManyRequests: return "Too many requests"
+            case .directoryUnavailable: return "Directory unavailable"
             case .methodNotAllowed: return "Method not allowed"
             case .internal: return "Internal error"
             }
@@ -66,9 +78,11 @@ public struct Problem: Error, Codable, Sendable, Hashable, CustomStringConvertib
             switch self {
             case .invalidInput, .badRequest, .tooLarge, .unsupportedMediaType, .methodNotAllowed: return 2
             case .conflict: return 3
-            case .unreachable, .unknownOutcome, .timeout: return 4
+            case .unreachable, .unknownOutcome, .timeout, .directoryUnavailable: return 4
             case .notFound: return 5
             case .forbidden: return 6
+            case .unauthorized: return 7
+            case .tooManyRequests: return 8
             case .internal: return 1
             }
         }

@@ -101,7 +101,8 @@ enum EmbeddedSchemas {
     "kind": {"const": "AuditRecord"},
     "time": {"type": "string", "maxLength": 64},
     "source": {"type": "string", "maxLength": 128},
-    "action": {"enum": ["apply", "delete", "teardown", "release", "undo"]},
+    "action": {"enum": ["apply", "delete", "teardown", "deploy", "scale", "release", "undo", "secrets", "denied"]},
+    "reason": {"type": "string", "maxLength": 512},
     "caller": {"type": "string", "maxLength": 256},
     "apps": {"type": "array", "maxItems": 64, "items": {"$ref": "common.schema.json#/$defs/name"}},
     "changes": {
@@ -1019,9 +1020,9 @@ enum EmbeddedSchemas {
         },
         "ldapGroup": {
           "type": "string",
-          "minLength": 3,
+          "minLength": 1,
           "maxLength": 512,
-          "description": "The LDAP group (DN) whose members form the team."
+          "description": "The directory group whose members form the team (besides those in members): its name (cn) under the teams base, or its DN."
         }
       }
     }

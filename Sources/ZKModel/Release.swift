@@ -126,8 +126,11 @@ public struct AuditRecord: Codable, Hashable, Sendable {
     public var kind: String = "AuditRecord"
     public var time: String
     public var source: String
-    /// `apply`, `delete`, `teardown` (documents); `release`, `undo` (a release pointer's move).
+    /// `apply`, `delete`, `teardown` (documents); `release`, `undo` (a release pointer's move);
+    /// `secrets` (names only); `denied` (a refused write: `reason` says why).
     public var action: String
+    /// Why a write was refused (`denied` only).
+    public var reason: String?
     /// Who asked, as the manager saw them (an address now; a user once there are users).
     public var caller: String?
     /// The apps the write touches (what `atlantis audit --app` selects by).

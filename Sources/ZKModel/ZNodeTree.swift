@@ -10,6 +10,8 @@
 /// <root>/audit/e-<seq>                  release moves: the manager
 /// <root>/agents/<role>/<id>             ephemeral registrations (supervisors, routers, ...)
 /// <root>/elections/<role>/              leader election (ephemeral sequential)
+/// <root>/auth/tokens/<sha256>           hashes of issued tokens: the manager only (no world read)
+/// <root>/secrets/<app>/<env>             encrypted secrets: the manager writes, supervisors read
 /// <root>/meta                           tree layout version
 /// ```
 public struct ZNodeTree: Hashable, Sendable {
@@ -64,6 +66,14 @@ public struct ZNodeTree: Hashable, Sendable {
     public func releases(deploy: String) -> String { "\(releases)/\(deploy)" }
     public func release(deploy: String, number: Int) -> String { "\(releases)/\(deploy)/\(Release.name(number))" }
     public var audit: String { root + "/audit" }
+    /// Issued tokens, each under the hex SHA-256 of the token (the token itself is never stored).
+    public var auth: String { root + "/auth" }
+    public var tokens: String { auth + "/tokens" }
+    public func token(hash: String) -> String { "\(tokens)/\(hash)" }
+    /// Encrypted secrets, one node per app and environment (`SecretSet`).
+    public var secrets: String { root + "/secrets" }
+    public func secrets(app: String) -> String { "\(secrets)/\(app)" }
+    public func secrets(app: String, environment: String) -> String { "\(secrets)/\(app)/\(environment)" }
     /// The prefix of a new audit record (ZooKeeper appends the sequence number).
     public var auditRecordPrefix: String { audit + "/e-" }
     /// A child of a folder the caller already holds (a cache's folder, an election's): the one

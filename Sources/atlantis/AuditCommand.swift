@@ -53,6 +53,7 @@ struct AuditCommand: AsyncParsableCommand {
                 }.joined(separator: ", ")
                 if let more = r.more { what += ", and \(more) more" }
             }
+            if let reason = r.reason { what += what.isEmpty ? reason : " (\(reason))" }
             print(
                 "\(r.time)  \(r.action.padding(toLength: 8, withPad: " ", startingAt: 0))  \(r.source)  \(r.caller ?? "-")  \(what)"
             )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIOptions
 import Foundation
+import LDAP
 import Logging
 import Manager
 import ManagerService
@@ -35,6 +36,17 @@ struct ManagerCommand: AsyncParsableCommand {
     @Flag(help: "No access log (one line per request on stderr, at info).")
     var quiet = false
 
+    @Option(
+        help: ArgumentHelp(
+            "The LDAP directory of users and teams (a JSON file: see docs/auth.md). Without it, every caller may write.",
+            valueName: "file"
+        )
+    )
+    var ldapConfig: String?
+
+    @Option(help: "Seconds a user's teams are trusted before the directory is asked again.")
+    var membershipTTL = 10.0
+
     func run() async throws {
         cluster.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
@@ -52,12 +64,21 @@ struct ManagerCommand: AsyncParsableCommand {
             metrics: { registry.emitToString() }
         )
         let agentAuth = cluster.agentAuthentication
+        let directory = try ldapConfig.map { try DirectoryConfiguration.load(path: $0) }
+        if directory == nil {
+            logger.warning("manager.open", metadata: ["reason": "no --ldap-config: every caller may write"])
+        }
+        let membershipTTL = membershipTTL
         let service = ZooKeeperAgentService(configuration: cluster.zooKeeperConfiguration()) { zk in
             let store = ClusterStore(zk: zk, tree: tree, agentCredential: agentAuth)
+            let auth = directory.map {
+                Authenticator(.init(directory: $0, membershipTTL: membershipTTL), store: store)
+            }
             let routes = ManagerRoutes(
                 manager: Manager(store: store, logger: logger),
                 configuration: configuration,
-                accessLog: accessLog
+                accessLog: accessLog,
+                auth: auth
             )
             return ManagerService(routes: routes) { port in
                 print("manager: serving http://\(configuration.host):\(port) for \(tree.root)")

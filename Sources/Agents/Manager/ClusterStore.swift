@@ -43,6 +43,9 @@ public struct ClusterStore: Sendable {
     /// nodes there; the manager may do anything; everyone may read.
     public let agentACL: [ACL]
 
+    /// ACL of the auth subtree (token hashes): the manager's identity only, not even world read.
+    public let privateACL: [ACL]
+
     /// `agentCredential` (`user:password`) names the identity agents authenticate as; without
     /// manager credentials the whole tree is open (a development cluster).
     public init(zk: ZooKeeperClient, tree: ZNodeTree, agentCredential: String? = nil) {
@@ -50,6 +53,7 @@ public struct ClusterStore: Sendable {
         self.tree = tree
         let secured = !zk.configuration.credentials.isEmpty
         self.desiredACL = secured ? ACL.creatorAllAnyoneRead : ACL.openUnsafe
+        self.privateACL = secured ? [.creator(.all)] : ACL.openUnsafe
         if secured,
             let agent = agentCredential.flatMap({ ACL.digest(credential: $0, [.read, .write, .create, .delete]) })
         {

@@ -22,6 +22,7 @@ extension Manager {
         app: String,
         environment: String,
         source: String? = nil,
+        action: String = "apply",
         change: (DeploySpec?) -> DeploySpec
     ) async throws(ManagerError) -> Written {
         let existing = try await deploy(app: app, environment: environment)
@@ -42,7 +43,7 @@ extension Manager {
             expectedVersion: existing?.version
         )
         let writer = source ?? existing?.document.metadata.source ?? "cli"
-        try await apply([loaded], options: .init(source: writer))
+        try await apply([loaded], options: .init(source: writer, action: action))
         let stored = try await get(.deploy, name: name).first
         return Written(
             deploy: name,

@@ -17,6 +17,9 @@ public struct Manager: Sendable {
     public var auditPolicy = AuditPolicy()
     /// Who asks, for the audit record (the manager service sets the caller's address per request).
     public var caller: String?
+    /// Refuse writes that come without a `WriteAccess.current` principal (the manager service
+    /// with a directory sets this; in-process tools and an open dev tree do not).
+    public var requireAuthorization = false
 
     public init(store: ClusterStore, logger: Logger = Logger(label: "atlantis.manager")) {
         self.store = store
@@ -211,6 +214,9 @@ public struct Manager: Sendable {
             if indeterminate && plan.isEmpty { return firstPlan ?? plan }
             if firstPlan == nil { firstPlan = plan }
             if plan.isEmpty || options.dryRun { return plan }
+            if let principal = try writer() {
+                try await authorize(plan, verb: options.action, snapshot: snapshot, principal: principal)
+            }
             let operations =
                 try self.operations(for: plan) + [auditOperation(plan, options: options)]
                 + releaseOperations(releases, source: options.source)
@@ -490,6 +496,9 @@ extension Manager {
                 }
                 guard let state = try await store.releaseState(deploy) else {
                     throw ManagerError(.notFound, "\(key) has no release yet")
+                }
+                if target == nil, let principal = try writer() {
+                    try await authorizeUndo(stored, principal: principal)
                 }
                 let start = from ?? state.pointer.current
                 from = start

@@ -19,7 +19,8 @@ extension ManagerRoutes {
             let body = try value.decode(ScaleRequest.self, allowed: ScaleRequest.fields)
             let source = try body.source.map { try self.source($0) }
             written = try await run { () async throws(ManagerError) in
-                try await manager.changeDeploy(app: app, environment: env, source: source) { existing in
+                try await manager.changeDeploy(app: app, environment: env, source: source, action: "scale") {
+                    existing in
                     var spec = existing ?? DeploySpec(app: app, environment: env, instances: body.instances)
                     spec.instances = body.instances
                     return spec
@@ -29,7 +30,8 @@ extension ManagerRoutes {
             let body = try value.decode(DeployRequest.self, allowed: DeployRequest.fields)
             let source = try body.source.map { try self.source($0) }
             written = try await run { () async throws(ManagerError) in
-                try await manager.changeDeploy(app: app, environment: env, source: source) { existing in
+                try await manager.changeDeploy(app: app, environment: env, source: source, action: "deploy") {
+                    existing in
                     var spec = existing ?? DeploySpec(app: app, environment: env, instances: 1)
                     spec.image = body.image
                     spec.build = nil

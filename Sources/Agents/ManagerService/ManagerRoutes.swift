@@ -19,14 +19,20 @@ public struct ManagerRoutes: Sendable {
 
     /// One line per request (method, path, status, duration, caller).
     let accessLog: Logger
+    /// Users and tokens; nil: a manager without a directory, where every caller may write.
+    public let auth: Authenticator?
 
     public init(
         manager: Manager,
         configuration: ManagerServiceConfiguration,
         reads: DocumentReads? = nil,
-        accessLog: Logger? = nil
+        accessLog: Logger? = nil,
+        auth: Authenticator? = nil
     ) {
+        var manager = manager
+        manager.requireAuthorization = auth != nil
         self.manager = manager
+        self.auth = auth
         self.accessLog = accessLog ?? manager.logger
         self.watcher = RolloutWatcher(zk: manager.store.zk, tree: manager.store.tree)
         self.configuration = configuration
@@ -55,6 +61,12 @@ public struct ManagerRoutes: Sendable {
         APIRoute("POST", "/v1/diff"),
         APIRoute("GET", "/v1/instances"),
         APIRoute("GET", "/v1/audit"),
+        APIRoute("POST", "/v1/login"),
+        APIRoute("POST", "/v1/logout"),
+        APIRoute("GET", "/v1/whoami"),
+        APIRoute("GET", "/v1/tokens"),
+        APIRoute("POST", "/v1/tokens"),
+        APIRoute("DELETE", "/v1/tokens/{name}"),
         APIRoute("GET", "/v1/gitops"),
         APIRoute("GET", "/v1/gitops/{name}"),
         APIRoute("PUT", "/v1/gitops/{name}"),
@@ -92,12 +104,18 @@ public struct ManagerRoutes: Sendable {
                     kind.map { template.path.replacingOccurrences(of: "{kind}", with: $0.plural) } ?? template.path
                 let route = APIRoute(template.method, path)
                 router.on(RouterPath(route.routerPath), method: HTTPRequest.Method(route.method)!) { request, context in
+                    let (authenticated, principal) = try await authenticate(request, template: template)
                     let writes = route.method != "GET"
                     if writes { reads.noteWrite() }
                     defer { if writes { reads.noteWrite() } }
-                    return try await AuditCaller.$current.withValue(context.caller) {
-                        guard let deadline else { return try await handler(request, context, kind) }
-                        return try await withDeadline(deadline) { try await handler(request, context, kind) }
+                    let caller = principal.map { "\($0.name)@\(context.caller)" } ?? context.caller
+                    return try await Authenticated.$current.withValue(authenticated) {
+                        try await WriteAccess.$current.withValue(principal) {
+                            try await AuditCaller.$current.withValue(caller) {
+                                guard let deadline else { return try await handler(request, context, kind) }
+                                return try await withDeadline(deadline) { try await handler(request, context, kind) }
+                            }
+                        }
                     }
                 }
             }
@@ -126,6 +144,12 @@ public struct ManagerRoutes: Sendable {
             "POST /v1/diff": { request, _, _ in try await apply(request, diff: true) },
             "GET /v1/instances": { request, _, _ in try await instances(request) },
             "GET /v1/audit": { request, _, _ in try await audit(request) },
+            "POST /v1/login": { request, context, _ in try await login(request, context) },
+            "POST /v1/logout": { _, _, _ in try await logout() },
+            "GET /v1/whoami": { _, _, _ in try await whoami() },
+            "GET /v1/tokens": { _, _, _ in try await listTokens() },
+            "POST /v1/tokens": { request, _, _ in try await createToken(request) },
+            "DELETE /v1/tokens/{name}": { _, context, _ in try await revokeToken(context.parameters.require("name")) },
             "GET /v1/gitops": { _, _, _ in try await listGitOps() },
             "GET /v1/gitops/{name}": { _, context, _ in try await oneGitOps(context.parameters.require("name")) },
             "PUT /v1/gitops/{name}": { request, context, _ in try await reportGitOps(request, context) },

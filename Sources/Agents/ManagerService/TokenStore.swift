@@ -1,0 +1,93 @@
+import Crypto
+import Foundation
+public import Manager
+public import ZKModel
+import ZooKeeper
+
+/// Issued tokens in `<root>/auth/tokens/<sha256 hex>`: a token is 32 random bytes the caller
+/// keeps; the manager stores only its hash (in a subtree no other identity may read), so a
+/// ZooKeeper dump reveals none, and deleting the node revokes it at once.
+public struct TokenStore: Sendable {
+    let store: ClusterStore
+
+    public init(store: ClusterStore) {
+        self.store = store
+    }
+
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A new token for `record`, stored (as its hash) before it is returned.
+    public func issue(_ record: TokenRecord) async throws -> (token: String, hash: String) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        let token =
+            "atl_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let hash = Self.hash(token)
+        try await ensureFolder()
+        try await store.zk.create(
+            store.tree.token(hash: hash),
+            data: try Payload.encode(record),
+            acl: store.privateACL
+        )
+        return (token, hash)
+    }
+
+    /// What `token` stands for; nil when it was never issued, was revoked or has expired (an
+    /// expired one is removed).
+    public func look(up token: String) async throws -> (record: TokenRecord, hash: String)? {
+        guard token.hasPrefix("atl_"), token.utf8.count < 128 else { return nil }
+        let hash = Self.hash(token)
+        guard let (data, _) = try await getIfPresent(store.tree.token(hash: hash)) else { return nil }
+        guard let record = try? Payload.decode(TokenRecord.self, from: data, path: "token") else { return nil }
+        if record.expires < Date().timeIntervalSince1970 {
+            try? await store.zk.delete(store.tree.token(hash: hash))
+            return nil
+        }
+        return (record, hash)
+    }
+
+    public func revoke(hash: String) async throws {
+        do {
+            try await store.zk.delete(store.tree.token(hash: hash))
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return
+        }
+    }
+
+    /// Every stored token (hash and record), expired ones left out.
+    public func all() async throws -> [(hash: String, record: TokenRecord)] {
+        let names: [String]
+        do {
+            names = try await store.zk.children(store.tree.tokens)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return []
+        }
+        let now = Date().timeIntervalSince1970
+        var out: [(String, TokenRecord)] = []
+        for name in names.sorted() {
+            guard let (data, _) = try await getIfPresent(store.tree.token(hash: name)),
+                let record = try? Payload.decode(TokenRecord.self, from: data, path: "token"), record.expires >= now
+            else { continue }
+            out.append((name, record))
+        }
+        return out
+    }
+
+    private func ensureFolder() async throws {
+        if (try? await store.zk.exists(store.tree.tokens)) ?? nil != nil { return }
+        try await store.zk.ensurePath(store.tree.tokens, acl: store.privateACL)
+    }
+
+    private func getIfPresent(_ path: String) async throws -> ([UInt8], Stat)? {
+        do {
+            return try await store.zk.getData(path)
+        } catch let error as ZooKeeperError where error.code == .noNode {
+            return nil
+        }
+    }
+}
