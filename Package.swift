@@ -298,6 +298,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LDAPIntegrationTests",
+            dependencies: ["LDAP", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ZKModelTests",
             dependencies: ["ZKModel"],
             swiftSettings: swiftSettings

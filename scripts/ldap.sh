@@ -9,7 +9,8 @@
 #
 # Data, log and the manager's directory configuration (NAME/directory.json, with the service
 # account's password in NAME/service.secret, mode 0600) live under $ATLANTIS_RUN/ldap-NAME
-# (default ./run). Suffix dc=example,dc=org; see the LDIF for its people and teams.
+# (default ./run). Suffix dc=example,dc=org; see the LDIF for its people and teams. The
+# directory's administrator is cn=admin,dc=example,dc=org with the password in NAME/admin.secret.
 set -euo pipefail
 cmd=${1:?usage: ldap.sh start|stop|pid NAME [PORT] [LDIF]}
 name=${2:?NAME missing}
@@ -52,6 +53,10 @@ export PATH=$PATH:/usr/sbin
 stop
 rm -rf "$base"
 mkdir -p "$base/slapd.d" "$base/data"
+# The directory's own administrator (to manage people and teams with any LDAP tool, e.g.
+# ldapmodify -D cn=admin,dc=example,dc=org -y run/ldap-NAME/admin.secret): a fresh password per start.
+(umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$base/admin.secret")
+admin_hash=$(slappasswd -T "$base/admin.secret")
 
 cat >"$base/config.ldif" <<LDIF
 dn: cn=config
@@ -87,6 +92,8 @@ objectClass: olcMdbConfig
 olcDatabase: {1}mdb
 olcSuffix: $suffix
 olcDbDirectory: $base/data
+olcRootDN: cn=admin,$suffix
+olcRootPW: $admin_hash
 olcDbMaxSize: 268435456
 olcDbIndex: objectClass eq
 olcDbIndex: uid,cn eq

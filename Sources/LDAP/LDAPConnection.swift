@@ -36,8 +36,8 @@ final class LDAPConnection {
         }
         if options.startTLS {
             let rc = ldap_start_tls_s(ld, nil, nil)
+            // On failure `deinit` unbinds the handle (every stored property is set by now).
             guard rc == LDAP_SUCCESS else {
-                ldap_unbind_ext_s(ld, nil, nil)
                 throw LDAPError(
                     .unavailable,
                     code: rc,

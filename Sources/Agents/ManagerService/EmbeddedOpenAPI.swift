@@ -41,7 +41,8 @@ enum EmbeddedOpenAPI {
               }
             }
           }
-        }
+        },
+        "security": []
       }
     },
     "/metrics": {
@@ -59,7 +60,8 @@ enum EmbeddedOpenAPI {
               }
             }
           }
-        }
+        },
+        "security": []
       }
     },
     "/v1/openapi.json": {
@@ -77,7 +79,8 @@ enum EmbeddedOpenAPI {
               }
             }
           }
-        }
+        },
+        "security": []
       }
     },
     "/v1/apply": {
@@ -2158,6 +2161,189 @@ enum EmbeddedOpenAPI {
           }
         }
       }
+    },
+    "/v1/login": {
+      "post": {
+        "operationId": "login",
+        "summary": "Log in with the directory (LDAP) user in Authorization: Basic: a bind as that user; the answer holds a session token (12 h). An unknown user and a wrong password get the same 401; too many attempts per user or address, 429.",
+        "security": [
+          {
+            "basic": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LoginResult"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "429": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/logout": {
+      "post": {
+        "operationId": "logout",
+        "summary": "Revoke the token this request carries.",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Revoked"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/whoami": {
+      "get": {
+        "operationId": "whoami",
+        "summary": "Who the token stands for: user or machine, teams (from the directory, cached briefly), admin, expiry.",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Identity"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/tokens": {
+      "get": {
+        "operationId": "listTokens",
+        "summary": "The machine tokens of the caller's teams (every team's for a platform admin); never the tokens themselves.",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/TokenList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      },
+      "post": {
+        "operationId": "createToken",
+        "summary": "A machine token for a team the caller belongs to (optionally one app, some verbs); it belongs to the team, not its maker. Shown once.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/TokenRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Created",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/IssuedToken"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
+    },
+    "/v1/tokens/{name}": {
+      "delete": {
+        "operationId": "revokeToken",
+        "summary": "Revoke a token by its id (8 or more hex digits of its hash): effective at once.",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9a-f]{8,64}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Revoked"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2730,6 +2916,193 @@ enum EmbeddedOpenAPI {
             }
           }
         }
+      },
+      "Revoked": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "revoked"
+        ],
+        "properties": {
+          "revoked": {
+            "type": "string"
+          }
+        }
+      },
+      "Identity": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "subject",
+          "name",
+          "teams",
+          "admin",
+          "expires"
+        ],
+        "properties": {
+          "subject": {
+            "enum": [
+              "user",
+              "machine"
+            ]
+          },
+          "name": {
+            "type": "string"
+          },
+          "teams": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "admin": {
+            "type": "boolean"
+          },
+          "expires": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "app": {
+            "type": "string"
+          },
+          "verbs": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        }
+      },
+      "LoginResult": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "token",
+          "identity"
+        ],
+        "properties": {
+          "token": {
+            "type": "string",
+            "description": "Send as Authorization: Bearer <token>. The manager stores only its SHA-256."
+          },
+          "identity": {
+            "$ref": "#/components/schemas/Identity"
+          }
+        }
+      },
+      "TokenRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "name",
+          "team",
+          "ttl"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "team": {
+            "type": "string"
+          },
+          "app": {
+            "type": "string"
+          },
+          "verbs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "enum": [
+                "apply",
+                "delete",
+                "deploy",
+                "scale",
+                "undo",
+                "teardown",
+                "secrets"
+              ]
+            }
+          },
+          "ttl": {
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+)?[smhd]$",
+            "description": "90d, 12h, 30m; at most 365d."
+          }
+        }
+      },
+      "TokenInfo": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "id",
+          "name",
+          "team",
+          "created",
+          "expires"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "description": "The first 12 hex digits of the token's SHA-256."
+          },
+          "name": {
+            "type": "string"
+          },
+          "team": {
+            "type": "string"
+          },
+          "app": {
+            "type": "string"
+          },
+          "verbs": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "createdBy": {
+            "type": "string"
+          },
+          "created": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "expires": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "IssuedToken": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "token",
+          "info"
+        ],
+        "properties": {
+          "token": {
+            "type": "string"
+          },
+          "info": {
+            "$ref": "#/components/schemas/TokenInfo"
+          }
+        }
+      },
+      "TokenList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/TokenInfo"
+            }
+          }
+        }
       }
     },
     "responses": {
@@ -2743,8 +3116,25 @@ enum EmbeddedOpenAPI {
           }
         }
       }
+    },
+    "securitySchemes": {
+      "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from POST /v1/login or POST /v1/tokens. Only in this header: a credential in the query string is refused (400)."
+      },
+      "basic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "The directory user's name and password, for POST /v1/login only."
+      }
     }
-  }
+  },
+  "security": [
+    {
+      "bearer": []
+    }
+  ]
 }
 """#
 }
