@@ -418,6 +418,7 @@ let package = Package(
         .testTarget(
             name: "ManagerServiceTests",
             dependencies: [
+                "LDAP",
                 "Spawn", "TestSupport",
                 "Manager",
                 "ManagerAPI",

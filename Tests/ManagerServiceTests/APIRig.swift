@@ -28,14 +28,19 @@ struct APIRig {
     static func run<T: Sendable>(
         root: String = newRoot(),
         configuration: ManagerServiceConfiguration = .init(port: 0, requestDeadline: .seconds(10)),
+        credentials: [ZooKeeperConfiguration.Credential] = [],
+        auth: (@Sendable (ClusterStore) -> Authenticator)? = nil,
         _ body: @Sendable (APIRig) async throws -> T
     ) async throws -> T {
-        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+        let zk = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts, credentials: credentials)
+        )
         let tree = try ZNodeTree(root: root)
         var quiet = Logger(label: "test.manager")
         quiet.logLevel = .critical
-        let manager = Manager(store: ClusterStore(zk: zk, tree: tree), logger: quiet)
-        let routes = ManagerRoutes(manager: manager, configuration: configuration)
+        let store = ClusterStore(zk: zk, tree: tree)
+        let manager = Manager(store: store, logger: quiet)
+        let routes = ManagerRoutes(manager: manager, configuration: configuration, auth: auth?(store))
         let (ports, port) = AsyncStream<Int>.makeStream()
         do {
             let result = try await withThrowingTaskGroup(of: T?.self) { group in
