@@ -59,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ZKAccess",
+            dependencies: ["ZooKeeper", "ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ZKModel",
             dependencies: [],
             swiftSettings: swiftSettings
@@ -213,6 +218,7 @@ let package = Package(
         .target(
             name: "DevCluster",
             dependencies: [
+                "ZKAccess",
                 "Docker",
                 "Spawn",
                 "ZooKeeper",
@@ -227,6 +233,7 @@ let package = Package(
         .target(
             name: "CLIOptions",
             dependencies: [
+                "ZKAccess",
                 "Manager",
                 "ManagerAPI",
                 "ManagerClient",
@@ -295,6 +302,11 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["Spawn"],
             path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ZKAccessTests",
+            dependencies: ["Manager", "TestSupport", "ZKAccess", "ZKModel", "ZooKeeper"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

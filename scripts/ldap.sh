@@ -4,6 +4,7 @@
 #
 #   ldap.sh start NAME PORT [LDIF]   fresh config and data, load LDIF (default
 #                                    examples/ldap/directory.ldif), start, wait until it answers
+#   ldap.sh up    NAME PORT [LDIF]   `start`, unless NAME already serves (its data is kept)
 #   ldap.sh stop  NAME               SIGTERM (SIGCONT first, in case it was paused), wait
 #   ldap.sh pid   NAME               the server's pid (for tests that kill or pause it)
 #
@@ -38,11 +39,16 @@ stop() {
 case $cmd in
 stop) stop; exit 0 ;;
 pid) pid_of; exit 0 ;;
-start) ;;
-*) echo "usage: ldap.sh start|stop|pid NAME [PORT] [LDIF]" >&2; exit 2 ;;
+start | up) ;;
+*) echo "usage: ldap.sh start|up|stop|pid NAME [PORT] [LDIF]" >&2; exit 2 ;;
 esac
 
 port=${3:?PORT missing}
+if [ "$cmd" = up ] && [ -n "$(pid_of)" ] && kill -0 "$(pid_of)" 2>/dev/null && [ -f "$base/directory.json" ] &&
+  timeout 2 ldapsearch -x -H "ldap://127.0.0.1:$port" -b "" -s base namingContexts >/dev/null 2>&1; then
+  echo "slapd $name (pid $(pid_of)) already serves ldap://127.0.0.1:$port"
+  exit 0
+fi
 ldif=${4:-$root/examples/ldap/directory.ldif}
 uri="ldap://127.0.0.1:$port"
 if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ]; then

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 public import Logging
 public import Manager
+public import ZKAccess
 public import ZKModel
 public import ZooKeeper
 
@@ -29,6 +30,15 @@ public struct ClusterOptions: ParsableArguments {
     )
     public var agentAuth: String?
 
+    @Option(
+        name: .customLong("zk-identity-file"),
+        help: ArgumentHelp(
+            "This role's ZooKeeper identity (JSON, mode 0600; `atlantis dev up` makes them): the session authenticates as it, and every node is created with the cluster's ACL table (default: $ATLANTIS_ZK_IDENTITY_FILE).",
+            valueName: "file"
+        )
+    )
+    public var zkIdentityFile: String?
+
     @Option(help: "Seconds to wait for ZooKeeper.")
     public var timeout: Int = 10
 
@@ -52,8 +62,9 @@ public struct ClusterOptions: ParsableArguments {
     }
 
     /// Hosts, credentials and, with `timeouts`, `--timeout` for connecting and each operation.
-    public func zooKeeperConfiguration(timeouts: Bool = false) -> ZooKeeperConfiguration {
-        timeouts
+    public func zooKeeperConfiguration(timeouts: Bool = false) throws -> ZooKeeperConfiguration {
+        var configuration =
+            timeouts
             ? ZooKeeperConfiguration(
                 connectionString: hosts,
                 connectTimeout: .seconds(timeout),
@@ -61,6 +72,27 @@ public struct ClusterOptions: ParsableArguments {
                 credentials: credentials
             )
             : ZooKeeperConfiguration(connectionString: hosts, credentials: credentials)
+        if let identity = try identity {
+            let policy = AccessPolicy(tree: try tree, identity: identity)
+            configuration.credentials = [identity.credential]
+            configuration.aclPolicy = { policy.acl(for: $0) }
+        }
+        return configuration
+    }
+
+    /// `--zk-identity-file`, else `$ATLANTIS_ZK_IDENTITY_FILE`: this role's identity.
+    public var identity: ZooKeeperIdentity? {
+        get throws {
+            let environment = ProcessInfo.processInfo.environment
+            guard
+                let path = zkIdentityFile ?? environment["ATLANTIS_ZK_IDENTITY_FILE"].flatMap({ $0.isEmpty ? nil : $0 })
+            else { return nil }
+            do {
+                return try ZooKeeperIdentity.load(path: path)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
     }
 
     /// The tree under `--root` (validated by `validate()`).
@@ -80,6 +112,7 @@ public struct ClusterOptions: ParsableArguments {
         if let auth = agentAuthentication, !auth.contains(":") {
             throw ValidationError("--agent-auth must be user:password")
         }
+        _ = try identity
     }
 
     /// Logs to stderr at `--log-level` (once per process: see `LogOutput.bootstrap`).
@@ -120,7 +153,7 @@ public struct ClusterOptions: ParsableArguments {
 
     private func connect() async throws -> ZooKeeperClient {
         do {
-            return try await ZooKeeperClient.connect(zooKeeperConfiguration(timeouts: true))
+            return try await ZooKeeperClient.connect(try zooKeeperConfiguration(timeouts: true))
         } catch {
             throw fail(
                 ManagerError(

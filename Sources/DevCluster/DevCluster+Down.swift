@@ -29,8 +29,9 @@ extension DevCluster {
         }
         try? await http.shutdown()
         print("    \(removed) removed")
-        step("stopping ZooKeeper, the registry and dockerd (if `up` started it)")
+        step("stopping ZooKeeper, slapd, the registry and dockerd (if `up` started it)")
         _ = script("zk.sh", "stop", "dev")
+        _ = script("ldap.sh", "stop", "dev")
         _ = script("docker.sh", "down")
         print("local Atlantis is down")
     }

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Spawn
+import ZKAccess
 import ZKModel
 import ZooKeeper
 
@@ -25,6 +26,16 @@ extension DevCluster {
         guard script("docker.sh", "up") == 0 else {
             throw DevClusterError("Docker did not start; see \(directory)/dockerd.log")
         }
+        step("slapd on 127.0.0.1:\(ldapPort): the example directory of users and teams (examples/ldap)")
+        guard script("ldap.sh", "up", "dev", "\(ldapPort)") == 0 else {
+            throw DevClusterError("slapd did not start; see \(directory)/ldap-dev/slapd.log")
+        }
+        do {
+            try ZooKeeperIdentity.generate(in: identities)
+        } catch {
+            throw DevClusterError("cannot write the ZooKeeper identities to \(identities): \(error)")
+        }
+        print("    ZooKeeper identities per role: \(identities)/*.json (mode 0600)")
         try startAgents()
         step("waiting for the supervisors to register and the router to answer")
         try await waitUntilReady(timeout: timeout)

@@ -40,17 +40,28 @@ public struct DevCluster: Sendable {
     public var routerAdmin: String { "127.0.0.1:\(routerPort + 1)" }
     public var managerURL: String { "http://127.0.0.1:\(managerPort)" }
     public var hostIDs: [String] { zones.map { "dev-\($0)" } }
+    /// slapd's port on 127.0.0.1 (the example directory of examples/ldap).
+    public var ldapPort: Int { 3389 }
+    /// The manager's directory configuration, written by scripts/ldap.sh.
+    public var ldapConfiguration: String { "\(directory)/ldap-dev/directory.json" }
+    /// One ZooKeeper identity per role (made by `up` when missing), mode 0600.
+    public var identities: String { "\(directory)/identities" }
+    func identity(_ role: String) -> [String] { ["--zk-identity-file", "\(identities)/\(role).json"] }
 
     /// The agents this cluster runs, in start order.
     public var agents: [DevAgent] {
         var list = [
             DevAgent(
                 name: "manager",
-                arguments: ["manager", "--zk", zooKeeper, "--listen", "127.0.0.1:\(managerPort)"]
+                arguments: [
+                    "manager", "--zk", zooKeeper, "--listen", "127.0.0.1:\(managerPort)", "--ldap-config",
+                    ldapConfiguration,
+                ] + identity("manager")
             ),
             DevAgent(
                 name: "scheduler",
                 arguments: ["scheduler", "--zk", zooKeeper, "--id", "dev-scheduler", "--lost-after", "10"]
+                    + identity("scheduler")
             ),
         ]
         for (i, zone) in zones.enumerated() {
@@ -61,7 +72,7 @@ public struct DevCluster: Sendable {
                     arguments: [
                         "supervisor", "--zk", zooKeeper, "--host-id", "dev-\(zone)", "--zone", zone, "--ports",
                         "\(first)-\(first + 99)", "--stop-grace", "5",
-                    ]
+                    ] + identity("supervisor")
                 )
             )
         }
@@ -71,7 +82,7 @@ public struct DevCluster: Sendable {
                 arguments: [
                     "router", "--zk", zooKeeper, "--listen", "127.0.0.1:\(routerPort)", "--admin", routerAdmin, "--id",
                     "dev-router", "--state-dir", "\(directory)/router",
-                ]
+                ] + identity("router")
             )
         )
         return list

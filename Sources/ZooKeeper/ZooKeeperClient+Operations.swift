@@ -15,7 +15,7 @@ extension ZooKeeperClient {
         acl: [ACL]? = nil
     ) async throws -> String {
         let flags = (mode.ephemeral ? atl_flag_ephemeral() : 0) | (mode.sequential ? atl_flag_sequence() : 0)
-        let acl = acl ?? configuration.defaultACL
+        let acl = configuration.aclPolicy?(path) ?? acl ?? configuration.defaultACL
         let (result, _) = try await submit(path: path) { h, ctx in
             acl.withCACLVector { vector in
                 data.withUnsafeBufferPointer { buf in
@@ -31,10 +31,15 @@ extension ZooKeeperClient {
     }
 
     /// Creates every missing node on the way to `path` (and `path` itself); existing ones are left as they are.
+    ///
+    /// Looks before it creates: an identity may lack CREATE on a parent whose child exists (a
+    /// router that watches `desired/routes`), and an existing path costs one round trip.
     public func ensurePath(_ path: String, acl: [ACL]? = nil) async throws {
+        if try await exists(path) != nil { return }
         var current = ""
         for component in path.split(separator: "/") {
             current += "/" + component
+            if try await exists(current) != nil { continue }
             do {
                 try await create(current, acl: acl)
             } catch let error as ZooKeeperError where error.code == .nodeExists {
@@ -254,7 +259,7 @@ extension ZooKeeperClient {
                 case .create(let path, let data, let mode, let acl):
                     let flags =
                         (mode.ephemeral ? atl_flag_ephemeral() : 0) | (mode.sequential ? atl_flag_sequence() : 0)
-                    let vector = makeACLVector(acl ?? configuration.defaultACL)
+                    let vector = makeACLVector(configuration.aclPolicy?(path) ?? acl ?? configuration.defaultACL)
                     aclVectors.append(vector)
                     let buffer = owner!.allocate(byteCount: pathBufferSize).assumingMemoryBound(to: CChar.self)
                     zoo_create_op_init(

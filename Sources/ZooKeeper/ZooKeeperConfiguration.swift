@@ -20,6 +20,10 @@ public struct ZooKeeperConfiguration: Sendable {
     public var credentials: [Credential]
     /// The ACL of nodes created without an explicit one.
     public var defaultACL: [ACL]
+    /// When set, the ACL of every node this client creates, decided by its path (it overrides
+    /// an ACL passed to `create`): one function for the whole cluster, so that no code path
+    /// creates a node more open than the table says.
+    public var aclPolicy: (@Sendable (String) -> [ACL])?
 
     public init(
         connectionString: String,
@@ -27,8 +31,10 @@ public struct ZooKeeperConfiguration: Sendable {
         connectTimeout: Duration = .seconds(10),
         operationTimeout: Duration = .seconds(15),
         credentials: [Credential] = [],
-        defaultACL: [ACL] = ACL.openUnsafe
+        defaultACL: [ACL] = ACL.openUnsafe,
+        aclPolicy: (@Sendable (String) -> [ACL])? = nil
     ) {
+        self.aclPolicy = aclPolicy
         self.connectionString = connectionString
         self.sessionTimeout = sessionTimeout
         self.connectTimeout = connectTimeout

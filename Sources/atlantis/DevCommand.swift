@@ -1,7 +1,10 @@
 import ArgumentParser
 import CLIOptions
 import DevCluster
+import Foundation
 import Logging
+import ManagerAPI
+import ManagerClient
 
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,10 +26,10 @@ struct DevOptions: ParsableArguments {
     var zones: String = "zone-a,zone-b"
 
     @Option(help: "ZooKeeper's port on 127.0.0.1.")
-    var zkPort: Port = Port(2181)
+    var zkPort: CLIOptions.Port = CLIOptions.Port(2181)
 
     @Option(help: "The router's port on 127.0.0.1 (its admin port is the next one).")
-    var routerPort: Port = Port(8080)
+    var routerPort: CLIOptions.Port = CLIOptions.Port(8080)
 
     var cluster: DevCluster {
         DevCluster(
@@ -57,9 +60,29 @@ struct DevUp: AsyncParsableCommand {
     @Option(help: "Seconds to wait for the cluster to be ready.")
     var timeout: Int = 120
 
+    @Option(help: "The example directory's user to log in as (context `dev`); its password is `<user>-pw`.")
+    var user = "ada"
+
     func run() async throws {
         dev.quietLogs()
-        try await dev.cluster.up(timeout: .seconds(timeout))
+        let cluster = dev.cluster
+        try await cluster.up(timeout: .seconds(timeout))
+        // The example directory's platform admin, so that the README's commands work as they are.
+        let login: LoginResult
+        do {
+            login = try await ManagerClient(baseURL: cluster.managerURL, http: ManagerClient.failFast)
+                .login(user: user, password: "\(user)-pw")
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot log in as \(user): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        var config = try ClientConfig.load()
+        config.set(ClientConfig.Context(name: "dev", manager: cluster.managerURL, token: login.token))
+        config.currentContext = "dev"
+        try config.save()
+        print(
+            "logged in as \(login.identity.name)\(login.identity.admin ? " (platform admin)" : "") in context dev (\(ClientConfig.path)); `atlantis login alice` acts as a member of sample-team"
+        )
     }
 }
 

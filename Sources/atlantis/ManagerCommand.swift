@@ -69,7 +69,7 @@ struct ManagerCommand: AsyncParsableCommand {
             logger.warning("manager.open", metadata: ["reason": "no --ldap-config: every caller may write"])
         }
         let membershipTTL = membershipTTL
-        let service = ZooKeeperAgentService(configuration: cluster.zooKeeperConfiguration()) { zk in
+        let service = ZooKeeperAgentService(configuration: try cluster.zooKeeperConfiguration()) { zk in
             let store = ClusterStore(zk: zk, tree: tree, agentCredential: agentAuth)
             let auth = directory.map {
                 Authenticator(.init(directory: $0, membershipTTL: membershipTTL), store: store)

@@ -54,7 +54,7 @@ struct RouterCommand: AsyncParsableCommand {
                 proxy: proxy.configuration,
                 threads: proxy.threadCount,
                 scheduling: proxy.scheduling,
-                zooKeeper: cluster.zooKeeperConfiguration(),
+                zooKeeper: try cluster.zooKeeperConfiguration(),
                 tree: try cluster.tree
             ),
             metrics: { registry.emitToString() },

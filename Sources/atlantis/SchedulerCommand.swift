@@ -32,7 +32,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         let tree = try cluster.tree
         let identity = id ?? "scheduler-\(ProcessInfo.processInfo.processIdentifier)"
         let configuration = SchedulerAgent.Configuration(identity: identity, lostHostGrace: .seconds(Int64(lostAfter)))
-        let service = ZooKeeperAgentService(configuration: cluster.zooKeeperConfiguration()) { zk in
+        let service = ZooKeeperAgentService(configuration: try cluster.zooKeeperConfiguration()) { zk in
             print("scheduler \(identity): campaigning in \(tree.election(.scheduler))")
             return SchedulerAgent(zk: zk, tree: tree, configuration: configuration)
         }

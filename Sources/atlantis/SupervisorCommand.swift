@@ -115,7 +115,7 @@ struct SupervisorCommand: AsyncParsableCommand {
         let ports = ports
         let address = address
         let service = ZooKeeperAgentService(
-            configuration: cluster.zooKeeperConfiguration(),
+            configuration: try cluster.zooKeeperConfiguration(),
             makeAgent: { zk in
                 print(
                     "supervisor \(hostId) (zone \(zone)): instances from \(tree.assignments(host: hostId)), ports \(ports) on \(address)"

@@ -44,7 +44,9 @@ struct LDAPTests {
     }
 
     @Test func aWrongPasswordAndAnUnknownUserFailAlike() async throws {
-        await #expect(throws: LDAPError.self) { try await self.directory.authenticate(user: "alice", password: "bob-pw") }
+        await #expect(throws: LDAPError.self) {
+            try await self.directory.authenticate(user: "alice", password: "bob-pw")
+        }
         do {
             _ = try await directory.authenticate(user: "alice", password: "wrong")
             Issue.record("a wrong password was accepted")
@@ -59,7 +61,9 @@ struct LDAPTests {
         }
     }
 
-    @Test(arguments: ["*)(uid=*", "alice)(objectClass=*", "uid=alice,ou=people", "alice,dc=evil", "Alice", "", "a\\2a", "ali ce"])
+    @Test(arguments: [
+        "*)(uid=*", "alice)(objectClass=*", "uid=alice,ou=people", "alice,dc=evil", "Alice", "", "a\\2a", "ali ce",
+    ])
     func injectionIsRefusedWithoutABind(name: String) async throws {
         do {
             _ = try await Self.nowhere.authenticate(user: name, password: "x")

@@ -193,7 +193,7 @@ struct AuditTests {
             _ = try await rig.client.delete(.route, "gateway")
 
             let all = try await rig.client.audit().items.map(\.record)
-            #expect(all.map(\.action) == ["apply", "release", "release", "apply", "delete"], "\(all.map(\.action))")
+            #expect(all.map(\.action) == ["apply", "release", "release", "scale", "delete"], "\(all.map(\.action))")
             let first = try #require(all.first)
             #expect(first.source == "git")
             #expect(first.caller?.hasPrefix("127.0.0.1:") == true)
@@ -210,7 +210,7 @@ struct AuditTests {
             )
 
             let shop = try await rig.client.audit(app: "shop").items.map(\.record.action)
-            #expect(shop == ["apply", "release", "apply"], "\(shop)")
+            #expect(shop == ["apply", "release", "scale"], "\(shop)")
             let none = try await rig.client.audit(since: "2999-01-01T00:00:00Z").items
             #expect(none.isEmpty)
         }

@@ -37,7 +37,9 @@ struct AuthTests {
             _ = try await auth.seed()
             let carol = try await auth.login("carol")  // payments, not storefront (shop's team)
             let before = try await auth.desired()
-            let scale = await problem { _ = try await carol.scale(app: "shop", environment: "prod", .init(instances: 2)) }
+            let scale = await problem {
+                _ = try await carol.scale(app: "shop", environment: "prod", .init(instances: 2))
+            }
             #expect(scale?.code == .forbidden, "\(String(describing: scale))")
             #expect(scale?.detail.contains("storefront") == true)
             let deploy = await problem {
@@ -64,14 +66,20 @@ struct AuthTests {
             let scaled = try await alice.scale(app: "shop", environment: "prod", .init(instances: 2))
             #expect(scaled.deploy == "shop-prod")
             // alice may not touch payments' app, nor hand shop to payments, nor change a Team.
-            #expect(await problem { _ = try await alice.scale(app: "checkout", environment: "prod", .init(instances: 2)) }?.code == .forbidden)
+            #expect(
+                await problem { _ = try await alice.scale(app: "checkout", environment: "prod", .init(instances: 2)) }?
+                    .code == .forbidden
+            )
             var request = try auth.rig.examples()
             request.documents = request.documents.filter {
                 $0.document["kind"]?.stringValue == "App" && $0.document["metadata"]?["name"]?.stringValue == "shop"
             }
             var moved = request
             moved.documents[0].document = try JSONValue.parse(
-                String(decoding: request.documents[0].document.canonicalBytes, as: UTF8.self).replacingOccurrences(of: "\"storefront\"", with: "\"payments\"")
+                String(decoding: request.documents[0].document.canonicalBytes, as: UTF8.self).replacingOccurrences(
+                    of: "\"storefront\"",
+                    with: "\"payments\""
+                )
             )
             #expect(await problem { _ = try await alice.apply(moved) }?.code == .forbidden)
             #expect(await problem { _ = try await alice.apply(try auth.changed("Team")) }?.code == .forbidden)
@@ -94,7 +102,10 @@ struct AuthTests {
             let empty = await problem { _ = try await auth.anonymous.login(user: "alice", password: "") }
             for failure in [wrong, unknown, injected, empty] {
                 #expect(failure?.code == .unauthorized)
-                #expect(failure?.detail == wrong?.detail, "one message for every failure: \(String(describing: failure))")
+                #expect(
+                    failure?.detail == wrong?.detail,
+                    "one message for every failure: \(String(describing: failure))"
+                )
             }
             _ = await problem { _ = try await auth.anonymous.login(user: "bob", password: "nope") }
             _ = await problem { _ = try await auth.anonymous.login(user: "bob", password: "nope") }
@@ -127,9 +138,21 @@ struct AuthTests {
             let ci = auth.client(token: issued.token)
             #expect(try await ci.whoami().teams == ["storefront"])
             _ = try await ci.scale(app: "shop", environment: "prod", .init(instances: 3))
-            #expect(await problem { _ = try await ci.deploy(app: "shop", environment: "prod", .init(image: "x:1")) }?.code == .forbidden, "a verb outside the token")
-            #expect(await problem { _ = try await ci.scale(app: "checkout", environment: "prod", .init(instances: 1)) }?.code == .forbidden, "another app")
-            #expect(await problem { _ = try await ci.createToken(.init(name: "more", team: "storefront", ttl: "1h")) }?.code == .forbidden, "a token makes no tokens")
+            #expect(
+                await problem { _ = try await ci.deploy(app: "shop", environment: "prod", .init(image: "x:1")) }?.code
+                    == .forbidden,
+                "a verb outside the token"
+            )
+            #expect(
+                await problem { _ = try await ci.scale(app: "checkout", environment: "prod", .init(instances: 1)) }?
+                    .code == .forbidden,
+                "another app"
+            )
+            #expect(
+                await problem { _ = try await ci.createToken(.init(name: "more", team: "storefront", ttl: "1h")) }?.code
+                    == .forbidden,
+                "a token makes no tokens"
+            )
             // It is the team's: alice leaving storefront does not end it.
             try auth.membership("alice", in: "storefront", present: false)
             defer { try? auth.membership("alice", in: "storefront", present: true) }
@@ -141,7 +164,10 @@ struct AuthTests {
             let carol = try await auth.login("carol")
             #expect(try await carol.tokens().isEmpty)
             #expect(await problem { try await carol.revokeToken(issued.info.id) }?.code == .forbidden)
-            #expect(await problem { _ = try await carol.createToken(.init(name: "x", team: "storefront", ttl: "1h")) }?.code == .forbidden)
+            #expect(
+                await problem { _ = try await carol.createToken(.init(name: "x", team: "storefront", ttl: "1h")) }?.code
+                    == .forbidden
+            )
             try await bob.revokeToken(issued.info.id)
             #expect(await problem { _ = try await ci.list(.app) }?.code == .unauthorized, "revoked")
         }
@@ -156,7 +182,10 @@ struct AuthTests {
             #expect(await problem { _ = try await auth.client(token: short.token).list(.app) }?.code == .unauthorized)
             try await alice.logout()
             #expect(await problem { _ = try await alice.list(.app) }?.code == .unauthorized)
-            #expect(await problem { _ = try await alice.createToken(.init(name: "x", team: "storefront", ttl: "400d")) }?.code == .unauthorized)
+            #expect(
+                await problem { _ = try await alice.createToken(.init(name: "x", team: "storefront", ttl: "400d")) }?
+                    .code == .unauthorized
+            )
         }
     }
 
@@ -190,7 +219,9 @@ struct AuthTests {
             let before = try await auth.desired()
             auth.server.signal(SIGSTOP)
             let start = ContinuousClock.now
-            let stopped = await problem { _ = try await bob.scale(app: "shop", environment: "prod", .init(instances: 4)) }
+            let stopped = await problem {
+                _ = try await bob.scale(app: "shop", environment: "prod", .init(instances: 4))
+            }
             auth.server.signal(SIGCONT)
             #expect(stopped?.code == .directoryUnavailable, "\(String(describing: stopped))")
             #expect(stopped?.status == 503)
@@ -201,7 +232,9 @@ struct AuthTests {
 
             let after = try await auth.desired()
             auth.server.signal(SIGKILL)
-            let killed = await problem { _ = try await bob.scale(app: "shop", environment: "prod", .init(instances: 5)) }
+            let killed = await problem {
+                _ = try await bob.scale(app: "shop", environment: "prod", .init(instances: 5))
+            }
             #expect(killed?.code == .directoryUnavailable)
             #expect(try await auth.desired() == after)
             try await auth.server.restart()

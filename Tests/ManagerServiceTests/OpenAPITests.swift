@@ -58,6 +58,7 @@ struct OpenAPITests {
         let expected: [Problem.Code: Int32] = [
             .invalidInput: 2, .badRequest: 2, .tooLarge: 2, .unsupportedMediaType: 2, .methodNotAllowed: 2,
             .conflict: 3, .unreachable: 4, .unknownOutcome: 4, .timeout: 4, .notFound: 5, .forbidden: 6, .internal: 1,
+            .unauthorized: 7, .tooManyRequests: 8, .directoryUnavailable: 4,
         ]
         for code in Problem.Code.allCases {
             #expect(code.exitCode == expected[code], "\(code)")

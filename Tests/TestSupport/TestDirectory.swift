@@ -89,7 +89,8 @@ public struct TestDirectory: Sendable {
         try ldif.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let result = Spawn.run([
-            "ldapmodify", "-x", "-H", uri, "-D", "cn=admin,dc=example,dc=org", "-y", folder + "/admin.secret", "-f", file,
+            "ldapmodify", "-x", "-H", uri, "-D", "cn=admin,dc=example,dc=org", "-y", folder + "/admin.secret", "-f",
+            file,
         ])
         guard result.status == 0 else { throw Failure(description: "ldapmodify failed: \(result.output)") }
     }
