@@ -59,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Secrets",
+            dependencies: ["ZKModel", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ZKAccess",
             dependencies: ["ZooKeeper", "ZKModel"],
             swiftSettings: swiftSettings
@@ -131,6 +136,7 @@ let package = Package(
             name: "ManagerService",
             dependencies: [
                 "LDAP",
+                "Secrets",
                 "Manager",
                 "ManagerAPI",
                 "Reconciler",
@@ -186,6 +192,7 @@ let package = Package(
             name: "Supervisor",
             dependencies: [
                 "Docker",
+                "Secrets",
                 "Reconciler",
                 "Spawn",
                 "ZooKeeper",
@@ -218,6 +225,7 @@ let package = Package(
         .target(
             name: "DevCluster",
             dependencies: [
+                "Secrets",
                 "ZKAccess",
                 "Docker",
                 "Spawn",
@@ -247,6 +255,7 @@ let package = Package(
         .executableTarget(
             name: "atlantis",
             dependencies: [
+                "Secrets",
                 "CLIOptions",
                 "LDAP",
                 "GitOps",

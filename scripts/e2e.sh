@@ -3,7 +3,9 @@
 # exactly `scripts/run.sh`. Then, through the router: the sample answers; one supervisor is
 # killed and the sample is still served (and its instance is placed again after the grace
 # period); a new version is rolled out while a client sends requests all the while, and none
-# fails; `atlantis dev down` leaves no agent, no container and no ZooKeeper behind.
+# fails; a user outside the sample's team is refused; a secret reaches the container and no
+# answer, log or ZooKeeper data holds its value; anonymous ZooKeeper sessions cannot write or
+# read secrets; `atlantis dev down` leaves no agent, no container and no ZooKeeper behind.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 export PATH=/opt/swift/usr/bin:$PATH
@@ -53,6 +55,41 @@ n=$(wc -l <"$work/rollout.codes"); f=$(failures "$work/rollout.codes")
 echo "    $n requests during the rollout, $f failed"
 [ "$f" = 0 ] || fail "$f requests failed during the rolling update"
 [ "$(curl -s --max-time 3 -H 'Host: sample.localhost' http://127.0.0.1:8080/version)" = v2 ] || fail "v2 is not served after the rollout"
+
+echo "==> e2e: teams, secrets and ZooKeeper identities"
+zkcli() { /usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:2181 "$@" 2>&1; }
+printf 'dave-pw\n' | "$bin" login dave >/dev/null
+code=0; "$bin" scale sample --env prod --instances 3 2>"$work/denied.err" || code=$?
+[ "$code" = 6 ] || fail "dave (in no team) scaled the sample (exit $code): $(cat "$work/denied.err")"
+printf 'alice-pw\n' | "$bin" login alice >"$work/login.out"
+grep -q "sample-team" "$work/login.out" || fail "alice is not in sample-team"
+secret="s3cr3t-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+"$bin" secrets set sample --env prod "SAMPLE_TOKEN=$secret" >"$work/secrets.out"
+"$bin" rollout status sample-prod --wait >/dev/null || fail "the secret's release did not roll out"
+# A container of the new release (the old one's may still run, kept warm for a rollback).
+release=$(printf 'r-%010d' "$(grep -o 'rolls out release [0-9]*' "$work/secrets.out" | grep -o '[0-9]*$')")
+id=$(curl -s --unix-socket /var/run/docker.sock "http://localhost/v1.41/containers/json?filters=%7B%22label%22%3A%5B%22atlantis.release%3D$release%22%2C%22atlantis.app%3Dsample%22%5D%7D" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])')
+exec_id=$(curl -s --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' -d '{"Cmd":["/bin/sh","-c","echo \"$SAMPLE_TOKEN\""],"AttachStdout":true}' "http://localhost/v1.41/containers/$id/exec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])')
+curl -s --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' -d '{"Detach":false,"Tty":false}' "http://localhost/v1.41/exec/$exec_id/start" >"$work/exec.out"
+grep -qa "$secret" "$work/exec.out" || fail "the container does not see its secret"
+echo "    the container reads its secret; looking for it everywhere else"
+{
+  cat "$work/secrets.out"
+  "$bin" secrets list sample --env prod
+  for kind in apps deploys routes teams; do "$bin" get "$kind" -o json; done
+  "$bin" audit -o json
+  "$bin" rollout history sample-prod
+  curl -s -H "Authorization: Bearer $(python3 -c 'import json,os; c=json.load(open(os.path.expanduser("~/.config/atlantis/config.json"))); print([x for x in c["contexts"] if x["name"]==c["currentContext"]][0]["token"])')" http://127.0.0.1:8090/v1/instances
+} >"$work/answers.txt" 2>&1
+grep -q "SAMPLE_TOKEN" "$work/answers.txt" || fail "the secret's name is not listed"
+grep -q "$secret" "$work/answers.txt" && fail "the secret's value is in an answer of the manager"
+grep -rqa "$secret" run/dev --include='*.log' && fail "the secret's value is in a log: $(grep -rla "$secret" run/dev --include='*.log')"
+grep -rqa "$secret" run/dev/zk-dev && fail "the secret's value is in ZooKeeper's data"
+zkcli get /atlantis/secrets/sample/prod >"$work/zk-read.out" || true
+grep -q "Insufficient permission" "$work/zk-read.out" || fail "an anonymous session reads the secrets"
+zkcli create /atlantis/desired/apps/forged '{}' >"$work/zk-write.out" || true
+grep -q "Insufficient permission" "$work/zk-write.out" || fail "an anonymous session wrote desired state"
+echo "    not in any answer, log or ZooKeeper's data; anonymous ZooKeeper sessions are refused"
 
 echo "==> e2e: atlantis dev down"
 "$bin" dev down

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Secrets
 import Spawn
 import ZKAccess
 import ZKModel
@@ -36,6 +37,11 @@ extension DevCluster {
             throw DevClusterError("cannot write the ZooKeeper identities to \(identities): \(error)")
         }
         print("    ZooKeeper identities per role: \(identities)/*.json (mode 0600)")
+        do {
+            try SecretBox.generate(keyFile: secretsKey)
+        } catch {
+            throw DevClusterError("cannot write the secrets key \(secretsKey): \(error)")
+        }
         try startAgents()
         step("waiting for the supervisors to register and the router to answer")
         try await waitUntilReady(timeout: timeout)

@@ -47,6 +47,8 @@ public struct DevCluster: Sendable {
     /// One ZooKeeper identity per role (made by `up` when missing), mode 0600.
     public var identities: String { "\(directory)/identities" }
     func identity(_ role: String) -> [String] { ["--zk-identity-file", "\(identities)/\(role).json"] }
+    /// The cluster's secrets key (made by `up` when missing), held by the manager and the supervisors.
+    public var secretsKey: String { "\(directory)/secrets.key" }
 
     /// The agents this cluster runs, in start order.
     public var agents: [DevAgent] {
@@ -55,7 +57,7 @@ public struct DevCluster: Sendable {
                 name: "manager",
                 arguments: [
                     "manager", "--zk", zooKeeper, "--listen", "127.0.0.1:\(managerPort)", "--ldap-config",
-                    ldapConfiguration,
+                    ldapConfiguration, "--secrets-key-file", secretsKey,
                 ] + identity("manager")
             ),
             DevAgent(
@@ -71,7 +73,7 @@ public struct DevCluster: Sendable {
                     name: "supervisor-\(zone)",
                     arguments: [
                         "supervisor", "--zk", zooKeeper, "--host-id", "dev-\(zone)", "--zone", zone, "--ports",
-                        "\(first)-\(first + 99)", "--stop-grace", "5",
+                        "\(first)-\(first + 99)", "--stop-grace", "5", "--secrets-key-file", secretsKey,
                     ] + identity("supervisor")
                 )
             )

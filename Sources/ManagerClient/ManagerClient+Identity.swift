@@ -38,3 +38,23 @@ extension ManagerClient {
         _ = try await send(.DELETE, "/v1/tokens/\(Self.segment(id))", as: [String: String].self)
     }
 }
+
+extension ManagerClient {
+    private func secretsPath(_ app: String, _ env: String) -> String {
+        "/v1/apps/\(Self.segment(app))/environments/\(Self.segment(env))/secrets"
+    }
+
+    public func secrets(app: String, environment env: String) async throws -> SecretsInfo {
+        try await send(.GET, secretsPath(app, env), as: SecretsInfo.self).value
+    }
+
+    public func changeSecrets(
+        app: String,
+        environment env: String,
+        _ request: SecretsRequest
+    ) async throws
+        -> SecretsInfo
+    {
+        try await send(.PUT, secretsPath(app, env), body: request, as: SecretsInfo.self).value
+    }
+}

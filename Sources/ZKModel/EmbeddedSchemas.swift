@@ -418,6 +418,11 @@ enum EmbeddedSchemas {
       "minimum": 4,
       "maximum": 1048576
     },
+    "secrets": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "The revision of the environment's secrets (SecretSet) to give the instance."
+    },
     "dependsOn": {
       "type": "array",
       "uniqueItems": true,
@@ -645,6 +650,7 @@ enum EmbeddedSchemas {
     "dependsOn": {"type": "array", "items": {"$ref": "common.schema.json#/$defs/name"}},
     "cpu": {"type": "number", "minimum": 0},
     "memoryMB": {"type": "integer", "minimum": 0},
+    "secrets": {"type": "integer", "minimum": 1, "description": "The revision of the environment's secrets (SecretSet) it was made with."},
     "createdAt": {"type": "string", "maxLength": 64},
     "cause": {"type": "string", "maxLength": 256}
   }
@@ -757,6 +763,31 @@ enum EmbeddedSchemas {
         }
       }
     }
+  }
+}
+"""#,
+        "secret-set.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/secret-set.schema.json",
+  "title": "An environment's secrets (secrets/<app>/<environment>): values sealed with AES-256-GCM by the manager, opened by supervisors only to start a container",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "app", "environment", "revision", "keyID", "entries", "updated"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "SecretSet"},
+    "app": {"$ref": "common.schema.json#/$defs/name"},
+    "environment": {"$ref": "common.schema.json#/$defs/name"},
+    "revision": {"type": "integer", "minimum": 1},
+    "keyID": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+    "entries": {
+      "type": "object",
+      "maxProperties": 100,
+      "propertyNames": {"pattern": "^[A-Z_][A-Z0-9_]{0,63}$"},
+      "additionalProperties": {"type": "string", "maxLength": 6000, "description": "base64 of nonce, ciphertext and tag"}
+    },
+    "updated": {"type": "string", "maxLength": 64}
   }
 }
 """#,
@@ -1026,6 +1057,28 @@ enum EmbeddedSchemas {
         }
       }
     }
+  }
+}
+"""#,
+        "token.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/token.schema.json",
+  "title": "An issued token (auth/tokens/<sha256 of the token>): what it stands for; the token itself is never stored",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["apiVersion", "kind", "subject", "name", "created", "expires"],
+  "properties": {
+    "apiVersion": {"const": "atlantis/v1"},
+    "kind": {"const": "Token"},
+    "subject": {"enum": ["user", "machine"]},
+    "name": {"type": "string", "maxLength": 64},
+    "team": {"$ref": "common.schema.json#/$defs/name"},
+    "app": {"$ref": "common.schema.json#/$defs/name"},
+    "verbs": {"type": "array", "items": {"enum": ["apply", "delete", "deploy", "scale", "undo", "teardown", "secrets"]}},
+    "createdBy": {"type": "string", "maxLength": 64},
+    "created": {"type": "number"},
+    "expires": {"type": "number"}
   }
 }
 """#,

@@ -20,6 +20,9 @@ public struct InstanceAssignment: Codable, Hashable, Sendable {
     public var dependsOn: [String]?
     /// Keep running and health-checked, but report it as standby: routers leave it out.
     public var standby: Bool?
+    /// The revision of the environment's secrets to give it (opened by the supervisor from
+    /// `<root>/secrets/<app>/<environment>` just before the container is created).
+    public var secrets: Int?
 
     public init(
         instance: String,
@@ -32,8 +35,10 @@ public struct InstanceAssignment: Codable, Hashable, Sendable {
         healthCheck: AppSpec.HealthCheck? = nil,
         cpu: Double? = nil,
         memoryMB: Int? = nil,
-        dependsOn: [String]? = nil
+        dependsOn: [String]? = nil,
+        secrets: Int? = nil
     ) {
+        self.secrets = secrets
         self.instance = instance
         self.app = app
         self.environment = environment

@@ -15,6 +15,9 @@ public struct Release: Codable, Hashable, Sendable {
     public var dependsOn: [String]?
     public var cpu: Double?
     public var memoryMB: Int?
+    /// The revision of the environment's secrets (`SecretSet`) it was made with: a change of
+    /// secrets is a new release, which rolls like an image change.
+    public var secrets: Int?
     /// ISO 8601.
     public var createdAt: String
     /// Why it was made: `apply by cli`, `undo to r-3`, ...
@@ -50,6 +53,13 @@ public struct Release: Codable, Hashable, Sendable {
         self.cause = cause
     }
 
+    /// This release with `secrets` as its secrets' revision.
+    public func with(secrets: Int?) -> Release {
+        var copy = self
+        copy.secrets = secrets
+        return copy
+    }
+
     public static func name(_ number: Int) -> String {
         let digits = String(number)
         return "r-" + String(repeating: "0", count: max(0, 10 - digits.count)) + digits
@@ -77,7 +87,8 @@ public struct Release: Codable, Hashable, Sendable {
             healthCheck: healthCheck,
             cpu: cpu,
             memoryMB: memoryMB,
-            dependsOn: dependsOn
+            dependsOn: dependsOn,
+            secrets: secrets
         )
     }
 }

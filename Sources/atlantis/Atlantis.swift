@@ -13,7 +13,7 @@ struct Atlantis: AsyncParsableCommand {
         subcommands: [
             Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
             RolloutCommand.self, InstancesCommand.self, AuditCommand.self, GitOpsCommand.self, ConfigCommand.self,
-            LoginCommand.self, LogoutCommand.self, WhoAmICommand.self, TokenCommand.self,
+            LoginCommand.self, LogoutCommand.self, WhoAmICommand.self, TokenCommand.self, SecretsCommand.self,
             ManagerCommand.self,
             RouterCommand.self,
             SchedulerCommand.self,

@@ -8,6 +8,7 @@ import ManagerService
 import Metrics
 import Prometheus
 import Reconciler
+import Secrets
 import ServiceLifecycle
 import ZKModel
 
@@ -44,6 +45,14 @@ struct ManagerCommand: AsyncParsableCommand {
     )
     var ldapConfig: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The cluster's secrets key (32 bytes, base64, mode 0600; the supervisors hold the same): seals secrets.",
+            valueName: "file"
+        )
+    )
+    var secretsKeyFile: String?
+
     @Option(help: "Seconds a user's teams are trusted before the directory is asked again.")
     var membershipTTL = 10.0
 
@@ -69,6 +78,7 @@ struct ManagerCommand: AsyncParsableCommand {
             logger.warning("manager.open", metadata: ["reason": "no --ldap-config: every caller may write"])
         }
         let membershipTTL = membershipTTL
+        let secretBox = try secretsKeyFile.map { try SecretBox.load(keyFile: $0) }
         let service = ZooKeeperAgentService(configuration: try cluster.zooKeeperConfiguration()) { zk in
             let store = ClusterStore(zk: zk, tree: tree, agentCredential: agentAuth)
             let auth = directory.map {
@@ -78,7 +88,8 @@ struct ManagerCommand: AsyncParsableCommand {
                 manager: Manager(store: store, logger: logger),
                 configuration: configuration,
                 accessLog: accessLog,
-                auth: auth
+                auth: auth,
+                secretBox: secretBox
             )
             return ManagerService(routes: routes) { port in
                 print("manager: serving http://\(configuration.host):\(port) for \(tree.root)")

@@ -5,6 +5,7 @@ import Docker
 import Foundation
 import Logging
 import Reconciler
+import Secrets
 import ServiceLifecycle
 import Supervisor
 import ZKModel
@@ -23,6 +24,14 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var cluster: ClusterOptions
+
+    @Option(
+        help: ArgumentHelp(
+            "The cluster's secrets key (the manager's; mode 0600): opens an environment's secrets for its containers.",
+            valueName: "file"
+        )
+    )
+    var secretsKeyFile: String?
 
     @Option(help: "This host's id (a DNS label).")
     var hostId: String
@@ -76,7 +85,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             logger.warning("supervisor.ports_in_ephemeral_range", metadata: ["reason": "\(warning)"])
         }
         let tree = try cluster.tree
-        let configuration = SupervisorConfiguration(
+        var configuration = SupervisorConfiguration(
             hostID: hostId,
             zone: zone,
             region: region,
@@ -87,6 +96,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             network: network,
             gateShell: gateShell
         )
+        configuration.secretBox = try secretsKeyFile.map { try SecretBox.load(keyFile: $0) }
         let http = DockerClient.makeHTTPClient()
         do {
             try await serve(configuration: configuration, tree: tree, http: http, logger: logger)

@@ -321,10 +321,17 @@ public struct Manager: Sendable {
         let planner = ReleasePlanner()
         let deploys = planner.affectedDeploys(plan, after: after)
         var current: [String: ReleasePlanner.Current] = [:]
+        var secrets: [String: Int] = [:]
         for name in deploys {
             if let state = try await store.releaseState(name) { current[name] = state }
+            if let document = after[DocumentKey(kind: .deploy, name: name)],
+                let spec = try? document.decodeSpec(DeploySpec.self),
+                let stored = try await self.secrets(app: spec.app, environment: spec.environment)
+            {
+                secrets[name] = stored.set.revision
+            }
         }
-        return planner.changes(deploys: deploys, after: after, current: current, source: source)
+        return planner.changes(deploys: deploys, after: after, current: current, source: source, secrets: secrets)
     }
 
     /// Writes a release, moves its Deploy's pointer (at the version read) and appends an audit record.

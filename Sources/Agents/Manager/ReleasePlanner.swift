@@ -50,6 +50,7 @@ public struct ReleasePlanner: Sendable {
         after: [DocumentKey: Document],
         number: Int,
         cause: String,
+        secrets: Int? = nil,
         now: Date = Date()
     ) -> Release? {
         guard let document = after[DocumentKey(kind: .deploy, name: deploy)],
@@ -71,7 +72,7 @@ public struct ReleasePlanner: Sendable {
             memoryMB: spec.memoryMB,
             createdAt: ISO8601DateFormatter().string(from: now),
             cause: cause
-        )
+        ).with(secrets: secrets)
     }
 
     public func changes(
@@ -79,13 +80,21 @@ public struct ReleasePlanner: Sendable {
         after: [DocumentKey: Document],
         current: [String: Current],
         source: String,
+        secrets: [String: Int] = [:],
         now: Date = Date()
     ) -> [Change] {
         deploys.compactMap { name in
             let stored = current[name]
             let number = (stored?.pointer.latest ?? 0) + 1
             guard
-                let release = content(deploy: name, after: after, number: number, cause: "apply by \(source)", now: now)
+                let release = content(
+                    deploy: name,
+                    after: after,
+                    number: number,
+                    cause: "apply by \(source)",
+                    secrets: secrets[name],
+                    now: now
+                )
             else {
                 return nil
             }

@@ -2344,6 +2344,107 @@ enum EmbeddedOpenAPI {
           }
         }
       }
+    },
+    "/v1/apps/{name}/environments/{env}/secrets": {
+      "get": {
+        "operationId": "listSecrets",
+        "summary": "The names of an environment's secrets, their revision and when they last changed; never a value.",
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SecretsInfo"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        },
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "env",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      },
+      "put": {
+        "operationId": "changeSecrets",
+        "summary": "Set and unset secrets (team members): sealed with AES-256-GCM, stored outside world read, and rolled out as a new release of the environment's Deploy. The answer names them; values are never returned.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SecretsRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SecretsInfo"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "503": {
+            "$ref": "#/components/responses/Problem"
+          }
+        },
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "env",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
     }
   },
   "components": {
@@ -3101,6 +3202,71 @@ enum EmbeddedOpenAPI {
             "items": {
               "$ref": "#/components/schemas/TokenInfo"
             }
+          }
+        }
+      },
+      "SecretsRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "set": {
+            "type": "object",
+            "maxProperties": 100,
+            "propertyNames": {
+              "pattern": "^[A-Z_][A-Z0-9_]{0,63}$"
+            },
+            "additionalProperties": {
+              "type": "string",
+              "maxLength": 4096
+            }
+          },
+          "unset": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "pattern": "^[A-Z_][A-Z0-9_]{0,63}$"
+            }
+          },
+          "source": {
+            "type": "string"
+          }
+        }
+      },
+      "SecretsInfo": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "app",
+          "environment",
+          "names",
+          "revision"
+        ],
+        "properties": {
+          "app": {
+            "type": "string"
+          },
+          "environment": {
+            "type": "string"
+          },
+          "names": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "revision": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "updated": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "deploy": {
+            "type": "string"
+          },
+          "release": {
+            "type": "integer"
           }
         }
       }

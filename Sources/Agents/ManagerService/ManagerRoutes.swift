@@ -4,6 +4,7 @@ public import Logging
 public import Manager
 public import ManagerAPI
 import Reconciler
+public import Secrets
 import Synchronization
 public import ZKModel
 public import ZooKeeper
@@ -21,14 +22,18 @@ public struct ManagerRoutes: Sendable {
     let accessLog: Logger
     /// Users and tokens; nil: a manager without a directory, where every caller may write.
     public let auth: Authenticator?
+    /// The cluster's secrets key; nil: secrets cannot be stored.
+    public let secretBox: SecretBox?
 
     public init(
         manager: Manager,
         configuration: ManagerServiceConfiguration,
         reads: DocumentReads? = nil,
         accessLog: Logger? = nil,
-        auth: Authenticator? = nil
+        auth: Authenticator? = nil,
+        secretBox: SecretBox? = nil
     ) {
+        self.secretBox = secretBox
         var manager = manager
         manager.requireAuthorization = auth != nil
         self.manager = manager
@@ -77,6 +82,8 @@ public struct ManagerRoutes: Sendable {
         APIRoute("POST", "/v1/apps/{name}/environments/{env}/deploy"),
         APIRoute("POST", "/v1/apps/{name}/environments/{env}/scale"),
         APIRoute("DELETE", "/v1/apps/{name}/environments/{env}"),
+        APIRoute("GET", "/v1/apps/{name}/environments/{env}/secrets"),
+        APIRoute("PUT", "/v1/apps/{name}/environments/{env}/secrets"),
         APIRoute("GET", "/v1/{kind}"),
         APIRoute("GET", "/v1/{kind}/{name}"),
         APIRoute("PUT", "/v1/{kind}/{name}"),
@@ -170,6 +177,10 @@ public struct ManagerRoutes: Sendable {
                 try await deploy(request, context, scale: true)
             },
             "DELETE /v1/apps/{name}/environments/{env}": { request, context, _ in try await teardown(request, context)
+            },
+            "GET /v1/apps/{name}/environments/{env}/secrets": { _, context, _ in try await listSecrets(context) },
+            "PUT /v1/apps/{name}/environments/{env}/secrets": { request, context, _ in
+                try await changeSecrets(request, context)
             },
             "GET /v1/{kind}": { request, _, kind in try await list(request, kind: kind!) },
             "GET /v1/{kind}/{name}": { request, context, kind in

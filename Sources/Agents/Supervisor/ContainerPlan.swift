@@ -54,6 +54,7 @@ struct ContainerPlan: Sendable, Hashable {
             var cpu: Double?
             var memoryMB: Int?
             var release: String?
+            var secrets: Int?
         }
         let bytes = try Payload.encode(
             Identity(
@@ -62,7 +63,8 @@ struct ContainerPlan: Sendable, Hashable {
                 env: a.env ?? [:],
                 cpu: a.cpu,
                 memoryMB: a.memoryMB,
-                release: a.release
+                release: a.release,
+                secrets: a.secrets
             )
         )
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

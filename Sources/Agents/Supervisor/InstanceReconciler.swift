@@ -209,6 +209,18 @@ struct InstanceReconciler: Reconciler {
             generation: generation,
             stopGrace: configuration.stopGrace
         )
+        if let revision = assignment.secrets {
+            do {
+                let secrets = try await secretEnvironment(assignment, revision: revision)
+                // A secret wins over the App's variable of the same name (getenv finds the first).
+                let names = Set(secrets.map { String($0.prefix(while: { $0 != "=" })) })
+                config.env = config.env.filter { !names.contains(String($0.prefix(while: { $0 != "=" }))) } + secrets
+            } catch {
+                history.failed(instance, reason: "secrets: \(Self.message(error))")
+                try await report.write(state: .failed, port: port)
+                throw error
+            }
+        }
         if let gate {
             do {
                 (config.entrypoint, config.cmd) = try gate.wrap(command)

@@ -1,4 +1,5 @@
 public import Reconciler
+public import Secrets
 public import ZKModel
 
 /// What one supervisor is: the host it runs on, where it publishes ports, what it can hold.
@@ -9,6 +10,9 @@ public struct SupervisorConfiguration: Sendable {
     /// The address instances' ports are published on; routers connect to it.
     public var address: String
     public var capacity: SupervisorRegistration.Capacity
+    /// The cluster's secrets key (the manager's `--secrets-key-file`): opens an environment's
+    /// secrets just before its container is created. Without it, an instance with secrets fails.
+    public var secretBox: SecretBox?
     /// Host ports handed out to instances; best kept below the kernel's ephemeral range (`EphemeralPorts`).
     public var ports: ClosedRange<Int>
     /// Seconds between SIGTERM and SIGKILL when an instance is stopped.
