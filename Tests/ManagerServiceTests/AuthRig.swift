@@ -28,7 +28,8 @@ struct AuthRig {
             membershipTTL: membershipTTL,
             limits: limits
         )
-        try await APIRig.run(auth: { Authenticator(configuration, store: $0) }) { rig in
+        let makeAuth: @Sendable (ClusterStore) -> Authenticator = { Authenticator(configuration, store: $0) }
+        try await APIRig.run(auth: makeAuth) { rig in
             try await body(AuthRig(rig: rig, server: server))
         }
     }
