@@ -288,6 +288,8 @@ let package = Package(
             name: "atlantis-bench",
             dependencies: [
                 "CLIOptions",
+                "ManagerAPI",
+                "ManagerClient",
                 "Docker",
                 "Manager",
                 "Reconciler",
@@ -440,6 +442,8 @@ let package = Package(
             name: "ManagerServiceTests",
             dependencies: [
                 "LDAP",
+                "Secrets",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "Spawn", "TestSupport",
                 "Manager",
                 "ManagerAPI",

@@ -7,6 +7,9 @@
 #      interleaved; the ratio.
 #   2. `GET /v1/apps/shop` under wrk (50 connections), beside the same read straight from
 #      ZooKeeper (`atlantis-bench zk-read`, 50 concurrent readers on one session).
+#   3. Authorization: the same write (a scale) through that manager and through one with a
+#      directory (a real slapd on 127.0.0.1:3393; a logged-in team member, teams cached),
+#      interleaved, N_AUTH times; then logins against the local slapd (`atlantis-bench auth-write`).
 # The deploy path through the manager is bench/deploy.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +29,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   scripts/zk.sh stop benchmgr >/dev/null 2>&1 || true
+  scripts/ldap.sh stop benchldap >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 rm -rf "${ATLANTIS_RUN:-$PWD/run}/zk-benchmgr"
@@ -71,4 +75,18 @@ non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
 echo "  manager: $rps req/s, p50 $p50 ms, p99 $p99 ms${non2xx:+, $non2xx non-2xx}"
 zk=$("$bench" zk-read "${Z[@]}" --path /api/desired/apps/shop --connections "$CONNECTIONS" --seconds "$DURATION")
 echo "  ZooKeeper straight: ${zk#zk-read: }"
-echo "apply p50 ratio: $(echo "scale=2; $a50 / $i50" | bc), p99 ratio: $(echo "scale=2; $a99 / $i99" | bc); GET p99: $p99 ms at $rps req/s"
+
+echo "==> authorization: scale writes open vs. as a logged-in member (${N_AUTH:-200} each, interleaved), then logins"
+scripts/ldap.sh start benchldap 3393 >/dev/null
+"$bin" manager "${Z[@]}" --root /authapi --listen 127.0.0.1:18291 --quiet \
+  --ldap-config "${ATLANTIS_RUN:-$PWD/run}/ldap-benchldap/directory.json" \
+  --login-attempts-per-address 100000 --login-failures-per-user 100000 >"$RUN/manager-auth.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18291/healthz >/dev/null && break; sleep 0.1; done
+export ATLANTIS_CONFIG="$RUN/client-config.json"
+rm -f "$ATLANTIS_CONFIG"
+printf 'ada-pw\n' | "$bin" login ada --manager http://127.0.0.1:18291 >/dev/null
+"$bin" apply --manager http://127.0.0.1:18291 -f "$RUN/v1" >/dev/null
+auth=$("$bench" auth-write --open http://127.0.0.1:18290 --authorizing http://127.0.0.1:18291 --count "${N_AUTH:-200}")
+echo "$auth" | sed 's/^/  /'
+
+echo "apply p50 ratio: $(echo "scale=2; $a50 / $i50" | bc), p99 ratio: $(echo "scale=2; $a99 / $i99" | bc); GET p99: $p99 ms at $rps req/s; $(tail -1 <<<"$auth"); login p50 $(awk '/^login/ {print $3}' <<<"$auth") ms"

@@ -54,7 +54,7 @@ public struct DocumentValidator: Sendable {
                 )
             )
         }
-        let errors = schemas.validate(value, against: kind.schemaFile)
+        let errors = IsolationFields.explain(schemas.validate(value, against: kind.schemaFile))
         guard errors.isEmpty else { return .failure(DocumentInvalid(kind: kind, name: name, errors: errors)) }
         let meta = top["metadata"]!
         let labels = (meta["labels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)

@@ -39,7 +39,7 @@ struct ManagerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The LDAP directory of users and teams (a JSON file: see docs/auth.md). Without it, every caller may write.",
+            "The LDAP directory of users and teams (a JSON file: see docs/architecture.md, Who may do what). Without it, every caller may write.",
             valueName: "file"
         )
     )
@@ -55,6 +55,12 @@ struct ManagerCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds a user's teams are trusted before the directory is asked again.")
     var membershipTTL = 10.0
+
+    @Option(help: "Failed logins allowed per user per minute (then 429).")
+    var loginFailuresPerUser = 5
+
+    @Option(help: "Logins allowed per client address per minute (then 429).")
+    var loginAttemptsPerAddress = 30
 
     func run() async throws {
         cluster.bootstrapLogging()
@@ -78,11 +84,15 @@ struct ManagerCommand: AsyncParsableCommand {
             logger.warning("manager.open", metadata: ["reason": "no --ldap-config: every caller may write"])
         }
         let membershipTTL = membershipTTL
+        let limits = LoginLimiter.Limits(
+            failuresPerUser: loginFailuresPerUser,
+            attemptsPerAddress: loginAttemptsPerAddress
+        )
         let secretBox = try secretsKeyFile.map { try SecretBox.load(keyFile: $0) }
         let service = ZooKeeperAgentService(configuration: try cluster.zooKeeperConfiguration()) { zk in
             let store = ClusterStore(zk: zk, tree: tree, agentCredential: agentAuth)
             let auth = directory.map {
-                Authenticator(.init(directory: $0, membershipTTL: membershipTTL), store: store)
+                Authenticator(.init(directory: $0, membershipTTL: membershipTTL, limits: limits), store: store)
             }
             let routes = ManagerRoutes(
                 manager: Manager(store: store, logger: logger),

@@ -7,6 +7,7 @@ import ManagerClient
 import ManagerService
 import NIOCore
 import NIOHTTP1
+import Secrets
 import Synchronization
 import TestSupport
 import ZKModel
@@ -30,6 +31,7 @@ struct APIRig {
         configuration: ManagerServiceConfiguration = .init(port: 0, requestDeadline: .seconds(10)),
         credentials: [ZooKeeperConfiguration.Credential] = [],
         auth: (@Sendable (ClusterStore) -> Authenticator)? = nil,
+        secretBox: SecretBox? = nil,
         _ body: @Sendable (APIRig) async throws -> T
     ) async throws -> T {
         let zk = try await ZooKeeperClient.connect(
@@ -40,7 +42,12 @@ struct APIRig {
         quiet.logLevel = .critical
         let store = ClusterStore(zk: zk, tree: tree)
         let manager = Manager(store: store, logger: quiet)
-        let routes = ManagerRoutes(manager: manager, configuration: configuration, auth: auth?(store))
+        let routes = ManagerRoutes(
+            manager: manager,
+            configuration: configuration,
+            auth: auth?(store),
+            secretBox: secretBox
+        )
         let (ports, port) = AsyncStream<Int>.makeStream()
         do {
             let result = try await withThrowingTaskGroup(of: T?.self) { group in

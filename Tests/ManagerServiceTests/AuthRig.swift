@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import LDAP
 import Manager
 import ManagerAPI
 import ManagerClient
 import ManagerService
+import Secrets
 import TestSupport
 import ZKModel
 
@@ -29,7 +31,8 @@ struct AuthRig {
             limits: limits
         )
         let makeAuth: @Sendable (ClusterStore) -> Authenticator = { Authenticator(configuration, store: $0) }
-        try await APIRig.run(auth: makeAuth) { rig in
+        let box = SecretBox(key: SymmetricKey(size: .bits256))
+        try await APIRig.run(auth: makeAuth, secretBox: box) { rig in
             try await body(AuthRig(rig: rig, server: server))
         }
     }

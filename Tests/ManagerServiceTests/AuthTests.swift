@@ -65,6 +65,14 @@ struct AuthTests {
             let alice = try await auth.login("alice")
             let scaled = try await alice.scale(app: "shop", environment: "prod", .init(instances: 2))
             #expect(scaled.deploy == "shop-prod")
+            let deployed = try await alice.deploy(
+                app: "shop",
+                environment: "prod",
+                .init(image: "127.0.0.1:5000/shop:2")
+            )
+            #expect(deployed.release == 2)
+            let undone = try await alice.undo("shop-prod", .init())
+            #expect(undone.release == 1)
             // alice may not touch payments' app, nor hand shop to payments, nor change a Team.
             #expect(
                 await problem { _ = try await alice.scale(app: "checkout", environment: "prod", .init(instances: 2)) }?
@@ -239,6 +247,52 @@ struct AuthTests {
             #expect(try await auth.desired() == after)
             try await auth.server.restart()
             _ = try await bob.scale(app: "shop", environment: "prod", .init(instances: 5))
+        }
+    }
+
+    @Test func secretsAreForTheTeamAndNeverReadBack() async throws {
+        try await AuthRig.run { auth in
+            let ada = try await auth.seed()
+            let alice = try await auth.login("alice")
+            let carol = try await auth.login("carol")
+            let value = "v-\(UUID().uuidString)"
+            let before = try await auth.desired()
+            let refused = await problem {
+                _ = try await carol.changeSecrets(app: "shop", environment: "prod", .init(set: ["API_KEY": value]))
+            }
+            #expect(refused?.code == .forbidden)
+            #expect(try await auth.desired() == before)
+            let written = try await alice.changeSecrets(
+                app: "shop",
+                environment: "prod",
+                .init(set: ["API_KEY": value])
+            )
+            #expect(written.names == ["API_KEY"] && written.revision == 1)
+            #expect(written.deploy == "shop-prod" && written.release == 2, "a new release rolls the secret out")
+            let release = try await ada.releases("shop-prod")
+            #expect(release.releases.last?.secrets == 1 && release.current == 2)
+            let bad = await problem {
+                _ = try await alice.changeSecrets(app: "shop", environment: "prod", .init(set: ["ATLANTIS_PORT": "1"]))
+            }
+            #expect(bad?.code == .badRequest)
+            // Nowhere to be read back: not in an answer, the audit trail or ZooKeeper.
+            var answers = try await auth.rig.raw(
+                .GET,
+                "/v1/apps/shop/environments/prod/secrets",
+                headers: [
+                    (
+                        "Authorization",
+                        "Bearer \(try await auth.rig.client.login(user: "dave", password: "dave-pw").token)"
+                    )
+                ]
+            ).body
+            #expect(answers.contains("API_KEY"))
+            answers += String(decoding: try JSONEncoder().encode(try await ada.audit()), as: UTF8.self)
+            answers += String(decoding: try JSONEncoder().encode(try await ada.list(.deploy)), as: UTF8.self)
+            answers += String(decoding: try JSONEncoder().encode(release), as: UTF8.self)
+            let dump = try await auth.rig.dump().values.joined(separator: "\n")
+            #expect(!answers.contains(value) && !dump.contains(value))
+            #expect(dump.contains("SecretSet"), "stored, sealed")
         }
     }
 

@@ -128,8 +128,8 @@ import ZKModel
             $0.hasSuffix(".schema.json")
         }
         // + common, status, instance-status, instance-assignment, supervisor, release, release-pointer,
-        // placement, audit-record
-        #expect(files.count == Kind.allCases.count + 9)
+        // placement, audit-record, secret-set, token
+        #expect(files.count == Kind.allCases.count + 11)
         for file in files {
             let onDisk = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent(file)))
             let embedded = SchemaValidator.embedded.documentsForTesting[file]
