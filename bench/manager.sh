@@ -9,7 +9,8 @@
 #      ZooKeeper (`atlantis-bench zk-read`, 50 concurrent readers on one session).
 #   3. Authorization: the same write (a scale) through that manager and through one with a
 #      directory (a real slapd on 127.0.0.1:3393; a logged-in team member, teams cached),
-#      interleaved, N_AUTH times; then logins against the local slapd (`atlantis-bench auth-write`).
+#      interleaved, N_AUTH times; then logins against the local slapd (`atlantis-bench auth-write`);
+#      and the GET of part 2 with a token, under wrk.
 # The deploy path through the manager is bench/deploy.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,5 +89,11 @@ printf 'ada-pw\n' | "$bin" login ada --manager http://127.0.0.1:18291 >/dev/null
 "$bin" apply --manager http://127.0.0.1:18291 -f "$RUN/v1" >/dev/null
 auth=$("$bench" auth-write --open http://127.0.0.1:18290 --authorizing http://127.0.0.1:18291 --count "${N_AUTH:-200}")
 echo "$auth" | sed 's/^/  /'
+token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["contexts"][0]["token"])' "$ATLANTIS_CONFIG")
+out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" http://127.0.0.1:18291/v1/apps/shop)
+arps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+ap50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")"); ap99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+anon2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+echo "  GET /v1/apps/shop with a token (each request's token read from ZooKeeper): $arps req/s, p50 $ap50 ms, p99 $ap99 ms${anon2xx:+, $anon2xx non-2xx}"
 
 echo "apply p50 ratio: $(echo "scale=2; $a50 / $i50" | bc), p99 ratio: $(echo "scale=2; $a99 / $i99" | bc); GET p99: $p99 ms at $rps req/s; $(tail -1 <<<"$auth"); login p50 $(awk '/^login/ {print $3}' <<<"$auth") ms"

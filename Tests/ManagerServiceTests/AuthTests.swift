@@ -185,6 +185,16 @@ struct AuthTests {
         try await AuthRig.run { auth in
             _ = try await auth.seed()
             let alice = try await auth.login("alice")
+            for ttl in ["400d", "0s", "1w", "soon"] {
+                let refused = await problem {
+                    _ = try await alice.createToken(.init(name: "x", team: "storefront", ttl: ttl))
+                }
+                #expect(refused?.code == .badRequest, "ttl \(ttl)")
+            }
+            let unknownVerb = await problem {
+                _ = try await alice.createToken(.init(name: "x", team: "storefront", verbs: ["root"], ttl: "1h"))
+            }
+            #expect(unknownVerb?.code == .badRequest)
             let short = try await alice.createToken(.init(name: "short", team: "storefront", ttl: "1s"))
             try await Task.sleep(for: .milliseconds(1500))
             #expect(await problem { _ = try await auth.client(token: short.token).list(.app) }?.code == .unauthorized)

@@ -34,6 +34,7 @@ public struct ManagerService: Service {
         // The read copies live as long as the server; both end together.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await routes.reads.run() }
+            if let auth = routes.auth { group.addTask { await auth.tokens.run() } }
             try await app.runService()
             group.cancelAll()
         }

@@ -1,17 +1,37 @@
 import Crypto
 import Foundation
 public import Manager
+import Reconciler
+import Synchronization
 public import ZKModel
 import ZooKeeper
 
 /// Issued tokens in `<root>/auth/tokens/<sha256 hex>`: a token is 32 random bytes the caller
 /// keeps; the manager stores only its hash (in a subtree no other identity may read), so a
 /// ZooKeeper dump reveals none, and deleting the node revokes it at once.
-public struct TokenStore: Sendable {
+///
+/// Lookups are served from a watched copy of the folder (`run`) when the token is in it, so a
+/// request costs no ZooKeeper round trip; a token not (yet) in the copy is read from ZooKeeper.
+/// A revocation through this manager takes effect at once; one through another manager when
+/// ZooKeeper's notification arrives (milliseconds).
+public final class TokenStore: Sendable {
     let store: ClusterStore
+    let cache: ZNodeCache
+    /// Revoked here, until the copy has seen the delete.
+    private let revoked = Mutex<Set<String>>([])
 
     public init(store: ClusterStore) {
         self.store = store
+        self.cache = ZNodeCache(zk: store.zk, folder: store.tree.tokens)
+    }
+
+    /// Keeps the copy until cancelled (the folder made first, with the manager-only ACL).
+    public func run() async {
+        while !Task.isCancelled {
+            if (try? await ensureFolder()) != nil { break }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        await cache.run()
     }
 
     public static func hash(_ token: String) -> String {
@@ -42,7 +62,17 @@ public struct TokenStore: Sendable {
     public func look(up token: String) async throws -> (record: TokenRecord, hash: String)? {
         guard token.hasPrefix("atl_"), token.utf8.count < 128 else { return nil }
         let hash = Self.hash(token)
-        guard let (data, _) = try await getIfPresent(store.tree.token(hash: hash)) else { return nil }
+        if revoked.withLock({ $0.contains(hash) }) {
+            if cache.snapshot(hash) == nil { revoked.withLock { _ = $0.remove(hash) } }
+            return nil
+        }
+        let data: [UInt8]
+        if let cached = cache.snapshot(hash) {
+            data = cached.data
+        } else {
+            guard let (read, _) = try await getIfPresent(store.tree.token(hash: hash)) else { return nil }
+            data = read
+        }
         guard let record = try? Payload.decode(TokenRecord.self, from: data, path: "token") else { return nil }
         if record.expires < Date().timeIntervalSince1970 {
             try? await store.zk.delete(store.tree.token(hash: hash))
@@ -52,6 +82,7 @@ public struct TokenStore: Sendable {
     }
 
     public func revoke(hash: String) async throws {
+        revoked.withLock { _ = $0.insert(hash) }
         do {
             try await store.zk.delete(store.tree.token(hash: hash))
         } catch let error as ZooKeeperError where error.code == .noNode {
