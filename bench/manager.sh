@@ -94,6 +94,6 @@ out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bea
 arps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 ap50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")"); ap99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
 anon2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-echo "  GET /v1/apps/shop with a token (each request's token read from ZooKeeper): $arps req/s, p50 $ap50 ms, p99 $ap99 ms${anon2xx:+, $anon2xx non-2xx}"
+echo "  GET /v1/apps/shop with a token (checked against the watched copy of auth/tokens): $arps req/s, p50 $ap50 ms, p99 $ap99 ms${anon2xx:+, $anon2xx non-2xx}"
 
 echo "apply p50 ratio: $(echo "scale=2; $a50 / $i50" | bc), p99 ratio: $(echo "scale=2; $a99 / $i99" | bc); GET p99: $p99 ms at $rps req/s; $(tail -1 <<<"$auth"); login p50 $(awk '/^login/ {print $3}' <<<"$auth") ms"

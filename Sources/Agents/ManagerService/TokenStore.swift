@@ -19,6 +19,8 @@ public final class TokenStore: Sendable {
     let cache: ZNodeCache
     /// Revoked here, until the copy has seen the delete.
     private let revoked = Mutex<Set<String>>([])
+    /// Records decoded from the copy, by hash, with the version of the node they came from.
+    private let decoded = Mutex<[String: (mzxid: Int64, record: TokenRecord)]>([:])
 
     public init(store: ClusterStore) {
         self.store = store
@@ -34,8 +36,17 @@ public final class TokenStore: Sendable {
         await cache.run()
     }
 
+    /// Lowercase hex of the token's SHA-256 (by table: `String(format:)` costs microseconds per
+    /// byte, and this runs on every request).
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(token.utf8)) {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A new token for `record`, stored (as its hash) before it is returned.
@@ -66,14 +77,26 @@ public final class TokenStore: Sendable {
             if cache.snapshot(hash) == nil { revoked.withLock { _ = $0.remove(hash) } }
             return nil
         }
-        let data: [UInt8]
+        let record: TokenRecord
         if let cached = cache.snapshot(hash) {
-            data = cached.data
+            if let known = decoded.withLock({ $0[hash] }), known.mzxid == cached.stat.mzxid {
+                record = known.record
+            } else {
+                guard let fresh = try? Payload.decode(TokenRecord.self, from: cached.data, path: "token") else {
+                    return nil
+                }
+                decoded.withLock { decoded in
+                    if decoded.count > 100_000 { decoded.removeAll() }
+                    decoded[hash] = (cached.stat.mzxid, fresh)
+                }
+                record = fresh
+            }
         } else {
-            guard let (read, _) = try await getIfPresent(store.tree.token(hash: hash)) else { return nil }
-            data = read
+            guard let (data, _) = try await getIfPresent(store.tree.token(hash: hash)),
+                let read = try? Payload.decode(TokenRecord.self, from: data, path: "token")
+            else { return nil }
+            record = read
         }
-        guard let record = try? Payload.decode(TokenRecord.self, from: data, path: "token") else { return nil }
         if record.expires < Date().timeIntervalSince1970 {
             try? await store.zk.delete(store.tree.token(hash: hash))
             return nil
