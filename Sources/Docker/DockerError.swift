@@ -11,6 +11,10 @@ public struct DockerError: Error, Sendable, CustomStringConvertible {
         case refused
         /// The image could not be pulled (bad reference, unknown repository, registry down).
         case pullFailed
+        /// A build step failed (the message names it and what it printed).
+        case buildFailed
+        /// The image could not be pushed (registry down, refused).
+        case pushFailed
         /// The Engine answered with something that is not what its API documents.
         case badResponse
     }
