@@ -322,7 +322,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LDAPIntegrationTests",
-            dependencies: ["LDAP", "TestSupport"],
+            dependencies: ["LDAP", "Spawn", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -12,6 +12,8 @@
 # account's password in NAME/service.secret, mode 0600) live under $ATLANTIS_RUN/ldap-NAME
 # (default ./run). Suffix dc=example,dc=org; see the LDIF for its people and teams. The
 # directory's administrator is cn=admin,dc=example,dc=org with the password in NAME/admin.secret.
+# With LDAP_TLS=1, slapd also offers StartTLS with a certificate for 127.0.0.1 signed by a CA made
+# here (NAME/tls/ca.pem: what a client's caFile names).
 set -euo pipefail
 cmd=${1:?usage: ldap.sh start|stop|pid NAME [PORT] [LDIF]}
 name=${2:?NAME missing}
@@ -64,6 +66,21 @@ mkdir -p "$base/slapd.d" "$base/data"
 (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=\n' >"$base/admin.secret")
 admin_hash=$(slappasswd -T "$base/admin.secret")
 
+tls_config=""
+if [ "${LDAP_TLS:-0}" = 1 ]; then
+  t=$base/tls
+  mkdir -p "$t"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=atlantis test CA" \
+    -keyout "$t/ca.key" -out "$t/ca.pem" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$t/server.key" -out "$t/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$t/ext.cnf"
+  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 2 \
+    -extfile "$t/ext.cnf" -out "$t/server.pem" >/dev/null 2>&1
+  tls_config="olcTLSCACertificateFile: $t/ca.pem
+olcTLSCertificateFile: $t/server.pem
+olcTLSCertificateKeyFile: $t/server.key"
+fi
+
 cat >"$base/config.ldif" <<LDIF
 dn: cn=config
 objectClass: olcGlobal
@@ -71,6 +88,7 @@ cn: config
 olcPidFile: $base/slapd.pid
 olcArgsFile: $base/slapd.args
 olcLogLevel: none
+$tls_config
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList

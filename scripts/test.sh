@@ -15,7 +15,7 @@ export ATLANTIS_TEST_PIDS
 ATLANTIS_TEST_PIDS=$(mktemp /tmp/atlantis-test-pids.XXXXXX)
 cleanup() {
   for name in test restart ens recon elect routerzk deployzk closezk; do scripts/zk.sh stop "$name" >/dev/null 2>&1 || true; done
-  for name in ldaptest authtest; do scripts/ldap.sh stop "$name" >/dev/null 2>&1 || true; done
+  for name in ldaptest ldaptls authtest; do scripts/ldap.sh stop "$name" >/dev/null 2>&1 || true; done
   while read -r pid program; do
     [ -r "/proc/$pid/cmdline" ] || continue
     [ "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n 1)" = "$program" ] && kill -KILL "$pid" 2>/dev/null || true

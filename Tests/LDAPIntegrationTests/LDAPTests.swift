@@ -1,5 +1,6 @@
 import Foundation
 import LDAP
+import Spawn
 import TestSupport
 import Testing
 
@@ -156,6 +157,30 @@ struct LDAPTests {
         }
         try await server.restart()
         #expect(try await directory.membership(of: "alice")?.teams.contains("storefront") == true)
+    }
+
+    @Test func startTLSWithTheServersCAThenRefusedWithAnother() async throws {
+        let tls = try TestDirectory.shared(name: "ldaptls", port: 3394, tls: true)
+        var configuration = try DirectoryConfiguration.load(path: tls.configuration)
+        configuration.startTLS = true
+        configuration.caFile = tls.certificateAuthority
+        let alice = try await Directory(configuration).authenticate(user: "alice", password: "alice-pw")
+        #expect(alice.teams.contains("storefront"))
+        // A certificate that does not chain to the CA given (another CA): refused, never cleartext.
+        let other = tls.folder + "/other-ca"
+        let made = Spawn.run([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=another CA",
+            "-keyout", other + ".key", "-out", other + ".pem",
+        ])
+        try #require(made.status == 0, "\(made.output)")
+        configuration.caFile = other + ".pem"
+        do {
+            _ = try await Directory(configuration).authenticate(user: "alice", password: "alice-pw")
+            Issue.record("a server whose certificate was not verified was used")
+        } catch {
+            #expect(error.kind == .unavailable)
+            #expect(error.description.contains("StartTLS"), "\(error)")
+        }
     }
 
     @Test func startTLSNeverFallsBackToCleartext() async throws {

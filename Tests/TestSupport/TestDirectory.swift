@@ -22,16 +22,21 @@ public struct TestDirectory: Sendable {
     /// The manager's directory configuration (`atlantis manager --ldap-config`).
     public var configuration: String { folder + "/directory.json" }
 
-    static func script(_ arguments: [String]) -> (status: Int32, output: String) {
-        Spawn.run(["/bin/bash", Repository.path("scripts/ldap.sh")] + arguments)
+    static func script(_ arguments: [String], tls: Bool = false) -> (status: Int32, output: String) {
+        Spawn.run(
+            ["/usr/bin/env", "LDAP_TLS=\(tls ? 1 : 0)", "/bin/bash", Repository.path("scripts/ldap.sh")] + arguments
+        )
     }
+
+    /// The CA that signed the server's certificate (a server started with `tls`).
+    public var certificateAuthority: String { folder + "/tls/ca.pem" }
 
     /// The server `name` on `port`, started once per test process (scripts/test.sh stops it).
     /// Tests that change it must leave it as they found it, or `start` it afresh.
-    public static func shared(name: String, port: Int) throws -> TestDirectory {
+    public static func shared(name: String, port: Int, tls: Bool = false) throws -> TestDirectory {
         try sharedServers.withLock { servers in
             if let server = servers[name], server.answers { return server }
-            let server = try start(name: name, port: port)
+            let server = try start(name: name, port: port, tls: tls)
             servers[name] = server
             return server
         }
@@ -45,8 +50,8 @@ public struct TestDirectory: Sendable {
     }
 
     /// Starts (or restarts, with fresh data) the server `name` on `port`.
-    public static func start(name: String, port: Int) throws -> TestDirectory {
-        let result = script(["start", name, String(port)])
+    public static func start(name: String, port: Int, tls: Bool = false) throws -> TestDirectory {
+        let result = script(["start", name, String(port)], tls: tls)
         guard result.status == 0 else { throw Failure(description: "ldap.sh start failed: \(result.output)") }
         return TestDirectory(name: name, port: port)
     }
