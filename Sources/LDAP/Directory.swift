@@ -80,14 +80,6 @@ public struct Directory: Sendable {
         }
     }
 
-    /// Whether the directory answers a bind of the service account.
-    public func ping() async throws(LDAPError) {
-        try await run { () throws(LDAPError) in
-            let connection = try LDAPConnection(configuration.options)
-            try connection.bind(dn: configuration.serviceDN, password: configuration.servicePassword ?? "")
-        }
-    }
-
     private func lookUp(_ user: String, on connection: LDAPConnection) throws(LDAPError) -> DirectoryUser? {
         let dn = userDN(user)
         let people = try connection.search(

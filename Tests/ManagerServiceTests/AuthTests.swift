@@ -281,10 +281,20 @@ struct AuthTests {
             #expect(written.deploy == "shop-prod" && written.release == 2, "a new release rolls the secret out")
             let release = try await ada.releases("shop-prod")
             #expect(release.releases.last?.secrets == 1 && release.current == 2)
+            let stored = try await auth.desired()
             let bad = await problem {
                 _ = try await alice.changeSecrets(app: "shop", environment: "prod", .init(set: ["ATLANTIS_PORT": "1"]))
             }
             #expect(bad?.code == .badRequest)
+            let huge = await problem {
+                _ = try await alice.changeSecrets(
+                    app: "shop",
+                    environment: "prod",
+                    .init(set: ["BIG": String(repeating: "x", count: 5000)])
+                )
+            }
+            #expect(huge?.code == .badRequest && huge?.detail.contains("BIG") == true)
+            #expect(try await auth.desired() == stored, "refused secrets wrote nothing")
             // Nowhere to be read back: not in an answer, the audit trail or ZooKeeper.
             var answers = try await auth.rig.raw(
                 .GET,

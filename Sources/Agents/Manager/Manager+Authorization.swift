@@ -80,15 +80,29 @@ extension Manager {
 
     /// Refuses an undo of `deploy` unless `principal` may change it.
     func authorizeUndo(_ deploy: StoredDocument, principal: Principal) async throws(ManagerError) {
-        let snapshot: ClusterSnapshot
+        var plan = ApplyPlan(source: "undo")
+        plan.actions = [.update(from: deploy, to: deploy.document)]
+        let app = Self.apps(of: deploy.document).first ?? ""
+        try await authorize(plan, verb: "undo", snapshot: try await ownership(of: app), principal: principal)
+    }
+
+    /// What `refusal` needs to judge a change to `app` or its Deploys: the App and its Team as
+    /// stored (two reads, not the whole tree).
+    func ownership(of app: String) async throws(ManagerError) -> ClusterSnapshot {
+        var documents: [DocumentKey: StoredDocument] = [:]
         do {
-            snapshot = try await store.snapshot()
+            let appKey = DocumentKey(kind: .app, name: app)
+            if let stored = try await store.read(appKey) {
+                documents[appKey] = stored
+                if let team = stored.document.spec["team"]?.stringValue {
+                    let teamKey = DocumentKey(kind: .team, name: team)
+                    documents[teamKey] = try await store.read(teamKey)
+                }
+            }
         } catch {
             throw Self.map(error)
         }
-        var plan = ApplyPlan(source: "undo")
-        plan.actions = [.update(from: deploy, to: deploy.document)]
-        try await authorize(plan, verb: "undo", snapshot: snapshot, principal: principal)
+        return ClusterSnapshot(documents: documents, folderVersions: [:])
     }
 
     static func apps(of plan: ApplyPlan, snapshot: ClusterSnapshot) -> [String] {

@@ -53,7 +53,7 @@ extension Manager {
                     try await authorize(
                         plan,
                         verb: "secrets",
-                        snapshot: try await store.snapshot(),
+                        snapshot: try await ownership(of: app),
                         principal: principal
                     )
                 }
