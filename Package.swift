@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -69,6 +70,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "YAMLValue",
+            dependencies: ["ZKModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ZKModel",
             dependencies: [],
             swiftSettings: swiftSettings
@@ -97,6 +103,7 @@ let package = Package(
             name: "Docker",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,6 +127,7 @@ let package = Package(
             dependencies: [
                 "Reconciler",
                 "ZooKeeper",
+                "YAMLValue",
                 "ZKModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -174,6 +182,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Agents/GitOps",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Builder",
+            dependencies: [
+                "Docker",
+                "Reconciler",
+                "Spawn",
+                "YAMLValue",
+                "ZKModel",
+                "ZooKeeper",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Agents/Builder",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -6,6 +6,9 @@
 #   docker.sh dockerd   only dockerd
 #   docker.sh registry  only the registry (Debian docker-registry, Distribution v2)
 #   docker.sh images    (re)build the base images: atlantis/busybox:base, atlantis/sample:v1, v2
+#   docker.sh bases     build the templates' base images if missing (atlantis/busybox:base,
+#                       atlantis/python:base from debootstrap), push them to the registry and
+#                       write the Template documents with their digests to $ATLANTIS_RUN/templates
 #   docker.sh down      stop the registry and the dockerd this script started
 #
 # Logs and data under $ATLANTIS_RUN (default ./run). Talks to the Engine over its socket with
@@ -130,6 +133,59 @@ push_images() {
   echo "    $REGISTRY/atlantis/sample:v1 and :v2 in the registry"
 }
 
+# The python base: a Debian root made by debootstrap from the package mirror (no Docker Hub),
+# kept as a tarball so that it is made once per machine.
+python_root_tar() {
+  local cache=${ATLANTIS_CACHE:-/var/cache/atlantis}/python-bookworm-root.tar
+  if [ ! -s "$cache" ]; then
+    echo "==> debootstrap: a Debian bookworm root with python3 (once per machine, about a minute)" >&2
+    mkdir -p "$(dirname "$cache")"
+    local work
+    work=$(mktemp -d /tmp/atlantis-python.XXXXXX)
+    debootstrap --variant=minbase --include=python3 bookworm "$work/root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" \
+      >"$work/debootstrap.log" 2>&1 || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
+    rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
+    tar -C "$work/root" --numeric-owner -cf "$cache.part" . && mv "$cache.part" "$cache"
+    rm -rf "$work"
+  fi
+  echo "$cache"
+}
+
+# push NAME: tag the local atlantis/NAME:base as $REGISTRY/atlantis/NAME:base, push it, print its digest.
+push_base() {
+  local name=$1 auth out
+  auth=$(printf '{}' | base64)
+  curl -fsS --unix-socket "$SOCK" -X POST -o /dev/null "$API/images/atlantis/$name:base/tag?repo=$REGISTRY/atlantis/$name&tag=base"
+  out=$(curl -fsS --unix-socket "$SOCK" -X POST -H "X-Registry-Auth: $auth" "$API/images/$REGISTRY/atlantis/$name:base/push")
+  if grep -q '"error"' <<<"$out"; then echo "docker.sh: push of atlantis/$name:base failed: $out" >&2; exit 1; fi
+  curl -fsSI "http://$REGISTRY/v2/atlantis/$name/manifests/base" \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' | tr -d '\r' |
+    awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'
+}
+
+build_bases() {
+  has_image atlantis/busybox:base || build_images
+  if ! has_image atlantis/python:base; then
+    local tarball query
+    tarball=$(python_root_tar)
+    query="fromSrc=-&repo=atlantis/python&tag=base"
+    for change in 'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'ENV LANG=C.UTF-8' 'CMD ["/usr/bin/python3"]'; do
+      query+="&changes=$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1]))' "$change")"
+    done
+    curl -fsS --unix-socket "$SOCK" -X POST -H 'Content-Type: application/x-tar' --data-binary @"$tarball" \
+      "$API/images/create?$query" >/dev/null
+    echo "    atlantis/python:base (Debian bookworm, python3)"
+  fi
+  local busybox python
+  busybox="$REGISTRY/atlantis/busybox@$(push_base busybox)"
+  python="$REGISTRY/atlantis/python@$(push_base python)"
+  mkdir -p "$RUN/templates"
+  for t in templates/*.yaml; do
+    sed -e "s|@BASE_BUSYBOX@|$busybox|g" -e "s|@BASE_PYTHON@|$python|g" "$t" >"$RUN/templates/$(basename "$t")"
+  done
+  echo "    bases in the registry: $busybox, $python; Template documents in $RUN/templates"
+}
+
 stop_all() {
   local base=$RUN/registry
   if [ -f "$base/registry.pid" ]; then kill "$(cat "$base/registry.pid")" 2>/dev/null || true; rm -f "$base/registry.pid"; fi
@@ -147,6 +203,7 @@ up) start_dockerd; start_registry; ensure_images ;;
 dockerd) start_dockerd ;;
 registry) start_registry ;;
 images) start_dockerd; start_registry; build_images; push_images ;;
+bases) start_dockerd; start_registry; build_bases ;;
 down) stop_all ;;
-*) echo "usage: docker.sh up|dockerd|registry|images|down" >&2; exit 2 ;;
+*) echo "usage: docker.sh up|dockerd|registry|images|bases|down" >&2; exit 2 ;;
 esac

@@ -2,13 +2,13 @@
 # Installs what Atlantis needs from Debian and PyPI. Idempotent; quick when all is present.
 #   scripts/install.sh            the control plane and its tests: ZooKeeper, its C client, Docker Engine,
 #                                 the registry, busybox (base images), iptables, OpenLDAP (slapd, libldap),
-#                                 jsonschema
+#                                 debootstrap (the python base image), git, jsonschema
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for pkg in zookeeper libzookeeper-mt-dev default-jre-headless curl docker.io busybox-static iptables cgroupfs-mount docker-registry \
-  slapd ldap-utils libldap-dev; do
+  slapd ldap-utils libldap-dev debootstrap git; do
   have "$pkg" || need+=("$pkg")
 done
 # java is what runs ZooKeeper; a machine may have it outside dpkg.

@@ -1,5 +1,6 @@
 /// A POSIX ustar archive built in memory: the build context `POST /build` takes. Paths are
-/// relative, without `..`; only regular files (the Engine makes the folders).
+/// relative, without `..`; regular files and symbolic links that stay inside the tree (the
+/// Engine makes the folders).
 public struct TarArchive: Sendable {
     public private(set) var bytes: [UInt8] = []
     private var paths: Set<String> = []
@@ -12,6 +13,24 @@ public struct TarArchive: Sendable {
 
     /// Adds a regular file; refuses absolute paths, `..`, empty components and names ustar cannot hold.
     public mutating func add(_ path: String, contents: [UInt8], mode: Int = 0o644) throws(Refused) {
+        try append(path, contents: contents, mode: mode, type: UInt8(ascii: "0"), link: [])
+    }
+
+    /// Adds a symbolic link; refuses one whose target leaves the tree.
+    public mutating func addSymlink(_ path: String, target: String) throws(Refused) {
+        guard TarReader.resolve(link: target, at: path) != nil, target.utf8.count <= 100 else {
+            throw Refused(description: "\(path): a link to \(target) leaves the source tree")
+        }
+        try append(path, contents: [], mode: 0o777, type: UInt8(ascii: "2"), link: Array(target.utf8))
+    }
+
+    private mutating func append(
+        _ path: String,
+        contents: [UInt8],
+        mode: Int,
+        type: UInt8,
+        link: [UInt8]
+    ) throws(Refused) {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.isEmpty, !path.hasPrefix("/"), parts.allSatisfy({ !$0.isEmpty && $0 != ".." && $0 != "." }) else {
             throw Refused(description: "\(path): a path in the build context must be relative, without . or ..")
@@ -47,7 +66,8 @@ public struct TarArchive: Sendable {
         put(octal(contents.count, width: 12), at: 124)
         put(octal(0, width: 12), at: 136)  // mtime: fixed, so the same files make the same context
         put(Array(repeating: UInt8(ascii: " "), count: 8), at: 148)  // checksum, counted as spaces
-        header[156] = UInt8(ascii: "0")
+        header[156] = type
+        put(link, at: 157)
         put(Array("ustar".utf8) + [0], at: 257)
         put(Array("00".utf8), at: 263)
         put(prefix, at: 345)

@@ -50,7 +50,7 @@ public struct AccessPolicy: Sendable {
                     : open + [grant(.supervisor, .all)]
             case "gitops":
                 return open
-            case "builds":
+            case "builds", "images", "sources":
                 return depth == 2 ? open + [grant(.builder, [.create, .delete])] : open + [grant(.builder, .all)]
             default:
                 return depth == 2 ? open + [grant(.scheduler, [.create, .delete])] : open + [grant(.scheduler, .all)]
@@ -61,7 +61,7 @@ public struct AccessPolicy: Sendable {
                 switch rest[1] {
                 case "supervisors": .supervisor
                 case "routers": .router
-                case "builders": .builder
+                case "builders", "build-leases": .builder
                 default: nil
                 }
             guard let owner else { return open }

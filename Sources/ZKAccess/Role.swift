@@ -9,7 +9,7 @@ public enum Role: String, Codable, Sendable, CaseIterable, Hashable {
     case supervisor
     /// Router reports.
     case router
-    /// Builds (once the builder exists).
+    /// Build outcomes, built images, source revisions, build leases and its registration.
     case builder
 
     /// The digest user name of the role.

@@ -128,6 +128,417 @@ enum EmbeddedSchemas {
   }
 }
 """#,
+        "build-config.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/build-config.schema.json",
+  "title": "An app's build config (atlantis.yaml in its source): the template, its command, setup steps.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "template"
+  ],
+  "properties": {
+    "template": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 63,
+      "pattern": "^[a-z][a-z0-9-]*$",
+      "description": "A known template: static, python, dockerfile, ..."
+    },
+    "run": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 4096,
+      "pattern": "^[^\\n\\r\\u0000]+$",
+      "description": "The command the container runs, through /bin/sh -c."
+    },
+    "setup": {
+      "type": "array",
+      "maxItems": 32,
+      "items": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 4096,
+        "pattern": "^[^\\n\\r\\u0000]+$"
+      },
+      "description": "Commands run in order while the image is built."
+    },
+    "port": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 65535
+    },
+    "healthCheck": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "path"
+      ],
+      "properties": {
+        "path": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 512,
+          "pattern": "^/[^\\s]*$"
+        },
+        "intervalSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 3600
+        },
+        "timeoutSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 600
+        }
+      }
+    },
+    "serve": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 255,
+      "pattern": "^[^/\\u0000][^\\u0000]*$"
+    },
+    "dockerfile": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 255,
+      "pattern": "^[^/\\u0000][^\\u0000]*$"
+    }
+  }
+}
+"""#,
+        "build-status.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/build-status.schema.json",
+  "title": "A build's outcome (<root>/status/builds/<id>), written by the builder holding its lease.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "apiVersion",
+    "kind",
+    "app",
+    "phase",
+    "attempt",
+    "updatedAt"
+  ],
+  "properties": {
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "BuildStatus"
+    },
+    "app": {
+      "type": "string"
+    },
+    "phase": {
+      "enum": [
+        "queued",
+        "fetching",
+        "building",
+        "pushing",
+        "succeeded",
+        "failed",
+        "cancelled"
+      ]
+    },
+    "attempt": {
+      "type": "integer",
+      "minimum": 1
+    },
+    "image": {
+      "type": "string",
+      "pattern": "^[a-z0-9][a-z0-9._/:-]*@sha256:[a-f0-9]{64}$"
+    },
+    "provenance": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "template",
+        "templateVersion",
+        "configHash",
+        "builder",
+        "startedAt",
+        "durationMs"
+      ],
+      "properties": {
+        "commit": {
+          "type": "string",
+          "pattern": "^[a-f0-9]{40,64}$"
+        },
+        "sourceDigest": {
+          "type": "string",
+          "pattern": "^sha256:[a-f0-9]{64}$"
+        },
+        "template": {
+          "type": "string"
+        },
+        "templateVersion": {
+          "type": "string"
+        },
+        "baseImage": {
+          "type": "string"
+        },
+        "configHash": {
+          "type": "string"
+        },
+        "builder": {
+          "type": "string"
+        },
+        "startedAt": {
+          "type": "string"
+        },
+        "durationMs": {
+          "type": "integer",
+          "minimum": 0
+        }
+      }
+    },
+    "reused": {
+      "type": "boolean"
+    },
+    "message": {
+      "type": "string"
+    },
+    "logTail": {
+      "type": "string",
+      "maxLength": 4096
+    },
+    "port": {
+      "type": "integer"
+    },
+    "healthCheck": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "path"
+      ],
+      "properties": {
+        "path": {
+          "type": "string"
+        },
+        "intervalSeconds": {
+          "type": "integer"
+        },
+        "timeoutSeconds": {
+          "type": "integer"
+        }
+      }
+    },
+    "builder": {
+      "type": "string"
+    },
+    "updatedAt": {
+      "type": "string"
+    }
+  }
+}
+"""#,
+        "build.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/build.schema.json",
+  "title": "One build request (<root>/builds/<id>), written by the manager.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "apiVersion",
+    "kind",
+    "app",
+    "source",
+    "requestedBy",
+    "requestedAt"
+  ],
+  "properties": {
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "Build"
+    },
+    "app": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "source": {
+      "type": "object",
+      "additionalProperties": false,
+      "oneOf": [
+        {
+          "required": [
+            "archive"
+          ]
+        },
+        {
+          "required": [
+            "git"
+          ]
+        }
+      ],
+      "properties": {
+        "archive": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "digest",
+            "size"
+          ],
+          "properties": {
+            "digest": {
+              "type": "string",
+              "pattern": "^sha256:[a-f0-9]{64}$"
+            },
+            "size": {
+              "type": "integer",
+              "minimum": 0
+            }
+          }
+        },
+        "git": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "url"
+          ],
+          "properties": {
+            "url": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 1024,
+              "pattern": "^(https?://|git://|file://|/)[^\\s]+$"
+            },
+            "ref": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 256,
+              "pattern": "^[A-Za-z0-9._/-]+$"
+            },
+            "path": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 255,
+              "pattern": "^[A-Za-z0-9._-][A-Za-z0-9._/-]*$"
+            }
+          }
+        }
+      }
+    },
+    "requestedBy": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 256
+    },
+    "requestedAt": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 64
+    },
+    "deploy": {
+      "$ref": "common.schema.json#/$defs/name"
+    },
+    "cancel": {
+      "type": "boolean"
+    }
+  }
+}
+"""#,
+        "built-image.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/built-image.schema.json",
+  "title": "An image already built from a source and template version (<root>/status/images/<key>).",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "apiVersion",
+    "kind",
+    "image",
+    "build",
+    "provenance"
+  ],
+  "properties": {
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "BuiltImage"
+    },
+    "image": {
+      "type": "string"
+    },
+    "build": {
+      "type": "string"
+    },
+    "provenance": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "template",
+        "templateVersion",
+        "configHash",
+        "builder",
+        "startedAt",
+        "durationMs"
+      ],
+      "properties": {
+        "commit": {
+          "type": "string",
+          "pattern": "^[a-f0-9]{40,64}$"
+        },
+        "sourceDigest": {
+          "type": "string",
+          "pattern": "^sha256:[a-f0-9]{64}$"
+        },
+        "template": {
+          "type": "string"
+        },
+        "templateVersion": {
+          "type": "string"
+        },
+        "baseImage": {
+          "type": "string"
+        },
+        "configHash": {
+          "type": "string"
+        },
+        "builder": {
+          "type": "string"
+        },
+        "startedAt": {
+          "type": "string"
+        },
+        "durationMs": {
+          "type": "integer",
+          "minimum": 0
+        }
+      }
+    },
+    "port": {
+      "type": "integer"
+    },
+    "healthCheck": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "path"
+      ],
+      "properties": {
+        "path": {
+          "type": "string"
+        },
+        "intervalSeconds": {
+          "type": "integer"
+        },
+        "timeoutSeconds": {
+          "type": "integer"
+        }
+      }
+    }
+  }
+}
+"""#,
         "common.schema.json": #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -248,18 +659,32 @@ enum EmbeddedSchemas {
           "type": "object",
           "additionalProperties": false,
           "required": [
-            "ref"
+            "git"
           ],
+          "description": "Build the app from this repository, and release each new commit of the ref.",
           "properties": {
+            "git": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 1024,
+              "pattern": "^(https?://|git://|file://|/)[^\\s]+$"
+            },
             "ref": {
               "type": "string",
               "minLength": 1,
               "maxLength": 256,
               "pattern": "^[A-Za-z0-9._/-]+$"
             },
-            "template": {
+            "path": {
               "type": "string",
-              "pattern": "^[a-z][a-z0-9-]*$"
+              "minLength": 1,
+              "maxLength": 255,
+              "pattern": "^[A-Za-z0-9._-][A-Za-z0-9._/-]*$"
+            },
+            "pollSeconds": {
+              "type": "integer",
+              "minimum": 5,
+              "maximum": 86400
             }
           }
         },
@@ -853,6 +1278,65 @@ enum EmbeddedSchemas {
   }
 }
 """#,
+        "source-revision.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/source-revision.schema.json",
+  "title": "The commit a Deploy's build ref points at, as the builder last saw it (<root>/status/sources/<deploy>).",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "apiVersion",
+    "kind",
+    "git",
+    "checkedAt"
+  ],
+  "properties": {
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "SourceRevision"
+    },
+    "git": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "url"
+      ],
+      "properties": {
+        "url": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 1024,
+          "pattern": "^(https?://|git://|file://|/)[^\\s]+$"
+        },
+        "ref": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 256,
+          "pattern": "^[A-Za-z0-9._/-]+$"
+        },
+        "path": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 255,
+          "pattern": "^[A-Za-z0-9._-][A-Za-z0-9._/-]*$"
+        }
+      }
+    },
+    "commit": {
+      "type": "string"
+    },
+    "error": {
+      "type": "string"
+    },
+    "checkedAt": {
+      "type": "string"
+    }
+  }
+}
+"""#,
         "status.schema.json": #"""
 {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -1054,6 +1538,102 @@ enum EmbeddedSchemas {
           "minLength": 1,
           "maxLength": 512,
           "description": "The directory group whose members form the team (besides those in members): its name (cn) under the teams base, or its DN."
+        }
+      }
+    }
+  }
+}
+"""#,
+        "template.schema.json": #"""
+{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://atlantis.invalid/schemas/template.schema.json",
+  "title": "A known build template: a base image by digest, a Dockerfile template, the files it adds.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "apiVersion",
+    "kind",
+    "metadata",
+    "spec"
+  ],
+  "properties": {
+    "apiVersion": {
+      "const": "atlantis/v1"
+    },
+    "kind": {
+      "const": "Template"
+    },
+    "metadata": {
+      "$ref": "common.schema.json#/$defs/metadata"
+    },
+    "spec": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "version"
+      ],
+      "oneOf": [
+        {
+          "required": [
+            "baseImage",
+            "dockerfile"
+          ]
+        },
+        {
+          "required": [
+            "bases"
+          ]
+        }
+      ],
+      "properties": {
+        "version": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 64,
+          "pattern": "^[A-Za-z0-9._-]+$"
+        },
+        "baseImage": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 512,
+          "pattern": "^[a-z0-9][a-z0-9._/:-]*@sha256:[a-f0-9]{64}$"
+        },
+        "dockerfile": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 16384
+        },
+        "files": {
+          "type": "object",
+          "maxProperties": 16,
+          "propertyNames": {
+            "pattern": "^[A-Za-z0-9._-]+$",
+            "maxLength": 100
+          },
+          "additionalProperties": {
+            "type": "string",
+            "maxLength": 65536
+          }
+        },
+        "bases": {
+          "type": "array",
+          "minItems": 1,
+          "maxItems": 16,
+          "uniqueItems": true,
+          "items": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512,
+            "pattern": "^[a-z0-9][a-z0-9._/:-]*@sha256:[a-f0-9]{64}$"
+          }
+        },
+        "needsRun": {
+          "type": "boolean"
+        },
+        "description": {
+          "type": "string",
+          "maxLength": 512
         }
       }
     }

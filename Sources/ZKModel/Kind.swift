@@ -6,6 +6,7 @@ public enum Kind: String, CaseIterable, Hashable, Sendable, Codable {
     case app = "App"
     case deploy = "Deploy"
     case route = "Route"
+    case template = "Template"
 
     /// The znode folder under `desired/` and the word used on the command line.
     public var plural: String {
@@ -16,6 +17,7 @@ public enum Kind: String, CaseIterable, Hashable, Sendable, Codable {
         case .app: return "apps"
         case .deploy: return "deploys"
         case .route: return "routes"
+        case .template: return "templates"
         }
     }
 

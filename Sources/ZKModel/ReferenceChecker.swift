@@ -37,7 +37,7 @@ public struct ReferenceChecker: Sendable {
         case .route:
             add(["spec", "pool", "service"], .service, spec["pool"]?["service"]?.stringValue)
             add(["spec", "pool", "app"], .app, spec["pool"]?["app"]?.stringValue)
-        case .team, .zone, .service:
+        case .team, .zone, .service, .template:
             break
         }
         return out

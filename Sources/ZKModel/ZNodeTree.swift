@@ -12,6 +12,11 @@
 /// <root>/elections/<role>/              leader election (ephemeral sequential)
 /// <root>/auth/tokens/<sha256>           hashes of issued tokens: the manager only (no world read)
 /// <root>/secrets/<app>/<env>             encrypted secrets: the manager writes, supervisors read
+/// <root>/builds/<id>                    build requests: the manager
+/// <root>/status/builds/<id>             build outcomes: the builder
+/// <root>/status/images/<key>            images built from a source and template version: the builder
+/// <root>/status/sources/<deploy>        the commit a Deploy's build ref points at: the builder
+/// <root>/agents/build-leases/<id>       a build being worked on (ephemeral): the builder
 /// <root>/meta                           tree layout version
 /// ```
 public struct ZNodeTree: Hashable, Sendable {
@@ -74,6 +79,24 @@ public struct ZNodeTree: Hashable, Sendable {
     public var secrets: String { root + "/secrets" }
     public func secrets(app: String) -> String { "\(secrets)/\(app)" }
     public func secrets(app: String, environment: String) -> String { "\(secrets)/\(app)/\(environment)" }
+    /// Build requests (`BuildRequest`), one node per build id.
+    public var builds: String { root + "/builds" }
+    public func build(_ id: String) -> String { "\(builds)/\(id)" }
+    /// Build outcomes (`BuildStatus`).
+    public var buildStatus: String { status + "/builds" }
+    public func buildStatus(_ id: String) -> String { "\(buildStatus)/\(id)" }
+    /// Images already built (`BuiltImage`), under the hex sha256 of their inputs.
+    public var builtImages: String { status + "/images" }
+    public func builtImage(key: String) -> String { "\(builtImages)/\(key)" }
+    /// The commits Deploys' build refs point at (`SourceRevision`).
+    public var sourceRevisions: String { status + "/sources" }
+    public func sourceRevision(deploy: String) -> String { "\(sourceRevisions)/\(deploy)" }
+    /// Ephemeral leases of builds being worked on: a builder that dies lets go of its builds.
+    public var buildLeases: String { agents + "/build-leases" }
+    public func buildLease(_ id: String) -> String { "\(buildLeases)/\(id)" }
+    /// Where builders register (ephemeral `BuilderRegistration`: where their logs are served).
+    public var builders: String { agents + "/builders" }
+    public func builder(_ id: String) -> String { "\(builders)/\(id)" }
     /// The prefix of a new audit record (ZooKeeper appends the sequence number).
     public var auditRecordPrefix: String { audit + "/e-" }
     /// A child of a folder the caller already holds (a cache's folder, an election's): the one
@@ -88,10 +111,13 @@ public struct ZNodeTree: Hashable, Sendable {
     public func status(_ key: DocumentKey) -> String { "\(status(key.kind))/\(key.name)" }
 
     /// Folders the manager creates (and owns).
-    public var managerFolders: [String] { [root, desired, meta, releases, audit] + Kind.allCases.map { desired($0) } }
+    public var managerFolders: [String] { [root, desired, meta, releases, audit, builds] + Kind.allCases.map { desired($0) } }
     /// Folders agents write into.
     public var agentFolders: [String] {
-        [status, agents, elections, instanceStatus, routers, supervisors, assignments, placements]
+        [
+            status, agents, elections, instanceStatus, routers, supervisors, assignments, placements, buildStatus,
+            builtImages, sourceRevisions, buildLeases, builders,
+        ]
             + Kind.allCases.map { status($0) }
     }
 

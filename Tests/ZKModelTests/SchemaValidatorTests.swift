@@ -129,7 +129,7 @@ import ZKModel
         }
         // + common, status, instance-status, instance-assignment, supervisor, release, release-pointer,
         // placement, audit-record, secret-set, token
-        #expect(files.count == Kind.allCases.count + 11)
+        #expect(files.count == Kind.allCases.count + 16)
         for file in files {
             let onDisk = try JSONValue.parse(Data(contentsOf: folder.appendingPathComponent(file)))
             let embedded = SchemaValidator.embedded.documentsForTesting[file]

@@ -24,7 +24,7 @@ public struct ApplyPlanner: Sendable {
         case .app: return [.deploy, .route]
         case .zone: return [.deploy]
         case .deploy: return [.route]
-        case .route: return []
+        case .route, .template: return []
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 public import ZKModel
+import YAMLValue
 
 /// How documents are printed by `get` and `diff`.
 public enum DocumentFormatter {

@@ -20,7 +20,7 @@ public final class SupervisorAgent: Service, Sendable {
     let assignments: ZNodeCache
     let services: ZNodeCache
     let dockerKeys: DockerKeySource
-    let registrar: SupervisorRegistrar
+    let registrar: EphemeralRegistrar
     /// The engine running `reconcile`; its failure counts show the backoff at work.
     public let controller: Controller
 
@@ -42,7 +42,13 @@ public final class SupervisorAgent: Service, Sendable {
         assignments = ZNodeCache(zk: zk, folder: tree.assignments(host: configuration.hostID), logger: logger)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), logger: logger)
         dockerKeys = DockerKeySource(docker: docker, hostID: configuration.hostID, logger: logger)
-        registrar = SupervisorRegistrar(zk: zk, tree: tree, registration: configuration.registration, logger: logger)
+        registrar = EphemeralRegistrar(
+            zk: zk,
+            path: tree.supervisor(configuration.hostID),
+            body: (try? Payload.encode(configuration.registration)) ?? [],
+            role: "supervisor",
+            logger: logger
+        )
         let (gate, noGate) = StartGate.make(
             directory: "\(configuration.gateDirectory)/\(configuration.hostID)",
             shell: configuration.gateShell

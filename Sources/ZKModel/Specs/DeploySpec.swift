@@ -1,7 +1,24 @@
 public struct DeploySpec: Codable, Hashable, Sendable {
+    /// Build the app from a git repository and release each new commit of `ref`.
     public struct Build: Codable, Hashable, Sendable {
-        public var ref: String
-        public var template: String?
+        public var git: String
+        /// A branch or tag (default `HEAD`).
+        public var ref: String?
+        /// The app's folder in the repository.
+        public var path: String?
+        /// How often the builder looks at the ref (default 60).
+        public var pollSeconds: Int?
+
+        public init(git: String, ref: String? = nil, path: String? = nil) {
+            self.git = git
+            self.ref = ref
+            self.path = path
+        }
+
+        public static let defaultPollSeconds = 60
+
+        /// The build source this asks for.
+        public var source: BuildSource.Git { BuildSource.Git(url: git, ref: ref, path: path) }
     }
 
     public struct Zones: Codable, Hashable, Sendable {

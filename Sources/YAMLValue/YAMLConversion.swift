@@ -1,13 +1,15 @@
-import Yams
-import ZKModel
+public import Yams
+public import ZKModel
 
-enum YAMLConversion {
-    struct Unsupported: Error {
-        let reason: String
+/// YAML to and from `JSONValue`: manifests, and build configs in a source tree.
+public enum YAMLConversion {
+    public struct Unsupported: Error, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
     }
 
     /// Converts a composed YAML node to JSON, keeping quoted scalars as strings.
-    static func json(from node: Node) throws(Unsupported) -> JSONValue {
+    public static func json(from node: Node) throws(Unsupported) -> JSONValue {
         switch node {
         case .scalar(let scalar):
             if scalar.style != .plain { return .string(scalar.string) }
@@ -36,8 +38,22 @@ enum YAMLConversion {
     }
 
     /// A JSON value as YAML text.
-    static func yaml(from value: JSONValue) -> String {
+    public static func yaml(from value: JSONValue) -> String {
         (try? Yams.serialize(node: node(from: value), sortKeys: true)) ?? value.encoded(pretty: true)
+    }
+
+    /// The one document in `text` as JSON; a file with several documents or none is refused.
+    public static func json(fromText text: String) throws(Unsupported) -> JSONValue {
+        var nodes: [Node] = []
+        do {
+            // Root by root: compose_all would stop silently at a syntax error.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() { nodes.append(node) }
+        } catch {
+            throw Unsupported(reason: "is not valid YAML: \(error)")
+        }
+        guard nodes.count == 1 else { throw Unsupported(reason: "must hold one YAML document, not \(nodes.count)") }
+        return try json(from: nodes[0])
     }
 
     private static func node(from value: JSONValue) -> Node {

@@ -1,21 +1,27 @@
-import Foundation
-import Logging
-import ZKModel
-import ZooKeeper
+public import Logging
+public import ZooKeeper
 
-/// Keeps `<root>/agents/supervisors/<host id>` (ephemeral) present with this supervisor's
-/// registration: created at start, rewritten when it changes, created again after a session
-/// expiry. A node left by this host's previous process (whose session has not yet timed out)
-/// is waited out rather than taken over, so two live supervisors never share one id.
-struct SupervisorRegistrar: Sendable {
-    let zk: ZooKeeperClient
-    let tree: ZNodeTree
-    let registration: SupervisorRegistration
+/// Keeps an agent's ephemeral registration (`<root>/agents/<role>/<id>`) present: created at
+/// start, rewritten when it changes, created again after a session expiry. A node left by the
+/// same id's previous process (whose session has not yet timed out) is waited out rather than
+/// taken over, so two live agents never share one id.
+public struct EphemeralRegistrar: Sendable {
+    public let zk: ZooKeeperClient
+    public let path: String
+    let body: [UInt8]
+    /// `supervisor`, `builder`: the prefix of the log events.
+    let role: String
     let logger: Logger
 
-    var path: String { tree.supervisor(registration.id) }
+    public init(zk: ZooKeeperClient, path: String, body: [UInt8], role: String, logger: Logger) {
+        self.zk = zk
+        self.path = path
+        self.body = body
+        self.role = role
+        self.logger = logger
+    }
 
-    func run() async {
+    public func run() async {
         let events = zk.sessionEvents()
         await ensureRegistered()
         for await event in events {
@@ -24,23 +30,16 @@ struct SupervisorRegistrar: Sendable {
     }
 
     /// Removes the registration (graceful shutdown): the scheduler sees the host leave at once.
-    func deregister() async {
+    public func deregister() async {
         if let stat = try? await zk.exists(path), stat.ephemeralOwner == zk.sessionID {
             try? await zk.delete(path)
         }
     }
 
     private func ensureRegistered() async {
-        let body: [UInt8]
-        do {
-            body = try Payload.encode(registration)
-        } catch {
-            logger.error("supervisor.registration_unencodable", metadata: ["error": "\(error)"])
-            return
-        }
         while !Task.isCancelled {
             do {
-                try await zk.ensurePath(tree.supervisors)
+                try await zk.ensurePath(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
                 let (stat, watch) = try await zk.existsAndWatch(path)
                 if let stat {
                     if stat.ephemeralOwner == zk.sessionID {
@@ -49,7 +48,7 @@ struct SupervisorRegistrar: Sendable {
                         return
                     }
                     logger.info(
-                        "supervisor.registration_waiting",
+                        "\(role).registration_waiting",
                         metadata: ["path": "\(path)", "reason": "held by an older session"]
                     )
                     _ = await watch.wait()
@@ -61,13 +60,13 @@ struct SupervisorRegistrar: Sendable {
                     mode: .ephemeral,
                     acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
                 )
-                logger.info("supervisor.registered", metadata: ["path": "\(path)"])
+                logger.info("\(role).registered", metadata: ["path": "\(path)"])
                 return
             } catch let error as ZooKeeperError where error.code == .nodeExists {
                 continue
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("supervisor.registration_failed", metadata: ["error": "\(error)"])
+                logger.warning("\(role).registration_failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }
