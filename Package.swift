@@ -149,7 +149,10 @@ let package = Package(
                 "ManagerAPI",
                 "Reconciler",
                 "ZooKeeper",
+                "Docker",
                 "ZKModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -282,6 +285,7 @@ let package = Package(
         .executableTarget(
             name: "atlantis",
             dependencies: [
+                "Builder",
                 "Secrets",
                 "CLIOptions",
                 "LDAP",

@@ -27,6 +27,10 @@ extension DevCluster {
         guard script("docker.sh", "up") == 0 else {
             throw DevClusterError("Docker did not start; see \(directory)/dockerd.log")
         }
+        step("the build templates' base images: busybox, and python from debootstrap (scripts/docker.sh bases)")
+        guard script("docker.sh", "bases") == 0 else {
+            throw DevClusterError("the base images could not be built; see the lines above")
+        }
         step("slapd on 127.0.0.1:\(ldapPort): the example directory of users and teams (examples/ldap)")
         guard script("ldap.sh", "up", "dev", "\(ldapPort)") == 0 else {
             throw DevClusterError("slapd did not start; see \(directory)/ldap-dev/slapd.log")

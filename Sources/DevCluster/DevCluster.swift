@@ -80,6 +80,15 @@ public struct DevCluster: Sendable {
         }
         list.append(
             DevAgent(
+                name: "builder",
+                arguments: [
+                    "builder", "--zk", zooKeeper, "--id", "dev-builder", "--store", "\(directory)/builder",
+                    "--log-port", "\(routerPort + 5)",
+                ] + identity("builder")
+            )
+        )
+        list.append(
+            DevAgent(
                 name: "router",
                 arguments: [
                     "router", "--zk", zooKeeper, "--listen", "127.0.0.1:\(routerPort)", "--admin", routerAdmin, "--id",

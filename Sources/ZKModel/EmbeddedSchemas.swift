@@ -101,7 +101,7 @@ enum EmbeddedSchemas {
     "kind": {"const": "AuditRecord"},
     "time": {"type": "string", "maxLength": 64},
     "source": {"type": "string", "maxLength": 128},
-    "action": {"enum": ["apply", "delete", "teardown", "deploy", "scale", "release", "undo", "secrets", "denied"]},
+    "action": {"enum": ["apply", "delete", "teardown", "deploy", "scale", "release", "undo", "secrets", "denied", "build", "built", "cancel-build"]},
     "reason": {"type": "string", "maxLength": 512},
     "caller": {"type": "string", "maxLength": 256},
     "apps": {"type": "array", "maxItems": 64, "items": {"$ref": "common.schema.json#/$defs/name"}},
@@ -123,6 +123,9 @@ enum EmbeddedSchemas {
     },
     "more": {"type": "integer", "minimum": 1},
     "deploy": {"$ref": "common.schema.json#/$defs/name"},
+    "build": {"type": "string", "pattern": "^b-[0-9]{1,19}-[0-9a-f]{4}$"},
+    "commit": {"type": "string", "pattern": "^[a-f0-9]{40,64}$"},
+    "image": {"type": "string", "maxLength": 512},
     "from": {"type": "integer", "minimum": 1},
     "to": {"type": "integer", "minimum": 1}
   }
@@ -440,6 +443,13 @@ enum EmbeddedSchemas {
     },
     "cancel": {
       "type": "boolean"
+    },
+    "recorded": {
+      "type": "boolean"
+    },
+    "commit": {
+      "type": "string",
+      "pattern": "^[a-f0-9]{40,64}$"
     }
   }
 }

@@ -138,7 +138,8 @@ public struct AuditRecord: Codable, Hashable, Sendable {
     public var time: String
     public var source: String
     /// `apply`, `delete`, `teardown` (documents); `release`, `undo` (a release pointer's move);
-    /// `secrets` (names only); `denied` (a refused write: `reason` says why).
+    /// `secrets` (names only); `denied` (a refused write: `reason` says why); `build` (asked),
+    /// `built` (its image recorded), `cancel-build`.
     public var action: String
     /// Why a write was refused (`denied` only).
     public var reason: String?
@@ -152,6 +153,10 @@ public struct AuditRecord: Codable, Hashable, Sendable {
     public var deploy: String?
     public var from: Int?
     public var to: Int?
+    /// `build`, `built`, `cancel-build`: the build, and once built the commit and the image digest.
+    public var build: String?
+    public var commit: String?
+    public var image: String?
 
     public init(time: String, source: String, action: String, deploy: String, from: Int?, to: Int) {
         self.time = time

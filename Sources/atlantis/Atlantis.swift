@@ -14,9 +14,11 @@ struct Atlantis: AsyncParsableCommand {
             Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
             RolloutCommand.self, InstancesCommand.self, AuditCommand.self, GitOpsCommand.self, ConfigCommand.self,
             LoginCommand.self, LogoutCommand.self, WhoAmICommand.self, TokenCommand.self, SecretsCommand.self,
+            BuildCommand.self, BuildsCommand.self,
             ManagerCommand.self,
             RouterCommand.self,
             SchedulerCommand.self,
+            BuilderCommand.self,
             SupervisorCommand.self,
             DevCommand.self,
         ]

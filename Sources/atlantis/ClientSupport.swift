@@ -40,3 +40,17 @@ func elapsed(_ started: ContinuousClock.Instant) -> Double { (ContinuousClock.no
 func progressLine(_ started: ContinuousClock.Instant, _ line: String) {
     print(String(format: "  %6.1fs  %@", elapsed(started), line))
 }
+
+/// Prints rows as aligned columns (the first row is the header; the last column is not padded).
+func printTable(_ rows: [[String]]) {
+    guard let header = rows.first else { return }
+    let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+    for row in rows {
+        print(
+            row.indices.map { i in
+                i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }
+            .joined(separator: "  ")
+        )
+    }
+}

@@ -127,16 +127,36 @@ struct DeployCommand: AsyncParsableCommand {
     @OptionGroup var manager: ManagerOptions
     @OptionGroup var options: DeployOptions
 
-    @Option(help: "The image, e.g. 127.0.0.1:5000/atlantis/sample:v2.")
-    var image: String
+    @Option(help: "The image, e.g. 127.0.0.1:5000/atlantis/sample:v2 (or build one with --source / --git).")
+    var image: String?
+
+    @OptionGroup var sourceOptions: SourceOptions
 
     @Option(help: "Instances (default: unchanged, 1 for a new Deploy).")
     var instances: Int?
 
+    func validate() throws {
+        guard (image != nil) != sourceOptions.given else {
+            throw ValidationError("give what to run: --image IMAGE, or --source DIR / --git URL[#REF] to build it first")
+        }
+    }
+
     func run() async throws {
         let started = ContinuousClock.now
-        let request = DeployRequest(image: image, instances: instances)
         let options = self.options
+        var image = self.image
+        if image == nil {
+            // Build first (Heroku's `git push`): the release pins the digest the build recorded.
+            image = try await manager.call { client in
+                let source = try await sourceOptions.resolve(app: options.app, client: client, started: started)
+                let build = try await client.build(app: options.app, source: source)
+                progressLine(started, "build \(build.id) of \(build.app)")
+                let done = try await followBuild(client, id: build.id, started: started, showLog: false)
+                try finish(done)
+                return done.image
+            }
+        }
+        let request = DeployRequest(image: image ?? "", instances: instances)
         try await options.write(manager, started: started) { client in
             try await client.deploy(app: options.app, environment: options.env, request)
         }

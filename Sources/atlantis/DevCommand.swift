@@ -83,6 +83,12 @@ struct DevUp: AsyncParsableCommand {
         print(
             "logged in as \(login.identity.name)\(login.identity.admin ? " (platform admin)" : "") in context dev (\(ClientConfig.path)); `atlantis login alice` acts as a member of sample-team"
         )
+        // The known build templates, with their base images' digests (scripts/docker.sh bases).
+        let templates = "\(cluster.directory)/templates"
+        let client = ManagerClient(baseURL: cluster.managerURL, http: ManagerClient.failFast, token: login.token)
+        let result = try await client.apply(ApplyRequest(try loadManifests([templates]), source: "templates", prune: false, dryRun: false))
+        let changed = result.changes.count
+        print("build templates applied from \(templates) (\(changed) changed): atlantis get templates")
     }
 }
 

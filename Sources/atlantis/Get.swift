@@ -71,14 +71,6 @@ extension Get {
                 s.drift.isEmpty ? "none" : s.drift.joined(separator: ", "), s.lastError ?? "",
             ])
         }
-        let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
-        for row in rows {
-            print(
-                row.indices.map { i in
-                    i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                }
-                .joined(separator: "  ")
-            )
-        }
+        printTable(rows)
     }
 }

@@ -35,14 +35,6 @@ struct InstancesCommand: AsyncParsableCommand {
                 s.lastError ?? "",
             ]
         }
-        let widths = header.indices.map { i in ([header[i]] + table.map { $0[i] }).map(\.count).max() ?? 0 }
-        for row in [header] + table {
-            print(
-                row.indices.map { i in
-                    i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                }
-                .joined(separator: "  ")
-            )
-        }
+        printTable([header] + table)
     }
 }

@@ -53,6 +53,12 @@ struct ManagerCommand: AsyncParsableCommand {
     )
     var secretsKeyFile: String?
 
+    @Option(help: "The registry uploaded sources are kept in (as blobs), host:port.")
+    var sourceRegistry: String = "127.0.0.1:5000"
+
+    @Option(help: "Uploaded sources above this many MB are refused (413).")
+    var sourceLimitMb: Int = 64
+
     @Option(help: "Seconds a user's teams are trusted before the directory is asked again.")
     var membershipTTL = 10.0
 
@@ -71,13 +77,16 @@ struct ManagerCommand: AsyncParsableCommand {
         if !quiet { access.logLevel = min(access.logLevel, .info) }
         let accessLog = access
         let tree = try cluster.tree
-        let configuration = ManagerServiceConfiguration(
+        var settings = ManagerServiceConfiguration(
             host: listen.host,
             port: listen.port,
             maxBodyBytes: maxBodyBytes,
             requestDeadline: .seconds(requestTimeout),
             metrics: { registry.emitToString() }
         )
+        settings.registry = sourceRegistry
+        settings.maxSourceBytes = sourceLimitMb << 20
+        let configuration = settings
         let agentAuth = cluster.agentAuthentication
         let directory = try ldapConfig.map { try DirectoryConfiguration.load(path: $0) }
         if directory == nil {

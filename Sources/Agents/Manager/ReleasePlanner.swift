@@ -44,17 +44,20 @@ public struct ReleasePlanner: Sendable {
         return names.sorted()
     }
 
-    /// The release `deploy` would run in `after`; nil when it has no image yet (a build).
+    /// The release `deploy` would run in `after`; nil when it has no image yet (a build that
+    /// has not succeeded). A Deploy built from source runs `built`, its last built image.
     public func content(
         deploy: String,
         after: [DocumentKey: Document],
         number: Int,
         cause: String,
         secrets: Int? = nil,
+        built: String? = nil,
         now: Date = Date()
     ) -> Release? {
         guard let document = after[DocumentKey(kind: .deploy, name: deploy)],
-            let spec = try? document.decodeSpec(DeploySpec.self), let image = spec.image,
+            let spec = try? document.decodeSpec(DeploySpec.self),
+            let image = spec.image ?? (spec.build != nil ? built : nil),
             let appDocument = after[DocumentKey(kind: .app, name: spec.app)],
             let app = try? appDocument.decodeSpec(AppSpec.self)
         else { return nil }
@@ -93,6 +96,7 @@ public struct ReleasePlanner: Sendable {
                     number: number,
                     cause: "apply by \(source)",
                     secrets: secrets[name],
+                    built: stored?.release?.image,
                     now: now
                 )
             else {

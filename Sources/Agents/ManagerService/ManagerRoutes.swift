@@ -84,6 +84,13 @@ public struct ManagerRoutes: Sendable {
         APIRoute("DELETE", "/v1/apps/{name}/environments/{env}"),
         APIRoute("GET", "/v1/apps/{name}/environments/{env}/secrets"),
         APIRoute("PUT", "/v1/apps/{name}/environments/{env}/secrets"),
+        APIRoute("POST", "/v1/apps/{name}/sources"),
+        APIRoute("POST", "/v1/apps/{name}/builds"),
+        APIRoute("GET", "/v1/apps/{name}/builds"),
+        APIRoute("GET", "/v1/builds/{name}"),
+        APIRoute("DELETE", "/v1/builds/{name}"),
+        APIRoute("GET", "/v1/builds/{name}/log"),
+        APIRoute("POST", "/v1/deploys/{name}/build"),
         APIRoute("GET", "/v1/{kind}"),
         APIRoute("GET", "/v1/{kind}/{name}"),
         APIRoute("PUT", "/v1/{kind}/{name}"),
@@ -103,7 +110,9 @@ public struct ManagerRoutes: Sendable {
             }
             // An event stream does not end; a document read applies the deadline itself, to its
             // ZooKeeper reads only (from the watched copy it does no I/O).
-            let exempt = template.path.hasSuffix("/events") || template.description == "GET /v1/{kind}/{name}"
+            let exempt =
+                template.path.hasSuffix("/events") || template.path.hasSuffix("/log")
+                || template.description == "GET /v1/{kind}/{name}"
             let deadline = exempt ? nil : configuration.requestDeadline
             let kinds: [Kind?] = template.path.contains("{kind}") ? Kind.allCases : [nil]
             for kind in kinds {
@@ -182,6 +191,15 @@ public struct ManagerRoutes: Sendable {
             "PUT /v1/apps/{name}/environments/{env}/secrets": { request, context, _ in
                 try await changeSecrets(request, context)
             },
+            "POST /v1/apps/{name}/sources": { request, context, _ in try await uploadSource(request, context) },
+            "POST /v1/apps/{name}/builds": { request, context, _ in try await createBuild(request, context) },
+            "GET /v1/apps/{name}/builds": { request, context, _ in try await listBuilds(request, context) },
+            "GET /v1/builds/{name}": { _, context, _ in try await oneBuild(context.parameters.require("name")) },
+            "DELETE /v1/builds/{name}": { _, context, _ in try await cancelBuild(context.parameters.require("name")) },
+            "GET /v1/builds/{name}/log": { request, context, _ in
+                try await buildLog(request, id: context.parameters.require("name"))
+            },
+            "POST /v1/deploys/{name}/build": { _, context, _ in try await triggerBuild(context.parameters.require("name")) },
             "GET /v1/{kind}": { request, _, kind in try await list(request, kind: kind!) },
             "GET /v1/{kind}/{name}": { request, context, kind in
                 try await one(request, kind: kind!, name: context.parameters.require("name"))

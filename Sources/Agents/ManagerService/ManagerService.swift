@@ -35,6 +35,10 @@ public struct ManagerService: Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await routes.reads.run() }
             if let auth = routes.auth { group.addTask { await auth.tokens.run() } }
+            if routes.configuration.recordsBuilds {
+                let recorder = BuildRecorder(manager: routes.manager)
+                group.addTask { await recorder.run() }
+            }
             try await app.runService()
             group.cancelAll()
         }

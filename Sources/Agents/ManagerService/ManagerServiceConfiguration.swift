@@ -12,6 +12,12 @@ public struct ManagerServiceConfiguration: Sendable {
     public var idleTimeout: Duration
     /// JSON and YAML bodies may nest at most this deep.
     public var maxNesting: Int
+    /// The registry uploaded sources are kept in (as blobs); nil: this manager takes no uploads.
+    public var registry: String?
+    /// An uploaded source (a tar) above this is refused with 413.
+    public var maxSourceBytes: Int = 64 << 20
+    /// Whether this manager records builds' outcomes and turns moved refs into builds.
+    public var recordsBuilds = true
     /// Prometheus text of this process's metrics, for `GET /metrics`.
     public var metrics: @Sendable () -> String
 

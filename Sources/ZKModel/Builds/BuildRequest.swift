@@ -17,6 +17,10 @@ public struct BuildRequest: Codable, Hashable, Sendable {
     public var deploy: String?
     /// Set by the manager to stop the build (`atlantis build cancel`, `DELETE /v1/builds/<id>`).
     public var cancel: Bool?
+    /// Set by the manager once it has recorded the outcome (audit, and the Deploy's release).
+    public var recorded: Bool?
+    /// The commit a Deploy's ref pointed at when the manager asked for this build.
+    public var commit: String?
 
     public init(app: String, source: BuildSource, requestedBy: String, requestedAt: String, deploy: String? = nil) {
         self.app = app
