@@ -426,6 +426,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "BuilderTests",
+            dependencies: ["Builder", "Docker", "TestSupport", "YAMLValue", "ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BuilderIntegrationTests",
+            dependencies: [
+                "Builder", "Docker", "Manager", "Reconciler", "Spawn", "TestSupport", "ZKModel", "ZooKeeper",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SupervisorIntegrationTests",
             dependencies: [
                 "Spawn", "TestSupport",

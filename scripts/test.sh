@@ -27,6 +27,8 @@ scripts/zk.sh standalone test 2181
 export ATLANTIS_TEST_ZK=127.0.0.1:2181
 # dockerd (if none runs), the image registry on 127.0.0.1:5000 and the base images.
 scripts/docker.sh up
+# The build templates' base images (busybox, python from debootstrap) and their Template documents.
+scripts/docker.sh bases
 
 echo "==> building (debug)"
 swift build --build-tests

@@ -11,6 +11,13 @@ public struct TarReader: Sendable {
         public var mode: Int
         /// The link's target, for a symbolic link.
         public var linkTarget: String?
+
+        public init(path: String, contents: [UInt8], mode: Int = 0o644, linkTarget: String? = nil) {
+            self.path = path
+            self.contents = contents
+            self.mode = mode
+            self.linkTarget = linkTarget
+        }
     }
 
     public struct Limits: Sendable {

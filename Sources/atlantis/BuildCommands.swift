@@ -127,7 +127,8 @@ func followBuild(
                 defer { seen += bytes.count }
                 guard seen + bytes.count > printed else { return }
                 let fresh = bytes.suffix(seen + bytes.count - printed)
-                FileHandle.standardOutput.write(Data(fresh.map { $0 }).prefixingLines(with: "    | "))
+                print(String(decoding: Data(fresh.map { $0 }).prefixingLines(with: "    | "), as: UTF8.self), terminator: "")
+                fflush(nil)
                 printed = seen + bytes.count
             }
         }
@@ -184,7 +185,8 @@ struct BuildLogs: AsyncParsableCommand {
     func run() async throws {
         try await manager.call { client in
             try await client.buildLog(id, follow: follow) { chunk in
-                FileHandle.standardOutput.write(Data(chunk.utf8))
+                print(chunk, terminator: "")
+                fflush(nil)
             }
         }
     }

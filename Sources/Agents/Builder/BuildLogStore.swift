@@ -85,11 +85,13 @@ public final class BuildLogStore: Sendable {
 
     /// Ends a build's log: its followers get the end.
     public func end(_ build: String) {
-        state.withLock { state in
-            guard let open = state.open.removeValue(forKey: build) else { return }
+        let followers = state.withLock { state -> [AsyncStream<[UInt8]>.Continuation] in
+            guard let open = state.open.removeValue(forKey: build) else { return [] }
             try? open.handle.close()
-            for follower in open.followers.values { follower.finish() }
+            return Array(open.followers.values)
         }
+        // Outside the lock: finishing runs a follower's termination handler, which takes it.
+        for follower in followers { follower.finish() }
     }
 
     /// Whether the build's log is still being written.

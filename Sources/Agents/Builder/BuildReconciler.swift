@@ -262,7 +262,12 @@ public struct BuildReconciler: Reconciler {
             }
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            if error.code == .buildFailed { throw BuildStop.failed(error.message, withLog: true) }
+            if error.code == .buildFailed {
+                // The Engine's message, and the step it failed in (the log's last `Step n/m`).
+                let first = error.message.split(separator: "\n").first.map(String.init) ?? error.message
+                let step = logs.tail(id, bytes: 16384).split(separator: "\n").last { $0.hasPrefix("Step ") }
+                throw BuildStop.failed(first + (step.map { " (at \($0))" } ?? ""), withLog: true)
+            }
             throw error
         }
         // 4. Push, retried while the registry is down.

@@ -1,0 +1,178 @@
+import AsyncHTTPClient
+import Builder
+import Docker
+import Foundation
+import Manager
+import Spawn
+import TestSupport
+import Testing
+import ZKModel
+import ZooKeeper
+
+/// The builder against the real ZooKeeper, dockerd, registry and git: sources to images.
+@Suite("Builder: sources to images", .serialized)
+struct BuilderIntegrationTests {
+    @Test func anUploadedSourceBecomesAnImageInTheRegistryAndTheSameSourceIsNotBuiltTwice() async throws {
+        let rig = try await BuilderRig()
+        let (builder, logs) = try rig.startBuilder()
+        do {
+            try await rig.setUp(apps: ["web"])
+            let source = try await rig.upload(app: "web", pythonApp("hello \(rig.suffix)"))
+            let id = try await rig.request("web", source)
+            let status = try #require(await rig.finished(id))
+            #expect(status.phase == .succeeded, "\(status)")
+            let image = try #require(status.image)
+            #expect(image.hasPrefix("127.0.0.1:5000/apps/web@sha256:"), "\(image)")
+            let digest = String(image.split(separator: "@")[1])
+            // The registry holds that manifest.
+            #expect(try await RegistryClient(address: BuilderRig.registry).manifestDigest(repository: "apps/web", reference: digest) == digest)
+            #expect(status.provenance?.sourceDigest == source.archive?.digest)
+            #expect(status.provenance?.template == "python")
+            #expect(status.provenance?.baseImage?.contains("atlantis/python@sha256:") == true)
+            #expect(status.provenance?.builder == "b1")
+            #expect(String(decoding: logs.read(id) ?? [], as: UTF8.self).contains("Step 1/"))
+            // The same source again: the recorded image, nothing rebuilt.
+            let again = try await rig.request("web", source)
+            let reused = try #require(await rig.finished(again, timeout: .seconds(20)))
+            #expect(reused.phase == .succeeded)
+            #expect(reused.reused == true)
+            #expect(reused.image == image)
+            #expect(!String(decoding: logs.read(again) ?? [], as: UTF8.self).contains("Step 1/"))
+            // The manager records each outcome in the audit trail once.
+            #expect(try await rig.manager.recordBuildOutcome(id))
+            #expect(try await !rig.manager.recordBuildOutcome(id))
+            let audit = try await rig.manager.audit(app: "web", since: nil, limit: 20)
+            let built = audit.map(\.record).filter { $0.action == "built" && $0.build == id }
+            #expect(built.count == 1)
+            #expect(built.first?.image == image)
+        } catch {
+            builder.cancel()
+            await rig.close()
+            throw error
+        }
+        builder.cancel()
+        _ = await builder.result
+        await rig.close()
+    }
+
+    @Test func aGitRefIsBuiltAtTheCommitItPointsAtAndTheCommitIsRecorded() async throws {
+        let rig = try await BuilderRig()
+        let (builder, _) = try rig.startBuilder()
+        do {
+            try await rig.setUp(apps: ["gitapp"])
+            var files = pythonApp("v1").mapKeys { "svc/" + $0 }
+            files["README"] = "not part of the app\n"
+            let repo = try rig.repository(files)
+            let source = BuildSource(git: .init(url: repo, ref: "main", path: "svc"))
+            let id = try await rig.request("gitapp", source)
+            let status = try #require(await rig.finished(id))
+            #expect(status.phase == .succeeded, "\(status)")
+            #expect(status.provenance?.commit == rig.head(repo))
+            // A new commit: a new image.
+            try "print('changed')\n".write(toFile: "\(repo)/svc/other.py", atomically: true, encoding: .utf8)
+            try rig.commit(repo, "second")
+            let next = try await rig.request("gitapp", source)
+            let rebuilt = try #require(await rig.finished(next))
+            #expect(rebuilt.phase == .succeeded)
+            #expect(rebuilt.reused == nil)
+            #expect(rebuilt.provenance?.commit == rig.head(repo))
+            #expect(rebuilt.image != status.image)
+        } catch {
+            builder.cancel()
+            await rig.close()
+            throw error
+        }
+        builder.cancel()
+        _ = await builder.result
+        await rig.close()
+    }
+
+    @Test func badSourcesFailWithTheReasonAndNothingIsRecorded() async throws {
+        let rig = try await BuilderRig()
+        let (builder, _) = try rig.startBuilder()
+        do {
+            try await rig.setUp(apps: ["bad"])
+            let cases: [([String: String], String)] = [
+                (pythonApp("x", setup: ["echo about to fail", "false"]), "RUN false"),
+                (["atlantis.yaml": "template: nope\nrun: x\n", "a": ""], "unknown template \"nope\""),
+                (["atlantis.yaml": "template: python\nrun: x\nbogus: 1\n"], "atlantis.yaml: bogus: is not a known field"),
+                (["atlantis.yaml": "template: python\n"], "atlantis.yaml: run"),
+                (["app.py": ""], "no atlantis.yaml"),
+            ]
+            for (files, expected) in cases {
+                let id = try await rig.request("bad", try await rig.upload(app: "bad", files))
+                let status = try #require(await rig.finished(id))
+                #expect(status.phase == .failed, "\(expected): \(status)")
+                #expect(status.image == nil)
+                #expect(status.message?.contains(expected) == true, "\(expected): \(status.message ?? "")")
+                if expected == "RUN false" {
+                    #expect(status.logTail?.contains("Step 4/") == true, "\(status.logTail ?? "")")
+                    #expect(status.logTail?.contains("about to fail") == true)
+                }
+            }
+            #expect(try await rig.zk.children(rig.tree.builtImages).isEmpty, "no image recorded")
+        } catch {
+            builder.cancel()
+            await rig.close()
+            throw error
+        }
+        builder.cancel()
+        _ = await builder.result
+        await rig.close()
+    }
+
+    @Test func oneAppsBuildsRunOneAtATimeAndTwoAppsInParallelAndACancelStopsOne() async throws {
+        let rig = try await BuilderRig()
+        let (builder, _) = try rig.startBuilder(workers: 2)
+        do {
+            try await rig.setUp(apps: ["one", "two"])
+            let slow = { (tag: String) in pythonApp(tag, setup: ["sleep 3"]) }
+            let a1 = try await rig.request("one", try await rig.upload(app: "one", slow("a1 \(rig.suffix)")))
+            let a2 = try await rig.request("one", try await rig.upload(app: "one", slow("a2 \(rig.suffix)")))
+            let b1 = try await rig.request("two", try await rig.upload(app: "two", slow("b1 \(rig.suffix)")))
+            var phases: [String: [BuildPhase]] = [:]
+            var overlapAB = false
+            var overlapA = false
+            let deadline = ContinuousClock.now + .seconds(180)
+            while ContinuousClock.now < deadline {
+                var running: Set<String> = []
+                for id in [a1, a2, b1] {
+                    guard let phase = await rig.status(id)?.phase else { continue }
+                    if phases[id]?.last != phase { phases[id, default: []].append(phase) }
+                    if phase == .building { running.insert(id) }
+                }
+                if running.contains(a1) && running.contains(a2) { overlapA = true }
+                if running.contains(b1) && (running.contains(a1) || running.contains(a2)) { overlapAB = true }
+                if [a1, a2, b1].allSatisfy({ phases[$0]?.last?.isFinal == true }) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(!overlapA, "two builds of one app ran at once: \(phases)")
+            #expect(overlapAB, "builds of two apps did not run in parallel: \(phases)")
+            for id in [a1, a2, b1] { #expect(phases[id]?.last == .succeeded, "\(id): \(phases[id] ?? [])") }
+
+            // A cancel stops a running build: the Engine's build connection is closed.
+            let long = try await rig.request("two", try await rig.upload(app: "two", pythonApp("long", setup: ["sleep 120"])))
+            #expect(await eventually(.seconds(60)) { await rig.status(long)?.phase == .building })
+            try await Task.sleep(for: .seconds(1))
+            let started = ContinuousClock.now
+            _ = try await rig.manager.cancelBuild(long)
+            let cancelled = try #require(await rig.finished(long, timeout: .seconds(30)))
+            #expect(cancelled.phase == .cancelled)
+            #expect(cancelled.image == nil)
+            #expect(ContinuousClock.now - started < .seconds(20))
+        } catch {
+            builder.cancel()
+            await rig.close()
+            throw error
+        }
+        builder.cancel()
+        _ = await builder.result
+        await rig.close()
+    }
+}
+
+extension Dictionary where Key == String {
+    func mapKeys(_ transform: (String) -> String) -> [String: Value] {
+        Dictionary(uniqueKeysWithValues: map { (transform($0.key), $0.value) })
+    }
+}
