@@ -17,8 +17,17 @@ public struct RegistryClient: Sendable {
         public let retryable: Bool
     }
 
+    /// A registry that is down is an error at once (connection refused), not a connection retried
+    /// until the request's deadline.
+    public static let failFast: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// `address` is `host:port` (`127.0.0.1:5000`).
-    public init(address: String, http: HTTPClient = .shared) {
+    public init(address: String, http: HTTPClient = RegistryClient.failFast) {
         self.address = address
         self.http = http
     }
@@ -58,6 +67,14 @@ public struct RegistryClient: Sendable {
             )
         }
         return digest
+    }
+
+    /// Whether the registry answers its API root (`GET /v2/`).
+    public func ping() async throws(Failure) {
+        let response = try await execute(HTTPClientRequest(url: "http://\(address)/v2/"), "reach the registry")
+        guard response.status == .ok || response.status == .unauthorized else {
+            throw Failure(description: "the registry at \(address) answered HTTP \(response.status.code)", retryable: true)
+        }
     }
 
     public func hasBlob(_ digest: String, repository: String) async throws(Failure) -> Bool {

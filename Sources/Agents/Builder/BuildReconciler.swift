@@ -303,21 +303,28 @@ public struct BuildReconciler: Reconciler {
         var tries = 0
         while true {
             tries += 1
+            let failure: String
             do {
+                // Asked first: the Engine retries a push to a registry that is down on its own,
+                // for minutes, without saying so.
+                try await fetcher.registry.ping()
                 return try await docker.push(tag)
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                guard ContinuousClock.now + delay < deadline else {
-                    throw BuildStop.failed("the push to \(configuration.registry) kept failing: \(error.message)")
-                }
-                let message = "push \(tries) failed (\(error.message)); retrying in \(delay)"
-                logs.append(id, "== " + message)
-                status.message = message
-                status.updatedAt = Self.now()
-                try await write(id, status)
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
+            } catch let error as RegistryClient.Failure {
+                failure = error.description
+            } catch let error as DockerError {
+                failure = error.message
             }
+            if Task.isCancelled { throw CancellationError() }
+            guard ContinuousClock.now + delay < deadline else {
+                throw BuildStop.failed("the push to \(configuration.registry) kept failing: \(failure)")
+            }
+            let message = "push \(tries) failed (\(failure)); retrying in \(delay)"
+            logs.append(id, "== " + message)
+            status.message = message
+            status.updatedAt = Self.now()
+            try await write(id, status)
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(10))
         }
     }
 
