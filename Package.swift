@@ -487,6 +487,7 @@ let package = Package(
         .testTarget(
             name: "ManagerServiceTests",
             dependencies: [
+                "Docker",
                 "LDAP",
                 "Secrets",
                 .product(name: "Crypto", package: "swift-crypto"),

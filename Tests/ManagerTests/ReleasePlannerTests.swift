@@ -19,7 +19,7 @@ import ZKModel
         DocumentKey(kind: .deploy, name: "web-dev"): doc(
             .deploy,
             "web-dev",
-            #"{"app":"web","environment":"dev","build":{"ref":"main"},"instances":1}"#
+            #"{"app":"web","environment":"dev","build":{"git":"/srv/web","ref":"main"},"instances":1}"#
         ),
     ]
 

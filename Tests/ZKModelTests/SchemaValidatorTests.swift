@@ -91,8 +91,8 @@ import ZKModel
         let base =
             #"{"apiVersion": "atlantis/v1", "kind": "Deploy", "metadata": {"name": "d"}, "spec": {"app": "a", "environment": "prod", "instances": 1 SPEC}}"#
         for (extra, valid) in [
-            (#", "image": "a:1""#, true), (#", "build": {"ref": "main"}"#, true),
-            (#", "image": "a:1", "build": {"ref": "main"}"#, false), ("", false),
+            (#", "image": "a:1""#, true), (#", "build": {"git": "/srv/repo", "ref": "main"}"#, true),
+            (#", "image": "a:1", "build": {"git": "/srv/repo"}"#, false), ("", false),
         ] {
             let value = try JSONValue.parse(base.replacingOccurrences(of: " SPEC", with: extra))
             let ok = (try? DocumentValidator().validate(value).get()) != nil

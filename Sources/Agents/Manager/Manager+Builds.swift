@@ -84,7 +84,6 @@ extension Manager {
 
     /// Refuses a caller who may not build `app` (before an upload is stored).
     public func mayBuild(app: String) async throws(ManagerError) {
-        guard let principal = try writer() else { return }
         let appKey = DocumentKey(kind: .app, name: app)
         let stored: StoredDocument?
         do {
@@ -93,6 +92,7 @@ extension Manager {
             throw Self.map(error)
         }
         guard let stored else { throw ManagerError(.notFound, "\(appKey) does not exist; apply it before building it") }
+        guard let principal = try writer() else { return }
         var plan = ApplyPlan(source: "cli")
         plan.actions = [.update(from: stored, to: stored.document)]
         try await authorize(plan, verb: "build", snapshot: try await ownership(of: app), principal: principal)
