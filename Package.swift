@@ -433,7 +433,8 @@ let package = Package(
         .testTarget(
             name: "BuilderIntegrationTests",
             dependencies: [
-                "Builder", "Docker", "Manager", "Reconciler", "Spawn", "TestSupport", "ZKModel", "ZooKeeper",
+                "Builder", "Docker", "Manager", "ManagerService", "Reconciler", "Spawn", "TestSupport", "ZKModel",
+                "ZooKeeper",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

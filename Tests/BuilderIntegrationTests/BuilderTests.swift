@@ -3,6 +3,7 @@ import Builder
 import Docker
 import Foundation
 import Manager
+import ManagerService
 import Spawn
 import TestSupport
 import Testing
@@ -174,5 +175,54 @@ struct BuilderIntegrationTests {
 extension Dictionary where Key == String {
     func mapKeys(_ transform: (String) -> String) -> [String: Value] {
         Dictionary(uniqueKeysWithValues: map { (transform($0.key), $0.value) })
+    }
+}
+
+/// A Deploy with its own `build:`: each new commit of its ref is built and released, with the
+/// builder and the manager's recorder doing it all (nobody runs a command).
+@Suite("Builder: a Deploy built from its git ref", .serialized)
+struct DeployBuildTests {
+    @Test func eachNewCommitOfTheRefIsBuiltAndReleased() async throws {
+        let rig = try await BuilderRig()
+        let (builder, _) = try rig.startBuilder()
+        let recorder = Task { await BuildRecorder(manager: rig.manager).run() }
+        do {
+            try await rig.setUp(apps: ["auto"])
+            let repo = try rig.repository(pythonApp("auto v1"))
+            let deploy = """
+                apiVersion: atlantis/v1
+                kind: Deploy
+                metadata: {name: auto-prod}
+                spec: {app: auto, environment: prod, build: {git: "\(repo)", ref: main, pollSeconds: 5}, instances: 1}
+                """
+            _ = try await rig.manager.apply(try ManifestLoader().parse(deploy, file: "deploy.yaml"), options: .init())
+            #expect(await eventually(.seconds(120)) { try await rig.manager.releases("auto-prod").count == 1 })
+            let first = try #require(try await rig.manager.releases("auto-prod").first)
+            #expect(first.image.hasPrefix("127.0.0.1:5000/apps/auto@sha256:"))
+            #expect(first.cause.hasPrefix("build b-"))
+            let builds = try await rig.manager.builds(app: "auto")
+            #expect(builds.first?.request.deploy == "auto-prod")
+            #expect(builds.first?.status?.provenance?.commit == rig.head(repo))
+            // A new commit: built and released again; the Deploy itself is not changed.
+            try "print('v2')\n".write(toFile: "\(repo)/extra.py", atomically: true, encoding: .utf8)
+            try rig.commit(repo, "second")
+            #expect(await eventually(.seconds(120)) { try await rig.manager.releases("auto-prod").count == 2 })
+            let second = try #require(try await rig.manager.releases("auto-prod").last)
+            #expect(second.image != first.image)
+            #expect(try await rig.manager.currentRelease("auto-prod") == second.number)
+            // Nothing more while the ref stays where it is.
+            try await Task.sleep(for: .seconds(7))
+            #expect(try await rig.manager.releases("auto-prod").count == 2)
+        } catch {
+            recorder.cancel()
+            builder.cancel()
+            await rig.close()
+            throw error
+        }
+        recorder.cancel()
+        _ = await recorder.result
+        builder.cancel()
+        _ = await builder.result
+        await rig.close()
     }
 }
