@@ -49,7 +49,8 @@ public struct RegistryClient: Sendable {
         let started = try await execute(start, "start an upload to \(repository)")
         guard started.status == .accepted, let location = started.headers.first(name: "Location") else {
             throw Failure(
-                description: "the registry at \(address) refused an upload to \(repository): HTTP \(started.status.code)",
+                description:
+                    "the registry at \(address) refused an upload to \(repository): HTTP \(started.status.code)",
                 retryable: started.status.code >= 500
             )
         }
@@ -73,7 +74,10 @@ public struct RegistryClient: Sendable {
     public func ping() async throws(Failure) {
         let response = try await execute(HTTPClientRequest(url: "http://\(address)/v2/"), "reach the registry")
         guard response.status == .ok || response.status == .unauthorized else {
-            throw Failure(description: "the registry at \(address) answered HTTP \(response.status.code)", retryable: true)
+            throw Failure(
+                description: "the registry at \(address) answered HTTP \(response.status.code)",
+                retryable: true
+            )
         }
     }
 
@@ -121,7 +125,10 @@ public struct RegistryClient: Sendable {
         do {
             return try await http.execute(request, timeout: .seconds(60))
         } catch {
-            throw Failure(description: "could not \(what): the registry at \(address) did not answer (\(error))", retryable: true)
+            throw Failure(
+                description: "could not \(what): the registry at \(address) did not answer (\(error))",
+                retryable: true
+            )
         }
     }
 }

@@ -82,7 +82,9 @@ public struct TarReader: Sendable {
             (paxPath, paxLink, longName, longLink) = (nil, nil, nil, nil)
             while path.hasPrefix("./") { path.removeFirst(2) }
             if type == UInt8(ascii: "5") || path.isEmpty || path == "." {
-                if !path.isEmpty, path != ".", path != "./" { try Self.checkPath(path.hasSuffix("/") ? String(path.dropLast()) : path) }
+                if !path.isEmpty, path != ".", path != "./" {
+                    try Self.checkPath(path.hasSuffix("/") ? String(path.dropLast()) : path)
+                }
                 continue
             }
             try Self.checkPath(path)
@@ -92,7 +94,9 @@ public struct TarReader: Sendable {
             )
             total += data.count
             guard total <= limits.maxBytes else {
-                throw Refused("the source is over \(limits.maxBytes >> 20) MiB unpacked; leave build outputs and data out of it")
+                throw Refused(
+                    "the source is over \(limits.maxBytes >> 20) MiB unpacked; leave build outputs and data out of it"
+                )
             }
             guard entries.count <= limits.maxEntries else {
                 throw Refused("the source has more than \(limits.maxEntries) files")
@@ -101,7 +105,13 @@ public struct TarReader: Sendable {
         return entries
     }
 
-    private static func entry(type: UInt8, path: String, data: [UInt8], link: String, mode: Int) throws(Refused) -> Entry {
+    private static func entry(
+        type: UInt8,
+        path: String,
+        data: [UInt8],
+        link: String,
+        mode: Int
+    ) throws(Refused) -> Entry {
         switch type {
         case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
             return Entry(path: path, contents: data, mode: mode & 0o777)
@@ -113,12 +123,16 @@ public struct TarReader: Sendable {
         case UInt8(ascii: "1"):
             throw Refused("\(path): hard links are not taken; store the file itself")
         default:
-            throw Refused("\(path): only files, folders and links are taken (this entry is a device, FIFO or unknown type)")
+            throw Refused(
+                "\(path): only files, folders and links are taken (this entry is a device, FIFO or unknown type)"
+            )
         }
     }
 
     static func checkPath(_ path: String) throws(Refused) {
-        guard !path.hasPrefix("/") else { throw Refused("\(path): an absolute path; the source's paths must be relative") }
+        guard !path.hasPrefix("/") else {
+            throw Refused("\(path): an absolute path; the source's paths must be relative")
+        }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         guard !parts.contains("..") else { throw Refused("\(path): a path with .. leaves the source tree") }
         guard !path.utf8.contains(0) else { throw Refused("a path holds a NUL byte") }

@@ -111,7 +111,9 @@ public struct ZNodeTree: Hashable, Sendable {
     public func status(_ key: DocumentKey) -> String { "\(status(key.kind))/\(key.name)" }
 
     /// Folders the manager creates (and owns).
-    public var managerFolders: [String] { [root, desired, meta, releases, audit, builds] + Kind.allCases.map { desired($0) } }
+    public var managerFolders: [String] {
+        [root, desired, meta, releases, audit, builds] + Kind.allCases.map { desired($0) }
+    }
     /// Folders agents write into.
     public var agentFolders: [String] {
         [

@@ -127,7 +127,10 @@ func followBuild(
                 defer { seen += bytes.count }
                 guard seen + bytes.count > printed else { return }
                 let fresh = bytes.suffix(seen + bytes.count - printed)
-                print(String(decoding: Data(fresh.map { $0 }).prefixingLines(with: "    | "), as: UTF8.self), terminator: "")
+                print(
+                    String(decoding: Data(fresh.map { $0 }).prefixingLines(with: "    | "), as: UTF8.self),
+                    terminator: ""
+                )
                 fflush(nil)
                 printed = seen + bytes.count
             }
@@ -143,8 +146,13 @@ func finish(_ build: BuildInfo) throws {
         let what = build.reused == true ? "already built from the same inputs" : "built"
         print("build \(build.id) \(what): \(build.image ?? "")")
         if let provenance = build.provenance {
-            let from = provenance.commit.map { "commit \($0.prefix(12))" } ?? provenance.sourceDigest.map { "source \($0.prefix(19))" } ?? ""
-            print("  \(from), template \(provenance.template) v\(provenance.templateVersion), base \(provenance.baseImage ?? "-")")
+            let from =
+                provenance.commit.map { "commit \($0.prefix(12))" } ?? provenance.sourceDigest.map {
+                    "source \($0.prefix(19))"
+                } ?? ""
+            print(
+                "  \(from), template \(provenance.template) v\(provenance.templateVersion), base \(provenance.baseImage ?? "-")"
+            )
         }
     case .cancelled:
         print("build \(build.id) cancelled")
@@ -164,7 +172,8 @@ extension Data {
     func prefixingLines(with prefix: String) -> Data {
         let text = String(decoding: self, as: UTF8.self)
         var out = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0)
+        {
             out += prefix + line + "\n"
         }
         return Data(out.utf8)
@@ -238,7 +247,9 @@ struct BuildsCommand: AsyncParsableCommand {
             for build in builds {
                 let provenance = build.provenance
                 let from =
-                    provenance?.commit.map { String($0.prefix(12)) } ?? provenance?.sourceDigest.map { String($0.prefix(19)) }
+                    provenance?.commit.map { String($0.prefix(12)) } ?? provenance?.sourceDigest.map {
+                        String($0.prefix(19))
+                    }
                     ?? build.source.summary
                 let duration = provenance.map { String(format: "%.1fs", Double($0.durationMs) / 1000) } ?? "-"
                 let state = build.phase.rawValue + (build.reused == true ? " (reused)" : "")

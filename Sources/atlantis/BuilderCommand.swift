@@ -94,7 +94,9 @@ struct BuilderCommand: AsyncParsableCommand {
                 pushDeadline: pushDeadline,
                 logURL: "http://\(logHost):\(bound.port)"
             )
-            print("builder \(builderID): builds from \(tree.builds), pushing to \(registry), logs on \(configuration.logURL)")
+            print(
+                "builder \(builderID): builds from \(tree.builds), pushing to \(registry), logs on \(configuration.logURL)"
+            )
             return BuilderAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, logs: logs)
         }
         do {

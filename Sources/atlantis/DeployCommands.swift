@@ -137,7 +137,9 @@ struct DeployCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (image != nil) != sourceOptions.given else {
-            throw ValidationError("give what to run: --image IMAGE, or --source DIR / --git URL[#REF] to build it first")
+            throw ValidationError(
+                "give what to run: --image IMAGE, or --source DIR / --git URL[#REF] to build it first"
+            )
         }
     }
 

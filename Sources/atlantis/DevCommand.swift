@@ -86,7 +86,9 @@ struct DevUp: AsyncParsableCommand {
         // The known build templates, with their base images' digests (scripts/docker.sh bases).
         let templates = "\(cluster.directory)/templates"
         let client = ManagerClient(baseURL: cluster.managerURL, http: ManagerClient.failFast, token: login.token)
-        let result = try await client.apply(ApplyRequest(try loadManifests([templates]), source: "templates", prune: false, dryRun: false))
+        let result = try await client.apply(
+            ApplyRequest(try loadManifests([templates]), source: "templates", prune: false, dryRun: false)
+        )
         let changed = result.changes.count
         print("build templates applied from \(templates) (\(changed) changed): atlantis get templates")
     }

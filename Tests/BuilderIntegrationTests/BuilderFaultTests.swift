@@ -54,7 +54,11 @@ struct BuilderFaultTests {
             try await rig.setUp(apps: ["offline"])
             // A git source: nothing to fetch from the registry, only the push needs it.
             let repo = try rig.repository(pythonApp("offline \(rig.suffix)"))
-            let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            let pid = try #require(
+                Int32(
+                    try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                )
+            )
             kill(pid, SIGTERM)
             #expect(await eventually(.seconds(10)) { !Spawn.alive(pid) })
             let id = try await rig.request("offline", BuildSource(git: .init(url: repo, ref: "main")))

@@ -45,7 +45,11 @@ final class BuilderRig: Sendable {
     }
 
     /// A builder running on its own ZooKeeper session; cancel the task to stop it.
-    func startBuilder(id: String = "b1", session: ZooKeeperClient? = nil, workers: Int = 2) throws -> (Task<Void, any Error>, BuildLogStore) {
+    func startBuilder(
+        id: String = "b1",
+        session: ZooKeeperClient? = nil,
+        workers: Int = 2
+    ) throws -> (Task<Void, any Error>, BuildLogStore) {
         let logs = try BuildLogStore(folder: "\(store)/\(id)/logs")
         let agent = BuilderAgent(
             zk: session ?? zk,
@@ -131,14 +135,14 @@ func pythonApp(_ text: String, setup: [String] = []) -> [String: String] {
     return [
         "atlantis.yaml": "template: python\nrun: python3 app.py\n" + steps,
         "app.py": """
-            import http.server, os
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_GET(self):
-                    body = b"\(text)\\n"
-                    self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-                    self.wfile.write(body)
-            http.server.ThreadingHTTPServer(("", int(os.environ.get("ATLANTIS_PORT", "8080"))), H).serve_forever()
+        import http.server, os
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"\(text)\\n"
+                self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+                self.wfile.write(body)
+        http.server.ThreadingHTTPServer(("", int(os.environ.get("ATLANTIS_PORT", "8080"))), H).serve_forever()
 
-            """,
+        """,
     ]
 }

@@ -26,7 +26,12 @@ struct BuilderIntegrationTests {
             #expect(image.hasPrefix("127.0.0.1:5000/apps/web@sha256:"), "\(image)")
             let digest = String(image.split(separator: "@")[1])
             // The registry holds that manifest.
-            #expect(try await RegistryClient(address: BuilderRig.registry).manifestDigest(repository: "apps/web", reference: digest) == digest)
+            #expect(
+                try await RegistryClient(address: BuilderRig.registry).manifestDigest(
+                    repository: "apps/web",
+                    reference: digest
+                ) == digest
+            )
             #expect(status.provenance?.sourceDigest == source.archive?.digest)
             #expect(status.provenance?.template == "python")
             #expect(status.provenance?.baseImage?.contains("atlantis/python@sha256:") == true)
@@ -96,7 +101,10 @@ struct BuilderIntegrationTests {
             let cases: [([String: String], String)] = [
                 (pythonApp("x", setup: ["echo about to fail", "false"]), "RUN false"),
                 (["atlantis.yaml": "template: nope\nrun: x\n", "a": ""], "unknown template \"nope\""),
-                (["atlantis.yaml": "template: python\nrun: x\nbogus: 1\n"], "atlantis.yaml: bogus: is not a known field"),
+                (
+                    ["atlantis.yaml": "template: python\nrun: x\nbogus: 1\n"],
+                    "atlantis.yaml: bogus: is not a known field"
+                ),
                 (["atlantis.yaml": "template: python\n"], "atlantis.yaml: run"),
                 (["app.py": ""], "no atlantis.yaml"),
             ]
@@ -152,7 +160,10 @@ struct BuilderIntegrationTests {
             for id in [a1, a2, b1] { #expect(phases[id]?.last == .succeeded, "\(id): \(phases[id] ?? [])") }
 
             // A cancel stops a running build: the Engine's build connection is closed.
-            let long = try await rig.request("two", try await rig.upload(app: "two", pythonApp("long", setup: ["sleep 120"])))
+            let long = try await rig.request(
+                "two",
+                try await rig.upload(app: "two", pythonApp("long", setup: ["sleep 120"]))
+            )
             #expect(await eventually(.seconds(60)) { await rig.status(long)?.phase == .building })
             try await Task.sleep(for: .seconds(1))
             let started = ContinuousClock.now

@@ -44,9 +44,15 @@ struct BuildConfigTests {
 
     @Test func aTemplateThatRunsTheAppNeedsItsCommand() throws {
         let config = try Self.config("template: python\n")
-        var template = TemplateSpec(version: "1", baseImage: "r/x@sha256:" + String(repeating: "a", count: 64), dockerfile: "FROM x")
+        var template = TemplateSpec(
+            version: "1",
+            baseImage: "r/x@sha256:" + String(repeating: "a", count: 64),
+            dockerfile: "FROM x"
+        )
         template.needsRun = true
-        #expect(throws: BuildConfig.Invalid.self) { try config.check(against: template, name: "python", file: "atlantis.yaml") }
+        #expect(throws: BuildConfig.Invalid.self) {
+            try config.check(against: template, name: "python", file: "atlantis.yaml")
+        }
         template.needsRun = nil
         try config.check(against: template, name: "static", file: "atlantis.yaml")
     }

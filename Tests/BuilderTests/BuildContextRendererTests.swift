@@ -62,7 +62,8 @@ struct BuildContextRendererTests {
     }
 
     @Test func anAppsDockerfileIsPinnedToAKnownBase() throws {
-        let dockerfile = "FROM 127.0.0.1:5000/atlantis/busybox AS build\nRUN echo hi > /x\nFROM build\nCMD [\"cat\", \"/x\"]\n"
+        let dockerfile =
+            "FROM 127.0.0.1:5000/atlantis/busybox AS build\nRUN echo hi > /x\nFROM build\nCMD [\"cat\", \"/x\"]\n"
         let rendered = try BuildContextRenderer().render(
             source: [Self.entry("Dockerfile", dockerfile), Self.entry("atlantis.yaml", "template: dockerfile\n")],
             config: BuildConfig(template: "dockerfile"),

@@ -20,7 +20,11 @@ struct TarReaderTests {
         try tar.addSymlink("www/index.html", target: "../index.html")
         try tar.add(String(repeating: "d/", count: 60) + "deep.txt", contents: [1, 2, 3])
         let entries = try TarReader().read(tar.archive)
-        #expect(entries.map(\.path) == ["atlantis.yaml", "bin/run", "www/index.html", String(repeating: "d/", count: 60) + "deep.txt"])
+        #expect(
+            entries.map(\.path) == [
+                "atlantis.yaml", "bin/run", "www/index.html", String(repeating: "d/", count: 60) + "deep.txt",
+            ]
+        )
         #expect(entries[0].contents == Array("template: static\n".utf8))
         #expect(entries[1].mode == 0o755)
         #expect(entries[2].linkTarget == "../index.html")
@@ -31,8 +35,14 @@ struct TarReaderTests {
         let cases: [(String, [UInt8], String)] = [
             ("absolute", Self.archive([Self.header("/etc/passwd")]), "absolute path"),
             ("dot-dot", Self.archive([Self.header("a/../../x")]), "leaves the source tree"),
-            ("link out", Self.archive([Self.header("x", type: "2", link: "../../etc/passwd")]), "leaves the source tree"),
-            ("absolute link", Self.archive([Self.header("x", type: "2", link: "/etc/passwd")]), "leaves the source tree"),
+            (
+                "link out", Self.archive([Self.header("x", type: "2", link: "../../etc/passwd")]),
+                "leaves the source tree"
+            ),
+            (
+                "absolute link", Self.archive([Self.header("x", type: "2", link: "/etc/passwd")]),
+                "leaves the source tree"
+            ),
             ("hard link", Self.archive([Self.header("x", type: "1", link: "y")]), "hard links"),
             ("device", Self.archive([Self.header("x", type: "3")]), "device"),
             ("twice", Self.archive([Self.header("x"), Self.header("x")]), "twice"),

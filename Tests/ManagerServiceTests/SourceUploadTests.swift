@@ -33,15 +33,30 @@ struct SourceUploadTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "absolute path", body: HostileTar.archive([HostileTar.header("/etc/cron.d/x")]), status: 400, says: "absolute path"),
-        Case(name: "dot-dot", body: HostileTar.archive([HostileTar.header("a/../../x")]), status: 400, says: "leaves the source tree"),
+        Case(
+            name: "absolute path",
+            body: HostileTar.archive([HostileTar.header("/etc/cron.d/x")]),
+            status: 400,
+            says: "absolute path"
+        ),
+        Case(
+            name: "dot-dot",
+            body: HostileTar.archive([HostileTar.header("a/../../x")]),
+            status: 400,
+            says: "leaves the source tree"
+        ),
         Case(
             name: "link out",
             body: HostileTar.archive([HostileTar.header("x", type: "2", link: "../../../etc/shadow")]),
             status: 400,
             says: "leaves the source tree"
         ),
-        Case(name: "device", body: HostileTar.archive([HostileTar.header("null", type: "3")]), status: 400, says: "device"),
+        Case(
+            name: "device",
+            body: HostileTar.archive([HostileTar.header("null", type: "3")]),
+            status: 400,
+            says: "device"
+        ),
         Case(name: "not a tar", body: Array(repeating: 0x41, count: 2048), status: 400, says: "not a tar archive"),
         Case(name: "empty", body: HostileTar.archive([]), status: 400, says: "no files"),
         Case(
@@ -50,7 +65,13 @@ struct SourceUploadTests {
             status: 413,
             says: "at most 0 MiB"
         ),
-        Case(name: "not a tar type", body: [1, 2, 3], contentType: "application/json", status: 415, says: "application/x-tar"),
+        Case(
+            name: "not a tar type",
+            body: [1, 2, 3],
+            contentType: "application/json",
+            status: 415,
+            says: "application/x-tar"
+        ),
         Case(
             name: "unknown app",
             body: HostileTar.archive([HostileTar.header("a-\(UUID().uuidString)")]),
@@ -65,12 +86,22 @@ struct SourceUploadTests {
         try await APIRig.run(configuration: Self.configuration) { rig in
             _ = try await rig.client.apply(try rig.examples())
             let before = try await rig.dump()
-            let answer = try await rig.raw(.POST, "/v1/apps/\(c.app)/sources", body: c.body, headers: [("Content-Type", c.contentType)])
+            let answer = try await rig.raw(
+                .POST,
+                "/v1/apps/\(c.app)/sources",
+                body: c.body,
+                headers: [("Content-Type", c.contentType)]
+            )
             #expect(answer.status == c.status, "\(answer.body)")
             #expect(answer.problem?.detail.contains(c.says) == true, "\(answer.body)")
             #expect(try await rig.dump() == before)
             let digest = RegistryClient.digest(c.body)
-            #expect(try await !RegistryClient(address: "127.0.0.1:5000").hasBlob(digest, repository: "atlantis-sources/\(c.app)"))
+            #expect(
+                try await !RegistryClient(address: "127.0.0.1:5000").hasBlob(
+                    digest,
+                    repository: "atlantis-sources/\(c.app)"
+                )
+            )
         }
     }
 
@@ -83,7 +114,12 @@ struct SourceUploadTests {
             let uploaded = try await rig.client.uploadSource(app: "shop", tar: tar.archive)
             #expect(uploaded.digest == RegistryClient.digest(tar.archive))
             #expect(uploaded.files == 2)
-            #expect(try await RegistryClient(address: "127.0.0.1:5000").hasBlob(uploaded.digest, repository: "atlantis-sources/shop"))
+            #expect(
+                try await RegistryClient(address: "127.0.0.1:5000").hasBlob(
+                    uploaded.digest,
+                    repository: "atlantis-sources/shop"
+                )
+            )
             let build = try await rig.client.build(
                 app: "shop",
                 source: BuildSource(archive: .init(digest: uploaded.digest, size: uploaded.size))
@@ -100,7 +136,11 @@ struct SourceUploadTests {
             #expect(audit.items.contains { $0.record.action == "build" && $0.record.build == build.id })
             // A cancel is recorded on the request for the builder.
             _ = try await rig.client.cancelBuild(build.id)
-            let cancelled = try Payload.decode(BuildRequest.self, from: try await rig.zk.getData(rig.tree.build(build.id)).data, path: build.id)
+            let cancelled = try Payload.decode(
+                BuildRequest.self,
+                from: try await rig.zk.getData(rig.tree.build(build.id)).data,
+                path: build.id
+            )
             #expect(cancelled.cancel == true)
         }
     }

@@ -139,7 +139,8 @@ public final class BuildLogStore: Sendable {
         let open = state.withLock { Set($0.open.keys) }
         var logs: [(name: String, modified: Date)] = []
         for name in names where name.hasSuffix(".log") && !open.contains(String(name.dropLast(4))) {
-            let modified = (try? manager.attributesOfItem(atPath: "\(folder)/\(name)")[.modificationDate] as? Date) ?? now
+            let modified =
+                (try? manager.attributesOfItem(atPath: "\(folder)/\(name)")[.modificationDate] as? Date) ?? now
             logs.append((name, modified ?? now))
         }
         logs.sort { $0.modified > $1.modified }

@@ -1,10 +1,10 @@
 import Crypto
 public import Docker
 import Foundation
-import NIOCore
-import Synchronization
 public import Logging
+import NIOCore
 public import Reconciler
+import Synchronization
 import YAMLValue
 public import ZKModel
 public import ZooKeeper
@@ -123,9 +123,15 @@ public struct BuildReconciler: Reconciler {
         logs.begin(id)
         defer { logs.end(id) }
         if status.attempt > 1 {
-            logs.append(id, "== attempt \(status.attempt) (the builder working on attempt \(status.attempt - 1) stopped)")
+            logs.append(
+                id,
+                "== attempt \(status.attempt) (the builder working on attempt \(status.attempt - 1) stopped)"
+            )
         }
-        logs.append(id, "== build \(id) of \(request.app) from \(request.source.summary), requested by \(request.requestedBy)")
+        logs.append(
+            id,
+            "== build \(id) of \(request.app) from \(request.source.summary), requested by \(request.requestedBy)"
+        )
         try await write(id, status)
         let started = ContinuousClock.now
         let startedAt = Self.now()
@@ -148,10 +154,15 @@ public struct BuildReconciler: Reconciler {
             }
             guard let image else { return }
             try await record(id, image, status: status)
-            logs.append(id, "== succeeded: \(image.image)\(image.reused ? " (already built from the same inputs)" : "")")
+            logs.append(
+                id,
+                "== succeeded: \(image.image)\(image.reused ? " (already built from the same inputs)" : "")"
+            )
             logger.info(
                 "builder.succeeded",
-                metadata: ["build": "\(id)", "app": "\(request.app)", "image": "\(image.image)", "reused": "\(image.reused)"]
+                metadata: [
+                    "build": "\(id)", "app": "\(request.app)", "image": "\(image.image)", "reused": "\(image.reused)",
+                ]
             )
         } catch let error where !(error is BuildStop) && !(error is CancellationError) {
             // Worth retrying (a registry or git server down): said in the status, then the
@@ -165,12 +176,17 @@ public struct BuildReconciler: Reconciler {
             logs.append(id, "== \(stop.phase.rawValue): \(stop.description)")
             status.phase = stop.phase
             status.message = stop.description
-            if stop.withLog { status.logTail = String(logs.tail(id, bytes: BuildStatus.logTailBytes - 64).suffix(4000)) }
+            if stop.withLog {
+                status.logTail = String(logs.tail(id, bytes: BuildStatus.logTailBytes - 64).suffix(4000))
+            }
             status.updatedAt = Self.now()
             try await write(id, status)
             logger.info(
                 "builder.stopped",
-                metadata: ["build": "\(id)", "app": "\(request.app)", "phase": "\(stop.phase)", "reason": "\(stop.description)"]
+                metadata: [
+                    "build": "\(id)", "app": "\(request.app)", "phase": "\(stop.phase)",
+                    "reason": "\(stop.description)",
+                ]
             )
         }
     }
@@ -257,7 +273,11 @@ public struct BuildReconciler: Reconciler {
         logs.append(id, "== building \(tag) with template \(config.template) v\(templateSpec.version)")
         let logs = self.logs
         do {
-            _ = try await docker.build(context: rendered.context, tag: tag, timeout: .seconds(configuration.buildTimeout.components.seconds)) {
+            _ = try await docker.build(
+                context: rendered.context,
+                tag: tag,
+                timeout: .seconds(configuration.buildTimeout.components.seconds)
+            ) {
                 line in logs.append(id, line)
             }
         } catch {

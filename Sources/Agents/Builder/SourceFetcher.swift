@@ -40,7 +40,8 @@ public struct SourceFetcher: Sendable {
         let outcome = await Spawn.output(["git", "ls-remote", "--", git.url, ref])
         guard outcome.status == 0 else {
             throw Failure(
-                description: "git ls-remote \(git.url) \(ref) failed: \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
+                description:
+                    "git ls-remote \(git.url) \(ref) failed: \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
                 retryable: true
             )
         }
@@ -54,7 +55,11 @@ public struct SourceFetcher: Sendable {
     }
 
     /// The source's entries; `commit` is what `resolve` returned for a git source (resolved here if nil).
-    public func fetch(_ source: BuildSource, app: String, commit resolved: String? = nil) async throws(Failure) -> Fetched {
+    public func fetch(
+        _ source: BuildSource,
+        app: String,
+        commit resolved: String? = nil
+    ) async throws(Failure) -> Fetched {
         if let archive = source.archive {
             let bytes: [UInt8]?
             do {

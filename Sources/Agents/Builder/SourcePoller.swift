@@ -33,7 +33,12 @@ struct SourcePoller: Sendable {
                     let commit = try await fetcher.resolve(build.source)
                     revision = SourceRevision(git: build.source, commit: commit, error: nil, checkedAt: Self.now())
                 } catch {
-                    revision = SourceRevision(git: build.source, commit: nil, error: error.description, checkedAt: Self.now())
+                    revision = SourceRevision(
+                        git: build.source,
+                        commit: nil,
+                        error: error.description,
+                        checkedAt: Self.now()
+                    )
                 }
                 if let previous = last[name], previous.git == revision.git, previous.commit == revision.commit,
                     previous.error == revision.error
@@ -45,10 +50,16 @@ struct SourcePoller: Sendable {
                     last[name] = revision
                     logger.info(
                         "builder.source_revision",
-                        metadata: ["deploy": "\(name)", "commit": "\(revision.commit ?? "-")", "error": "\(revision.error ?? "")"]
+                        metadata: [
+                            "deploy": "\(name)", "commit": "\(revision.commit ?? "-")",
+                            "error": "\(revision.error ?? "")",
+                        ]
                     )
                 } catch {
-                    logger.warning("builder.source_revision_unwritten", metadata: ["deploy": "\(name)", "error": "\(error)"])
+                    logger.warning(
+                        "builder.source_revision_unwritten",
+                        metadata: ["deploy": "\(name)", "error": "\(error)"]
+                    )
                 }
             }
             try? await Task.sleep(for: tick)

@@ -1,6 +1,6 @@
 import Foundation
-public import ZKModel
 import YAMLValue
+public import ZKModel
 
 /// How documents are printed by `get` and `diff`.
 public enum DocumentFormatter {

@@ -33,7 +33,9 @@ extension Manager {
                 record.commit = status.provenance?.commit
                 record.image = status.image
                 record.deploy = request.deploy
-                record.reason = status.phase == .succeeded ? nil : String("\(status.phase.rawValue): \(status.message ?? "")".prefix(512))
+                record.reason =
+                    status.phase == .succeeded
+                    ? nil : String("\(status.phase.rawValue): \(status.message ?? "")".prefix(512))
                 var ops: [ZooKeeper.Operation] = [
                     .setData(path: path, data: try Self.payload(request), version: stat.version),
                     .create(
@@ -44,7 +46,13 @@ extension Manager {
                     ),
                 ]
                 if status.phase == .succeeded, let image = status.image, let deploy = request.deploy {
-                    ops += try await releaseOperations(forBuilt: image, status: status, deploy: deploy, build: id, now: now)
+                    ops += try await releaseOperations(
+                        forBuilt: image,
+                        status: status,
+                        deploy: deploy,
+                        build: id,
+                        now: now
+                    )
                 }
                 try await store.zk.multi(ops)
                 logger.info(
@@ -126,7 +134,10 @@ extension Manager {
             throw ManagerError(.notFound, "Deploy \"\(deploy)\" does not exist")
         }
         guard let build = spec.build else {
-            throw ManagerError(.invalidInput, "Deploy \"\(deploy)\" runs an image, not a build: it has no build.git to build")
+            throw ManagerError(
+                .invalidInput,
+                "Deploy \"\(deploy)\" runs an image, not a build: it has no build.git to build"
+            )
         }
         if let commit {
             let earlier = try await builds(app: spec.app, limit: 200)

@@ -189,7 +189,10 @@ extension Manager {
 
     private func readBuild(_ id: String) async throws -> (view: BuildView, version: Int32)? {
         guard BuildRequest.isValidID(id) else {
-            throw ManagerError(.invalidInput, "\"\(id)\" is not a build id (b-<time>-<hex>, as `atlantis builds` lists)")
+            throw ManagerError(
+                .invalidInput,
+                "\"\(id)\" is not a build id (b-<time>-<hex>, as `atlantis builds` lists)"
+            )
         }
         let data: [UInt8]
         let stat: Stat
@@ -213,7 +216,10 @@ extension Manager {
             guard archive.digest.hasPrefix("sha256:"), archive.digest.count == 71,
                 archive.digest.dropFirst(7).allSatisfy({ $0.isHexDigit && !$0.isUppercase })
             else {
-                throw ManagerError(.invalidInput, "source.archive.digest must be sha256:<64 hex>, as the upload returned")
+                throw ManagerError(
+                    .invalidInput,
+                    "source.archive.digest must be sha256:<64 hex>, as the upload returned"
+                )
             }
         case (nil, let git?):
             let schemes = ["http://", "https://", "git://", "file://", "/"]
@@ -231,11 +237,17 @@ extension Manager {
                     !value.split(separator: "/").contains(".."),
                     value.allSatisfy({ $0.isLetter || $0.isNumber || "._/-".contains($0) })
                 else {
-                    throw ManagerError(.invalidInput, "source.git.\(field) \"\(value.prefix(80))\" is not a ref or a path in the repository")
+                    throw ManagerError(
+                        .invalidInput,
+                        "source.git.\(field) \"\(value.prefix(80))\" is not a ref or a path in the repository"
+                    )
                 }
             }
         default:
-            throw ManagerError(.invalidInput, "a build's source is either an uploaded archive or a git repository, not both or neither")
+            throw ManagerError(
+                .invalidInput,
+                "a build's source is either an uploaded archive or a git repository, not both or neither"
+            )
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
+import YAMLValue
 import Yams
 public import ZKModel
-import YAMLValue
 
 /// A raw document read from a manifest file, not yet validated.
 public struct LoadedDocument: Sendable {

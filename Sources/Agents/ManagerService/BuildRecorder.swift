@@ -17,7 +17,11 @@ public struct BuildRecorder: Sendable {
     public init(manager: Manager) {
         self.manager = manager
         self.statuses = ZNodeCache(zk: manager.store.zk, folder: manager.store.tree.buildStatus, logger: manager.logger)
-        self.sources = ZNodeCache(zk: manager.store.zk, folder: manager.store.tree.sourceRevisions, logger: manager.logger)
+        self.sources = ZNodeCache(
+            zk: manager.store.zk,
+            folder: manager.store.tree.sourceRevisions,
+            logger: manager.logger
+        )
         self.logger = manager.logger
     }
 
@@ -45,7 +49,11 @@ public struct BuildRecorder: Sendable {
                     let commit = revision.commit
                 else { return .done }
                 do {
-                    try await manager.triggerDeployBuild(deploy: deploy, commit: commit, requestedBy: "deploy:\(deploy)")
+                    try await manager.triggerDeployBuild(
+                        deploy: deploy,
+                        commit: commit,
+                        requestedBy: "deploy:\(deploy)"
+                    )
                 } catch let error as ManagerError where error.code == .notFound || error.code == .invalidInput {
                     return .done  // the Deploy is gone or no longer builds
                 }

@@ -77,7 +77,9 @@ extension ManagerRoutes {
         let limit = request.uri.queryParameters["limit"].flatMap { Int($0) } ?? 50
         guard (1...500).contains(limit) else { throw Problem(.badRequest, "limit must be 1-500") }
         let views = try await run { () async throws(ManagerError) in try await manager.builds(app: app, limit: limit) }
-        return try Reply.json(BuildList(builds: views.map { BuildInfo(id: $0.id, request: $0.request, status: $0.status) }))
+        return try Reply.json(
+            BuildList(builds: views.map { BuildInfo(id: $0.id, request: $0.request, status: $0.status) })
+        )
     }
 
     /// `GET /v1/builds/{name}`.
@@ -129,7 +131,9 @@ extension ManagerRoutes {
             }
             throw Problem(.unreachable, "the builder that keeps build \(id)'s log is not running")
         }
-        var upstream = HTTPClientRequest(url: "\(registration.logURL)/v1/builds/\(id)/log\(follow ? "?follow=true" : "")")
+        var upstream = HTTPClientRequest(
+            url: "\(registration.logURL)/v1/builds/\(id)/log\(follow ? "?follow=true" : "")"
+        )
         upstream.method = .GET
         let response: HTTPClientResponse
         do {

@@ -199,7 +199,9 @@ public struct ManagerRoutes: Sendable {
             "GET /v1/builds/{name}/log": { request, context, _ in
                 try await buildLog(request, id: context.parameters.require("name"))
             },
-            "POST /v1/deploys/{name}/build": { _, context, _ in try await triggerBuild(context.parameters.require("name")) },
+            "POST /v1/deploys/{name}/build": { _, context, _ in
+                try await triggerBuild(context.parameters.require("name"))
+            },
             "GET /v1/{kind}": { request, _, kind in try await list(request, kind: kind!) },
             "GET /v1/{kind}/{name}": { request, context, kind in
                 try await one(request, kind: kind!, name: context.parameters.require("name"))

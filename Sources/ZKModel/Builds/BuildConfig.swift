@@ -73,7 +73,9 @@ public struct BuildConfig: Codable, Hashable, Sendable {
         if template.needsRun == true, run == nil {
             throw Invalid(
                 file: file,
-                errors: [FieldError(path: ["run"], reason: "template \"\(name)\" needs the command that starts the app")]
+                errors: [
+                    FieldError(path: ["run"], reason: "template \"\(name)\" needs the command that starts the app")
+                ]
             )
         }
     }
