@@ -88,6 +88,8 @@ echo "    $n requests while v2 was built and rolled out, $f failed"
 [ "$f" = 0 ] || fail "$f requests failed while a change was built and rolled out"
 curl -s --max-time 3 -H 'Host: hello.localhost' http://127.0.0.1:8080/ | grep -q "hello from python v2" || fail "v2 is not served after the rebuild"
 "$bin" builds hello
+last=$("$bin" builds hello -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["builds"][0]["id"])')
+"$bin" build logs "$last" | grep -q "Step 1/" || fail "the build's log is not served"
 # The same commit again: the recorded image, nothing rebuilt.
 "$bin" build hello --source "$src" --quiet | grep -q "already built from the same inputs" || fail "an unchanged source was built again"
 "$bin" audit --app hello | grep -q "built" || fail "the audit trail has no built record"

@@ -109,6 +109,10 @@ func followBuild(
     var phase: BuildPhase?
     var printed = 0
     var message: String?
+    // A build the builder already made from the same inputs ends within milliseconds: look
+    // again soon at first, then less often.
+    var pause = Duration.milliseconds(5)
+    var hinted = false
     while true {
         let build = try await client.build(id)
         if build.phase != phase {
@@ -120,11 +124,17 @@ func followBuild(
             progressLine(started, text)
         }
         if build.phase.isFinal { return build }
-        if showLog, build.phase != .queued {
+        if build.phase == .queued, !hinted, ContinuousClock.now - started > .seconds(15) {
+            hinted = true
+            progressLine(started, "still queued: is a builder running? (`atlantis builder`; `atlantis dev status`)")
+        }
+        if build.phase != .queued {
+            // The log's stream ends when the build does: followed (shown or not) to wake at once.
             var seen = 0
             try? await client.buildLog(id, follow: true) { chunk in
                 let bytes = Array(chunk.utf8)
                 defer { seen += bytes.count }
+                guard showLog else { return }
                 guard seen + bytes.count > printed else { return }
                 let fresh = bytes.suffix(seen + bytes.count - printed)
                 print(
@@ -135,7 +145,8 @@ func followBuild(
                 printed = seen + bytes.count
             }
         }
-        try await Task.sleep(for: .milliseconds(showLog ? 100 : 300))
+        try await Task.sleep(for: pause)
+        pause = min(pause * 2, .milliseconds(50))
     }
 }
 

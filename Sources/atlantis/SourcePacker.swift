@@ -20,7 +20,8 @@ enum SourcePacker {
         var paths: [String]
         var fromGit = false
         let listed = Spawn.run3(["git", "-C", root, "ls-files", "-z", "--cached"])
-        if listed.status == 0 {
+        // A folder inside a work tree where nothing is tracked (an ignored folder) is a plain folder.
+        if listed.status == 0, !listed.stdout.isEmpty {
             paths = listed.stdout.split(separator: "\0").map(String.init)
             fromGit = true
         } else {

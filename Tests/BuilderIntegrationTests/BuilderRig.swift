@@ -68,6 +68,29 @@ final class BuilderRig: Sendable {
         return (Task { try await agent.run() }, logs)
     }
 
+    /// Runs `body` with a new rig whose apps are set up and a builder running; stops and cleans
+    /// up whatever `body` does.
+    static func run(
+        apps: [String],
+        workers: Int = 2,
+        _ body: @Sendable (BuilderRig, BuildLogStore) async throws -> Void
+    ) async throws {
+        let rig = try await BuilderRig()
+        let (builder, logs) = try rig.startBuilder(workers: workers)
+        do {
+            try await rig.setUp(apps: apps)
+            try await body(rig, logs)
+        } catch {
+            builder.cancel()
+            _ = await builder.result
+            await rig.close()
+            throw error
+        }
+        builder.cancel()
+        _ = await builder.result
+        await rig.close()
+    }
+
     /// Uploads `files` as the manager's upload does (a blob in the registry).
     func upload(app: String, _ files: [String: String]) async throws -> BuildSource {
         var tar = TarArchive()

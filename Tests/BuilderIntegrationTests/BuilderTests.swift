@@ -14,10 +14,7 @@ import ZooKeeper
 @Suite("Builder: sources to images", .serialized)
 struct BuilderIntegrationTests {
     @Test func anUploadedSourceBecomesAnImageInTheRegistryAndTheSameSourceIsNotBuiltTwice() async throws {
-        let rig = try await BuilderRig()
-        let (builder, logs) = try rig.startBuilder()
-        do {
-            try await rig.setUp(apps: ["web"])
+        try await BuilderRig.run(apps: ["web"]) { rig, logs in
             let source = try await rig.upload(app: "web", pythonApp("hello \(rig.suffix)"))
             let id = try await rig.request("web", source)
             let status = try #require(await rig.finished(id))
@@ -51,21 +48,11 @@ struct BuilderIntegrationTests {
             let built = audit.map(\.record).filter { $0.action == "built" && $0.build == id }
             #expect(built.count == 1)
             #expect(built.first?.image == image)
-        } catch {
-            builder.cancel()
-            await rig.close()
-            throw error
         }
-        builder.cancel()
-        _ = await builder.result
-        await rig.close()
     }
 
     @Test func aGitRefIsBuiltAtTheCommitItPointsAtAndTheCommitIsRecorded() async throws {
-        let rig = try await BuilderRig()
-        let (builder, _) = try rig.startBuilder()
-        do {
-            try await rig.setUp(apps: ["gitapp"])
+        try await BuilderRig.run(apps: ["gitapp"]) { rig, _ in
             var files = pythonApp("v1").mapKeys { "svc/" + $0 }
             files["README"] = "not part of the app\n"
             let repo = try rig.repository(files)
@@ -83,21 +70,60 @@ struct BuilderIntegrationTests {
             #expect(rebuilt.reused == nil)
             #expect(rebuilt.provenance?.commit == rig.head(repo))
             #expect(rebuilt.image != status.image)
-        } catch {
-            builder.cancel()
-            await rig.close()
-            throw error
         }
-        builder.cancel()
-        _ = await builder.result
-        await rig.close()
+    }
+
+    @Test func theStaticAndDockerfileTemplatesBuildToo() async throws {
+        try await BuilderRig.run(apps: ["site", "own"]) { rig, _ in
+            let site = try await rig.request(
+                "site",
+                try await rig.upload(
+                    app: "site",
+                    [
+                        "atlantis.yaml": "template: static\nserve: public\n",
+                        "public/index.html": "<h1>\(rig.suffix)</h1>\n",
+                    ]
+                )
+            )
+            let own = try await rig.request(
+                "own",
+                try await rig.upload(
+                    app: "own",
+                    [
+                        "atlantis.yaml": "template: dockerfile\n",
+                        "Dockerfile":
+                            "FROM 127.0.0.1:5000/atlantis/busybox\nCOPY hello.txt /hello.txt\nRUN grep -q \(rig.suffix) /hello.txt\nCMD [\"cat\", \"/hello.txt\"]\n",
+                        "hello.txt": "\(rig.suffix)\n",
+                    ]
+                )
+            )
+            for (id, base) in [(site, "atlantis/busybox@sha256:"), (own, "atlantis/busybox@sha256:")] {
+                let status = try #require(await rig.finished(id))
+                #expect(status.phase == .succeeded, "\(status)")
+                #expect(
+                    status.provenance?.baseImage?.contains(base) == true,
+                    "\(String(describing: status.provenance))"
+                )
+            }
+            // A Dockerfile FROM a base that is not known is refused before anything is built.
+            let stranger = try await rig.request(
+                "own",
+                try await rig.upload(
+                    app: "own",
+                    ["atlantis.yaml": "template: dockerfile\n", "Dockerfile": "FROM debian:bookworm\n"]
+                )
+            )
+            let refused = try #require(await rig.finished(stranger))
+            #expect(refused.phase == .failed)
+            #expect(
+                refused.message?.contains("FROM debian:bookworm is not a known base") == true,
+                "\(refused.message ?? "")"
+            )
+        }
     }
 
     @Test func badSourcesFailWithTheReasonAndNothingIsRecorded() async throws {
-        let rig = try await BuilderRig()
-        let (builder, _) = try rig.startBuilder()
-        do {
-            try await rig.setUp(apps: ["bad"])
+        try await BuilderRig.run(apps: ["bad"]) { rig, _ in
             let cases: [([String: String], String)] = [
                 (pythonApp("x", setup: ["echo about to fail", "false"]), "RUN false"),
                 (["atlantis.yaml": "template: nope\nrun: x\n", "a": ""], "unknown template \"nope\""),
@@ -120,21 +146,11 @@ struct BuilderIntegrationTests {
                 }
             }
             #expect(try await rig.zk.children(rig.tree.builtImages).isEmpty, "no image recorded")
-        } catch {
-            builder.cancel()
-            await rig.close()
-            throw error
         }
-        builder.cancel()
-        _ = await builder.result
-        await rig.close()
     }
 
     @Test func oneAppsBuildsRunOneAtATimeAndTwoAppsInParallelAndACancelStopsOne() async throws {
-        let rig = try await BuilderRig()
-        let (builder, _) = try rig.startBuilder(workers: 2)
-        do {
-            try await rig.setUp(apps: ["one", "two"])
+        try await BuilderRig.run(apps: ["one", "two"], workers: 2) { rig, _ in
             let slow = { (tag: String) in pythonApp(tag, setup: ["sleep 3"]) }
             let a1 = try await rig.request("one", try await rig.upload(app: "one", slow("a1 \(rig.suffix)")))
             let a2 = try await rig.request("one", try await rig.upload(app: "one", slow("a2 \(rig.suffix)")))
@@ -172,14 +188,7 @@ struct BuilderIntegrationTests {
             #expect(cancelled.phase == .cancelled)
             #expect(cancelled.image == nil)
             #expect(ContinuousClock.now - started < .seconds(20))
-        } catch {
-            builder.cancel()
-            await rig.close()
-            throw error
         }
-        builder.cancel()
-        _ = await builder.result
-        await rig.close()
     }
 }
 
@@ -224,6 +233,27 @@ struct DeployBuildTests {
             // Nothing more while the ref stays where it is.
             try await Task.sleep(for: .seconds(7))
             #expect(try await rig.manager.releases("auto-prod").count == 2)
+            // A commit whose setup step fails: the build fails, the Deploy keeps its release.
+            try "template: python\nrun: python3 app.py\nsetup:\n  - \"false\"\n".write(
+                toFile: "\(repo)/atlantis.yaml",
+                atomically: true,
+                encoding: .utf8
+            )
+            try rig.commit(repo, "broken")
+            let broken = rig.head(repo)
+            #expect(
+                await eventually(.seconds(120)) {
+                    try await rig.manager.builds(app: "auto").contains {
+                        $0.status?.phase == .failed && $0.request.deploy == "auto-prod"
+                    }
+                }
+            )
+            let failed = try await rig.manager.builds(app: "auto").first { $0.status?.phase == .failed }
+            #expect(failed?.status?.message?.contains("RUN false") == true, "\(String(describing: failed?.status))")
+            #expect(failed?.request.commit == broken)
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await rig.manager.releases("auto-prod").count == 2)
+            #expect(try await rig.manager.currentRelease("auto-prod") == second.number)
         } catch {
             recorder.cancel()
             builder.cancel()

@@ -52,9 +52,17 @@ struct AuthTests {
             #expect(teardown?.code == .forbidden)
             let apply = await problem { _ = try await carol.apply(try auth.changed("Route", name: "shop")) }
             #expect(apply?.code == .forbidden, "carol's apply of shop's routes")
+            let build = await problem {
+                _ = try await carol.build(app: "shop", source: BuildSource(git: .init(url: "/srv/shop.git")))
+            }
+            #expect(build?.code == .forbidden, "carol's build of shop")
             #expect(try await auth.desired() == before, "a refused write wrote nothing")
+            // A member of shop's team may build it: the build is written, asked for by her.
+            let alice = try await auth.login("alice")
+            let built = try await alice.build(app: "shop", source: BuildSource(git: .init(url: "/srv/shop.git")))
+            #expect(built.requestedBy == "alice")
             let denials = try await auth.seed().audit().items.filter { $0.record.action == "denied" }
-            #expect(denials.count >= 5, "every denial audited: \(denials.map(\.record))")
+            #expect(denials.count >= 6, "every denial audited: \(denials.map(\.record))")
             #expect(denials.allSatisfy { $0.record.caller?.hasPrefix("carol@") == true && $0.record.reason != nil })
         }
     }

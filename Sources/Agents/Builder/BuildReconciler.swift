@@ -272,6 +272,7 @@ public struct BuildReconciler: Reconciler {
         let tag = "\(configuration.registry)/\(configuration.repository(app: request.app)):\(id)"
         logs.append(id, "== building \(tag) with template \(config.template) v\(templateSpec.version)")
         let logs = self.logs
+        let buildStarted = ContinuousClock.now
         do {
             _ = try await docker.build(
                 context: rendered.context,
@@ -290,11 +291,14 @@ public struct BuildReconciler: Reconciler {
             }
             throw error
         }
+        logs.append(id, "== built in \(Self.milliseconds(ContinuousClock.now - buildStarted)) ms")
         // 4. Push, retried while the registry is down.
+        let pushStarted = ContinuousClock.now
         status.phase = .pushing
         status.updatedAt = Self.now()
         try await write(id, status)
         let digest = try await push(tag, id: id, status: status)
+        logs.append(id, "== pushed in \(Self.milliseconds(ContinuousClock.now - pushStarted)) ms")
         let provenance = BuildProvenance(
             commit: commit,
             sourceDigest: request.source.archive?.digest,
