@@ -54,11 +54,15 @@ struct BuilderFaultTests {
             try await rig.setUp(apps: ["offline"])
             // A git source: nothing to fetch from the registry, only the push needs it.
             let repo = try rig.repository(pythonApp("offline \(rig.suffix)"))
-            let pid = try #require(
-                Int32(
-                    try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-                )
+            // The registry scripts/docker.sh started (its pid file), else whichever serves.
+            let recorded = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap {
+                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            let found = Int32(
+                Spawn.run(["pgrep", "-o", "-f", "docker-registry serve"]).output
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
             )
+            let pid = try #require(recorded.flatMap { Spawn.alive($0) ? $0 : nil } ?? found)
             kill(pid, SIGTERM)
             #expect(await eventually(.seconds(10)) { !Spawn.alive(pid) })
             let id = try await rig.request("offline", BuildSource(git: .init(url: repo, ref: "main")))
