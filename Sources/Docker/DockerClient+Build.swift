@@ -116,18 +116,13 @@ extension DockerClient {
     }
 
     /// The digest of `image:tag`'s manifest in the registry its name starts with (plain HTTP: a
-    /// registry on this machine); nil when it has none.
+    /// registry on this machine); nil when it has none after a few tries.
     func registryDigest(image: String, tag: String) async -> String? {
         guard let slash = image.firstIndex(of: "/") else { return nil }
-        let registry = image[..<slash]
-        let repository = image[image.index(after: slash)...]
-        var request = HTTPClientRequest(url: "http://\(registry)/v2/\(repository)/manifests/\(tag)")
-        request.method = .HEAD
-        request.headers.add(name: "Accept", value: "application/vnd.docker.distribution.manifest.v2+json")
+        let registry = RegistryClient(address: String(image[..<slash]))
+        let repository = String(image[image.index(after: slash)...])
         for _ in 0..<20 {
-            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)),
-                response.status == .ok, let digest = response.headers.first(name: "Docker-Content-Digest")
-            {
+            if let digest = try? await registry.manifestDigest(repository: repository, reference: tag) {
                 return digest
             }
             try? await Task.sleep(for: .milliseconds(100))

@@ -138,7 +138,7 @@ func followBuild(
                 guard seen + bytes.count > printed else { return }
                 let fresh = bytes.suffix(seen + bytes.count - printed)
                 print(
-                    String(decoding: Data(fresh.map { $0 }).prefixingLines(with: "    | "), as: UTF8.self),
+                    String(decoding: Data(fresh).prefixingLines(with: "    | "), as: UTF8.self),
                     terminator: ""
                 )
                 fflush(nil)

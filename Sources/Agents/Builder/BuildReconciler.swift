@@ -22,13 +22,13 @@ public struct BuildReconciler: Reconciler {
     let tree: ZNodeTree
     let configuration: BuilderConfiguration
     let builds: ZNodeCache
+    /// A watched copy of the builds' statuses: finished builds are passed over without a read.
+    let statuses: ZNodeCache
     let templates: ZNodeCache
     let docker: DockerClient
     let fetcher: SourceFetcher
     let logs: BuildLogStore
     let logger: Logger
-    /// Marks this process's leases (a lease with another nonce is another builder's).
-    let nonce: String
     let started = StartedBuilds()
 
     public init(
@@ -36,6 +36,7 @@ public struct BuildReconciler: Reconciler {
         tree: ZNodeTree,
         configuration: BuilderConfiguration,
         builds: ZNodeCache,
+        statuses: ZNodeCache,
         templates: ZNodeCache,
         docker: DockerClient,
         fetcher: SourceFetcher,
@@ -46,18 +47,19 @@ public struct BuildReconciler: Reconciler {
         self.tree = tree
         self.configuration = configuration
         self.builds = builds
+        self.statuses = statuses
         self.templates = templates
         self.docker = docker
         self.fetcher = fetcher
         self.logs = logs
         self.logger = logger
-        self.nonce = "\(configuration.builderID)/\(UUID().uuidString)"
     }
 
     public func reconcile(key app: String) async throws -> ReconcileResult {
-        let ids = builds.allKeys().filter { request($0)?.app == app }.sorted()
-        for id in ids {
-            guard let request = request(id) else { continue }
+        // Builds the copy already shows finished are passed over; the others are read afresh.
+        let open = builds.allKeys().filter { cachedStatus($0)?.phase.isFinal != true }.sorted()
+        for id in open {
+            guard let request = request(id), request.app == app else { continue }
             let stored = try await status(id)
             if stored?.phase.isFinal == true { continue }
             guard try await lease(id) else {
@@ -80,6 +82,11 @@ public struct BuildReconciler: Reconciler {
         return try? Payload.decode(BuildRequest.self, from: data, path: tree.build(id))
     }
 
+    func cachedStatus(_ id: String) -> BuildStatus? {
+        guard let data = statuses.snapshot(id)?.data else { return nil }
+        return try? Payload.decode(BuildStatus.self, from: data, path: tree.buildStatus(id))
+    }
+
     func status(_ id: String) async throws -> BuildStatus? {
         do {
             let (data, _) = try await zk.getData(tree.buildStatus(id))
@@ -92,7 +99,7 @@ public struct BuildReconciler: Reconciler {
     /// Takes the build's lease; false when another builder holds it.
     func lease(_ id: String) async throws -> Bool {
         do {
-            _ = try await zk.create(tree.buildLease(id), data: Array(nonce.utf8), mode: .ephemeral)
+            _ = try await zk.create(tree.buildLease(id), data: Array(configuration.builderID.utf8), mode: .ephemeral)
             return true
         } catch let error as ZooKeeperError where error.code == .nodeExists {
             // Ours when this session made it (a reconcile of this process that was retried).

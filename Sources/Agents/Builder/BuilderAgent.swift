@@ -15,6 +15,7 @@ public final class BuilderAgent: Service, Sendable {
     public let configuration: BuilderConfiguration
     public let controller: Controller
     let builds: ZNodeCache
+    let statuses: ZNodeCache
     let templates: ZNodeCache
     let deploys: ZNodeCache
     let registrar: EphemeralRegistrar
@@ -39,6 +40,7 @@ public final class BuilderAgent: Service, Sendable {
         logger[metadataKey: "builder"] = "\(configuration.builderID)"
         self.logger = logger
         builds = ZNodeCache(zk: zk, folder: tree.builds, logger: logger)
+        statuses = ZNodeCache(zk: zk, folder: tree.buildStatus, logger: logger)
         templates = ZNodeCache(zk: zk, folder: tree.desired(.template), logger: logger)
         deploys = ZNodeCache(zk: zk, folder: tree.desired(.deploy), logger: logger)
         let fetcher = SourceFetcher(
@@ -64,18 +66,18 @@ public final class BuilderAgent: Service, Sendable {
             tree: tree,
             configuration: configuration,
             builds: builds,
+            statuses: statuses,
             templates: templates,
             docker: docker,
             fetcher: fetcher,
             logs: logs,
             logger: logger
         )
-        let builds = self.builds
         controller = Controller(
             name: "builder",
             reconciler: reconciler,
             sources: [MappedKeySource(builds) { id in reconciler.request(id)?.app }],
-            informers: [builds, templates, deploys],
+            informers: [builds, statuses, templates, deploys],
             configuration: .init(
                 workers: configuration.workers,
                 resyncEvery: .seconds(30),
@@ -84,7 +86,6 @@ public final class BuilderAgent: Service, Sendable {
             ),
             logger: logger
         )
-        _ = builds
     }
 
     public func run() async throws {

@@ -66,7 +66,7 @@ struct SourcePoller: Sendable {
         }
     }
 
-    /// Checks a Deploy's ref now (the manager's `atlantis build --trigger`): forgets when it was due.
+    /// The Deploy's `build:`, nil when it has none (or does not validate).
     func build(of deploy: String) -> DeploySpec.Build? {
         guard let data = deploys.snapshot(deploy)?.data, let value = try? JSONValue.parse(Data(data)),
             case .success(let document) = DocumentValidator().validate(value),

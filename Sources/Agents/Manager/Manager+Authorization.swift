@@ -26,6 +26,21 @@ extension Manager {
         throw ManagerError(.forbidden, reason + "; nothing was written")
     }
 
+    /// Refuses the caller (when this manager checks callers) unless they may act on `app` as
+    /// its team's members may (`verb`: secrets, build, cancel-build): the App as stored stands
+    /// for the change.
+    func authorizeAppAction(_ app: StoredDocument, verb: String, source: String) async throws(ManagerError) {
+        guard let principal = try writer() else { return }
+        var plan = ApplyPlan(source: source)
+        plan.actions = [.update(from: app, to: app.document)]
+        try await authorize(
+            plan,
+            verb: verb,
+            snapshot: try await ownership(of: app.document.name),
+            principal: principal
+        )
+    }
+
     /// Why `principal` may not make `plan`, or nil when it may. Teams, Zones and Services (every
     /// kind that is not an App's) are for platform admins; an App, its Deploys and Routes for
     /// the members of the App's team (before and after the change).

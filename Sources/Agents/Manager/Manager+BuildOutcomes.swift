@@ -83,29 +83,25 @@ extension Manager {
         build: String,
         now: Date
     ) async throws -> [ZooKeeper.Operation] {
-        guard let stored = try await store.read(DocumentKey(kind: .deploy, name: deploy)),
+        let deployKey = DocumentKey(kind: .deploy, name: deploy)
+        guard let stored = try await store.read(deployKey),
             let spec = try? stored.document.decodeSpec(DeploySpec.self), spec.build != nil,
-            let appStored = try await store.read(DocumentKey(kind: .app, name: spec.app)),
-            let app = try? appStored.document.decodeSpec(AppSpec.self)
+            let appStored = try await store.read(DocumentKey(kind: .app, name: spec.app))
         else { return [] }
         let state = try await store.releaseState(deploy)
-        let number = (state?.pointer.latest ?? 0) + 1
         let secrets = try await secrets(app: spec.app, environment: spec.environment)?.set.revision
-        let release = Release(
-            deploy: deploy,
-            number: number,
-            app: spec.app,
-            environment: spec.environment,
-            image: image,
-            port: app.port,
-            env: app.env,
-            healthCheck: app.healthCheck ?? status.healthCheck,
-            dependsOn: app.dependsOn,
-            cpu: spec.cpu,
-            memoryMB: spec.memoryMB,
-            createdAt: ISO8601DateFormatter().string(from: now),
-            cause: "build \(build)"
-        ).with(secrets: secrets)
+        guard
+            var release = ReleasePlanner().content(
+                deploy: deploy,
+                after: [deployKey: stored.document, appStored.document.key: appStored.document],
+                number: (state?.pointer.latest ?? 0) + 1,
+                cause: "build \(build)",
+                secrets: secrets,
+                built: image,
+                now: now
+            )
+        else { return [] }
+        release.healthCheck = release.healthCheck ?? status.healthCheck
         if let current = state?.release, current.sameContent(as: release) { return [] }
         var ops = try releaseOperations(
             [.init(release: release, pointerVersion: state?.pointerVersion, from: state?.pointer.current)],
@@ -143,16 +139,13 @@ extension Manager {
             let earlier = try await builds(app: spec.app, limit: 200)
             if earlier.contains(where: { $0.request.deploy == deploy && $0.request.commit == commit }) { return nil }
         }
-        var source = BuildSource(git: build.source)
-        if let commit { source.git?.ref = build.ref ?? "HEAD" }
-        let id = try await requestBuild(
+        return try await requestBuild(
             app: spec.app,
-            source: source,
+            source: BuildSource(git: build.source),
             deploy: deploy,
             requestedBy: requestedBy,
             origin: "builder",
             commit: commit
         )
-        return id
     }
 }

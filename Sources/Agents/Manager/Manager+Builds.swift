@@ -22,21 +22,7 @@ extension Manager {
         commit: String? = nil
     ) async throws(ManagerError) -> String {
         try check(source)
-        let appKey = DocumentKey(kind: .app, name: app)
-        let appStored: StoredDocument?
-        do {
-            appStored = try await store.read(appKey)
-        } catch {
-            throw Self.map(error)
-        }
-        guard let appStored else {
-            throw ManagerError(.notFound, "\(appKey) does not exist; apply it before building it")
-        }
-        if let principal = try writer() {
-            var plan = ApplyPlan(source: origin)
-            plan.actions = [.update(from: appStored, to: appStored.document)]
-            try await authorize(plan, verb: "build", snapshot: try await ownership(of: app), principal: principal)
-        }
+        try await mayBuild(app: app, origin: origin)
         let now = Date()
         let id = BuildRequest.newID(
             millisecondsSince1970: Int64(now.timeIntervalSince1970 * 1000),
@@ -83,7 +69,7 @@ extension Manager {
     }
 
     /// Refuses a caller who may not build `app` (before an upload is stored).
-    public func mayBuild(app: String) async throws(ManagerError) {
+    public func mayBuild(app: String, origin: String = "cli") async throws(ManagerError) {
         let appKey = DocumentKey(kind: .app, name: app)
         let stored: StoredDocument?
         do {
@@ -92,10 +78,7 @@ extension Manager {
             throw Self.map(error)
         }
         guard let stored else { throw ManagerError(.notFound, "\(appKey) does not exist; apply it before building it") }
-        guard let principal = try writer() else { return }
-        var plan = ApplyPlan(source: "cli")
-        plan.actions = [.update(from: stored, to: stored.document)]
-        try await authorize(plan, verb: "build", snapshot: try await ownership(of: app), principal: principal)
+        try await authorizeAppAction(stored, verb: "build", source: origin)
     }
 
     /// Asks the builder to stop a build (its members and admins may); a build already over is
@@ -106,19 +89,10 @@ extension Manager {
                 guard let (view, version) = try await readBuild(id) else {
                     throw ManagerError(.notFound, "no build \(id); see `atlantis builds APP`")
                 }
-                if let principal = try writer() {
-                    guard let appStored = try await store.read(DocumentKey(kind: .app, name: view.request.app)) else {
-                        throw ManagerError(.notFound, "App \"\(view.request.app)\" does not exist")
-                    }
-                    var plan = ApplyPlan(source: origin)
-                    plan.actions = [.update(from: appStored, to: appStored.document)]
-                    try await authorize(
-                        plan,
-                        verb: "cancel-build",
-                        snapshot: try await ownership(of: view.request.app),
-                        principal: principal
-                    )
+                guard let appStored = try await store.read(DocumentKey(kind: .app, name: view.request.app)) else {
+                    throw ManagerError(.notFound, "App \"\(view.request.app)\" does not exist")
                 }
+                try await authorizeAppAction(appStored, verb: "cancel-build", source: origin)
                 if view.status?.phase.isFinal == true || view.request.cancel == true { return view }
                 var request = view.request
                 request.cancel = true

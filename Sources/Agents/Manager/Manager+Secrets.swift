@@ -47,16 +47,7 @@ extension Manager {
                 guard let appStored = try await store.read(appKey) else {
                     throw ManagerError(.notFound, "\(appKey) does not exist")
                 }
-                if let principal = try writer() {
-                    var plan = ApplyPlan(source: source)
-                    plan.actions = [.update(from: appStored, to: appStored.document)]
-                    try await authorize(
-                        plan,
-                        verb: "secrets",
-                        snapshot: try await ownership(of: app),
-                        principal: principal
-                    )
-                }
+                try await authorizeAppAction(appStored, verb: "secrets", source: source)
                 let current = try await secrets(app: app, environment: environment)
                 let entries = try change(current?.set.entries ?? [:])
                 guard entries.count <= SecretSet.maxEntries else {

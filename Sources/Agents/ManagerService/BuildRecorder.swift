@@ -45,7 +45,11 @@ public struct BuildRecorder: Sendable {
             name: "manager-source-triggers",
             reconciler: ClosureReconciler { deploy in
                 guard let data = sources.snapshot(deploy)?.data,
-                    let revision = try? Payload.decode(SourceRevision.self, from: data, path: deploy),
+                    let revision = try? Payload.decode(
+                        SourceRevision.self,
+                        from: data,
+                        path: manager.store.tree.sourceRevision(deploy: deploy)
+                    ),
                     let commit = revision.commit
                 else { return .done }
                 do {
