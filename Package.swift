@@ -222,6 +222,8 @@ let package = Package(
             name: "Supervisor",
             dependencies: [
                 "Docker",
+                "ManagerAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 "Secrets",
                 "Reconciler",
                 "Spawn",

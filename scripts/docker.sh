@@ -67,6 +67,9 @@ CONF
   done
 }
 
+sample_current() {
+  curl -fsS --unix-socket "$SOCK" "$API/images/atlantis/sample:$1/json" 2>/dev/null | grep -q 'ATLANTIS_SAMPLE_REV=2'
+}
 has_image() { curl -fsS --unix-socket "$SOCK" -o /dev/null "$API/images/$1/json" 2>/dev/null; }
 
 # import TAG ROOTFS CHANGES...: POST /images/create?fromSrc=- with the root folder as a tar.
@@ -105,14 +108,16 @@ build_images() {
     chmod +x "$work/sample/www/cgi-bin/"*
     import_rootfs "atlantis/sample:$version" "$work/sample" \
       'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'EXPOSE 8080' \
-      'CMD ["/bin/sh", "-c", "exec httpd -f -p ${ATLANTIS_PORT:-8080} -h /www"]'
+      'ENV ATLANTIS_SAMPLE_REV=2' \
+      'CMD ["/bin/sh", "-c", "echo \"sample '"$version"' listening on ${ATLANTIS_PORT:-8080}\"; exec httpd -f -v -p ${ATLANTIS_PORT:-8080} -h /www"]'
   done
   rm -rf "$work"
   echo "    atlantis/busybox:base, atlantis/sample:v1, atlantis/sample:v2"
 }
 
 ensure_images() {
-  if ! { has_image atlantis/busybox:base && has_image atlantis/sample:v1 && has_image atlantis/sample:v2; }; then build_images; fi
+  # ATLANTIS_SAMPLE_REV: the sample's revision (2: it logs each request, for `atlantis logs`).
+  if ! { has_image atlantis/busybox:base && sample_current v1 && sample_current v2; }; then build_images; fi
   push_images
 }
 

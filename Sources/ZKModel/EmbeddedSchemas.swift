@@ -1482,6 +1482,7 @@ enum EmbeddedSchemas {
     "zone": {"$ref": "common.schema.json#/$defs/name"},
     "region": {"$ref": "common.schema.json#/$defs/name"},
     "address": {"$ref": "common.schema.json#/$defs/host"},
+    "logs": {"description": "host:port of its container-log server (the manager relays it)", "type": "string", "pattern": "^[A-Za-z0-9.:\\[\\]-]+:[0-9]{1,5}$"},
     "capacity": {
       "type": "object",
       "additionalProperties": false,

@@ -32,6 +32,8 @@ public struct SupervisorRegistration: Codable, Hashable, Sendable {
     public var address: String
     public var capacity: Capacity
     public var ports: PortRange?
+    /// `host:port` of its container-log server, which the manager relays (`atlantis logs`).
+    public var logs: String?
 
     public init(id: String, zone: String, region: String?, address: String, capacity: Capacity, ports: PortRange?) {
         self.id = id

@@ -18,7 +18,7 @@ public struct TokenRecord: Codable, Hashable, Sendable {
     public var team: String?
     /// A machine token limited to one app.
     public var app: String?
-    /// A machine token limited to these verbs (apply, delete, deploy, scale, undo, teardown, secrets).
+    /// A machine token limited to these verbs (apply, delete, deploy, scale, undo, teardown, secrets, logs).
     public var verbs: [String]?
     /// Who made it (a machine token), for `token list`.
     public var createdBy: String?
@@ -47,5 +47,5 @@ public struct TokenRecord: Codable, Hashable, Sendable {
     }
 
     /// The verbs a machine token may be limited to.
-    public static let verbs: Set<String> = ["apply", "delete", "deploy", "scale", "undo", "teardown", "secrets"]
+    public static let verbs: Set<String> = ["apply", "delete", "deploy", "scale", "undo", "teardown", "secrets", "logs"]
 }

@@ -14,7 +14,7 @@ struct Atlantis: AsyncParsableCommand {
             Apply.self, Get.self, Delete.self, Diff.self, DeployCommand.self, ScaleCommand.self, TeardownCommand.self,
             RolloutCommand.self, InstancesCommand.self, AuditCommand.self, GitOpsCommand.self, ConfigCommand.self,
             LoginCommand.self, LogoutCommand.self, WhoAmICommand.self, TokenCommand.self, SecretsCommand.self,
-            BuildCommand.self, BuildsCommand.self,
+            BuildCommand.self, BuildsCommand.self, LogsCommand.self,
             ManagerCommand.self,
             RouterCommand.self,
             SchedulerCommand.self,

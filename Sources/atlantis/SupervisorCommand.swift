@@ -77,6 +77,14 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
     var gateShell: String = "/bin/busybox"
 
+    @Option(
+        help: ArgumentHelp(
+            "The port of this host's container-log server, on --address (the manager relays `atlantis logs` from it).",
+            valueName: "port"
+        )
+    )
+    var logsPort: Int?
+
     func run() async throws {
         cluster.bootstrapLogging()
         let logger = Logger(label: "atlantis.supervisor")
@@ -96,6 +104,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             network: network,
             gateShell: gateShell
         )
+        configuration.logsPort = logsPort
         configuration.secretBox = try secretsKeyFile.map { try SecretBox.load(keyFile: $0) }
         let http = DockerClient.makeHTTPClient()
         do {

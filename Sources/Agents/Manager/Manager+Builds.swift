@@ -69,6 +69,20 @@ extension Manager {
     }
 
     /// Refuses a caller who may not build `app` (before an upload is stored).
+    /// Refuses the caller unless they may read `app`'s container output: its team's members
+    /// and admins (a refusal is audited).
+    public func mayReadLogs(app: String) async throws(ManagerError) {
+        let appKey = DocumentKey(kind: .app, name: app)
+        let stored: StoredDocument?
+        do {
+            stored = try await store.read(appKey)
+        } catch {
+            throw Self.map(error)
+        }
+        guard let stored else { throw ManagerError(.notFound, "\(appKey) does not exist") }
+        try await authorizeAppAction(stored, verb: "logs", source: "api")
+    }
+
     public func mayBuild(app: String, origin: String = "cli") async throws(ManagerError) {
         let appKey = DocumentKey(kind: .app, name: app)
         let stored: StoredDocument?

@@ -84,6 +84,7 @@ public struct ManagerRoutes: Sendable {
         APIRoute("DELETE", "/v1/apps/{name}/environments/{env}"),
         APIRoute("GET", "/v1/apps/{name}/environments/{env}/secrets"),
         APIRoute("PUT", "/v1/apps/{name}/environments/{env}/secrets"),
+        APIRoute("GET", "/v1/apps/{name}/environments/{env}/logs"),
         APIRoute("POST", "/v1/apps/{name}/sources"),
         APIRoute("POST", "/v1/apps/{name}/builds"),
         APIRoute("GET", "/v1/apps/{name}/builds"),
@@ -111,7 +112,7 @@ public struct ManagerRoutes: Sendable {
             // An event stream does not end; a document read applies the deadline itself, to its
             // ZooKeeper reads only (from the watched copy it does no I/O).
             let exempt =
-                template.path.hasSuffix("/events") || template.path.hasSuffix("/log")
+                template.path.hasSuffix("/events") || template.path.hasSuffix("/log") || template.path.hasSuffix("/logs")
                 || template.description == "GET /v1/{kind}/{name}"
             let deadline = exempt ? nil : configuration.requestDeadline
             let kinds: [Kind?] = template.path.contains("{kind}") ? Kind.allCases : [nil]
@@ -191,6 +192,7 @@ public struct ManagerRoutes: Sendable {
             "PUT /v1/apps/{name}/environments/{env}/secrets": { request, context, _ in
                 try await changeSecrets(request, context)
             },
+            "GET /v1/apps/{name}/environments/{env}/logs": { request, context, _ in try await logs(request, context) },
             "POST /v1/apps/{name}/sources": { request, context, _ in try await uploadSource(request, context) },
             "POST /v1/apps/{name}/builds": { request, context, _ in try await createBuild(request, context) },
             "GET /v1/apps/{name}/builds": { request, context, _ in try await listBuilds(request, context) },

@@ -21,6 +21,7 @@ public final class SupervisorAgent: Service, Sendable {
     let services: ZNodeCache
     let dockerKeys: DockerKeySource
     let registrar: EphemeralRegistrar
+    let docker: DockerClient
     /// The engine running `reconcile`; its failure counts show the backoff at work.
     public let controller: Controller
 
@@ -39,6 +40,7 @@ public final class SupervisorAgent: Service, Sendable {
         var logger = logger
         logger[metadataKey: "host"] = "\(configuration.hostID)"
         self.logger = logger
+        self.docker = docker
         assignments = ZNodeCache(zk: zk, folder: tree.assignments(host: configuration.hostID), logger: logger)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), logger: logger)
         dockerKeys = DockerKeySource(docker: docker, hostID: configuration.hostID, logger: logger)
@@ -99,6 +101,16 @@ public final class SupervisorAgent: Service, Sendable {
         let controller = self.controller
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.registrar.run() }
+            if let port = configuration.logsPort {
+                let server = ContainerLogServer(
+                    docker: docker,
+                    hostID: configuration.hostID,
+                    host: configuration.address,
+                    port: port,
+                    logger: logger
+                )
+                group.addTask { try await server.run() }
+            }
             // The controller ends on graceful shutdown (after draining) or on cancellation.
             try await controller.run()
             await self.registrar.deregister()

@@ -39,6 +39,8 @@ public struct SupervisorConfiguration: Sendable {
     public var gateShell: String
     /// Where the gates live on the host (one folder per container).
     public var gateDirectory: String
+    /// The port of its container-log server, on `address`; nil: it serves no logs.
+    public var logsPort: Int?
 
     public init(
         hostID: String,
@@ -77,7 +79,7 @@ public struct SupervisorConfiguration: Sendable {
     }
 
     public var registration: SupervisorRegistration {
-        SupervisorRegistration(
+        var registration = SupervisorRegistration(
             id: hostID,
             zone: zone,
             region: region,
@@ -85,5 +87,7 @@ public struct SupervisorConfiguration: Sendable {
             capacity: capacity,
             ports: .init(first: ports.lowerBound, last: ports.upperBound)
         )
+        registration.logs = logsPort.map { "\(address):\($0)" }
+        return registration
     }
 }

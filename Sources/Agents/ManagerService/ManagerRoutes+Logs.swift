@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import Manager
+import ManagerAPI
+import NIOCore
+import ZKModel
+
+extension ManagerRoutes {
+    /// `GET /v1/apps/{name}/environments/{env}/logs[?instance=&since=&tail=&follow=true]`: the
+    /// environment's container output as JSON lines (`LogEntry`), for its team and admins.
+    func logs(_ request: Request, _ context: ManagerRequestContext) async throws -> Response {
+        let app = try name(context.parameters.require("name"), of: "app")
+        let env = try name(context.parameters.require("env"), of: "environment")
+        let query = request.uri.queryParameters
+        let instance = try query["instance"].map { try name(String($0), of: "instance") }
+        let since = try query["since"].map { try Self.logsSince(String($0), now: Date()) }
+        let tail = try query["tail"].map { text -> Int in
+            guard let value = Int(text), (0...100_000).contains(value) else {
+                throw Problem(.badRequest, "tail is a number of lines from 0 to 100000, not \(text)")
+            }
+            return value
+        }
+        let follow = query["follow"].map { $0 == "true" || $0 == "1" } ?? false
+        try await mayReadLogs(app: app)
+        let relay = LogRelay(zk: zk, tree: tree, watcher: watcher)
+        let asked = LogRelay.Request(
+            app: app,
+            environment: env,
+            instance: instance,
+            since: since,
+            tail: tail,
+            follow: follow
+        )
+        // Refusals (an unknown instance) are answered before the stream starts.
+        if let instance, try await relay.sources(asked)[instance] == nil {
+            throw Problem(.notFound, "instance \(instance) does not run \(app) in \(env); see `atlantis instances`")
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/x-ndjson", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                let (lines, sink) = AsyncStream<ByteBuffer>.makeStream()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        defer { sink.finish() }
+                        try await relay.run(asked) { entries in
+                            guard !entries.isEmpty else { return }
+                            var buffer = ByteBuffer()
+                            for entry in entries {
+                                buffer.writeBytes(try Reply.encoder.encode(entry))
+                                buffer.writeInteger(UInt8(ascii: "\n"))
+                            }
+                            sink.yield(buffer)
+                        }
+                    }
+                    for await buffer in lines { try await writer.write(buffer) }
+                    group.cancelAll()
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    /// Refuses (403, audited) a caller who is not in the app's team nor an admin.
+    func mayReadLogs(app: String) async throws {
+        var principal = WriteAccess.current
+        if principal == nil, let auth, let current = Authenticated.current {
+            principal = try await auth.principal(current, forWrite: true)
+        }
+        try await WriteAccess.$current.withValue(principal) {
+            try await run { () async throws(ManagerError) in try await manager.mayReadLogs(app: app) }
+        }
+    }
+
+    /// `10m`, `2h`, `30s`, `1d` ago, or an RFC 3339 time, or unix seconds → unix seconds.
+    static func logsSince(_ text: String, now: Date) throws -> Int {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last.flatMap({ units[$0] }), let count = Double(text.dropLast()), count >= 0 {
+            return Int(now.timeIntervalSince1970 - count * unit)
+        }
+        if let seconds = Int(text), seconds >= 0 { return seconds }
+        if let date = ISO8601DateFormatter().date(from: text) { return Int(date.timeIntervalSince1970) }
+        throw Problem(.badRequest, "since \"\(text)\": give a duration like 10m or 2h, or a time like 2026-12-03T14:00:00Z")
+    }
+}

@@ -1,0 +1,97 @@
+public import Docker
+import Foundation
+import Hummingbird
+public import Logging
+import ManagerAPI
+import NIOCore
+public import ServiceLifecycle
+
+/// Serves the output of this host's instances to the manager, which checks the caller and
+/// relays it (`atlantis logs`): `GET /v1/instances/{id}/logs[?since=UNIX&tail=N&follow=true]`,
+/// one `LogEntry` JSON object per line. It serves only containers this supervisor runs (found
+/// by their labels, never by a name from the request), and it is meant for the manager alone:
+/// bind it to the host's private address (docs/logs.md).
+public struct ContainerLogServer: Service {
+    let docker: DockerClient
+    let hostID: String
+    let host: String
+    let port: Int
+    let logger: Logger
+    let onBound: @Sendable (Int) async -> Void
+
+    public init(
+        docker: DockerClient,
+        hostID: String,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onBound: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.docker = docker
+        self.hostID = hostID
+        self.host = host
+        self.port = port
+        self.logger = logger
+        self.onBound = onBound
+    }
+
+    public func run() async throws {
+        let router = Router()
+        let docker = self.docker
+        let hostID = self.hostID
+        router.get("/v1/instances/:id/logs") { request, context -> Response in
+            let id = try context.parameters.require("id")
+            guard id.count <= 128, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                throw HTTPError(.badRequest, message: "\(id.prefix(64)) is not an instance id")
+            }
+            let query = request.uri.queryParameters
+            let since = try query["since"].map { text -> Int in
+                guard let value = Int(text), value >= 0 else {
+                    throw HTTPError(.badRequest, message: "since is unix seconds, not \(text)")
+                }
+                return value
+            }
+            let tail = try query["tail"].map { text -> Int in
+                guard let value = Int(text), value >= 0 else {
+                    throw HTTPError(.badRequest, message: "tail is a number of lines, not \(text)")
+                }
+                return value
+            }
+            let follow = query["follow"].map { $0 == "true" || $0 == "1" } ?? false
+            let found = try await docker.containers(labels: [
+                "\(ContainerLabels.host)=\(hostID)", "\(ContainerLabels.instance)=\(id)",
+            ])
+            guard let container = found.first else {
+                throw HTTPError(.notFound, message: "no container of instance \(id) on \(hostID)")
+            }
+            let lines = docker.logs(container: container.id, since: since, tail: tail, follow: follow)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/x-ndjson", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    let encoder = JSONEncoder()
+                    do {
+                        for try await line in lines {
+                            let entry = LogEntry(time: line.time, stream: line.stream.rawValue, line: line.text)
+                            var bytes = (try? encoder.encode(entry)) ?? Data()
+                            bytes.append(UInt8(ascii: "\n"))
+                            try await writer.write(ByteBuffer(bytes: bytes))
+                        }
+                    } catch is CancellationError {
+                    } catch let error as DockerError where error.code == .notFound {
+                        // Removed while followed: the stream ends.
+                    }
+                    try await writer.finish(nil)
+                }
+            )
+        }
+        let onBound = self.onBound
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "atlantis-supervisor"),
+            onServerRunning: { channel in await onBound(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        try await app.runService()
+    }
+}
