@@ -141,8 +141,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Dashboard",
+            dependencies: [
+                "Reconciler",
+                "ZKModel",
+                "ZooKeeper",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Agents/Dashboard",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ManagerService",
             dependencies: [
+                "Dashboard",
                 "LDAP",
                 "Secrets",
                 "Manager",

@@ -42,11 +42,16 @@ public struct Principal: Sendable, Hashable {
     /// Whether this principal belongs to the Team `name` (its document `team`, if it exists): a
     /// machine token of that team; a user in the team's directory group or in its member list.
     public func isMember(ofTeam name: String, team: Document?) -> Bool {
+        isMember(ofTeam: name, spec: try? team?.decodeSpec(TeamSpec.self))
+    }
+
+    /// The same, given the Team's spec.
+    public func isMember(ofTeam name: String, spec: TeamSpec?) -> Bool {
         switch subject {
         case .machine:
             return self.team == name
         case .user:
-            guard let spec = try? team?.decodeSpec(TeamSpec.self) else { return false }
+            guard let spec else { return false }
             if let group = spec.ldapGroup, groups.contains(group) || groups.contains(group.lowercased()) {
                 return true
             }

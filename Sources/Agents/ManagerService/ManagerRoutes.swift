@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 public import Logging
+public import Dashboard
 public import Manager
 public import ManagerAPI
 import Reconciler
@@ -24,6 +25,8 @@ public struct ManagerRoutes: Sendable {
     public let auth: Authenticator?
     /// The cluster's secrets key; nil: secrets cannot be stored.
     public let secretBox: SecretBox?
+    /// The dashboard's live view (`/ui`), run by `ManagerService`.
+    public let dashboard: DashboardHub
 
     public init(
         manager: Manager,
@@ -42,6 +45,7 @@ public struct ManagerRoutes: Sendable {
         self.watcher = RolloutWatcher(zk: manager.store.zk, tree: manager.store.tree)
         self.configuration = configuration
         self.reads = reads ?? DocumentReads(store: manager.store)
+        self.dashboard = DashboardHub(zk: manager.store.zk, tree: manager.store.tree, hosts: configuration.zookeeperHosts)
     }
 
     var zk: ZooKeeperClient { manager.store.zk }
@@ -137,6 +141,7 @@ public struct ManagerRoutes: Sendable {
                 }
             }
         }
+        addDashboard(to: router)
         return router
     }
 

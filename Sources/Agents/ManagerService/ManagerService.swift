@@ -1,3 +1,4 @@
+import Dashboard
 public import Hummingbird
 public import Logging
 public import Manager
@@ -34,6 +35,7 @@ public struct ManagerService: Service {
         // The read copies live as long as the server; both end together.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await routes.reads.run() }
+            group.addTask { await routes.dashboard.run() }
             if let auth = routes.auth { group.addTask { await auth.tokens.run() } }
             if routes.configuration.recordsBuilds {
                 let recorder = BuildRecorder(manager: routes.manager)

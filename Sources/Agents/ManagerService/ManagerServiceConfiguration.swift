@@ -18,6 +18,8 @@ public struct ManagerServiceConfiguration: Sendable {
     public var maxSourceBytes: Int = 64 << 20
     /// Whether this manager records builds' outcomes and turns moved refs into builds.
     public var recordsBuilds = true
+    /// The ZooKeeper connection string, as the dashboard shows it.
+    public var zookeeperHosts = ""
     /// Prometheus text of this process's metrics, for `GET /metrics`.
     public var metrics: @Sendable () -> String
 

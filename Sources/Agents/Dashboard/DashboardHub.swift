@@ -1,0 +1,250 @@
+import Foundation
+public import Logging
+import Reconciler
+import Synchronization
+public import ZKModel
+public import ZooKeeper
+
+/// The manager's live view for the dashboard: a watched copy of the folders the pages show
+/// (one `ZNodeCache` each), decoded into a `ClusterModel` and rendered into a `RowStore`.
+/// Changes are coalesced for `coalesce` (one event per burst), then every page stream is
+/// woken; each sends only the rows of its page that changed. It reads; it never writes.
+public final class DashboardHub: Sendable {
+    public let zk: ZooKeeperClient
+    public let tree: ZNodeTree
+    public let store = RowStore()
+    /// Tells one manager's event ids from another's (a stream resumed elsewhere reloads).
+    public let epoch: String
+    let logger: Logger
+    let coalesce: Duration
+    public let hosts: String
+
+    enum Folder: Int, CaseIterable, Sendable {
+        case apps, teams, deploys, routes, deployStatus, pointers, instances, supervisors, routers, builds, buildStatus
+    }
+
+    let caches: [Folder: ZNodeCache]
+    private let model = Mutex(ClusterModel())
+    private let dirty = Mutex<[Folder: Set<String>]>([:])
+    private let zookeeper: Mutex<ZooKeeperState>
+    private let interest = Mutex<Set<String>>([])
+    private let subscribers = Mutex<[Int: AsyncStream<Int>.Continuation]>([:])
+    private let nextSubscriber = Atomic<Int>(0)
+    private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    private let synced = Atomic<Bool>(false)
+    /// One render at a time, so an older model never replaces a newer one's rows.
+    private let renderLock = Mutex<Void>(())
+
+    public init(
+        zk: ZooKeeperClient,
+        tree: ZNodeTree,
+        hosts: String = "",
+        coalesce: Duration = .milliseconds(100),
+        logger: Logger = Logger(label: "atlantis.dashboard")
+    ) {
+        self.zk = zk
+        self.tree = tree
+        self.hosts = hosts
+        self.coalesce = coalesce
+        self.logger = logger
+        self.epoch = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
+        self.zookeeper = Mutex(.connected(hosts: hosts))
+        wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let folders: [Folder: String] = [
+            .apps: tree.desired(.app), .teams: tree.desired(.team), .deploys: tree.desired(.deploy),
+            .routes: tree.desired(.route), .deployStatus: tree.status(.deploy), .pointers: tree.releases,
+            .instances: tree.instanceStatus, .supervisors: tree.supervisors, .routers: tree.routers,
+            .builds: tree.builds, .buildStatus: tree.buildStatus,
+        ]
+        var caches: [Folder: ZNodeCache] = [:]
+        for (folder, path) in folders { caches[folder] = ZNodeCache(zk: zk, folder: path, logger: logger) }
+        self.caches = caches
+    }
+
+    /// The model as it stands (for a page's render).
+    public var snapshot: ClusterModel { model.withLock { $0 } }
+    public var zookeeperState: ZooKeeperState { zookeeper.withLock { $0 } }
+    /// Whether every folder has been read once.
+    public var isSynced: Bool { synced.load(ordering: .acquiring) }
+
+    /// Keeps the view until cancelled.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for (folder, cache) in caches {
+                group.addTask { await cache.run() }
+                group.addTask {
+                    for await key in cache.changes() {
+                        self.dirty.withLock { _ = $0[folder, default: []].insert(key) }
+                        self.wake.continuation.yield()
+                    }
+                }
+            }
+            group.addTask { await self.watchConnection() }
+            group.addTask {
+                for cache in self.caches.values { try? await cache.waitUntilSynced() }
+                for folder in Folder.allCases {
+                    let keys = Set(self.caches[folder]?.allKeys() ?? [])
+                    self.dirty.withLock { $0[folder, default: []].formUnion(keys) }
+                }
+                self.synced.store(true, ordering: .releasing)
+                self.wake.continuation.yield()
+            }
+            group.addTask { await self.renderLoop() }
+            await group.waitForAll()
+        }
+        let all = subscribers.withLock { s in
+            defer { s = [:] }
+            return Array(s.values)
+        }
+        for continuation in all { continuation.finish() }
+    }
+
+    /// Every change of the row store's sequence number, until the hub stops or the stream is dropped.
+    public func subscribe() -> AsyncStream<Int> {
+        let id = nextSubscriber.add(1, ordering: .relaxed).newValue
+        let (stream, continuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        subscribers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
+        return stream
+    }
+
+    /// Asks for a Deploy's release history to be kept (a page shows it).
+    public func watchReleases(of deploy: String) async {
+        let added = interest.withLock { $0.insert(deploy).inserted }
+        guard added else { return }
+        await loadReleases(deploy)
+        rerender()
+    }
+
+    private func renderLoop() async {
+        for await _ in wake.stream {
+            guard !Task.isCancelled else { return }
+            try? await Task.sleep(for: coalesce)
+            guard isSynced else { continue }
+            let changed = dirty.withLock { d in
+                defer { d = [:] }
+                return d
+            }
+            await update(changed)
+            rerender()
+        }
+    }
+
+    private func rerender() {
+        let seq = renderLock.withLock { _ -> Int? in
+            let rows = RowRenderer.rows(model.withLock { $0 }, zookeeper: zookeeper.withLock { $0 })
+            return store.replace(rows)
+        }
+        guard let seq else { return }
+        let all = subscribers.withLock { Array($0.values) }
+        for continuation in all { continuation.yield(seq) }
+    }
+
+    /// Decodes the changed nodes into the model (an unreadable one is left out, and logged).
+    private func update(_ changed: [Folder: Set<String>]) async {
+        var reload: [String] = []
+        for (folder, keys) in changed {
+            guard let cache = caches[folder] else { continue }
+            for key in keys {
+                let snapshot = cache.snapshot(key)
+                let path = ZNodeTree.child(key, of: cache.folder)
+                model.withLock { m in apply(folder, key: key, snapshot: snapshot, path: path, into: &m) }
+                if folder == .pointers, interest.withLock({ $0.contains(key) }) { reload.append(key) }
+            }
+        }
+        for deploy in reload { await loadReleases(deploy) }
+    }
+
+    private func apply(_ folder: Folder, key: String, snapshot: NodeSnapshot?, path: String, into m: inout ClusterModel) {
+        func decode<T: Decodable>(_ type: T.Type) -> T? {
+            guard let snapshot else { return nil }
+            return try? Payload.decode(T.self, from: snapshot.data, path: path)
+        }
+        func document() -> Document? {
+            guard let snapshot, let value = try? JSONValue.parse(String(decoding: snapshot.data, as: UTF8.self)) else {
+                return nil
+            }
+            return try? DocumentValidator().validate(value).get()
+        }
+        switch folder {
+        case .apps: m.apps[key] = try? document()?.decodeSpec(AppSpec.self)
+        case .teams: m.teams[key] = try? document()?.decodeSpec(TeamSpec.self)
+        case .routes: m.routes[key] = try? document()?.decodeSpec(RouteSpec.self)
+        case .deploys:
+            if let document = document(), let spec = try? document.decodeSpec(DeploySpec.self) {
+                m.deploys[key] = .init(name: key, spec: spec, generation: document.metadata.generation ?? 1)
+            } else {
+                m.deploys[key] = nil
+            }
+        case .deployStatus: m.deployStatus[key] = decode(ObjectStatus.self)
+        case .pointers: m.pointers[key] = decode(ReleasePointer.self)
+        case .instances: m.instances[key] = decode(InstanceStatus.self)
+        case .supervisors:
+            if let registration = decode(SupervisorRegistration.self), let snapshot {
+                m.supervisors[key] = .init(registration: registration, owner: snapshot.stat.ephemeralOwner)
+            } else {
+                m.supervisors[key] = nil
+            }
+        case .routers: m.routers[key] = decode(RouterReport.self)
+        case .builds: m.builds[key] = decode(BuildRequest.self)
+        case .buildStatus: m.buildStatus[key] = decode(BuildStatus.self)
+        }
+        if snapshot != nil, folder != .deploys, folder != .supervisors, !present(folder, key, m) {
+            logger.warning("dashboard.unreadable", metadata: ["path": "\(path)"])
+        }
+    }
+
+    private func present(_ folder: Folder, _ key: String, _ m: ClusterModel) -> Bool {
+        switch folder {
+        case .apps: m.apps[key] != nil
+        case .teams: m.teams[key] != nil
+        case .routes: m.routes[key] != nil
+        case .deploys: m.deploys[key] != nil
+        case .deployStatus: m.deployStatus[key] != nil
+        case .pointers: m.pointers[key] != nil
+        case .instances: m.instances[key] != nil
+        case .supervisors: m.supervisors[key] != nil
+        case .routers: m.routers[key] != nil
+        case .builds: m.builds[key] != nil
+        case .buildStatus: m.buildStatus[key] != nil
+        }
+    }
+
+    /// Reads a Deploy's releases (each written once; only new ones are read again).
+    private func loadReleases(_ deploy: String) async {
+        let folder = tree.releases(deploy: deploy)
+        guard let names = try? await zk.children(folder) else { return }
+        let known = Set(model.withLock { $0.releases[deploy] ?? [] }.map { Release.name($0.number) })
+        var loaded: [Release] = []
+        for name in names.sorted() where !known.contains(name) {
+            let path = ZNodeTree.child(name, of: folder)
+            guard let (data, _) = try? await zk.getData(path),
+                let release = try? Payload.decode(Release.self, from: data, path: path)
+            else { continue }
+            loaded.append(release)
+        }
+        let present = Set(names)
+        model.withLock { m in
+            var all = (m.releases[deploy] ?? []).filter { present.contains(Release.name($0.number)) } + loaded
+            all.sort { $0.number > $1.number }
+            m.releases[deploy] = all
+        }
+    }
+
+    /// Notes when the manager loses ZooKeeper and when it is back (checked every 250 ms).
+    private func watchConnection() async {
+        var connected = true
+        while !Task.isCancelled {
+            let now = zk.isConnected
+            if now != connected {
+                connected = now
+                let state: ZooKeeperState =
+                    now ? .connected(hosts: hosts) : .disconnected(since: ISO8601DateFormatter().string(from: Date()))
+                zookeeper.withLock { $0 = state }
+                logger.log(level: now ? .info : .warning, "dashboard.zookeeper", metadata: ["connected": "\(now)"])
+                rerender()
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+}
