@@ -502,6 +502,7 @@ let package = Package(
         .testTarget(
             name: "ManagerServiceTests",
             dependencies: [
+                "Dashboard",
                 "Docker",
                 "LDAP",
                 "Secrets",

@@ -100,7 +100,7 @@ extension DevCluster {
             )
         }
         print(
-            "local Atlantis is up: manager \(managerURL), ZooKeeper \(zooKeeper), supervisors \(registered.sorted().joined(separator: ", ")), router http://127.0.0.1:\(routerPort) (admin :\(routerPort + 1))"
+            "local Atlantis is up: manager \(managerURL), ZooKeeper \(zooKeeper), supervisors \(registered.sorted().joined(separator: ", ")), router http://127.0.0.1:\(routerPort) (admin :\(routerPort + 1))\n    dashboard: \(managerURL)/ui (log in as a directory user, e.g. ada / ada-pw)"
         )
     }
 

@@ -74,6 +74,7 @@ public struct DevCluster: Sendable {
                     arguments: [
                         "supervisor", "--zk", zooKeeper, "--host-id", "dev-\(zone)", "--zone", zone, "--ports",
                         "\(first)-\(first + 99)", "--stop-grace", "5", "--secrets-key-file", secretsKey,
+                        "--logs-port", "\(routerPort + 20 + i)",
                     ] + identity("supervisor")
                 )
             )

@@ -85,6 +85,7 @@ struct ManagerCommand: AsyncParsableCommand {
             metrics: { registry.emitToString() }
         )
         settings.registry = sourceRegistry
+        settings.zookeeperHosts = cluster.zk ?? "127.0.0.1:2181"
         settings.maxSourceBytes = sourceLimitMb << 20
         let configuration = settings
         let agentAuth = cluster.agentAuthentication

@@ -28,6 +28,7 @@ struct APIRig {
     /// Serves `root` (a new one by default) for `body`; several rigs may share a root (two managers).
     static func run<T: Sendable>(
         root: String = newRoot(),
+        hosts: String = TestZooKeeper.hosts,
         configuration: ManagerServiceConfiguration = .init(port: 0, requestDeadline: .seconds(10)),
         credentials: [ZooKeeperConfiguration.Credential] = [],
         auth: (@Sendable (ClusterStore) -> Authenticator)? = nil,
@@ -35,7 +36,7 @@ struct APIRig {
         _ body: @Sendable (APIRig) async throws -> T
     ) async throws -> T {
         let zk = try await ZooKeeperClient.connect(
-            ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts, credentials: credentials)
+            ZooKeeperConfiguration(connectionString: hosts, credentials: credentials)
         )
         let tree = try ZNodeTree(root: root)
         var quiet = Logger(label: "test.manager")

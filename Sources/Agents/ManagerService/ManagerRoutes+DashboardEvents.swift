@@ -16,6 +16,12 @@ extension ManagerRoutes {
 
     struct RowEvent: Encodable { var rows: [RowDelta] }
 
+    static var rowEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }
+
     /// `GET /ui/events?watch=PREFIX,…&after=EPOCH-SEQ`: Server-Sent Events, one `rows` event per
     /// burst of changes with only the rows under `watch` that changed (as this viewer sees
     /// them). A reconnect (`Last-Event-ID`) resumes after the last event it got; an id from
@@ -78,7 +84,7 @@ extension ManagerRoutes {
                                 return RowDelta(key: key, list: row.list, html: row.rendered(for: viewer))
                             }
                         )
-                        let data = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
+                        let data = String(decoding: try Self.rowEncoder.encode(event), as: UTF8.self)
                         try await writer.write(ByteBuffer(string: "id: \(hub.epoch)-\(seq)\nevent: rows\ndata: \(data)\n\n"))
                     }
                     group.cancelAll()
@@ -93,7 +99,8 @@ extension ManagerRoutes {
         let parts = text.split(separator: ",").map(String.init)
         guard parts.count <= 16 else { throw Problem(.badRequest, "watch: at most 16 prefixes") }
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-./".unicodeScalars)
-        for part in parts where part.count > 300 || !part.unicodeScalars.allSatisfy(allowed.contains) {
+        for part in parts
+        where part.count > 300 || part.contains("..") || !part.unicodeScalars.allSatisfy(allowed.contains) {
             throw Problem(.badRequest, "watch: \"\(part.prefix(64))\" is not a row prefix (lower-case names and '/')")
         }
         return parts
