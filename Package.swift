@@ -478,6 +478,8 @@ let package = Package(
             dependencies: [
                 "Spawn", "TestSupport",
                 "Manager",
+                "ManagerAPI",
+                "ManagerService",
                 "RouterAgent",
                 "Scheduler",
                 "Supervisor",

@@ -43,12 +43,12 @@ extension DockerClient {
     /// header (stream, 0, 0, 0, length big-endian) before each chunk.
     public func logs(
         container id: String,
-        since: Int? = nil,
+        since: Double? = nil,
         tail: Int? = nil,
         follow: Bool = false
     ) -> AsyncThrowingStream<ContainerLogLine, any Error> {
         var query = [("stdout", "1"), ("stderr", "1"), ("timestamps", "1")]
-        if let since { query.append(("since", "\(since)")) }
+        if let since { query.append(("since", String(format: "%.9f", since))) }
         if let tail { query.append(("tail", "\(max(0, tail))")) }
         if follow { query.append(("follow", "1")) }
         let client = self

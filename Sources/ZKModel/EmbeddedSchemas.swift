@@ -1666,7 +1666,7 @@ enum EmbeddedSchemas {
     "name": {"type": "string", "maxLength": 64},
     "team": {"$ref": "common.schema.json#/$defs/name"},
     "app": {"$ref": "common.schema.json#/$defs/name"},
-    "verbs": {"type": "array", "items": {"enum": ["apply", "delete", "deploy", "scale", "undo", "teardown", "secrets"]}},
+    "verbs": {"type": "array", "items": {"enum": ["apply", "delete", "deploy", "scale", "undo", "teardown", "secrets", "logs"]}},
     "createdBy": {"type": "string", "maxLength": 64},
     "created": {"type": "number"},
     "expires": {"type": "number"}

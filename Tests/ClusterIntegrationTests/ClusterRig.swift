@@ -65,7 +65,7 @@ final class ClusterRig: @unchecked Sendable {
         let zk = try await ZooKeeperClient.connect(
             ZooKeeperConfiguration(connectionString: zkHosts, sessionTimeout: .seconds(4))
         )
-        let configuration = SupervisorConfiguration(
+        var configuration = SupervisorConfiguration(
             hostID: id,
             zone: zone,
             ports: ports,
@@ -74,6 +74,7 @@ final class ClusterRig: @unchecked Sendable {
             restartBackoff: .init(base: .milliseconds(500), cap: .seconds(5)),
             drainDelay: .milliseconds(300)
         )
+        configuration.logsPort = Loopback.freePort()
         let agent = SupervisorAgent(zk: zk, tree: tree, configuration: configuration, docker: docker, http: http)
         supervisors[zone] = Node(zk: zk, task: Task { try? await agent.run() })
         hostIDs.append(id)

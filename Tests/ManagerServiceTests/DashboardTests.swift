@@ -108,6 +108,17 @@ struct DashboardTests {
             #expect(done.status == 303)
             #expect(done.headers["Location"].first == "/ui/apps/shop/prod")
             #expect(try await current() == 1)
+            // Logs: for the team and admins only, through the API and the dashboard alike.
+            let carolsClient = try await auth.login("carol")
+            let refusal = await problem {
+                try await carolsClient.logs(app: "shop", environment: "prod") { _ in }
+            }
+            #expect(refusal?.code == .forbidden)
+            #expect(try await carol.get("/ui/apps/shop/prod/logs").status == 403)
+            #expect(await problem { try await member.logs(app: "shop", environment: "prod") { _ in } } == nil)
+            #expect(try await alice.get("/ui/apps/shop/prod/logs").status == 200)
+            #expect(try await alice.get("/ui/apps/shop/prod/logs?instance=nope").status == 404)
+            #expect(try await alice.get("/ui/apps/shop/prod/logs?since=yesterday").status == 400)
             let audit = try await member.audit(app: "shop").items
             #expect(audit.contains { $0.record.source == "dashboard" && $0.record.caller?.hasPrefix("alice@") == true })
         }

@@ -2985,6 +2985,90 @@ enum EmbeddedOpenAPI {
           }
         }
       }
+    },
+    "/v1/apps/{name}/environments/{env}/logs": {
+      "get": {
+        "operationId": "logs",
+        "summary": "The environment's container output, merged across its instances in time order, one LogEntry JSON object per line (the app's team and admins). With follow=true it streams, across rolling updates, until the client goes away.",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "env",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "instance",
+            "in": "query",
+            "required": false,
+            "description": "Only this instance.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "since",
+            "in": "query",
+            "required": false,
+            "description": "Lines from this long ago (10m, 2h, 1d), an RFC 3339 time, or unix seconds.",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "tail",
+            "in": "query",
+            "required": false,
+            "description": "The last N lines of all instances together (0 to 100000).",
+            "schema": {
+              "type": "integer"
+            }
+          },
+          {
+            "name": "follow",
+            "in": "query",
+            "required": false,
+            "description": "true: keep streaming new lines.",
+            "schema": {
+              "type": "boolean"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "OK",
+            "content": {
+              "application/x-ndjson": {
+                "schema": {
+                  "$ref": "#/components/schemas/LogEntry"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "401": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "403": {
+            "$ref": "#/components/responses/Problem"
+          },
+          "404": {
+            "$ref": "#/components/responses/Problem"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -3660,7 +3744,8 @@ enum EmbeddedOpenAPI {
                 "scale",
                 "undo",
                 "teardown",
-                "secrets"
+                "secrets",
+                "logs"
               ]
             }
           },
@@ -3956,6 +4041,42 @@ enum EmbeddedOpenAPI {
             "items": {
               "$ref": "#/components/schemas/BuildInfo"
             }
+          }
+        }
+      },
+      "LogEntry": {
+        "type": "object",
+        "required": [
+          "time",
+          "stream",
+          "line"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "time": {
+            "type": "string",
+            "description": "RFC 3339 in UTC with nine fraction digits, as the Engine stamps the line."
+          },
+          "instance": {
+            "type": "string"
+          },
+          "zone": {
+            "type": "string"
+          },
+          "stream": {
+            "type": "string",
+            "enum": [
+              "stdout",
+              "stderr",
+              "atlantis"
+            ]
+          },
+          "line": {
+            "type": "string"
+          },
+          "notice": {
+            "type": "boolean",
+            "description": "A line the relay adds: an instance joined or left, a supervisor could not be asked."
           }
         }
       }

@@ -112,19 +112,21 @@ public struct LogRelay: Sendable {
         emit: @escaping @Sendable ([LogEntry]) async throws -> Void
     ) async throws {
         let (entries, sink) = AsyncStream<LogEntry>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        let started = Int(Date().timeIntervalSince1970)
+        let started = Date().timeIntervalSince1970
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var followers: [String: Task<Void, Never>] = [:]
                 defer { for task in followers.values { task.cancel() } }
                 var known = first
-                func start(_ source: Source, since: Int?, after: String?) {
+                func start(_ source: Source, since: Double?, after: String?) {
                     followers[source.instance] = Task {
                         await self.stream(source, since: since, after: after, into: sink)
                     }
                 }
                 for source in first.values {
-                    start(source, since: request.since.map { max($0, started - 1) } ?? started - 1, after: newest[source.instance])
+                    // What the past read did not send: from its newest line on, or from now.
+                    let after = newest[source.instance]
+                    start(source, since: after.flatMap(Self.date)?.timeIntervalSince1970 ?? started, after: after)
                 }
                 while !Task.isCancelled {
                     try await Task.sleep(for: rescan)
@@ -169,10 +171,10 @@ public struct LogRelay: Sendable {
         return seconds + "." + String(format: "%09d", nanos) + "Z"
     }
 
-    private func url(_ source: Source, since: Int?, tail: Int?, follow: Bool) -> String? {
+    private func url(_ source: Source, since: Double?, tail: Int?, follow: Bool) -> String? {
         guard let logs = source.logs else { return nil }
         var query: [String] = []
-        if let since { query.append("since=\(since)") }
+        if let since { query.append("since=" + String(format: "%.6f", since)) }
         if let tail { query.append("tail=\(tail)") }
         if follow { query.append("follow=true") }
         return "http://\(logs)/v1/instances/\(source.instance)/logs" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
@@ -180,6 +182,7 @@ public struct LogRelay: Sendable {
 
     /// One instance's past output; a supervisor that cannot be asked becomes a notice line.
     func read(_ source: Source, since: Int?, tail: Int?) async -> [LogEntry] {
+        let since = since.map(Double.init)
         guard let url = url(source, since: since, tail: tail, follow: false) else {
             return [Self.notice("supervisor \(source.supervisor) serves no logs (atlantis supervisor --logs-port)", source)]
         }
@@ -200,30 +203,54 @@ public struct LogRelay: Sendable {
         }
     }
 
-    /// Follows one instance until its container's output ends or the task is cancelled.
+    /// Follows one instance until the task is cancelled (its leaving the environment): a
+    /// container not there yet (just placed) is asked again each second, and a stream that
+    /// ends (the container restarted, the supervisor restarted) is picked up after the last
+    /// line it sent.
     func stream(
         _ source: Source,
-        since: Int?,
+        since: Double?,
         after: String?,
         into sink: AsyncStream<LogEntry>.Continuation
     ) async {
-        guard let url = url(source, since: since, tail: nil, follow: true) else { return }
-        do {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), deadline: .distantFuture)
-            guard response.status == .ok else { return }
-            var splitter = LineSplitter()
-            for try await chunk in response.body {
-                for line in splitter.feed(chunk) {
-                    guard let entry = decode(line, source) else { continue }
-                    if let after, entry.time <= after { continue }
-                    sink.yield(entry)
+        var since = since
+        var newest = after
+        var told = false
+        while !Task.isCancelled {
+            if let url = url(source, since: since, tail: nil, follow: true) {
+                do {
+                    let response = try await HTTPClient.shared.execute(
+                        HTTPClientRequest(url: url),
+                        deadline: .distantFuture
+                    )
+                    if response.status == .ok {
+                        var splitter = LineSplitter()
+                        for try await chunk in response.body {
+                            for line in splitter.feed(chunk) {
+                                guard let entry = decode(line, source) else { continue }
+                                if let newest, entry.time <= newest { continue }
+                                newest = entry.time
+                                sink.yield(entry)
+                            }
+                        }
+                    } else {
+                        _ = try? await response.body.collect(upTo: 1 << 16)
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    if !told {
+                        sink.yield(Self.notice("cannot follow \(source.instance) on \(source.supervisor): \(error)", source))
+                        told = true
+                    }
                 }
             }
-        } catch {
-            if !Task.isCancelled {
-                sink.yield(Self.notice("lost the log of \(source.instance): \(error)", source))
-            }
+            if let newest, let date = Self.date(newest) { since = date.timeIntervalSince1970 }
+            try? await Task.sleep(for: rescan)
         }
+    }
+
+    static func date(_ stamp: String) -> Date? {
+        ISO8601DateFormatter().date(from: String(stamp.prefix(19)) + "Z")
     }
 
     private func decode(_ line: [UInt8], _ source: Source) -> LogEntry? {

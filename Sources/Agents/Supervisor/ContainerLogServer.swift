@@ -45,8 +45,8 @@ public struct ContainerLogServer: Service {
                 throw HTTPError(.badRequest, message: "\(id.prefix(64)) is not an instance id")
             }
             let query = request.uri.queryParameters
-            let since = try query["since"].map { text -> Int in
-                guard let value = Int(text), value >= 0 else {
+            let since = try query["since"].map { text -> Double in
+                guard let value = Double(text), value >= 0, value.isFinite else {
                     throw HTTPError(.badRequest, message: "since is unix seconds, not \(text)")
                 }
                 return value
