@@ -115,7 +115,8 @@ struct DashboardTests {
             }
             #expect(refusal?.code == .forbidden)
             #expect(try await carol.get("/ui/apps/shop/prod/logs").status == 403)
-            #expect(await problem { try await member.logs(app: "shop", environment: "prod") { _ in } } == nil)
+            let allowed = await problem { try await member.logs(app: "shop", environment: "prod") { _ in } }
+            #expect(allowed == nil, "\(allowed.map { "\($0.status) \($0.detail)" } ?? "")")
             #expect(try await alice.get("/ui/apps/shop/prod/logs").status == 200)
             #expect(try await alice.get("/ui/apps/shop/prod/logs?instance=nope").status == 404)
             #expect(try await alice.get("/ui/apps/shop/prod/logs?since=yesterday").status == 400)

@@ -63,8 +63,9 @@ extension ManagerRoutes {
 
     /// Refuses (403, audited) a caller who is not in the app's team nor an admin.
     func mayReadLogs(app: String) async throws {
+        // A read's principal carries no teams: ask for them as a write would.
         var principal = WriteAccess.current
-        if principal == nil, let auth, let current = Authenticated.current {
+        if let auth, let current = Authenticated.current {
             principal = try await auth.principal(current, forWrite: true)
         }
         try await WriteAccess.$current.withValue(principal) {
