@@ -435,6 +435,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "Docker", "ZKModel"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SchedulerTests",
             dependencies: ["Scheduler", "ZKModel"],
             swiftSettings: swiftSettings

@@ -8,12 +8,23 @@ public struct ClusterModel: Sendable {
         public var name: String
         public var spec: DeploySpec
         public var generation: Int
+
+        public init(name: String, spec: DeploySpec, generation: Int) {
+            self.name = name
+            self.spec = spec
+            self.generation = generation
+        }
     }
 
     public struct SupervisorView: Sendable, Hashable {
         public var registration: SupervisorRegistration
         /// The session that holds the registration (instances written by it are current).
         public var owner: Int64
+
+        public init(registration: SupervisorRegistration, owner: Int64) {
+            self.registration = registration
+            self.owner = owner
+        }
     }
 
     public var apps: [String: AppSpec] = [:]

@@ -12,7 +12,7 @@ import ZooKeeper
 /// `/ui` over HTTP against a real slapd and ZooKeeper: sessions, pages, the roll back form and
 /// its checks, and the live stream.
 @Suite("dashboard", .serialized)
-struct DashboardTests {
+struct DashboardHTTPTests {
     @Test func pagesNeedASessionAndShowTheData() async throws {
         try await AuthRig.run { auth in
             _ = try await auth.seed()
