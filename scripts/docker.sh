@@ -96,6 +96,7 @@ build_images() {
   local work
   work=$(mktemp -d /tmp/atlantis-images.XXXXXX)
   echo "==> building base images (busybox-static root, imported offline)"
+  rebuilt=1
   busybox_root "$work/base"
   import_rootfs atlantis/busybox:base "$work/base" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["/bin/sh"]'
   # The sample app: busybox httpd serving examples/sample/app/www on $ATLANTIS_PORT (8080 by default),
@@ -127,7 +128,8 @@ push_images() {
   local auth
   auth=$(printf '{}' | base64)
   for version in v1 v2; do
-    curl -fsS -o /dev/null "http://$REGISTRY/v2/atlantis/sample/manifests/$version" \
+    # Pushed already, unless the images were just (re)built.
+    [ "${rebuilt:-0}" = 0 ] && curl -fsS -o /dev/null "http://$REGISTRY/v2/atlantis/sample/manifests/$version" \
       -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' 2>/dev/null && continue
     curl -fsS --unix-socket "$SOCK" -X POST -o /dev/null \
       "$API/images/atlantis/sample:$version/tag?repo=$REGISTRY/atlantis/sample&tag=$version"

@@ -53,6 +53,15 @@ extension ManagerRoutes {
                             sink.yield(buffer)
                         }
                     }
+                    if follow {
+                        // An empty line now and then: a reader that went away is noticed.
+                        group.addTask {
+                            while true {
+                                try await Task.sleep(for: .seconds(15))
+                                sink.yield(ByteBuffer(string: "\n"))
+                            }
+                        }
+                    }
                     for await buffer in lines { try await writer.write(buffer) }
                     group.cancelAll()
                 }

@@ -4,13 +4,17 @@ import Hummingbird
 public import Logging
 import ManagerAPI
 import NIOCore
+import Synchronization
 public import ServiceLifecycle
 
 /// Serves the output of this host's instances to the manager, which checks the caller and
 /// relays it (`atlantis logs`): `GET /v1/instances/{id}/logs[?since=UNIX&tail=N&follow=true]`,
 /// one `LogEntry` JSON object per line. It serves only containers this supervisor runs (found
 /// by their labels, never by a name from the request), and it is meant for the manager alone:
-/// bind it to the host's private address (docs/logs.md).
+/// bind it to the host's private address (docs/logs.md). Its Engine connections are its own
+/// (`docker` must not share the reconciler's pool: a reader never starves a reconcile), at
+/// most `maxStreams` at once; an idle stream sends an empty line every `heartbeat`, so a reader
+/// that went away is noticed and its Engine connection closed.
 public struct ContainerLogServer: Service {
     let docker: DockerClient
     let hostID: String
@@ -18,6 +22,13 @@ public struct ContainerLogServer: Service {
     let port: Int
     let logger: Logger
     let onBound: @Sendable (Int) async -> Void
+    let maxStreams: Int
+    let heartbeat: Duration
+    let streams = StreamCount()
+
+    final class StreamCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
 
     public init(
         docker: DockerClient,
@@ -25,8 +36,12 @@ public struct ContainerLogServer: Service {
         host: String,
         port: Int,
         logger: Logger,
+        maxStreams: Int = 64,
+        heartbeat: Duration = .seconds(15),
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
+        self.maxStreams = maxStreams
+        self.heartbeat = heartbeat
         self.docker = docker
         self.hostID = hostID
         self.host = host
@@ -39,6 +54,7 @@ public struct ContainerLogServer: Service {
         let router = Router()
         let docker = self.docker
         let hostID = self.hostID
+        let (streams, maxStreams, heartbeat) = (self.streams, self.maxStreams, self.heartbeat)
         router.get("/v1/instances/:id/logs") { request, context -> Response in
             let id = try context.parameters.require("id")
             guard id.count <= 128, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
@@ -64,22 +80,43 @@ public struct ContainerLogServer: Service {
             guard let container = found.first else {
                 throw HTTPError(.notFound, message: "no container of instance \(id) on \(hostID)")
             }
+            guard streams.value.add(1, ordering: .relaxed).newValue <= maxStreams else {
+                streams.value.subtract(1, ordering: .relaxed)
+                throw HTTPError(.serviceUnavailable, message: "\(maxStreams) log streams are open on \(hostID); try again")
+            }
             let lines = docker.logs(container: container.id, since: since, tail: tail, follow: follow)
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/x-ndjson", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    let encoder = JSONEncoder()
-                    do {
-                        for try await line in lines {
-                            let entry = LogEntry(time: line.time, stream: line.stream.rawValue, line: line.text)
-                            var bytes = (try? encoder.encode(entry)) ?? Data()
-                            bytes.append(UInt8(ascii: "\n"))
-                            try await writer.write(ByteBuffer(bytes: bytes))
+                    defer { streams.value.subtract(1, ordering: .relaxed) }
+                    let (out, sink) = AsyncStream<ByteBuffer?>.makeStream(bufferingPolicy: .bufferingNewest(4096))
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            defer { sink.finish() }
+                            let encoder = JSONEncoder()
+                            do {
+                                for try await line in lines {
+                                    let entry = LogEntry(time: line.time, stream: line.stream.rawValue, line: line.text)
+                                    var bytes = (try? encoder.encode(entry)) ?? Data()
+                                    bytes.append(UInt8(ascii: "\n"))
+                                    sink.yield(ByteBuffer(bytes: bytes))
+                                }
+                            } catch is CancellationError {
+                            } catch let error as DockerError where error.code == .notFound {
+                                // Removed while followed: the stream ends.
+                            } catch {}
                         }
-                    } catch is CancellationError {
-                    } catch let error as DockerError where error.code == .notFound {
-                        // Removed while followed: the stream ends.
+                        if follow {
+                            group.addTask {
+                                while true {
+                                    try await Task.sleep(for: heartbeat)
+                                    sink.yield(nil)
+                                }
+                            }
+                        }
+                        for await chunk in out { try await writer.write(chunk ?? ByteBuffer(string: "\n")) }
+                        group.cancelAll()
                     }
                     try await writer.finish(nil)
                 }

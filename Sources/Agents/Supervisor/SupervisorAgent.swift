@@ -102,14 +102,24 @@ public final class SupervisorAgent: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.registrar.run() }
             if let port = configuration.logsPort {
+                // The log streams' Engine connections, apart from the reconciler's.
+                let http = DockerClient.makeHTTPClient()
                 let server = ContainerLogServer(
-                    docker: docker,
+                    docker: DockerClient(socketPath: docker.socketPath, http: http, logger: logger),
                     hostID: configuration.hostID,
                     host: configuration.address,
                     port: port,
                     logger: logger
                 )
-                group.addTask { try await server.run() }
+                group.addTask {
+                    do {
+                        try await server.run()
+                    } catch {
+                        try? await http.shutdown()
+                        throw error
+                    }
+                    try await http.shutdown()
+                }
             }
             // The controller ends on graceful shutdown (after draining) or on cancellation.
             try await controller.run()
