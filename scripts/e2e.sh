@@ -43,7 +43,21 @@ echo "    $n requests while zone-a's supervisor was gone, $f failed"
 "$bin" get deploys
 "$bin" dev up >/dev/null   # brings the supervisor back (idempotent for the rest)
 
-echo "==> e2e: rolling update to v2 with a client sending requests all the while"
+echo "==> e2e: the dashboard in a real browser (screenshots in .ci/artifacts/dashboard)"
+bash scripts/install.sh browser
+shots="$src/.ci/artifacts/dashboard"
+rm -rf "$shots"
+python3 scripts/browser-test.py --bin "$bin" --out "$shots" || fail "the dashboard's browser test failed (see $shots)"
+
+echo "==> e2e: atlantis logs: both zones' instances, merged"
+"$bin" logs sample --env prod --tail 40 >"$work/logs.out"
+grep -q "^[^ ]* zone-a/sample-prod-[a-z0-9]* | " "$work/logs.out" || fail "no line from zone-a: $(head -5 "$work/logs.out")"
+grep -q "^[^ ]* zone-b/sample-prod-[a-z0-9]* | " "$work/logs.out" || fail "no line from zone-b: $(head -5 "$work/logs.out")"
+cut -d' ' -f1 "$work/logs.out" | sort -c || fail "the lines are not in time order"
+
+echo "==> e2e: rolling update to v2 with a client sending requests all the while (and logs followed across it)"
+"$bin" logs sample --env prod --follow --tail 0 >"$work/logs-follow.out" &
+lpid=$!
 client 1000 "$work/rollout.codes" &
 cpid=$!
 sleep 0.5
@@ -51,6 +65,13 @@ sleep 0.5
 sleep 0.5
 kill "$cpid" 2>/dev/null || true
 wait "$cpid" 2>/dev/null || true
+for _ in $(seq 50); do [ "$(grep -c "sample v2 listening" "$work/logs-follow.out")" -ge 2 ] && break; sleep 0.2; done
+kill "$lpid" 2>/dev/null || true
+wait "$lpid" 2>/dev/null || true
+grep -q "zone-a/.* | sample v2 listening" "$work/logs-follow.out" || fail "logs --follow missed the new zone-a instance"
+grep -q "zone-b/.* | sample v2 listening" "$work/logs-follow.out" || fail "logs --follow missed the new zone-b instance"
+grep -q " -- instance .* joined" "$work/logs-follow.out" || fail "logs --follow did not say an instance joined"
+echo "    logs --follow: $(wc -l <"$work/logs-follow.out") lines across the rollout, the new instances joined"
 n=$(wc -l <"$work/rollout.codes"); f=$(failures "$work/rollout.codes")
 echo "    $n requests during the rollout, $f failed"
 [ "$f" = 0 ] || fail "$f requests failed during the rolling update"
@@ -99,6 +120,9 @@ zkcli() { /usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:2181 "$@" 2>&1; }
 printf 'dave-pw\n' | "$bin" login dave >/dev/null
 code=0; "$bin" scale sample --env prod --instances 3 2>"$work/denied.err" || code=$?
 [ "$code" = 6 ] || fail "dave (in no team) scaled the sample (exit $code): $(cat "$work/denied.err")"
+code=0; "$bin" logs sample --env prod --tail 5 >"$work/dave-logs.out" 2>"$work/denied-logs.err" || code=$?
+[ "$code" = 6 ] || fail "dave (in no team) read the sample's logs (exit $code)"
+[ -s "$work/dave-logs.out" ] && fail "dave got log lines"
 printf 'alice-pw\n' | "$bin" login alice >"$work/login.out"
 grep -q "sample-team" "$work/login.out" || fail "alice is not in sample-team"
 secret="s3cr3t-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"

@@ -47,5 +47,7 @@ public struct TokenRecord: Codable, Hashable, Sendable {
     }
 
     /// The verbs a machine token may be limited to.
-    public static let verbs: Set<String> = ["apply", "delete", "deploy", "scale", "undo", "teardown", "secrets", "logs"]
+    public static let verbs: Set<String> = [
+        "apply", "delete", "deploy", "scale", "undo", "teardown", "secrets", "logs",
+    ]
 }

@@ -51,7 +51,10 @@ struct LogsTests {
             let times = past.all.map(\.time)
             #expect(times == times.sorted(), "merged in time order")
             #expect(past.all.allSatisfy { $0.instance != nil && $0.stream == "stdout" || $0.stream == "stderr" })
-            #expect(past.all.contains { $0.stream == "stderr" && $0.line.contains("response:200") }, "httpd's request log")
+            #expect(
+                past.all.contains { $0.stream == "stderr" && $0.line.contains("response:200") },
+                "httpd's request log"
+            )
 
             // The last 3 lines of all instances together.
             let tail = Lines()
@@ -84,7 +87,10 @@ struct LogsTests {
             }
             follower.cancel()
             await follower.value
-            #expect(joined, "v2's instances joined: \(followed.all.filter { $0.notice == true || $0.line.contains("listening") }.map { "\($0.time) \($0.instance ?? "-") \($0.zone ?? "-") \($0.line)" })")
+            #expect(
+                joined,
+                "v2's instances joined: \(followed.all.filter { $0.notice == true || $0.line.contains("listening") }.map { "\($0.time) \($0.instance ?? "-") \($0.zone ?? "-") \($0.line)" })"
+            )
             #expect(followed.all.filter { $0.notice == true && $0.line.contains("joined") }.count == 2)
             #expect(!followed.all.contains { $0.line.contains("sample v1 listening") }, "tail 0: no old lines")
         }

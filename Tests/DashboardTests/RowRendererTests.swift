@@ -88,7 +88,10 @@ struct RowRendererTests {
     }
 
     @Test func htmlEscapesEverythingThatCouldOpenMarkup() {
-        #expect(HTML.escape("<a href=\"x\" onclick='y'>&</a>") == "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;")
+        #expect(
+            HTML.escape("<a href=\"x\" onclick='y'>&</a>")
+                == "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        )
         #expect(HTML.escape("bell\u{07}") == "bell\u{FFFD}")
         #expect(HTML.segment("a/b c") == "a%2Fb%20c")
     }

@@ -11,7 +11,10 @@ struct RowStoreTests {
         let store = RowStore()
         let first = store.replace([Self.row("env/a/p/"), Self.row("env/b/p/"), Self.row("inst/a/p/1")])
         #expect(first == 1)
-        #expect(store.replace([Self.row("env/a/p/"), Self.row("env/b/p/"), Self.row("inst/a/p/1")]) == nil, "no change")
+        #expect(
+            store.replace([Self.row("env/a/p/"), Self.row("env/b/p/"), Self.row("inst/a/p/1")]) == nil,
+            "no change"
+        )
         let second = store.replace([Self.row("env/a/p/", "changed"), Self.row("env/b/p/")])
         #expect(second == 2)
         let changes = store.changes(after: 1, prefixes: ["env/", "inst/"])

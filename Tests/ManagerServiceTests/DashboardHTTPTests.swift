@@ -139,7 +139,9 @@ struct DashboardHTTPTests {
             let path = rig.tree.instanceStatus("i-dash-1")
             let (events, written) = try await Self.whileStreaming(browser, watch: watch, after: after) {
                 _ = try await rig.zk.create(path, data: try Payload.encode(first))
-            } until: { events in events.contains { $0.data.contains("inst/shop/prod/i-dash-1") } }
+            } until: { events in
+                events.contains { $0.data.contains("inst/shop/prod/i-dash-1") }
+            }
             let event = try #require(events.first { $0.data.contains("inst/shop/prod/i-dash-1") })
             #expect(written.elapsed < .seconds(1), "delivered \(written.elapsed) after the write")
             #expect(event.name == "rows")
@@ -179,9 +181,12 @@ struct DashboardHTTPTests {
             #expect(await eventually { try await browser.get("/ui").body.contains("class=\"banner live\"") })
             let after = try #require(try await browser.get("/ui").after)
             // An open page is told, on its stream.
-            let (events, _) = try await Self.whileStreaming(browser, watch: "env/", after: after, timeout: .seconds(10)) {
+            let (events, _) = try await Self.whileStreaming(browser, watch: "env/", after: after, timeout: .seconds(10))
+            {
                 #expect(Spawn.run(script + ["kill", "dashzk"]).status == 0)
-            } until: { events in events.contains { $0.data.contains("stale since") } }
+            } until: { events in
+                events.contains { $0.data.contains("stale since") }
+            }
             #expect(events.contains { $0.data.contains("stale since") })
             // A page loaded now says so too, instead of passing old data off as live.
             let page = try await browser.get("/ui")

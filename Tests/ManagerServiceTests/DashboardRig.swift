@@ -45,7 +45,12 @@ struct Browser {
         )
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: String? = nil, headers: [(String, String)] = []) async throws
+    func send(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws
         -> Page
     {
         var request = HTTPClientRequest(url: url + path)
@@ -68,7 +73,10 @@ struct Browser {
     /// Logs in through the form; the session cookie is kept.
     static func login(_ url: String, user: String, password: String? = nil) async throws -> (Browser, Page) {
         var browser = Browser(url: url)
-        let page = try await browser.post("/ui/login", form: ["user": user, "password": password ?? "\(user)-pw", "next": "/ui"])
+        let page = try await browser.post(
+            "/ui/login",
+            form: ["user": user, "password": password ?? "\(user)-pw", "next": "/ui"]
+        )
         if let set = page.headers["Set-Cookie"].first, let pair = set.split(separator: ";").first {
             browser.cookie = String(pair)
         }

@@ -65,7 +65,9 @@ struct DashboardScaleTests {
                     spec.instances = 5
                     return spec
                 }
-            } until: { events in events.contains { $0.data.contains("env/app123/prod/") } }
+            } until: { events in
+                events.contains { $0.data.contains("env/app123/prod/") }
+            }
             // Let anything that would follow come (a second event would be a failure).
             try await Task.sleep(for: .milliseconds(500))
             let rows = events.filter { $0.name == "rows" }

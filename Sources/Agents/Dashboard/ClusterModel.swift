@@ -72,6 +72,28 @@ public struct ClusterModel: Sendable {
         return counts.map { (zone: $0.key, serving: $0.value.0, total: $0.value.1) }.sorted { $0.zone < $1.zone }
     }
 
+    public typealias ZoneCounts = [(zone: String, serving: Int, total: Int)]
+
+    /// `zones(app:environment:)` of every environment at once (`app/env` → counts), and how
+    /// many instances each supervisor runs per `app/env`: one pass over the instances.
+    public func index() -> (zones: [String: ZoneCounts], placed: [String: [String: Int]]) {
+        var counts: [String: [String: (Int, Int)]] = [:]
+        var placed: [String: [String: Int]] = [:]
+        for status in instances.values {
+            let key = "\(status.app)/\(status.environment)"
+            if let host = status.supervisor { placed[host, default: [:]][key, default: 0] += 1 }
+            guard status.standby != true else { continue }
+            var count = counts[key, default: [:]][status.zone ?? "-"] ?? (0, 0)
+            count.1 += 1
+            if status.serving && isCurrent(status) { count.0 += 1 }
+            counts[key, default: [:]][status.zone ?? "-"] = count
+        }
+        let zones = counts.mapValues { byZone in
+            byZone.map { (zone: $0.key, serving: $0.value.0, total: $0.value.1) }.sorted { $0.zone < $1.zone }
+        }
+        return (zones, placed)
+    }
+
     /// The environments an app has (from its Deploys).
     public func environments(of app: String) -> [String] {
         deploys.values.filter { $0.spec.app == app }.map(\.spec.environment).sorted()

@@ -155,7 +155,8 @@ public final class DashboardHub: Sendable {
         for deploy in reload { await loadReleases(deploy) }
     }
 
-    private func apply(_ folder: Folder, key: String, snapshot: NodeSnapshot?, path: String, into m: inout ClusterModel) {
+    private func apply(_ folder: Folder, key: String, snapshot: NodeSnapshot?, path: String, into m: inout ClusterModel)
+    {
         func decode<T: Decodable>(_ type: T.Type) -> T? {
             guard let snapshot else { return nil }
             return try? Payload.decode(T.self, from: snapshot.data, path: path)

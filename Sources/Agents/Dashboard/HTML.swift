@@ -13,7 +13,9 @@ public enum HTML {
             case "'": out += "&#39;"
             default:
                 // Control characters (but tab and newline) would only confuse a terminal copy.
-                if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" { out += "\u{FFFD}" } else {
+                if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" {
+                    out += "\u{FFFD}"
+                } else {
                     out.unicodeScalars.append(scalar)
                 }
             }

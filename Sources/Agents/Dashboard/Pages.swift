@@ -58,8 +58,11 @@ public enum Pages {
 
     static func table(_ list: String, head: [String], rows: [String], empty: String, order: String = "asc") -> String {
         let header = head.map { "<th>\(HTML.escape($0))</th>" }.joined()
-        let body = rows.isEmpty ? "<tr class=\"empty\"><td colspan=\"\(head.count)\">\(HTML.escape(empty))</td></tr>" : rows.joined()
-        return "<table><thead><tr>\(header)</tr></thead><tbody data-list=\"\(list)\" data-order=\"\(order)\">\(body)</tbody></table>"
+        let body =
+            rows.isEmpty
+            ? "<tr class=\"empty\"><td colspan=\"\(head.count)\">\(HTML.escape(empty))</td></tr>" : rows.joined()
+        return
+            "<table><thead><tr>\(header)</tr></thead><tbody data-list=\"\(list)\" data-order=\"\(order)\">\(body)</tbody></table>"
     }
 
     public static func apps(rows: [String]) -> String {

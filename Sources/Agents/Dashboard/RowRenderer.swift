@@ -8,10 +8,12 @@ public enum RowRenderer {
         var rows: [DashboardRow] = [zookeeperRow(zookeeper)]
         rows.reserveCapacity(model.deploys.count * 3 + model.instances.count + 16)
         var appsWithDeploys = Set<String>()
+        let index = model.index()
         for deploy in model.deploys.values {
             appsWithDeploys.insert(deploy.spec.app)
-            rows.append(environmentRow(deploy, model))
-            rows.append(summaryRow(deploy, model))
+            let zones = index.zones["\(deploy.spec.app)/\(deploy.spec.environment)"] ?? []
+            rows.append(environmentRow(deploy, model, zones: zones))
+            rows.append(summaryRow(deploy, model, zones: zones))
             for release in model.releases[deploy.name] ?? [] { rows.append(releaseRow(release, deploy, model)) }
         }
         for (app, spec) in model.apps where !appsWithDeploys.contains(app) {
@@ -39,7 +41,7 @@ public enum RowRenderer {
                 )
             )
         }
-        for (id, view) in model.supervisors { rows.append(supervisorRow(id, view, model)) }
+        for (id, view) in model.supervisors { rows.append(supervisorRow(id, view, placed: index.placed[id] ?? [:])) }
         for (id, report) in model.routers {
             let key = "router/\(id)"
             rows.append(
@@ -92,7 +94,11 @@ public enum RowRenderer {
         return ("rolling out r\(rollout.release): \(rollout.healthy)/\(rollout.desired) healthy", "warn")
     }
 
-    static func environmentRow(_ deploy: ClusterModel.DeployView, _ model: ClusterModel) -> DashboardRow {
+    static func environmentRow(
+        _ deploy: ClusterModel.DeployView,
+        _ model: ClusterModel,
+        zones: ClusterModel.ZoneCounts
+    ) -> DashboardRow {
         let spec = deploy.spec
         let key = "env/\(spec.app)/\(spec.environment)/"
         let team = model.apps[spec.app]?.team ?? "-"
@@ -102,13 +108,17 @@ public enum RowRenderer {
         let html =
             "<tr data-key=\"\(key)\"><td><a href=\"\(link(app: spec.app, env: spec.environment))\">\(HTML.escape(spec.app))</a></td>"
             + "<td>\(HTML.escape(spec.environment))</td><td>\(HTML.escape(team))</td><td>\(spec.instances)</td>"
-            + "<td>\(zonesCell(model.zones(app: spec.app, environment: spec.environment)))</td>"
+            + "<td>\(zonesCell(zones))</td>"
             + "<td>\(release) <code>\(HTML.escape(short(image)))</code></td>"
             + "<td class=\"state \(state)\"><a href=\"/ui/deploys/\(HTML.segment(deploy.name))\">\(HTML.escape(text))</a></td></tr>"
         return DashboardRow(key: key, list: "envs", html: html, team: team)
     }
 
-    static func summaryRow(_ deploy: ClusterModel.DeployView, _ model: ClusterModel) -> DashboardRow {
+    static func summaryRow(
+        _ deploy: ClusterModel.DeployView,
+        _ model: ClusterModel,
+        zones: ClusterModel.ZoneCounts
+    ) -> DashboardRow {
         let spec = deploy.spec
         let key = "summary/\(spec.app)/\(spec.environment)/"
         let team = model.apps[spec.app]?.team
@@ -117,7 +127,7 @@ public enum RowRenderer {
         let html =
             "<dl data-key=\"\(key)\" class=\"summary\"><dt>Deploy</dt><dd><a href=\"/ui/deploys/\(HTML.segment(deploy.name))\">\(HTML.escape(deploy.name))</a> (generation \(deploy.generation))</dd>"
             + "<dt>Team</dt><dd>\(HTML.escape(team ?? "-"))</dd>"
-            + "<dt>Instances</dt><dd>\(spec.instances) desired · \(zonesCell(model.zones(app: spec.app, environment: spec.environment)))</dd>"
+            + "<dt>Instances</dt><dd>\(spec.instances) desired · \(zonesCell(zones))</dd>"
             + "<dt>Release</dt><dd>\(release) <code>\(HTML.escape(model.currentImage(deploy: deploy.name) ?? "-"))</code></dd>"
             + "<dt>State</dt><dd class=\"state \(state)\">\(HTML.escape(text))</dd>"
             + "<dt></dt><dd>\(DashboardRow.actionsMarker)</dd></dl>"
@@ -126,7 +136,8 @@ public enum RowRenderer {
         return DashboardRow(key: key, list: "summary", html: html, team: team, action: action)
     }
 
-    static func releaseRow(_ release: Release, _ deploy: ClusterModel.DeployView, _ model: ClusterModel) -> DashboardRow {
+    static func releaseRow(_ release: Release, _ deploy: ClusterModel.DeployView, _ model: ClusterModel) -> DashboardRow
+    {
         let spec = deploy.spec
         let key = "rel/\(spec.app)/\(spec.environment)/\(Release.name(release.number))"
         let current = model.pointers[deploy.name]?.current == release.number
@@ -155,16 +166,19 @@ public enum RowRenderer {
         return DashboardRow(key: key, list: "instances", html: html)
     }
 
-    static func supervisorRow(_ id: String, _ view: ClusterModel.SupervisorView, _ model: ClusterModel) -> DashboardRow {
+    static func supervisorRow(
+        _ id: String,
+        _ view: ClusterModel.SupervisorView,
+        placed: [String: Int]
+    ) -> DashboardRow {
         let key = "sup/\(id)"
-        let placed = model.instances.values.filter { $0.supervisor == id }
-        let byApp = Dictionary(grouping: placed) { "\($0.app)/\($0.environment)" }
-            .map { "\(HTML.escape($0.key)) ×\($0.value.count)" }.sorted().joined(separator: ", ")
+        let count = placed.values.reduce(0, +)
+        let byApp = placed.map { "\(HTML.escape($0.key)) ×\($0.value)" }.sorted().joined(separator: ", ")
         let capacity = view.registration.capacity
         let html =
             "<tr data-key=\"\(key)\"><td>\(HTML.escape(id))</td><td>\(HTML.escape(view.registration.zone))</td>"
             + "<td>\(HTML.escape(view.registration.address))</td>"
-            + "<td>\(placed.count)/\(capacity.containers) containers · \(String(format: "%.1f", capacity.cpu)) cores · \(capacity.memoryMB) MB</td>"
+            + "<td>\(count)/\(capacity.containers) containers · \(String(format: "%.1f", capacity.cpu)) cores · \(capacity.memoryMB) MB</td>"
             + "<td>\(byApp.isEmpty ? "<span class=\"muted\">nothing</span>" : byApp)</td></tr>"
         return DashboardRow(key: key, list: "supervisors", html: html)
     }

@@ -37,7 +37,9 @@ enum DashboardSession {
 
     /// The CSRF token of a session (of no session: of this process).
     static func csrf(token: String?) -> String {
-        let key = token.map { SymmetricKey(data: SHA256.hash(data: Data(("atlantis-csrf:" + $0).utf8))) } ?? SymmetricKey(data: anonymousKey)
+        let key =
+            token.map { SymmetricKey(data: SHA256.hash(data: Data(("atlantis-csrf:" + $0).utf8))) }
+            ?? SymmetricKey(data: anonymousKey)
         let mac = HMAC<SHA256>.authenticationCode(for: Data("dashboard-form".utf8), using: key)
         return mac.map { String(format: "%02x", $0) }.joined().prefix(32).description
     }

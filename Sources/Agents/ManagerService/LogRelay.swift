@@ -177,14 +177,17 @@ public struct LogRelay: Sendable {
         if let since { query.append("since=" + String(format: "%.6f", since)) }
         if let tail { query.append("tail=\(tail)") }
         if follow { query.append("follow=true") }
-        return "http://\(logs)/v1/instances/\(source.instance)/logs" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        return "http://\(logs)/v1/instances/\(source.instance)/logs"
+            + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
     /// One instance's past output; a supervisor that cannot be asked becomes a notice line.
     func read(_ source: Source, since: Int?, tail: Int?) async -> [LogEntry] {
         let since = since.map(Double.init)
         guard let url = url(source, since: since, tail: tail, follow: false) else {
-            return [Self.notice("supervisor \(source.supervisor) serves no logs (atlantis supervisor --logs-port)", source)]
+            return [
+                Self.notice("supervisor \(source.supervisor) serves no logs (atlantis supervisor --logs-port)", source)
+            ]
         }
         do {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: readTimeout)
@@ -239,7 +242,9 @@ public struct LogRelay: Sendable {
                 } catch {
                     if Task.isCancelled { return }
                     if !told {
-                        sink.yield(Self.notice("cannot follow \(source.instance) on \(source.supervisor): \(error)", source))
+                        sink.yield(
+                            Self.notice("cannot follow \(source.instance) on \(source.supervisor): \(error)", source)
+                        )
                         told = true
                     }
                 }

@@ -77,7 +77,9 @@ extension ManagerRoutes {
             guard let viewing = try await viewing(request) else {
                 if page && method == .get {
                     let next = Self.safeNext(request.uri.path)
-                    return Self.redirect("/ui/login?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/ui")")
+                    return Self.redirect(
+                        "/ui/login?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/ui")"
+                    )
                 }
                 throw Problem(.unauthorized, "log in to the dashboard first (/ui/login)")
             }
@@ -96,7 +98,9 @@ extension ManagerRoutes {
     /// valid session.
     func viewing(_ request: Request) async throws -> Viewing? {
         guard let auth else {
-            return Viewing(viewer: DashboardViewer(name: nil, csrf: DashboardSession.csrf(token: nil), admin: true, teams: nil))
+            return Viewing(
+                viewer: DashboardViewer(name: nil, csrf: DashboardSession.csrf(token: nil), admin: true, teams: nil)
+            )
         }
         guard let token = DashboardSession.token(request),
             let authenticated = try? await auth.authenticate(authorization: "Bearer " + token)
@@ -216,7 +220,10 @@ extension ManagerRoutes {
     /// Refuses a form without the session's CSRF token (403, nothing done).
     private func checkForm(_ form: [String: String], _ viewing: Viewing) throws {
         guard DashboardSession.checks(form["csrf"], token: viewing.token) else {
-            throw Problem(.forbidden, "the form's CSRF token is missing or not this session's: reload the page; nothing was done")
+            throw Problem(
+                .forbidden,
+                "the form's CSRF token is missing or not this session's: reload the page; nothing was done"
+            )
         }
     }
 
@@ -225,7 +232,9 @@ extension ManagerRoutes {
         let form = try await DashboardSession.form(request)
         try checkForm(form, viewing)
         let to = try form["to"].map { text -> Int in
-            guard let value = Int(text), value > 0 else { throw Problem(.badRequest, "to: a release number, not \(text)") }
+            guard let value = Int(text), value > 0 else {
+                throw Problem(.badRequest, "to: a release number, not \(text)")
+            }
             return value
         }
         let from = form["from"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
@@ -264,7 +273,11 @@ extension ManagerRoutes {
         let next = Self.safeNext(form["next"] ?? "/ui")
         let address = context.remoteAddress?.ipAddress ?? "-"
         do {
-            let result = try await auth.login(user: form["user"] ?? "", password: form["password"] ?? "", address: address)
+            let result = try await auth.login(
+                user: form["user"] ?? "",
+                password: form["password"] ?? "",
+                address: address
+            )
             accessLog.info("dashboard.login", metadata: ["user": "\(result.identity.name)", "address": "\(address)"])
             var response = Self.redirect(next)
             response.headers[.setCookie] = DashboardSession.setCookie(
@@ -299,7 +312,11 @@ extension ManagerRoutes {
         return text
     }
 
-    static func html(_ text: String, status: HTTPResponse.Status = .ok, since start: ContinuousClock.Instant? = nil) -> Response {
+    static func html(
+        _ text: String,
+        status: HTTPResponse.Status = .ok,
+        since start: ContinuousClock.Instant? = nil
+    ) -> Response {
         var headers: HTTPFields = [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             HTTPField.Name("Content-Security-Policy")!:

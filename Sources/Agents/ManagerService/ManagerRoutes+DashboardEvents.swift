@@ -35,7 +35,10 @@ extension ManagerRoutes {
         if let resume {
             let parts = resume.split(separator: "-")
             guard parts.count == 2, let seq = Int(parts[1]), seq >= 0 else {
-                throw Problem(.badRequest, "Last-Event-ID must be an id this stream sent (EPOCH-SEQ), not \(resume.prefix(64))")
+                throw Problem(
+                    .badRequest,
+                    "Last-Event-ID must be an id this stream sent (EPOCH-SEQ), not \(resume.prefix(64))"
+                )
             }
             start = String(parts[0]) == hub.epoch ? seq : nil
         }
@@ -45,7 +48,10 @@ extension ManagerRoutes {
         let updates = hub.subscribe()
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            headers: [
+                .contentType: "text/event-stream", .cacheControl: "no-cache",
+                HTTPField.Name("X-Accel-Buffering")!: "no",
+            ],
             body: ResponseBody { writer in
                 guard var last = first else {
                     try await writer.write(ByteBuffer(string: "event: reset\ndata: {}\n\n"))
@@ -85,7 +91,9 @@ extension ManagerRoutes {
                             }
                         )
                         let data = String(decoding: try Self.rowEncoder.encode(event), as: UTF8.self)
-                        try await writer.write(ByteBuffer(string: "id: \(hub.epoch)-\(seq)\nevent: rows\ndata: \(data)\n\n"))
+                        try await writer.write(
+                            ByteBuffer(string: "id: \(hub.epoch)-\(seq)\nevent: rows\ndata: \(data)\n\n")
+                        )
                     }
                     group.cancelAll()
                 }

@@ -90,6 +90,9 @@ extension ManagerRoutes {
         }
         if let seconds = Int(text), seconds >= 0 { return seconds }
         if let date = ISO8601DateFormatter().date(from: text) { return Int(date.timeIntervalSince1970) }
-        throw Problem(.badRequest, "since \"\(text)\": give a duration like 10m or 2h, or a time like 2026-12-03T14:00:00Z")
+        throw Problem(
+            .badRequest,
+            "since \"\(text)\": give a duration like 10m or 2h, or a time like 2026-12-03T14:00:00Z"
+        )
     }
 }

@@ -1,7 +1,7 @@
+public import Dashboard
 import Foundation
 public import Hummingbird
 public import Logging
-public import Dashboard
 public import Manager
 public import ManagerAPI
 import Reconciler
@@ -45,7 +45,11 @@ public struct ManagerRoutes: Sendable {
         self.watcher = RolloutWatcher(zk: manager.store.zk, tree: manager.store.tree)
         self.configuration = configuration
         self.reads = reads ?? DocumentReads(store: manager.store)
-        self.dashboard = DashboardHub(zk: manager.store.zk, tree: manager.store.tree, hosts: configuration.zookeeperHosts)
+        self.dashboard = DashboardHub(
+            zk: manager.store.zk,
+            tree: manager.store.tree,
+            hosts: configuration.zookeeperHosts
+        )
     }
 
     var zk: ZooKeeperClient { manager.store.zk }
@@ -116,7 +120,8 @@ public struct ManagerRoutes: Sendable {
             // An event stream does not end; a document read applies the deadline itself, to its
             // ZooKeeper reads only (from the watched copy it does no I/O).
             let exempt =
-                template.path.hasSuffix("/events") || template.path.hasSuffix("/log") || template.path.hasSuffix("/logs")
+                template.path.hasSuffix("/events") || template.path.hasSuffix("/log")
+                || template.path.hasSuffix("/logs")
                 || template.description == "GET /v1/{kind}/{name}"
             let deadline = exempt ? nil : configuration.requestDeadline
             let kinds: [Kind?] = template.path.contains("{kind}") ? Kind.allCases : [nil]

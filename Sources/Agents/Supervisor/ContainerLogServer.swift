@@ -4,8 +4,8 @@ import Hummingbird
 public import Logging
 import ManagerAPI
 import NIOCore
-import Synchronization
 public import ServiceLifecycle
+import Synchronization
 
 /// Serves the output of this host's instances to the manager, which checks the caller and
 /// relays it (`atlantis logs`): `GET /v1/instances/{id}/logs[?since=UNIX&tail=N&follow=true]`,
@@ -82,7 +82,10 @@ public struct ContainerLogServer: Service {
             }
             guard streams.value.add(1, ordering: .relaxed).newValue <= maxStreams else {
                 streams.value.subtract(1, ordering: .relaxed)
-                throw HTTPError(.serviceUnavailable, message: "\(maxStreams) log streams are open on \(hostID); try again")
+                throw HTTPError(
+                    .serviceUnavailable,
+                    message: "\(maxStreams) log streams are open on \(hostID); try again"
+                )
             }
             let lines = docker.logs(container: container.id, since: since, tail: tail, follow: follow)
             return Response(
