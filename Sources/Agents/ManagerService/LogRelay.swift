@@ -43,6 +43,14 @@ public struct LogRelay: Sendable {
     let zk: ZooKeeperClient
     let tree: ZNodeTree
     let watcher: RolloutWatcher
+    /// Connections to the supervisors' log servers: followed streams hold theirs for as long as
+    /// they last, so the pool is large and its own (the process's other requests never wait on it).
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(3), read: nil)
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
     var rescan: Duration = .seconds(1)
     /// A read of one instance's past output ends after this.
     var readTimeout: TimeAmount = .seconds(10)
@@ -190,7 +198,7 @@ public struct LogRelay: Sendable {
             ]
         }
         do {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: readTimeout)
+            let response = try await Self.http.execute(HTTPClientRequest(url: url), timeout: readTimeout)
             guard response.status == .ok else {
                 if response.status == .notFound { return [] }
                 return [Self.notice("supervisor \(source.supervisor) answered \(response.status.code)", source)]
@@ -222,7 +230,7 @@ public struct LogRelay: Sendable {
         while !Task.isCancelled {
             if let url = url(source, since: since, tail: nil, follow: true) {
                 do {
-                    let response = try await HTTPClient.shared.execute(
+                    let response = try await Self.http.execute(
                         HTTPClientRequest(url: url),
                         deadline: .distantFuture
                     )
