@@ -48,7 +48,10 @@ public struct LogRelay: Sendable {
     static let http: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(3), read: nil)
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(30),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 1024
+        )
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
     var rescan: Duration = .seconds(1)
