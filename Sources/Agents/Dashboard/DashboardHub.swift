@@ -32,6 +32,9 @@ public final class DashboardHub: Sendable {
     private let nextSubscriber = Atomic<Int>(0)
     private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let synced = Atomic<Bool>(false)
+    /// The model changed since the rows were last rendered (nobody was watching: rows are
+    /// rendered when a page or a stream asks, not at every change).
+    private let needsRender = Atomic<Bool>(false)
     /// One render at a time, so an older model never replaces a newer one's rows.
     private let renderLock = Mutex<Void>(())
 
@@ -105,7 +108,13 @@ public final class DashboardHub: Sendable {
         let (stream, continuation) = AsyncStream<Int>.makeStream(bufferingPolicy: .bufferingNewest(1))
         subscribers.withLock { $0[id] = continuation }
         continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLock { $0.removeValue(forKey: id) } }
+        refresh()
         return stream
+    }
+
+    /// Brings the rows up to the model (a page calls it before it reads the store).
+    public func refresh() {
+        if needsRender.exchange(false, ordering: .sequentiallyConsistent) { rerender() }
     }
 
     /// Asks for a Deploy's release history to be kept (a page shows it).
@@ -126,7 +135,9 @@ public final class DashboardHub: Sendable {
                 return d
             }
             await update(changed)
-            rerender()
+            // Set before the look at the subscribers: one that comes meanwhile renders itself.
+            needsRender.store(true, ordering: .sequentiallyConsistent)
+            if subscribers.withLock({ !$0.isEmpty }) { refresh() }
         }
     }
 

@@ -104,11 +104,13 @@ extension Manager {
         return deleted
     }
 
-    /// Audit records, oldest first: those of `app` when given, since `since` when given.
+    /// Audit records, oldest first: those of `app` when given, since `since` when given; at
+    /// most `scan` of the newest records are read to find them.
     public func audit(
         app: String? = nil,
         since: Foundation.Date? = nil,
-        limit: Int = 1000
+        limit: Int = 1000,
+        scan: Int = .max
     ) async throws(ManagerError) -> [(
         id: String, record: AuditRecord
     )] {
@@ -117,7 +119,7 @@ extension Manager {
             let names = try await store.zk.children(folder).sorted()
             var out: [(String, AuditRecord)] = []
             let formatter = ISO8601DateFormatter()
-            for name in names.reversed() {
+            for name in names.reversed().prefix(scan) {
                 let path = ZNodeTree.child(name, of: folder)
                 guard let (data, _) = try? await store.zk.getData(path),
                     let record = try? Payload.decode(AuditRecord.self, from: data, path: path)

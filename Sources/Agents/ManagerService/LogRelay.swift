@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+public import Dashboard
 import Foundation
 public import Manager
 public import ManagerAPI
@@ -58,14 +59,25 @@ public struct LogRelay: Sendable {
     /// A read of one instance's past output ends after this.
     var readTimeout: TimeAmount = .seconds(10)
 
-    public init(zk: ZooKeeperClient, tree: ZNodeTree, watcher: RolloutWatcher) {
+    /// The watched model to find instances and supervisors in (no ZooKeeper read per look),
+    /// when there is one and it is synced; else they are read from ZooKeeper.
+    let model: (@Sendable () -> ClusterModel?)?
+
+    public init(
+        zk: ZooKeeperClient,
+        tree: ZNodeTree,
+        watcher: RolloutWatcher,
+        model: (@Sendable () -> ClusterModel?)? = nil
+    ) {
         self.zk = zk
         self.tree = tree
         self.watcher = watcher
+        self.model = model
     }
 
     /// The instances to read, by id.
     func sources(_ request: Request) async throws -> [String: Source] {
+        if let model = model?() { return Self.sources(request, in: model) }
         var out: [String: Source] = [:]
         var registrations: [String: SupervisorRegistration?] = [:]
         for report in try await watcher.reports(app: request.app, environment: request.environment) {
@@ -81,6 +93,24 @@ public struct LogRelay: Sendable {
             out[report.id] = Source(
                 instance: report.id,
                 zone: report.status.zone ?? registration?.zone ?? "-",
+                supervisor: host,
+                logs: registration?.logs
+            )
+        }
+        return out
+    }
+
+    static func sources(_ request: Request, in model: ClusterModel) -> [String: Source] {
+        var out: [String: Source] = [:]
+        for (id, status) in model.instances
+        where status.app == request.app && status.environment == request.environment
+            && (request.instance == nil || request.instance == id)
+        {
+            guard let host = status.supervisor else { continue }
+            let registration = model.supervisors[host]?.registration
+            out[id] = Source(
+                instance: id,
+                zone: status.zone ?? registration?.zone ?? "-",
                 supervisor: host,
                 logs: registration?.logs
             )

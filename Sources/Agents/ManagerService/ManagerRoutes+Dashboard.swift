@@ -118,6 +118,7 @@ extension ManagerRoutes {
     }
 
     private func frame(_ title: String, _ section: String, _ viewing: Viewing, watch: [String]) -> Pages.Frame {
+        dashboard.refresh()
         let zk = dashboard.store.row("zk")?.html ?? ""
         return Pages.Frame(
             title: title,
@@ -131,7 +132,8 @@ extension ManagerRoutes {
     }
 
     private func rendered(_ prefixes: [String], _ viewing: Viewing) -> [String] {
-        dashboard.store.rows(prefixes: prefixes).map { $0.rendered(for: viewing.viewer) }
+        dashboard.refresh()
+        return dashboard.store.rows(prefixes: prefixes).map { $0.rendered(for: viewing.viewer) }
     }
 
     func appsPage(_ viewing: Viewing) async throws -> Response {
@@ -152,11 +154,13 @@ extension ManagerRoutes {
         if let deploy = model.deploy(app: app, environment: env) { await dashboard.watchReleases(of: deploy.name) }
         let prefixes = ["summary/\(app)/\(env)/", "inst/\(app)/\(env)/", "rel/\(app)/\(env)/", "route/\(app)/\(env)/"]
         let frame = frame("\(app) in \(env)", "apps", viewing, watch: prefixes)
+        dashboard.refresh()
         let rows = dashboard.store.rows(prefixes: prefixes)
         func html(_ prefix: String) -> [String] {
             rows.filter { $0.key.hasPrefix(prefix) }.map { $0.rendered(for: viewing.viewer) }
         }
-        let audit = (try? await manager.audit(app: app, limit: 15).map(\.record)) ?? []
+        // Among the newest 300 records only: a page load never reads the whole trail.
+        let audit = (try? await manager.audit(app: app, limit: 15, scan: 300).map(\.record)) ?? []
         let team = model.apps[app]?.team
         let body = Pages.environment(
             app: app,

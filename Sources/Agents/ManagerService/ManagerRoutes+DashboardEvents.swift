@@ -75,6 +75,13 @@ extension ManagerRoutes {
                     tick.yield(true)  // what changed between the page's render and now
                     for await changed in ticks {
                         guard changed else {
+                            // A session that ended (logged out, revoked, expired) ends its streams.
+                            if let auth, let token = viewing.token,
+                                (try? await auth.authenticate(authorization: "Bearer " + token)) == nil
+                            {
+                                try await writer.write(ByteBuffer(string: "event: reset\ndata: {}\n\n"))
+                                break
+                            }
                             try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                             continue
                         }

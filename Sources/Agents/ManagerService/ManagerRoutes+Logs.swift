@@ -1,3 +1,4 @@
+import Dashboard
 import Foundation
 import Hummingbird
 import Manager
@@ -22,7 +23,8 @@ extension ManagerRoutes {
         }
         let follow = query["follow"].map { $0 == "true" || $0 == "1" } ?? false
         try await mayReadLogs(app: app)
-        let relay = LogRelay(zk: zk, tree: tree, watcher: watcher)
+        let hub = dashboard
+        let relay = LogRelay(zk: zk, tree: tree, watcher: watcher) { hub.isSynced ? hub.snapshot : nil }
         let asked = LogRelay.Request(
             app: app,
             environment: env,
