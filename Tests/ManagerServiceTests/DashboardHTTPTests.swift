@@ -56,6 +56,13 @@ struct DashboardHTTPTests {
             #expect(try await alice.get("/ui/deploys/shop-prod").body.contains("Deploy shop-prod"))
             #expect(try await alice.get("/ui/cluster").status == 200)
             #expect(try await alice.get("/ui/builds").status == 200)
+            let build = try await alice.get("/ui/builds/b-1700000000000-abcd")
+            #expect(build.status == 200)
+            #expect(
+                build.body.contains("data-follow=\"/ui/builds/b-1700000000000-abcd/log?follow=true\""),
+                "a live log"
+            )
+            #expect(try await alice.get("/ui/builds/..%2Fx").status == 400)
             #expect(try await alice.get("/ui/apps/nope/prod").status == 404)
             #expect(try await alice.get("/ui/apps/..%2F..%2Fauth/prod").status == 400)
         }

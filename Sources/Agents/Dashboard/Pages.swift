@@ -156,7 +156,7 @@ public enum Pages {
                 rows: row.map { [$0] } ?? [],
                 empty: "no such build"
             )
-            + "<h2>Log</h2><pre class=\"log\" data-follow=\"/ui/builds/\(HTML.segment(id))/log\" data-format=\"text\"></pre>"
+            + "<h2>Log</h2><pre class=\"log\" data-follow=\"/ui/builds/\(HTML.segment(id))/log?follow=true\" data-format=\"text\"></pre>"
     }
 
     public static func cluster(supervisors: [String], routers: [String], zookeeper: String, root: String) -> String {
