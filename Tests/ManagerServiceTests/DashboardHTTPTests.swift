@@ -104,8 +104,31 @@ struct DashboardHTTPTests {
             let wrong = try await alice.post("/ui/deploys/shop-prod/undo", form: ["csrf": carolsToken, "to": "1"])
             #expect(wrong.status == 403)
             #expect(wrong.body.contains("CSRF"))
+            // Bad forms from a member: a clear refusal each, nothing written.
+            let token = try #require(try await alice.get("/ui/apps/shop/prod").csrf)
+            let huge = try await alice.post(
+                "/ui/apps/shop/prod/scale",
+                form: ["csrf": token, "instances": "3", "pad": String(repeating: "x", count: 20_000)]
+            )
+            #expect(huge.status == 413)
+            let json = try await alice.send(
+                .POST,
+                "/ui/apps/shop/prod/scale",
+                body: "{\"instances\": 3}",
+                headers: [("Content-Type", "application/json")]
+            )
+            #expect(json.status == 415)
+            let word = try await alice.post("/ui/apps/shop/prod/scale", form: ["csrf": token, "instances": "many"])
+            #expect(word.status == 400)
+            #expect(word.body.contains("instances"))
+            #expect(
+                try await alice.post("/ui/deploys/shop-prod/undo", form: ["csrf": token, "to": "-1"]).status == 400
+            )
             #expect(try await auth.desired() == before)
             #expect(try await current() == 2)
+            // A login never sends the browser off the dashboard.
+            let (_, away) = try await Browser.login(auth.rig.url, user: "alice", next: "//evil.example/x")
+            #expect(away.headers["Location"].first == "/ui")
 
             let page = try await alice.get("/ui/apps/shop/prod")
             let done = try await alice.post(

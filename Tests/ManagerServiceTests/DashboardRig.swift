@@ -71,11 +71,16 @@ struct Browser {
     }()
 
     /// Logs in through the form; the session cookie is kept.
-    static func login(_ url: String, user: String, password: String? = nil) async throws -> (Browser, Page) {
+    static func login(
+        _ url: String,
+        user: String,
+        password: String? = nil,
+        next: String = "/ui"
+    ) async throws -> (Browser, Page) {
         var browser = Browser(url: url)
         let page = try await browser.post(
             "/ui/login",
-            form: ["user": user, "password": password ?? "\(user)-pw", "next": "/ui"]
+            form: ["user": user, "password": password ?? "\(user)-pw", "next": next]
         )
         if let set = page.headers["Set-Cookie"].first, let pair = set.split(separator: ";").first {
             browser.cookie = String(pair)

@@ -159,15 +159,22 @@ public final class DashboardHub: Sendable {
             for key in keys {
                 let snapshot = cache.snapshot(key)
                 let path = ZNodeTree.child(key, of: cache.folder)
-                model.withLock { m in apply(folder, key: key, snapshot: snapshot, path: path, into: &m) }
+                let decoded = model.withLock { m in apply(folder, key: key, snapshot: snapshot, path: path, into: &m) }
+                if snapshot != nil, !decoded { logger.warning("dashboard.unreadable", metadata: ["path": "\(path)"]) }
                 if folder == .pointers, interest.withLock({ $0.contains(key) }) { reload.append(key) }
             }
         }
         for deploy in reload { await loadReleases(deploy) }
     }
 
-    private func apply(_ folder: Folder, key: String, snapshot: NodeSnapshot?, path: String, into m: inout ClusterModel)
-    {
+    /// Returns whether the node decoded (a node that is there and does not is left out).
+    private func apply(
+        _ folder: Folder,
+        key: String,
+        snapshot: NodeSnapshot?,
+        path: String,
+        into m: inout ClusterModel
+    ) -> Bool {
         func decode<T: Decodable>(_ type: T.Type) -> T? {
             guard let snapshot else { return nil }
             return try? Payload.decode(T.self, from: snapshot.data, path: path)
@@ -179,46 +186,43 @@ public final class DashboardHub: Sendable {
             return try? DocumentValidator().validate(value).get()
         }
         switch folder {
-        case .apps: m.apps[key] = try? document()?.decodeSpec(AppSpec.self)
-        case .teams: m.teams[key] = try? document()?.decodeSpec(TeamSpec.self)
-        case .routes: m.routes[key] = try? document()?.decodeSpec(RouteSpec.self)
+        case .apps:
+            m.apps[key] = try? document()?.decodeSpec(AppSpec.self)
+            return m.apps[key] != nil
+        case .teams:
+            m.teams[key] = try? document()?.decodeSpec(TeamSpec.self)
+            return m.teams[key] != nil
+        case .routes:
+            m.routes[key] = try? document()?.decodeSpec(RouteSpec.self)
+            return m.routes[key] != nil
         case .deploys:
-            if let document = document(), let spec = try? document.decodeSpec(DeploySpec.self) {
-                m.deploys[key] = .init(name: key, spec: spec, generation: document.metadata.generation ?? 1)
-            } else {
-                m.deploys[key] = nil
-            }
-        case .deployStatus: m.deployStatus[key] = decode(ObjectStatus.self)
-        case .pointers: m.pointers[key] = decode(ReleasePointer.self)
-        case .instances: m.instances[key] = decode(InstanceStatus.self)
+            let document = document()
+            let spec = try? document?.decodeSpec(DeploySpec.self)
+            m.deploys[key] = spec.map { .init(name: key, spec: $0, generation: document?.metadata.generation ?? 1) }
+            return m.deploys[key] != nil
+        case .deployStatus:
+            m.deployStatus[key] = decode(ObjectStatus.self)
+            return m.deployStatus[key] != nil
+        case .pointers:
+            m.pointers[key] = decode(ReleasePointer.self)
+            return m.pointers[key] != nil
+        case .instances:
+            m.instances[key] = decode(InstanceStatus.self)
+            return m.instances[key] != nil
         case .supervisors:
-            if let registration = decode(SupervisorRegistration.self), let snapshot {
-                m.supervisors[key] = .init(registration: registration, owner: snapshot.stat.ephemeralOwner)
-            } else {
-                m.supervisors[key] = nil
+            m.supervisors[key] = decode(SupervisorRegistration.self).map {
+                .init(registration: $0, owner: snapshot?.stat.ephemeralOwner ?? 0)
             }
-        case .routers: m.routers[key] = decode(RouterReport.self)
-        case .builds: m.builds[key] = decode(BuildRequest.self)
-        case .buildStatus: m.buildStatus[key] = decode(BuildStatus.self)
-        }
-        if snapshot != nil, folder != .deploys, folder != .supervisors, !present(folder, key, m) {
-            logger.warning("dashboard.unreadable", metadata: ["path": "\(path)"])
-        }
-    }
-
-    private func present(_ folder: Folder, _ key: String, _ m: ClusterModel) -> Bool {
-        switch folder {
-        case .apps: m.apps[key] != nil
-        case .teams: m.teams[key] != nil
-        case .routes: m.routes[key] != nil
-        case .deploys: m.deploys[key] != nil
-        case .deployStatus: m.deployStatus[key] != nil
-        case .pointers: m.pointers[key] != nil
-        case .instances: m.instances[key] != nil
-        case .supervisors: m.supervisors[key] != nil
-        case .routers: m.routers[key] != nil
-        case .builds: m.builds[key] != nil
-        case .buildStatus: m.buildStatus[key] != nil
+            return m.supervisors[key] != nil
+        case .routers:
+            m.routers[key] = decode(RouterReport.self)
+            return m.routers[key] != nil
+        case .builds:
+            m.builds[key] = decode(BuildRequest.self)
+            return m.builds[key] != nil
+        case .buildStatus:
+            m.buildStatus[key] = decode(BuildStatus.self)
+            return m.buildStatus[key] != nil
         }
     }
 

@@ -33,6 +33,11 @@ public enum Pages {
         }
     }
 
+    static let instanceHead = [
+        "Instance", "Zone", "Host", "Address", "Release", "State", "Routed", "Restarts", "Last error",
+    ]
+    static let buildHead = ["Build", "App", "State", "Commit / source", "Image", "Asked by", "Asked at", "Message"]
+
     public static func page(_ frame: Frame, body: String) -> String {
         let nav = [("apps", "/ui", "Apps"), ("builds", "/ui/builds", "Builds"), ("cluster", "/ui/cluster", "Cluster")]
             .map { id, href, label in
@@ -91,7 +96,7 @@ public enum Pages {
         out += "<h2>Instances</h2>"
         out += table(
             "instances",
-            head: ["Instance", "Zone", "Host", "Address", "Release", "State", "Routed", "Restarts", "Last error"],
+            head: instanceHead,
             rows: instances,
             empty: "no instances"
         )
@@ -130,7 +135,7 @@ public enum Pages {
         out += "<h2>Instances</h2>"
         out += table(
             "instances",
-            head: ["Instance", "Zone", "Host", "Address", "Release", "State", "Routed", "Restarts", "Last error"],
+            head: instanceHead,
             rows: instances,
             empty: "no instances"
         )
@@ -141,7 +146,7 @@ public enum Pages {
         "<h1>Builds</h1>"
             + table(
                 "builds",
-                head: ["Build", "App", "State", "Commit / source", "Image", "Asked by", "Asked at", "Message"],
+                head: buildHead,
                 rows: rows,
                 empty: "no builds yet: atlantis build APP --source DIR",
                 order: "desc"
@@ -152,7 +157,7 @@ public enum Pages {
         "<h1>Build <code>\(HTML.escape(id))</code></h1>"
             + table(
                 "builds",
-                head: ["Build", "App", "State", "Commit / source", "Image", "Asked by", "Asked at", "Message"],
+                head: buildHead,
                 rows: row.map { [$0] } ?? [],
                 empty: "no such build"
             )

@@ -72,18 +72,15 @@ extension Manager {
     /// Refuses the caller unless they may read `app`'s container output: its team's members
     /// and admins (a refusal is audited).
     public func mayReadLogs(app: String) async throws(ManagerError) {
-        let appKey = DocumentKey(kind: .app, name: app)
-        let stored: StoredDocument?
-        do {
-            stored = try await store.read(appKey)
-        } catch {
-            throw Self.map(error)
-        }
-        guard let stored else { throw ManagerError(.notFound, "\(appKey) does not exist") }
-        try await authorizeAppAction(stored, verb: "logs", source: "api")
+        try await authorizeApp(app, verb: "logs", origin: "api")
     }
 
     public func mayBuild(app: String, origin: String = "cli") async throws(ManagerError) {
+        try await authorizeApp(app, verb: "build", origin: origin, missing: "; apply it before building it")
+    }
+
+    /// The stored App `app`, then `authorizeAppAction` on it (404 when it does not exist).
+    func authorizeApp(_ app: String, verb: String, origin: String, missing: String = "") async throws(ManagerError) {
         let appKey = DocumentKey(kind: .app, name: app)
         let stored: StoredDocument?
         do {
@@ -91,8 +88,8 @@ extension Manager {
         } catch {
             throw Self.map(error)
         }
-        guard let stored else { throw ManagerError(.notFound, "\(appKey) does not exist; apply it before building it") }
-        try await authorizeAppAction(stored, verb: "build", source: origin)
+        guard let stored else { throw ManagerError(.notFound, "\(appKey) does not exist\(missing)") }
+        try await authorizeAppAction(stored, verb: verb, source: origin)
     }
 
     /// Asks the builder to stop a build (its members and admins may); a build already over is

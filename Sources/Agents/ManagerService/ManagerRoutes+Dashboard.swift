@@ -260,14 +260,7 @@ extension ManagerRoutes {
             throw Problem(.badRequest, "instances: a number from 0 to 1000")
         }
         reads.noteWrite()
-        _ = try await run { () async throws(ManagerError) in
-            try await manager.changeDeploy(app: app, environment: env, source: "dashboard", action: "scale") {
-                existing in
-                var spec = existing ?? DeploySpec(app: app, environment: env, instances: instances)
-                spec.instances = instances
-                return spec
-            }
-        }
+        _ = try await changeInstances(app: app, environment: env, to: instances, source: "dashboard")
         return Self.redirect("/ui/apps/\(HTML.segment(app))/\(HTML.segment(env))")
     }
 

@@ -18,14 +18,7 @@ extension ManagerRoutes {
         if scale {
             let body = try value.decode(ScaleRequest.self, allowed: ScaleRequest.fields)
             let source = try body.source.map { try self.source($0) }
-            written = try await run { () async throws(ManagerError) in
-                try await manager.changeDeploy(app: app, environment: env, source: source, action: "scale") {
-                    existing in
-                    var spec = existing ?? DeploySpec(app: app, environment: env, instances: body.instances)
-                    spec.instances = body.instances
-                    return spec
-                }
-            }
+            written = try await changeInstances(app: app, environment: env, to: body.instances, source: source)
         } else {
             let body = try value.decode(DeployRequest.self, allowed: DeployRequest.fields)
             let source = try body.source.map { try self.source($0) }
@@ -43,6 +36,25 @@ extension ManagerRoutes {
         return try Reply.json(
             DeployResult(deploy: written.deploy, generation: written.generation, release: written.release)
         )
+    }
+
+    /// Sets the environment's instances (a new Deploy when there is none): `POST …/scale`
+    /// and the dashboard's Scale form.
+    func changeInstances(
+        app: String,
+        environment env: String,
+        to instances: Int,
+        source: String?
+    ) async throws
+        -> Manager.Written
+    {
+        try await run { () async throws(ManagerError) in
+            try await manager.changeDeploy(app: app, environment: env, source: source, action: "scale") { existing in
+                var spec = existing ?? DeploySpec(app: app, environment: env, instances: instances)
+                spec.instances = instances
+                return spec
+            }
+        }
     }
 
     func teardown(_ request: Request, _ context: ManagerRequestContext) async throws -> Response {

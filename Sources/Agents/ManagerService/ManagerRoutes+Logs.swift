@@ -14,7 +14,10 @@ extension ManagerRoutes {
         let env = try name(context.parameters.require("env"), of: "environment")
         let query = request.uri.queryParameters
         let instance = try query["instance"].map { try name(String($0), of: "instance") }
-        let since = try query["since"].map { try Self.logsSince(String($0), now: Date()) }
+        // The audit's `since` (an ISO 8601 time or an age like 10m), or unix seconds.
+        let since = try query["since"].map { text in
+            try Int(String(text)).flatMap { $0 >= 0 ? $0 : nil } ?? Int(Self.since(String(text)).timeIntervalSince1970)
+        }
         let tail = try query["tail"].map { text -> Int in
             guard let value = Int(text), (0...100_000).contains(value) else {
                 throw Problem(.badRequest, "tail is a number of lines from 0 to 100000, not \(text)")
@@ -82,19 +85,5 @@ extension ManagerRoutes {
         try await WriteAccess.$current.withValue(principal) {
             try await run { () async throws(ManagerError) in try await manager.mayReadLogs(app: app) }
         }
-    }
-
-    /// `10m`, `2h`, `30s`, `1d` ago, or an RFC 3339 time, or unix seconds → unix seconds.
-    static func logsSince(_ text: String, now: Date) throws -> Int {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        if let unit = text.last.flatMap({ units[$0] }), let count = Double(text.dropLast()), count >= 0 {
-            return Int(now.timeIntervalSince1970 - count * unit)
-        }
-        if let seconds = Int(text), seconds >= 0 { return seconds }
-        if let date = ISO8601DateFormatter().date(from: text) { return Int(date.timeIntervalSince1970) }
-        throw Problem(
-            .badRequest,
-            "since \"\(text)\": give a duration like 10m or 2h, or a time like 2026-12-03T14:00:00Z"
-        )
     }
 }
