@@ -9,6 +9,9 @@
 #   docker.sh bases     build the templates' base images if missing (atlantis/busybox:base,
 #                       atlantis/python:base from debootstrap), push them to the registry and
 #                       write the Template documents with their digests to $ATLANTIS_RUN/templates
+#   docker.sh mirror    only a registry in pull-through mode (Distribution's proxy) on
+#                       $ATLANTIS_REGISTRY, serving what $ATLANTIS_REGISTRY_UPSTREAM holds: a
+#                       region's registry mirroring the builder region's
 #   docker.sh down      stop the registry and the dockerd this script started
 #
 # Logs and data under $ATLANTIS_RUN (default ./run). Talks to the Engine over its socket with
@@ -56,6 +59,9 @@ storage:
 http:
   addr: $REGISTRY
 CONF
+  if [ -n "${ATLANTIS_REGISTRY_UPSTREAM:-}" ]; then
+    printf 'proxy:\n  remoteurl: http://%s\n' "$ATLANTIS_REGISTRY_UPSTREAM" >>"$base/config.yml"
+  fi
   echo "==> starting the image registry on $REGISTRY (log: $base/registry.log)"
   nohup docker-registry serve "$base/config.yml" >"$base/registry.log" 2>&1 </dev/null &
   echo $! >"$base/registry.pid"
@@ -209,8 +215,11 @@ case ${1:-up} in
 up) start_dockerd; start_registry; ensure_images ;;
 dockerd) start_dockerd ;;
 registry) start_registry ;;
+mirror)
+  [ -n "${ATLANTIS_REGISTRY_UPSTREAM:-}" ] || { echo "docker.sh mirror: set ATLANTIS_REGISTRY_UPSTREAM=host:port" >&2; exit 2; }
+  start_registry ;;
 images) start_dockerd; start_registry; build_images; push_images ;;
 bases) start_dockerd; start_registry; build_bases ;;
 down) stop_all ;;
-*) echo "usage: docker.sh up|dockerd|registry|images|bases|down" >&2; exit 2 ;;
+*) echo "usage: docker.sh up|dockerd|registry|mirror|images|bases|down" >&2; exit 2 ;;
 esac

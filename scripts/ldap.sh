@@ -46,13 +46,14 @@ start | up) ;;
 esac
 
 port=${3:?PORT missing}
+ADDR=${ATLANTIS_ADDRESS:-127.0.0.1}
 if [ "$cmd" = up ] && [ -n "$(pid_of)" ] && kill -0 "$(pid_of)" 2>/dev/null && [ -f "$base/directory.json" ] &&
-  timeout 2 ldapsearch -x -H "ldap://127.0.0.1:$port" -b "" -s base namingContexts >/dev/null 2>&1; then
-  echo "slapd $name (pid $(pid_of)) already serves ldap://127.0.0.1:$port"
+  timeout 2 ldapsearch -x -H "ldap://$ADDR:$port" -b "" -s base namingContexts >/dev/null 2>&1; then
+  echo "slapd $name (pid $(pid_of)) already serves ldap://$ADDR:$port"
   exit 0
 fi
 ldif=${4:-$root/examples/ldap/directory.ldif}
-uri="ldap://127.0.0.1:$port"
+uri="ldap://$ADDR:$port"
 if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ]; then
   echo "ldap.sh: slapd is not installed (scripts/install.sh installs it)" >&2
   exit 1

@@ -8,9 +8,11 @@
 #   zk.sh start      NAME [N]      start server N (default 1) of NAME again with its data, wait until it serves
 #   zk.sh status     NAME          print each server's mode
 #
-# Data and logs live under $ATLANTIS_RUN/zk-NAME (default: ./run). Waits until each server
+# ATLANTIS_ADDRESS: the loopback address to serve on (default 127.0.0.1; a second region of a
+# dev cluster uses 127.0.0.2). Data and logs live under $ATLANTIS_RUN/zk-NAME (default: ./run). Waits until each server
 # answers the `srvr` four-letter word with a Mode line.
 set -euo pipefail
+ADDR=${ATLANTIS_ADDRESS:-127.0.0.1}
 cmd=${1:?usage: zk.sh standalone|ensemble|stop|kill|start|status NAME [PORT|N]}
 name=${2:?NAME missing}
 run=${ATLANTIS_RUN:-$(cd "$(dirname "$0")/.." && pwd)/run}
@@ -18,23 +20,23 @@ base=$run/zk-$name
 CP=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
 
 mode_of() { # port
-  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && printf srvr >&3 && cat <&3" 2>/dev/null | sed -n 's/^Mode: //p'
+  timeout 2 bash -c "exec 3<>/dev/tcp/$ADDR/$1 && printf srvr >&3 && cat <&3" 2>/dev/null | sed -n 's/^Mode: //p'
 }
 
 answers() { # port: something accepts TCP connections there
-  timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+  timeout 1 bash -c "exec 3<>/dev/tcp/$ADDR/$1" 2>/dev/null
 }
 
 wait_serving() { # id port seconds
   local dir=$base/$1 deadline=$((SECONDS + $3))
   until [ -n "$(mode_of "$2")" ]; do
     if ! kill -0 "$(cat "$dir/pid" 2>/dev/null || echo 0)" 2>/dev/null; then
-      echo "zk.sh: ZooKeeper $name server $1 (127.0.0.1:$2) exited while starting; see $dir/zk.log" >&2
+      echo "zk.sh: ZooKeeper $name server $1 ($ADDR:$2) exited while starting; see $dir/zk.log" >&2
       rm -f "$dir/pid"
       return 1
     fi
     if [ $SECONDS -ge $deadline ]; then
-      echo "zk.sh: ZooKeeper on 127.0.0.1:$2 did not start serving in $3 s; see $dir/zk.log" >&2
+      echo "zk.sh: ZooKeeper on $ADDR:$2 did not start serving in $3 s; see $dir/zk.log" >&2
       return 1
     fi
     sleep 0.1
@@ -51,7 +53,7 @@ configure() { # id port peers...
     echo "syncLimit=5"
     echo "dataDir=$dir/data"
     echo "clientPort=$port"
-    echo "clientPortAddress=127.0.0.1"
+    echo "clientPortAddress=$ADDR"
     echo "maxClientCnxns=0"
     echo "admin.enableServer=false"
     echo "4lw.commands.whitelist=*"
@@ -80,7 +82,7 @@ refuse_taken() { # id
   local port
   port=$(cat "$dir/port")
   if answers "$port"; then
-    echo "zk.sh: 127.0.0.1:$port already answers, but no server of $name runs (no live pid in $dir/pid);" \
+    echo "zk.sh: $ADDR:$port already answers, but no server of $name runs (no live pid in $dir/pid);" \
       "stop what listens there (ss -ltnp 'sport = :$port' names it) or choose another port" >&2
     exit 1
   fi
@@ -122,17 +124,17 @@ standalone)
   configure 1 "$port"
   launch 1
   wait_serving 1 "$port" 60
-  echo "zookeeper $name: serving on 127.0.0.1:$port ($(mode_of "$port"))"
+  echo "zookeeper $name: serving on $ADDR:$port ($(mode_of "$port"))"
   ;;
 ensemble)
   port=${3:?PORT missing}
   peers=()
-  for i in 1 2 3; do peers+=("server.$i=127.0.0.1:$((port + 700 + i)):$((port + 1700 + i))"); done
+  for i in 1 2 3; do peers+=("server.$i=$ADDR:$((port + 700 + i)):$((port + 1700 + i))"); done
   for i in 1 2 3; do configure "$i" $((port + i - 1)) "${peers[@]}"; done
   for i in 1 2 3; do refuse_taken "$i"; done  # all checked before any starts
   for i in 1 2 3; do launch "$i"; done
   for i in 1 2 3; do wait_serving "$i" $((port + i - 1)) 90; done
-  echo "zookeeper $name: ensemble serving on 127.0.0.1:$port,$((port + 1)),$((port + 2))"
+  echo "zookeeper $name: ensemble serving on $ADDR:$port,$((port + 1)),$((port + 2))"
   ;;
 stop)
   for dir in "$base"/*/; do [ -d "$dir" ] && stop_one "$(basename "$dir")" TERM; done
@@ -150,7 +152,7 @@ status)
   for dir in "$base"/*/; do
     [ -f "$dir/port" ] || continue
     p=$(cat "$dir/port")
-    echo "$(basename "$dir") 127.0.0.1:$p ${mode_of_result:-$(mode_of "$p" || true)}"
+    echo "$(basename "$dir") $ADDR:$p ${mode_of_result:-$(mode_of "$p" || true)}"
   done
   ;;
 *)

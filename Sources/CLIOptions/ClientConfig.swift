@@ -8,20 +8,26 @@ public struct ClientConfig: Codable, Sendable, Hashable {
         public var manager: String
         /// A token for the manager (users and teams); never printed by `config view`.
         public var token: String?
+        /// The region of the catalog this context's manager serves.
+        public var region: String?
 
-        public init(name: String, manager: String, token: String? = nil) {
+        public init(name: String, manager: String, token: String? = nil, region: String? = nil) {
             self.name = name
             self.manager = manager
             self.token = token
+            self.region = region
         }
     }
 
     public var currentContext: String?
     public var contexts: [Context]
+    /// The catalog of regions (`atlantis config set-region`, or `import-regions` of a shared file).
+    public var regions: [Region]?
 
-    public init(currentContext: String? = nil, contexts: [Context] = []) {
+    public init(currentContext: String? = nil, contexts: [Context] = [], regions: [Region]? = nil) {
         self.currentContext = currentContext
         self.contexts = contexts
+        self.regions = regions
     }
 
     public static var path: String {
@@ -54,6 +60,23 @@ public struct ClientConfig: Codable, Sendable, Hashable {
     }
 
     public var current: Context? { contexts.first { $0.name == currentContext } }
+
+    /// Adds or replaces the region of that name (the catalog keeps its order: the first is the canary).
+    public mutating func set(_ region: Region) {
+        var list = regions ?? []
+        if let index = list.firstIndex(where: { $0.name == region.name }) {
+            list[index] = region
+        } else {
+            list.append(region)
+        }
+        regions = list
+    }
+
+    /// The token for a region: its context's, else that of a context for the same manager.
+    public func token(for region: Region) -> String? {
+        contexts.first { $0.region == region.name && $0.token != nil }?.token
+            ?? contexts.first { $0.manager == region.manager && $0.token != nil }?.token
+    }
 
     /// Adds or replaces the context of that name.
     public mutating func set(_ context: Context) {

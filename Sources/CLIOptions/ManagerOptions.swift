@@ -15,6 +15,12 @@ public struct ManagerOptions: ParsableArguments {
     @Option(help: "A context of the config file to use instead of the current one.")
     public var context: String?
 
+    @Option(
+        help:
+            "A region of the catalog (`atlantis config view`): its manager, with its context's token. `get`, `instances` and `rollout status` also take `all` or r1,r2."
+    )
+    public var region: String?
+
     @Option(help: "Seconds to wait for each answer of the manager.")
     public var timeout: Int = 60
 
@@ -34,6 +40,14 @@ public struct ManagerOptions: ParsableArguments {
             return try ClientConfig.load().contexts.first { $0.manager == url && $0.token != nil }?.token
         }
         if let manager { return (manager, try token(for: manager)) }
+        if let region {
+            let config = try ClientConfig.load()
+            let chosen = try RegionSelection(region, catalog: config.regions ?? []).regions
+            guard chosen.count == 1, let one = chosen.first else {
+                throw ConfigError("--region \(region): this command acts on one region; name one")
+            }
+            return (one.manager, config.token(for: one))
+        }
         if let context {
             let config = try ClientConfig.load()
             guard let found = config.contexts.first(where: { $0.name == context }) else {
@@ -71,6 +85,45 @@ public struct ManagerOptions: ParsableArguments {
         if config.currentContext == nil { config.currentContext = name }
         try config.save()
         return name
+    }
+
+    /// The same options aimed at one region of the catalog.
+    public func aimed(at region: Region) -> ManagerOptions {
+        var copy = self
+        copy.manager = region.manager
+        copy.context = nil
+        copy.region = nil
+        return copy
+    }
+
+    /// The regions `--region` names (nil without it).
+    public func selectedRegions() throws -> [Region]? {
+        guard let region else { return nil }
+        return try RegionSelection(region, catalog: ClientConfig.load().regions ?? []).regions
+    }
+
+    /// Runs `body` once per region `--region` names (each with a heading line when there are
+    /// several), or once without it; the worst exit code wins, after every region was asked.
+    public func eachRegion(_ body: (ManagerOptions) async throws -> Void) async throws {
+        let regions: [Region]
+        do {
+            guard let selected = try selectedRegions() else { return try await body(self) }
+            regions = selected
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if regions.count == 1, let only = regions.first { return try await body(aimed(at: only)) }
+        var worst: Int32 = 0
+        for region in regions {
+            print("== region \(region.name) (\(region.manager))")
+            do {
+                try await body(aimed(at: region))
+            } catch let code as ExitCode {
+                worst = max(worst, code.rawValue)
+            }
+        }
+        if worst != 0 { throw ExitCode(worst) }
     }
 
     public func validate() throws {

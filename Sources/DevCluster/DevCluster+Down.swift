@@ -7,6 +7,7 @@ extension DevCluster {
     /// Stops every agent, removes the cluster's containers, stops ZooKeeper, the registry and the
     /// dockerd `up` started.
     public func down() async {
+        if let region { step("region \(region) (\(address), \(directory))") }
         step("stopping the agents")
         for agent in agents.reversed() {
             if let pid = pid(agent) {

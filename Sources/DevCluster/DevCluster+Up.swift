@@ -23,15 +23,22 @@ extension DevCluster {
         guard script("zk.sh", "standalone", "dev", "\(zooKeeperPort)") == 0 else {
             throw DevClusterError("ZooKeeper did not start")
         }
-        step("dockerd, the image registry on 127.0.0.1:5000, base images (scripts/docker.sh up)")
-        guard script("docker.sh", "up") == 0 else {
-            throw DevClusterError("Docker did not start; see \(directory)/dockerd.log")
+        if let upstream = registryUpstream {
+            step("the region's registry on \(registry), mirroring \(upstream) (pull-through; scripts/docker.sh mirror)")
+            guard script("docker.sh", "mirror") == 0 else {
+                throw DevClusterError("the registry did not start; see \(directory)/registry/registry.log")
+            }
+        } else {
+            step("dockerd, the image registry on \(registry), base images (scripts/docker.sh up)")
+            guard script("docker.sh", "up") == 0 else {
+                throw DevClusterError("Docker did not start; see \(directory)/dockerd.log")
+            }
+            step("the build templates' base images: busybox, and python from debootstrap (scripts/docker.sh bases)")
+            guard script("docker.sh", "bases") == 0 else {
+                throw DevClusterError("the base images could not be built; see the lines above")
+            }
         }
-        step("the build templates' base images: busybox, and python from debootstrap (scripts/docker.sh bases)")
-        guard script("docker.sh", "bases") == 0 else {
-            throw DevClusterError("the base images could not be built; see the lines above")
-        }
-        step("slapd on 127.0.0.1:\(ldapPort): the example directory of users and teams (examples/ldap)")
+        step("slapd on \(address):\(ldapPort): the example directory of users and teams (examples/ldap)")
         guard script("ldap.sh", "up", "dev", "\(ldapPort)") == 0 else {
             throw DevClusterError("slapd did not start; see \(directory)/ldap-dev/slapd.log")
         }
@@ -85,7 +92,9 @@ extension DevCluster {
         var exited: DevAgent?
         while ContinuousClock.now < deadline {
             registered = Set((try? await zk.children(tree.supervisors)) ?? []).intersection(expected)
-            routerUp = await Self.answers("http://\(routerAdmin)/health")
+            var routersUp = true
+            for admin in routerAdmins where await !Self.answers("http://\(admin)/health") { routersUp = false }
+            routerUp = routersUp
             managerUp = await Self.answers("\(managerURL)/healthz")
             if registered == expected && routerUp && managerUp { break }
             exited = agents.first { pid($0) == nil }
@@ -100,7 +109,7 @@ extension DevCluster {
             )
         }
         print(
-            "local Atlantis is up: manager \(managerURL), ZooKeeper \(zooKeeper), supervisors \(registered.sorted().joined(separator: ", ")), router http://127.0.0.1:\(routerPort) (admin :\(routerPort + 1))\n    dashboard: \(managerURL)/ui (log in as a directory user, e.g. ada / ada-pw)"
+            "local Atlantis\(region.map { " region \($0)" } ?? "") is up: manager \(managerURL), ZooKeeper \(zooKeeper), supervisors \(registered.sorted().joined(separator: ", ")), routers \(zones.indices.map { "http://\(address):\(routerPort(zone: $0)) (\(zones[$0]))" }.joined(separator: ", "))\n    dashboard: \(managerURL)/ui (log in as a directory user, e.g. ada / ada-pw)"
         )
     }
 

@@ -17,6 +17,18 @@ public struct DevCluster: Sendable {
     public var binary: String
     /// The manager's port on 127.0.0.1 (the CLI's default manager is http://127.0.0.1:8090).
     public var managerPort: Int
+    /// The region this cluster is (nil: a cluster that is not part of a catalog of regions).
+    public var region: String?
+    /// The loopback address every server of this cluster listens on (127.0.0.1; 127.0.0.2 for a
+    /// second region), so that cutting a region off is dropping its address's traffic.
+    public var address: String
+    /// Another region's registry this one's mirrors (pull-through); nil: this region's registry
+    /// is where images are pushed, and the builder runs here.
+    public var registryUpstream: String?
+    /// The first port of the supervisors' ranges (100 per zone).
+    public var portBase: Int
+    /// Host ids are `<hostPrefix>-<zone>`.
+    public var hostPrefix: String
 
     public init(
         directory: String = "run/dev",
@@ -25,9 +37,19 @@ public struct DevCluster: Sendable {
         zooKeeperPort: Int = 2181,
         routerPort: Int = 8080,
         binary: String = Spawn.selfPath,
-        managerPort: Int = 8090
+        managerPort: Int = 8090,
+        region: String? = nil,
+        address: String = "127.0.0.1",
+        registryUpstream: String? = nil,
+        portBase: Int = 31000,
+        hostPrefix: String = "dev"
     ) {
         self.managerPort = managerPort
+        self.region = region
+        self.address = address
+        self.registryUpstream = registryUpstream
+        self.portBase = portBase
+        self.hostPrefix = hostPrefix
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         self.repository = repository
         self.zones = zones
@@ -36,10 +58,45 @@ public struct DevCluster: Sendable {
         self.binary = binary
     }
 
-    public var zooKeeper: String { "127.0.0.1:\(zooKeeperPort)" }
-    public var routerAdmin: String { "127.0.0.1:\(routerPort + 1)" }
-    public var managerURL: String { "http://127.0.0.1:\(managerPort)" }
-    public var hostIDs: [String] { zones.map { "dev-\($0)" } }
+    /// Two dev regions on one machine: r1 (the builder's, on 127.0.0.1 under `directory`) and r2
+    /// (on 127.0.0.2 under `directory/r2`, its registry mirroring r1's).
+    public static func regions(
+        _ count: Int,
+        directory: String = "run/dev",
+        repository: String = ".",
+        zones: [String] = ["zone-a", "zone-b"]
+    ) -> [DevCluster] {
+        guard count > 1 else { return [DevCluster(directory: directory, repository: repository, zones: zones)] }
+        var list = [DevCluster(directory: directory, repository: repository, zones: zones, region: "r1")]
+        for i in 2...count {
+            list.append(
+                DevCluster(
+                    directory: "\(directory)/r\(i)",
+                    repository: repository,
+                    zones: zones,
+                    region: "r\(i)",
+                    address: "127.0.0.\(i)",
+                    registryUpstream: list[0].registry,
+                    portBase: 31000 + (i - 1) * 1000,
+                    hostPrefix: "dev-r\(i)"
+                )
+            )
+        }
+        return list
+    }
+
+    public var zooKeeper: String { "\(address):\(zooKeeperPort)" }
+    /// One router per zone: zone i on `routerPort + 2i`, its admin port the next one.
+    public func routerPort(zone index: Int) -> Int { routerPort + 2 * index }
+    public var routerAdmin: String { "\(address):\(routerPort + 1)" }
+    public var routerAdmins: [String] { zones.indices.map { "\(address):\(routerPort(zone: $0) + 1)" } }
+    public var routerURL: String { "http://\(address):\(routerPort)" }
+    public var managerURL: String { "http://\(address):\(managerPort)" }
+    /// This region's registry (`host:port`).
+    public var registry: String { "\(address):5000" }
+    public var hostIDs: [String] { zones.map { "\(hostPrefix)-\($0)" } }
+    /// Whether the builder runs here (the region whose registry others mirror).
+    public var runsBuilder: Bool { registryUpstream == nil }
     /// slapd's port on 127.0.0.1 (the example directory of examples/ldap).
     public var ldapPort: Int { 3389 }
     /// The manager's directory configuration, written by scripts/ldap.sh.
@@ -56,47 +113,52 @@ public struct DevCluster: Sendable {
             DevAgent(
                 name: "manager",
                 arguments: [
-                    "manager", "--zk", zooKeeper, "--listen", "127.0.0.1:\(managerPort)", "--ldap-config",
-                    ldapConfiguration, "--secrets-key-file", secretsKey,
-                ] + identity("manager")
+                    "manager", "--zk", zooKeeper, "--listen", "\(address):\(managerPort)", "--ldap-config",
+                    ldapConfiguration, "--secrets-key-file", secretsKey, "--source-registry", registry,
+                ] + identity("manager") + (region.map { ["--region", $0] } ?? [])
             ),
             DevAgent(
                 name: "scheduler",
-                arguments: ["scheduler", "--zk", zooKeeper, "--id", "dev-scheduler", "--lost-after", "10"]
+                arguments: ["scheduler", "--zk", zooKeeper, "--id", "\(hostPrefix)-scheduler", "--lost-after", "10"]
                     + identity("scheduler")
             ),
         ]
         for (i, zone) in zones.enumerated() {
-            let first = 31000 + i * 100
+            let first = portBase + i * 100
             list.append(
                 DevAgent(
                     name: "supervisor-\(zone)",
                     arguments: [
-                        "supervisor", "--zk", zooKeeper, "--host-id", "dev-\(zone)", "--zone", zone, "--ports",
+                        "supervisor", "--zk", zooKeeper, "--host-id", "\(hostPrefix)-\(zone)", "--zone", zone, "--ports",
                         "\(first)-\(first + 99)", "--stop-grace", "5", "--secrets-key-file", secretsKey,
-                        "--logs-port", "\(routerPort + 20 + i)",
+                        "--logs-port", "\(routerPort + 20 + i)", "--address", address,
                     ] + identity("supervisor")
                 )
             )
         }
-        list.append(
-            DevAgent(
-                name: "builder",
-                arguments: [
-                    "builder", "--zk", zooKeeper, "--id", "dev-builder", "--store", "\(directory)/builder",
-                    "--log-port", "\(routerPort + 5)",
-                ] + identity("builder")
+        if runsBuilder {
+            list.append(
+                DevAgent(
+                    name: "builder",
+                    arguments: [
+                        "builder", "--zk", zooKeeper, "--id", "\(hostPrefix)-builder", "--store", "\(directory)/builder",
+                        "--log-port", "\(routerPort + 5)", "--registry", registry,
+                    ] + identity("builder")
+                )
             )
-        )
-        list.append(
-            DevAgent(
-                name: "router",
-                arguments: [
-                    "router", "--zk", zooKeeper, "--listen", "127.0.0.1:\(routerPort)", "--admin", routerAdmin, "--id",
-                    "dev-router", "--state-dir", "\(directory)/router",
-                ] + identity("router")
+        }
+        for (i, zone) in zones.enumerated() {
+            let port = routerPort(zone: i)
+            list.append(
+                DevAgent(
+                    name: "router-\(zone)",
+                    arguments: [
+                        "router", "--zk", zooKeeper, "--listen", "\(address):\(port)", "--admin", "\(address):\(port + 1)",
+                        "--id", "\(hostPrefix)-router-\(zone)", "--zone", zone, "--state-dir", "\(directory)/router-\(zone)",
+                    ] + identity("router")
+                )
             )
-        )
+        }
         return list
     }
 
@@ -117,6 +179,9 @@ public struct DevCluster: Sendable {
         fflush(nil)
         var environment = ProcessInfo.processInfo.environment
         environment["ATLANTIS_RUN"] = directory
+        environment["ATLANTIS_ADDRESS"] = address
+        environment["ATLANTIS_REGISTRY"] = registry
+        environment["ATLANTIS_REGISTRY_UPSTREAM"] = registryUpstream ?? ""
         return Spawn.wait(
             Spawn.start(["/bin/bash", "\(repository)/scripts/\(name)"] + arguments, environment: environment)
         )

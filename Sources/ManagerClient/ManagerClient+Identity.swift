@@ -58,3 +58,17 @@ extension ManagerClient {
         try await send(.PUT, secretsPath(app, env), body: request, as: SecretsInfo.self).value
     }
 }
+
+/// `GET /healthz`: whether the manager reaches ZooKeeper, and which tree and region it serves.
+public struct ManagerHealth: Codable, Sendable, Hashable {
+    public var zookeeper: String
+    public var root: String
+    public var region: String?
+}
+
+extension ManagerClient {
+    /// The manager's health; a manager that cannot reach ZooKeeper answers 503, which is a problem.
+    public func health() async throws -> ManagerHealth {
+        try await send(.GET, "/healthz", as: ManagerHealth.self).value
+    }
+}

@@ -5,11 +5,14 @@ public struct RouterReport: Codable, Hashable, Sendable {
     public var address: String
     public var tableVersion: String
     public var pools: [String: String]?
+    /// The availability zone the router serves (routers are split among zones, as supervisors are).
+    public var zone: String?
 
-    public init(address: String, tableVersion: String, pools: [String: String]?) {
+    public init(address: String, tableVersion: String, pools: [String: String]?, zone: String? = nil) {
         self.address = address
         self.tableVersion = tableVersion
         self.pools = pools
+        self.zone = zone
     }
 
     public static func poolName(app: String, environment: String) -> String { "app/\(app)/\(environment)" }

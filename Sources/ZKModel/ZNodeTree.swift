@@ -18,6 +18,7 @@
 /// <root>/status/sources/<deploy>        the commit a Deploy's build ref points at: the builder
 /// <root>/agents/build-leases/<id>       a build being worked on (ephemeral): the builder
 /// <root>/meta                           tree layout version
+/// <root>/region                         which region this tree is: the manager, once
 /// ```
 public struct ZNodeTree: Hashable, Sendable {
     public static let layoutVersion = 2
@@ -50,6 +51,8 @@ public struct ZNodeTree: Hashable, Sendable {
     public var agents: String { root + "/agents" }
     public var elections: String { root + "/elections" }
     public var meta: String { root + "/meta" }
+    /// Which region this tree is (`RegionMarker`), written once by the manager.
+    public var region: String { root + "/region" }
 
     /// Where supervisors report running instances (`InstanceStatus`).
     public var instanceStatus: String { status + "/instances" }

@@ -38,7 +38,13 @@ extension StoredItem {
 func elapsed(_ started: ContinuousClock.Instant) -> Double { (ContinuousClock.now - started) / .seconds(1) }
 
 func progressLine(_ started: ContinuousClock.Instant, _ line: String) {
-    print(String(format: "  %6.1fs  %@", elapsed(started), line))
+    let label = ProgressLabel.region.map { "[\($0)] " } ?? ""
+    print(String(format: "  %6.1fs  %@%@", elapsed(started), label, line))
+}
+
+/// The region a multi-region deploy's progress line is about (deploys run region by region, or several at once).
+enum ProgressLabel {
+    @TaskLocal static var region: String?
 }
 
 /// Prints rows as aligned columns (the first row is the header; the last column is not padded).

@@ -121,7 +121,8 @@ struct DeployCommand: AsyncParsableCommand {
         commandName: "deploy",
         abstract:
             "Run an image for an app's environment (creating or updating its Deploy) and wait until every router serves it.",
-        discussion: "Exit codes: 0 rolled out, 7 rolled back automatically, 8 timed out, 2-6 as for apply."
+        discussion:
+            "Exit codes: 0 rolled out, 7 rolled back automatically, 8 timed out, 9 not deployed in every region of --regions (run it again to resume), 2-6 as for apply."
     )
 
     @OptionGroup var manager: ManagerOptions
@@ -135,7 +136,26 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "Instances (default: unchanged, 1 for a new Deploy).")
     var instances: Int?
 
+    @Option(
+        help:
+            "Deploy to several regions of the catalog, one digest everywhere: all, or r1,r2 (that order; the first is the canary)."
+    )
+    var regions: String?
+
+    @Option(help: "With --regions: how many regions at once after the canary.")
+    var parallel = 1
+
+    @Option(help: "With --regions: when a region fails, stop (the others keep the new release) or rollback the ones done.")
+    var onFailure: OnFailure = .stop
+
+    @Option(help: "With --regions: seconds to wait for the image to reach a region's registry.")
+    var imageTimeout = 600
+
     func validate() throws {
+        if regions != nil && (manager.manager != nil || manager.region != nil || manager.context != nil) {
+            throw ValidationError("--regions picks the managers from the catalog: leave out --manager, --region and --context")
+        }
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         guard (image != nil) != sourceOptions.given else {
             throw ValidationError(
                 "give what to run: --image IMAGE, or --source DIR / --git URL[#REF] to build it first"
@@ -144,6 +164,7 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let regions { return try await runRegions(regions) }
         let started = ContinuousClock.now
         let options = self.options
         var image = self.image
@@ -161,6 +182,59 @@ struct DeployCommand: AsyncParsableCommand {
         let request = DeployRequest(image: image ?? "", instances: instances)
         try await options.write(manager, started: started) { client in
             try await client.deploy(app: options.app, environment: options.env, request)
+        }
+    }
+}
+
+extension DeployCommand {
+    /// `--regions`: the image (built first in the builder region with --source) pinned to its
+    /// digest, then deployed region by region.
+    func runRegions(_ names: String) async throws {
+        let started = ContinuousClock.now
+        let options = self.options
+        let config: ClientConfig
+        let chosen: [Region]
+        let builder: Region
+        do {
+            config = try ClientConfig.load()
+            chosen = try RegionSelection(names, catalog: config.regions ?? []).regions
+            builder = try RegionSelection.builder(in: config.regions ?? [])
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var text = self.image
+        if text == nil {
+            text = try await manager.aimed(at: builder).call { client in
+                let source = try await sourceOptions.resolve(app: options.app, client: client, started: started)
+                let build = try await client.build(app: options.app, source: source)
+                progressLine(started, "build \(build.id) of \(build.app) in region \(builder.name)")
+                let done = try await followBuild(client, id: build.id, started: started, showLog: false)
+                try finish(done)
+                return done.image
+            }
+        }
+        do {
+            guard let text, let reference = ImageReference(text) else {
+                throw RegionDeployError("\(text ?? "") is not an image reference ([registry/]repository[:tag][@sha256:…])")
+            }
+            let image = try await RegionDeploy.resolve(reference, builder: builder)
+            let deploy = RegionDeploy(
+                app: options.app,
+                environment: options.env,
+                instances: instances,
+                regions: chosen,
+                config: config,
+                onFailure: onFailure,
+                parallel: parallel,
+                imageTimeout: imageTimeout,
+                waitTimeout: options.waitTimeout,
+                requestTimeout: manager.timeout
+            )
+            try await deploy.run(image: image, started: started)
+        } catch let error as RegionDeployError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
         }
     }
 }

@@ -28,8 +28,18 @@ struct DevOptions: ParsableArguments {
     @Option(help: "ZooKeeper's port on 127.0.0.1.")
     var zkPort: CLIOptions.Port = CLIOptions.Port(2181)
 
-    @Option(help: "The router's port on 127.0.0.1 (its admin port is the next one).")
+    @Option(help: "The first router's port on 127.0.0.1 (its admin port is the next one; one router per zone).")
     var routerPort: CLIOptions.Port = CLIOptions.Port(8080)
+
+    @Option(
+        help:
+            "Regions (1 or 2): r1 on 127.0.0.1 with the builder, r2 on 127.0.0.2 under --dir/r2 with a registry mirroring r1's."
+    )
+    var regions: Int = 1
+
+    func validate() throws {
+        guard (1...2).contains(regions) else { throw ValidationError("--regions is 1 or 2") }
+    }
 
     var cluster: DevCluster {
         DevCluster(
@@ -39,6 +49,17 @@ struct DevOptions: ParsableArguments {
             zooKeeperPort: zkPort.value,
             routerPort: routerPort.value
         )
+    }
+
+    /// The regions asked for (`--regions`), else those whose folders exist (for status and down).
+    func clusters(existing: Bool) -> [DevCluster] {
+        let zones = zones.split(separator: ",").map(String.init)
+        var count = regions
+        if existing {
+            while FileManager.default.fileExists(atPath: "\(dir)/r\(count + 1)") { count += 1 }
+        }
+        guard count > 1 else { return [cluster] }
+        return DevCluster.regions(count, directory: dir, repository: repo, zones: zones)
     }
 
     /// Only warnings from this command's own clients: the agents log to their files.
@@ -65,9 +86,32 @@ struct DevUp: AsyncParsableCommand {
 
     func run() async throws {
         dev.quietLogs()
-        let cluster = dev.cluster
-        try await cluster.up(timeout: .seconds(timeout))
-        // The example directory's platform admin, so that the README's commands work as they are.
+        let clusters = dev.clusters(existing: false)
+        for (i, cluster) in clusters.enumerated() {
+            try await cluster.up(timeout: .seconds(timeout))
+            try await logIn(cluster, context: i == 0 ? "dev" : "dev-\(cluster.region ?? "\(i + 1)")")
+        }
+        guard clusters.count > 1 else { return }
+        // The catalog: r1 holds the builder; the others' registries mirror its registry.
+        var config = try ClientConfig.load()
+        for cluster in clusters {
+            config.set(
+                Region(
+                    name: cluster.region ?? "",
+                    manager: cluster.managerURL,
+                    registry: cluster.registry,
+                    builder: cluster.runsBuilder ? true : nil
+                )
+            )
+        }
+        try config.save()
+        print(
+            "regions \(clusters.compactMap(\.region).joined(separator: ", ")) in the catalog (`atlantis config view`); deploy to all: atlantis deploy APP --env ENV --image IMAGE --regions all"
+        )
+    }
+
+    /// Logs in as the example directory's platform admin, so that the README's commands work as they are.
+    private func logIn(_ cluster: DevCluster, context name: String) async throws {
         let login: LoginResult
         do {
             login = try await ManagerClient(baseURL: cluster.managerURL, http: ManagerClient.failFast)
@@ -77,12 +121,15 @@ struct DevUp: AsyncParsableCommand {
             throw ExitCode(1)
         }
         var config = try ClientConfig.load()
-        config.set(ClientConfig.Context(name: "dev", manager: cluster.managerURL, token: login.token))
-        config.currentContext = "dev"
+        config.set(
+            ClientConfig.Context(name: name, manager: cluster.managerURL, token: login.token, region: cluster.region)
+        )
+        if name == "dev" { config.currentContext = name }
         try config.save()
         print(
-            "logged in as \(login.identity.name)\(login.identity.admin ? " (platform admin)" : "") in context dev (\(ClientConfig.path)); `atlantis login alice` acts as a member of sample-team"
+            "logged in as \(login.identity.name)\(login.identity.admin ? " (platform admin)" : "") in context \(name) (\(ClientConfig.path)); `atlantis login alice` acts as a member of sample-team"
         )
+        guard cluster.runsBuilder else { return }
         // The known build templates, with their base images' digests (scripts/docker.sh bases).
         let templates = "\(cluster.directory)/templates"
         let client = ManagerClient(baseURL: cluster.managerURL, http: ManagerClient.failFast, token: login.token)
@@ -101,7 +148,12 @@ struct DevStatus: AsyncParsableCommand {
 
     func run() async throws {
         dev.quietLogs()
-        if await !dev.cluster.status() { throw ExitCode(1) }
+        var ok = true
+        for cluster in dev.clusters(existing: true) {
+            if let region = cluster.region { print("== region \(region) (\(cluster.address))") }
+            if await !cluster.status() { ok = false }
+        }
+        if !ok { throw ExitCode(1) }
     }
 }
 
@@ -116,6 +168,7 @@ struct DevDown: AsyncParsableCommand {
 
     func run() async throws {
         dev.quietLogs()
-        await dev.cluster.down()
+        // The mirrors first: the builder region's cluster stops dockerd.
+        for cluster in dev.clusters(existing: true).reversed() { await cluster.down() }
     }
 }

@@ -25,7 +25,11 @@ struct Get: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if kind == "gitops" { return try await gitOps() }
+        try await manager.eachRegion { try await show($0) }
+    }
+
+    private func show(_ manager: ManagerOptions) async throws {
+        if kind == "gitops" { return try await gitOps(manager) }
         let kind = try kindArgument(kind)
         let (name, table) = (self.name, output == .table)
         let items = try await manager.call { client in
@@ -48,7 +52,7 @@ struct Get: AsyncParsableCommand {
 
 extension Get {
     /// `atlantis get gitops [NAME]`: what each pull job last reported.
-    func gitOps() async throws {
+    func gitOps(_ manager: ManagerOptions) async throws {
         let name = self.name
         let items = try await manager.call { client in
             if let name { return [try await client.gitOps(name)] }

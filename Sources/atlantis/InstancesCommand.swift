@@ -21,6 +21,10 @@ struct InstancesCommand: AsyncParsableCommand {
     var env: String?
 
     func run() async throws {
+        try await manager.eachRegion { try await show($0) }
+    }
+
+    private func show(_ manager: ManagerOptions) async throws {
         let (app, env) = (self.app, self.env)
         let rows = try await manager.call { client in try await client.instances(app: app, environment: env).items }
         let header = [

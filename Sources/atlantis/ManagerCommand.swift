@@ -56,6 +56,12 @@ struct ManagerCommand: AsyncParsableCommand {
     @Option(help: "The registry uploaded sources are kept in (as blobs), host:port.")
     var sourceRegistry: String = "127.0.0.1:5000"
 
+    @Option(
+        help:
+            "The region this manager serves (see `atlantis config set-region`): claimed in ZooKeeper at start, refused if the tree is another region's."
+    )
+    var region: String?
+
     @Option(help: "Uploaded sources above this many MB are refused (413).")
     var sourceLimitMb: Int = 64
 
@@ -67,6 +73,12 @@ struct ManagerCommand: AsyncParsableCommand {
 
     @Option(help: "Logins allowed per client address per minute (then 429).")
     var loginAttemptsPerAddress = 30
+
+    func validate() throws {
+        if let region, !RegionMarker.isValid(region) {
+            throw ValidationError("--region \(region): lowercase letters, digits and dashes, starting with a letter (at most 32)")
+        }
+    }
 
     func run() async throws {
         cluster.bootstrapLogging()
@@ -87,6 +99,7 @@ struct ManagerCommand: AsyncParsableCommand {
         settings.registry = sourceRegistry
         settings.zookeeperHosts = cluster.zk ?? "127.0.0.1:2181"
         settings.maxSourceBytes = sourceLimitMb << 20
+        settings.region = region
         let configuration = settings
         let agentAuth = cluster.agentAuthentication
         let directory = try ldapConfig.map { try DirectoryConfiguration.load(path: $0) }

@@ -28,6 +28,10 @@ struct RolloutStatus: AsyncParsableCommand {
     var waitTimeout: Int = 600
 
     func run() async throws {
+        try await manager.eachRegion { try await show($0) }
+    }
+
+    private func show(_ manager: ManagerOptions) async throws {
         let (deploy, wait, timeout) = (self.deploy, self.wait, waitTimeout)
         try await manager.call { client in
             let state = try await client.rollout(deploy)

@@ -27,6 +27,9 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "This router's name in <root>/agents/routers (default: router-<listen port>).")
     var id: String?
 
+    @Option(help: "The availability zone this router serves (reported in its registration).")
+    var zone: String?
+
     @Option(help: "Folder for the last good table (default: run/router-<id>).")
     var stateDir: String?
 
@@ -55,7 +58,8 @@ struct RouterCommand: AsyncParsableCommand {
                 threads: proxy.threadCount,
                 scheduling: proxy.scheduling,
                 zooKeeper: try cluster.zooKeeperConfiguration(),
-                tree: try cluster.tree
+                tree: try cluster.tree,
+                zone: zone
             ),
             metrics: { registry.emitToString() },
             logger: logger

@@ -229,9 +229,10 @@ public struct ManagerRoutes: Sendable {
         struct Health: Encodable {
             var zookeeper: String
             var root: String
+            var region: String?
         }
         return try Reply.json(
-            Health(zookeeper: connected ? "connected" : "unreachable", root: tree.root),
+            Health(zookeeper: connected ? "connected" : "unreachable", root: tree.root, region: configuration.region),
             status: connected ? .ok : .serviceUnavailable
         )
     }

@@ -32,6 +32,7 @@ public struct ManagerService: Service {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: routes.manager.logger
         )
+        if let region = configuration.region { try await claim(region) }
         // The read copies live as long as the server; both end together.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await routes.reads.run() }
@@ -43,6 +44,23 @@ public struct ManagerService: Service {
             }
             try await app.runService()
             group.cancelAll()
+        }
+    }
+
+    /// Claims the tree for `region`, retrying while ZooKeeper cannot be reached; a tree of
+    /// another region stops the manager before it serves anything.
+    private func claim(_ region: String) async throws {
+        while true {
+            do {
+                try await routes.manager.store.claimRegion(region)
+                return
+            } catch let mismatch as RegionMismatch {
+                routes.manager.logger.critical("manager.region", metadata: ["error": "\(mismatch)"])
+                throw mismatch
+            } catch {
+                routes.manager.logger.warning("manager.region.retry", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
         }
     }
 }

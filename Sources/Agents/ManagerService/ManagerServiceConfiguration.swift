@@ -20,6 +20,9 @@ public struct ManagerServiceConfiguration: Sendable {
     public var recordsBuilds = true
     /// The ZooKeeper connection string, as the dashboard shows it.
     public var zookeeperHosts = ""
+    /// The region this manager serves (`--region`): claimed in `<root>/region` before serving,
+    /// and said by `/healthz` so that a multi-region client never writes to the wrong one.
+    public var region: String?
     /// Prometheus text of this process's metrics, for `GET /metrics`.
     public var metrics: @Sendable () -> String
 

@@ -17,6 +17,7 @@ public final class RouterAgent: Reconciler, Sendable {
     public let tables: TableSource
     public let id: String
     public let address: String
+    public let zone: String?
     public let statePath: String?
     let logger: Logger
     let routes: ZNodeCache
@@ -37,8 +38,10 @@ public final class RouterAgent: Reconciler, Sendable {
         id: String,
         address: String,
         statePath: String?,
+        zone: String? = nil,
         logger: Logger = Logger(label: "atlantis.router.agent")
     ) {
+        self.zone = zone
         self.zk = zk
         self.tree = tree
         self.tables = tables
@@ -90,7 +93,7 @@ public final class RouterAgent: Reconciler, Sendable {
             },
             uniquingKeysWith: { a, _ in a }
         )
-        try await report(RouterReport(address: address, tableVersion: snapshot.version, pools: pools))
+        try await report(RouterReport(address: address, tableVersion: snapshot.version, pools: pools, zone: zone))
         return .done
     }
 

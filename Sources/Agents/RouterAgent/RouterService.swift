@@ -24,6 +24,8 @@ public struct RouterService: Service {
         public var scheduling: LoopScheduling
         public var zooKeeper: ZooKeeperConfiguration
         public var tree: ZNodeTree
+        /// The zone this router serves, reported with its table.
+        public var zone: String?
 
         public init(
             id: String,
@@ -34,8 +36,10 @@ public struct RouterService: Service {
             threads: Int,
             scheduling: LoopScheduling,
             zooKeeper: ZooKeeperConfiguration,
-            tree: ZNodeTree
+            tree: ZNodeTree,
+            zone: String? = nil
         ) {
+            self.zone = zone
             self.id = id
             self.listen = listen
             self.admin = admin
@@ -147,7 +151,8 @@ public struct RouterService: Service {
                 tables: tables,
                 id: configuration.id,
                 address: configuration.address,
-                statePath: configuration.statePath
+                statePath: configuration.statePath,
+                zone: configuration.zone
             )
             await withDiscardingTaskGroup { group in
                 group.addTask {
