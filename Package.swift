@@ -371,6 +371,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CLIOptionsTests",
+            dependencies: ["CLIOptions"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ZKModelTests",
             dependencies: ["ZKModel"],
             swiftSettings: swiftSettings

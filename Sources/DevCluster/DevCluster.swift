@@ -129,7 +129,8 @@ public struct DevCluster: Sendable {
                 DevAgent(
                     name: "supervisor-\(zone)",
                     arguments: [
-                        "supervisor", "--zk", zooKeeper, "--host-id", "\(hostPrefix)-\(zone)", "--zone", zone, "--ports",
+                        "supervisor", "--zk", zooKeeper, "--host-id", "\(hostPrefix)-\(zone)", "--zone", zone,
+                        "--ports",
                         "\(first)-\(first + 99)", "--stop-grace", "5", "--secrets-key-file", secretsKey,
                         "--logs-port", "\(routerPort + 20 + i)", "--address", address,
                     ] + identity("supervisor")
@@ -141,7 +142,8 @@ public struct DevCluster: Sendable {
                 DevAgent(
                     name: "builder",
                     arguments: [
-                        "builder", "--zk", zooKeeper, "--id", "\(hostPrefix)-builder", "--store", "\(directory)/builder",
+                        "builder", "--zk", zooKeeper, "--id", "\(hostPrefix)-builder", "--store",
+                        "\(directory)/builder",
                         "--log-port", "\(routerPort + 5)", "--registry", registry,
                     ] + identity("builder")
                 )
@@ -153,8 +155,10 @@ public struct DevCluster: Sendable {
                 DevAgent(
                     name: "router-\(zone)",
                     arguments: [
-                        "router", "--zk", zooKeeper, "--listen", "\(address):\(port)", "--admin", "\(address):\(port + 1)",
-                        "--id", "\(hostPrefix)-router-\(zone)", "--zone", zone, "--state-dir", "\(directory)/router-\(zone)",
+                        "router", "--zk", zooKeeper, "--listen", "\(address):\(port)", "--admin",
+                        "\(address):\(port + 1)",
+                        "--id", "\(hostPrefix)-router-\(zone)", "--zone", zone, "--state-dir",
+                        "\(directory)/router-\(zone)",
                     ] + identity("router")
                 )
             )

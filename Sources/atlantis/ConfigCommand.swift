@@ -8,7 +8,8 @@ struct ConfigCommand: AsyncParsableCommand {
         commandName: "config",
         abstract: "The CLI's contexts (which manager, which credentials), in $XDG_CONFIG_HOME/atlantis/config.json.",
         subcommands: [
-            ConfigView.self, ConfigUseContext.self, ConfigSetContext.self, ConfigSetRegion.self, ConfigImportRegions.self,
+            ConfigView.self, ConfigUseContext.self, ConfigSetContext.self, ConfigSetRegion.self,
+            ConfigImportRegions.self,
         ]
     )
 }
@@ -85,7 +86,8 @@ struct ConfigSetRegion: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "set-region",
         abstract: "Add or change a region of the catalog (the order of first addition is the deploy order).",
-        discussion: "Log in to each region's manager with a context naming it: `atlantis config set-context NAME --manager URL --region R`, then `atlantis login USER --context NAME`."
+        discussion:
+            "Log in to each region's manager with a context naming it: `atlantis config set-context NAME --manager URL --region R`, then `atlantis login USER --context NAME`."
     )
 
     @Argument var name: String
@@ -101,7 +103,9 @@ struct ConfigSetRegion: AsyncParsableCommand {
 
     func validate() throws {
         guard RegionMarker.isValid(name) else {
-            throw ValidationError("region \(name): lowercase letters, digits and dashes, starting with a letter (at most 32)")
+            throw ValidationError(
+                "region \(name): lowercase letters, digits and dashes, starting with a letter (at most 32)"
+            )
         }
         guard URL(string: manager)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
             throw ValidationError("--manager must be an http:// or https:// URL")
@@ -125,7 +129,8 @@ struct ConfigSetRegion: AsyncParsableCommand {
 struct ConfigImportRegions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import-regions",
-        abstract: "Replace the catalog with a shared file: {\"regions\": [{\"name\", \"manager\", \"registry\", \"builder\"}]}."
+        abstract:
+            "Replace the catalog with a shared file: {\"regions\": [{\"name\", \"manager\", \"registry\", \"builder\"}]}."
     )
 
     @Argument(help: "The catalog file (JSON).")

@@ -145,7 +145,9 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "With --regions: how many regions at once after the canary.")
     var parallel = 1
 
-    @Option(help: "With --regions: when a region fails, stop (the others keep the new release) or rollback the ones done.")
+    @Option(
+        help: "With --regions: when a region fails, stop (the others keep the new release) or rollback the ones done."
+    )
     var onFailure: OnFailure = .stop
 
     @Option(help: "With --regions: seconds to wait for the image to reach a region's registry.")
@@ -153,7 +155,9 @@ struct DeployCommand: AsyncParsableCommand {
 
     func validate() throws {
         if regions != nil && (manager.manager != nil || manager.region != nil || manager.context != nil) {
-            throw ValidationError("--regions picks the managers from the catalog: leave out --manager, --region and --context")
+            throw ValidationError(
+                "--regions picks the managers from the catalog: leave out --manager, --region and --context"
+            )
         }
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         guard (image != nil) != sourceOptions.given else {
@@ -216,7 +220,9 @@ extension DeployCommand {
         }
         do {
             guard let text, let reference = ImageReference(text) else {
-                throw RegionDeployError("\(text ?? "") is not an image reference ([registry/]repository[:tag][@sha256:…])")
+                throw RegionDeployError(
+                    "\(text ?? "") is not an image reference ([registry/]repository[:tag][@sha256:…])"
+                )
             }
             let image = try await RegionDeploy.resolve(reference, builder: builder)
             let deploy = RegionDeploy(

@@ -76,7 +76,9 @@ struct ManagerCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let region, !RegionMarker.isValid(region) {
-            throw ValidationError("--region \(region): lowercase letters, digits and dashes, starting with a letter (at most 32)")
+            throw ValidationError(
+                "--region \(region): lowercase letters, digits and dashes, starting with a letter (at most 32)"
+            )
         }
     }
 

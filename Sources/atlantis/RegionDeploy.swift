@@ -47,7 +47,9 @@ struct RegionDeploy: Sendable {
             throw RegionDeployError("cannot look up \(image) in region \(builder.name)'s registry: \(error)")
         }
         guard let digest = found, ImageReference.isDigest(digest) else {
-            throw RegionDeployError("no image \(image.repository):\(tag) in \(builder.registry) (region \(builder.name))")
+            throw RegionDeployError(
+                "no image \(image.repository):\(tag) in \(builder.registry) (region \(builder.name))"
+            )
         }
         return image.pinned(registry: builder.registry, digest: digest)
     }
@@ -109,7 +111,14 @@ struct RegionDeploy: Sendable {
         summary(state)
         if failed.isEmpty {
             state.remove()
-            print(String(format: "deployed to %d regions in %.1f s", regions.count, elapsed(started)))
+            print(
+                String(
+                    format: "deployed to %d region%@ in %.1f s",
+                    regions.count,
+                    regions.count == 1 ? "" : "s",
+                    elapsed(started)
+                )
+            )
             return
         }
         let pending = state.entries.filter { $0.step != .done }.map(\.region)
@@ -181,7 +190,8 @@ struct RegionDeploy: Sendable {
         } catch {
             let message: String
             switch error {
-            case let code as ExitCode where code.rawValue == 7: message = "rolled back automatically (not healthy in time)"
+            case let code as ExitCode where code.rawValue == 7:
+                message = "rolled back automatically (not healthy in time)"
             case let code as ExitCode where code.rawValue == 8: message = "not rolled out after \(waitTimeout) s"
             case let code as ExitCode: message = "failed (exit \(code.rawValue))"
             default: message = "\(error)"
@@ -197,7 +207,11 @@ struct RegionDeploy: Sendable {
 
     /// Waits until the region's registry has the digest (a mirror fetches it from the builder
     /// region's registry on the first ask): an image not there yet is waited for, not a failure.
-    private func waitForImage(_ pinned: ImageReference, in region: Region, started: ContinuousClock.Instant)
+    private func waitForImage(
+        _ pinned: ImageReference,
+        in region: Region,
+        started: ContinuousClock.Instant
+    )
         async throws
     {
         let registry = RegistryClient(address: region.registry)
@@ -240,13 +254,22 @@ struct RegionDeploy: Sendable {
         do {
             let result = try await client.undo("\(app)-\(environment)", UndoRequest(to: previous, from: release))
             progressLine(started, "rolling back to release \(result.release)")
-            try await follow(client, deploy: result.deploy, release: result.release, timeout: waitTimeout, started: started)
+            try await follow(
+                client,
+                deploy: result.deploy,
+                release: result.release,
+                timeout: waitTimeout,
+                started: started
+            )
             try await book.update(region.name) {
                 $0.step = .rolledBack
                 $0.message = "back on release \(previous)"
             }
         } catch {
-            progressLine(started, "ROLLBACK FAILED: \(error); run `atlantis rollout undo \(app)-\(environment) --to \(previous) --region \(region.name)`")
+            progressLine(
+                started,
+                "ROLLBACK FAILED: \(error); run `atlantis rollout undo \(app)-\(environment) --to \(previous) --region \(region.name)`"
+            )
             try? await book.update(region.name) { $0.message = "rollback failed: \(error)" }
         }
     }

@@ -63,13 +63,11 @@ struct RolloutHistory: AsyncParsableCommand {
             print("deploy \(deploy) has no release")
             return
         }
-        print("RELEASE  IMAGE                                     CREATED               CAUSE")
+        var rows = [[" RELEASE", "IMAGE", "CREATED", "CAUSE"]]
         for r in history.releases {
-            let mark = r.number == history.current ? "*" : " "
-            print(
-                "\(mark)\(String(r.number).padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.image.padding(toLength: 41, withPad: " ", startingAt: 0)) \(r.createdAt.padding(toLength: 21, withPad: " ", startingAt: 0)) \(r.cause)"
-            )
+            rows.append(["\(r.number == history.current ? "*" : " ")\(r.number)", r.image, r.createdAt, r.cause])
         }
+        printTable(rows)
     }
 }
 

@@ -1,10 +1,9 @@
-import CLIOptions
 import Foundation
 
 /// Where a multi-region deploy stands, kept beside the CLI's config after every step so that a
 /// client that died can resume (`atlantis deploy … --regions …` again with the same image).
-struct RegionDeployState: Codable, Sendable, Hashable {
-    enum Step: String, Codable, Sendable {
+public struct RegionDeployState: Codable, Sendable, Hashable {
+    public enum Step: String, Codable, Sendable {
         /// Not tried yet (or tried and refused before anything was written).
         case pending
         /// Every router of the region serves the new release.
@@ -15,34 +14,42 @@ struct RegionDeployState: Codable, Sendable, Hashable {
         case rolledBack
     }
 
-    struct Entry: Codable, Sendable, Hashable {
-        var region: String
-        var step: Step
+    public struct Entry: Codable, Sendable, Hashable {
+        public var region: String
+        public var step: Step
         /// The region's current release before this deploy (nil: the Deploy was new there).
-        var previous: Int?
+        public var previous: Int?
         /// The release this deploy made there.
-        var release: Int?
-        var message: String?
+        public var release: Int?
+        public var message: String?
+
+        public init(region: String, step: Step, previous: Int? = nil, release: Int? = nil, message: String? = nil) {
+            self.region = region
+            self.step = step
+            self.previous = previous
+            self.release = release
+            self.message = message
+        }
     }
 
-    var app: String
-    var environment: String
+    public var app: String
+    public var environment: String
     /// The digest every region runs, and the repository it is found under in every registry.
-    var repository: String
-    var digest: String
-    var startedAt: String
-    var entries: [Entry]
+    public var repository: String
+    public var digest: String
+    public var startedAt: String
+    public var entries: [Entry]
 
-    func entry(_ region: String) -> Entry? { entries.first { $0.region == region } }
+    public func entry(_ region: String) -> Entry? { entries.first { $0.region == region } }
 
-    mutating func update(_ region: String, _ change: (inout Entry) -> Void) {
+    public mutating func update(_ region: String, _ change: (inout Entry) -> Void) {
         guard let index = entries.firstIndex(where: { $0.region == region }) else { return }
         change(&entries[index])
     }
 
     /// A new state for these regions, or the saved one when it is the same image's deploy (a
     /// resumption): regions named now but not then are added as pending.
-    static func resuming(
+    public static func resuming(
         _ saved: RegionDeployState?,
         app: String,
         environment: String,
@@ -77,19 +84,19 @@ struct RegionDeployState: Codable, Sendable, Hashable {
     }
 
     /// `<config folder>/deploys/<app>-<environment>.json`.
-    static func path(app: String, environment: String) -> String {
+    public static func path(app: String, environment: String) -> String {
         let folder = (ClientConfig.path as NSString).deletingLastPathComponent
         return "\(folder)/deploys/\(app)-\(environment).json"
     }
 
-    static func load(app: String, environment: String) -> RegionDeployState? {
+    public static func load(app: String, environment: String) -> RegionDeployState? {
         guard let data = FileManager.default.contents(atPath: path(app: app, environment: environment)) else {
             return nil
         }
         return try? JSONDecoder().decode(RegionDeployState.self, from: data)
     }
 
-    func save() throws {
+    public func save() throws {
         let file = Self.path(app: app, environment: environment)
         try FileManager.default.createDirectory(
             atPath: (file as NSString).deletingLastPathComponent,
@@ -100,7 +107,7 @@ struct RegionDeployState: Codable, Sendable, Hashable {
         try encoder.encode(self).write(to: URL(fileURLWithPath: file), options: .atomic)
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(atPath: Self.path(app: app, environment: environment))
     }
 }
