@@ -107,6 +107,31 @@ scripts/region.sh cut 127.0.0.1 5000
 scripts/region.sh restore 127.0.0.1
 echo "    r2 back on v1 with r1's registry down"
 
+echo "==> e2e-regions: app to app through the zone's internal router (examples/internal, in r1)"
+"$bin" apply -f examples/internal --region r1 >/dev/null
+"$bin" rollout status shop-prod --wait --region r1 >/dev/null || fail "shop did not roll out"
+"$bin" rollout status checkout-prod --wait --region r1 >/dev/null || fail "checkout did not roll out"
+engine() { curl -s --unix-socket /var/run/docker.sock -H 'Content-Type: application/json' "$@"; }
+in_container() { # instance-label-value command: what the command prints inside that app's first container
+  local id exec_id
+  id=$(engine "http://localhost/v1.41/containers/json?filters=%7B%22label%22%3A%5B%22atlantis.app%3D$1%22%5D%7D" |
+    python3 -c 'import json,sys; c=[x for x in json.load(sys.stdin) if x["Labels"].get("atlantis.host","").startswith("dev-zone-")]; print(c[0]["Id"] if c else "")')
+  [ -n "$id" ] || fail "no container of $1 in r1"
+  exec_id=$(engine -d "{\"Cmd\":[\"/bin/sh\",\"-c\",\"$2\"],\"AttachStdout\":true,\"AttachStderr\":true}" \
+    "http://localhost/v1.41/containers/$id/exec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])')
+  engine -d '{"Detach":false,"Tty":false}' "http://localhost/v1.41/exec/$exec_id/start" | tr -cd '[:print:]\n'
+}
+out=$(in_container shop 'wget -qO- -T 3 $ATLANTIS_APP_CHECKOUT_PROD_URL/version; echo; echo url=$ATLANTIS_APP_CHECKOUT_PROD_URL')
+echo "$out" | grep -q 'v1' || fail "checkout does not answer shop through the internal router: $out"
+echo "$out" | grep -q 'url=http://checkout.prod.internal:818[01]' || fail "shop's URL for checkout is not its zone's internal router: $out"
+out=$(in_container shop 'wget -qO- -T 3 --header "Host: sample.prod.internal" $ATLANTIS_APP_CHECKOUT_PROD_URL/version 2>&1; echo rc=$?')
+echo "$out" | grep -q '403' || fail "shop reached an app it does not declare (sample) through the internal router: $out"
+out=$(in_container sample 'wget -qO- -T 3 http://checkout.prod.internal:8180/version 2>&1; echo rc=$?')
+echo "$out" | grep -q 'rc=0' && fail "sample (no dependsOnApps) reached checkout: $out"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: checkout.localhost' http://127.0.0.1:8080/version)
+[ "$code" = 404 ] || fail "the external router serves the internal app checkout ($code)"
+echo "    shop → checkout.prod.internal answers; shop → sample (undeclared) 403; sample → checkout refused; checkout not external (404)"
+
 echo "==> e2e-regions: each region's tree holds only its own"
 # Anonymous sessions may list what is world-readable (tokens and secrets are not: zkCli says so and exits non-zero).
 zkls() { { /usr/share/zookeeper/bin/zkCli.sh -server "$1:2181" ls -R /atlantis 2>/dev/null || true; } | grep '^/atlantis' || true; }

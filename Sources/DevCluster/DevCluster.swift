@@ -88,6 +88,8 @@ public struct DevCluster: Sendable {
     public var zooKeeper: String { "\(address):\(zooKeeperPort)" }
     /// One router per zone: zone i on `routerPort + 2i`, its admin port the next one.
     public func routerPort(zone index: Int) -> Int { routerPort + 2 * index }
+    /// Zone i's internal router port, on the Docker bridge's gateway (8180+ in r1, 8190+ in r2).
+    public func internalPort(zone index: Int) -> Int { 8180 + (portBase - 31000) / 100 + index }
     public var routerAdmin: String { "\(address):\(routerPort + 1)" }
     public var routerAdmins: [String] { zones.indices.map { "\(address):\(routerPort(zone: $0) + 1)" } }
     public var routerURL: String { "http://\(address):\(routerPort)" }
@@ -149,8 +151,11 @@ public struct DevCluster: Sendable {
                 )
             )
         }
+        let bridge = interfaceAddress("docker0")
         for (i, zone) in zones.enumerated() {
             let port = routerPort(zone: i)
+            // App-to-app calls: on the bridge's gateway, which containers reach (and nothing outside).
+            let inside = bridge.map { ["--internal-listen", "\($0):\(internalPort(zone: i))"] } ?? []
             list.append(
                 DevAgent(
                     name: "router-\(zone)",
@@ -159,7 +164,7 @@ public struct DevCluster: Sendable {
                         "\(address):\(port + 1)",
                         "--id", "\(hostPrefix)-router-\(zone)", "--zone", zone, "--state-dir",
                         "\(directory)/router-\(zone)",
-                    ] + identity("router")
+                    ] + inside + identity("router")
                 )
             )
         }

@@ -20,6 +20,8 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
     public var cmd: [String]?
     /// Bind mounts, `host:container[:ro]`.
     public var binds: [String]?
+    /// Extra `/etc/hosts` lines, `name:address` (an app dependency's name → its zone's internal router).
+    public var extraHosts: [String]?
 
     public init(
         image: String,
@@ -56,7 +58,7 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
     }
 
     enum HostKeys: String, CodingKey {
-        case PortBindings, Memory, NanoCpus, Init, RestartPolicy, NetworkMode, Binds
+        case PortBindings, Memory, NanoCpus, Init, RestartPolicy, NetworkMode, Binds, ExtraHosts
     }
 
     struct Binding: Encodable {
@@ -82,6 +84,7 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         try host.encodeIfPresent(cpus.map { Int64($0 * 1e9) }, forKey: .NanoCpus)
         try host.encodeIfPresent(networkMode, forKey: .NetworkMode)
         try host.encodeIfPresent(binds, forKey: .Binds)
+        try host.encodeIfPresent(extraHosts, forKey: .ExtraHosts)
         // An init as PID 1 forwards SIGTERM (a shell or busybox httpd as PID 1 ignores it).
         try host.encode(true, forKey: .Init)
         // Restarts are the supervisor's decision, counted and backed off in status.

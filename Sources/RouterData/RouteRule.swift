@@ -26,6 +26,9 @@ public struct RouteRule: Hashable, Sendable {
     /// Higher wins among otherwise equal matches.
     public var priority: Int
     public var pool: String
+    /// The client addresses it serves (an internal router's rule: the containers of the apps that
+    /// depend on the pool); nil: every client.
+    public var sources: Set<String>?
 
     public init(
         name: String,
@@ -33,8 +36,10 @@ public struct RouteRule: Hashable, Sendable {
         pathPrefix: String = "/",
         headers: [(name: String, value: String)] = [],
         priority: Int = 0,
-        pool: String
+        pool: String,
+        sources: Set<String>? = nil
     ) {
+        self.sources = sources
         self.name = name
         self.host = host
         // Compared with request paths in the same form (`/%7Eu` is `/~u`).
@@ -46,7 +51,7 @@ public struct RouteRule: Hashable, Sendable {
 
     public static func == (a: RouteRule, b: RouteRule) -> Bool {
         a.name == b.name && a.host == b.host && a.pathPrefix == b.pathPrefix && a.priority == b.priority
-            && a.pool == b.pool
+            && a.pool == b.pool && a.sources == b.sources
             && a.headers.elementsEqual(b.headers, by: { $0.name == $1.name && $0.value == $1.value })
     }
 

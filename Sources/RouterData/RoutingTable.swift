@@ -21,12 +21,20 @@ public struct RoutingTable: Sendable {
         /// per request (about 18 retains and releases, measured).
         let pathPrefix: String
         let headers: [(name: String, value: String)]
+        let sources: Set<String>?
 
         init(rule: RouteRule, pool: Pool?) {
             self.rule = rule
             self.pool = pool
             pathPrefix = rule.pathPrefix
             headers = rule.headers
+            sources = rule.sources
+        }
+
+        /// Whether a client at `address` may use it (always, unless the rule names its sources).
+        public func admits(_ address: String) -> Bool {
+            guard let sources else { return true }
+            return sources.contains(address)
         }
 
         func matches(path: Substring, header: (String) -> String?) -> Bool {

@@ -295,6 +295,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         else {
             return fail(404, "no route for \(host)\(target.routed)\n")
         }
+        guard route.admits(clientAddress) else {
+            return fail(403, "\(clientAddress) may not reach \(host): its app does not declare it in dependsOnApps\n")
+        }
         guard let pool = route.pool, !pool.backends.isEmpty else {
             return fail(503, "no healthy backend for route \(route.rule.name)\n")
         }

@@ -82,6 +82,25 @@ enum EmbeddedSchemas {
           "items": {
             "$ref": "common.schema.json#/$defs/name"
           }
+        },
+        "dependsOnApps": {
+          "type": "array",
+          "uniqueItems": true,
+          "maxItems": 64,
+          "description": "Other apps' environments this app calls, through the internal router of its own zone.",
+          "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["app", "environment"],
+            "properties": {
+              "app": {"$ref": "common.schema.json#/$defs/name"},
+              "environment": {"$ref": "common.schema.json#/$defs/name"}
+            }
+          }
+        },
+        "internal": {
+          "type": "boolean",
+          "description": "Served only by internal routers (to the apps that depend on it), never by an external one."
         }
       }
     }
@@ -868,6 +887,21 @@ enum EmbeddedSchemas {
     },
     "standby": {
       "type": "boolean"
+    },
+    "dependsOnApps": {
+  "type": "array",
+  "uniqueItems": true,
+  "maxItems": 64,
+  "description": "Other apps' environments this app calls, through the internal router of its own zone.",
+  "items": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": ["app", "environment"],
+    "properties": {
+      "app": {"$ref": "common.schema.json#/$defs/name"},
+      "environment": {"$ref": "common.schema.json#/$defs/name"}
+    }
+  }
     }
   }
 }
@@ -925,6 +959,15 @@ enum EmbeddedSchemas {
     "session": {
       "type": "string",
       "pattern": "^[0-9a-f]{1,16}$"
+    },
+    "containerAddress": {
+      "type": "string",
+      "description": "The container's own address on its host's network: what internal routers see as the caller."
+    },
+    "reaches": {
+      "type": "array",
+      "description": "The app pools (app/<app>/<environment>) this instance may call through the internal routers.",
+      "items": {"type": "string", "maxLength": 300}
     },
     "containerID": {
       "type": "string",
@@ -1083,6 +1126,15 @@ enum EmbeddedSchemas {
       }
     },
     "dependsOn": {"type": "array", "items": {"$ref": "common.schema.json#/$defs/name"}},
+    "dependsOnApps": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["app", "environment"],
+        "properties": {"app": {"type": "string"}, "environment": {"type": "string"}}
+      }
+    },
     "cpu": {"type": "number", "minimum": 0},
     "memoryMB": {"type": "integer", "minimum": 0},
     "secrets": {"type": "integer", "minimum": 1, "description": "The revision of the environment's secrets (SecretSet) it was made with."},

@@ -21,6 +21,11 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         if let slash {
             let first = rest[..<slash]
             if first.contains(".") || first.contains(":") || first == "localhost" {
+                // host[:port], the port in digits.
+                let parts = first.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count <= 2, !parts[0].isEmpty,
+                    parts.count == 1 || (!parts[1].isEmpty && parts[1].allSatisfy(\.isNumber))
+                else { return nil }
                 registry = String(first)
                 rest = rest[rest.index(after: slash)...]
             }

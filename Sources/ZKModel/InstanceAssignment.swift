@@ -18,6 +18,8 @@ public struct InstanceAssignment: Codable, Hashable, Sendable {
     public var memoryMB: Int?
     /// Services the instance may reach; every other destination is rejected.
     public var dependsOn: [String]?
+    /// Other apps' environments it calls through its zone's internal router.
+    public var dependsOnApps: [AppDependency]?
     /// Keep running and health-checked, but report it as standby: routers leave it out.
     public var standby: Bool?
     /// The revision of the environment's secrets to give it (opened by the supervisor from

@@ -23,6 +23,10 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     /// The ZooKeeper session (hex) of the supervisor process that wrote it: the fence that ties
     /// a report to the registration that is live now.
     public var session: String?
+    /// The container's own address on its host's network (what an internal router sees as the caller).
+    public var containerAddress: String?
+    /// The app pools it may call through internal routers (`app/<app>/<environment>`).
+    public var reaches: [String]?
 
     /// Whether routers send it traffic (if `isCurrent`).
     public var serving: Bool { healthy && standby != true }

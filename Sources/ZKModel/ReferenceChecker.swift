@@ -27,6 +27,15 @@ public struct ReferenceChecker: Sendable {
                     add(FieldPath(["spec", "dependsOn"]).appending(i), .service, s.stringValue)
                 }
             }
+            if case .array(let apps)? = spec["dependsOnApps"] {
+                for (i, a) in apps.enumerated() {
+                    add(
+                        FieldPath(["spec", "dependsOnApps"]).appending(i).appending("app"),
+                        .app,
+                        a["app"]?.stringValue
+                    )
+                }
+            }
         case .deploy:
             add(["spec", "app"], .app, spec["app"]?.stringValue)
             if case .array(let zones)? = spec["zones"]?["only"] {

@@ -13,6 +13,8 @@ public struct Release: Codable, Hashable, Sendable {
     public var env: [String: String]?
     public var healthCheck: AppSpec.HealthCheck?
     public var dependsOn: [String]?
+    /// The App's `dependsOnApps` when it was made.
+    public var dependsOnApps: [AppDependency]?
     public var cpu: Double?
     public var memoryMB: Int?
     /// The revision of the environment's secrets (`SecretSet`) it was made with: a change of
@@ -76,7 +78,7 @@ public struct Release: Codable, Hashable, Sendable {
 
     /// What an instance of this release is given on its host.
     public func assignment(instance: String) -> InstanceAssignment {
-        InstanceAssignment(
+        var assignment = InstanceAssignment(
             instance: instance,
             app: app,
             environment: environment,
@@ -90,6 +92,8 @@ public struct Release: Codable, Hashable, Sendable {
             dependsOn: dependsOn,
             secrets: secrets
         )
+        assignment.dependsOnApps = dependsOnApps
+        return assignment
     }
 }
 

@@ -7,8 +7,17 @@ public struct RouterReport: Codable, Hashable, Sendable {
     public var pools: [String: String]?
     /// The availability zone the router serves (routers are split among zones, as supervisors are).
     public var zone: String?
+    /// Where its internal listener serves (`host:port`): app-to-app calls of its zone's containers.
+    public var `internal`: String?
 
-    public init(address: String, tableVersion: String, pools: [String: String]?, zone: String? = nil) {
+    public init(
+        address: String,
+        tableVersion: String,
+        pools: [String: String]?,
+        zone: String? = nil,
+        internal: String? = nil
+    ) {
+        self.internal = `internal`
         self.address = address
         self.tableVersion = tableVersion
         self.pools = pools

@@ -30,6 +30,12 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "The availability zone this router serves (reported in its registration).")
     var zone: String?
 
+    @Option(
+        help:
+            "Also serve app-to-app calls here (<app>.<env>.internal, only to the containers that declare them in dependsOnApps): an address the containers reach, e.g. the Docker bridge's gateway 172.17.0.1:8180."
+    )
+    var internalListen: HostPort?
+
     @Option(help: "Folder for the last good table (default: run/router-<id>).")
     var stateDir: String?
 
@@ -48,19 +54,21 @@ struct RouterCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "atlantis.router")
         let id = self.id ?? "router-\(listen.port)"
+        var configuration = RouterService.Configuration(
+            id: id,
+            listen: (listen.host, listen.port),
+            admin: (admin.host, admin.port),
+            stateDirectory: stateDir ?? "run/\(id)",
+            proxy: proxy.configuration,
+            threads: proxy.threadCount,
+            scheduling: proxy.scheduling,
+            zooKeeper: try cluster.zooKeeperConfiguration(),
+            tree: try cluster.tree,
+            zone: zone
+        )
+        configuration.internalListen = internalListen.map { ($0.host, $0.port) }
         let service = RouterService(
-            configuration: .init(
-                id: id,
-                listen: (listen.host, listen.port),
-                admin: (admin.host, admin.port),
-                stateDirectory: stateDir ?? "run/\(id)",
-                proxy: proxy.configuration,
-                threads: proxy.threadCount,
-                scheduling: proxy.scheduling,
-                zooKeeper: try cluster.zooKeeperConfiguration(),
-                tree: try cluster.tree,
-                zone: zone
-            ),
+            configuration: configuration,
             metrics: { registry.emitToString() },
             logger: logger
         )

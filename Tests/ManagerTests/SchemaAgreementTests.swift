@@ -9,7 +9,7 @@ import ZKModel
 @Suite struct SchemaAgreementTests {
     @Test func swiftAndPythonAgree() throws {
         var cases: [(label: String, schema: String, document: JSONValue)] = []
-        let folders = ["examples", "examples/sample", "Tests/Fixtures/invalid"]
+        let folders = ["examples", "examples/sample", "examples/internal", "Tests/Fixtures/invalid"]
         for folder in folders {
             let files = try FileManager.default.contentsOfDirectory(atPath: Repository.path(folder)).sorted()
             for file in files where ManifestLoader.extensions.contains((file as NSString).pathExtension) {

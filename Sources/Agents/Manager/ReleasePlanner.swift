@@ -61,7 +61,7 @@ public struct ReleasePlanner: Sendable {
             let appDocument = after[DocumentKey(kind: .app, name: spec.app)],
             let app = try? appDocument.decodeSpec(AppSpec.self)
         else { return nil }
-        return Release(
+        var release = Release(
             deploy: deploy,
             number: number,
             app: spec.app,
@@ -76,6 +76,8 @@ public struct ReleasePlanner: Sendable {
             createdAt: ISO8601DateFormatter().string(from: now),
             cause: cause
         ).with(secrets: secrets)
+        release.dependsOnApps = app.dependsOnApps
+        return release
     }
 
     public func changes(

@@ -18,6 +18,9 @@ public final class RouterAgent: Reconciler, Sendable {
     public let id: String
     public let address: String
     public let zone: String?
+    /// The internal listener's table and address (app-to-app calls of this zone), if it has one.
+    public let internalTables: TableSource?
+    public let internalAddress: String?
     public let statePath: String?
     let logger: Logger
     let routes: ZNodeCache
@@ -25,6 +28,9 @@ public final class RouterAgent: Reconciler, Sendable {
     let instances: ZNodeCache
     /// Supervisors' registrations: an instance report counts only from its supervisor's live session.
     let supervisors: ZNodeCache
+    /// Apps: those marked `internal` are left out of the external table.
+    let apps: ZNodeCache
+    let appDocuments = ParsedNodes(parse: RouterAgent.document)
     let routeDocuments = ParsedNodes(parse: RouterAgent.document)
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
     /// The session whose report node is known to be its own.
@@ -39,9 +45,13 @@ public final class RouterAgent: Reconciler, Sendable {
         address: String,
         statePath: String?,
         zone: String? = nil,
+        internalTables: TableSource? = nil,
+        internalAddress: String? = nil,
         logger: Logger = Logger(label: "atlantis.router.agent")
     ) {
         self.zone = zone
+        self.internalTables = internalTables
+        self.internalAddress = internalAddress
         self.zk = zk
         self.tree = tree
         self.tables = tables
@@ -53,6 +63,7 @@ public final class RouterAgent: Reconciler, Sendable {
         services = ZNodeCache(zk: zk, folder: tree.desired(.service))
         instances = ZNodeCache(zk: zk, folder: tree.instanceStatus)
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
+        apps = ZNodeCache(zk: zk, folder: tree.desired(.app))
     }
 
     /// Watches and rebuilds until cancelled.
@@ -60,8 +71,8 @@ public final class RouterAgent: Reconciler, Sendable {
         let controller = Controller(
             name: "router",
             reconciler: self,
-            sources: [MergedKeySource([routes, services, instances, supervisors], key: "table")],
-            informers: [routes, services, instances, supervisors],
+            sources: [MergedKeySource([routes, services, instances, supervisors, apps], key: "table")],
+            informers: [routes, services, instances, supervisors, apps],
             configuration: .init(
                 workers: 1,
                 resyncEvery: .seconds(60),
@@ -72,7 +83,19 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     public func reconcile(key: String) async throws -> ReconcileResult {
-        let snapshot = buildSnapshot()
+        let (snapshot, internalSnapshot) = buildSnapshots()
+        if let internalTables,
+            internalSnapshot.version != internalTables.current.version
+                || internalSnapshot.rules.count != internalTables.current.ruleCount
+        {
+            internalTables.replace(with: internalSnapshot.table())
+            logger.info(
+                "router.internal_table_swapped",
+                metadata: [
+                    "table.version": "\(internalSnapshot.version)", "table.rules": "\(internalSnapshot.rules.count)",
+                ]
+            )
+        }
         if snapshot.version != tables.current.version {
             tables.replace(with: snapshot.table())
             logger.info(
@@ -93,11 +116,22 @@ public final class RouterAgent: Reconciler, Sendable {
             },
             uniquingKeysWith: { a, _ in a }
         )
-        try await report(RouterReport(address: address, tableVersion: snapshot.version, pools: pools, zone: zone))
+        try await report(
+            RouterReport(
+                address: address,
+                tableVersion: snapshot.version,
+                pools: pools,
+                zone: zone,
+                internal: internalAddress
+            )
+        )
         return .done
     }
 
-    func buildSnapshot() -> TableSnapshot {
+    func buildSnapshot() -> TableSnapshot { buildSnapshots().external }
+
+    /// The external table and the internal one, from the same reading of the caches.
+    func buildSnapshots() -> (external: TableSnapshot, internal: TableSnapshot) {
         var maxZxid: Int64 = 0
         var count = 0
         func nodes(_ cache: ZNodeCache) -> [(key: String, mzxid: Int64, data: [UInt8])] {
@@ -109,6 +143,9 @@ public final class RouterAgent: Reconciler, Sendable {
             }
         }
         let routeDocs = routeDocuments.values(nodes(routes))
+        let internalApps = Set(
+            appDocuments.values(nodes(apps)).filter { (try? $0.decodeSpec(AppSpec.self))?.internal == true }.map(\.name)
+        )
         let serviceDocs = serviceDocuments.values(nodes(services))
         var owners: [String: Int64] = [:]
         for key in supervisors.allKeys() {
@@ -122,12 +159,14 @@ public final class RouterAgent: Reconciler, Sendable {
         }
         // Deletions lower the count without raising a zxid: both make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)"
-        return TableBuilder.snapshot(
+        let external = TableBuilder.snapshot(
             routes: routeDocs,
             services: serviceDocs,
             instances: instanceReports,
-            version: version
+            version: version,
+            internalApps: internalApps
         )
+        return (external, TableBuilder.internalSnapshot(instances: instanceReports, version: version))
     }
 
     /// A valid document, or nil (left out of the table).

@@ -26,6 +26,10 @@ public struct RouterService: Service {
         public var tree: ZNodeTree
         /// The zone this router serves, reported with its table.
         public var zone: String?
+        /// Where the internal listener serves app-to-app calls (`<app>.<env>.internal`), only to
+        /// the containers that declare them; nil: none. An address the containers reach (the
+        /// Docker bridge's gateway), never a public one.
+        public var internalListen: (host: String, port: Int)?
 
         public init(
             id: String,
@@ -74,6 +78,7 @@ public struct RouterService: Service {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let health = RouterHealth()
         let tables = TableSource()
+        let internalTables = TableSource()
         // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         do {
@@ -82,7 +87,7 @@ public struct RouterService: Service {
             logger.warning("router.scheduling_unchanged", metadata: ["error": "\(error)"])
         }
         do {
-            try await serve(tables: tables, health: health, loops: loops)
+            try await serve(tables: tables, internalTables: internalTables, health: health, loops: loops)
         } catch {
             try? await loops.shutdownGracefully()
             throw error
@@ -90,9 +95,29 @@ public struct RouterService: Service {
         try await loops.shutdownGracefully()
     }
 
-    private func serve(tables: TableSource, health: RouterHealth, loops: MultiThreadedEventLoopGroup) async throws {
+    private func serve(
+        tables: TableSource,
+        internalTables: TableSource,
+        health: RouterHealth,
+        loops: MultiThreadedEventLoopGroup
+    ) async throws {
         let server = ProxyServer(tables: tables, configuration: configuration.proxy, group: loops, logger: logger)
         let listener = try await server.bind(host: configuration.listen.host, port: configuration.listen.port)
+        var internalListener: (any Channel)?
+        if let inside = configuration.internalListen {
+            let internalServer = ProxyServer(
+                tables: internalTables,
+                configuration: configuration.proxy,
+                group: loops,
+                logger: logger
+            )
+            do {
+                internalListener = try await internalServer.bind(host: inside.host, port: inside.port)
+            } catch {
+                try? await listener.close().get()
+                throw error
+            }
+        }
         let metrics = self.metrics
         let admin: any Channel
         do {
@@ -108,6 +133,7 @@ public struct RouterService: Service {
             }
         } catch {
             try? await listener.close().get()
+            try? await internalListener?.close().get()
             throw error
         }
         print(
@@ -115,16 +141,17 @@ public struct RouterService: Service {
         )
         // Until a graceful shutdown (or a cancel) ends the feed.
         await cancelWhenGracefulShutdown {
-            await feed(tables: tables, health: health)
+            await feed(tables: tables, internalTables: internalTables, health: health)
         }
         try? await listener.close().get()
+        try? await internalListener?.close().get()
         try? await admin.close().get()
     }
 
     /// Keeps trying ZooKeeper and runs the agent on each session; the table served meanwhile is
     /// whatever the router has. The last good table on disk is served only when ZooKeeper cannot
     /// be reached at start: with ZooKeeper up it may be stale (instances long gone).
-    private func feed(tables: TableSource, health: RouterHealth) async {
+    private func feed(tables: TableSource, internalTables: TableSource, health: RouterHealth) async {
         while !Task.isCancelled {
             let zk: ZooKeeperClient
             do {
@@ -152,7 +179,9 @@ public struct RouterService: Service {
                 id: configuration.id,
                 address: configuration.address,
                 statePath: configuration.statePath,
-                zone: configuration.zone
+                zone: configuration.zone,
+                internalTables: configuration.internalListen == nil ? nil : internalTables,
+                internalAddress: configuration.internalListen.map { "\($0.host):\($0.port)" }
             )
             await withDiscardingTaskGroup { group in
                 group.addTask {

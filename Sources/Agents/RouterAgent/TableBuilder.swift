@@ -7,7 +7,8 @@ public enum TableBuilder {
         routes: [Document],
         services: [Document],
         instances: [InstanceStatus],
-        version: String
+        version: String,
+        internalApps: Set<String> = []
     ) -> TableSnapshot {
         var rules: [TableSnapshot.Rule] = []
         var pools: [String: TableSnapshot.PoolEntry] = [:]
@@ -22,6 +23,8 @@ public enum TableBuilder {
                     backends = s.endpoints.map { "\($0.host):\($0.port)" }
                 }
             } else if let app = spec.pool.app, let env = spec.pool.environment {
+                // An internal app is served by internal routers only, whatever Routes name it.
+                if internalApps.contains(app) { continue }
                 poolName = RouterReport.poolName(app: app, environment: env)
                 backends = instances.filter { $0.app == app && $0.environment == env && $0.serving }
                     .map { "\($0.host):\($0.port)" }.sorted()
@@ -45,5 +48,40 @@ public enum TableBuilder {
             )
         }
         return TableSnapshot(version: version, rules: rules, pools: pools.values.sorted { $0.name < $1.name })
+    }
+
+    /// An internal router's table: for every app environment with instances, the host
+    /// `<app>.<environment>.internal`, served only to the containers whose instances declare it
+    /// (`reaches`, reported by their supervisors with the container's address).
+    public static func internalSnapshot(instances: [InstanceStatus], version: String) -> TableSnapshot {
+        var backends: [String: [String]] = [:]
+        var callers: [String: Set<String>] = [:]
+        var hosts: [String: String] = [:]
+        for instance in instances {
+            let pool = RouterReport.poolName(app: instance.app, environment: instance.environment)
+            hosts[pool] = AppDependency(app: instance.app, environment: instance.environment).hostName
+            if instance.serving { backends[pool, default: []].append("\(instance.host):\(instance.port)") }
+            if let address = instance.containerAddress, !address.isEmpty {
+                for target in instance.reaches ?? [] { callers[target, default: []].insert(address) }
+            }
+        }
+        let pools = hosts.keys.sorted()
+        return TableSnapshot(
+            version: version,
+            rules: pools.map { pool in
+                TableSnapshot.Rule(
+                    name: "internal/\(pool)",
+                    host: hosts[pool] ?? pool,
+                    pathPrefix: "/",
+                    headers: [],
+                    priority: 0,
+                    pool: pool,
+                    sources: (callers[pool] ?? []).sorted()
+                )
+            },
+            pools: pools.map {
+                TableSnapshot.PoolEntry(name: $0, balancing: "roundRobin", backends: (backends[$0] ?? []).sorted())
+            }
+        )
     }
 }

@@ -11,6 +11,8 @@ public struct TableSnapshot: Codable, Hashable, Sendable {
         public var headers: [[String]]
         public var priority: Int
         public var pool: String
+        /// Internal routers: the client addresses it serves (nil: every client).
+        public var sources: [String]?
     }
 
     public struct PoolEntry: Codable, Hashable, Sendable {
@@ -33,7 +35,8 @@ public struct TableSnapshot: Codable, Hashable, Sendable {
                     pathPrefix: r.pathPrefix,
                     headers: r.headers.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil },
                     priority: r.priority,
-                    pool: r.pool
+                    pool: r.pool,
+                    sources: r.sources.map(Set.init)
                 )
             },
             pools: pools.map { p in

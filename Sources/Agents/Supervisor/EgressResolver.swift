@@ -13,10 +13,12 @@ import Glibc
 /// reported, not guessed.
 struct EgressResolver: Sendable {
     let services: ZNodeCache
+    /// This zone's internal router: app dependencies are reached through it, and only it.
+    var internalRouter: InternalRouter? = nil
+    var zone: String = ""
 
     func rules(for assignment: InstanceAssignment) -> (rules: EgressRules, problems: [String]) {
-        var allowed: [EgressRules.Allowed] = []
-        var problems: [String] = []
+        var (allowed, problems) = Self.internalRules(for: assignment, router: internalRouter, zone: zone)
         for name in assignment.dependsOn ?? [] {
             guard let node = services.snapshot(name),
                 let value = try? JSONValue.parse(String(decoding: node.data, as: UTF8.self)),
@@ -36,6 +38,28 @@ struct EgressResolver: Sendable {
             }
         }
         return (EgressRules(allowed: allowed), problems)
+    }
+
+    /// App dependencies are reached through the zone's internal router, so that is the one
+    /// endpoint they add; none without dependencies.
+    static func internalRules(
+        for assignment: InstanceAssignment,
+        router: InternalRouter?,
+        zone: String
+    )
+        -> (allowed: [EgressRules.Allowed], problems: [String])
+    {
+        guard let dependencies = assignment.dependsOnApps, !dependencies.isEmpty else { return ([], []) }
+        guard let router else {
+            let names = dependencies.map(\.hostName).joined(separator: ", ")
+            return (
+                [],
+                [
+                    "no internal router in zone \(zone): \(names) unreachable (start a router with --zone \(zone) --internal-listen)"
+                ]
+            )
+        }
+        return ([.init(service: "internal-router", address: router.address, port: router.port, udp: false)], [])
     }
 
     static func ipv4(_ host: String) -> [String] {

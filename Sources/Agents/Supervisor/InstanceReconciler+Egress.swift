@@ -19,7 +19,11 @@ extension InstanceReconciler {
         guard let details = try await docker.inspect(container: container), details.state.running,
             details.state.pid > 0
         else { return false }
-        let (rules, problems) = EgressResolver(services: services).rules(for: assignment)
+        let (rules, problems) = EgressResolver(
+            services: services,
+            internalRouter: internalRouter(),
+            zone: configuration.zone
+        ).rules(for: assignment)
         var step = "egress rules not applied"
         do {
             if try await firewall.ensure(
@@ -39,6 +43,9 @@ extension InstanceReconciler {
                     try await docker.disconnect(container: container, network: "none")
                 }
                 try await docker.connect(container: container, network: configuration.network)
+                report.containerAddress = try await docker.inspect(container: container)?.ipAddress
+            } else {
+                report.containerAddress = details.ipAddress
             }
             if let gate {
                 step = "start gate not opened"

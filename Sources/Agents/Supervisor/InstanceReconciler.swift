@@ -14,6 +14,7 @@ struct InstanceReconciler: Reconciler {
     let logger: Logger
     let assignments: ZNodeCache
     let services: ZNodeCache
+    let routers: ZNodeCache
     let statuses: InstanceStatusStore
     let history: InstanceHistory
     let ports: PortAllocator
@@ -47,6 +48,14 @@ struct InstanceReconciler: Reconciler {
             return .requeue(after: .milliseconds(100))
         }
         return try await probeAndReport(assignment, hostPort: hostPort, report: &report)
+    }
+
+    /// This zone's internal router, as the routers' registrations say now.
+    func internalRouter() -> InternalRouter? {
+        InternalRouter.find(
+            in: routers.allKeys().compactMap { key in routers.snapshot(key).map { (key, $0.data) } },
+            zone: configuration.zone
+        )
     }
 
     /// Where the container phase left the instance.
@@ -209,6 +218,11 @@ struct InstanceReconciler: Reconciler {
             generation: generation,
             stopGrace: configuration.stopGrace
         )
+        if let dependencies = assignment.dependsOnApps, !dependencies.isEmpty, let router = internalRouter() {
+            let wiring = router.wiring(for: dependencies)
+            config.env += wiring.env
+            config.extraHosts = wiring.hosts
+        }
         if let revision = assignment.secrets {
             do {
                 let secrets = try await secretEnvironment(assignment, revision: revision)
@@ -324,6 +338,8 @@ struct Report {
     let assignment: InstanceAssignment
     let generation: Int
     var containerID: String?
+    /// The container's address on the host's network, once attached.
+    var containerAddress: String?
 
     mutating func write(state: InstanceState, port: Int, healthy: Bool = false, containerID: String? = nil) async throws
     {
@@ -345,6 +361,8 @@ struct Report {
         status.release = assignment.release
         status.generation = generation
         status.standby = assignment.standby
+        status.containerAddress = containerAddress
+        status.reaches = assignment.dependsOnApps.flatMap { $0.isEmpty ? nil : $0.map(\.pool) }
         try await reconciler.statuses.write(status, instance: assignment.instance)
     }
 }

@@ -19,6 +19,7 @@ public final class SupervisorAgent: Service, Sendable {
     let logger: Logger
     let assignments: ZNodeCache
     let services: ZNodeCache
+    let routers: ZNodeCache
     let dockerKeys: DockerKeySource
     let registrar: EphemeralRegistrar
     let docker: DockerClient
@@ -43,6 +44,7 @@ public final class SupervisorAgent: Service, Sendable {
         self.docker = docker
         assignments = ZNodeCache(zk: zk, folder: tree.assignments(host: configuration.hostID), logger: logger)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), logger: logger)
+        routers = ZNodeCache(zk: zk, folder: tree.routers, logger: logger)
         dockerKeys = DockerKeySource(docker: docker, hostID: configuration.hostID, logger: logger)
         registrar = EphemeralRegistrar(
             zk: zk,
@@ -68,6 +70,7 @@ public final class SupervisorAgent: Service, Sendable {
             logger: logger,
             assignments: assignments,
             services: services,
+            routers: routers,
             statuses: InstanceStatusStore(zk: zk, tree: tree),
             history: InstanceHistory(backoff: configuration.restartBackoff),
             ports: PortAllocator(range: configuration.ports),
@@ -83,7 +86,9 @@ public final class SupervisorAgent: Service, Sendable {
                 assignments, dockerKeys,
                 FanOutKeySource(trigger: services, keys: { [assignments] in assignments.allKeys() }),
             ],
-            informers: [assignments, services, dockerKeys],
+            // Routers are read, not followed: a table swap would reconcile every instance. A new
+            // internal router is picked up by the next pass (resync).
+            informers: [assignments, services, routers, dockerKeys],
             configuration: .init(
                 workers: configuration.workers,
                 resyncEvery: .seconds(30),
