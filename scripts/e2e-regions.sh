@@ -6,6 +6,9 @@
 #     r2; --on-failure rollback brings r1 back; a client killed mid-deploy and the same command
 #     run again once r2 is back resumes and finishes; r1's routers fail no request throughout
 #   - r1's registry (the builder's) cut off: a deploy of an image r2 has already works in r2
+#   - app to app (examples/internal): from a shop container, checkout answers through its zone's
+#     internal router; another app's host does not (403); a container of an app that declares
+#     nothing cannot reach it; the internal app is not served by the external router (404)
 #   - a manager started for r1 on r2's ensemble refuses to run; no key of one region is in the
 #     other's tree
 #   - `atlantis dev down` stops both regions and leaves nothing behind
