@@ -9,15 +9,21 @@ public struct RouterReport: Codable, Hashable, Sendable {
     public var zone: String?
     /// Where its internal listener serves (`host:port`): app-to-app calls of its zone's containers.
     public var `internal`: String?
+    /// Watched documents whose newest version it cannot read (`<kind>/<name>` → why; written
+    /// behind the manager's back): it keeps serving their last valid version, or nothing for one
+    /// that never had one.
+    public var unreadable: [String: String]?
 
     public init(
         address: String,
         tableVersion: String,
         pools: [String: String]?,
         zone: String? = nil,
-        internal: String? = nil
+        internal: String? = nil,
+        unreadable: [String: String]? = nil
     ) {
         self.internal = `internal`
+        self.unreadable = unreadable
         self.address = address
         self.tableVersion = tableVersion
         self.pools = pools

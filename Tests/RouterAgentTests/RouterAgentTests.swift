@@ -233,4 +233,53 @@ struct RouterAgentTests {
         await restarted.stop()
         await rig.stop()
     }
+
+    /// §0 of the fault suite: an invalid Route written straight to ZooKeeper (behind the manager's
+    /// back) must not take the route out: the router keeps its last valid version, says so in its
+    /// report and in a warning, and takes the next valid version again.
+    @Test func aDocumentWrittenBehindTheManagersBackKeepsItsLastValidVersionAndIsReported() async throws {
+        let rig = RouterRig()
+        let svc = try rig.backend("svc")
+        try await rig.startProxy()
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+        let tree = try ZNodeTree(root: "/routertest-\(UUID().uuidString.prefix(8).lowercased())")
+        let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
+        try await manager.apply(try Self.yaml(RouterRig.serviceAndRoute(port: svc)), options: .init())
+        let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json")
+            .path
+        rig.startAgent(zk: zk, tree: tree, statePath: statePath)
+        #expect(await eventually { try rig.get("/a", host: "svc.test") == (200, "svc /a\n") })
+        func report() async throws -> RouterReport {
+            try JSONDecoder().decode(RouterReport.self, from: Data(try await zk.getData("\(tree.routers)/r1").data))
+        }
+
+        // An unknown field and a host that is not one, written with a plain setData.
+        let path = "\(tree.desired(.route))/svc"
+        try await zk.setData(
+            path,
+            data: Array(
+                #"{"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"svc"},"spec":{"host":"not a host","pool":{"service":"svc"},"weight":3}}"#
+                    .utf8
+            )
+        )
+        #expect(await eventually { (try? await report().unreadable?["routes/svc"]) != nil })
+        let problem = try #require(try await report().unreadable?["routes/svc"])
+        #expect(problem.contains("spec"), "the report names what is wrong: \(problem)")
+        for i in 0..<10 { #expect(try rig.get("/kept\(i)", host: "svc.test") == (200, "svc /kept\(i)\n")) }
+
+        // Repaired by hand (the manager refuses to plan over a node it cannot read, naming it):
+        // the valid version is served as written, nothing reported.
+        try await zk.setData(
+            path,
+            data: Array(
+                #"{"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"svc"},"spec":{"host":"svc.test","pathPrefix":"/only","pool":{"service":"svc"}}}"#
+                    .utf8
+            )
+        )
+        #expect(await eventually { try rig.get("/a", host: "svc.test").0 == 404 })
+        #expect(try rig.get("/only/a", host: "svc.test").1 == "svc /only/a\n")
+        #expect(await eventually { (try? await report().unreadable) == nil })
+        await rig.stop()
+        await zk.close()
+    }
 }

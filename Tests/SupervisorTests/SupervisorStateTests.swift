@@ -36,6 +36,33 @@ import Testing
         #expect(history.entry("i").restarts == 3)
     }
 
+    @Test func failedStartsBackOffFromTheFirstSoAnEngineThatJustCameBackIsNotHammered() {
+        let history = InstanceHistory(backoff: Backoff(base: .seconds(1), cap: .seconds(8), jitter: 0))
+        history.startFailed("i", reason: "start: Cannot connect to the Docker daemon")
+        let first = history.waitRemaining("i")
+        #expect(first != nil && first! > .milliseconds(900))
+        history.startFailed("i", reason: "start: Cannot connect to the Docker daemon")
+        let second = history.waitRemaining("i")
+        #expect(second != nil && second! > .milliseconds(1900))
+        #expect(history.entry("i").restarts == 0, "a start that never ran is not a restart")
+        #expect(history.entry("i").lastError == "start: Cannot connect to the Docker daemon")
+        #expect(history.probed("i", ok: true, error: nil, threshold: 2))
+        #expect(history.waitRemaining("i") == nil)
+    }
+
+    @Test func aStuckContainerIsSetAsideWithItsOwnRetryAndForgottenOnceRemoved() {
+        let history = InstanceHistory(backoff: Backoff())
+        #expect(history.mayRetryRemoval("i", container: "c1"))
+        #expect(history.stuck("i", container: "c1", name: "atlantis-h-i", error: "removal in progress"))
+        #expect(!history.stuck("i", container: "c1", name: "atlantis-h-i", error: "removal in progress"))
+        #expect(!history.mayRetryRemoval("i", container: "c1"), "retried after a backoff, not on every pass")
+        #expect(history.stuckContainers("i")["c1"]?.name == "atlantis-h-i")
+        #expect(history.entry("i").lastError?.contains("cannot be removed (removal in progress)") == true)
+        history.removed("i", container: "c1")
+        #expect(history.stuckContainers("i").isEmpty)
+        #expect(history.mayRetryRemoval("i", container: "c1"))
+    }
+
     @Test func oneFailedProbeDoesNotMakeAHealthyInstanceUnhealthy() {
         let history = InstanceHistory(backoff: Backoff())
         #expect(!history.probed("i", ok: false, error: "refused", threshold: 2))  // never healthy yet

@@ -2,35 +2,70 @@ import Synchronization
 
 /// Cached znodes, each parsed once per version (its `mzxid`): a table rebuild parses and validates
 /// only the nodes that changed since the last one, so one Route changed among 10,000 is one parse.
+/// A version that does not parse (a document written behind the manager's back) does not take
+/// the node out: its last valid version is kept, and the error is reported until it is fixed.
 final class ParsedNodes<Value: Sendable>: Sendable {
     private struct Entry {
         let mzxid: Int64
-        /// nil: the node did not parse (it is left out of the table, as before it was cached).
+        /// The last version that parsed; nil when none ever did.
         let value: Value?
+        /// Why the version at `mzxid` does not parse, when it does not.
+        let error: String?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
-    private let parse: @Sendable ([UInt8]) -> Value?
+    private let parse: @Sendable ([UInt8]) throws -> Value
 
-    init(parse: @escaping @Sendable ([UInt8]) -> Value?) {
+    init(parse: @escaping @Sendable ([UInt8]) throws -> Value) {
         self.parse = parse
     }
 
-    /// The parsed values of `nodes` (each with its `mzxid`), in their order, without those that do
-    /// not parse. Keys not in `nodes` are forgotten.
-    func values(_ nodes: [(key: String, mzxid: Int64, data: [UInt8])]) -> [Value] {
-        entries.withLock { entries in
+    /// The parsed values of `nodes` (each with its `mzxid`), in their order: for a node whose
+    /// version does not parse, its last valid one, or nothing if it never had one. Keys not in
+    /// `nodes` are forgotten. `failed` gets the nodes whose version did not parse, the first time
+    /// each version is seen.
+    func values(
+        _ nodes: [(key: String, mzxid: Int64, data: [UInt8])],
+        failed: (UnreadableNode) -> Void = { _ in }
+    ) -> [Value] {
+        var fresh: [UnreadableNode] = []
+        let values = entries.withLock { entries in
             var next: [String: Entry] = [:]
             next.reserveCapacity(nodes.count)
             for (key, mzxid, data) in nodes {
                 if let old = entries[key], old.mzxid == mzxid {
                     next[key] = old
-                } else {
-                    next[key] = Entry(mzxid: mzxid, value: parse(data))
+                    continue
+                }
+                do {
+                    next[key] = Entry(mzxid: mzxid, value: try parse(data), error: nil)
+                } catch {
+                    let kept = entries[key]?.value
+                    next[key] = Entry(mzxid: mzxid, value: kept, error: "\(error)")
+                    fresh.append(UnreadableNode(key: key, error: "\(error)", keptPrevious: kept != nil))
                 }
             }
             entries = next
             return nodes.compactMap { next[$0.key]?.value }
         }
+        fresh.forEach(failed)
+        return values
     }
+
+    /// Every node whose newest version does not parse, by key.
+    func unreadable() -> [String: String] {
+        entries.withLock { entries in
+            var out: [String: String] = [:]
+            for (key, entry) in entries { if let error = entry.error { out[key] = error } }
+            return out
+        }
+    }
+}
+
+/// A node whose newest version does not parse.
+struct UnreadableNode: Sendable, Hashable {
+    var key: String
+    var error: String
+    /// Whether a last valid version is still used in its place.
+    var keptPrevious: Bool
 }

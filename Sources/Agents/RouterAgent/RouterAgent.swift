@@ -35,7 +35,7 @@ public final class RouterAgent: Reconciler, Sendable {
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
     /// The session whose report node is known to be its own.
     let reportedBy = Mutex<Int64>(0)
-    let reports = ParsedNodes { try? Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
+    let reports = ParsedNodes { try Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
 
     public init(
         zk: ZooKeeperClient,
@@ -116,13 +116,15 @@ public final class RouterAgent: Reconciler, Sendable {
             },
             uniquingKeysWith: { a, _ in a }
         )
+        let problems = unreadableNodes()
         try await report(
             RouterReport(
                 address: address,
                 tableVersion: snapshot.version,
                 pools: pools,
                 zone: zone,
-                internal: internalAddress
+                internal: internalAddress,
+                unreadable: problems.isEmpty ? nil : problems
             )
         )
         return .done
@@ -142,11 +144,13 @@ public final class RouterAgent: Reconciler, Sendable {
                 return (key, node.stat.mzxid, node.data)
             }
         }
-        let routeDocs = routeDocuments.values(nodes(routes))
+        let routeDocs = routeDocuments.values(nodes(routes), failed: unreadable(tree.desired(.route)))
         let internalApps = Set(
-            appDocuments.values(nodes(apps)).filter { (try? $0.decodeSpec(AppSpec.self))?.internal == true }.map(\.name)
+            appDocuments.values(nodes(apps), failed: unreadable(tree.desired(.app))).filter {
+                (try? $0.decodeSpec(AppSpec.self))?.internal == true
+            }.map(\.name)
         )
-        let serviceDocs = serviceDocuments.values(nodes(services))
+        let serviceDocs = serviceDocuments.values(nodes(services), failed: unreadable(tree.desired(.service)))
         var owners: [String: Int64] = [:]
         for key in supervisors.allKeys() {
             guard let node = supervisors.snapshot(key) else { continue }
@@ -154,7 +158,8 @@ public final class RouterAgent: Reconciler, Sendable {
             maxZxid = max(maxZxid, node.stat.mzxid)
             count += 1
         }
-        let instanceReports = reports.values(nodes(instances)).filter { report in
+        let instanceReports = reports.values(nodes(instances), failed: unreadable(tree.instanceStatus)).filter {
+            report in
             report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] })
         }
         // Deletions lower the count without raising a zxid: both make the version.
@@ -169,10 +174,35 @@ public final class RouterAgent: Reconciler, Sendable {
         return (external, TableBuilder.internalSnapshot(instances: instanceReports, version: version))
     }
 
-    /// A valid document, or nil (left out of the table).
-    @Sendable static func document(_ data: [UInt8]) -> Document? {
-        guard let value = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) else { return nil }
-        return try? DocumentValidator().validate(value).get()
+    /// A valid document, or the error that says why not.
+    @Sendable static func document(_ data: [UInt8]) throws -> Document {
+        let value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        return try DocumentValidator().validate(value).get()
+    }
+
+    /// Says (a warning) that a node's new version does not parse, and what is served instead.
+    func unreadable(_ folder: String) -> (UnreadableNode) -> Void {
+        { [logger] node in
+            logger.warning(
+                "router.document_unreadable",
+                metadata: [
+                    "path": "\(folder)/\(node.key)", "error": "\(node.error)",
+                    "serving":
+                        "\(node.keptPrevious ? "its last valid version" : "nothing for it (no valid version seen)")",
+                ]
+            )
+        }
+    }
+
+    /// Every watched node whose newest version does not parse (`<kind>/<name>` → why): the
+    /// router's report carries it, so it is seen without reading the router's log.
+    func unreadableNodes() -> [String: String] {
+        var out: [String: String] = [:]
+        for (kind, parsed) in [("routes", routeDocuments), ("apps", appDocuments), ("services", serviceDocuments)] {
+            for (key, error) in parsed.unreadable() { out["\(kind)/\(key)"] = error }
+        }
+        for (key, error) in reports.unreadable() { out["instances/\(key)"] = error }
+        return out
     }
 
     /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).

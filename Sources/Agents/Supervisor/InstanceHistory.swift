@@ -15,6 +15,17 @@ final class InstanceHistory: Sendable {
         var startedAt: ContinuousClock.Instant?
         var seeded = false
         var drainingSince: ContinuousClock.Instant?
+        /// Containers of the instance the Engine failed to remove (a removal stuck "in progress",
+        /// a busy mount): set aside, not waited for; the replacement runs under another name.
+        var stuck: [String: StuckContainer] = [:]
+    }
+
+    /// A container that could not be removed: its name stays taken until the Engine lets it go.
+    struct StuckContainer: Sendable {
+        var name: String
+        var error: String
+        var attempts: Int
+        var retryAt: ContinuousClock.Instant
     }
 
     let backoff: Backoff
@@ -84,6 +95,55 @@ final class InstanceHistory: Sendable {
             entry.lastError = reason
             e[instance] = entry
         }
+    }
+
+    /// A start that failed (the image, create, start): the next attempt waits base, 2·base, ... up
+    /// to the cap, whatever wakes the instance meanwhile (the Engine's event for the half-made
+    /// container removed, a resync). An Engine that has just come back is not hammered.
+    func startFailed(_ instance: String, reason: String) {
+        entries.withLock { e in
+            var entry = e[instance] ?? Entry()
+            entry.lastError = reason
+            entry.crashesSinceHealthy += 1
+            entry.startedAt = nil
+            entry.notBefore = .now + backoff.delay(failures: entry.crashesSinceHealthy)
+            e[instance] = entry
+        }
+    }
+
+    /// Records that `container` (named `name`) could not be removed; returns whether it is new
+    /// (worth a warning). Its removal is tried again after a backoff of its own.
+    @discardableResult
+    func stuck(_ instance: String, container: String, name: String, error: String) -> Bool {
+        entries.withLock { e in
+            var entry = e[instance] ?? Entry()
+            let attempts = (entry.stuck[container]?.attempts ?? 0) + 1
+            entry.stuck[container] = StuckContainer(
+                name: name,
+                error: error,
+                attempts: attempts,
+                retryAt: .now + Backoff(base: .seconds(2), cap: .seconds(60)).delay(failures: attempts)
+            )
+            entry.lastError =
+                "container \(container.prefix(12)) cannot be removed (\(error)); it is left aside and the instance runs in a new container"
+            e[instance] = entry
+            return attempts == 1
+        }
+    }
+
+    /// The stuck containers of `instance`, by id.
+    func stuckContainers(_ instance: String) -> [String: StuckContainer] {
+        entries.withLock { $0[instance]?.stuck ?? [:] }
+    }
+
+    /// Whether removing a stuck container should be tried now.
+    func mayRetryRemoval(_ instance: String, container: String) -> Bool {
+        entries.withLock { ($0[instance]?.stuck[container]).map { $0.retryAt <= .now } ?? true }
+    }
+
+    /// A stuck container is gone at last.
+    func removed(_ instance: String, container: String) {
+        entries.withLock { e in _ = e[instance]?.stuck.removeValue(forKey: container) }
     }
 
     /// Records a probe; returns whether the instance counts as healthy: at once after a

@@ -49,7 +49,8 @@ extension InstanceReconciler {
             }
             if let gate {
                 step = "start gate not opened"
-                try gate.open(ContainerLabels.containerName(host: configuration.hostID, instance: instance))
+                // Its own name: another than the usual one while a stuck container holds that.
+                try gate.open(String(details.name.drop(while: { $0 == "/" })))
             }
         } catch {
             // Never left running unprotected or half-made: stopped, counted as a failed start

@@ -107,15 +107,22 @@ struct InstanceReconciler: Reconciler {
     ) async throws -> ContainerOutcome {
         let assignment = plan.assignment
         let instance = assignment.instance
-        let current = containers.first {
-            $0.labels[ContainerLabels.spec] == plan.specHash && $0.state != "removing" && $0.state != "dead"
-        }
+        // Containers the Engine could not remove (or is removing) are never the instance's
+        // container again: they are set aside, and do not block a replacement.
+        forgetVanished(instance, containers: containers)
+        let stuck = history.stuckContainers(instance)
+        let usable = containers.filter { $0.state != "removing" && $0.state != "dead" && stuck[$0.id] == nil }
+        let current =
+            usable.first { $0.labels[ContainerLabels.spec] == plan.specHash && $0.isRunning }
+            ?? usable.first { $0.labels[ContainerLabels.spec] == plan.specHash }
         for stale in containers where stale.id != current?.id {
-            logger.info(
-                "supervisor.container_replaced",
-                metadata: ["instance": "\(instance)", "container": "\(stale.id.prefix(12))"]
-            )
-            try await stopAndRemove(stale.id)
+            if stuck[stale.id] == nil {
+                logger.info(
+                    "supervisor.container_replaced",
+                    metadata: ["instance": "\(instance)", "container": "\(stale.id.prefix(12))"]
+                )
+            }
+            await removeOrSetAside(stale, instance: instance)
         }
         var running = current.flatMap { $0.isRunning ? $0 : nil }
         if let dead = current, !dead.isRunning {
@@ -123,8 +130,7 @@ struct InstanceReconciler: Reconciler {
             let reason = Self.exitReason(dead, details)
             logger.warning("supervisor.container_exited", metadata: ["instance": "\(instance)", "reason": "\(reason)"])
             history.crashed(instance, reason: reason)
-            try await docker.remove(container: dead.id)
-            firewall.forget(container: dead.id)
+            await removeOrSetAside(dead, instance: instance)
             running = nil
         }
         if let running {
@@ -207,11 +213,18 @@ struct InstanceReconciler: Reconciler {
                 command = pulled
             }
         } catch {
-            history.failed(instance, reason: "image \(assignment.image): \(Self.message(error))")
+            history.startFailed(instance, reason: "image \(assignment.image): \(Self.message(error))")
             try await report.write(state: .failed, port: port)
             throw error
         }
-        let name = ContainerLabels.containerName(host: configuration.hostID, instance: instance)
+        let name: String
+        do {
+            name = try await freeName(for: instance)
+        } catch {
+            history.startFailed(instance, reason: "start: \(Self.message(error))")
+            try await report.write(state: .failed, port: port)
+            throw error
+        }
         var config = plan.config(
             host: configuration,
             hostPort: port,
@@ -230,7 +243,7 @@ struct InstanceReconciler: Reconciler {
                 let names = Set(secrets.map { String($0.prefix(while: { $0 != "=" })) })
                 config.env = config.env.filter { !names.contains(String($0.prefix(while: { $0 != "=" }))) } + secrets
             } catch {
-                history.failed(instance, reason: "secrets: \(Self.message(error))")
+                history.startFailed(instance, reason: "secrets: \(Self.message(error))")
                 try await report.write(state: .failed, port: port)
                 throw error
             }
@@ -244,15 +257,13 @@ struct InstanceReconciler: Reconciler {
                 config.networkMode = configuration.network
                 try gate.shut(name)
             } catch {
-                history.failed(instance, reason: "start: \(Self.message(error))")
+                history.startFailed(instance, reason: "start: \(Self.message(error))")
                 try await report.write(state: .failed, port: port)
                 throw error
             }
         }
         var created: String?
         do {
-            // A container of that name left half-made by an earlier attempt is removed first.
-            try await docker.remove(container: name)
             let id = try await docker.create(name: name, config)
             created = id
             try await docker.start(container: id)
@@ -269,10 +280,73 @@ struct InstanceReconciler: Reconciler {
             if message.contains("address already in use") || message.contains("port is already allocated") {
                 ports.clash(port, for: instance)
             }
-            history.failed(instance, reason: "start: \(message)")
+            history.startFailed(instance, reason: "start: \(message)")
             try await report.write(state: .failed, port: port)
             throw error
         }
+    }
+
+    /// The name for a new container of `instance`: its usual one, or, while a container the
+    /// Engine cannot remove holds that, the next of `<name>-2`, `<name>-3`, ... A container of the
+    /// name left half-made by an earlier attempt is removed first.
+    func freeName(for instance: String) async throws -> String {
+        let base = ContainerLabels.containerName(host: configuration.hostID, instance: instance)
+        let taken = Set(history.stuckContainers(instance).values.map(\.name))
+        var lastError: (any Error)?
+        for n in 1...8 {
+            let name = n == 1 ? base : "\(base)-\(n)"
+            if taken.contains(name) { continue }
+            do {
+                try await docker.remove(container: name)
+                return name
+            } catch {
+                // Held by a container the Engine cannot remove (not one of ours by its labels).
+                history.stuck(instance, container: name, name: name, error: Self.message(error))
+                lastError = error
+            }
+        }
+        throw ReconcileFailure(
+            "no usable container name for \(instance): \(lastError.map { Self.message($0) } ?? "all taken by stuck containers")"
+        )
+    }
+
+    /// Stops and removes a container that is not (or no longer) the instance's; one the Engine
+    /// cannot remove is reported and set aside (its removal is tried again later), never waited on.
+    func removeOrSetAside(_ container: ContainerSummary, instance: String) async {
+        guard history.mayRetryRemoval(instance, container: container.id) else { return }
+        do {
+            if container.isRunning { try await docker.stop(container: container.id, grace: configuration.stopGrace) }
+            try await docker.remove(container: container.id)
+            firewall.forget(container: container.id)
+            history.removed(instance, container: container.id)
+            gate?.remove(Self.name(of: container))
+        } catch {
+            let message = Self.message(error)
+            let first = history.stuck(instance, container: container.id, name: Self.name(of: container), error: message)
+            var metadata: Logger.Metadata = [
+                "instance": "\(instance)", "container": "\(container.id.prefix(12))", "error": "\(message)",
+            ]
+            metadata["state"] = "\(container.state)"
+            if first {
+                logger.warning("supervisor.container_stuck", metadata: metadata)
+            } else {
+                logger.debug("supervisor.container_stuck", metadata: metadata)
+            }
+        }
+    }
+
+    /// Stuck containers the Engine no longer lists (it finished removing them; or a name held by
+    /// a container not labelled as ours, not ours to wait for) are forgotten.
+    func forgetVanished(_ instance: String, containers: [ContainerSummary]) {
+        let listed = Set(containers.map(\.id))
+        for id in history.stuckContainers(instance).keys where !listed.contains(id) {
+            history.removed(instance, container: id)
+        }
+    }
+
+    /// A container's name without the Engine's leading slash.
+    static func name(of container: ContainerSummary) -> String {
+        String((container.names.first ?? "").drop(while: { $0 == "/" }))
     }
 
     /// No assignment: first report it unhealthy and wait `drainDelay` (routers stop sending it
@@ -297,12 +371,17 @@ struct InstanceReconciler: Reconciler {
                 "supervisor.container_stopping",
                 metadata: ["instance": "\(instance)", "container": "\(container.id.prefix(12))"]
             )
-            try await stopAndRemove(container.id)
+            await removeOrSetAside(container, instance: instance)
         }
         try await statuses.delete(instance)
         ports.release(instance)
-        history.forget(instance)
         gate?.remove(ContainerLabels.containerName(host: configuration.hostID, instance: instance))
+        // One the Engine cannot remove yet is tried again (its own backoff); nothing is left behind.
+        forgetVanished(instance, containers: containers)
+        if let retry = history.stuckContainers(instance).values.map(\.retryAt).min() {
+            return .requeue(after: max(retry - .now, .milliseconds(100)))
+        }
+        history.forget(instance)
         return .done
     }
 
