@@ -5,7 +5,8 @@ import Synchronization
 /// Applies `EgressRules` inside a container's network namespace with the host's own iptables
 /// (`nsenter -t PID -n`): the image needs no iptables and no extra capability.
 /// Remembers what it applied per container start (a restarted container has a new namespace),
-/// and re-reads the real rules after `verifyEvery`.
+/// and re-reads the real rules after `verifyEvery`: rules flushed or changed by anyone else are
+/// restored at the instance's next pass after that (a flushed chain lets everything out).
 final class EgressFirewall: Sendable {
     struct Failure: Error, CustomStringConvertible {
         let command: String
@@ -17,7 +18,7 @@ final class EgressFirewall: Sendable {
     let nsenter: String
     private let applied = Mutex([String: (rules: EgressRules, start: String, at: ContinuousClock.Instant)]())
 
-    init(verifyEvery: Duration = .seconds(60), nsenter: String = "nsenter") {
+    init(verifyEvery: Duration = .seconds(5), nsenter: String = "nsenter") {
         self.verifyEvery = verifyEvery
         self.nsenter = nsenter
     }
