@@ -5,8 +5,9 @@ While a client keeps requesting the sample through both zones' routers and a str
 goes through the manager, each fault is injected in turn, in an order drawn from the seed (the same
 seed replays the same run). After each one it waits until desired == actual again and checks:
 
-  - requests: failed while the fault lasted and after it (0 is the goal for every fault that does
-    not take away a router or every instance at once; those are printed, bounded by --max-failed)
+  - requests: failed while the fault lasted and after it (0 for every fault that does not take
+    away a router or every instance at once; for those, the failures are printed and must end
+    within --recover-within seconds of what was taken away being back)
   - convergence: seconds until the rollout is whole again (every instance healthy, every router
     serving it) and the Engine runs exactly the wanted containers
   - nothing lost: the last accepted scale is what the Deploy says; every accepted apply is there and
@@ -158,6 +159,12 @@ class Load(threading.Thread):
             window = [r for r in self.results if start <= r[0] < end and r[1] not in exclude]
         return sum(1 for r in window if r[2] != 200), len(window)
 
+    def last_failure(self, start, end):
+        """When the last request in [start, end) failed; None if none did."""
+        with self.lock:
+            times = [r[0] for r in self.results if start <= r[0] < end and r[2] != 200]
+        return max(times) if times else None
+
 
 class Ops(threading.Thread):
     """Scales through the manager, alternating 2 and 3 instances; remembers what was accepted."""
@@ -189,10 +196,14 @@ class Chaos:
     FAULTS = ["scheduler-kill", "second-scheduler", "supervisor-kill", "supervisor-pause", "router-kill",
               "manager-kill", "zookeeper-restart", "dockerd-restart", "egress-flush", "apply-burst"]
 
-    def __init__(self, cluster, seed, zk_down=10.0, burst=60, converge_timeout=120.0, max_failed=400):
+    # Faults that make their own writes through the manager (the stream of scales waits).
+    OWN_WRITES = {"manager-kill"}
+
+    def __init__(self, cluster, seed, zk_down=10.0, burst=60, converge_timeout=120.0, recover_within=10.0):
         self.cluster, self.seed = cluster, seed
         self.zk_down, self.burst = zk_down, burst
-        self.converge_timeout, self.max_failed = converge_timeout, max_failed
+        self.converge_timeout, self.recover_within = converge_timeout, recover_within
+        self.back = None
         self.rng = random.Random(seed)
         self.rows = []
         self.instances = 2
@@ -240,6 +251,7 @@ class Chaos:
         self.cluster.signal("router-zone-b", signal.SIGKILL)
         time.sleep(1)
         self.cluster.up()
+        self.back = time.monotonic()
         return ("zone-b",)
 
     def fault_manager_kill(self):
@@ -279,6 +291,7 @@ class Chaos:
         out = self.cluster.script("docker.sh", "dockerd")
         if out.returncode != 0:
             raise Violation("dockerd did not start again: " + (out.stdout + out.stderr)[-300:])
+        self.back = time.monotonic()
         return "all"
 
     def fault_egress_flush(self):
@@ -399,7 +412,8 @@ class Chaos:
         print(f"==> {fault}", flush=True)
         ops = Ops(self.cluster, self.instances)
         injected = time.monotonic()
-        ops.start()
+        if fault not in self.OWN_WRITES:
+            ops.start()
         try:
             lossy = getattr(self, "fault_" + fault.replace("-", "_"))()
             time.sleep(1)
@@ -407,12 +421,13 @@ class Chaos:
             self.fail(fault, str(violation))
         finally:
             ops.stopping.set()
-            ops.join()
+            if ops.is_alive():
+                ops.join()
         recovered = time.monotonic()
         # Nothing lost: the last accepted scale (or, if the last attempt failed, maybe it) is stored.
         stored = self.deploy_instances()
         allowed = {ops.accepted, ops.attempted} if ops.attempted != ops.accepted else {ops.accepted}
-        if fault == "manager-kill":
+        if fault in self.OWN_WRITES:
             allowed = {self.instances}
         if stored not in allowed:
             self.fail(fault, f"the Deploy has {stored} instances; the last accepted scale said {ops.accepted}")
@@ -426,18 +441,25 @@ class Chaos:
         exclude = tuple(ROUTERS) if lossy == "all" else lossy
         during, n_during = load.failed(injected, recovered, exclude)
         after, n_after = load.failed(recovered, settled + 2, exclude)
-        lost, _ = load.failed(injected, settled + 2) if exclude else (0, 0)
-        row = dict(fault=fault, requests=n_during + n_after, during=during, after=after, excused=lost - during - after
-                   if exclude else 0, converged=seconds, scales=ops.count)
+        lost, total = load.failed(injected, settled + 2)
+        # Where failures are expected (the router or every container gone), they must end soon
+        # after what was taken away is back: the seconds from then to the last failed request.
+        tail = 0.0
+        if exclude and self.back is not None:
+            last = load.last_failure(injected, settled + 2)
+            tail = max(0.0, last - self.back) if last is not None else 0.0
+        self.back = None
+        row = dict(fault=fault, requests=total, during=during, after=after,
+                   excused=lost - during - after if exclude else 0, tail=tail, converged=seconds, scales=ops.count)
         self.rows.append(row)
         print(f"    {row['requests']} requests, {during} failed during, {after} after"
-              + (f", {row['excused']} to {'every router' if lossy == 'all' else ','.join(lossy)} (expected)"
-                 if exclude else "")
+              + (f", {row['excused']} to {'every router' if lossy == 'all' else ','.join(lossy)} (expected; the last"
+                 f" {tail:.1f} s after it was back)" if exclude else "")
               + f"; converged in {seconds:.1f} s; {ops.count} scales accepted", flush=True)
         if during or after:
             self.fail(fault, f"{during + after} requests failed (during {during}, after {after})")
-        if row["excused"] > self.max_failed:
-            self.fail(fault, f"{row['excused']} requests failed where failures were expected, above {self.max_failed}")
+        if tail > self.recover_within:
+            self.fail(fault, f"requests still failed {tail:.1f} s after it was back (at most {self.recover_within:.0f} s)")
 
     def fail(self, fault, what):
         self.table()
@@ -446,10 +468,11 @@ class Chaos:
 
     def table(self):
         print()
-        print(f"{'FAULT':<20} {'REQUESTS':>8} {'FAILED':>6} {'AFTER':>5} {'EXPECTED':>8} {'CONVERGED':>9} {'SCALES':>6}")
+        print(f"{'FAULT':<20} {'REQUESTS':>8} {'FAILED':>6} {'AFTER':>5} {'EXPECTED':>8} {'TAIL':>6} "
+              f"{'CONVERGED':>9} {'SCALES':>6}")
         for r in self.rows:
             print(f"{r['fault']:<20} {r['requests']:>8} {r['during']:>6} {r['after']:>5} {r['excused']:>8} "
-                  f"{r['converged']:>8.1f}s {r['scales']:>6}")
+                  f"{r['tail']:>5.1f}s {r['converged']:>8.1f}s {r['scales']:>6}")
         sys.stdout.flush()
 
 
@@ -463,12 +486,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=1, help="times through the faults (each round reshuffled)")
     parser.add_argument("--zk-down", type=float, default=10.0, help="seconds ZooKeeper stays down")
     parser.add_argument("--burst", type=int, default=60, help="applies in the burst (one in three malformed)")
+    parser.add_argument("--recover-within", type=float, default=10.0,
+                        help="seconds after a router or dockerd is back by which requests must succeed again")
     args = parser.parse_args()
     faults = [f for f in args.faults.split(",") if f]
     unknown = [f for f in faults if f not in Chaos.FAULTS]
     if unknown:
         parser.error(f"unknown faults {unknown}; known: {', '.join(Chaos.FAULTS)}")
-    chaos = Chaos(Cluster(args.bin, args.dir, args.repo), args.seed, zk_down=args.zk_down, burst=args.burst)
+    chaos = Chaos(Cluster(args.bin, args.dir, args.repo), args.seed, zk_down=args.zk_down, burst=args.burst,
+                  recover_within=args.recover_within)
     for _ in range(args.rounds):
         chaos.run(faults)
     print(f"chaos passed: seed {args.seed}, {len(chaos.rows)} faults, no violation")

@@ -20,7 +20,7 @@ extension DevCluster {
         step("installing what is missing (scripts/install.sh)")
         guard script("install.sh") == 0 else { throw DevClusterError("scripts/install.sh failed") }
         step("ZooKeeper on \(zooKeeper) (data and log under \(directory)/zk-dev)")
-        guard script("zk.sh", "standalone", "dev", "\(zooKeeperPort)") == 0 else {
+        guard script("zk.sh", zooKeeperEnsemble ? "ensemble" : "standalone", "dev", "\(zooKeeperPort)") == 0 else {
             throw DevClusterError("ZooKeeper did not start")
         }
         if let upstream = registryUpstream {

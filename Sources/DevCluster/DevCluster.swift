@@ -11,6 +11,9 @@ public struct DevCluster: Sendable {
     /// One supervisor per zone.
     public var zones: [String]
     public var zooKeeperPort: Int
+    /// Three ZooKeeper servers (ports `zooKeeperPort` ... `+2`) instead of one: what the fault
+    /// suite needs to kill a leader or a follower. Kept once made (`zk-dev/2` exists).
+    public var zooKeeperEnsemble: Bool
     /// The router's port on 127.0.0.1; its admin port is the next one.
     public var routerPort: Int
     /// The binary the agents run (`atlantis`).
@@ -42,8 +45,14 @@ public struct DevCluster: Sendable {
         address: String = "127.0.0.1",
         registryUpstream: String? = nil,
         portBase: Int = 31000,
-        hostPrefix: String = "dev"
+        hostPrefix: String = "dev",
+        zooKeeperEnsemble: Bool = false
     ) {
+        self.zooKeeperEnsemble =
+            zooKeeperEnsemble
+            || FileManager.default.fileExists(
+                atPath: "\(URL(fileURLWithPath: directory).standardizedFileURL.path)/zk-dev/2/zoo.cfg"
+            )
         self.managerPort = managerPort
         self.region = region
         self.address = address
@@ -85,7 +94,10 @@ public struct DevCluster: Sendable {
         return list
     }
 
-    public var zooKeeper: String { "\(address):\(zooKeeperPort)" }
+    public var zooKeeper: String {
+        guard zooKeeperEnsemble else { return "\(address):\(zooKeeperPort)" }
+        return (0..<3).map { "\(address):\(zooKeeperPort + $0)" }.joined(separator: ",")
+    }
     /// One router per zone: zone i on `routerPort + 2i`, its admin port the next one.
     public func routerPort(zone index: Int) -> Int { routerPort + 2 * index }
     /// Zone i's internal router port, on the Docker bridge's gateway (8180+ in r1, 8190+ in r2).

@@ -31,6 +31,9 @@ struct DevOptions: ParsableArguments {
     @Option(help: "The first router's port on 127.0.0.1 (its admin port is the next one; one router per zone).")
     var routerPort: CLIOptions.Port = CLIOptions.Port(8080)
 
+    @Flag(help: "Three ZooKeeper servers (--zk-port and the next two) instead of one; kept for later `dev up`s.")
+    var zkEnsemble = false
+
     @Option(
         help:
             "Regions (1 or 2): r1 on 127.0.0.1 with the builder, r2 on 127.0.0.2 under --dir/r2 with a registry mirroring r1's."
@@ -47,7 +50,8 @@ struct DevOptions: ParsableArguments {
             repository: repo,
             zones: zones.split(separator: ",").map(String.init),
             zooKeeperPort: zkPort.value,
-            routerPort: routerPort.value
+            routerPort: routerPort.value,
+            zooKeeperEnsemble: zkEnsemble
         )
     }
 

@@ -62,4 +62,37 @@ struct StuckContainerTests {
             #expect(await eventually(.seconds(90)) { (try? await rig.containers().isEmpty) == true })
         }
     }
+
+    /// An assignment written behind the scheduler's back that does not read: the container of the
+    /// last valid one keeps running and answering, the instance's status says why, and the next
+    /// valid assignment is taken up.
+    @Test func anUnreadableAssignmentLeavesTheInstanceRunningAndIsReported() async throws {
+        try await SupervisorRig.with(ports: 23220...23239) { rig in
+            rig.start()
+            try await rig.assign(SupervisorRig.sample("web-1"))
+            #expect(await eventually { await rig.status("web-1")?.healthy == true })
+            let first = try #require(await rig.status("web-1"))
+            try await rig.zk.setData(
+                "\(rig.tree.assignments(host: rig.hostID))/web-1",
+                data: Array(#"{"instance":"web-1","app":"sample","image":7}"#.utf8)
+            )
+            #expect(
+                await eventually(.seconds(10)) {
+                    await rig.status("web-1")?.lastError?.contains("is invalid") == true
+                }
+            )
+            let status = try #require(await rig.status("web-1"))
+            #expect(status.containerID == first.containerID && status.healthy)
+            #expect(Loopback.curl("http://127.0.0.1:\(first.port)/health", extra: ["--max-time", "3"]).0 == 200)
+            #expect(try await rig.containers().map(\.id) == [first.containerID])
+
+            try await rig.assign(SupervisorRig.sample("web-1", image: "atlantis/sample:v2"))
+            #expect(
+                await eventually(.seconds(15)) {
+                    guard let s = await rig.status("web-1") else { return false }
+                    return s.healthy && s.containerID != first.containerID
+                }
+            )
+        }
+    }
 }

@@ -30,7 +30,13 @@ struct InstanceReconciler: Reconciler {
         guard let node = assignments.snapshot(instance) else {
             return try await retire(instance, containers: containers)
         }
-        let assignment = try Self.assignment(instance, data: node.data, tree: tree, host: configuration.hostID)
+        let assignment: InstanceAssignment
+        do {
+            assignment = try Self.assignment(instance, data: node.data, tree: tree, host: configuration.hostID)
+        } catch {
+            try await reportUnreadable(instance, error: error)
+            throw error
+        }
         let plan = try ContainerPlan(assignment)
         let generation = Int(node.stat.version)
         var report = Report(reconciler: self, assignment: assignment, generation: generation)
@@ -48,6 +54,19 @@ struct InstanceReconciler: Reconciler {
             return .requeue(after: .milliseconds(100))
         }
         return try await probeAndReport(assignment, hostPort: hostPort, report: &report)
+    }
+
+    /// An assignment that does not read (written behind the scheduler's back) changes nothing:
+    /// the container of its last valid version keeps running; the error goes to the instance's
+    /// status and to a warning, and the next valid version is taken up as usual.
+    func reportUnreadable(_ instance: String, error: any Error) async throws {
+        logger.warning(
+            "supervisor.assignment_unreadable",
+            metadata: ["instance": "\(instance)", "error": "\(error)", "serving": "its last valid version, unchanged"]
+        )
+        guard var status = try await statuses.current(instance) else { return }
+        status.lastError = "\(error); the instance keeps running as last assigned"
+        try await statuses.write(status, instance: instance)
     }
 
     /// This zone's internal router, as the routers' registrations say now.
