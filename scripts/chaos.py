@@ -51,6 +51,8 @@ class Cluster:
 
     def __init__(self, binary, directory, repo):
         self.binary, self.directory, self.repo = binary, directory, repo
+        ensemble = os.path.exists(os.path.join(directory, "zk-dev", "2", "zoo.cfg"))
+        self.zk = ",".join(f"127.0.0.1:{2181 + i}" for i in range(3 if ensemble else 1))
 
     def pid(self, agent):
         try:
@@ -193,8 +195,9 @@ class Violation(Exception):
 
 
 class Chaos:
-    FAULTS = ["scheduler-kill", "second-scheduler", "supervisor-kill", "supervisor-pause", "router-kill",
-              "manager-kill", "zookeeper-restart", "dockerd-restart", "egress-flush", "apply-burst"]
+    FAULTS = ["scheduler-kill", "second-scheduler", "supervisor-kill", "supervisor-pause", "sessions-expire",
+              "router-kill", "manager-kill", "zookeeper-leader-kill", "zookeeper-follower-kill", "zookeeper-restart",
+              "dockerd-restart", "egress-flush", "network-cut", "router-disk-full", "apply-burst"]
 
     # Faults that make their own writes through the manager (the stream of scales waits).
     OWN_WRITES = {"manager-kill"}
@@ -220,7 +223,7 @@ class Chaos:
         """Two schedulers at once: a second one starts, the first is killed, the second leads."""
         identity = os.path.join(self.cluster.directory, "identities", "scheduler.json")
         log = open(os.path.join(self.cluster.directory, "scheduler-2.log"), "a")
-        second = subprocess.Popen([self.cluster.binary, "scheduler", "--zk", "127.0.0.1:2181", "--id",
+        second = subprocess.Popen([self.cluster.binary, "scheduler", "--zk", self.cluster.zk, "--id",
                                    "dev-scheduler-2", "--lost-after", "10", "--zk-identity-file", identity],
                                   stdout=log, stderr=log)
         time.sleep(2)
@@ -269,13 +272,84 @@ class Chaos:
         self.instances = n
         return ()
 
-    def fault_zookeeper_restart(self):
-        """The whole ensemble (this cluster's one server) killed, down for a while, started again."""
-        self.cluster.script("zk.sh", "kill", "dev")
-        time.sleep(self.zk_down)
-        out = self.cluster.script("zk.sh", "start", "dev")
+    def zk_servers(self):
+        """[(server id, mode)] of the cluster's ZooKeeper servers (`zk.sh status dev`)."""
+        lines = self.cluster.script("zk.sh", "status", "dev").stdout.splitlines()
+        return [(f[0], f[2] if len(f) > 2 else "down") for f in (line.split() for line in lines) if f]
+
+    def zk_start(self, server):
+        out = self.cluster.script("zk.sh", "start", "dev", server)
         if out.returncode != 0:
-            raise Violation("ZooKeeper did not start again: " + out.stderr[-300:])
+            raise Violation(f"ZooKeeper server {server} did not start again: " + out.stderr[-300:])
+
+    def zk_kill_one(self, mode):
+        servers = self.zk_servers()
+        if len(servers) < 3:
+            raise Violation(f"a {mode} to kill needs an ensemble (dev up --zk-ensemble); servers: {servers}")
+        server = next((s for s, m in servers if m == mode), None)
+        if server is None:
+            raise Violation(f"no {mode} among {servers}")
+        self.cluster.script("zk.sh", "kill", "dev", server)
+        time.sleep(5)
+        self.zk_start(server)
+        return ()
+
+    def fault_zookeeper_leader_kill(self):
+        return self.zk_kill_one("leader")
+
+    def fault_zookeeper_follower_kill(self):
+        return self.zk_kill_one("follower")
+
+    def fault_zookeeper_restart(self):
+        """The whole ensemble killed, down for --zk-down seconds, started again with its data."""
+        servers = [s for s, _ in self.zk_servers()] or ["1"]
+        for server in servers:
+            self.cluster.script("zk.sh", "kill", "dev", server)
+        time.sleep(self.zk_down)
+        for server in servers:
+            # An ensemble's first server waits for a quorum: each is started without waiting for it.
+            threading.Thread(target=self.cluster.script, args=("zk.sh", "start", "dev", server)).start()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if sum(1 for _, m in self.zk_servers() if m in ("leader", "follower", "standalone")) == len(servers):
+                return ()
+            time.sleep(0.5)
+        raise Violation(f"ZooKeeper did not serve again: {self.zk_servers()}")
+
+    def fault_sessions_expire(self):
+        """Every agent but the routers frozen past its session's expiry, then let go at once."""
+        agents = ["scheduler", "manager", "supervisor-zone-a", "supervisor-zone-b", "builder"]
+        frozen = [a for a in agents if self.cluster.pid(a)]
+        for agent in frozen:
+            self.cluster.signal(agent, signal.SIGSTOP)
+        time.sleep(13)
+        for agent in frozen:
+            self.cluster.signal(agent, signal.SIGCONT)
+        return ()
+
+    def fault_network_cut(self):
+        """One instance's network cut in its namespace (every packet in dropped) for 6 s."""
+        running = [c for c in self.cluster.containers() if c["State"] == "running"]
+        victim = self.rng.choice(running)
+        pid = str(self.cluster.container_pid(victim["Id"]))
+        subprocess.run(["nsenter", "-t", pid, "-n", "iptables", "-I", "INPUT", "-j", "DROP"], check=True)
+        time.sleep(6)
+        subprocess.run(["nsenter", "-t", pid, "-n", "iptables", "-D", "INPUT", "-j", "DROP"], check=False)
+        self.back = time.monotonic()
+        return ("zone-a", "zone-b")
+
+    def fault_router_disk_full(self):
+        """The disk under router-zone-a's saved table full (a 64 KiB tmpfs, filled) while tables change."""
+        folder = os.path.join(self.cluster.directory, "router-zone-a")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", folder], check=True)
+        try:
+            subprocess.run(["dd", "if=/dev/zero", f"of={folder}/filler", "bs=4k"], capture_output=True)
+            time.sleep(6)  # scales meanwhile: the table changes and cannot be saved
+            log = open(os.path.join(self.cluster.directory, "router-zone-a.log")).read()
+            if "router.table_not_saved" not in log:
+                raise Violation("router-zone-a did not say that it could not save its table")
+        finally:
+            subprocess.run(["umount", folder], check=False)
         return ()
 
     def fault_dockerd_restart(self):

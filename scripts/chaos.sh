@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "==> chaos: atlantis dev up (its own cluster in $work/dev)"
-"$bin" dev up --dir "$work/dev" >"$work/up.out" 2>&1 || { tail -30 "$work/up.out"; exit 1; }
+"$bin" dev up --dir "$work/dev" --zk-ensemble >"$work/up.out" 2>&1 || { tail -30 "$work/up.out"; exit 1; }
 "$bin" apply -f examples/sample >/dev/null
 "$bin" rollout status sample-prod --wait >/dev/null
 python3 scripts/chaos.py --bin "$bin" --dir "$work/dev" "$@"

@@ -39,6 +39,12 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Folder for the last good table (default: run/router-<id>).")
     var stateDir: String?
 
+    @Option(
+        help:
+            "Seconds instances stay routed once the supervisor session that confirmed them is gone (a frozen or cut-off supervisor's containers still answer); reports never seen confirmed are never routed."
+    )
+    var lostGrace: Int = 20
+
     @OptionGroup var proxy: ProxyOptions
 
     func run() async throws {
@@ -67,6 +73,7 @@ struct RouterCommand: AsyncParsableCommand {
             zone: zone
         )
         configuration.internalListen = internalListen.map { ($0.host, $0.port) }
+        configuration.lostGrace = .seconds(Int64(max(lostGrace, 0)))
         let service = RouterService(
             configuration: configuration,
             metrics: { registry.emitToString() },

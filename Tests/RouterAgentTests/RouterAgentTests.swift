@@ -47,14 +47,15 @@ final class RouterRig: @unchecked Sendable {
         port = listener!.localAddress!.port!
     }
 
-    func startAgent(zk: ZooKeeperClient, tree: ZNodeTree, statePath: String) {
+    func startAgent(zk: ZooKeeperClient, tree: ZNodeTree, statePath: String, lostGrace: Duration = .seconds(2)) {
         let agent = RouterAgent(
             zk: zk,
             tree: tree,
             tables: tables,
             id: "r1",
             address: "127.0.0.1:\(port)",
-            statePath: statePath
+            statePath: statePath,
+            lostGrace: lostGrace
         )
         agentTask = Task { try? await agent.run() }
     }
@@ -167,9 +168,15 @@ struct RouterAgentTests {
             }
         )
 
-        // The supervisor's process ends: its reports stay in ZooKeeper but are no longer health.
+        // The supervisor's process ends: its reports stay in ZooKeeper; what this router saw
+        // confirmed is still routed for its grace (2 s here: a frozen supervisor's containers
+        // still answer), then no longer.
         await supervisor.close()
+        let closed = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try rig.get("/x", host: "web.test").0 == 200, "routed within the grace")
         #expect(await eventually { try rig.get("/x", host: "web.test").0 == 503 })
+        #expect(ContinuousClock.now - closed >= .seconds(2), "dropped before the grace ended")
         // Its next process registers: the old reports still do not count until it confirms them.
         supervisor = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
         try await register(supervisor)

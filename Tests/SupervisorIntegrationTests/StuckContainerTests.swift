@@ -4,6 +4,7 @@ import Spawn
 import TestSupport
 import Testing
 import ZKModel
+import ZooKeeper
 
 @testable import Supervisor
 

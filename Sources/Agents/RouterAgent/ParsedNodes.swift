@@ -28,6 +28,14 @@ final class ParsedNodes<Value: Sendable>: Sendable {
         _ nodes: [(key: String, mzxid: Int64, data: [UInt8])],
         failed: (UnreadableNode) -> Void = { _ in }
     ) -> [Value] {
+        keyedValues(nodes, failed: failed).map(\.value)
+    }
+
+    /// `values`, each with its node's key.
+    func keyedValues(
+        _ nodes: [(key: String, mzxid: Int64, data: [UInt8])],
+        failed: (UnreadableNode) -> Void = { _ in }
+    ) -> [(key: String, value: Value)] {
         var fresh: [UnreadableNode] = []
         let values = entries.withLock { entries in
             var next: [String: Entry] = [:]
@@ -46,7 +54,7 @@ final class ParsedNodes<Value: Sendable>: Sendable {
                 }
             }
             entries = next
-            return nodes.compactMap { next[$0.key]?.value }
+            return nodes.compactMap { node in next[node.key]?.value.map { (node.key, $0) } }
         }
         fresh.forEach(failed)
         return values

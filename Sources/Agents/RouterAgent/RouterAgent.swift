@@ -33,6 +33,14 @@ public final class RouterAgent: Reconciler, Sendable {
     let appDocuments = ParsedNodes(parse: RouterAgent.document)
     let routeDocuments = ParsedNodes(parse: RouterAgent.document)
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
+    /// How long a report this router has seen confirmed by its supervisor's live session is still
+    /// routed once that session is gone (a supervisor frozen or cut off past its session's expiry:
+    /// its containers still answer). A report it never saw confirmed (one left by an earlier run)
+    /// is never routed.
+    public let lostGrace: Duration
+    /// Each instance report (by key) as the last table build found it: `nil` confirmed, or since
+    /// when it is not (a report once seen confirmed).
+    let confirmation = Mutex<[String: ContinuousClock.Instant?]>([:])
     /// The session whose report node is known to be its own.
     let reportedBy = Mutex<Int64>(0)
     let reports = ParsedNodes { try Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
@@ -47,8 +55,10 @@ public final class RouterAgent: Reconciler, Sendable {
         zone: String? = nil,
         internalTables: TableSource? = nil,
         internalAddress: String? = nil,
+        lostGrace: Duration = .seconds(20),
         logger: Logger = Logger(label: "atlantis.router.agent")
     ) {
+        self.lostGrace = lostGrace
         self.zone = zone
         self.internalTables = internalTables
         self.internalAddress = internalAddress
@@ -83,7 +93,7 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     public func reconcile(key: String) async throws -> ReconcileResult {
-        let (snapshot, internalSnapshot) = buildSnapshots()
+        let (snapshot, internalSnapshot, graceEnds) = buildSnapshots()
         if let internalTables,
             internalSnapshot.version != internalTables.current.version
                 || internalSnapshot.rules.count != internalTables.current.ruleCount
@@ -127,13 +137,15 @@ public final class RouterAgent: Reconciler, Sendable {
                 unreadable: problems.isEmpty ? nil : problems
             )
         )
-        return .done
+        // Reports kept past their session's end leave the table when their grace ends.
+        return graceEnds.map { .requeue(after: max($0 - .now, .milliseconds(10))) } ?? .done
     }
 
     func buildSnapshot() -> TableSnapshot { buildSnapshots().external }
 
-    /// The external table and the internal one, from the same reading of the caches.
-    func buildSnapshots() -> (external: TableSnapshot, internal: TableSnapshot) {
+    /// The external table and the internal one, from the same reading of the caches, and when
+    /// the first report kept only by `lostGrace` must leave them.
+    func buildSnapshots() -> (external: TableSnapshot, internal: TableSnapshot, graceEnds: ContinuousClock.Instant?) {
         var maxZxid: Int64 = 0
         var count = 0
         func nodes(_ cache: ZNodeCache) -> [(key: String, mzxid: Int64, data: [UInt8])] {
@@ -158,12 +170,33 @@ public final class RouterAgent: Reconciler, Sendable {
             maxZxid = max(maxZxid, node.stat.mzxid)
             count += 1
         }
-        let instanceReports = reports.values(nodes(instances), failed: unreadable(tree.instanceStatus)).filter {
-            report in
-            report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] })
+        let keyed = reports.keyedValues(nodes(instances), failed: unreadable(tree.instanceStatus))
+        let now = ContinuousClock.now
+        var graced = 0
+        var graceEnds: ContinuousClock.Instant?
+        let instanceReports: [InstanceStatus] = confirmation.withLock { seen in
+            var next: [String: ContinuousClock.Instant?] = [:]
+            var kept: [InstanceStatus] = []
+            for (key, report) in keyed {
+                if report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] }) {
+                    next[key] = .some(nil)
+                    kept.append(report)
+                } else if let was = seen[key] {
+                    // Confirmed at the last build (lost now), or lost since `was`.
+                    let since = was ?? now
+                    guard now - since < lostGrace else { continue }
+                    next[key] = since
+                    kept.append(report)
+                    graced += 1
+                    graceEnds = min(graceEnds ?? since + lostGrace, since + lostGrace)
+                }
+            }
+            seen = next
+            return kept
         }
-        // Deletions lower the count without raising a zxid: both make the version.
-        let version = "\(String(maxZxid, radix: 16))-\(count)"
+        // Deletions lower the count without raising a zxid, and a grace's end changes neither:
+        // all three make the version.
+        let version = "\(String(maxZxid, radix: 16))-\(count)" + (graced > 0 ? "-g\(graced)" : "")
         let external = TableBuilder.snapshot(
             routes: routeDocs,
             services: serviceDocs,
@@ -171,7 +204,7 @@ public final class RouterAgent: Reconciler, Sendable {
             version: version,
             internalApps: internalApps
         )
-        return (external, TableBuilder.internalSnapshot(instances: instanceReports, version: version))
+        return (external, TableBuilder.internalSnapshot(instances: instanceReports, version: version), graceEnds)
     }
 
     /// A valid document, or the error that says why not.

@@ -30,6 +30,9 @@ public struct RouterService: Service {
         /// the containers that declare them; nil: none. An address the containers reach (the
         /// Docker bridge's gateway), never a public one.
         public var internalListen: (host: String, port: Int)?
+        /// How long instances confirmed by a supervisor stay routed once its session is gone
+        /// (`RouterAgent.lostGrace`).
+        public var lostGrace: Duration = .seconds(20)
 
         public init(
             id: String,
@@ -181,7 +184,8 @@ public struct RouterService: Service {
                 statePath: configuration.statePath,
                 zone: configuration.zone,
                 internalTables: configuration.internalListen == nil ? nil : internalTables,
-                internalAddress: configuration.internalListen.map { "\($0.host):\($0.port)" }
+                internalAddress: configuration.internalListen.map { "\($0.host):\($0.port)" },
+                lostGrace: configuration.lostGrace
             )
             await withDiscardingTaskGroup { group in
                 group.addTask {
