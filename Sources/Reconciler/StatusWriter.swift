@@ -10,12 +10,22 @@ public struct StatusWriter: Sendable {
     public let reconciler: String
     /// A leader's writes are fenced like its other writes: a deposed leader writes no status.
     public let fence: LeaderElection.Leadership?
+    /// What this writer's owner wrote last, per key: the previous status without a read of
+    /// ZooKeeper (a leader is the only writer of its statuses while it leads).
+    public let memory: StatusMemory?
 
-    public init(zk: ZooKeeperClient, tree: ZNodeTree, reconciler: String, fence: LeaderElection.Leadership? = nil) {
+    public init(
+        zk: ZooKeeperClient,
+        tree: ZNodeTree,
+        reconciler: String,
+        fence: LeaderElection.Leadership? = nil,
+        memory: StatusMemory? = nil
+    ) {
         self.zk = zk
         self.tree = tree
         self.reconciler = reconciler
         self.fence = fence
+        self.memory = memory
     }
 
     public func read(_ key: DocumentKey) async throws -> ObjectStatus? {
@@ -35,6 +45,7 @@ public struct StatusWriter: Sendable {
     /// Deletes the status of `key` (no error if there is none).
     public func delete(_ key: DocumentKey) async throws {
         do {
+            memory?.forget(key)
             if let fence {
                 try await fence.multi([.delete(path: tree.status(key), version: -1)])
             } else {
@@ -52,7 +63,8 @@ public struct StatusWriter: Sendable {
         rollout: ObjectStatus.Rollout? = nil,
         now: Date = Date()
     ) async throws {
-        let previous = try? await read(key)
+        var previous = memory?.status(key)
+        if previous == nil { previous = try? await read(key) }
         let stamp = ISO8601DateFormatter().string(from: now)
         let merged = conditions.map { condition -> ObjectStatus.Condition in
             var c = condition
@@ -70,14 +82,24 @@ public struct StatusWriter: Sendable {
             lastError: lastError,
             rollout: rollout
         )
-        if status == previous { return }
+        if status == previous {
+            memory?.remember(status, for: key)
+            return
+        }
         let path = tree.status(key)
         let data = try Payload.encode(status)
+        // Forgotten until the write is known to be done (a failed write is read again next time).
+        memory?.forget(key)
+        try await store(data, at: path, kind: key.kind)
+        memory?.remember(status, for: key)
+    }
+
+    private func store(_ data: [UInt8], at path: String, kind: Kind) async throws {
         guard let fence else { return try await zk.upsert(path, data: data) }
         do {
             try await fence.multi([.setData(path: path, data: data, version: -1)])
         } catch let error as ZooKeeperError where error.code == .noNode && error.failedOperationIndex == 1 {
-            try await zk.ensurePath(tree.status(key.kind))
+            try await zk.ensurePath(tree.status(kind))
             try await fence.multi([.create(path: path, data: data)])
         }
     }

@@ -9,7 +9,7 @@ struct AtlantisBench: AsyncParsableCommand {
         abstract: "Benchmarks that print figures (run through bench/*.sh, in release builds).",
         subcommands: [
             BenchReconcile.self, BenchRoutes.self, BenchRouteLatency.self, BenchRouteChurn.self, BenchSupervisor.self,
-            BenchApply.self, BenchZooKeeperRead.self, BenchAuthWrite.self, BenchDashboard.self,
+            BenchApply.self, BenchZooKeeperRead.self, BenchAuthWrite.self, BenchDashboard.self, BenchScale.self,
         ]
     )
 }

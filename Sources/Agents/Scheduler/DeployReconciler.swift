@@ -20,7 +20,13 @@ struct DeployReconciler: Reconciler {
     var planner = PlacementPlanner()
 
     var statuses: StatusWriter {
-        StatusWriter(zk: leadership.zk, tree: tree, reconciler: "scheduler", fence: leadership)
+        StatusWriter(
+            zk: leadership.zk,
+            tree: tree,
+            reconciler: "scheduler",
+            fence: leadership,
+            memory: caches.statusMemory
+        )
     }
 
     func reconcile(key deploy: String) async throws -> ReconcileResult {
@@ -86,9 +92,18 @@ struct DeployReconciler: Reconciler {
             healthy: healthy,
             generation: generation
         )
-        if !decision.complete { return .requeue(after: .seconds(1)) }
-        let expiry = decision.nextExpiry.map { Duration.milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
-        if let next = [placed.waitingFor, expiry].compactMap({ $0 }).min() { return .requeue(after: next) }
+        // Nothing is polled: health changes, hosts coming and going and Deploy changes are events.
+        // Only time brings these: a warm instance's expiry, a host counting as lost, and the
+        // deadline of a release that is not yet healthy (then it is rolled back).
+        let seconds: (Double) -> Duration = { .milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
+        let expiry = decision.nextExpiry.map(seconds)
+        var deadline: Duration?
+        if !decision.complete, let since = decision.placement.targetSince, decision.placement.stable != nil,
+            decision.placement.stable != decision.placement.target
+        {
+            deadline = seconds(since + Double(spec.rolloutSettings.progressDeadlineSeconds))
+        }
+        if let next = [placed.waitingFor, expiry, deadline].compactMap({ $0 }).min() { return .requeue(after: next) }
         return .done
     }
 
@@ -113,11 +128,7 @@ struct DeployReconciler: Reconciler {
         placementNode: NodeSnapshot?
     ) async throws -> Placed {
         // Hosts, their free capacity (every placed instance counted), and the ones lost.
-        let registrations = caches.supervisors.allKeys().compactMap { key in
-            caches.supervisors.snapshot(key).flatMap {
-                try? Payload.decode(SupervisorRegistration.self, from: $0.data, path: tree.supervisor(key))
-            }
-        }
+        let registrations = caches.decodedSupervisors.all().map(\.value)
         var hosts: [String: PlacementPlanner.Host] = [:]
         for r in registrations {
             hosts[r.id] = .init(
@@ -128,11 +139,8 @@ struct DeployReconciler: Reconciler {
                 freeSlots: r.capacity.containers
             )
         }
-        for key in caches.placements.allKeys() {
-            guard let node = caches.placements.snapshot(key),
-                let other = try? Payload.decode(Placement.self, from: node.data, path: tree.placement(deploy: key))
-            else { continue }
-            let otherSpec = key == deploy ? spec : caches.deploys.snapshot(key).flatMap { Self.spec($0.data) }
+        for (key, other) in caches.decodedPlacements.all() {
+            let otherSpec = key == deploy ? spec : caches.decodedSpecs.value(key)
             for instance in other.instances where hosts[instance.host] != nil {
                 hosts[instance.host]!.freeSlots -= 1
                 hosts[instance.host]!.freeCPU -= otherSpec?.cpu ?? 0
@@ -150,12 +158,7 @@ struct DeployReconciler: Reconciler {
         var healthy = Set<String>()
         var ready = Set<String>()
         for instance in placement.instances {
-            guard let node = caches.instances.snapshot(instance.id),
-                let status = try? Payload.decode(
-                    InstanceStatus.self,
-                    from: node.data,
-                    path: tree.instanceStatus(instance.id)
-                ),
+            guard let status = caches.decodedStatuses.value(instance.id),
                 status.healthy,
                 isCurrent(status)
             else { continue }

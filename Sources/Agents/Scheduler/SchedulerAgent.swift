@@ -67,13 +67,15 @@ public final class SchedulerAgent: Service, Sendable {
         )
         let (deploys, placements) = (caches.deploys, caches.placements)
         let everyDeploy: @Sendable () -> [String] = { Array(Set(deploys.allKeys() + placements.allKeys())) }
+        let index = caches.instanceIndex
         let controller = Controller(
             name: "scheduler",
             reconciler: reconciler,
             sources: [
                 caches.deploys, caches.pointers, caches.placements,
                 FanOutKeySource(trigger: caches.supervisors, keys: everyDeploy),
-                FanOutKeySource(trigger: caches.instances, keys: everyDeploy),
+                // An instance's health concerns its own Deploy only.
+                MappedKeySource(caches.instances) { index.deploy(of: $0) },
             ],
             informers: caches.all,
             configuration: .init(
@@ -95,6 +97,14 @@ struct SchedulerCaches: Sendable {
     let supervisors: ZNodeCache
     let instances: ZNodeCache
     let releases: ReleaseCache
+    /// Placements, Deploy specs, instance statuses and registrations, each decoded once per version.
+    let decodedPlacements: DecodedNodes<Placement>
+    let decodedSpecs: DecodedNodes<DeploySpec>
+    let decodedStatuses: DecodedNodes<InstanceStatus>
+    let decodedSupervisors: DecodedNodes<SupervisorRegistration>
+    let instanceIndex: InstanceIndex
+    /// The Deploy statuses this leader wrote (no read of ZooKeeper before each write).
+    let statusMemory = StatusMemory()
 
     init(zk: ZooKeeperClient, tree: ZNodeTree, logger: Logger) {
         deploys = ZNodeCache(zk: zk, folder: tree.desired(.deploy), logger: logger)
@@ -103,6 +113,17 @@ struct SchedulerCaches: Sendable {
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors, logger: logger)
         instances = ZNodeCache(zk: zk, folder: tree.instanceStatus, logger: logger)
         releases = ReleaseCache(zk: zk, tree: tree)
+        decodedPlacements = DecodedNodes(placements) { key, data in
+            try? Payload.decode(Placement.self, from: data, path: tree.placement(deploy: key))
+        }
+        decodedSpecs = DecodedNodes(deploys) { _, data in DeployReconciler.spec(data) }
+        decodedStatuses = DecodedNodes(instances) { key, data in
+            try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(key))
+        }
+        decodedSupervisors = DecodedNodes(supervisors) { key, data in
+            try? Payload.decode(SupervisorRegistration.self, from: data, path: tree.supervisor(key))
+        }
+        instanceIndex = InstanceIndex(placements: decodedPlacements)
     }
 
     var all: [ZNodeCache] { [deploys, pointers, placements, supervisors, instances] }

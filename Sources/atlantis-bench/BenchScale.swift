@@ -1,0 +1,188 @@
+import ArgumentParser
+import CLIOptions
+import Foundation
+import Manager
+import ZKModel
+import ZooKeeper
+
+/// The scheduler at scale (bench/scale.sh), against a scheduler process the script started:
+/// `--supervisors` registered supervisors over `--zones` zones that run no containers (so no
+/// instance ever reports healthy: every Deploy stays incomplete, the worst case for polling),
+/// Apps and Deploys of 2 instances applied through the manager's own validation, then at each
+/// size in `--sizes`:
+///   1. the time until every Deploy is placed;
+///   2. one Deploy's change (a scale through the manager) → its placement written, p50/p99 over
+///      `--changes` changes, one at a time;
+///   3. the scheduler's CPU while nothing changes (`--idle-seconds`), from /proc/<pid>/stat.
+struct BenchScale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale",
+        abstract: "Scheduler at 100 and 1,000 Deploys: placement of all, one change → its placement, idle CPU."
+    )
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "The scheduler process's pid (for its CPU).")
+    var schedulerPid: Int32
+
+    @Option(help: "Deploy counts to measure at, ascending (comma-separated).")
+    var sizes = "100,1000"
+
+    @Option var supervisors = 20
+    @Option var zones = 3
+    @Option var changes = 200
+    @Option var idleSeconds = 10
+
+    func run() async throws {
+        let sizes = self.sizes.split(separator: ",").compactMap { Int($0) }
+        let (supervisors, zones, changes, idle, pid) = (
+            self.supervisors, self.zones, self.changes, self.idleSeconds, schedulerPid
+        )
+        try await cluster.withZooKeeper { zk, tree in
+            try await Self.register(
+                zk,
+                tree,
+                supervisors: supervisors,
+                zones: zones,
+                perHost: 2 * sizes.max()! / supervisors + 50
+            )
+            let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
+            let team = "apiVersion: atlantis/v1\nkind: Team\nmetadata: {name: bench}\nspec: {members: [ann]}\n"
+            try await manager.apply(try ManifestLoader().parse(team, file: "team.yaml"), options: .init())
+            var have = 0
+            for size in sizes {
+                let started = ContinuousClock.now
+                for first in stride(from: have, to: size, by: 50) {
+                    try await manager.apply(
+                        try ManifestLoader().parse(Self.apps(first..<min(size, first + 50)), file: "apps.yaml"),
+                        options: .init()
+                    )
+                }
+                have = size
+                try await Self.waitPlaced(zk, tree, count: size)
+                let placedIn = (ContinuousClock.now - started) / .seconds(1)
+
+                var latencies: [Double] = []
+                var instances: [Int: Int] = [:]
+                for i in 0..<changes {
+                    let k = (i * 7919) % size
+                    let next = (instances[k] ?? 2) == 2 ? 3 : 2
+                    instances[k] = next
+                    let path = tree.placement(deploy: "app\(k)-prod")
+                    _ = try await manager.changeDeploy(app: "app\(k)", environment: "prod") { spec in
+                        var spec = spec!
+                        spec.instances = next
+                        return spec
+                    }
+                    let written = ContinuousClock.now
+                    while true {
+                        let (data, _, watch) = try await zk.getDataAndWatch(path)
+                        let placement = try Payload.decode(Placement.self, from: data, path: path)
+                        if placement.instances.filter({ !$0.isStandby }).count == next { break }
+                        _ = await watch.wait()
+                    }
+                    latencies.append((ContinuousClock.now - written) / .milliseconds(1))
+                }
+
+                try await Task.sleep(for: .seconds(3))
+                let before = Self.cpuSeconds(pid)
+                let clock = ContinuousClock.now
+                try await Task.sleep(for: .seconds(idle))
+                let busy = (Self.cpuSeconds(pid) - before) / ((ContinuousClock.now - clock) / .seconds(1))
+                print(
+                    String(
+                        format:
+                            "%5d Deploys (%d instances) on %d supervisors in %d zones: all placed in %.1f s; one change → its placement p50 %.1f ms, p99 %.1f ms (%d changes); idle scheduler %.2f %% of a core",
+                        size,
+                        size * 2,
+                        supervisors,
+                        zones,
+                        placedIn,
+                        Self.percentile(latencies, 0.5),
+                        Self.percentile(latencies, 0.99),
+                        changes,
+                        busy * 100
+                    )
+                )
+            }
+        }
+    }
+
+    static func apps(_ range: Range<Int>) -> String {
+        range.map { i in
+            """
+            apiVersion: atlantis/v1
+            kind: App
+            metadata: {name: app\(i)}
+            spec: {team: bench, port: 8080}
+            ---
+            apiVersion: atlantis/v1
+            kind: Deploy
+            metadata: {name: app\(i)-prod}
+            spec: {app: app\(i), environment: prod, image: "127.0.0.1:5000/app:\(i)", instances: 2, cpu: 0.01, memoryMB: 16}
+            """
+        }.joined(separator: "\n---\n")
+    }
+
+    /// Supervisors that are only registrations (ephemeral, on this session).
+    static func register(
+        _ zk: ZooKeeperClient,
+        _ tree: ZNodeTree,
+        supervisors: Int,
+        zones: Int,
+        perHost: Int
+    )
+        async throws
+    {
+        try await zk.ensurePath(tree.supervisors)
+        for i in 0..<supervisors {
+            let registration = SupervisorRegistration(
+                id: "bench-h\(i)",
+                zone: "zone-\(i % zones)",
+                region: nil,
+                address: "127.0.0.\(10 + i)",
+                capacity: .init(cpu: 1000, memoryMB: 1 << 30, containers: perHost),
+                ports: .init(first: 31000, last: 31999)
+            )
+            try await zk.upsert(
+                tree.supervisor(registration.id),
+                data: try Payload.encode(registration),
+                mode: .ephemeral
+            )
+        }
+    }
+
+    /// Waits until `count` Deploys have placements with 2 instances each.
+    static func waitPlaced(_ zk: ZooKeeperClient, _ tree: ZNodeTree, count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(600)
+        while ContinuousClock.now < deadline {
+            let names = try await zk.children(tree.placements)
+            if names.count >= count {
+                var complete = 0
+                for name in names {
+                    let (data, _) = try await zk.getData(tree.placement(deploy: name))
+                    if try Payload.decode(Placement.self, from: data, path: name).instances.count >= 2 { complete += 1 }
+                }
+                if complete >= count { return }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ValidationError("the Deploys were not all placed in 600 s")
+    }
+
+    /// User + system CPU seconds of a process (/proc/<pid>/stat, fields 14 and 15).
+    static func cpuSeconds(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
+    }
+
+    static func percentile(_ values: [Double], _ q: Double) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1))]
+    }
+}
