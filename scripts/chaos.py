@@ -224,7 +224,7 @@ class Chaos:
         identity = os.path.join(self.cluster.directory, "identities", "scheduler.json")
         log = open(os.path.join(self.cluster.directory, "scheduler-2.log"), "a")
         second = subprocess.Popen([self.cluster.binary, "scheduler", "--zk", self.cluster.zk, "--id",
-                                   "dev-scheduler-2", "--lost-after", "10", "--zk-identity-file", identity],
+                                   "dev-scheduler-2", "--lost-after", "4", "--zk-identity-file", identity],
                                   stdout=log, stderr=log)
         time.sleep(2)
         self.cluster.signal("scheduler", signal.SIGKILL)
@@ -243,7 +243,8 @@ class Chaos:
         return ()
 
     def fault_supervisor_pause(self):
-        """A supervisor frozen past its session's expiry (10 s), then let go: its session is gone."""
+        """A supervisor frozen past its session's expiry (4 s) and the scheduler's --lost-after (4 s),
+        then let go: its session is gone, its instances were placed elsewhere, it removes its orphans."""
         zone = self.rng.choice(["zone-a", "zone-b"])
         self.cluster.signal("supervisor-" + zone, signal.SIGSTOP)
         time.sleep(13)

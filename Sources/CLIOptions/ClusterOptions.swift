@@ -42,6 +42,12 @@ public struct ClusterOptions: ParsableArguments {
     @Option(help: "Seconds to wait for ZooKeeper.")
     public var timeout: Int = 10
 
+    @Option(
+        help:
+            "ZooKeeper session timeout in seconds: how soon a process that died or was cut off loses its ephemeral nodes (a supervisor's registration, a scheduler's leadership). Within the server's bounds (2 to 20 ticks; 4 s with the default 2 s tick)."
+    )
+    public var sessionTimeout: Double = 4
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     public var logLevel: Logger.Level = .warning
 
@@ -72,6 +78,7 @@ public struct ClusterOptions: ParsableArguments {
                 credentials: credentials
             )
             : ZooKeeperConfiguration(connectionString: hosts, credentials: credentials)
+        configuration.sessionTimeout = .milliseconds(Int64(sessionTimeout * 1000))
         if let identity = try identity {
             let policy = AccessPolicy(tree: try tree, identity: identity)
             configuration.credentials = [identity.credential]

@@ -133,7 +133,7 @@ public struct DevCluster: Sendable {
             ),
             DevAgent(
                 name: "scheduler",
-                arguments: ["scheduler", "--zk", zooKeeper, "--id", "\(hostPrefix)-scheduler", "--lost-after", "10"]
+                arguments: ["scheduler", "--zk", zooKeeper, "--id", "\(hostPrefix)-scheduler", "--lost-after", "4"]
                     + identity("scheduler")
             ),
         ]

@@ -23,8 +23,11 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "This scheduler's name in the election (default: scheduler-<pid>).")
     var id: String?
 
-    @Option(help: "Seconds a supervisor may be gone before its instances are placed elsewhere.")
-    var lostAfter: Int = 10
+    @Option(
+        help:
+            "Seconds a supervisor's registration may be gone before its instances are placed elsewhere (after its session expires: --session-timeout). A supervisor back within it keeps its instances."
+    )
+    var lostAfter: Int = 4
 
     func run() async throws {
         cluster.bootstrapLogging()
