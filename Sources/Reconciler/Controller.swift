@@ -117,9 +117,12 @@ public final class Controller: Service, Sendable {
         await queue.shutDown()
     }
 
-    private func resyncAll() async {
+    /// Every key: at start in the front lane, then (periodically) in the background lane.
+    private func resyncAll(background: Bool = false) async {
         for source in sources {
-            for key in source.allKeys() { await queue.add(key) }
+            for key in source.allKeys() {
+                if background { await queue.addBackground(key) } else { await queue.add(key) }
+            }
         }
     }
 
@@ -129,7 +132,7 @@ public final class Controller: Service, Sendable {
             let jittered = period * Double.random(in: 0.9...1.1)
             guard (try? await Task.sleep(for: jittered)) != nil else { return }
             logger.debug("controller.resync")
-            await resyncAll()
+            await resyncAll(background: true)
         }
     }
 

@@ -4,8 +4,13 @@ import DequeModule
 ///
 /// Adding a key that is already waiting does nothing (events coalesce). A key being processed is
 /// never handed out twice: if it changes meanwhile it is queued again when `done` is called.
+/// Keys of a periodic resync wait in a background lane, handed out only when no event's key
+/// waits: a resync of 1,000 keys never delays the one key that just changed.
 public actor WorkQueue {
     private var queue = Deque<String>()
+    /// The background lane (resyncs); a key in it that an event adds is moved to the front lane.
+    private var background = Deque<String>()
+    private var inBackground = Set<String>()
     private var dirty = Set<String>()
     private var processing = Set<String>()
     private var waiters = Deque<CheckedContinuation<String?, Never>>()
@@ -15,15 +20,37 @@ public actor WorkQueue {
     public init() {}
 
     /// Keys waiting (not counting those being processed).
-    public var depth: Int { queue.count }
+    public var depth: Int { queue.count + inBackground.count }
     public var processingCount: Int { processing.count }
     public var isShuttingDown: Bool { shuttingDown }
 
     public func add(_ key: String) {
-        guard !shuttingDown, !dirty.contains(key) else { return }
+        guard !shuttingDown else { return }
+        if inBackground.remove(key) != nil {
+            // Waiting in the background lane (so no worker waits): moved ahead; its entry there
+            // is skipped when reached.
+            queue.append(key)
+            return
+        }
+        guard !dirty.contains(key) else { return }
         dirty.insert(key)
         if processing.contains(key) { return }
         hand(key)
+    }
+
+    /// Adds `key` in the background lane: handed out only once no other key waits.
+    public func addBackground(_ key: String) {
+        guard !shuttingDown, !dirty.contains(key) else { return }
+        dirty.insert(key)
+        if processing.contains(key) { return }
+        if let waiter = waiters.popFirst() {
+            dirty.remove(key)
+            processing.insert(key)
+            waiter.resume(returning: key)
+        } else {
+            background.append(key)
+            inBackground.insert(key)
+        }
     }
 
     /// Adds `key` after `delay`; an earlier pending delay for the same key wins.
@@ -56,6 +83,12 @@ public actor WorkQueue {
             processing.insert(key)
             return key
         }
+        while let key = background.popFirst() {
+            guard inBackground.remove(key) != nil else { continue }  // moved ahead meanwhile
+            dirty.remove(key)
+            processing.insert(key)
+            return key
+        }
         if shuttingDown { return nil }
         return await withCheckedContinuation { waiters.append($0) }
     }
@@ -72,6 +105,8 @@ public actor WorkQueue {
         for (_, pending) in delayed { pending.task.cancel() }
         delayed = [:]
         queue.removeAll()
+        background.removeAll()
+        inBackground.removeAll()
         dirty.removeAll()
         while let waiter = waiters.popFirst() { waiter.resume(returning: nil) }
     }

@@ -12,7 +12,8 @@ import ZooKeeper
 /// size in `--sizes`:
 ///   1. the time until every Deploy is placed;
 ///   2. one Deploy's change (a scale through the manager) → its placement written, p50/p99 over
-///      `--changes` changes, one at a time;
+///      `--changes` changes, one at a time, from ZooKeeper's commit times of the two znodes
+///      (millisecond resolution);
 ///   3. the scheduler's CPU while nothing changes (`--idle-seconds`), from /proc/<pid>/stat.
 struct BenchScale: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,14 +75,21 @@ struct BenchScale: AsyncParsableCommand {
                         spec.instances = next
                         return spec
                     }
-                    let written = ContinuousClock.now
+                    var placedAt: Int64 = 0
                     while true {
-                        let (data, _, watch) = try await zk.getDataAndWatch(path)
+                        let (data, stat, watch) = try await zk.getDataAndWatch(path)
                         let placement = try Payload.decode(Placement.self, from: data, path: path)
-                        if placement.instances.filter({ !$0.isStandby }).count == next { break }
+                        if placement.instances.filter({ !$0.isStandby }).count == next {
+                            placedAt = stat.mtime
+                            break
+                        }
                         _ = await watch.wait()
                     }
-                    latencies.append((ContinuousClock.now - written) / .milliseconds(1))
+                    // ZooKeeper's own commit times (ms): the Deploy's change → its placement.
+                    let changedAt = try await zk.getData(tree.desired(DocumentKey(kind: .deploy, name: "app\(k)-prod")))
+                        .stat
+                        .mtime
+                    latencies.append(Double(placedAt - changedAt))
                 }
 
                 try await Task.sleep(for: .seconds(3))

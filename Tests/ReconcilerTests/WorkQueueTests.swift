@@ -37,6 +37,27 @@ import Testing
         #expect(clock.now - start < .seconds(10))
     }
 
+    @Test func anEventsKeyGoesBeforeAResyncsAndABackgroundKeyAddedByAnEventMovesAhead() async {
+        let queue = WorkQueue()
+        for key in ["r1", "r2", "r3"] { await queue.addBackground(key) }
+        await queue.add("event")
+        await queue.add("r3")  // an event for a key waiting in the background lane
+        #expect(await queue.depth == 4)
+        var order: [String] = []
+        for _ in 0..<4 {
+            guard let key = await queue.next() else { break }
+            order.append(key)
+            await queue.done(key)
+        }
+        #expect(order == ["event", "r3", "r1", "r2"])
+        #expect(await queue.depth == 0)
+        // A background key is handed to a waiting worker at once.
+        async let waiting = queue.next()
+        try? await Task.sleep(for: .milliseconds(20))
+        await queue.addBackground("late")
+        #expect(await waiting == "late")
+    }
+
     @Test func shutDownReleasesWaitingWorkers() async {
         let q = WorkQueue()
         async let waiting = q.next()
