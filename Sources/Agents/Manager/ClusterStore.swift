@@ -22,10 +22,18 @@ public struct StoredDocument: Sendable, Hashable {
 public struct ClusterSnapshot: Sendable {
     public var documents: [DocumentKey: StoredDocument]
     public var folderVersions: [Kind: Int32]
+    /// Documents that do not read (written behind the manager's back), each with what is wrong:
+    /// a change that writes them or fails near them says so; other changes go ahead.
+    public var unreadable: [DocumentKey: String]
 
-    public init(documents: [DocumentKey: StoredDocument], folderVersions: [Kind: Int32]) {
+    public init(
+        documents: [DocumentKey: StoredDocument],
+        folderVersions: [Kind: Int32],
+        unreadable: [DocumentKey: String] = [:]
+    ) {
         self.documents = documents
         self.folderVersions = folderVersions
+        self.unreadable = unreadable
     }
 
     public var allDocuments: [DocumentKey: Document] { documents.mapValues(\.document) }
@@ -85,21 +93,32 @@ public struct ClusterStore: Sendable {
         try await zk.sync(tree.desired)
         var documents: [DocumentKey: StoredDocument] = [:]
         var folderVersions: [Kind: Int32] = [:]
+        var unreadable: [DocumentKey: String] = [:]
         for kind in kinds {
             let folder = tree.desired(kind)
             guard let folderStat = try await zk.exists(folder) else { continue }
             folderVersions[kind] = folderStat.version
             let names = try await zk.children(folder)
-            try await withThrowingTaskGroup(of: StoredDocument?.self) { group in
+            try await withThrowingTaskGroup(of: (DocumentKey, Result<StoredDocument?, ManagerError>).self) { group in
                 for name in names {
-                    group.addTask { try await self.read(DocumentKey(kind: kind, name: name)) }
+                    group.addTask {
+                        let key = DocumentKey(kind: kind, name: name)
+                        do {
+                            return (key, .success(try await self.read(key)))
+                        } catch let error as ManagerError where error.code == .invalidInput {
+                            return (key, .failure(error))
+                        }
+                    }
                 }
-                for try await stored in group {
-                    if let stored { documents[stored.document.key] = stored }
+                for try await (key, outcome) in group {
+                    switch outcome {
+                    case .success(let stored): if let stored { documents[stored.document.key] = stored }
+                    case .failure(let error): unreadable[key] = error.message
+                    }
                 }
             }
         }
-        return ClusterSnapshot(documents: documents, folderVersions: folderVersions)
+        return ClusterSnapshot(documents: documents, folderVersions: folderVersions, unreadable: unreadable)
     }
 
     /// What the agents last reported of a document; nil if nothing yet.

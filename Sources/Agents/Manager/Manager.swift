@@ -159,9 +159,12 @@ public struct Manager: Sendable {
                 }
                 return [stored]
             }
-            return try await store.snapshot(kinds: [kind]).documents.values.sorted {
-                $0.document.name < $1.document.name
+            let snapshot = try await store.snapshot(kinds: [kind])
+            // A listing does not leave out what it cannot read: it says so.
+            if let problem = snapshot.unreadable.sorted(by: { $0.key.name < $1.key.name }).first {
+                throw ManagerError(.invalidInput, problem.value)
             }
+            return snapshot.documents.values.sorted { $0.document.name < $1.document.name }
         } catch {
             throw Self.map(error)
         }
@@ -199,7 +202,16 @@ public struct Manager: Sendable {
             do {
                 try await store.bootstrap()
                 snapshot = try await store.snapshot()
-                guard let made = try Self.plan(makePlan, snapshot, goneCountsAsDone: indeterminate) else {
+                let readable = snapshot
+                let gone = indeterminate
+                guard
+                    let made = try Self.planNear(
+                        unreadable: snapshot.unreadable,
+                        plan: { () throws(ManagerError) -> ApplyPlan? in
+                            try Self.plan(makePlan, readable, goneCountsAsDone: gone)
+                        }
+                    )
+                else {
                     // What this command deletes is gone: its own write landed before the reply was lost.
                     return firstPlan ?? ApplyPlan(source: options.source)
                 }
@@ -265,6 +277,33 @@ public struct Manager: Sendable {
                 .unknownOutcome,
                 "the connection to ZooKeeper kept dropping during the write; run the command again"
             )
+    }
+
+    /// A plan made beside documents that do not read: refused if it writes one of them (it would
+    /// be taken for a create), and a refusal names them (a reference to one looks missing).
+    /// Otherwise an unreadable document elsewhere in the tree blocks nobody.
+    private static func planNear(
+        unreadable: [DocumentKey: String],
+        plan: () throws(ManagerError) -> ApplyPlan?
+    ) throws(ManagerError) -> ApplyPlan? {
+        guard !unreadable.isEmpty else { return try plan() }
+        let made: ApplyPlan?
+        do {
+            made = try plan()
+        } catch {
+            let names = unreadable.keys.map(\.description).sorted().joined(separator: ", ")
+            throw ManagerError(
+                error.code,
+                "\(error.message) (stored documents that do not read, repair or delete them: \(names))",
+                problems: error.problems
+            )
+        }
+        for action in made?.actions ?? [] {
+            if case .create(let document) = action, let problem = unreadable[document.key] {
+                throw ManagerError(.invalidInput, problem)
+            }
+        }
+        return made
     }
 
     /// The plan; nil when it finds what it deletes gone and `goneCountsAsDone`.
