@@ -99,23 +99,17 @@ public struct ClusterStore: Sendable {
             guard let folderStat = try await zk.exists(folder) else { continue }
             folderVersions[kind] = folderStat.version
             let names = try await zk.children(folder)
-            try await withThrowingTaskGroup(of: (DocumentKey, Result<StoredDocument?, ManagerError>).self) { group in
+            let reads = try await withThrowingTaskGroup(of: StoredRead.self) { group in
                 for name in names {
-                    group.addTask {
-                        let key = DocumentKey(kind: kind, name: name)
-                        do {
-                            return (key, .success(try await self.read(key)))
-                        } catch let error as ManagerError where error.code == .invalidInput {
-                            return (key, .failure(error))
-                        }
-                    }
+                    group.addTask { try await self.storedRead(DocumentKey(kind: kind, name: name)) }
                 }
-                for try await (key, outcome) in group {
-                    switch outcome {
-                    case .success(let stored): if let stored { documents[stored.document.key] = stored }
-                    case .failure(let error): unreadable[key] = error.message
-                    }
-                }
+                var reads: [StoredRead] = []
+                for try await read in group { reads.append(read) }
+                return reads
+            }
+            for read in reads {
+                if let stored = read.stored { documents[stored.document.key] = stored }
+                if let problem = read.problem { unreadable[read.key] = problem }
             }
         }
         return ClusterSnapshot(documents: documents, folderVersions: folderVersions, unreadable: unreadable)
@@ -124,6 +118,21 @@ public struct ClusterStore: Sendable {
     /// What the agents last reported of a document; nil if nothing yet.
     public func status(_ key: DocumentKey) async throws -> ObjectStatus? {
         try await StatusWriter.read(key, zk: zk, tree: tree)
+    }
+
+    /// One document as a snapshot reads it: stored, absent, or there but not readable (why).
+    struct StoredRead: Sendable {
+        var key: DocumentKey
+        var stored: StoredDocument?
+        var problem: String?
+    }
+
+    func storedRead(_ key: DocumentKey) async throws -> StoredRead {
+        do {
+            return StoredRead(key: key, stored: try await read(key))
+        } catch let error as ManagerError where error.code == .invalidInput {
+            return StoredRead(key: key, problem: error.message)
+        }
     }
 
     /// Reads one document; nil if it does not exist.

@@ -202,16 +202,13 @@ public struct Manager: Sendable {
             do {
                 try await store.bootstrap()
                 snapshot = try await store.snapshot()
-                let readable = snapshot
-                let gone = indeterminate
-                guard
-                    let made = try Self.planNear(
-                        unreadable: snapshot.unreadable,
-                        plan: { () throws(ManagerError) -> ApplyPlan? in
-                            try Self.plan(makePlan, readable, goneCountsAsDone: gone)
-                        }
-                    )
-                else {
+                let planned = try Self.plan(
+                    makePlan,
+                    snapshot,
+                    goneCountsAsDone: indeterminate,
+                    beside: snapshot.unreadable
+                )
+                guard let made = planned else {
                     // What this command deletes is gone: its own write landed before the reply was lost.
                     return firstPlan ?? ApplyPlan(source: options.source)
                 }
@@ -279,45 +276,49 @@ public struct Manager: Sendable {
             )
     }
 
-    /// A plan made beside documents that do not read: refused if it writes one of them (it would
-    /// be taken for a create), and a refusal names them (a reference to one looks missing).
-    /// Otherwise an unreadable document elsewhere in the tree blocks nobody.
-    private static func planNear(
-        unreadable: [DocumentKey: String],
-        plan: () throws(ManagerError) -> ApplyPlan?
-    ) throws(ManagerError) -> ApplyPlan? {
-        guard !unreadable.isEmpty else { return try plan() }
-        let made: ApplyPlan?
-        do {
-            made = try plan()
-        } catch {
-            let names = unreadable.keys.map(\.description).sorted().joined(separator: ", ")
-            throw ManagerError(
-                error.code,
-                "\(error.message) (stored documents that do not read, repair or delete them: \(names))",
-                problems: error.problems
-            )
-        }
-        for action in made?.actions ?? [] {
+    /// A refusal made beside documents that do not read names them (a reference to one looks
+    /// missing). An unreadable document elsewhere in the tree blocks nobody.
+    private static func naming(_ unreadable: [DocumentKey: String], in error: ManagerError) -> ManagerError {
+        guard !unreadable.isEmpty else { return error }
+        let names = unreadable.keys.map(\.description).sorted().joined(separator: ", ")
+        return ManagerError(
+            error.code,
+            "\(error.message) (stored documents that do not read, repair or delete them: \(names))",
+            problems: error.problems
+        )
+    }
+
+    /// A plan that writes a document that does not read is refused (it would be taken for a create).
+    private static func refuseWritingUnreadable(
+        _ plan: ApplyPlan?,
+        _ unreadable: [DocumentKey: String]
+    ) throws(ManagerError) {
+        guard !unreadable.isEmpty else { return }
+        for action in plan?.actions ?? [] {
             if case .create(let document) = action, let problem = unreadable[document.key] {
                 throw ManagerError(.invalidInput, problem)
             }
         }
-        return made
     }
 
     /// The plan; nil when it finds what it deletes gone and `goneCountsAsDone`.
+    /// Beside documents that do not read (`beside`), a refusal names them and a plan that writes
+    /// one of them is refused.
     private static func plan(
         _ makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan,
         _ snapshot: ClusterSnapshot,
-        goneCountsAsDone: Bool
+        goneCountsAsDone: Bool,
+        beside unreadable: [DocumentKey: String]
     ) throws(ManagerError) -> ApplyPlan? {
+        let made: ApplyPlan
         do {
-            return try makePlan(snapshot)
+            made = try makePlan(snapshot)
         } catch {
             if goneCountsAsDone && error.code == .notFound { return nil }
-            throw error
+            throw naming(unreadable, in: error)
         }
+        try refuseWritingUnreadable(made, unreadable)
+        return made
     }
 
     /// Attempts at one write (a connection loss or another writer each cost one).
