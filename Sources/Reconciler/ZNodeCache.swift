@@ -26,6 +26,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         /// Children marked for a read and not yet read.
         var pending: Set<String> = []
         var listed = false
+        /// Bumped by every change of a node (stored, changed or removed).
+        var revision = 0
         var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -55,6 +57,10 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     public func snapshot(_ key: String) -> NodeSnapshot? {
         state.withLock { $0.nodes[key] }
     }
+
+    /// A number that changes whenever any node of the folder does: what a value derived from the
+    /// whole folder can be cached by.
+    public var revision: Int { state.withLock { $0.revision } }
 
     public func allKeys() -> [String] {
         state.withLock { Array($0.nodes.keys) }
@@ -219,6 +225,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
                 s.nodes[name] = nil
                 s.pending.remove(name)
             }
+            if !removed.isEmpty { s.revision += 1 }
             s.listed = true
             return (Array(removed), Array(added))
         }
@@ -234,6 +241,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             // Two reads of one child can finish out of order: the older never replaces the newer.
             if let old, let snapshot, snapshot.stat.mzxid < old.stat.mzxid { return false }
             s.nodes[name] = snapshot
+            if old != snapshot { s.revision += 1 }
             return old != snapshot
         }
         if changed { emit(name) }

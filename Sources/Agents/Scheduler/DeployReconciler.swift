@@ -130,22 +130,16 @@ struct DeployReconciler: Reconciler {
         // Hosts, their free capacity (every placed instance counted), and the ones lost.
         let registrations = caches.decodedSupervisors.all().map(\.value)
         var hosts: [String: PlacementPlanner.Host] = [:]
+        let used = caches.hostUsage.current()
         for r in registrations {
+            let use = used[r.id] ?? HostUsage.Use()
             hosts[r.id] = .init(
                 id: r.id,
                 zone: r.zone,
-                freeCPU: r.capacity.cpu,
-                freeMemoryMB: r.capacity.memoryMB,
-                freeSlots: r.capacity.containers
+                freeCPU: r.capacity.cpu - use.cpu,
+                freeMemoryMB: r.capacity.memoryMB - use.memoryMB,
+                freeSlots: r.capacity.containers - use.slots
             )
-        }
-        for (key, other) in caches.decodedPlacements.all() {
-            let otherSpec = key == deploy ? spec : caches.decodedSpecs.value(key)
-            for instance in other.instances where hosts[instance.host] != nil {
-                hosts[instance.host]!.freeSlots -= 1
-                hosts[instance.host]!.freeCPU -= otherSpec?.cpu ?? 0
-                hosts[instance.host]!.freeMemoryMB -= otherSpec?.memoryMB ?? 0
-            }
         }
         let placedHosts = Set(placement.instances.map(\.host))
         let (lost, waitingFor) = missing.update(

@@ -103,6 +103,8 @@ struct SchedulerCaches: Sendable {
     let decodedStatuses: DecodedNodes<InstanceStatus>
     let decodedSupervisors: DecodedNodes<SupervisorRegistration>
     let instanceIndex: InstanceIndex
+    /// What every placed instance takes of each host, recomputed only when a placement or a Deploy changed.
+    let hostUsage: HostUsage
     /// The Deploy statuses this leader wrote (no read of ZooKeeper before each write).
     let statusMemory = StatusMemory()
 
@@ -124,6 +126,7 @@ struct SchedulerCaches: Sendable {
             try? Payload.decode(SupervisorRegistration.self, from: data, path: tree.supervisor(key))
         }
         instanceIndex = InstanceIndex(placements: decodedPlacements)
+        hostUsage = HostUsage(placements: decodedPlacements, specs: decodedSpecs)
     }
 
     var all: [ZNodeCache] { [deploys, pointers, placements, supervisors, instances] }
