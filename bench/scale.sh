@@ -29,4 +29,5 @@ scripts/zk.sh standalone benchscale 2397 >/dev/null
 scheduler=$!
 pids+=("$scheduler")
 echo "==> scale: sizes $SIZES, $CHANGES changes each"
-"$bench" scale --zk 127.0.0.1:2397 --root /scale --scheduler-pid "$scheduler" --sizes "$SIZES" --changes "$CHANGES"
+"$bench" scale --zk 127.0.0.1:2397 --root /scale --scheduler-pid "$scheduler" --sizes "$SIZES" --changes "$CHANGES" \
+  --idle-seconds "${IDLE:-30}"

@@ -93,8 +93,8 @@ struct DeployReconciler: Reconciler {
             generation: generation
         )
         // Nothing is polled: health changes, hosts coming and going and Deploy changes are events.
-        // Only time brings these: a warm instance's expiry, a host counting as lost, and the
-        // deadline of a release that is not yet healthy (then it is rolled back).
+        // Only time brings these: a warm instance's expiry, a host counting as lost, the deadline
+        // of a release that is not yet healthy (then it is rolled back), and room elsewhere.
         let seconds: (Double) -> Duration = { .milliseconds(Int64(max(0, $0 - now) * 1000) + 50) }
         let expiry = decision.nextExpiry.map(seconds)
         var deadline: Duration?
@@ -103,7 +103,12 @@ struct DeployReconciler: Reconciler {
         {
             deadline = seconds(since + Double(spec.rolloutSettings.progressDeadlineSeconds))
         }
-        if let next = [placed.waitingFor, expiry, deadline].compactMap({ $0 }).min() { return .requeue(after: next) }
+        // Short of capacity: room made by another Deploy's change is an event of that Deploy, not
+        // of this one, so look again soon.
+        let short: Duration? = decision.shortage == nil ? nil : .seconds(2)
+        if let next = [placed.waitingFor, expiry, deadline, short].compactMap({ $0 }).min() {
+            return .requeue(after: next)
+        }
         return .done
     }
 

@@ -80,7 +80,8 @@ public final class SchedulerAgent: Service, Sendable {
             informers: caches.all,
             configuration: .init(
                 workers: configuration.workers,
-                resyncEvery: .seconds(30),
+                // Events and timed requeues drive it; the resync only repairs a missed event.
+                resyncEvery: .seconds(300),
                 backoff: Backoff(base: .milliseconds(200), cap: .seconds(10))
             ),
             logger: logger
