@@ -10,8 +10,9 @@ seed replays the same run). After each one it waits until desired == actual agai
     within --recover-within seconds of what was taken away being back)
   - convergence: seconds until the rollout is whole again (every instance healthy, every router
     serving it) and the Engine runs exactly the wanted containers
-  - nothing lost: the last accepted scale is what the Deploy says; every accepted apply is there and
-    no refused one; no duplicate instance, no orphan container, every container has its egress chain
+  - nothing lost: the last accepted scale is what the Deploy says; every accepted apply is there,
+    with its audit record, and no refused one; no duplicate instance, no orphan container, every
+    container has its egress chain
 
 It prints one table row per fault and exits 1 naming the fault, the seed and what was violated.
 Used by scripts/chaos.sh (which brings the cluster up) and usable as a library: `Chaos(...).run()`.
@@ -409,6 +410,9 @@ class Chaos:
                     refused_wrongly.append(f"{name}: exit {code}, not 2 (invalid)")
         code, listing = self.cluster.cli("get", "services")
         missing = [n for n in good if n not in listing]
+        # Every accepted apply has its audit record, naming what it created.
+        code, audit = self.cluster.cli("audit", "--since", "10m")
+        unaudited = [n for n in good if f'create Service "{n}"' not in audit]
         stored_bad = [n for n in accepted_wrongly if n in listing]
         problems = []
         if missing:
@@ -417,6 +421,8 @@ class Chaos:
             problems.append(f"malformed documents accepted: {accepted_wrongly[:5]} (stored: {len(stored_bad)})")
         if refused_wrongly:
             problems.append(f"applies wrongly refused: {refused_wrongly[:3]}")
+        if unaudited:
+            problems.append(f"accepted applies without an audit record: {unaudited[:5]}")
         if problems:
             raise Violation("; ".join(problems))
         return ()
@@ -561,6 +567,8 @@ def main():
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100000)
     parser.add_argument("--faults", default=",".join(Chaos.FAULTS), help="comma-separated, from: " + ", ".join(Chaos.FAULTS))
     parser.add_argument("--rounds", type=int, default=1, help="times through the faults (each round reshuffled)")
+    parser.add_argument("--duration", default=None,
+                        help="keep going round after round until this much time has passed (30m, 2h); overrides --rounds")
     parser.add_argument("--zk-down", type=float, default=10.0, help="seconds ZooKeeper stays down")
     parser.add_argument("--burst", type=int, default=60, help="applies in the burst (one in three malformed)")
     parser.add_argument("--recover-within", type=float, default=10.0,
@@ -572,8 +580,14 @@ def main():
         parser.error(f"unknown faults {unknown}; known: {', '.join(Chaos.FAULTS)}")
     chaos = Chaos(Cluster(args.bin, args.dir, args.repo), args.seed, zk_down=args.zk_down, burst=args.burst,
                   recover_within=args.recover_within)
-    for _ in range(args.rounds):
-        chaos.run(faults)
+    if args.duration:
+        unit = {"s": 1, "m": 60, "h": 3600}[args.duration[-1]]
+        end = time.monotonic() + float(args.duration[:-1]) * unit
+        while time.monotonic() < end:
+            chaos.run(faults)
+    else:
+        for _ in range(args.rounds):
+            chaos.run(faults)
     print(f"chaos passed: seed {args.seed}, {len(chaos.rows)} faults, no violation")
 
 

@@ -6,6 +6,7 @@
 # converged. Prints a table; exits 1 naming the fault, the seed and the violation.
 #   scripts/chaos.sh                         every fault once, a seed from the clock
 #   scripts/chaos.sh --seed 7 --rounds 5     replay seed 7, five rounds
+#   scripts/chaos.sh --duration 30m          the full schedule: round after round for 30 minutes
 #   scripts/chaos.sh --faults dockerd-restart,zookeeper-restart --zk-down 30
 # CI runs `scripts/chaos.sh --seed 1` (every fault once, ZooKeeper down 10 s, 60 applies).
 set -euo pipefail
