@@ -25,6 +25,8 @@ public final class SupervisorAgent: Service, Sendable {
     let docker: DockerClient
     /// The engine running `reconcile`; its failure counts show the backoff at work.
     public let controller: Controller
+    /// Each instance's restarts, failed starts and backoff.
+    let history: InstanceHistory
 
     /// `http` serves both the Engine (over its socket) and the health checks.
     public init(
@@ -63,6 +65,8 @@ public final class SupervisorAgent: Service, Sendable {
                 metadata: ["reason": "\(noGate)", "effect": "workloads start before their network is attached"]
             )
         }
+        let history = InstanceHistory(backoff: configuration.restartBackoff)
+        self.history = history
         let reconciler = InstanceReconciler(
             configuration: configuration,
             tree: tree,
@@ -72,7 +76,7 @@ public final class SupervisorAgent: Service, Sendable {
             services: services,
             routers: routers,
             statuses: InstanceStatusStore(zk: zk, tree: tree),
-            history: InstanceHistory(backoff: configuration.restartBackoff),
+            history: history,
             ports: PortAllocator(range: configuration.ports),
             firewall: EgressFirewall(nsenter: configuration.nsenter),
             gate: gate,
