@@ -43,14 +43,7 @@ public actor WorkQueue {
         guard !shuttingDown, !dirty.contains(key) else { return }
         dirty.insert(key)
         if processing.contains(key) { return }
-        if let waiter = waiters.popFirst() {
-            dirty.remove(key)
-            processing.insert(key)
-            waiter.resume(returning: key)
-        } else {
-            background.append(key)
-            inBackground.insert(key)
-        }
+        hand(key, background: true)
     }
 
     /// Adds `key` after `delay`; an earlier pending delay for the same key wins.
@@ -111,11 +104,15 @@ public actor WorkQueue {
         while let waiter = waiters.popFirst() { waiter.resume(returning: nil) }
     }
 
-    private func hand(_ key: String) {
+    /// To a waiting worker at once, else into its lane.
+    private func hand(_ key: String, background: Bool = false) {
         if let waiter = waiters.popFirst() {
             dirty.remove(key)
             processing.insert(key)
             waiter.resume(returning: key)
+        } else if background {
+            self.background.append(key)
+            inBackground.insert(key)
         } else {
             queue.append(key)
         }

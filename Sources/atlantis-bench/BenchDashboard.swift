@@ -150,12 +150,14 @@ struct BenchDashboard: AsyncParsableCommand {
     }
 
     static func pct(_ values: [Double], _ q: Double) -> String {
+        values.isEmpty ? "-" : String(format: "%.2f", percentile(values, q))
+    }
+
+    /// The nearest-rank quantile `q` of `values` (0 when there are none).
+    static func percentile(_ values: [Double], _ q: Double) -> Double {
         let sorted = values.sorted()
-        guard !sorted.isEmpty else { return "-" }
-        return String(
-            format: "%.2f",
-            sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1))]
-        )
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1))]
     }
 
     /// Apps and Deploys through the manager's own validation, 50 apps a transaction; a no-op

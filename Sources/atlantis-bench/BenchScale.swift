@@ -106,8 +106,8 @@ struct BenchScale: AsyncParsableCommand {
                         supervisors,
                         zones,
                         placedIn,
-                        Self.percentile(latencies, 0.5),
-                        Self.percentile(latencies, 0.99),
+                        BenchDashboard.percentile(latencies, 0.5),
+                        BenchDashboard.percentile(latencies, 0.99),
                         changes,
                         busy * 100
                     )
@@ -186,11 +186,5 @@ struct BenchScale: AsyncParsableCommand {
         let fields = text[text.index(after: close)...].split(separator: " ")
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
-    }
-
-    static func percentile(_ values: [Double], _ q: Double) -> Double {
-        let sorted = values.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * q).rounded(.up)) - 1))]
     }
 }
