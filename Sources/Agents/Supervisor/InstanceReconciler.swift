@@ -320,7 +320,6 @@ struct InstanceReconciler: Reconciler {
                 return name
             } catch {
                 // Held by a container the Engine cannot remove (not one of ours by its labels).
-                history.stuck(instance, container: name, name: name, error: Self.message(error))
                 lastError = error
             }
         }
@@ -354,8 +353,7 @@ struct InstanceReconciler: Reconciler {
         }
     }
 
-    /// Stuck containers the Engine no longer lists (it finished removing them; or a name held by
-    /// a container not labelled as ours, not ours to wait for) are forgotten.
+    /// Stuck containers the Engine no longer lists (it finished removing them) are forgotten.
     func forgetVanished(_ instance: String, containers: [ContainerSummary]) {
         let listed = Set(containers.map(\.id))
         for id in history.stuckContainers(instance).keys where !listed.contains(id) {
