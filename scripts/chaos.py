@@ -18,6 +18,7 @@ It prints one table row per fault and exits 1 naming the fault, the seed and wha
 Used by scripts/chaos.sh (which brings the cluster up) and usable as a library: `Chaos(...).run()`.
 """
 import argparse
+import glob
 import http.client
 import json
 import os
@@ -546,8 +547,29 @@ class Chaos:
 
     def fail(self, fault, what):
         self.table()
+        self.diagnose()
         print(f"chaos FAILED: fault {fault}, seed {self.seed}: {what}", file=sys.stderr, flush=True)
         raise SystemExit(1)
+
+    def diagnose(self):
+        """What a failed run leaves to read (CI keeps no cluster): the sample's containers as the
+        Engine lists them, and the warnings and errors of every agent's log, last first."""
+        print("\nthe Engine's containers of the sample:")
+        try:
+            for c in self.cluster.containers():
+                labels = c["Labels"]
+                print(f"    {c['Id'][:12]} {c['Names'][0]:<40} {c['State']:<10} {c['Status']:<28} "
+                      f"instance {labels.get('atlantis.instance')} host {labels.get('atlantis.host')}")
+        except (OSError, RuntimeError) as error:
+            print(f"    (not listed: {error})")
+        for log in sorted(glob.glob(os.path.join(self.cluster.directory, "*.log"))):
+            with open(log, errors="replace") as f:
+                lines = [line.rstrip() for line in f if " warning " in line or " error " in line]
+            if lines:
+                print(f"\n{os.path.basename(log)}: {len(lines)} warnings and errors, the last 25:")
+                for line in lines[-25:]:
+                    print("    " + line[:400])
+        sys.stdout.flush()
 
     def table(self):
         print()

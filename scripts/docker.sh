@@ -26,9 +26,24 @@ mkdir -p "$RUN"
 
 ping() { curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
 
+# dockerd wants its root on a shared mount. Where / is not (no systemd), it bind-mounts its root
+# over itself at start and takes that away at shutdown: a container it still mounts while shutting
+# down (a start that raced the SIGTERM) then lies under the next dockerd's bind, where no one can
+# unmount it, and that container can never be removed ("device or resource busy"). One shared bind
+# made here and kept across restarts of dockerd leaves it nothing to take away.
+shared_docker_root() {
+  local root=/var/lib/docker
+  mkdir -p "$root"
+  if [ "$(findmnt -n -o TARGET --mountpoint "$root" 2>/dev/null | head -n 1)" != "$root" ]; then
+    mount --bind "$root" "$root"
+  fi
+  findmnt -n -o PROPAGATION --mountpoint "$root" | grep -q shared || mount --make-rshared "$root"
+}
+
 start_dockerd() {
   if ping; then return 0; fi
   [ -n "$(ls -A /sys/fs/cgroup 2>/dev/null)" ] || cgroupfs-mount
+  shared_docker_root
   echo "==> starting dockerd (log: $RUN/dockerd.log)"
   nohup dockerd -H "unix://$SOCK" --pidfile "$RUN/dockerd.pid" >"$RUN/dockerd.log" 2>&1 </dev/null &
   local pid=$! deadline=$((SECONDS + 60))
