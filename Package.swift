@@ -338,6 +338,7 @@ let package = Package(
                 "Docker",
                 "Manager",
                 "Reconciler",
+                "RouterAgent",
                 "RouterData",
                 "Supervisor",
                 "ZKModel",

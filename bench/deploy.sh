@@ -7,6 +7,7 @@
 #   router serves the release), and how fast `atlantis rollout undo` moves traffic back to a
 #   release kept warm. The last line reads:
 #   deploy→200: X s, docker run→200: Y s, ratio: Z.ZZ
+# Before it, the median time of each step between the command and the first 200 (deploy-trace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -15,8 +16,9 @@ IMAGE=atlantis/sample:v1
 RUN=$PWD/run/bench-deploy
 scripts/install.sh >/dev/null
 scripts/docker.sh up >/dev/null
-echo "==> building atlantis (release)" >&2
+echo "==> building atlantis and atlantis-bench (release)" >&2
 bin="$(scripts/release-build.sh)"
+tracer="$(scripts/release-build.sh atlantis-bench)"
 mkdir -p "$RUN"
 pids=()
 cleanup() {
@@ -67,9 +69,20 @@ YAML
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# Where the time goes: `atlantis-bench deploy-trace` watches the tree during each run and says when
+# (ZooKeeper's mtime/ctime, the Engine's StartedAt) each step happened.
+STEPS=(committed placed assigned container-started status-written healthy-reported router-serves)
+LABELS=("CLI start + manager commit" "scheduler: placement written" "scheduler: assignment written"
+  "supervisor: container started" "supervisor: first status written" "gate, egress, app start, probe: healthy"
+  "router: table swapped, report written" "bench client: first 200 seen" "atlantis deploy returns")
+declare -A step_ms
 echo "==> atlantis deploy → first 200 through the router, $N times"
 deploy_ms=(); return_ms=()
 for run in $(seq "$N"); do
+  trace=$RUN/trace-$run.out
+  "$tracer" deploy-trace --zk 127.0.0.1:2394 --since-ms "$(date +%s%3N)" >"$trace" 2>&1 &
+  tpid=$!
+  until grep -q '^ready' "$trace" 2>/dev/null; do sleep 0.01; done
   t0=$(now)
   "$bin" deploy "${M[@]}" sample --env prod --image "$IMAGE" --instances 1 >"$RUN/deploy-$run.log" 2>&1 &
   dpid=$!
@@ -77,9 +90,25 @@ for run in $(seq "$N"); do
   t1=$(now)
   wait "$dpid"
   t2=$(now)
+  wait "$tpid" || true
   deploy_ms+=($(( (t1 - t0) / 1000000 ))); return_ms+=($(( (t2 - t0) / 1000000 )))
   echo "  run $run: first 200 after $(( (t1 - t0) / 1000000 )) ms; atlantis deploy returned after $(( (t2 - t0) / 1000000 )) ms"
+  # Each step's time from the one before (ms), this run.
+  prev=$((t0 / 1000000)); line=$(grep '^trace:' "$trace" || true); i=0
+  for step in "${STEPS[@]}"; do
+    at=$(echo "$line" | grep -o "$step [0-9]*" | awk '{print $2}')
+    if [ -n "$at" ]; then step_ms[$i]+="$((at - prev)) "; prev=$at; fi
+    i=$((i + 1))
+  done
+  step_ms[$i]+="$((t1 / 1000000 - prev)) "; step_ms[$((i + 1))]+="$(( (t2 - t1) / 1000000 )) "
   "$bin" scale "${M[@]}" sample --env prod --instances 0 >/dev/null
+  # From an idle host, as each `docker run` below: the retired container gone first.
+  until [ -z "$(docker ps -aq --filter label=atlantis.app=sample)" ]; do sleep 0.05; done
+done
+echo "where the time goes (median over $N runs, ms from the step before; from the tree's and the Engine's clocks):"
+for i in "${!LABELS[@]}"; do
+  [ -n "${step_ms[$i]:-}" ] || { printf '  %-42s   -\n' "${LABELS[$i]}"; continue; }
+  printf '  %-42s %5s\n' "${LABELS[$i]}" "$(printf '%s\n' ${step_ms[$i]} | median)"
 done
 
 echo "==> rollback: v1 → v2 with v1 kept warm, then atlantis rollout undo"

@@ -92,6 +92,10 @@ struct BenchScale: AsyncParsableCommand {
                     latencies.append(Double(placedAt - changedAt))
                 }
 
+                let (largest, largestPath, over) = try await Self.largestZNode(zk, under: tree.root)
+                print(
+                    "\(size) Deploys: largest znode \(largestPath) \(largest) bytes; znodes over 64 KiB: \(over.isEmpty ? "none" : over.joined(separator: ", "))"
+                )
                 try await Task.sleep(for: .seconds(3))
                 let before = Self.cpuSeconds(pid)
                 let clock = ContinuousClock.now
@@ -114,6 +118,25 @@ struct BenchScale: AsyncParsableCommand {
                 )
             }
         }
+    }
+
+    /// The largest node of the tree (bytes, path) and every node over 64 KiB: ZooKeeper's nodes
+    /// stay small at scale.
+    static func largestZNode(_ zk: ZooKeeperClient, under root: String) async throws -> (Int, String, [String]) {
+        var largest = (0, root)
+        var over: [String] = []
+        var folders = [root]
+        while let folder = folders.popLast() {
+            for child in try await zk.children(folder) {
+                let path = folder + "/" + child
+                guard let stat = try await zk.exists(path) else { continue }
+                let bytes = Int(stat.dataLength)
+                if bytes > largest.0 { largest = (bytes, path) }
+                if bytes > 64 * 1024 { over.append("\(path) (\(bytes) bytes)") }
+                if stat.numChildren > 0 { folders.append(path) }
+            }
+        }
+        return (largest.0, largest.1, over)
     }
 
     static func apps(_ range: Range<Int>) -> String {

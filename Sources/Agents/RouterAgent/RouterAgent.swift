@@ -31,7 +31,7 @@ public final class RouterAgent: Reconciler, Sendable {
     /// Apps: those marked `internal` are left out of the external table.
     let apps: ZNodeCache
     let appDocuments = ParsedNodes(parse: RouterAgent.document)
-    let routeDocuments = ParsedNodes(parse: RouterAgent.document)
+    let routeDocuments = ParsedNodes(parse: RouterAgent.route)
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
     /// How long a report this router has seen confirmed by its supervisor's live session is still
     /// routed once that session is gone (a supervisor frozen or cut off past its session's expiry:
@@ -106,19 +106,13 @@ public final class RouterAgent: Reconciler, Sendable {
                 ]
             )
         }
-        if snapshot.version != tables.current.version {
+        let swapped = snapshot.version != tables.current.version
+        if swapped {
             tables.replace(with: snapshot.table())
             logger.info(
                 "router.table_swapped",
                 metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"]
             )
-            if let statePath {
-                do {
-                    try snapshot.save(to: statePath)
-                } catch {
-                    logger.warning("router.table_not_saved", metadata: ["path": "\(statePath)", "error": "\(error)"])
-                }
-            }
         }
         let pools = Dictionary(
             snapshot.pools.filter { $0.name.hasPrefix("app/") }.map {
@@ -127,16 +121,32 @@ public final class RouterAgent: Reconciler, Sendable {
             uniquingKeysWith: { a, _ in a }
         )
         let problems = unreadableNodes()
-        try await report(
-            RouterReport(
-                address: address,
-                tableVersion: snapshot.version,
-                pools: pools,
-                zone: zone,
-                internal: internalAddress,
-                unreadable: problems.isEmpty ? nil : problems
+        var reportFailure: (any Error)?
+        do {
+            try await report(
+                RouterReport(
+                    address: address,
+                    tableVersion: snapshot.version,
+                    pools: pools,
+                    zone: zone,
+                    internal: internalAddress,
+                    unreadable: problems.isEmpty ? nil : problems
+                )
             )
-        )
+        } catch {
+            reportFailure = error
+        }
+        // Saved after the report (at 10,000 routes writing the file takes longer than the swap,
+        // and a deploy waits for the report, not for the file), and whether or not the report
+        // could be written: a retry finds the table already swapped.
+        if swapped, let statePath {
+            do {
+                try snapshot.save(to: statePath)
+            } catch {
+                logger.warning("router.table_not_saved", metadata: ["path": "\(statePath)", "error": "\(error)"])
+            }
+        }
+        if let reportFailure { throw reportFailure }
         // Reports kept past their session's end leave the table when their grace ends.
         return graceEnds.map { .requeue(after: max($0 - .now, .milliseconds(10))) } ?? .done
     }
@@ -207,6 +217,11 @@ public final class RouterAgent: Reconciler, Sendable {
         return (external, TableBuilder.internalSnapshot(instances: instanceReports, version: version), graceEnds)
     }
 
+    /// A valid Route, decoded, or the error that says why not.
+    @Sendable static func route(_ data: [UInt8]) throws -> ParsedRoute {
+        try ParsedRoute(document(data))
+    }
+
     /// A valid document, or the error that says why not.
     @Sendable static func document(_ data: [UInt8]) throws -> Document {
         let value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
@@ -231,7 +246,8 @@ public final class RouterAgent: Reconciler, Sendable {
     /// router's report carries it, so it is seen without reading the router's log.
     func unreadableNodes() -> [String: String] {
         var out: [String: String] = [:]
-        for (kind, parsed) in [("routes", routeDocuments), ("apps", appDocuments), ("services", serviceDocuments)] {
+        for (key, error) in routeDocuments.unreadable() { out["routes/\(key)"] = error }
+        for (kind, parsed) in [("apps", appDocuments), ("services", serviceDocuments)] {
             for (key, error) in parsed.unreadable() { out["\(kind)/\(key)"] = error }
         }
         for (key, error) in reports.unreadable() { out["instances/\(key)"] = error }

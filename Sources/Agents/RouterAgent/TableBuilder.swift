@@ -3,8 +3,25 @@ public import ZKModel
 /// Turns Route, Deploy and Service documents and instance reports into a routing table snapshot.
 /// A route to an app's environment reaches its healthy instances; a route to a Service, its endpoints.
 public enum TableBuilder {
+    /// Routes whose spec does not decode are left out.
     public static func snapshot(
         routes: [Document],
+        services: [Document],
+        instances: [InstanceStatus],
+        version: String,
+        internalApps: Set<String> = []
+    ) -> TableSnapshot {
+        snapshot(
+            routes: routes.compactMap { try? ParsedRoute($0) },
+            services: services,
+            instances: instances,
+            version: version,
+            internalApps: internalApps
+        )
+    }
+
+    public static func snapshot(
+        routes: [ParsedRoute],
         services: [Document],
         instances: [InstanceStatus],
         version: String,
@@ -13,28 +30,39 @@ public enum TableBuilder {
         var rules: [TableSnapshot.Rule] = []
         var pools: [String: TableSnapshot.PoolEntry] = [:]
         let servicesByName = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        // One pass over the reports (not one per route): the serving instances of each pool.
+        var serving: [String: [String]] = [:]
+        for instance in instances where instance.serving {
+            serving[RouterReport.poolName(app: instance.app, environment: instance.environment), default: []]
+                .append("\(instance.host):\(instance.port)")
+        }
         for route in routes.sorted(by: { $0.name < $1.name }) {
-            guard let spec = try? route.decodeSpec(RouteSpec.self) else { continue }
+            let spec = route.spec
             let poolName: String
-            var backends: [String] = []
+            let backends: () -> [String]
             if let service = spec.pool.service {
                 poolName = "service/\(service)"
-                if let doc = servicesByName[service], let s = try? doc.decodeSpec(ServiceSpec.self) {
-                    backends = s.endpoints.map { "\($0.host):\($0.port)" }
+                backends = {
+                    guard let doc = servicesByName[service], let s = try? doc.decodeSpec(ServiceSpec.self) else {
+                        return []
+                    }
+                    return s.endpoints.map { "\($0.host):\($0.port)" }
                 }
             } else if let app = spec.pool.app, let env = spec.pool.environment {
                 // An internal app is served by internal routers only, whatever Routes name it.
                 if internalApps.contains(app) { continue }
                 poolName = RouterReport.poolName(app: app, environment: env)
-                backends = instances.filter { $0.app == app && $0.environment == env && $0.serving }
-                    .map { "\($0.host):\($0.port)" }.sorted()
+                backends = { (serving[poolName] ?? []).sorted() }
             } else {
                 continue
             }
-            let balancing = spec.balancing ?? "roundRobin"
             // Routes sharing a pool share its balancing; the first route's choice wins.
             if pools[poolName] == nil {
-                pools[poolName] = TableSnapshot.PoolEntry(name: poolName, balancing: balancing, backends: backends)
+                pools[poolName] = TableSnapshot.PoolEntry(
+                    name: poolName,
+                    balancing: spec.balancing ?? "roundRobin",
+                    backends: backends()
+                )
             }
             rules.append(
                 TableSnapshot.Rule(

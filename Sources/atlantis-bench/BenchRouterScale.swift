@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import RouterAgent
+import RouterData
+import ZKModel
+
+/// The router's table at scale: what a change costs (the whole table rebuilt from the parsed
+/// Routes and instance reports, as the router does on every change), the resident memory of the
+/// process holding it, and the lookup time, at 10 routes and at `--routes` routes with
+/// `--backends-per-route` healthy instances each.
+struct BenchRouterScale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "router-scale",
+        abstract: "The router's table swap, memory and lookup at 10 and 10,000 routes (50,000 backends)."
+    )
+
+    @Option(help: "Routes in the large table.") var routes = 10_000
+    @Option(help: "Healthy instances behind each route.") var backendsPerRoute = 5
+    @Option(help: "Builds timed per size (the median is printed).") var builds = 7
+
+    func run() async throws {
+        let baseline = residentBytes()
+        for count in [10, routes] {
+            // As the router holds them: each Route's version parsed and decoded once, when read.
+            let routes = try (0..<count).map { try ParsedRoute(Self.route($0)) }
+            let instances = (0..<count).flatMap { i in
+                (0..<backendsPerRoute).map { j in
+                    var status = InstanceStatus(
+                        app: "app\(i)",
+                        environment: "prod",
+                        host: "10.\(j).\(i / 250).\(i % 250)",
+                        port: 20_000 + j,
+                        healthy: true
+                    )
+                    status.supervisor = "host-\(j)"
+                    return status
+                }
+            }
+            let clock = ContinuousClock()
+            var times: [Duration] = []
+            var snapshotTimes: [Duration] = []
+            var table = RoutingTable(version: "empty", rules: [], pools: [])
+            var snapshot: TableSnapshot?
+            for n in 0..<builds {
+                let start = clock.now
+                let built = TableBuilder.snapshot(
+                    routes: routes,
+                    services: [],
+                    instances: instances,
+                    version: "v\(n)"
+                )
+                let middle = clock.now
+                table = built.table()
+                times.append(clock.now - start)
+                snapshotTimes.append(middle - start)
+                snapshot = built
+            }
+            let file = NSTemporaryDirectory() + "atlantis-bench-table-\(getpid()).json"
+            let saveStart = clock.now
+            try snapshot?.save(to: file)
+            let save = clock.now - saveStart
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            try? FileManager.default.removeItem(atPath: file)
+            let backends = table.pools.values.reduce(0) { $0 + $1.backends.count }
+            // The router's report (its znode): one digest per app pool, as the router writes it.
+            let report = try Payload.encode(
+                RouterReport(
+                    address: "127.0.0.1:8080",
+                    tableVersion: snapshot?.version ?? "",
+                    pools: Dictionary(
+                        (snapshot?.pools ?? []).map { ($0.name, RouterReport.digest(backends: $0.backends)) },
+                        uniquingKeysWith: { a, _ in a }
+                    )
+                )
+            )
+            let lookup = Self.lookup(table, routes: count)
+            print(
+                String(
+                    format:
+                        "%6d routes, %6d backends: table swap (build from documents) median %.2f ms (snapshot %.2f ms), max %.2f ms; "
+                        + "saved to disk %.1f ms (%.1f MiB); report znode %d bytes; process RSS %.1f MiB (+%.1f MiB); lookup %.0f ns",
+                    count,
+                    backends,
+                    Self.ms(times.sorted()[times.count / 2]),
+                    Self.ms(snapshotTimes.sorted()[snapshotTimes.count / 2]),
+                    Self.ms(times.max() ?? .zero),
+                    Self.ms(save),
+                    Double(size) / 1_048_576,
+                    report.count,
+                    Double(residentBytes()) / 1_048_576,
+                    Double(max(residentBytes() - baseline, 0)) / 1_048_576,
+                    lookup
+                )
+            )
+            withExtendedLifetime((routes, instances, table)) {}
+        }
+    }
+
+    /// A valid Route document, as the router parses it from its znode.
+    static func route(_ i: Int) throws -> Document {
+        let json = """
+            {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r\(i)"},\
+            "spec":{"host":"app\(i).example.com","pool":{"app":"app\(i)","environment":"prod"}}}
+            """
+        return try DocumentValidator().validate(JSONValue.parse(json)).get()
+    }
+
+    /// Nanoseconds per lookup over hosts spread across the table.
+    static func lookup(_ table: RoutingTable, routes: Int) -> Double {
+        let hosts = (0..<1000).map { "app\(($0 * 7919) % routes).example.com" }
+        let iterations = 200_000
+        var found = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        for i in 0..<iterations
+        where table.match(host: hosts[i % hosts.count][...], target: "/x"[...], header: { _ in nil }) != nil {
+            found += 1
+        }
+        let elapsed = clock.now - start
+        precondition(found == iterations, "bench: some lookups missed")
+        return ms(elapsed) * 1_000_000 / Double(iterations)
+    }
+
+    static func ms(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+}
