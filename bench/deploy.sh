@@ -8,6 +8,7 @@
 #   release kept warm. The last line reads:
 #   deploy→200: X s, docker run→200: Y s, ratio: Z.ZZ
 # Before it, the median time of each step between the command and the first 200 (deploy-trace).
+# SUPERVISOR_FLAGS adds flags to the three supervisors (e.g. --log-level info).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -36,7 +37,7 @@ scripts/zk.sh standalone benchdeploy 2394 >/dev/null
 Z=(--zk 127.0.0.1:2394)
 i=0
 for zone in a b c; do
-  "$bin" supervisor "${Z[@]}" --host-id "bench-$zone" --zone "zone-$zone" --ports "$((25500 + i * 100))-$((25599 + i * 100))" >"$RUN/supervisor-$zone.log" 2>&1 &
+  "$bin" supervisor "${Z[@]}" ${SUPERVISOR_FLAGS:-} --host-id "bench-$zone" --zone "zone-$zone" --ports "$((25500 + i * 100))-$((25599 + i * 100))" >"$RUN/supervisor-$zone.log" 2>&1 &
   pids+=($!); i=$((i + 1))
 done
 "$bin" scheduler "${Z[@]}" >"$RUN/scheduler.log" 2>&1 & pids+=($!)
