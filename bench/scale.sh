@@ -4,7 +4,9 @@
 # containers, so no instance ever reports healthy and every Deploy stays incomplete), Apps and
 # Deploys of 2 instances applied through the manager's validation, and at 100 then 1,000 Deploys:
 # the time to place them all, one Deploy's change → its placement written (p50/p99 over CHANGES
-# changes), and the scheduler's CPU while nothing changes.
+# changes), and the scheduler's CPU while nothing changes; at the largest size, the scheduler
+# frozen (SIGSTOP) 10 s, past its session's expiry, then a change made as it resumes: how soon it
+# is placed, and how many other placements were written again (none should be).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH

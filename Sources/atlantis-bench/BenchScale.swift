@@ -33,11 +33,13 @@ struct BenchScale: AsyncParsableCommand {
     @Option var zones = 3
     @Option var changes = 200
     @Option var idleSeconds = 10
+    @Option(help: "Seconds the scheduler is frozen (SIGSTOP) at the largest size, past its session's expiry (0: not).")
+    var expiryPause = 10
 
     func run() async throws {
         let sizes = self.sizes.split(separator: ",").compactMap { Int($0) }
-        let (supervisors, zones, changes, idle, pid) = (
-            self.supervisors, self.zones, self.changes, self.idleSeconds, schedulerPid
+        let (supervisors, zones, changes, idle, pid, pause) = (
+            self.supervisors, self.zones, self.changes, self.idleSeconds, schedulerPid, self.expiryPause
         )
         try await cluster.withZooKeeper { zk, tree in
             try await Self.register(
@@ -69,29 +71,25 @@ struct BenchScale: AsyncParsableCommand {
                     let k = (i * 7919) % size
                     let next = (instances[k] ?? 2) == 2 ? 3 : 2
                     instances[k] = next
-                    let path = tree.placement(deploy: "app\(k)-prod")
-                    _ = try await manager.changeDeploy(app: "app\(k)", environment: "prod") { spec in
-                        var spec = spec!
-                        spec.instances = next
-                        return spec
-                    }
-                    var placedAt: Int64 = 0
-                    while true {
-                        let (data, stat, watch) = try await zk.getDataAndWatch(path)
-                        let placement = try Payload.decode(Placement.self, from: data, path: path)
-                        if placement.instances.filter({ !$0.isStandby }).count == next {
-                            placedAt = stat.mtime
-                            break
-                        }
-                        _ = await watch.wait()
-                    }
-                    // ZooKeeper's own commit times (ms): the Deploy's change → its placement.
-                    let changedAt = try await zk.getData(tree.desired(DocumentKey(kind: .deploy, name: "app\(k)-prod")))
-                        .stat
-                        .mtime
+                    let (changedAt, placedAt) = try await Self.change(k, to: next, zk, tree, manager)
                     latencies.append(Double(placedAt - changedAt))
                 }
 
+                if size == sizes.last, pause > 0 {
+                    let k = 1
+                    let next = (instances[k] ?? 2) == 2 ? 3 : 2
+                    instances[k] = next
+                    let (resumedAt, placedAt, rewritten, expired) = try await Self.expire(
+                        pid: pid,
+                        pause: pause,
+                        zk,
+                        tree,
+                        change: { try await Self.change(k, to: next, zk, tree, manager) }
+                    )
+                    print(
+                        "\(size) Deploys: scheduler frozen \(pause) s (session \(expired ? "expired" : "NOT expired")); a change made as it resumed placed after \(placedAt - resumedAt) ms; placements rewritten that did not change: \(rewritten)"
+                    )
+                }
                 let (largest, largestPath, over) = try await Self.largestZNode(zk, under: tree.root)
                 print(
                     "\(size) Deploys: largest znode \(largestPath) \(largest) bytes; znodes over 64 KiB: \(over.isEmpty ? "none" : over.joined(separator: ", "))"
@@ -118,6 +116,75 @@ struct BenchScale: AsyncParsableCommand {
                 )
             }
         }
+    }
+
+    /// Scales Deploy `app<k>-prod` to `next` instances through the manager and waits for its
+    /// placement: ZooKeeper's commit times (ms) of the Deploy's change and of its placement.
+    static func change(
+        _ k: Int,
+        to next: Int,
+        _ zk: ZooKeeperClient,
+        _ tree: ZNodeTree,
+        _ manager: Manager
+    ) async throws -> (Int64, Int64) {
+        let path = tree.placement(deploy: "app\(k)-prod")
+        _ = try await manager.changeDeploy(app: "app\(k)", environment: "prod") { spec in
+            var spec = spec!
+            spec.instances = next
+            return spec
+        }
+        var placedAt: Int64 = 0
+        while true {
+            let (data, stat, watch) = try await zk.getDataAndWatch(path)
+            let placement = try Payload.decode(Placement.self, from: data, path: path)
+            if placement.instances.filter({ !$0.isStandby }).count == next {
+                placedAt = stat.mtime
+                break
+            }
+            _ = await watch.wait()
+        }
+        let changedAt = try await zk.getData(tree.desired(DocumentKey(kind: .deploy, name: "app\(k)-prod"))).stat.mtime
+        return (changedAt, placedAt)
+    }
+
+    /// Freezes the scheduler past its session's expiry, resumes it and makes `change` at once:
+    /// when it resumed (ms since the epoch), when the change was placed, how many other
+    /// placements were written again within 5 s after (none needed it), and whether the
+    /// scheduler's session did expire (its election node's owner changed).
+    static func expire(
+        pid: Int32,
+        pause: Int,
+        _ zk: ZooKeeperClient,
+        _ tree: ZNodeTree,
+        change: () async throws -> (Int64, Int64)
+    ) async throws -> (Int64, Int64, Int, Bool) {
+        func placements() async throws -> [String: Int64] {
+            var out: [String: Int64] = [:]
+            for name in try await zk.children(tree.placements) {
+                if let stat = try await zk.exists(tree.placements + "/" + name) { out[name] = stat.mzxid }
+            }
+            return out
+        }
+        func owners() async throws -> Set<Int64> {
+            let folder = tree.election(.scheduler)
+            var out: Set<Int64> = []
+            for name in try await zk.children(folder) {
+                if let stat = try await zk.exists(folder + "/" + name) { out.insert(stat.ephemeralOwner) }
+            }
+            return out
+        }
+        let before = try await placements()
+        let leaders = try await owners()
+        kill(pid, SIGSTOP)
+        try await Task.sleep(for: .seconds(pause))
+        kill(pid, SIGCONT)
+        let resumedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        let (_, placedAt) = try await change()
+        try await Task.sleep(for: .seconds(5))
+        let after = try await placements()
+        let rewritten = after.filter { $0.key != "app1-prod" && before[$0.key] != $0.value }.count
+        let expired = try await owners().isDisjoint(with: leaders)
+        return (resumedAt, placedAt, rewritten, expired)
     }
 
     /// The largest node of the tree (bytes, path) and every node over 64 KiB: ZooKeeper's nodes

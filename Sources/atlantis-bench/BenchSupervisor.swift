@@ -39,6 +39,9 @@ struct BenchSupervisor: AsyncParsableCommand {
     @Option(help: "The ZooKeeper root of the bench's own tree (default: a new /bench-XXXXXX).")
     var root: String?
 
+    @Option(help: "Instances running when the supervisor is restarted (0: no restart): all adopted, none restarted?")
+    var adopt: Int = 0
+
     func validate() throws {
         guard wait > 0 else { throw ValidationError("--wait must be a positive number of seconds, not \(wait)") }
         if let root {
@@ -51,7 +54,7 @@ struct BenchSupervisor: AsyncParsableCommand {
         let range = ports.range
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let tree = try ZNodeTree(root: root ?? "/bench-\(suffix)")
-        let client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
+        var client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
         let http = DockerClient.makeHTTPClient()
         let docker = DockerClient(http: http)
         let configuration = SupervisorConfiguration(
@@ -62,7 +65,7 @@ struct BenchSupervisor: AsyncParsableCommand {
             healthInterval: .seconds(1)
         )
         let agent = SupervisorAgent(zk: client, tree: tree, configuration: configuration, docker: docker, http: http)
-        let running = Task { try? await agent.run() }
+        var running = Task { try? await agent.run() }
         let folder = tree.assignments(host: configuration.hostID)
 
         func status(_ id: String) async -> InstanceStatus? {
@@ -95,6 +98,66 @@ struct BenchSupervisor: AsyncParsableCommand {
         var startTimes: [Double] = []
         var replaceTimes: [Double] = []
         var failure: (any Error)?
+        var adoption: (seconds: Double, restarted: Int, total: Int)?
+
+        /// Brings the instances up to `adopt`, all answering; stops the supervisor (its ZooKeeper
+        /// session closed, its containers left running) and starts a new one on a new session:
+        /// the seconds until every instance is reported healthy by the new session, and how
+        /// many of them run in a container other than before (restarted).
+        func adoptAfterRestart() async throws -> (Double, Int, Int) {
+            for i in instances..<adopt {
+                let id = "bench-\(i)"
+                let assignment = InstanceAssignment(
+                    instance: id,
+                    app: "bench",
+                    environment: "bench",
+                    image: image,
+                    port: 8080,
+                    healthCheck: .init(path: "/health")
+                )
+                try await client.create(
+                    tree.assignment(host: configuration.hostID, instance: id),
+                    data: try Payload.encode(assignment)
+                )
+            }
+            var before: [String: String] = [:]
+            for i in 0..<adopt {
+                try await waitAnswering("bench-\(i)")
+                before["bench-\(i)"] = await status("bench-\(i)")?.containerID
+            }
+            running.cancel()
+            _ = await running.value
+            await client.close()
+            client = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: zk))
+            let session = InstanceStatus.session(client.sessionID)
+            let restarted = SupervisorAgent(
+                zk: client,
+                tree: tree,
+                configuration: configuration,
+                docker: docker,
+                http: http
+            )
+            let t0 = ContinuousClock.now
+            running = Task { try? await restarted.run() }
+            let deadline = t0 + .seconds(wait)
+            var adopted: [String: String] = [:]
+            while ContinuousClock.now < deadline, adopted.count < adopt {
+                for (id, _) in before where adopted[id] == nil {
+                    if let s = await status(id), s.session == session, s.serving, let container = s.containerID {
+                        adopted[id] = container
+                    }
+                }
+                if adopted.count < adopt { try await Task.sleep(for: .milliseconds(2)) }
+            }
+            let seconds = (ContinuousClock.now - t0) / .seconds(1)
+            guard adopted.count == adopt else {
+                throw ValidationError(
+                    "\(adopt - adopted.count) of \(adopt) instances not reported by the new supervisor in \(wait) s"
+                )
+            }
+            return (seconds, adopted.filter { before[$0.key] != $0.value }.count, adopt)
+        }
+
         do {
             try await client.ensurePath(folder)
             for i in 0..<instances {
@@ -123,10 +186,14 @@ struct BenchSupervisor: AsyncParsableCommand {
                 try await waitAnswering(id, not: old)
                 replaceTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
             }
+            if adopt > 0 {
+                let (seconds, restarted, total) = try await adoptAfterRestart()
+                adoption = (seconds, restarted, total)
+            }
         } catch {
             failure = error
         }
-        for i in 0..<instances {
+        for i in 0..<max(instances, adopt) {
             try? await client.delete(tree.assignment(host: configuration.hostID, instance: "bench-\(i)"))
         }
         let deadline = ContinuousClock.now + .seconds(60)
@@ -164,6 +231,17 @@ struct BenchSupervisor: AsyncParsableCommand {
                 replaceTimes.count
             )
         )
+        if let adoption {
+            print(
+                String(
+                    format:
+                        "supervisor restarted with %d running instances: all reported healthy by the new one after %.2f s; %d restarted",
+                    adoption.total,
+                    adoption.seconds,
+                    adoption.restarted
+                )
+            )
+        }
         print(String(format: "supervisor p50 ms: %.0f", percentile(startTimes, 0.5)))
     }
 }

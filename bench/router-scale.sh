@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The router at scale (release builds): first the table alone (`atlantis-bench router-scale`:
+# the rebuild every change makes, at 10 and 10,000 routes with 5 backends each, its memory and
+# lookup time), then a real `atlantis router` process on its own ZooKeeper (127.0.0.1:2398),
+# fed 10,000 Routes and 50,000 healthy instance reports (`atlantis-bench router-live`): one
+# instance's change → the router's report showing it (ZooKeeper's commit times, p50/p99), the
+# report's size and the router's resident memory.
+#   ROUTES=10000 PER_ROUTE=5 CHANGES=20 bash bench/router-scale.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/opt/swift/usr/bin:$PATH
+ROUTES=${ROUTES:-10000}
+PER_ROUTE=${PER_ROUTE:-5}
+RUN=$PWD/run/bench-router-scale
+scripts/install.sh >/dev/null
+echo "==> building atlantis and atlantis-bench (release)" >&2
+bin="$(scripts/release-build.sh)"
+bench="$(scripts/release-build.sh atlantis-bench)"
+echo "==> the table alone"
+"$bench" router-scale --routes "$ROUTES" --backends-per-route "$PER_ROUTE"
+mkdir -p "$RUN"
+router=
+cleanup() {
+  [ -n "$router" ] && kill "$router" 2>/dev/null || true
+  wait 2>/dev/null || true
+  scripts/zk.sh stop benchrouter >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+rm -rf "${ATLANTIS_RUN:-$PWD/run}/zk-benchrouter" "$RUN/router"
+scripts/zk.sh standalone benchrouter 2398 >/dev/null
+"$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
+  --state-dir "$RUN/router" --log-level warning >"$RUN/router.log" 2>&1 &
+router=$!
+echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instance reports"
+"$bench" router-live --zk 127.0.0.1:2398 --root /rscale --router-pid "$router" --router-id bench-router \
+  --routes "$ROUTES" --backends-per-route "$PER_ROUTE" --changes "${CHANGES:-20}"
