@@ -76,10 +76,14 @@ public final class Controller: Service, Sendable {
     private func runUntilShutDown() async {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
+                // Changes seen before the first pass are dropped: that pass queues every key the
+                // sources list (newest first), and each reconcile reads the state as it is then.
+                // (A key that changes while the pass is queued is queued by its change too.)
+                let passQueued = SyncLatch()
                 for source in sources {
                     let changes = source.changes()
                     group.addTask {
-                        for await key in changes { await self.queue.add(key) }
+                        for await key in changes where passQueued.isOpen { await self.queue.add(key) }
                     }
                 }
                 for informer in informers {
@@ -96,7 +100,8 @@ public final class Controller: Service, Sendable {
                     group.cancelAll()
                     return
                 }
-                await resyncAll()
+                passQueued.open()
+                await firstPass()
                 if let period = configuration.resyncEvery {
                     group.addTask { await self.resyncLoop(every: period) }
                 }
@@ -117,12 +122,32 @@ public final class Controller: Service, Sendable {
         await queue.shutDown()
     }
 
-    /// Every key: at start in the front lane, then (periodically) in the background lane.
-    private func resyncAll(background: Bool = false) async {
+    /// Every key, once every source has listed its state: the most recently changed first.
+    private func firstPass() async {
+        var newest: [String: Int64] = [:]
+        var order: [String] = []
         for source in sources {
-            for key in source.allKeys() {
-                if background { await queue.addBackground(key) } else { await queue.add(key) }
+            for (key, recency) in source.keysByRecency() {
+                if let seen = newest[key] {
+                    newest[key] = max(seen, recency)
+                } else {
+                    newest[key] = recency
+                    order.append(key)
+                }
             }
+        }
+        // Stable: keys equally recent keep the sources' order.
+        let ranked = order.enumerated().sorted { a, b in
+            let (ra, rb) = (newest[a.element] ?? 0, newest[b.element] ?? 0)
+            return ra != rb ? ra > rb : a.offset < b.offset
+        }
+        for (_, key) in ranked { await queue.add(key) }
+    }
+
+    /// Every key, in the background lane (periodically).
+    private func resyncAll() async {
+        for source in sources {
+            for key in source.allKeys() { await queue.addBackground(key) }
         }
     }
 
@@ -132,7 +157,7 @@ public final class Controller: Service, Sendable {
             let jittered = period * Double.random(in: 0.9...1.1)
             guard (try? await Task.sleep(for: jittered)) != nil else { return }
             logger.debug("controller.resync")
-            await resyncAll(background: true)
+            await resyncAll()
         }
     }
 

@@ -38,5 +38,15 @@ public final class MappedKeySource: KeySource, Sendable {
         Array(Set(source.allKeys().compactMap { mapped($0) }))
     }
 
+    /// Each mapped key as recent as the newest key that maps to it.
+    public func keysByRecency() -> [(key: String, recency: Int64)] {
+        var newest: [String: Int64] = [:]
+        for (key, recency) in source.keysByRecency() {
+            guard let mapped = mapped(key) else { continue }
+            newest[mapped] = max(newest[mapped] ?? .min, recency)
+        }
+        return newest.map { ($0.key, $0.value) }
+    }
+
     public func waitUntilSynced() async throws { try await source.waitUntilSynced() }
 }

@@ -66,6 +66,11 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         state.withLock { Array($0.nodes.keys) }
     }
 
+    /// Every key with its node's `mzxid`.
+    public func keysByRecency() -> [(key: String, recency: Int64)] {
+        state.withLock { s in s.nodes.map { ($0.key, $0.value.stat.mzxid) } }
+    }
+
     public var count: Int { state.withLock { $0.nodes.count } }
 
     public func changes() -> AsyncStream<String> {

@@ -238,3 +238,42 @@ final class NeverListingSource: KeySource, Sendable {
     func allKeys() -> [String] { ["k"] }
     func waitUntilSynced() async throws { try await gate.wait() }
 }
+
+/// Keys with a recency each, listed before the controller starts.
+final class AgedSource: KeySource, Sendable {
+    let ages: [String: Int64]
+    init(_ ages: [String: Int64]) { self.ages = ages }
+    func changes() -> AsyncStream<String> { AsyncStream { _ in } }
+    func allKeys() -> [String] { Array(ages.keys) }
+    func keysByRecency() -> [(key: String, recency: Int64)] { ages.map { ($0.key, $0.value) } }
+    func waitUntilSynced() async throws {}
+}
+
+@Suite struct FirstPassTests {
+    /// After a restart or a new leadership term, the key changed last is reconciled first, not
+    /// behind every unchanged one (a scheduler's resync at 1,000 Deploys).
+    @Test func theFirstPassTakesTheNewestKeysFirst() async throws {
+        var ages: [String: Int64] = [:]
+        for i in 0..<500 { ages["k\(i)"] = Int64((i * 7919) % 500) }
+        ages["newest"] = 10_000
+        let order = Mutex<[String]>([])
+        let controller = Controller(
+            name: "first-pass",
+            reconciler: ClosureReconciler { key in
+                order.withLock { $0.append(key) }
+                return .done
+            },
+            sources: [AgedSource(ages)],
+            configuration: .init(workers: 1, resyncEvery: nil)
+        )
+        let run = Task { try await controller.run() }
+        #expect(await eventually(.seconds(30)) { order.withLock { $0.count } == 501 })
+        let seen = order.withLock { $0 }
+        #expect(seen.first == "newest")
+        // Then oldest last: every key after the first is no newer than the one before it.
+        let recencies = seen.map { ages[$0]! }
+        #expect(zip(recencies, recencies.dropFirst()).allSatisfy { $0 >= $1 })
+        await controller.shutDown()
+        try await run.value
+    }
+}
