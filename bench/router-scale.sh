@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 rm -rf "${ATLANTIS_RUN:-$PWD/run}/zk-benchrouter" "$RUN/router"
 scripts/zk.sh standalone benchrouter 2398 >/dev/null
-"$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
+${ROUTER_WRAP:-} "$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
   --state-dir "$RUN/router" --log-level warning >"$RUN/router.log" 2>&1 &
 router=$!
 echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instance reports"

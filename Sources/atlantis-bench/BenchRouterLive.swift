@@ -72,7 +72,15 @@ struct BenchRouterLive: AsyncParsableCommand {
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            try await Task.sleep(for: .seconds(2))
+            // Then until it is quiet (every report loaded): its report unchanged for 3 s.
+            var (last, quiet) = (Int64(-1), 0)
+            while quiet < 6 {
+                let mzxid = try await zk.exists(report)?.mzxid ?? 0
+                quiet = mzxid == last ? quiet + 1 : 0
+                last = mzxid
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            let settled = ContinuousClock.now - .seconds(3)
             let bytes = try await zk.exists(report)?.dataLength ?? 0
             var latencies: [Double] = []
             // Each change takes one healthy instance out (a different one each time).
@@ -95,13 +103,17 @@ struct BenchRouterLive: AsyncParsableCommand {
                 }
             }
             print(
+                "each change → its report (ms, in order): " + latencies.map { String(Int($0)) }.joined(separator: " ")
+            )
+            print(
                 String(
                     format:
-                        "router at %d routes, %d backends: tree written in %.1f s, served after %.1f s more; one change → its report p50 %.0f ms, p99 %.0f ms (%d changes); report znode %d bytes; router RSS %.1f MiB",
+                        "router at %d routes, %d backends: tree written in %.1f s, every route served after %.1f s more, every report after %.1f s; one change → its report p50 %.0f ms, p99 %.0f ms (%d changes); report znode %d bytes; router RSS %.1f MiB",
                     routes,
                     routes * perRoute,
                     written,
                     (served - started) / .seconds(1) - written,
+                    (settled - started) / .seconds(1) - written,
                     BenchDashboard.percentile(latencies, 0.5),
                     BenchDashboard.percentile(latencies, 0.99),
                     latencies.count,

@@ -44,6 +44,7 @@ public final class RouterAgent: Reconciler, Sendable {
     /// The session whose report node is known to be its own.
     let reportedBy = Mutex<Int64>(0)
     let reports = ParsedNodes { try Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
+    let memory = RebuildMemory()
 
     public init(
         zk: ZooKeeperClient,
@@ -93,8 +94,8 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     public func reconcile(key: String) async throws -> ReconcileResult {
-        let (snapshot, internalSnapshot, graceEnds) = buildSnapshots()
-        if let internalTables,
+        let (snapshot, internalSnapshot, graceEnds) = buildSnapshots(withInternal: internalTables != nil)
+        if let internalTables, let internalSnapshot,
             internalSnapshot.version != internalTables.current.version
                 || internalSnapshot.rules.count != internalTables.current.ruleCount
         {
@@ -114,12 +115,7 @@ public final class RouterAgent: Reconciler, Sendable {
                 metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"]
             )
         }
-        let pools = Dictionary(
-            snapshot.pools.filter { $0.name.hasPrefix("app/") }.map {
-                ($0.name, RouterReport.digest(backends: $0.backends))
-            },
-            uniquingKeysWith: { a, _ in a }
-        )
+        let pools = memory.digests(snapshot)
         let problems = unreadableNodes()
         var reportFailure: (any Error)?
         do {
@@ -137,25 +133,37 @@ public final class RouterAgent: Reconciler, Sendable {
             reportFailure = error
         }
         // Saved after the report (at 10,000 routes writing the file takes longer than the swap,
-        // and a deploy waits for the report, not for the file), and whether or not the report
-        // could be written: a retry finds the table already swapped.
-        if swapped, let statePath {
-            do {
-                try snapshot.save(to: statePath)
-            } catch {
-                logger.warning("router.table_not_saved", metadata: ["path": "\(statePath)", "error": "\(error)"])
+        // and a deploy waits for the report, not for the file), at most once a second, and
+        // whether or not the report could be written: a retry finds the table already swapped.
+        // Reports kept past their session's end leave the table when their grace ends.
+        var wake = graceEnds.map { max($0 - .now, .milliseconds(10)) }
+        if let statePath {
+            switch memory.save(swapped: swapped) {
+            case .now:
+                do {
+                    try snapshot.save(to: statePath)
+                    memory.saved()
+                } catch {
+                    logger.warning("router.table_not_saved", metadata: ["path": "\(statePath)", "error": "\(error)"])
+                }
+            case .later(let delay):
+                wake = min(wake ?? delay, delay)
+            case .nothing:
+                break
             }
         }
         if let reportFailure { throw reportFailure }
-        // Reports kept past their session's end leave the table when their grace ends.
-        return graceEnds.map { .requeue(after: max($0 - .now, .milliseconds(10))) } ?? .done
+        return wake.map { .requeue(after: $0) } ?? .done
     }
 
-    func buildSnapshot() -> TableSnapshot { buildSnapshots().external }
+    func buildSnapshot() -> TableSnapshot { buildSnapshots(withInternal: false).external }
 
-    /// The external table and the internal one, from the same reading of the caches, and when
-    /// the first report kept only by `lostGrace` must leave them.
-    func buildSnapshots() -> (external: TableSnapshot, internal: TableSnapshot, graceEnds: ContinuousClock.Instant?) {
+    /// The external table and (for a router with an internal listener) the internal one, from
+    /// the same reading of the caches, and when the first report kept only by `lostGrace` must
+    /// leave them.
+    func buildSnapshots(
+        withInternal: Bool
+    ) -> (external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?) {
         var maxZxid: Int64 = 0
         var count = 0
         func nodes(_ cache: ZNodeCache) -> [(key: String, mzxid: Int64, data: [UInt8])] {
@@ -214,7 +222,9 @@ public final class RouterAgent: Reconciler, Sendable {
             version: version,
             internalApps: internalApps
         )
-        return (external, TableBuilder.internalSnapshot(instances: instanceReports, version: version), graceEnds)
+        let internalSnapshot =
+            withInternal ? TableBuilder.internalSnapshot(instances: instanceReports, version: version) : nil
+        return (external, internalSnapshot, graceEnds)
     }
 
     /// A valid Route, decoded, or the error that says why not.
@@ -258,6 +268,7 @@ public final class RouterAgent: Reconciler, Sendable {
     func report(_ report: RouterReport) async throws {
         let path = tree.router(id)
         let body = try Payload.encode(report)
+        guard memory.reportChanged(body, session: zk.sessionID) else { return }
         // A node left by this router's previous process (its session not yet expired) is replaced,
         // not written into: it would vanish with that session.
         let session = zk.sessionID
@@ -273,5 +284,6 @@ public final class RouterAgent: Reconciler, Sendable {
             mode: .ephemeral,
             acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
         )
+        memory.reported(body, session: session)
     }
 }

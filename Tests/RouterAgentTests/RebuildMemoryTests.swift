@@ -1,0 +1,48 @@
+import Testing
+import ZKModel
+
+@testable import RouterAgent
+
+@Suite struct RebuildMemoryTests {
+    func snapshot(_ pools: [String: [String]]) -> TableSnapshot {
+        TableSnapshot(
+            version: "v",
+            rules: [],
+            pools: pools.map { TableSnapshot.PoolEntry(name: $0.key, balancing: "roundRobin", backends: $0.value) }
+        )
+    }
+
+    @Test func eachAppPoolHasTheDigestOfItsBackendsAndOnlyAppPoolsAreReported() {
+        let memory = RebuildMemory()
+        let first = memory.digests(snapshot(["app/a/prod": ["h:1", "h:2"], "service/s": ["x:1"]]))
+        #expect(first == ["app/a/prod": RouterReport.digest(backends: ["h:1", "h:2"])])
+        let second = memory.digests(snapshot(["app/a/prod": ["h:1"], "app/b/prod": []]))
+        #expect(second["app/a/prod"] == RouterReport.digest(backends: ["h:1"]))
+        #expect(second["app/b/prod"] == RouterReport.digest(backends: []))
+        #expect(second.count == 2)
+    }
+
+    @Test func aTableIsSavedAtOnceThenAtMostOnceASecond() {
+        let memory = RebuildMemory()
+        let t0 = ContinuousClock.now
+        #expect(memory.save(swapped: false, now: t0) == .nothing)
+        #expect(memory.save(swapped: true, now: t0) == .now)
+        memory.saved(at: t0)
+        #expect(memory.save(swapped: false, now: t0 + .milliseconds(100)) == .nothing)
+        #expect(memory.save(swapped: true, now: t0 + .milliseconds(300)) == .later(.milliseconds(700)))
+        // Still unsaved when woken for it, with no swap since.
+        #expect(memory.save(swapped: false, now: t0 + .seconds(1)) == .now)
+    }
+
+    @Test func anUnchangedReportIsNotWrittenAgainBySameSessionForThirtySeconds() {
+        let memory = RebuildMemory()
+        let t0 = ContinuousClock.now
+        let body = Array("{}".utf8)
+        #expect(memory.reportChanged(body, session: 1, now: t0))
+        memory.reported(body, session: 1, at: t0)
+        #expect(!memory.reportChanged(body, session: 1, now: t0 + .seconds(5)))
+        #expect(memory.reportChanged(Array("{ }".utf8), session: 1, now: t0 + .seconds(5)))
+        #expect(memory.reportChanged(body, session: 2, now: t0 + .seconds(5)))
+        #expect(memory.reportChanged(body, session: 1, now: t0 + .seconds(30)))
+    }
+}
