@@ -1,3 +1,4 @@
+import DequeModule
 public import Logging
 import Synchronization
 import ZKModel
@@ -28,6 +29,16 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         var listed = false
         /// Bumped by every change of a node (stored, changed or removed).
         var revision = 0
+        /// The last changes, each with the revision it made: what changed since a revision.
+        var log = Deque<(revision: Int, key: String)>()
+        /// How many changes `changedKeys(since:)` can go back.
+        var logLength = 8192
+
+        mutating func changed(_ key: String) {
+            revision += 1
+            log.append((revision, key))
+            if log.count > logLength { log.removeFirst() }
+        }
         var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -43,6 +54,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         zk: ZooKeeperClient,
         folder: String,
         readConcurrency: Int = 32,
+        changeLogLength: Int = 8192,
         logger: Logger = Logger(label: "atlantis.cache"),
         afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in }
     ) {
@@ -52,6 +64,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         self.afterRead = afterRead
         self.logger = logger
         self.refresh = AsyncStream<String>.makeStream()
+        state.withLock { $0.logLength = max(changeLogLength, 1) }
     }
 
     public func snapshot(_ key: String) -> NodeSnapshot? {
@@ -61,6 +74,21 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// A number that changes whenever any node of the folder does: what a value derived from the
     /// whole folder can be cached by.
     public var revision: Int { state.withLock { $0.revision } }
+
+    /// The keys that changed (stored, changed or removed) after `revision`, and the revision now;
+    /// nil when more changed than the cache remembers (then look at every key).
+    public func changedKeys(since revision: Int) -> (keys: Set<String>, revision: Int)? {
+        state.withLock { s in
+            if s.revision == revision { return ([], revision) }
+            guard revision < s.revision, let oldest = s.log.first, oldest.revision <= revision + 1 else { return nil }
+            var keys: Set<String> = []
+            for entry in s.log.reversed() {
+                if entry.revision <= revision { break }
+                keys.insert(entry.key)
+            }
+            return (keys, s.revision)
+        }
+    }
 
     public func allKeys() -> [String] {
         state.withLock { Array($0.nodes.keys) }
@@ -229,8 +257,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             for name in removed {
                 s.nodes[name] = nil
                 s.pending.remove(name)
+                s.changed(name)
             }
-            if !removed.isEmpty { s.revision += 1 }
             s.listed = true
             return (Array(removed), Array(added))
         }
@@ -246,7 +274,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             // Two reads of one child can finish out of order: the older never replaces the newer.
             if let old, let snapshot, snapshot.stat.mzxid < old.stat.mzxid { return false }
             s.nodes[name] = snapshot
-            if old != snapshot { s.revision += 1 }
+            if old != snapshot { s.changed(name) }
             return old != snapshot
         }
         if changed { emit(name) }

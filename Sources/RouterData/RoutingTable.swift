@@ -43,15 +43,28 @@ public struct RoutingTable: Sendable {
         }
     }
     public let ruleCount: Int
+    /// The host entries holding a rule of each pool: what a new set of backends for one pool
+    /// changes (`replacingPools`).
+    private let entriesByPool: [String: Set<HostEntry>]
+
+    private enum HostEntry: Hashable, Sendable {
+        case exact(String)
+        case wildcard(String)
+    }
 
     public init(version: String = "", rules: [RouteRule], pools: [Pool]) {
         self.version = version
         var exact: [String: [RouteRule]] = [:]
         var wildcard: [String: [RouteRule]] = [:]
+        var entriesByPool: [String: Set<HostEntry>] = [:]
         for rule in rules {
             switch rule.host {
-            case .exact(let host): exact[host, default: []].append(rule)
-            case .wildcard(let suffix): wildcard[suffix, default: []].append(rule)
+            case .exact(let host):
+                exact[host, default: []].append(rule)
+                entriesByPool[rule.pool, default: []].insert(.exact(host))
+            case .wildcard(let suffix):
+                wildcard[suffix, default: []].append(rule)
+                entriesByPool[rule.pool, default: []].insert(.wildcard(suffix))
             }
         }
         let byName = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -62,6 +75,51 @@ public struct RoutingTable: Sendable {
         self.wildcard = wildcard.mapValues(entries)
         self.pools = byName
         self.ruleCount = rules.count
+        self.entriesByPool = entriesByPool
+    }
+
+    private init(
+        version: String,
+        pools: [String: Pool],
+        exact: [String: [Route]],
+        wildcard: [String: [Route]],
+        ruleCount: Int,
+        entriesByPool: [String: Set<HostEntry>]
+    ) {
+        self.version = version
+        self.pools = pools
+        self.exact = exact
+        self.wildcard = wildcard
+        self.ruleCount = ruleCount
+        self.entriesByPool = entriesByPool
+    }
+
+    /// The same rules with `changed` pools in place of those of the same names: what one pool's
+    /// new backends change, without building the whole table again (the rest is shared).
+    public func replacingPools(_ changed: [Pool], version: String) -> RoutingTable {
+        var pools = self.pools
+        var exact = self.exact
+        var wildcard = self.wildcard
+        var touched: Set<HostEntry> = []
+        for pool in changed {
+            pools[pool.name] = pool
+            touched.formUnion(entriesByPool[pool.name] ?? [])
+        }
+        let rebuilt = { (routes: [Route]) in routes.map { Route(rule: $0.rule, pool: pools[$0.rule.pool]) } }
+        for entry in touched {
+            switch entry {
+            case .exact(let host): exact[host] = exact[host].map(rebuilt)
+            case .wildcard(let suffix): wildcard[suffix] = wildcard[suffix].map(rebuilt)
+            }
+        }
+        return RoutingTable(
+            version: version,
+            pools: pools,
+            exact: exact,
+            wildcard: wildcard,
+            ruleCount: ruleCount,
+            entriesByPool: entriesByPool
+        )
     }
 
     public static let empty = RoutingTable(rules: [], pools: [])

@@ -21,9 +21,13 @@ public final class TableSource: Sendable {
     }
 
     public func replace(with table: RoutingTable) {
-        box.withLock {
+        // The old table is released after the lock (at 10,000 routes that takes a while).
+        let old = box.withLock {
+            let old = $0
             $0 = table
             swaps.add(1, ordering: .releasing)
+            return old
         }
+        withExtendedLifetime(old) {}
     }
 }

@@ -22,6 +22,34 @@ struct ZNodeCacheTests {
         return out.sorted()
     }
 
+    /// What changed since a revision: written, created and deleted keys, and nothing else.
+    @Test func theKeysChangedSinceARevisionAreTheOnesWrittenCreatedOrDeleted() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("changelog")
+        try await zk.ensurePath(folder)
+        for i in 0..<5 { try await zk.create("\(folder)/k\(i)", data: Array("0".utf8)) }
+        let cache = ZNodeCache(zk: zk, folder: folder, changeLogLength: 8)
+        let running = Task { await cache.run() }
+        try await cache.waitUntilSynced()
+        let start = cache.revision
+        #expect(cache.changedKeys(since: start)?.keys == [])
+        try await zk.setData("\(folder)/k1", data: Array("1".utf8))
+        try await zk.delete("\(folder)/k2")
+        try await zk.create("\(folder)/k9", data: Array("9".utf8))
+        #expect(await eventually { cache.changedKeys(since: start)?.keys == ["k1", "k2", "k9"] })
+        let now = try #require(cache.changedKeys(since: start))
+        #expect(now.revision == cache.revision)
+        #expect(cache.changedKeys(since: now.revision)?.keys == [])
+        // A revision older than the cache remembers (8 changes here): nil (look at every key).
+        for i in 10..<20 { try await zk.create("\(folder)/k\(i)", data: Array("0".utf8)) }
+        #expect(await eventually { cache.count == 15 })
+        #expect(cache.changedKeys(since: start) == nil)
+        #expect(cache.changedKeys(since: cache.revision - 8)?.keys.count == 8)
+        running.cancel()
+        _ = await running.value
+        await zk.close()
+    }
+
     @Test func underConcurrentWritesEveryCachedVersionEndsEqualToTheServers() async throws {
         let zk = try await TestZK.connect()
         let folder = TestZK.uniqueRoot("cacheload")

@@ -22,16 +22,13 @@ import ZKModel
         #expect(second.count == 2)
     }
 
-    @Test func aTableIsSavedAtOnceThenAtMostOnceASecond() {
+    @Test func onlyTheLastTableWaitingIsSaved() {
         let memory = RebuildMemory()
-        let t0 = ContinuousClock.now
-        #expect(memory.save(swapped: false, now: t0) == .nothing)
-        #expect(memory.save(swapped: true, now: t0) == .now)
-        memory.saved(at: t0)
-        #expect(memory.save(swapped: false, now: t0 + .milliseconds(100)) == .nothing)
-        #expect(memory.save(swapped: true, now: t0 + .milliseconds(300)) == .later(.milliseconds(700)))
-        // Still unsaved when woken for it, with no swap since.
-        #expect(memory.save(swapped: false, now: t0 + .seconds(1)) == .now)
+        #expect(memory.takePending() == nil)
+        memory.toSave(snapshot(["app/a/prod": ["h:1"]]))
+        memory.toSave(snapshot(["app/a/prod": ["h:2"]]))
+        #expect(memory.takePending()?.pools.first?.backends == ["h:2"])
+        #expect(memory.takePending() == nil)
     }
 
     @Test func anUnchangedReportIsNotWrittenAgainBySameSessionForThirtySeconds() {
@@ -44,5 +41,17 @@ import ZKModel
         #expect(memory.reportChanged(Array("{ }".utf8), session: 1, now: t0 + .seconds(5)))
         #expect(memory.reportChanged(body, session: 2, now: t0 + .seconds(5)))
         #expect(memory.reportChanged(body, session: 1, now: t0 + .seconds(30)))
+    }
+
+    @Test func aLargeReportIsWrittenAtMostEveryHundredMilliseconds() {
+        let memory = RebuildMemory()
+        let t0 = ContinuousClock.now
+        let small = Array("{}".utf8)
+        let large = [UInt8](repeating: 0x20, count: 65 * 1024)
+        #expect(memory.reportThrottle(large, now: t0) == nil)
+        memory.reported(large, session: 1, at: t0)
+        #expect(memory.reportThrottle(large, now: t0 + .milliseconds(30)) == .milliseconds(70))
+        #expect(memory.reportThrottle(small, now: t0 + .milliseconds(30)) == nil)
+        #expect(memory.reportThrottle(large, now: t0 + .milliseconds(100)) == nil)
     }
 }

@@ -165,3 +165,35 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+@Suite struct ReplacingPoolsTests {
+    /// A pool replaced in place routes exactly as a table built whole with that pool.
+    @Test func aReplacedPoolRoutesAsATableBuiltWithIt() throws {
+        let rules = [
+            RouteRule(name: "a", host: .init("a.test"), pool: "p1"),
+            RouteRule(name: "a-api", host: .init("a.test"), pathPrefix: "/api", pool: "p2"),
+            RouteRule(name: "w", host: .init("*.w.test"), pool: "p1"),
+            RouteRule(name: "b", host: .init("b.test"), pool: "p3"),
+        ]
+        let before = [
+            Pool(name: "p1", backends: [Backend(host: "h", port: 1)]),
+            Pool(name: "p2", backends: [Backend(host: "h", port: 2)]),
+            Pool(name: "p3", backends: [Backend(host: "h", port: 3)]),
+        ]
+        let p1 = Pool(name: "p1", backends: [Backend(host: "h", port: 10), Backend(host: "h", port: 11)])
+        let replaced = RoutingTable(version: "1", rules: rules, pools: before).replacingPools([p1], version: "2")
+        let whole = RoutingTable(version: "2", rules: rules, pools: [p1, before[1], before[2]])
+        #expect(replaced.version == "2")
+        #expect(replaced.ruleCount == whole.ruleCount)
+        for (host, path) in [
+            ("a.test", "/"), ("a.test", "/api/x"), ("x.w.test", "/"), ("b.test", "/"), ("c.test", "/"),
+        ] {
+            let r = replaced.route(host: host[...], target: path[...], header: { _ in nil })
+            let w = whole.route(host: host[...], target: path[...], header: { _ in nil })
+            #expect(r?.rule.name == w?.rule.name)
+            #expect(r?.pool?.backends == w?.pool?.backends)
+        }
+        #expect(replaced.route(host: "a.test", target: "/", header: { _ in nil })?.pool === p1)
+        #expect(replaced.pools["p3"] === before[2])
+    }
+}

@@ -79,6 +79,37 @@ final class ParsedNodes<Value: Sendable>: Sendable {
         return values
     }
 
+    /// One node after it changed (`node` nil: deleted): its value as `keyedValues` would give
+    /// it (the last valid one when this version does not parse), without looking at the others.
+    func update(
+        _ key: String,
+        node: (mzxid: Int64, data: [UInt8])?,
+        failed: (UnreadableNode) -> Void = { _ in }
+    ) -> Value? {
+        var fresh: UnreadableNode?
+        let value = entries.withLock { state -> Value? in
+            guard let node else {
+                state.entries[key] = nil
+                state.errors[key] = nil
+                return nil
+            }
+            if let old = state.entries[key], old.mzxid == node.mzxid { return old.value }
+            let entry: Entry
+            do {
+                entry = Entry(mzxid: node.mzxid, value: try parse(node.data), error: nil)
+            } catch {
+                let kept = state.entries[key]?.value
+                entry = Entry(mzxid: node.mzxid, value: kept, error: "\(error)")
+                fresh = UnreadableNode(key: key, error: "\(error)", keptPrevious: kept != nil)
+            }
+            state.entries[key] = entry
+            state.errors[key] = entry.error
+            return entry.value
+        }
+        fresh.map(failed)
+        return value
+    }
+
     /// Every node whose newest version does not parse, by key.
     func unreadable() -> [String: String] {
         entries.withLock { $0.errors }

@@ -3,19 +3,19 @@ import ZKModel
 
 /// What a router remembers between table builds, so that one change among 10,000 pools costs
 /// what changed: each pool's digest (recomputed only when its backends change), the report last
-/// written (not written again unchanged), and when the table was last saved to disk (at most once
-/// a second: at that size the file takes longer to write than the table to build).
+/// written (not written again unchanged), and the table to save to disk (by a saver of its own,
+/// at most once a second: at that size the file takes longer to write than the table to build).
 final class RebuildMemory: Sendable {
     static let saveInterval = Duration.seconds(1)
 
     private struct State {
         var digests: [String: (backends: [String], digest: String)] = [:]
         var lastReport: (session: Int64, body: [UInt8], at: ContinuousClock.Instant)?
-        var lastSave: ContinuousClock.Instant?
-        var unsaved = false
+        var pending: TableSnapshot?
     }
 
     private let state = Mutex(State())
+    private let saves = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     /// The digest of each app pool of `snapshot`.
     func digests(_ snapshot: TableSnapshot) -> [String: String] {
@@ -47,33 +47,39 @@ final class RebuildMemory: Sendable {
         }
     }
 
+    /// A report over 64 KiB (a router with thousands of pools) is written at most every 100 ms:
+    /// how long until the next may be, nil if now. (At 400 KB a write per change could flood
+    /// ZooKeeper's transaction log while a router loads.)
+    func reportThrottle(_ body: [UInt8], now: ContinuousClock.Instant = .now) -> Duration? {
+        guard body.count > 64 * 1024 else { return nil }
+        return state.withLock { s in
+            guard let last = s.lastReport, now - last.at < Self.largeReportInterval else { return nil }
+            return Self.largeReportInterval - (now - last.at)
+        }
+    }
+
+    static let largeReportInterval = Duration.milliseconds(100)
+
     func reported(_ body: [UInt8], session: Int64, at now: ContinuousClock.Instant = .now) {
         state.withLock { $0.lastReport = (session, body, now) }
     }
 
-    enum Save: Equatable {
-        /// Save the table now.
-        case now
-        /// A table not yet saved: save it after this long.
-        case later(Duration)
-        /// Nothing to save.
-        case nothing
+    /// The table to save to disk next (the saver takes it at most once a second).
+    func toSave(_ snapshot: TableSnapshot) {
+        state.withLock { $0.pending = snapshot }
+        saves.continuation.yield()
     }
 
-    /// After a build that swapped the table (or not): whether to save it now.
-    func save(swapped: Bool, now: ContinuousClock.Instant = .now) -> Save {
+    /// The table waiting to be saved, if any (taken).
+    func takePending() -> TableSnapshot? {
         state.withLock { s in
-            if swapped { s.unsaved = true }
-            guard s.unsaved else { return .nothing }
-            guard let last = s.lastSave, now - last < Self.saveInterval else { return .now }
-            return .later(Self.saveInterval - (now - last))
+            defer { s.pending = nil }
+            return s.pending
         }
     }
 
-    func saved(at now: ContinuousClock.Instant = .now) {
-        state.withLock { s in
-            s.lastSave = now
-            s.unsaved = false
-        }
-    }
+    /// A signal per table to save; ends with `finishSaving`.
+    var saveRequests: AsyncStream<Void> { saves.stream }
+
+    func finishSaving() { saves.continuation.finish() }
 }

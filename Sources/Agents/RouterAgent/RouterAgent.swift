@@ -45,6 +45,8 @@ public final class RouterAgent: Reconciler, Sendable {
     let reportedBy = Mutex<Int64>(0)
     let reports = ParsedNodes { try Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
     let memory = RebuildMemory()
+    /// The last full build, for changes of instance reports applied in place.
+    let base = Mutex<TableBase?>(nil)
 
     public init(
         zk: ZooKeeperClient,
@@ -90,11 +92,39 @@ public final class RouterAgent: Reconciler, Sendable {
                 backoff: Backoff(base: .milliseconds(100), cap: .seconds(10))
             )
         )
-        try await controller.run()  // until a graceful shutdown or a cancel
+        guard let statePath else {
+            try await controller.run()  // until a graceful shutdown or a cancel
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.saveTables(to: statePath) }
+            defer { memory.finishSaving() }
+            try await controller.run()
+        }
+    }
+
+    /// Writes the last table to disk, at most once a second, off the rebuild's path; the last
+    /// one once the router stops.
+    func saveTables(to path: String) async {
+        var last: ContinuousClock.Instant?
+        func save() {
+            guard let snapshot = memory.takePending() else { return }
+            do {
+                try snapshot.save(to: path)
+            } catch {
+                logger.warning("router.table_not_saved", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+            last = .now
+        }
+        for await _ in memory.saveRequests {
+            if let last { try? await Task.sleep(until: last + RebuildMemory.saveInterval) }
+            save()
+        }
+        save()
     }
 
     public func reconcile(key: String) async throws -> ReconcileResult {
-        let (snapshot, internalSnapshot, graceEnds) = buildSnapshots(withInternal: internalTables != nil)
+        let (snapshot, internalSnapshot, graceEnds, table) = nextTables()
         if let internalTables, let internalSnapshot,
             internalSnapshot.version != internalTables.current.version
                 || internalSnapshot.rules.count != internalTables.current.ruleCount
@@ -109,7 +139,7 @@ public final class RouterAgent: Reconciler, Sendable {
         }
         let swapped = snapshot.version != tables.current.version
         if swapped {
-            tables.replace(with: snapshot.table())
+            tables.replace(with: table ?? snapshot.table())
             logger.info(
                 "router.table_swapped",
                 metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"]
@@ -118,8 +148,9 @@ public final class RouterAgent: Reconciler, Sendable {
         let pools = memory.digests(snapshot)
         let problems = unreadableNodes()
         var reportFailure: (any Error)?
+        var reportLater: Duration?
         do {
-            try await report(
+            reportLater = try await report(
                 RouterReport(
                     address: address,
                     tableVersion: snapshot.version,
@@ -132,26 +163,12 @@ public final class RouterAgent: Reconciler, Sendable {
         } catch {
             reportFailure = error
         }
-        // Saved after the report (at 10,000 routes writing the file takes longer than the swap,
-        // and a deploy waits for the report, not for the file), at most once a second, and
-        // whether or not the report could be written: a retry finds the table already swapped.
+        // Saved by `saveTables`, off this path (at 10,000 routes writing the file takes longer
+        // than the swap, and a deploy waits for the report, not for the file), and whether or
+        // not the report could be written: a retry finds the table already swapped.
+        if swapped, statePath != nil { memory.toSave(snapshot) }
         // Reports kept past their session's end leave the table when their grace ends.
-        var wake = graceEnds.map { max($0 - .now, .milliseconds(10)) }
-        if let statePath {
-            switch memory.save(swapped: swapped) {
-            case .now:
-                do {
-                    try snapshot.save(to: statePath)
-                    memory.saved()
-                } catch {
-                    logger.warning("router.table_not_saved", metadata: ["path": "\(statePath)", "error": "\(error)"])
-                }
-            case .later(let delay):
-                wake = min(wake ?? delay, delay)
-            case .nothing:
-                break
-            }
-        }
+        let wake = [graceEnds.map { max($0 - .now, .milliseconds(10)) }, reportLater].compactMap { $0 }.min()
         if let reportFailure { throw reportFailure }
         return wake.map { .requeue(after: $0) } ?? .done
     }
@@ -161,9 +178,8 @@ public final class RouterAgent: Reconciler, Sendable {
     /// The external table and (for a router with an internal listener) the internal one, from
     /// the same reading of the caches, and when the first report kept only by `lostGrace` must
     /// leave them.
-    func buildSnapshots(
-        withInternal: Bool
-    ) -> (external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?) {
+    func buildSnapshots(withInternal: Bool) -> FullBuild {
+        let revisions = CacheRevisions(self)
         var maxZxid: Int64 = 0
         var count = 0
         func nodes(_ cache: ZNodeCache) -> [(key: String, mzxid: Int64, data: [UInt8])] {
@@ -192,19 +208,19 @@ public final class RouterAgent: Reconciler, Sendable {
         let now = ContinuousClock.now
         var graced = 0
         var graceEnds: ContinuousClock.Instant?
-        let instanceReports: [InstanceStatus] = confirmation.withLock { seen in
+        let kept: [(key: String, value: InstanceStatus)] = confirmation.withLock { seen in
             var next: [String: ContinuousClock.Instant?] = [:]
-            var kept: [InstanceStatus] = []
+            var kept: [(key: String, value: InstanceStatus)] = []
             for (key, report) in keyed {
                 if report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] }) {
                     next[key] = .some(nil)
-                    kept.append(report)
+                    kept.append((key, report))
                 } else if let was = seen[key] {
                     // Confirmed at the last build (lost now), or lost since `was`.
                     let since = was ?? now
                     guard now - since < lostGrace else { continue }
                     next[key] = since
-                    kept.append(report)
+                    kept.append((key, report))
                     graced += 1
                     graceEnds = min(graceEnds ?? since + lostGrace, since + lostGrace)
                 }
@@ -212,6 +228,7 @@ public final class RouterAgent: Reconciler, Sendable {
             seen = next
             return kept
         }
+        let instanceReports = kept.map(\.value)
         // Deletions lower the count without raising a zxid, and a grace's end changes neither:
         // all three make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)" + (graced > 0 ? "-g\(graced)" : "")
@@ -224,7 +241,16 @@ public final class RouterAgent: Reconciler, Sendable {
         )
         let internalSnapshot =
             withInternal ? TableBuilder.internalSnapshot(instances: instanceReports, version: version) : nil
-        return (external, internalSnapshot, graceEnds)
+        return FullBuild(
+            external: external,
+            internal: internalSnapshot,
+            graceEnds: graceEnds,
+            graced: graced,
+            kept: kept,
+            owners: owners,
+            maxZxid: maxZxid,
+            revisions: revisions
+        )
     }
 
     /// A valid Route, decoded, or the error that says why not.
@@ -265,10 +291,14 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).
-    func report(_ report: RouterReport) async throws {
+    /// Writes the report unless it is unchanged; returns how long to wait before writing it when a
+    /// large report was written less than 100 ms ago.
+    @discardableResult
+    func report(_ report: RouterReport) async throws -> Duration? {
         let path = tree.router(id)
         let body = try Payload.encode(report)
-        guard memory.reportChanged(body, session: zk.sessionID) else { return }
+        guard memory.reportChanged(body, session: zk.sessionID) else { return nil }
+        if let wait = memory.reportThrottle(body) { return wait }
         // A node left by this router's previous process (its session not yet expired) is replaced,
         // not written into: it would vanish with that session.
         let session = zk.sessionID
@@ -285,5 +315,6 @@ public final class RouterAgent: Reconciler, Sendable {
             acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
         )
         memory.reported(body, session: session)
+        return nil
     }
 }

@@ -39,17 +39,20 @@ public struct TableSnapshot: Codable, Hashable, Sendable {
                     sources: r.sources.map(Set.init)
                 )
             },
-            pools: pools.map { p in
-                Pool(
-                    name: p.name,
-                    backends: p.backends.compactMap { entry in
-                        guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...])
-                        else { return nil }
-                        return Backend(host: String(entry[..<colon]), port: port)
-                    },
-                    balancing: Pool.Balancing(rawValue: p.balancing) ?? .roundRobin
-                )
-            }
+            pools: pools.map(Self.pool)
+        )
+    }
+
+    /// The routing table's pool for an entry (`host:port` backends; others are left out).
+    static func pool(_ p: PoolEntry) -> Pool {
+        Pool(
+            name: p.name,
+            backends: p.backends.compactMap { entry in
+                guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...])
+                else { return nil }
+                return Backend(host: String(entry[..<colon]), port: port)
+            },
+            balancing: Pool.Balancing(rawValue: p.balancing) ?? .roundRobin
         )
     }
 

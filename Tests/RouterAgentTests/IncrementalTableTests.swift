@@ -1,0 +1,97 @@
+import Foundation
+import RouterData
+import Synchronization
+import TestSupport
+import Testing
+import ZKModel
+import ZooKeeper
+
+@testable import RouterAgent
+
+/// Instance reports changed one by one are applied to the table in place; after each change the
+/// table served is the one a full build makes of the same tree.
+@Suite(.serialized) struct IncrementalTableTests {
+    @Test func changesOfReportsAppliedInPlaceGiveTheTableAFullBuildGives() async throws {
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+        let supervisor = try await ZooKeeperClient.connect(
+            ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts)
+        )
+        let tree = try ZNodeTree(root: "/incremental-\(UUID().uuidString.prefix(8).lowercased())")
+        for folder in [tree.supervisors, tree.instanceStatus, tree.desired(.route)] { try await zk.ensurePath(folder) }
+        try await supervisor.create(tree.supervisor("h1"), data: Array(#"{"id":"h1"}"#.utf8), mode: .ephemeral)
+        let session = InstanceStatus.session(supervisor.sessionID)
+        for i in 0..<5 {
+            let route = """
+                {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r\(i)"},\
+                "spec":{"host":"a\(i).test","pool":{"app":"a\(i)","environment":"prod"}}}
+                """
+            try await zk.create(tree.desired(DocumentKey(kind: .route, name: "r\(i)")), data: Array(route.utf8))
+        }
+        func write(_ id: Int, app: Int, port: Int, healthy: Bool, session owner: String? = nil) async throws {
+            var status = InstanceStatus(
+                app: "a\(app)",
+                environment: "prod",
+                host: "127.0.0.1",
+                port: port,
+                healthy: healthy
+            )
+            status.supervisor = "h1"
+            status.session = owner ?? session
+            try await zk.upsert(tree.instanceStatus("i\(id)"), data: try Payload.encode(status))
+        }
+        for id in 0..<10 { try await write(id, app: id % 5, port: 30_000 + id, healthy: id % 3 != 0) }
+
+        let tables = TableSource()
+        let agent = RouterAgent(zk: zk, tree: tree, tables: tables, id: "r1", address: "127.0.0.1:1", statePath: nil)
+        let running = Task { try? await agent.run() }
+        func served() -> [String: [String]] {
+            tables.current.pools.mapValues { $0.backends.map { "\($0.host):\($0.port)" } }
+        }
+        func full() -> [String: [String]] {
+            Dictionary(uniqueKeysWithValues: agent.buildSnapshot().pools.map { ($0.name, $0.backends) })
+        }
+        /// Waits until the served table is what a full build makes now.
+        func settled() async -> Bool {
+            await eventually {
+                let version = tables.current.version
+                try await Task.sleep(for: .milliseconds(100))
+                return version == tables.current.version && served() == full()
+            }
+        }
+        // Every third one (0, 3, 6, 9) unhealthy.
+        #expect(await eventually { served()["app/a1/prod"] == ["127.0.0.1:30001"] })
+
+        try await write(3, app: 3, port: 30_003, healthy: true)  // healthy now
+        #expect(await settled())
+        #expect(served()["app/a3/prod"] == ["127.0.0.1:30003", "127.0.0.1:30008"])
+        try await zk.delete(tree.instanceStatus("i4"))  // gone
+        #expect(await settled())
+        #expect(served()["app/a4/prod"] == [])
+        try await write(10, app: 1, port: 30_010, healthy: true)  // a new one
+        try await write(0, app: 2, port: 30_100, healthy: true)  // moved to another app, healthy
+        #expect(await settled())
+        #expect(served()["app/a1/prod"] == ["127.0.0.1:30001", "127.0.0.1:30010"])
+        #expect(served()["app/a0/prod"] == ["127.0.0.1:30005"])
+        #expect(served()["app/a2/prod"] == ["127.0.0.1:30002", "127.0.0.1:30007", "127.0.0.1:30100"])
+        // Only reports changed: the table was changed in place, the base is still there.
+        #expect(agent.base.withLock { $0 != nil })
+
+        // A report from a session that does not hold the registration is not routed.
+        try await write(11, app: 1, port: 30_011, healthy: true, session: "1")
+        #expect(await settled())
+        #expect(served()["app/a1/prod"]?.contains("127.0.0.1:30011") == false)
+
+        // A Route changed: a full build, then in place again.
+        try await zk.delete(tree.desired(DocumentKey(kind: .route, name: "r4")))
+        #expect(await settled())
+        #expect(served()["app/a4/prod"] == nil)
+        try await write(8, app: 3, port: 30_008, healthy: false)
+        #expect(await settled())
+        #expect(served()["app/a3/prod"] == ["127.0.0.1:30003"])
+
+        running.cancel()
+        _ = await running.value
+        await supervisor.close()
+        await zk.close()
+    }
+}
