@@ -60,7 +60,7 @@ public struct AccessPolicy: Sendable {
             let owner: Role? =
                 switch rest[1] {
                 case "supervisors": .supervisor
-                case "routers": .router
+                case "routers", "router-pools": .router
                 case "builders", "build-leases": .builder
                 default: nil
                 }

@@ -9,6 +9,7 @@
 /// <root>/releases/<deploy>[/r-<n>]      release pointer and immutable releases: the manager
 /// <root>/audit/e-<seq>                  release moves: the manager
 /// <root>/agents/<role>/<id>             ephemeral registrations (supervisors, routers, ...)
+/// <root>/agents/router-pools/<id>-<n>   a router's pool digests beyond its report (ephemeral)
 /// <root>/elections/<role>/              leader election (ephemeral sequential)
 /// <root>/auth/tokens/<sha256>           hashes of issued tokens: the manager only (no world read)
 /// <root>/secrets/<app>/<env>             encrypted secrets: the manager writes, supervisors read
@@ -60,6 +61,9 @@ public struct ZNodeTree: Hashable, Sendable {
     /// Where routers report the table version they serve (ephemeral `RouterReport`).
     public var routers: String { agents + "/routers" }
     public func router(_ id: String) -> String { "\(routers)/\(id)" }
+    /// A router's pool digests when its report does not hold them (`RouterPoolShard`).
+    public var routerPools: String { agents + "/router-pools" }
+    public func routerPools(_ id: String, shard: Int) -> String { "\(routerPools)/\(id)-\(shard)" }
     /// Where supervisors register (ephemeral `SupervisorRegistration`).
     public var supervisors: String { agents + "/supervisors" }
     public func supervisor(_ hostID: String) -> String { "\(supervisors)/\(hostID)" }
@@ -120,8 +124,8 @@ public struct ZNodeTree: Hashable, Sendable {
     /// Folders agents write into.
     public var agentFolders: [String] {
         [
-            status, agents, elections, instanceStatus, routers, supervisors, assignments, placements, buildStatus,
-            builtImages, sourceRevisions, buildLeases, builders,
+            status, agents, elections, instanceStatus, routers, routerPools, supervisors, assignments, placements,
+            buildStatus, builtImages, sourceRevisions, buildLeases, builders,
         ]
             + Kind.allCases.map { status($0) }
     }

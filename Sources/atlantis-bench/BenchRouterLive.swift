@@ -65,7 +65,7 @@ struct BenchRouterLive: AsyncParsableCommand {
             while true {
                 if let (data, _) = try? await zk.getData(report),
                     let r = try? Payload.decode(RouterReport.self, from: data, path: report),
-                    (r.pools?.count ?? 0) >= routes
+                    (r.poolCount ?? r.pools?.count ?? 0) >= routes
                 {
                     served = ContinuousClock.now
                     break
@@ -83,24 +83,42 @@ struct BenchRouterLive: AsyncParsableCommand {
             let settled = ContinuousClock.now - .seconds(3)
             let bytes = try await zk.exists(report)?.dataLength ?? 0
             var latencies: [Double] = []
-            // Each change takes one healthy instance out (a different one each time).
+            // Each change takes one healthy instance out (a different one each time), timed to the
+            // node that carries its pool's digest: the report, or its shard node.
             for n in 0..<changes {
                 let (i, j) = ((n * 7919) % routes, n % perRoute)
                 let pool = RouterReport.poolName(app: "app\(i)", environment: "prod")
-                let before = try await Self.digestAndTime(zk, report, pool: pool).0
+                let current = try Payload.decode(
+                    RouterReport.self,
+                    from: try await zk.getData(report).data,
+                    path: report
+                )
+                let holder =
+                    current.pools != nil
+                    ? report
+                    : tree.routerPools(routerID, shard: RouterReport.shard(of: pool, count: current.poolShards ?? 1))
+                func digest(_ data: [UInt8]) throws -> String? {
+                    holder == report
+                        ? try Payload.decode(RouterReport.self, from: data, path: holder).pools?[pool]
+                        : try Payload.decode(RouterPoolShard.self, from: data, path: holder).pools[pool]
+                }
+                let before = try digest(try await zk.getData(holder).data)
                 let stat = try await zk.setData(
                     tree.instanceStatus("i\(i)-\(j)"),
                     data: try Payload.encode(Self.status(i, j, healthy: false, session: session))
                 )
                 while true {
-                    let (data, reportStat, watch) = try await zk.getDataAndWatch(report)
-                    let digest = try Payload.decode(RouterReport.self, from: data, path: report).pools?[pool]
-                    if digest != before {
-                        latencies.append(Double(reportStat.mtime - stat.mtime))
+                    let (data, holderStat, watch) = try await zk.getDataAndWatch(holder)
+                    if try digest(data) != before {
+                        latencies.append(Double(holderStat.mtime - stat.mtime))
                         break
                     }
                     _ = await watch.wait()
                 }
+            }
+            var largestShard: Int32 = 0
+            for name in (try? await zk.children(tree.routerPools)) ?? [] {
+                largestShard = max(largestShard, try await zk.exists(tree.routerPools + "/" + name)?.dataLength ?? 0)
             }
             print(
                 "each change → its report (ms, in order): " + latencies.map { String(Int($0)) }.joined(separator: " ")
@@ -108,7 +126,7 @@ struct BenchRouterLive: AsyncParsableCommand {
             print(
                 String(
                     format:
-                        "router at %d routes, %d backends: tree written in %.1f s, every route served after %.1f s more, every report after %.1f s; one change → its report p50 %.0f ms, p99 %.0f ms (%d changes); report znode %d bytes; router RSS %.1f MiB",
+                        "router at %d routes, %d backends: tree written in %.1f s, every route served after %.1f s more, every report after %.1f s; one change → its report p50 %.0f ms, p99 %.0f ms (%d changes); report znode %d bytes, largest pool shard %d bytes; router RSS %.1f MiB",
                     routes,
                     routes * perRoute,
                     written,
@@ -118,6 +136,7 @@ struct BenchRouterLive: AsyncParsableCommand {
                     BenchDashboard.percentile(latencies, 0.99),
                     latencies.count,
                     Int(bytes),
+                    Int(largestShard),
                     Double(Self.residentBytes(pid)) / 1_048_576
                 )
             )
@@ -145,11 +164,6 @@ struct BenchRouterLive: AsyncParsableCommand {
         status.supervisor = "host-\(j % hosts)"
         status.session = session
         return status
-    }
-
-    static func digestAndTime(_ zk: ZooKeeperClient, _ path: String, pool: String) async throws -> (String?, Int64) {
-        let (data, stat) = try await zk.getData(path)
-        return (try Payload.decode(RouterReport.self, from: data, path: path).pools?[pool], stat.mtime)
     }
 
     /// Another process's resident memory in bytes (/proc/<pid>/statm).

@@ -94,4 +94,68 @@ import ZooKeeper
         await supervisor.close()
         await zk.close()
     }
+
+    /// Beyond `inlinePools`, the pools' digests are in shard nodes, each read back as the report
+    /// says, and kept current by a change.
+    @Test func manyPoolsDigestsGoToShardNodesTheReportPointsTo() async throws {
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+        let tree = try ZNodeTree(root: "/shards-\(UUID().uuidString.prefix(8).lowercased())")
+        for folder in [tree.supervisors, tree.instanceStatus, tree.desired(.route)] { try await zk.ensurePath(folder) }
+        try await zk.create(tree.supervisor("h1"), data: Array(#"{"id":"h1"}"#.utf8), mode: .ephemeral)
+        let session = InstanceStatus.session(zk.sessionID)
+        func write(_ i: Int, healthy: Bool) async throws {
+            var status = InstanceStatus(
+                app: "a\(i)",
+                environment: "prod",
+                host: "127.0.0.1",
+                port: 31_000 + i,
+                healthy: healthy
+            )
+            status.supervisor = "h1"
+            status.session = session
+            try await zk.upsert(tree.instanceStatus("i\(i)"), data: try Payload.encode(status))
+        }
+        for i in 0..<6 {
+            let route = """
+                {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r\(i)"},\
+                "spec":{"host":"a\(i).test","pool":{"app":"a\(i)","environment":"prod"}}}
+                """
+            try await zk.create(tree.desired(DocumentKey(kind: .route, name: "r\(i)")), data: Array(route.utf8))
+            try await write(i, healthy: true)
+        }
+        let agent = RouterAgent(
+            zk: zk,
+            tree: tree,
+            tables: TableSource(),
+            id: "r1",
+            address: "127.0.0.1:1",
+            statePath: nil,
+            inlinePools: 2
+        )
+        let running = Task { try? await agent.run() }
+        func digest(_ i: Int) async throws -> String? {
+            let data = try await zk.getData(tree.router("r1")).data
+            let report = try Payload.decode(RouterReport.self, from: data, path: "report")
+            #expect(report.pools == nil && report.poolShards == RouterReport.shardCount && report.poolCount == 6)
+            return try await report.digest(of: "app/a\(i)/prod", router: "r1", tree: tree) { path in
+                try? await zk.getData(path).data
+            }
+        }
+        let expected = { (i: Int) in RouterReport.digest(backends: ["127.0.0.1:\(31_000 + i)"]) }
+        #expect(await eventually { try await (0..<6).asyncAllSatisfy { try await digest($0) == expected($0) } })
+        #expect(try await digest(9) == nil)  // no route leads there
+        try await write(4, healthy: false)
+        #expect(await eventually { try await digest(4) == RouterReport.digest(backends: []) })
+        #expect(try await digest(3) == expected(3))
+        running.cancel()
+        _ = await running.value
+        await zk.close()
+    }
+}
+
+extension Sequence {
+    func asyncAllSatisfy(_ predicate: (Element) async throws -> Bool) async rethrows -> Bool {
+        for element in self where try await !predicate(element) { return false }
+        return true
+    }
 }

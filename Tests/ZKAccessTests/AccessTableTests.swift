@@ -46,6 +46,8 @@ struct AccessTableTests {
         #expect(writers(tree.status(key)) == ["atlantis-manager", "atlantis-scheduler"])
         #expect(writers(tree.supervisor("h")) == ["atlantis-manager", "atlantis-supervisor"])
         #expect(writers(tree.router("r")) == ["atlantis-manager", "atlantis-router"])
+        #expect(writers(tree.routerPools("r", shard: 3)) == ["atlantis-manager", "atlantis-router"])
+        #expect(writers(tree.routerPools) == ["atlantis-manager", "atlantis-router"])
         #expect(writers(tree.election(.scheduler) + "/c-") == ["atlantis-manager", "atlantis-scheduler"])
         for path in [tree.desired(key), tree.status(key), tree.instanceStatus("i"), tree.placement(deploy: "d")] {
             #expect(worldReads(path), "\(path)")

@@ -49,7 +49,7 @@ public enum RowRenderer {
                     key: key,
                     list: "routers",
                     html:
-                        "<tr data-key=\"\(key)\"><td>\(HTML.escape(id))</td><td>\(HTML.escape(report.address))</td><td><code>\(HTML.escape(String(report.tableVersion.prefix(16))))</code></td><td>\(report.pools?.count ?? 0)</td></tr>"
+                        "<tr data-key=\"\(key)\"><td>\(HTML.escape(id))</td><td>\(HTML.escape(report.address))</td><td><code>\(HTML.escape(String(report.tableVersion.prefix(16))))</code></td><td>\(report.poolCount ?? report.pools?.count ?? 0)</td></tr>"
                 )
             )
         }

@@ -98,9 +98,12 @@ public struct RolloutWatcher: Sendable {
         var behind: [String] = []
         for id in (try? await zk.children(tree.routers)) ?? [] {
             guard let (data, _) = try? await zk.getData(tree.router(id)),
-                let report = try? Payload.decode(RouterReport.self, from: data, path: tree.router(id)),
-                let served = report.pools?[pool]
+                let report = try? Payload.decode(RouterReport.self, from: data, path: tree.router(id))
             else { continue }
+            let served = try? await report.digest(of: pool, router: id, tree: tree) { path in
+                try? await zk.getData(path).data
+            }
+            guard let served = served ?? nil else { continue }
             if served != expected { behind.append(id) }
         }
         return behind.sorted()

@@ -38,6 +38,8 @@ public final class RouterAgent: Reconciler, Sendable {
     /// its containers still answer). A report it never saw confirmed (one left by an earlier run)
     /// is never routed.
     public let lostGrace: Duration
+    /// Up to this many pools' digests go in the report; beyond, in shard nodes.
+    public let inlinePools: Int
     /// Each instance report (by key) as the last table build found it: `nil` confirmed, or since
     /// when it is not (a report once seen confirmed).
     let confirmation = Mutex<[String: ContinuousClock.Instant?]>([:])
@@ -59,9 +61,11 @@ public final class RouterAgent: Reconciler, Sendable {
         internalTables: TableSource? = nil,
         internalAddress: String? = nil,
         lostGrace: Duration = .seconds(20),
+        inlinePools: Int = RouterReport.inlinePools,
         logger: Logger = Logger(label: "atlantis.router.agent")
     ) {
         self.lostGrace = lostGrace
+        self.inlinePools = inlinePools
         self.zone = zone
         self.internalTables = internalTables
         self.internalAddress = internalAddress
@@ -150,16 +154,20 @@ public final class RouterAgent: Reconciler, Sendable {
         var reportFailure: (any Error)?
         var reportLater: Duration?
         do {
-            reportLater = try await report(
-                RouterReport(
-                    address: address,
-                    tableVersion: snapshot.version,
-                    pools: pools,
-                    zone: zone,
-                    internal: internalAddress,
-                    unreadable: problems.isEmpty ? nil : problems
-                )
+            // Beyond `inlinePools`, the digests go to shard nodes first, then the report says so.
+            let sharded = pools.count > inlinePools
+            if sharded { try await writeShards(pools) }
+            var body = RouterReport(
+                address: address,
+                tableVersion: snapshot.version,
+                pools: sharded ? nil : pools,
+                zone: zone,
+                internal: internalAddress,
+                unreadable: problems.isEmpty ? nil : problems
             )
+            body.poolShards = sharded ? RouterReport.shardCount : nil
+            body.poolCount = pools.count
+            reportLater = try await report(body)
         } catch {
             reportFailure = error
         }
@@ -291,6 +299,33 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).
+    /// Writes the shard nodes whose digests changed (`agents/router-pools/<id>-<n>`).
+    func writeShards(_ pools: [String: String]) async throws {
+        var shards: [Int: [String: String]] = [:]
+        for n in 0..<RouterReport.shardCount { shards[n] = [:] }
+        for (pool, digest) in pools {
+            shards[RouterReport.shard(of: pool, count: RouterReport.shardCount)]?[pool] = digest
+        }
+        let session = zk.sessionID
+        let changed = memory.changedShards(shards, session: session)
+        if !changed.isEmpty { try await zk.ensurePath(tree.routerPools) }
+        for n in changed {
+            let digests = shards[n] ?? [:]
+            let path = tree.routerPools(id, shard: n)
+            let body = try Payload.encode(RouterPoolShard(router: id, shard: n, pools: digests))
+            if !memory.ownsShard(n), let stat = try await zk.exists(path), stat.ephemeralOwner != session {
+                try? await zk.delete(path, version: stat.version)
+            }
+            try await zk.upsert(
+                path,
+                data: body,
+                mode: .ephemeral,
+                acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
+            )
+            memory.wroteShard(n, digests, session: session)
+        }
+    }
+
     /// Writes the report unless it is unchanged; returns how long to wait before writing it when a
     /// large report was written less than 100 ms ago.
     @discardableResult
