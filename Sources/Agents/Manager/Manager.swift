@@ -15,6 +15,8 @@ public struct Manager: Sendable {
     var faults = FaultPoints()
     /// What the audit folder keeps.
     public var auditPolicy = AuditPolicy()
+    /// How many releases of each Deploy are kept.
+    public var releasePolicy = ReleasePolicy()
     /// Who asks, for the audit record (the manager service sets the caller's address per request).
     public var caller: String?
     /// Refuse writes that come without a `WriteAccess.current` principal (the manager service
@@ -241,6 +243,7 @@ public struct Manager: Sendable {
                 try await store.zk.multi(operations)
                 try await faults.afterWrite()
                 await pruneAudit(auditPolicy)
+                for change in releases { await pruneReleases(change.release.deploy, releasePolicy) }
                 logger.info(
                     "manager.applied",
                     metadata: ["apply.source": "\(options.source)", "apply.actions": "\(plan.actions.count)"]
@@ -600,7 +603,7 @@ extension Manager {
             guard let found = history.first(where: { $0.number == number }) else {
                 throw ManagerError(
                     .notFound,
-                    "\(key) has no release \(number); see `atlantis rollout history \(key.name)`"
+                    "\(key) has no release \(number) (the newest \(releasePolicy.keep) releases and those in use are kept); see `atlantis rollout history \(key.name)`"
                 )
             }
             return found
