@@ -31,11 +31,12 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         var revision = 0
         /// The last changes, each with the revision it made: what changed since a revision.
         var log = Deque<(revision: Int, key: String)>()
-        /// How many changes `changedKeys(since:)` can go back.
-        var logLength = 8192
+        /// How many changes `changedKeys(since:)` can go back (0: none kept).
+        var logLength = 0
 
         mutating func changed(_ key: String) {
             revision += 1
+            guard logLength > 0 else { return }
             log.append((revision, key))
             if log.count > logLength { log.removeFirst() }
         }
@@ -54,7 +55,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         zk: ZooKeeperClient,
         folder: String,
         readConcurrency: Int = 32,
-        changeLogLength: Int = 8192,
+        changeLogLength: Int = 0,
         logger: Logger = Logger(label: "atlantis.cache"),
         afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in }
     ) {
@@ -64,7 +65,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         self.afterRead = afterRead
         self.logger = logger
         self.refresh = AsyncStream<String>.makeStream()
-        state.withLock { $0.logLength = max(changeLogLength, 1) }
+        state.withLock { $0.logLength = max(changeLogLength, 0) }
     }
 
     public func snapshot(_ key: String) -> NodeSnapshot? {
@@ -76,7 +77,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     public var revision: Int { state.withLock { $0.revision } }
 
     /// The keys that changed (stored, changed or removed) after `revision`, and the revision now;
-    /// nil when more changed than the cache remembers (then look at every key).
+    /// nil when more changed than the cache remembers, or it keeps no log (`changeLogLength`):
+    /// then look at every key.
     public func changedKeys(since revision: Int) -> (keys: Set<String>, revision: Int)? {
         state.withLock { s in
             if s.revision == revision { return ([], revision) }

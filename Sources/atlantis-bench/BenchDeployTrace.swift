@@ -5,6 +5,7 @@ import Docker
 import Foundation
 import Logging
 import Reconciler
+import Supervisor
 import ZKModel
 import ZooKeeper
 
@@ -144,8 +145,7 @@ struct BenchDeployTrace: AsyncParsableCommand {
         add("placed", placed)
         add("assigned", assigned?.at)
         if let assigned {
-            // The supervisor's name for an instance's container (ContainerLabels.containerName).
-            let name = "atlantis-\(assigned.host)-\(assigned.instance)"
+            let name = ContainerLabels.containerName(host: assigned.host, instance: assigned.instance)
             if let details = try? await docker.inspect(container: name), let started = details.state.startedAt {
                 add("container-started", Self.epochMs(started))
             }

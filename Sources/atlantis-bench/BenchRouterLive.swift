@@ -137,7 +137,7 @@ struct BenchRouterLive: AsyncParsableCommand {
                     latencies.count,
                     Int(bytes),
                     Int(largestShard),
-                    Double(Self.residentBytes(pid)) / 1_048_576
+                    Double(residentBytes(of: pid)) / 1_048_576
                 )
             )
         }
@@ -164,12 +164,5 @@ struct BenchRouterLive: AsyncParsableCommand {
         status.supervisor = "host-\(j % hosts)"
         status.session = session
         return status
-    }
-
-    /// Another process's resident memory in bytes (/proc/<pid>/statm).
-    static func residentBytes(_ pid: Int32) -> Int {
-        guard let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
-        let fields = statm.split(separator: " ")
-        return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

@@ -104,11 +104,11 @@ struct BenchRouterScale: AsyncParsableCommand {
                         + "saved to disk %.1f ms (%.1f MiB); largest report node %d bytes; process RSS %.1f MiB (+%.1f MiB); lookup %.0f ns",
                     count,
                     backends,
-                    Self.ms(times.sorted()[times.count / 2]),
-                    Self.ms(snapshotTimes.sorted()[snapshotTimes.count / 2]),
-                    Self.ms(times.max() ?? .zero),
-                    Self.ms(inPlace.sorted()[inPlace.count / 2]),
-                    Self.ms(save),
+                    BenchRouteLatency.ms(times.sorted()[times.count / 2]),
+                    BenchRouteLatency.ms(snapshotTimes.sorted()[snapshotTimes.count / 2]),
+                    BenchRouteLatency.ms(times.max() ?? .zero),
+                    BenchRouteLatency.ms(inPlace.sorted()[inPlace.count / 2]),
+                    BenchRouteLatency.ms(save),
                     Double(size) / 1_048_576,
                     largestReportNode,
                     Double(residentBytes()) / 1_048_576,
@@ -142,10 +142,6 @@ struct BenchRouterScale: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         precondition(found == iterations, "bench: some lookups missed")
-        return ms(elapsed) * 1_000_000 / Double(iterations)
-    }
-
-    static func ms(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        return BenchRouteLatency.ms(elapsed) * 1_000_000 / Double(iterations)
     }
 }

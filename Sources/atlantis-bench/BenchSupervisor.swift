@@ -100,26 +100,28 @@ struct BenchSupervisor: AsyncParsableCommand {
         var failure: (any Error)?
         var adoption: (seconds: Double, restarted: Int, total: Int)?
 
+        /// Writes the assignment of instance `id` of the bench image to this supervisor.
+        func assign(_ id: String) async throws {
+            let assignment = InstanceAssignment(
+                instance: id,
+                app: "bench",
+                environment: "bench",
+                image: image,
+                port: 8080,
+                healthCheck: .init(path: "/health")
+            )
+            try await client.create(
+                tree.assignment(host: configuration.hostID, instance: id),
+                data: try Payload.encode(assignment)
+            )
+        }
+
         /// Brings the instances up to `adopt`, all answering; stops the supervisor (its ZooKeeper
         /// session closed, its containers left running) and starts a new one on a new session:
         /// the seconds until every instance is reported healthy by the new session, and how
         /// many of them run in a container other than before (restarted).
         func adoptAfterRestart() async throws -> (Double, Int, Int) {
-            for i in instances..<adopt {
-                let id = "bench-\(i)"
-                let assignment = InstanceAssignment(
-                    instance: id,
-                    app: "bench",
-                    environment: "bench",
-                    image: image,
-                    port: 8080,
-                    healthCheck: .init(path: "/health")
-                )
-                try await client.create(
-                    tree.assignment(host: configuration.hostID, instance: id),
-                    data: try Payload.encode(assignment)
-                )
-            }
+            for i in instances..<adopt { try await assign("bench-\(i)") }
             var before: [String: String] = [:]
             for i in 0..<adopt {
                 try await waitAnswering("bench-\(i)")
@@ -162,19 +164,8 @@ struct BenchSupervisor: AsyncParsableCommand {
             try await client.ensurePath(folder)
             for i in 0..<instances {
                 let id = "bench-\(i)"
-                let assignment = InstanceAssignment(
-                    instance: id,
-                    app: "bench",
-                    environment: "bench",
-                    image: image,
-                    port: 8080,
-                    healthCheck: .init(path: "/health")
-                )
                 let t0 = ContinuousClock.now
-                try await client.create(
-                    tree.assignment(host: configuration.hostID, instance: id),
-                    data: try Payload.encode(assignment)
-                )
+                try await assign(id)
                 try await waitAnswering(id)
                 startTimes.append((ContinuousClock.now - t0) / .milliseconds(1))
             }

@@ -29,14 +29,22 @@ struct ZNodeCacheTests {
         try await zk.ensurePath(folder)
         for i in 0..<5 { try await zk.create("\(folder)/k\(i)", data: Array("0".utf8)) }
         let cache = ZNodeCache(zk: zk, folder: folder, changeLogLength: 8)
+        let unlogged = ZNodeCache(zk: zk, folder: folder)
         let running = Task { await cache.run() }
+        let runningUnlogged = Task { await unlogged.run() }
         try await cache.waitUntilSynced()
+        try await unlogged.waitUntilSynced()
         let start = cache.revision
+        let unloggedStart = unlogged.revision
         #expect(cache.changedKeys(since: start)?.keys == [])
         try await zk.setData("\(folder)/k1", data: Array("1".utf8))
         try await zk.delete("\(folder)/k2")
         try await zk.create("\(folder)/k9", data: Array("9".utf8))
         #expect(await eventually { cache.changedKeys(since: start)?.keys == ["k1", "k2", "k9"] })
+        // A cache made without a change log says only "look at every key".
+        #expect(await eventually { unlogged.revision != unloggedStart })
+        #expect(unlogged.changedKeys(since: unloggedStart) == nil)
+        #expect(unlogged.changedKeys(since: unlogged.revision)?.keys == [])
         let now = try #require(cache.changedKeys(since: start))
         #expect(now.revision == cache.revision)
         #expect(cache.changedKeys(since: now.revision)?.keys == [])
@@ -46,7 +54,9 @@ struct ZNodeCacheTests {
         #expect(cache.changedKeys(since: start) == nil)
         #expect(cache.changedKeys(since: cache.revision - 8)?.keys.count == 8)
         running.cancel()
+        runningUnlogged.cancel()
         _ = await running.value
+        _ = await runningUnlogged.value
         await zk.close()
     }
 

@@ -17,8 +17,14 @@ extension Manager {
 
     /// Deletes the releases of `deploy` that `policy` no longer keeps; returns how many. Best
     /// effort, like the audit's pruning: another manager pruning at once deletes the same ones.
+    /// `newest`: the number of the release just made, when known (up to `keep`, nothing is read).
     @discardableResult
-    public func pruneReleases(_ deploy: String, _ policy: ReleasePolicy = ReleasePolicy()) async -> Int {
+    public func pruneReleases(
+        _ deploy: String,
+        _ policy: ReleasePolicy = ReleasePolicy(),
+        newest: Int? = nil
+    ) async -> Int {
+        if let newest, newest <= policy.keep { return 0 }
         let tree = store.tree
         let folder = tree.releases(deploy: deploy)
         guard let names = try? await store.zk.children(folder) else { return 0 }

@@ -243,7 +243,9 @@ public struct Manager: Sendable {
                 try await store.zk.multi(operations)
                 try await faults.afterWrite()
                 await pruneAudit(auditPolicy)
-                for change in releases { await pruneReleases(change.release.deploy, releasePolicy) }
+                for change in releases {
+                    await pruneReleases(change.release.deploy, releasePolicy, newest: change.release.number)
+                }
                 logger.info(
                     "manager.applied",
                     metadata: ["apply.source": "\(options.source)", "apply.actions": "\(plan.actions.count)"]

@@ -31,12 +31,42 @@ struct TableBase: Sendable {
         contribution = [:]
         members = [:]
         maxZxid = build.maxZxid
-        for (key, report) in build.kept {
-            let pool = RouterReport.poolName(app: report.app, environment: report.environment)
-            let endpoint = report.serving ? "\(report.host):\(report.port)" : nil
-            contribution[key] = (pool, endpoint)
-            if let endpoint { members[pool, default: [:]][key] = endpoint }
+        for (key, report) in build.kept { _ = place(key, Self.contribution(report)) }
+    }
+
+    /// A routed report's pool and, when it serves, its `host:port`.
+    static func contribution(_ report: InstanceStatus) -> (pool: String, endpoint: String?) {
+        (
+            RouterReport.poolName(app: report.app, environment: report.environment),
+            report.serving ? "\(report.host):\(report.port)" : nil
+        )
+    }
+
+    /// Puts report `key` in its pool (`next` nil: in none); returns the pools it left or joined.
+    mutating func place(_ key: String, _ next: (pool: String, endpoint: String?)?) -> [String] {
+        var touched: [String] = []
+        if let old = contribution[key] {
+            members[old.pool]?[key] = nil
+            touched.append(old.pool)
         }
+        contribution[key] = next
+        if let next {
+            if let endpoint = next.endpoint { members[next.pool, default: [:]][key] = endpoint }
+            touched.append(next.pool)
+        }
+        return touched
+    }
+
+    /// The snapshot and table with `touched` pools' backends as their members now, at `version`.
+    mutating func refresh(_ touched: Set<String>, version: String) {
+        snapshot.version = version
+        var pools: [Pool] = []
+        for name in touched {
+            guard let index = poolIndex[name] else { continue }  // no route leads there
+            snapshot.pools[index].backends = (members[name].map { Array($0.values) } ?? []).sorted()
+            pools.append(TableSnapshot.pool(snapshot.pools[index]))
+        }
+        table = table.replacingPools(pools, version: version)
     }
 }
 
@@ -79,10 +109,10 @@ struct FullBuild: Sendable {
 extension RouterAgent {
     /// The next tables: when only instance reports changed since the last full build (and no
     /// report is within its grace, and there is no internal listener), that build with their
-    /// pools replaced; otherwise a full build. The routing table comes back when it was made in
-    /// place (nil: build it from the snapshot if it changed).
+    /// pools replaced; otherwise a full build. With the routing table of the external snapshot
+    /// (the current one when its version did not change).
     func nextTables() -> (
-        external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?, table: RoutingTable?
+        external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?, table: RoutingTable
     ) {
         if internalTables == nil, let (snapshot, table) = applyInstanceChanges() {
             return (snapshot, nil, nil, table)
@@ -115,29 +145,16 @@ extension RouterAgent {
                     let node = instances.snapshot(key)
                     if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
                     let report = reports.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failed)
-                    var next: (pool: String, endpoint: String?)?
-                    if let report {
-                        if report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
-                            seen[key] = .some(nil)
-                            next = (
-                                RouterReport.poolName(app: report.app, environment: report.environment),
-                                report.serving ? "\(report.host):\(report.port)" : nil
-                            )
-                        } else if seen[key] != nil {
-                            return false  // within its grace: the full build decides
-                        }
-                    } else {
+                    var routed: InstanceStatus?
+                    if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
+                        seen[key] = .some(nil)
+                        routed = report
+                    } else if report != nil, seen[key] != nil {
+                        return false  // within its grace: the full build decides
+                    } else if report == nil {
                         seen[key] = nil
                     }
-                    if let old = base.contribution[key] {
-                        base.members[old.pool]?[key] = nil
-                        touched.insert(old.pool)
-                    }
-                    base.contribution[key] = next
-                    if let next {
-                        if let endpoint = next.endpoint { base.members[next.pool, default: [:]][key] = endpoint }
-                        touched.insert(next.pool)
-                    }
+                    touched.formUnion(base.place(key, routed.map(TableBase.contribution)))
                 }
                 return true
             }
@@ -146,15 +163,7 @@ extension RouterAgent {
                 return nil
             }
             let count = routes.count + apps.count + services.count + supervisors.count + instances.count
-            base.snapshot.version = "\(String(base.maxZxid, radix: 16))-\(count)"
-            var pools: [Pool] = []
-            for name in touched {
-                guard let index = base.poolIndex[name] else { continue }  // no route leads there
-                let backends = (base.members[name].map { Array($0.values) } ?? []).sorted()
-                base.snapshot.pools[index].backends = backends
-                pools.append(TableSnapshot.pool(base.snapshot.pools[index]))
-            }
-            base.table = base.table.replacingPools(pools, version: base.snapshot.version)
+            base.refresh(touched, version: "\(String(base.maxZxid, radix: 16))-\(count)")
             base.revisions.instances = revision
             stored = base
             return (base.snapshot, base.table)

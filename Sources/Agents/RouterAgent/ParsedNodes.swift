@@ -53,17 +53,9 @@ final class ParsedNodes<Value: Sendable>: Sendable {
                     if let value = old.value { values.append((key, value)) }
                     continue
                 }
-                let entry: Entry
-                do {
-                    entry = Entry(mzxid: mzxid, value: try parse(data), error: nil)
-                } catch {
-                    let kept = state.entries[key]?.value
-                    entry = Entry(mzxid: mzxid, value: kept, error: "\(error)")
-                    fresh.append(UnreadableNode(key: key, error: "\(error)", keptPrevious: kept != nil))
-                }
-                state.entries[key] = entry
-                state.errors[key] = entry.error
-                if let value = entry.value { values.append((key, value)) }
+                let (value, unreadable) = store(key, mzxid: mzxid, data: data, in: &state)
+                if let unreadable { fresh.append(unreadable) }
+                if let value { values.append((key, value)) }
             }
             // Keys no longer among the nodes are forgotten (a count tells whether there are any).
             if state.entries.count > nodes.count {
@@ -94,20 +86,34 @@ final class ParsedNodes<Value: Sendable>: Sendable {
                 return nil
             }
             if let old = state.entries[key], old.mzxid == node.mzxid { return old.value }
-            let entry: Entry
-            do {
-                entry = Entry(mzxid: node.mzxid, value: try parse(node.data), error: nil)
-            } catch {
-                let kept = state.entries[key]?.value
-                entry = Entry(mzxid: node.mzxid, value: kept, error: "\(error)")
-                fresh = UnreadableNode(key: key, error: "\(error)", keptPrevious: kept != nil)
-            }
-            state.entries[key] = entry
-            state.errors[key] = entry.error
-            return entry.value
+            let (value, unreadable) = store(key, mzxid: node.mzxid, data: node.data, in: &state)
+            fresh = unreadable
+            return value
         }
         fresh.map(failed)
         return value
+    }
+
+    /// Parses a new version of `key` and keeps it: its value (the last valid one when this
+    /// version does not parse), and the node as unreadable when it does not.
+    private func store(
+        _ key: String,
+        mzxid: Int64,
+        data: [UInt8],
+        in state: inout State
+    ) -> (Value?, UnreadableNode?) {
+        let entry: Entry
+        var unreadable: UnreadableNode?
+        do {
+            entry = Entry(mzxid: mzxid, value: try parse(data), error: nil)
+        } catch {
+            let kept = state.entries[key]?.value
+            entry = Entry(mzxid: mzxid, value: kept, error: "\(error)")
+            unreadable = UnreadableNode(key: key, error: "\(error)", keptPrevious: kept != nil)
+        }
+        state.entries[key] = entry
+        state.errors[key] = entry.error
+        return (entry.value, unreadable)
     }
 
     /// Every node whose newest version does not parse, by key.

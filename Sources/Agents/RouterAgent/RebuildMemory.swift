@@ -15,27 +15,20 @@ final class RebuildMemory: Sendable {
             if s.shardSession != session {
                 s.shardSession = session
                 s.shards = [:]
-                s.ownedShards = []
             }
             return shards.keys.filter { s.shards[$0] != shards[$0] }.sorted()
         }
     }
 
-    /// Whether this session has written the shard node before (else one left by an earlier
-    /// session may be there, to replace rather than write into).
-    func ownsShard(_ shard: Int) -> Bool { state.withLock { $0.ownedShards.contains(shard) } }
-
     func wroteShard(_ shard: Int, _ digests: [String: String], session: Int64) {
         state.withLock { s in
             guard s.shardSession == session else { return }
             s.shards[shard] = digests
-            s.ownedShards.insert(shard)
         }
     }
 
     private struct State {
         var shards: [Int: [String: String]] = [:]
-        var ownedShards: Set<Int> = []
         var shardSession: Int64 = 0
         var digests: [String: (backends: [String], digest: String)] = [:]
         var lastReport: (session: Int64, body: [UInt8], at: ContinuousClock.Instant)?

@@ -43,8 +43,9 @@ public final class RouterAgent: Reconciler, Sendable {
     /// Each instance report (by key) as the last table build found it: `nil` confirmed, or since
     /// when it is not (a report once seen confirmed).
     let confirmation = Mutex<[String: ContinuousClock.Instant?]>([:])
-    /// The session whose report node is known to be its own.
-    let reportedBy = Mutex<Int64>(0)
+    /// The nodes this router's current session has written (its report, its pool shards): any
+    /// other of those paths may still hold a node of an earlier session, to replace, not write into.
+    let ownNodes = Mutex<(session: Int64, paths: Set<String>)>((0, []))
     let reports = ParsedNodes { try Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
     let memory = RebuildMemory()
     /// The last full build, for changes of instance reports applied in place.
@@ -78,7 +79,8 @@ public final class RouterAgent: Reconciler, Sendable {
         self.logger = logger
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route))
         services = ZNodeCache(zk: zk, folder: tree.desired(.service))
-        instances = ZNodeCache(zk: zk, folder: tree.instanceStatus)
+        // Its change log lets a change of reports be applied in place (`applyInstanceChanges`).
+        instances = ZNodeCache(zk: zk, folder: tree.instanceStatus, changeLogLength: 8192)
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
         apps = ZNodeCache(zk: zk, folder: tree.desired(.app))
     }
@@ -143,7 +145,7 @@ public final class RouterAgent: Reconciler, Sendable {
         }
         let swapped = snapshot.version != tables.current.version
         if swapped {
-            tables.replace(with: table ?? snapshot.table())
+            tables.replace(with: table)
             logger.info(
                 "router.table_swapped",
                 metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"]
@@ -298,7 +300,6 @@ public final class RouterAgent: Reconciler, Sendable {
         return out
     }
 
-    /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral).
     /// Writes the shard nodes whose digests changed (`agents/router-pools/<id>-<n>`).
     func writeShards(_ pools: [String: String]) async throws {
         var shards: [Int: [String: String]] = [:]
@@ -311,45 +312,45 @@ public final class RouterAgent: Reconciler, Sendable {
         if !changed.isEmpty { try await zk.ensurePath(tree.routerPools) }
         for n in changed {
             let digests = shards[n] ?? [:]
-            let path = tree.routerPools(id, shard: n)
             let body = try Payload.encode(RouterPoolShard(router: id, shard: n, pools: digests))
-            if !memory.ownsShard(n), let stat = try await zk.exists(path), stat.ephemeralOwner != session {
-                try? await zk.delete(path, version: stat.version)
-            }
-            try await zk.upsert(
-                path,
-                data: body,
-                mode: .ephemeral,
-                acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
-            )
+            try await writeOwnNode(tree.routerPools(id, shard: n), data: body, session: session)
             memory.wroteShard(n, digests, session: session)
         }
     }
 
-    /// Writes the report unless it is unchanged; returns how long to wait before writing it when a
-    /// large report was written less than 100 ms ago.
+    /// `<root>/agents/routers/<id>`: which table this router serves (ephemeral). Writes it unless
+    /// it is unchanged; returns how long to wait before writing it when a large report was
+    /// written less than 100 ms ago.
     @discardableResult
     func report(_ report: RouterReport) async throws -> Duration? {
-        let path = tree.router(id)
         let body = try Payload.encode(report)
-        guard memory.reportChanged(body, session: zk.sessionID) else { return nil }
-        if let wait = memory.reportThrottle(body) { return wait }
-        // A node left by this router's previous process (its session not yet expired) is replaced,
-        // not written into: it would vanish with that session.
         let session = zk.sessionID
-        if reportedBy.withLock({ $0 }) != session {
-            if let stat = try await zk.exists(path), stat.ephemeralOwner != session {
-                try? await zk.delete(path, version: stat.version)
-            }
-            reportedBy.withLock { $0 = session }
+        guard memory.reportChanged(body, session: session) else { return nil }
+        if let wait = memory.reportThrottle(body) { return wait }
+        try await writeOwnNode(tree.router(id), data: body, session: session)
+        memory.reported(body, session: session)
+        return nil
+    }
+
+    /// Writes an ephemeral node of this router. The first write of a path in a session replaces a
+    /// node left there by its previous process (its session not yet expired) rather than writing
+    /// into it: that node would vanish with the old session.
+    func writeOwnNode(_ path: String, data: [UInt8], session: Int64) async throws {
+        let known = ownNodes.withLock { own in
+            if own.session != session { own = (session, []) }
+            return own.paths.contains(path)
+        }
+        if !known, let stat = try await zk.exists(path), stat.ephemeralOwner != session {
+            try? await zk.delete(path, version: stat.version)
         }
         try await zk.upsert(
             path,
-            data: body,
+            data: data,
             mode: .ephemeral,
             acl: zk.configuration.credentials.isEmpty ? ACL.openUnsafe : ACL.creatorAllAnyoneRead
         )
-        memory.reported(body, session: session)
-        return nil
+        ownNodes.withLock { own in
+            if own.session == session { own.paths.insert(path) }
+        }
     }
 }

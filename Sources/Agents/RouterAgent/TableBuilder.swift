@@ -39,29 +39,28 @@ public enum TableBuilder {
         for route in routes.sorted(by: { $0.name < $1.name }) {
             let spec = route.spec
             let poolName: String
-            let backends: () -> [String]
             if let service = spec.pool.service {
                 poolName = "service/\(service)"
-                backends = {
-                    guard let doc = servicesByName[service], let s = try? doc.decodeSpec(ServiceSpec.self) else {
-                        return []
-                    }
-                    return s.endpoints.map { "\($0.host):\($0.port)" }
-                }
             } else if let app = spec.pool.app, let env = spec.pool.environment {
                 // An internal app is served by internal routers only, whatever Routes name it.
                 if internalApps.contains(app) { continue }
                 poolName = RouterReport.poolName(app: app, environment: env)
-                backends = { (serving[poolName] ?? []).sorted() }
             } else {
                 continue
             }
             // Routes sharing a pool share its balancing; the first route's choice wins.
             if pools[poolName] == nil {
+                let backends =
+                    spec.pool.service.map { service in
+                        guard let doc = servicesByName[service], let s = try? doc.decodeSpec(ServiceSpec.self) else {
+                            return []
+                        }
+                        return s.endpoints.map { "\($0.host):\($0.port)" }
+                    } ?? (serving[poolName] ?? []).sorted()
                 pools[poolName] = TableSnapshot.PoolEntry(
                     name: poolName,
                     balancing: spec.balancing ?? "roundRobin",
-                    backends: backends()
+                    backends: backends
                 )
             }
             rules.append(

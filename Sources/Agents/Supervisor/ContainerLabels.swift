@@ -1,6 +1,6 @@
 /// The labels Atlantis puts on every container it runs. A container carrying `host` with a
 /// supervisor's id belongs to that supervisor: adopted after a restart, removed when unassigned.
-enum ContainerLabels {
+public enum ContainerLabels {
     static let managed = "atlantis.managed"
     static let host = "atlantis.host"
     static let instance = "atlantis.instance"
@@ -11,5 +11,7 @@ enum ContainerLabels {
     /// A hash of everything that makes the container what it is (image, port, env, limits).
     static let spec = "atlantis.spec"
 
-    static func containerName(host: String, instance: String) -> String { "atlantis-\(host)-\(instance)" }
+    /// The name of an instance's container (`-2`, `-3`, ... appended while a container the Engine
+    /// cannot remove holds it).
+    public static func containerName(host: String, instance: String) -> String { "atlantis-\(host)-\(instance)" }
 }
