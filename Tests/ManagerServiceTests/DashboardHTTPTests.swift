@@ -47,6 +47,13 @@ struct DashboardHTTPTests {
             #expect(apps.headers["Server-Timing"].first?.hasPrefix("render;dur=") == true)
             #expect(apps.headers["Content-Security-Policy"].first?.contains("script-src 'self'") == true)
 
+            // Each folder is its own watched cache: the routes may arrive after the apps did.
+            #expect(
+                await eventually {
+                    try await alice.get("/ui/apps/shop/prod").body.contains("data-key=\"route/shop/prod/")
+                },
+                "the routes reach the page"
+            )
             let environment = try await alice.get("/ui/apps/shop/prod")
             #expect(environment.status == 200)
             #expect(environment.body.contains("data-key=\"summary/shop/prod/\""))
