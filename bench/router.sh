@@ -132,7 +132,8 @@ kind: Route
 metadata: {name: bench}
 spec: {host: bench.test, pool: {service: backend}}
 DOCS
-"$BIN" apply -f "$RUN/docs" --zk $ZK >/dev/null
+"$BENCH" apply -f "$RUN/docs" --zk $ZK >/dev/null  # in-process: this bench runs no manager service
+"$BENCH" apply -f "$RUN/docs" --zk $ZK --root /control >/dev/null  # the churn's control: a tree no router reads
 "$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} \
   >"$RUN/logs/router.log" 2>&1 &
 pids+=($!)
@@ -176,7 +177,7 @@ to_ms() { # wrk latency like 1.23ms / 512.00us / 1.02s -> ms
   esac
 }
 
-declare -A RPS P50 P99 CPU REQS
+declare -A RPS P50 P99 CPU REQS FAILED
 run_one() { # name port pids...
   local name=$1 port=$2
   shift 2
@@ -190,11 +191,15 @@ run_one() { # name port pids...
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  # wrk counts a connection closed or refused under it apart from the answers: a socket error.
+  local socket_errors
+  socket_errors=$(awk '/Socket errors/ {n = 0; for (i = 4; i <= NF; i += 2) n += $i; print n}' <<<"$out")
   cpu=$(echo "$cpu1 - $cpu0" | bc)
   local key=$name${SERIES:-}  # SERIES keeps the sweep's runs out of the main medians
   RPS[$key]+=" $rps" P50[$key]+=" $p50" P99[$key]+=" $p99" CPU[$key]+=" $cpu" REQS[$key]+=" $requests"
-  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %5s MiB (private %4s)  non-2xx %s\n' \
-    "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}"
+  FAILED[$key]+=" $((${errors:-0} + ${socket_errors:-0}))"
+  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %5s MiB (private %4s)  non-2xx %s  socket errors %s\n' \
+    "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}" "${socket_errors:-0}"
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
@@ -242,11 +247,61 @@ if [ -n "${SWEEP:-}" ]; then
   done
 fi
 
-echo "router under 10 route updates per second (one process rewriting the Route through the manager):"
-"$BENCH" route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>"$RUN/logs/route-churn.log" &
-updater=$!
-run_one router-upd $ROUTER $ROUTER_PID
-wait $updater
+# Under churn, each side gets its own kind of change, 10 a second, from one long-lived process:
+# the router a Route rewritten through the manager (its priority alternating); nginx what an
+# nginx-based router does on every change: its configuration rewritten (a header's value
+# alternating) and the master signalled to reload, which starts new workers and retires the old.
+nginx_churn() { # seconds rate
+  python3 - "$RUN/proxy.conf" "$(cat "$RUN/nginx-proxy.pid")" "$1" "$2" <<'PY'
+import os, signal, sys, time
+conf, pid, duration, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+original = open(conf).read()
+anchor = "proxy_set_header X-Forwarded-Host $host;"
+start, changes = time.monotonic(), 0
+while time.monotonic() - start < duration:
+    with open(conf + ".new", "w") as f:
+        f.write(original.replace(anchor, f"{anchor} proxy_set_header X-Churn {changes % 2};"))
+    os.replace(conf + ".new", conf)
+    os.kill(pid, signal.SIGHUP)
+    changes += 1
+    time.sleep(max(0.0, start + changes / rate - time.monotonic()))
+with open(conf, "w") as f:
+    f.write(original)
+os.kill(pid, signal.SIGHUP)
+print(f"nginx-churn: {changes} reloads in {time.monotonic() - start:.1f} s", file=sys.stderr)
+PY
+}
+CHURN_ROUNDS=${CHURN_ROUNDS:-3}
+echo "under 10 changes per second ($CHURN_ROUNDS rounds, alternating; router: a Route rewritten through the manager; nginx: config rewritten and reloaded):"
+for round in $(seq "$CHURN_ROUNDS"); do
+  if [ $((round % 2)) = 1 ]; then churn_order="router control nginx"; else churn_order="nginx control router"; fi
+  for name in $churn_order; do
+    if [ "$name" = router ]; then
+      "$BENCH" route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>>"$RUN/logs/route-churn.log" &
+      updater=$!
+      run_one router-churn $ROUTER $ROUTER_PID
+    elif [ "$name" = control ]; then
+      # The same churn process and ZooKeeper's work for it, in a tree the router does not read:
+      # what the changes cost the machine before the router sees any.
+      "$BENCH" route-churn --zk $ZK --root /control --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>>"$RUN/logs/control-churn.log" &
+      updater=$!
+      run_one control-churn $ROUTER $ROUTER_PID
+    else
+      nginx_churn "$DURATION" 10 2>>"$RUN/logs/nginx-churn.log" &
+      updater=$!
+      # The master alone: its workers change under the run (their CPU comes back to it as they are reaped).
+      run_one nginx-churn $NGINX "$(cat "$RUN/nginx-proxy.pid")"
+    fi
+    wait $updater
+  done
+done
+tail -n 2 "$RUN/logs/route-churn.log" "$RUN/logs/nginx-churn.log" | grep churn: || true
+P99[control]=${P99[router]}
+for name in router control nginx; do
+  steady=$(median <<<"${P99[$name]}") churned=$(median <<<"${P99[$name-churn]}")
+  printf '%-6s steady p99 %6s ms, under churn p99 %6s ms (%.2fx), %7s req/s; failed requests under churn: %s\n' "$name" \
+    "$steady" "$churned" "$(echo "scale=3; $churned / $steady" | bc)" "$(median <<<"${RPS[$name-churn]}")" "$(sum <<<"${FAILED[$name-churn]}")"
+done
 
 "$BENCH" routes
 "$BENCH" route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50 2>"$RUN/logs/route-latency.log"

@@ -28,14 +28,22 @@ let dataCompletion: data_completion_t = { rc, value, length, stat, ctx in
     complete(ctx, .data(rc: rc, data: bytes, stat: stat.map { Stat($0.pointee) }))
 }
 
-let stringsCompletion: strings_completion_t = { rc, strings, ctx in
+private func names(_ strings: UnsafePointer<String_vector>?) -> [String] {
     var names: [String] = []
     if let strings, let data = strings.pointee.data {
         for i in 0..<Int(strings.pointee.count) {
             if let s = data[i] { names.append(String(cString: s)) }
         }
     }
-    complete(ctx, .strings(rc: rc, strings: names))
+    return names
+}
+
+let stringsCompletion: strings_completion_t = { rc, strings, ctx in
+    complete(ctx, .strings(rc: rc, strings: names(strings)))
+}
+
+let stringsStatCompletion: strings_stat_completion_t = { rc, strings, stat, ctx in
+    complete(ctx, .stringsStat(rc: rc, strings: names(strings), stat: stat.map { Stat($0.pointee) }))
 }
 
 let stringCompletion: string_completion_t = { rc, value, ctx in

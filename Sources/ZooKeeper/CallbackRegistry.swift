@@ -6,11 +6,14 @@ enum CallbackResult: Sendable {
     case stat(rc: Int32, stat: Stat?)
     case data(rc: Int32, data: [UInt8], stat: Stat?)
     case strings(rc: Int32, strings: [String])
+    case stringsStat(rc: Int32, strings: [String], stat: Stat?)
     case string(rc: Int32, string: String?)
 
     var rc: Int32 {
         switch self {
-        case .void(let rc), .stat(let rc, _), .data(let rc, _, _), .strings(let rc, _), .string(let rc, _): return rc
+        case .void(let rc), .stat(let rc, _), .data(let rc, _, _), .strings(let rc, _), .stringsStat(let rc, _, _),
+            .string(let rc, _):
+            return rc
         }
     }
 }

@@ -193,6 +193,19 @@ extension ZooKeeperClient {
         return names.sorted()
     }
 
+    /// Lists a node's children with the node's own stat, in one request; nil when there is no node.
+    public func childrenAndStat(_ path: String) async throws -> (children: [String], stat: Stat)? {
+        let (result, _) = try await submit(path: path) { h, ctx in
+            zoo_aget_children2(h, path, 0, stringsStatCompletion, ctx)
+        }
+        if result.rc == ZNONODE.rawValue { return nil }
+        try check(result.rc, path: path)
+        guard case .stringsStat(_, let names, let stat?) = result else {
+            throw ZooKeeperError(code: .system, path: path)
+        }
+        return (names.sorted(), stat)
+    }
+
     /// Lists a node's children and leaves a one-shot watch for a child added or removed.
     public func childrenAndWatch(_ path: String) async throws -> (children: [String], watch: OneShotWatch) {
         let (watch, watchID) = registerWatch()

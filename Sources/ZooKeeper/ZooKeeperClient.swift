@@ -309,8 +309,9 @@ public final class ZooKeeperClient: Sendable {
         }
         guard let handle else { throw ZooKeeperError(code: .connectionLoss, path: path) }
         var pending: PendingCall?
-        var timer: Task<Void, Never>?
+        var callID: Int?
         let timeout = configuration.operationTimeout
+        defer { callID.map(CallDeadlines.shared.remove) }
         let result = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CallbackResult, any Error>) in
             let call = PendingCall(c)
             pending = call
@@ -325,12 +326,9 @@ public final class ZooKeeperClient: Sendable {
                 CallbackRegistry.shared.takeCall(id)?.finish(.failure(ZooKeeperError(rc: rc, path: path)))
                 return
             }
-            timer = Task {
-                guard (try? await Task.sleep(for: timeout)) != nil else { return }
-                call.finish(.failure(ZooKeeperError(code: .operationTimeout, path: path)))
-            }
+            callID = id
+            CallDeadlines.shared.add(id, call: call, path: path, timeout: timeout)
         }
-        timer?.cancel()
         return (result, pending!)
     }
 

@@ -13,18 +13,7 @@ struct ReleasePruneTests {
         defer { Task { await h.close() } }
         var manager = h.manager
         manager.releasePolicy = .init(keep: 3)
-        let team = """
-            apiVersion: atlantis/v1
-            kind: Team
-            metadata: {name: t}
-            spec: {members: [m]}
-            ---
-            apiVersion: atlantis/v1
-            kind: App
-            metadata: {name: a}
-            spec: {team: t, port: 8080}
-            """
-        try await manager.apply(try h.load(yaml: team), options: .init())
+        try await manager.apply(try h.load(yaml: AuditPruneTests.app(port: 8080)), options: .init())
         func deploy(_ n: Int) async throws {
             _ = try await manager.changeDeploy(app: "a", environment: "prod") { spec in
                 var spec = spec ?? DeploySpec(app: "a", environment: "prod", instances: 1)

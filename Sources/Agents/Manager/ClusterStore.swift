@@ -94,25 +94,42 @@ public struct ClusterStore: Sendable {
         var documents: [DocumentKey: StoredDocument] = [:]
         var folderVersions: [Kind: Int32] = [:]
         var unreadable: [DocumentKey: String] = [:]
-        for kind in kinds {
-            let folder = tree.desired(kind)
-            guard let folderStat = try await zk.exists(folder) else { continue }
-            folderVersions[kind] = folderStat.version
-            let names = try await zk.children(folder)
-            let reads = try await withThrowingTaskGroup(of: StoredRead.self) { group in
-                for name in names {
-                    group.addTask { try await self.storedRead(DocumentKey(kind: kind, name: name)) }
-                }
-                var reads: [StoredRead] = []
-                for try await read in group { reads.append(read) }
-                return reads
+        // Every folder at once, each listed with its stat in one request, then its documents.
+        try await withThrowingTaskGroup(of: FolderRead?.self) { group in
+            for kind in kinds {
+                group.addTask { try await self.folderRead(kind) }
             }
-            for read in reads {
-                if let stored = read.stored { documents[stored.document.key] = stored }
-                if let problem = read.problem { unreadable[read.key] = problem }
+            for try await folder in group {
+                guard let folder else { continue }
+                folderVersions[folder.kind] = folder.version
+                for read in folder.reads {
+                    if let stored = read.stored { documents[stored.document.key] = stored }
+                    if let problem = read.problem { unreadable[read.key] = problem }
+                }
             }
         }
         return ClusterSnapshot(documents: documents, folderVersions: folderVersions, unreadable: unreadable)
+    }
+
+    /// One kind's folder as a snapshot reads it: its version and each document's read.
+    struct FolderRead: Sendable {
+        var kind: Kind
+        var version: Int32
+        var reads: [StoredRead]
+    }
+
+    /// Nil when the folder does not exist (a tree not bootstrapped yet).
+    private func folderRead(_ kind: Kind) async throws -> FolderRead? {
+        guard let (names, stat) = try await zk.childrenAndStat(tree.desired(kind)) else { return nil }
+        let reads = try await withThrowingTaskGroup(of: StoredRead.self) { group in
+            for name in names {
+                group.addTask { try await self.storedRead(DocumentKey(kind: kind, name: name)) }
+            }
+            var reads: [StoredRead] = []
+            for try await read in group { reads.append(read) }
+            return reads
+        }
+        return FolderRead(kind: kind, version: stat.version, reads: reads)
     }
 
     /// What the agents last reported of a document; nil if nothing yet.

@@ -68,14 +68,25 @@ extension Manager {
     }
 
     /// How much history the audit folder keeps: the newest `maxRecords`, and none older than
-    /// `maxAge` (checked among the oldest). Pruned after writes; a record is never changed.
+    /// `maxAge` (checked among the oldest). A record is never changed. Pruning lists the whole
+    /// folder, so a manager prunes after its first write and then after every `pruneEvery`-th
+    /// (up to `pruneEvery - 1` records above the limit in between, per manager process).
     public struct AuditPolicy: Sendable {
         public var maxRecords: Int
         public var maxAge: Duration
+        public var pruneEvery: Int
 
-        public init(maxRecords: Int = 1000, maxAge: Duration = .seconds(30 * 24 * 3600)) {
+        public init(maxRecords: Int = 1000, maxAge: Duration = .seconds(30 * 24 * 3600), pruneEvery: Int = 32) {
             self.maxRecords = maxRecords
             self.maxAge = maxAge
+            self.pruneEvery = max(1, pruneEvery)
+        }
+    }
+
+    /// After a write: prunes when this manager's count of writes says it is time.
+    func pruneAuditAfterWrite() async {
+        if auditWrites.next() % auditPolicy.pruneEvery == 0 {
+            await pruneAudit(auditPolicy)
         }
     }
 

@@ -15,6 +15,8 @@ public struct Manager: Sendable {
     var faults = FaultPoints()
     /// What the audit folder keeps.
     public var auditPolicy = AuditPolicy()
+    /// Writes this manager (and its copies) made, to prune the audit folder every so often.
+    let auditWrites = AuditWriteCount()
     /// How many releases of each Deploy are kept.
     public var releasePolicy = ReleasePolicy()
     /// Who asks, for the audit record (the manager service sets the caller's address per request).
@@ -242,7 +244,7 @@ public struct Manager: Sendable {
             do {
                 try await store.zk.multi(operations)
                 try await faults.afterWrite()
-                await pruneAudit(auditPolicy)
+                await pruneAuditAfterWrite()
                 for change in releases {
                     await pruneReleases(change.release.deploy, releasePolicy, newest: change.release.number)
                 }

@@ -31,7 +31,7 @@ struct TableBase: Sendable {
         contribution = [:]
         members = [:]
         maxZxid = build.maxZxid
-        for (key, report) in build.kept { _ = place(key, Self.contribution(report)) }
+        for (key, report) in build.kept { _ = place(key, Self.contribution(report.status)) }
     }
 
     /// A routed report's pool and, when it serves, its `host:port`.
@@ -100,7 +100,7 @@ struct FullBuild: Sendable {
     /// Reports kept only by the grace after their session's end.
     var graced: Int
     /// The reports routed, by key.
-    var kept: [(key: String, value: InstanceStatus)]
+    var kept: [(key: String, value: ParsedReport)]
     var owners: [String: Int64]
     var maxZxid: Int64
     var revisions: CacheRevisions
@@ -144,7 +144,8 @@ extension RouterAgent {
                 for key in keys {
                     let node = instances.snapshot(key)
                     if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
-                    let report = reports.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failed)
+                    let report = reports.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failed)?
+                        .status
                     var routed: InstanceStatus?
                     if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
                         seen[key] = .some(nil)

@@ -46,7 +46,9 @@ public final class RouterAgent: Reconciler, Sendable {
     /// The nodes this router's current session has written (its report, its pool shards): any
     /// other of those paths may still hold a node of an earlier session, to replace, not write into.
     let ownNodes = Mutex<(session: Int64, paths: Set<String>)>((0, []))
-    let reports = ParsedNodes { try Payload.decode(InstanceStatus.self, from: $0, path: "instance status") }
+    let reports = ParsedNodes {
+        ParsedReport(try Payload.decode(InstanceStatus.self, from: $0, path: "instance status"))
+    }
     let memory = RebuildMemory()
     /// The last full build, for changes of instance reports applied in place.
     let base = Mutex<TableBase?>(nil)
@@ -218,11 +220,12 @@ public final class RouterAgent: Reconciler, Sendable {
         let now = ContinuousClock.now
         var graced = 0
         var graceEnds: ContinuousClock.Instant?
-        let kept: [(key: String, value: InstanceStatus)] = confirmation.withLock { seen in
+        let kept: [(key: String, value: ParsedReport)] = confirmation.withLock { seen in
             var next: [String: ContinuousClock.Instant?] = [:]
-            var kept: [(key: String, value: InstanceStatus)] = []
+            var kept: [(key: String, value: ParsedReport)] = []
+            kept.reserveCapacity(keyed.count)
             for (key, report) in keyed {
-                if report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] }) {
+                if report.status.isCurrent(registrationOwner: report.status.supervisor.flatMap { owners[$0] }) {
                     next[key] = .some(nil)
                     kept.append((key, report))
                 } else if let was = seen[key] {
@@ -238,7 +241,7 @@ public final class RouterAgent: Reconciler, Sendable {
             seen = next
             return kept
         }
-        let instanceReports = kept.map(\.value)
+        let instanceReports = kept.lazy.map(\.value.status)
         // Deletions lower the count without raising a zxid, and a grace's end changes neither:
         // all three make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)" + (graced > 0 ? "-g\(graced)" : "")

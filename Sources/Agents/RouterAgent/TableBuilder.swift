@@ -23,7 +23,7 @@ public enum TableBuilder {
     public static func snapshot(
         routes: [ParsedRoute],
         services: [Document],
-        instances: [InstanceStatus],
+        instances: some Sequence<InstanceStatus>,
         version: String,
         internalApps: Set<String> = []
     ) -> TableSnapshot {
@@ -80,7 +80,7 @@ public enum TableBuilder {
     /// An internal router's table: for every app environment with instances, the host
     /// `<app>.<environment>.internal`, served only to the containers whose instances declare it
     /// (`reaches`, reported by their supervisors with the container's address).
-    public static func internalSnapshot(instances: [InstanceStatus], version: String) -> TableSnapshot {
+    public static func internalSnapshot(instances: some Sequence<InstanceStatus>, version: String) -> TableSnapshot {
         var backends: [String: [String]] = [:]
         var callers: [String: Set<String>] = [:]
         var hosts: [String: String] = [:]
