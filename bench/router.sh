@@ -319,9 +319,14 @@ print(f"{name}/{other} {metric} per round: {' '.join(f'{r:.2f}' for r in ratios)
 PY
 }
 echo "paired rounds (each ratio from runs seconds apart; nginx-b is nginx again, the control):"
+per_request() { # "cpu seconds..." "requests..." -> CPU microseconds per request, per round
+  paste -d' ' <(tr ' ' '\n' <<<"$1" | grep -v '^$') <(tr ' ' '\n' <<<"$2" | grep -v '^$') |
+    awk '{printf "%s%.3f", (NR > 1 ? " " : ""), $1 * 1000000 / $2}'
+}
 for name in router nginx-b; do
   paired "$name" req/s "${RPS[$name]}" "${RPS[nginx]}"
   paired "$name" p99 "${P99[$name]}" "${P99[nginx]}"
+  paired "$name" "cpu/request" "$(per_request "${CPU[$name]}" "${REQS[$name]}")" "$(per_request "${CPU[nginx]}" "${REQS[nginx]}")"
 done
 if [ -n "${BASELINE:-}" ]; then
   echo "this build against the baseline (router-0, $BASELINE):"
