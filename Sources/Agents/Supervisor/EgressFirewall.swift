@@ -24,19 +24,28 @@ final class EgressFirewall: Sendable {
     }
 
     /// Makes the rules of the container's current start (`pid`, `startedAt`) exactly `rules`.
-    /// Returns true when it had to change them.
+    /// Returns true when it wrote them.
     @discardableResult
     func ensure(_ rules: EgressRules, container: String, pid: Int, startedAt: String) async throws -> Bool {
         let start = "\(pid)@\(startedAt)"
         let known = applied.withLock { $0[container] }
         if let known, known.rules == rules, known.start == start, known.at + verifyEvery > .now { return false }
-        let current = try await run(pid: pid, ["iptables", "-w", "5", "-S"])
-        if rules.matches(listing: current) {
-            applied.withLock { $0[container] = (rules, start, .now) }
-            return false
+        // A start this firewall has not applied rules to (a new container, or one adopted after a
+        // restart) gets them at once, without reading first: the restore replaces the whole
+        // table, so it is the same whatever was there. That saves a process on a deploy's path.
+        if known?.start == start {
+            let current = try await run(pid: pid, ["iptables", "-w", "5", "-S"])
+            if rules.matches(listing: current) {
+                applied.withLock { $0[container] = (rules, start, .now) }
+                return false
+            }
         }
-        _ = try await run(pid: pid, ["iptables-restore", "-w", "5"], input: rules.restoreInput)
-        let after = try await run(pid: pid, ["iptables", "-w", "5", "-S"])
+        // Restored and read back in one process.
+        let after = try await run(
+            pid: pid,
+            ["sh", "-c", "iptables-restore -w 5 && iptables -w 5 -S"],
+            input: rules.restoreInput
+        )
         guard rules.matches(listing: after) else {
             throw Failure(command: "iptables-restore in \(container.prefix(12))", output: "the rules read back differ")
         }

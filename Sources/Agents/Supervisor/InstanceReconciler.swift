@@ -198,9 +198,9 @@ struct InstanceReconciler: Reconciler {
             return .requeue(after: check?.intervalSeconds.map { .seconds($0) } ?? configuration.healthInterval)
         }
         // Just started (its workload let through the gate a moment ago): look again soon, so it
-        // is routed within milliseconds of answering; then every 50 ms.
+        // is routed within milliseconds of answering (every 5 ms for 2 s); then every 50 ms.
         let young = entry.startedAt.map { ContinuousClock.now - $0 < .seconds(2) } ?? false
-        return .requeue(after: .milliseconds(young ? 10 : 50))
+        return .requeue(after: .milliseconds(young ? 5 : 50))
     }
 
     /// Pulls if needed, creates and starts the container. Errors are written to status first.
