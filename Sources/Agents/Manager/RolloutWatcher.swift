@@ -121,10 +121,9 @@ public struct RolloutWatcher: Sendable {
     public func reports(app: String? = nil, environment: String? = nil) async throws -> [Report] {
         var out: [Report] = []
         var owners: [String: Int64] = [:]
-        for id in ((try? await zk.children(tree.instanceStatus)) ?? []).sorted() {
-            guard let (data, _) = try? await zk.getData(tree.instanceStatus(id)),
-                let status = try? Payload.decode(InstanceStatus.self, from: data, path: tree.instanceStatus(id)),
-                app == nil || status.app == app, environment == nil || status.environment == environment
+        let ids = ((try? await zk.children(tree.instanceStatus)) ?? []).sorted()
+        for (id, status) in zip(ids, await statuses(ids)) {
+            guard let status, app == nil || status.app == app, environment == nil || status.environment == environment
             else { continue }
             var owner: Int64?
             if let host = status.supervisor {
@@ -136,6 +135,30 @@ public struct RolloutWatcher: Sendable {
             out.append(Report(id: id, status: status, confirmed: status.isCurrent(registrationOwner: owner)))
         }
         return out
+    }
+
+    /// The reports `ids` name, in their order (nil: gone or unreadable), read `concurrency` at a
+    /// time: one at a time, 2,000 reports took 350 ms, and a deploy's wait reads them twice a look.
+    func statuses(_ ids: [String], concurrency: Int = 64) async -> [InstanceStatus?] {
+        let (zk, tree) = (self.zk, self.tree)
+        return await withTaskGroup(of: (Int, InstanceStatus?).self) { group in
+            var out = [InstanceStatus?](repeating: nil, count: ids.count)
+            var next = 0
+            func readNext() {
+                let (index, path) = (next, tree.instanceStatus(ids[next]))
+                next += 1
+                group.addTask {
+                    guard let (data, _) = try? await zk.getData(path) else { return (index, nil) }
+                    return (index, try? Payload.decode(InstanceStatus.self, from: data, path: path))
+                }
+            }
+            while next < min(concurrency, ids.count) { readNext() }
+            for await (index, status) in group {
+                out[index] = status
+                if next < ids.count { readNext() }
+            }
+            return out
+        }
     }
 
     /// Every instance reported for an app's environment; with `current`, only confirmed ones.
