@@ -6,8 +6,11 @@
 #   backend reads the same request from all three;
 #   wrk with the same connections and duration against each: req/s, p50, p99, the proxy's CPU
 #   seconds and peak memory (VmHWM, which counts the code pages each process maps, and the private
-#   part, RssAnon, after the run). Then: errors and p99 through the router while a route is rewritten
-#   10 times a second, and the routing table's build time, memory and lookup time.
+#   part, RssAnon, after the run). Then, under 10 changes a second (CHURN_ROUNDS rounds): p99 and
+#   failed requests through the router while a Route is rewritten through the manager, through the
+#   router while the same writer changes a tree no router reads (the control: the writer's and
+#   ZooKeeper's cost alone), and through nginx while its configuration is rewritten and reloaded;
+#   then the routing table's build time, memory and lookup time.
 # Each proxy is run ROUNDS times, interleaved (router, nginx, nginx-b, HAProxy; then the same order
 # turned by one: nginx, nginx-b, HAProxy, router; ...), and the median of its rounds is compared:
 # single runs on a shared 2-core machine vary by 20 %.

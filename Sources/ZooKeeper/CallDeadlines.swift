@@ -46,8 +46,7 @@ final class CallDeadlines: Sendable {
     var count: Int { state.withLock { $0.pending.count } }
 
     private func scheduleSweep() {
-        let nanoseconds = tick.components.seconds * 1_000_000_000 + tick.components.attoseconds / 1_000_000_000
-        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { self.sweep() }
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(tick.milliseconds))) { self.sweep() }
     }
 
     private func sweep() {
