@@ -32,5 +32,5 @@ ${ROUTER_WRAP:-} "$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-rou
   --state-dir "$RUN/router" --log-level warning >"$RUN/router.log" 2>&1 &
 router=$!
 echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instance reports"
-"$bench" router-live --zk 127.0.0.1:2398 --root /rscale --router-pid "$router" --router-id bench-router \
+"$bench" router-live --zk 127.0.0.1:2398 --root /rscale --router-pid "$router" --router-id bench-router --admin 127.0.0.1:18281 \
   --routes "$ROUTES" --backends-per-route "$PER_ROUTE" --changes "${CHANGES:-20}"

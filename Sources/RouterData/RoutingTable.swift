@@ -9,8 +9,8 @@ public struct RoutingTable: Sendable {
     public let version: String
     public let pools: [String: Pool]
     /// Rules per host, in precedence order, each with its pool (resolved once, at build time).
-    private let exact: [String: [Route]]
-    private let wildcard: [String: [Route]]
+    let exact: [String: [Route]]
+    let wildcard: [String: [Route]]
 
     /// A rule with its pool. A class: the request path passes one reference around instead of
     /// copying the rule's strings.
@@ -45,9 +45,9 @@ public struct RoutingTable: Sendable {
     public let ruleCount: Int
     /// The host entries holding a rule of each pool: what a new set of backends for one pool
     /// changes (`replacingPools`).
-    private let entriesByPool: [String: Set<HostEntry>]
+    let entriesByPool: [String: Set<HostEntry>]
 
-    private enum HostEntry: Hashable, Sendable {
+    enum HostEntry: Hashable, Sendable {
         case exact(String)
         case wildcard(String)
     }
@@ -59,13 +59,10 @@ public struct RoutingTable: Sendable {
         var entriesByPool: [String: Set<HostEntry>] = [:]
         for rule in rules {
             switch rule.host {
-            case .exact(let host):
-                exact[host, default: []].append(rule)
-                entriesByPool[rule.pool, default: []].insert(.exact(host))
-            case .wildcard(let suffix):
-                wildcard[suffix, default: []].append(rule)
-                entriesByPool[rule.pool, default: []].insert(.wildcard(suffix))
+            case .exact(let host): exact[host, default: []].append(rule)
+            case .wildcard(let suffix): wildcard[suffix, default: []].append(rule)
             }
+            entriesByPool[rule.pool, default: []].insert(HostEntry(rule.host))
         }
         let byName = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let entries = { (rules: [RouteRule]) in
@@ -78,7 +75,7 @@ public struct RoutingTable: Sendable {
         self.entriesByPool = entriesByPool
     }
 
-    private init(
+    init(
         version: String,
         pools: [String: Pool],
         exact: [String: [Route]],
@@ -92,34 +89,6 @@ public struct RoutingTable: Sendable {
         self.wildcard = wildcard
         self.ruleCount = ruleCount
         self.entriesByPool = entriesByPool
-    }
-
-    /// The same rules with `changed` pools in place of those of the same names: what one pool's
-    /// new backends change, without building the whole table again (the rest is shared).
-    public func replacingPools(_ changed: [Pool], version: String) -> RoutingTable {
-        var pools = self.pools
-        var exact = self.exact
-        var wildcard = self.wildcard
-        var touched: Set<HostEntry> = []
-        for pool in changed {
-            pools[pool.name] = pool
-            touched.formUnion(entriesByPool[pool.name] ?? [])
-        }
-        let rebuilt = { (routes: [Route]) in routes.map { Route(rule: $0.rule, pool: pools[$0.rule.pool]) } }
-        for entry in touched {
-            switch entry {
-            case .exact(let host): exact[host] = exact[host].map(rebuilt)
-            case .wildcard(let suffix): wildcard[suffix] = wildcard[suffix].map(rebuilt)
-            }
-        }
-        return RoutingTable(
-            version: version,
-            pools: pools,
-            exact: exact,
-            wildcard: wildcard,
-            ruleCount: ruleCount,
-            entriesByPool: entriesByPool
-        )
     }
 
     public static let empty = RoutingTable(rules: [], pools: [])

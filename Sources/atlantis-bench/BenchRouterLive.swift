@@ -1,6 +1,8 @@
 import ArgumentParser
+import AsyncHTTPClient
 import CLIOptions
 import Foundation
+import NIOCore
 import ZKModel
 import ZooKeeper
 
@@ -8,7 +10,9 @@ import ZooKeeper
 /// `--backends-per-route` healthy instance reports each written to its tree, through five
 /// registered supervisors (this process's session), then `--changes` single changes (one
 /// instance's health flipped), each timed from ZooKeeper's commit of the status to its commit of
-/// the router's report that reflects it; the router's resident memory from /proc.
+/// the router's report that reflects it; then `--route-changes` Route changes, each timed from
+/// its commit to that of the router's report naming a table that includes it; the router's
+/// resident memory from /proc.
 struct BenchRouterLive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "router-live",
@@ -19,9 +23,12 @@ struct BenchRouterLive: AsyncParsableCommand {
 
     @Option(help: "The router process's pid (for its memory).") var routerPid: Int32
     @Option(help: "The router's id (its report's name).") var routerID: String
+    @Option(help: "The router's admin address (host:port): its table build times from /metrics.") var admin: String?
     @Option(help: "Routes written.") var routes = 10_000
     @Option(help: "Healthy instances behind each route.") var backendsPerRoute = 5
     @Option(help: "Single changes timed.") var changes = 20
+    @Option(help: "Route changes timed (a path changed, a Route to a new pool added, then removed).")
+    var routeChanges = 21
 
     static let hosts = 5
 
@@ -116,6 +123,45 @@ struct BenchRouterLive: AsyncParsableCommand {
                     _ = await watch.wait()
                 }
             }
+            // Route changes, timed on this process's clock from before the write to the router's
+            // report naming a table that has it (a deletion raises no zxid: a new version does).
+            var routeLatencies: [Double] = []
+            let buildsBefore = try await builds()
+            for n in 0..<self.routeChanges {
+                let i = (n * 104_729) % routes
+                let extra = tree.desired(DocumentKey(kind: .route, name: "extra-\(n / 3)"))
+                let before = try Payload.decode(
+                    RouterReport.self,
+                    from: try await zk.getData(report).data,
+                    path: report
+                )
+                .tableVersion
+                let start = ContinuousClock.now
+                var zxid: Int64 = 0
+                switch n % 3 {
+                case 0:
+                    zxid = try await zk.setData(
+                        tree.desired(DocumentKey(kind: .route, name: "r\(i)")),
+                        data: Self.route(i, pathPrefix: "/v\(n)")
+                    ).mzxid
+                case 1:
+                    try await zk.create(extra, data: Self.route(routes + n, name: "extra-\(n / 3)"))
+                    zxid = try await zk.exists(extra)?.mzxid ?? 0
+                default:
+                    try await zk.delete(extra)
+                }
+                while true {
+                    let (data, _, watch) = try await zk.getDataAndWatch(report)
+                    let served = try Payload.decode(RouterReport.self, from: data, path: report).tableVersion
+                    let seen = served.split(separator: "-").first.flatMap { Int64($0, radix: 16) } ?? 0
+                    if served != before, seen >= zxid {
+                        routeLatencies.append((ContinuousClock.now - start) / .milliseconds(1))
+                        break
+                    }
+                    _ = await watch.wait()
+                }
+            }
+            let buildsAfter = try await builds()
             var largestShard: Int32 = 0
             for name in (try? await zk.children(tree.routerPools)) ?? [] {
                 largestShard = max(largestShard, try await zk.exists(tree.routerPools + "/" + name)?.dataLength ?? 0)
@@ -123,6 +169,43 @@ struct BenchRouterLive: AsyncParsableCommand {
             print(
                 "each change → its report (ms, in order): " + latencies.map { String(Int($0)) }.joined(separator: " ")
             )
+            print(
+                "each Route change → the report (ms, in order; a path changed, a Route to a new pool added, removed): "
+                    + routeLatencies.map { String(format: "%.1f", $0) }.joined(separator: " ")
+            )
+            print(
+                String(
+                    format: "one Route change → the router's report p50 %.1f ms, max %.1f ms (%d changes)",
+                    BenchDashboard.percentile(routeLatencies, 0.5),
+                    routeLatencies.max() ?? 0,
+                    routeLatencies.count
+                )
+            )
+            if let before = buildsBefore, let after = buildsAfter {
+                for kind in ["in_place", "full"] {
+                    let (b, a) = (before[kind] ?? .init(), after[kind] ?? .init())
+                    let count = a.count - b.count
+                    guard count > 0 else {
+                        print(
+                            "the router's table during the Route changes: none \(kind == "full" ? "built whole" : "changed in place")"
+                        )
+                        continue
+                    }
+                    // The smallest bucket holding every one of them: an upper bound of the slowest.
+                    let slowest = a.buckets.first { le, n in n - (b.buckets.first { $0.le == le }?.count ?? 0) >= count
+                    }?.le
+                    print(
+                        String(
+                            format:
+                                "the router's table during the Route changes, %@: %d, mean %.3f ms, every one ≤ %@ ms",
+                            kind == "full" ? "built whole" : "changed in place",
+                            count,
+                            (a.sum - b.sum) / Double(count) * 1000,
+                            slowest.map { String(format: "%g", $0 * 1000) } ?? "?"
+                        )
+                    )
+                }
+            }
             print(
                 String(
                     format:
@@ -143,11 +226,55 @@ struct BenchRouterLive: AsyncParsableCommand {
         }
     }
 
-    static func route(_ i: Int) -> [UInt8] {
+    /// One kind of the router's table builds, from its `/metrics`: how many, their total
+    /// seconds, and the histogram's cumulative buckets (upper bound in seconds, count).
+    struct Builds {
+        var count = 0
+        var sum = 0.0
+        var buckets: [(le: Double, count: Int)] = []
+    }
+
+    /// The router's table builds by kind (`full`, `in_place`), or nil without `--admin`.
+    func builds() async throws -> [String: Builds]? {
+        guard let admin else { return nil }
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://\(admin)/metrics"),
+            timeout: .seconds(10)
+        )
+        let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
+        var out: [String: Builds] = [:]
+        let metric = "atlantis_router_table_build_seconds"
+        for line in text.split(separator: "\n") where line.hasPrefix(metric) {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, let value = Double(parts[parts.count - 1]),
+                let open = line.firstIndex(of: "{"), let close = line.firstIndex(of: "}")
+            else { continue }
+            var labels: [String: String] = [:]
+            for pair in line[line.index(after: open)..<close].split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                if kv.count == 2 {
+                    labels[String(kv[0])] = kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                }
+            }
+            guard let kind = labels["kind"] else { continue }
+            let name = line[..<open]
+            if name.hasSuffix("_count") {
+                out[kind, default: .init()].count = Int(value)
+            } else if name.hasSuffix("_sum") {
+                out[kind, default: .init()].sum = value
+            } else if name.hasSuffix("_bucket"), let le = labels["le"].flatMap(Double.init) {
+                out[kind, default: .init()].buckets.append((le, Int(value)))
+            }
+        }
+        return out
+    }
+
+    static func route(_ i: Int, name: String? = nil, pathPrefix: String = "/") -> [UInt8] {
         Array(
             """
-            {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r\(i)"},\
-            "spec":{"host":"app\(i).example.com","pool":{"app":"app\(i)","environment":"prod"}}}
+            {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"\(name ?? "r\(i)")"},\
+            "spec":{"host":"app\(i).example.com","pathPrefix":"\(pathPrefix)",\
+            "pool":{"app":"app\(i)","environment":"prod"}}}
             """.utf8
         )
     }

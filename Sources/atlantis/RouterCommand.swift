@@ -57,6 +57,12 @@ struct RouterCommand: AsyncParsableCommand {
             .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         ]
+        // Changing the table in place takes well under a millisecond; a full build, tens of them.
+        factory.durationHistogramBuckets["atlantis_router_table_build_seconds"] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1),
+        ]
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "atlantis.router")
         let id = self.id ?? "router-\(listen.port)"

@@ -95,6 +95,108 @@ import ZooKeeper
         await zk.close()
     }
 
+    /// Routes changed one by one (a host, a path, a pool's balancing set by its first route, a
+    /// route added to a pool and to a Service, one to an internal app, routes removed, one that
+    /// does not decode) are applied in place, with reports changing between them: after each
+    /// change the table served routes what a full build of the same tree routes, and no full
+    /// build was made.
+    @Test func changesOfRoutesAppliedInPlaceGiveTheTableAFullBuildGives() async throws {
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+        let tree = try ZNodeTree(root: "/incremental-routes-\(UUID().uuidString.prefix(8).lowercased())")
+        for folder in [tree.supervisors, tree.instanceStatus, tree.desired(.route)] { try await zk.ensurePath(folder) }
+        try await zk.create(tree.supervisor("h1"), data: Array(#"{"id":"h1"}"#.utf8), mode: .ephemeral)
+        let service = """
+            {"apiVersion":"atlantis/v1","kind":"Service","metadata":{"name":"svc"},\
+            "spec":{"endpoints":[{"host":"127.0.0.1","port":9000},{"host":"127.0.0.1","port":9001}]}}
+            """
+        try await zk.upsert(tree.desired(DocumentKey(kind: .service, name: "svc")), data: Array(service.utf8))
+        let app = """
+            {"apiVersion":"atlantis/v1","kind":"App","metadata":{"name":"hidden"},\
+            "spec":{"team":"t","port":8080,"internal":true}}
+            """
+        try await zk.upsert(tree.desired(DocumentKey(kind: .app, name: "hidden")), data: Array(app.utf8))
+        func route(_ name: String, _ spec: String) async throws {
+            let body = #"{"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"\#(name)"},"spec":\#(spec)}"#
+            try await zk.upsert(tree.desired(DocumentKey(kind: .route, name: name)), data: Array(body.utf8))
+        }
+        func report(_ id: Int, app: String, port: Int, healthy: Bool = true) async throws {
+            var status = InstanceStatus(app: app, environment: "prod", host: "127.0.0.1", port: port, healthy: healthy)
+            status.supervisor = "h1"
+            status.session = InstanceStatus.session(zk.sessionID)
+            try await zk.upsert(tree.instanceStatus("i\(id)"), data: try Payload.encode(status))
+        }
+        for i in 0..<3 {
+            try await route("r\(i)", #"{"host":"a\#(i).test","pool":{"app":"a\#(i)","environment":"prod"}}"#)
+            try await report(i, app: "a\(i)", port: 32_000 + i)
+        }
+        try await report(3, app: "hidden", port: 32_003)
+
+        let tables = TableSource()
+        let agent = RouterAgent(zk: zk, tree: tree, tables: tables, id: "r1", address: "127.0.0.1:1", statePath: nil)
+        let running = Task { try? await agent.run() }
+        /// Each rule, in the table's order, with its pool's balancing and backends; then each pool.
+        func describe(_ table: RoutingTable) -> [String] {
+            let backends = { (pool: Pool?) in pool.map { $0.backends.map { "\($0.host):\($0.port)" } } ?? [] }
+            let pool = { (pool: Pool?) in "\(pool?.balancing.rawValue ?? "none") \(backends(pool))" }
+            return table.routes.map {
+                "\($0.rule.name) \($0.rule.host) \($0.rule.pathPrefix) -> \($0.rule.pool) \(pool($0.pool))"
+            }
+                + table.pools.sorted { $0.key < $1.key }.map { "pool \($0.key) \(pool($0.value))" }
+                + ["rules \(table.ruleCount)"]
+        }
+        /// Waits until the served table is what a full build makes now.
+        func settled() async -> Bool {
+            await eventually {
+                let version = tables.current.version
+                try await Task.sleep(for: .milliseconds(100))
+                return version == tables.current.version
+                    && describe(tables.current) == describe(agent.buildSnapshot().table())
+            }
+        }
+        #expect(await eventually { tables.current.pools["app/a2/prod"] != nil })
+        #expect(await settled())
+        let builds = agent.fullBuilds.load(ordering: .relaxed)
+
+        try await route("r1", #"{"host":"b1.test","pathPrefix":"/v2","pool":{"app":"a1","environment":"prod"}}"#)
+        #expect(await settled())
+        #expect(tables.current.match(host: "b1.test", target: "/v2/x", header: { _ in nil })?.name == "r1")
+        #expect(tables.current.match(host: "a1.test", target: "/", header: { _ in nil }) == nil)
+        // A second route to a0's pool, first by name: its balancing is the pool's.
+        try await route(
+            "q0",
+            #"{"host":"a0.test","pathPrefix":"/q","pool":{"app":"a0","environment":"prod"},"balancing":"leastConnections"}"#
+        )
+        try await report(4, app: "a0", port: 32_004)
+        #expect(await settled())
+        #expect(tables.current.pools["app/a0/prod"]?.balancing == .leastConnections)
+        #expect(tables.current.pools["app/a0/prod"]?.backends.count == 2)
+        try await route("s", #"{"host":"*.svc.test","pool":{"service":"svc"}}"#)
+        try await route("h", #"{"host":"hidden.test","pool":{"app":"hidden","environment":"prod"}}"#)
+        try await route("n", #"{"host":"new.test","pool":{"app":"a9","environment":"prod"}}"#)
+        try await report(5, app: "a9", port: 32_005)
+        #expect(await settled())
+        #expect(tables.current.match(host: "x.svc.test", target: "/", header: { _ in nil })?.pool == "service/svc")
+        #expect(tables.current.pools["service/svc"]?.backends.count == 2)
+        #expect(tables.current.match(host: "hidden.test", target: "/", header: { _ in nil }) == nil)
+        #expect(tables.current.pools["app/a9/prod"]?.backends.count == 1)
+        // A version that does not decode keeps the route's last valid one.
+        try await route("n", #"{"host":5,"pool":{"app":"a9","environment":"prod"}}"#)
+        try await report(6, app: "a9", port: 32_006)
+        #expect(await settled())
+        #expect(tables.current.pools["app/a9/prod"]?.backends.count == 2)
+        try await zk.delete(tree.desired(DocumentKey(kind: .route, name: "q0")))
+        try await zk.delete(tree.desired(DocumentKey(kind: .route, name: "s")))
+        #expect(await settled())
+        #expect(tables.current.pools["app/a0/prod"]?.balancing == .roundRobin)
+        #expect(tables.current.pools["service/svc"] == nil)
+        #expect(tables.current.ruleCount == 4)
+        #expect(agent.fullBuilds.load(ordering: .relaxed) == builds)
+
+        running.cancel()
+        _ = await running.value
+        await zk.close()
+    }
+
     /// Beyond `inlinePools`, the pools' digests are in shard nodes, each read back as the report
     /// says, and kept current by a change.
     @Test func manyPoolsDigestsGoToShardNodesTheReportPointsTo() async throws {

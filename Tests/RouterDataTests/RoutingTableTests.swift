@@ -197,3 +197,82 @@ struct SplitMix {
         #expect(replaced.pools["p3"] === before[2])
     }
 }
+
+@Suite struct ReplacingRulesTests {
+    /// Rules taken out and put in and pools replaced, added and removed, step after step: after
+    /// each step the table changed in place routes exactly as one built whole from the same rules
+    /// and pools (every host entry in the same order, each rule with the pool of that name).
+    @Test func randomChangesInPlaceGiveTheTableBuiltWhole() {
+        var rng = SplitMix(seed: 7)
+        let hosts = ["a.test", "b.test", "*.w.test", "*.test", "c.test"]
+        let prefixes = ["/", "/api", "/api/v2", "/b"]
+        func randomPool() -> Pool {
+            let name = "p\(rng.next() % 6)"
+            let backends = (0..<Int(rng.next() % 3)).map { _ in Backend(host: "h", port: Int(rng.next() % 50)) }
+            return Pool(
+                name: name,
+                backends: backends,
+                balancing: rng.next() % 2 == 0 ? .roundRobin : .leastConnections
+            )
+        }
+        func describe(_ table: RoutingTable) -> [String] {
+            table.routes.map { route in
+                "\(route.rule.name) \(route.rule.host) \(route.rule.pathPrefix) \(route.rule.pool) "
+                    + "\(route.pool.map { "\($0.balancing) \($0.backends.map(\.port))" } ?? "none")"
+            } + ["rules \(table.ruleCount)"] + table.pools.keys.sorted()
+        }
+        var rules: [RouteRule] = []
+        var pools: [String: Pool] = [:]
+        var table = RoutingTable(rules: [], pools: [])
+        var next = 0
+        var removals = 0
+        var largest = 0
+        for step in 0..<400 {
+            var removed: [RouteRule] = []
+            var added: [RouteRule] = []
+            var changed: [Pool] = []
+            var gone: [String] = []
+            for _ in 0..<Int(rng.next() % 4) {
+                switch rng.next() % 4 {
+                case 0 where !rules.isEmpty:
+                    removed.append(rules.remove(at: Int(rng.next() % UInt64(rules.count))))
+                case 0, 1:
+                    next += 1
+                    let rule = RouteRule(
+                        name: "r\(next)",
+                        host: .init(hosts[Int(rng.next() % UInt64(hosts.count))]),
+                        pathPrefix: prefixes[Int(rng.next() % UInt64(prefixes.count))],
+                        priority: Int(rng.next() % 2),
+                        pool: "p\(rng.next() % 6)"
+                    )
+                    rules.append(rule)
+                    added.append(rule)
+                case 2:
+                    let pool = randomPool()
+                    pools[pool.name] = pool
+                    changed.append(pool)
+                    gone.removeAll { $0 == pool.name }  // the last word on a pool in a step is the one given
+                default:
+                    let name = "p\(rng.next() % 6)"
+                    if pools.removeValue(forKey: name) != nil {
+                        gone.append(name)
+                        changed.removeAll { $0.name == name }
+                    }
+                }
+            }
+            removals += removed.count
+            largest = max(largest, rules.count)
+            table = table.replacing(
+                removing: removed,
+                adding: added,
+                pools: changed,
+                removingPools: gone,
+                version: "\(step)"
+            )
+            let whole = RoutingTable(version: "\(step)", rules: rules, pools: Array(pools.values))
+            #expect(describe(table) == describe(whole), "step \(step)")
+            #expect(table.version == "\(step)")
+        }
+        #expect(removals > 50 && largest > 10)  // the sequence exercised both
+    }
+}

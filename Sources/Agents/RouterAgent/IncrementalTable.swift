@@ -1,37 +1,55 @@
+import Metrics
 import Reconciler
 import RouterData
 import Synchronization
 import ZKModel
 import ZooKeeper
 
-/// What the last full build was made of: enough to apply a change of instance reports alone to
-/// the table in place (one pool's backends replaced), instead of building everything again.
+/// What the last full build was made of: enough to apply a change of instance reports or Routes
+/// to the table in place (the pools and host entries they touch replaced), instead of building
+/// everything again.
 struct TableBase: Sendable {
     var revisions: CacheRevisions
     var owners: [String: Int64]
     var snapshot: TableSnapshot
     var table: RoutingTable
-    /// Where each pool is in `snapshot.pools`.
-    var poolIndex: [String: Int]
     /// Each routed instance report: its pool and, when it serves, its `host:port`.
     var contribution: [String: (pool: String, endpoint: String?)]
     /// The serving endpoints of each pool, by report key.
     var members: [String: [String: String]]
     var maxZxid: Int64
+    /// The apps served by internal routers only, and the Services by name, as the build read
+    /// them (a change of either is a full build).
+    let internalApps: Set<String>
+    let services: [String: Document]
+    /// Each routed Route's rule, by its node's key.
+    var rules: [String: TableSnapshot.Rule]
+    /// Each pool's Routes (node key → name and balancing): the first by name sets its balancing.
+    var poolRoutes: [String: [String: (name: String, balancing: String)]]
+    /// What changed since the table was last made: rules taken out and put in, pools touched.
+    private var removed: [TableSnapshot.Rule] = []
+    private var added: [TableSnapshot.Rule] = []
+    private var touched: Set<String> = []
 
     init(_ build: FullBuild, table: RoutingTable) {
         revisions = build.revisions
         owners = build.owners
         snapshot = build.external
         self.table = table
-        poolIndex = Dictionary(
-            build.external.pools.enumerated().map { ($0.element.name, $0.offset) },
-            uniquingKeysWith: { a, _ in a }
-        )
         contribution = [:]
         members = [:]
         maxZxid = build.maxZxid
-        for (key, report) in build.kept { _ = place(key, Self.contribution(report.status)) }
+        internalApps = build.internalApps
+        services = Dictionary(build.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        rules = [:]
+        poolRoutes = [:]
+        for (key, report) in build.kept { place(key, Self.contribution(report.status)) }
+        for (key, route) in build.routes {
+            guard let rule = TableBuilder.rule(for: route, internalApps: internalApps) else { continue }
+            rules[key] = rule
+            poolRoutes[rule.pool, default: [:]][key] = (route.name, route.spec.balancing ?? "roundRobin")
+        }
+        touched = []
     }
 
     /// A routed report's pool and, when it serves, its `host:port`.
@@ -42,33 +60,100 @@ struct TableBase: Sendable {
         )
     }
 
-    /// Puts report `key` in its pool (`next` nil: in none); returns the pools it left or joined.
-    mutating func place(_ key: String, _ next: (pool: String, endpoint: String?)?) -> [String] {
-        var touched: [String] = []
+    /// Puts report `key` in its pool (`next` nil: in none).
+    mutating func place(_ key: String, _ next: (pool: String, endpoint: String?)?) {
         if let old = contribution[key] {
             members[old.pool]?[key] = nil
-            touched.append(old.pool)
+            touched.insert(old.pool)
         }
         contribution[key] = next
         if let next {
             if let endpoint = next.endpoint { members[next.pool, default: [:]][key] = endpoint }
-            touched.append(next.pool)
+            touched.insert(next.pool)
         }
-        return touched
     }
 
-    /// The snapshot and table with `touched` pools' backends as their members now, at `version`.
-    mutating func refresh(_ touched: Set<String>, version: String) {
-        snapshot.version = version
-        var pools: [Pool] = []
-        for name in touched {
-            guard let index = poolIndex[name] else { continue }  // no route leads there
-            snapshot.pools[index].backends = (members[name].map { Array($0.values) } ?? []).sorted()
-            pools.append(TableSnapshot.pool(snapshot.pools[index]))
+    /// Route node `key` as it is now (`route` nil: gone, or no valid version).
+    mutating func route(_ key: String, _ route: ParsedRoute?) {
+        if let old = rules.removeValue(forKey: key) {
+            var index = Self.firstIndex(in: snapshot.rules, atOrAfter: old.name)
+            while index < snapshot.rules.count, snapshot.rules[index].name == old.name {
+                if snapshot.rules[index] == old {
+                    snapshot.rules.remove(at: index)
+                    break
+                }
+                index += 1
+            }
+            poolRoutes[old.pool]?[key] = nil
+            if poolRoutes[old.pool]?.isEmpty == true { poolRoutes[old.pool] = nil }
+            touched.insert(old.pool)
+            removed.append(old)
         }
-        table = table.replacingPools(pools, version: version)
+        guard let route, let rule = TableBuilder.rule(for: route, internalApps: internalApps) else { return }
+        rules[key] = rule
+        snapshot.rules.insert(rule, at: Self.firstIndex(in: snapshot.rules, atOrAfter: rule.name))
+        poolRoutes[rule.pool, default: [:]][key] = (route.name, route.spec.balancing ?? "roundRobin")
+        touched.insert(rule.pool)
+        added.append(rule)
+    }
+
+    /// The first of `sorted` (rules or pools, sorted by name) whose name is not before `name`.
+    static func firstIndex<T: NamedEntry>(in sorted: [T], atOrAfter name: String) -> Int {
+        var (low, high) = (0, sorted.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid].name < name { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The snapshot's and table's pools and rules made what the changes since the last call say,
+    /// at `version`: only the touched pools are built again, and only the host entries they and
+    /// the changed rules are in.
+    mutating func commit(version: String) {
+        snapshot.version = version
+        var changed: [TableSnapshot.PoolEntry] = []
+        var gone: [String] = []
+        for name in touched {
+            let index = Self.firstIndex(in: snapshot.pools, atOrAfter: name)
+            let found = index < snapshot.pools.count && snapshot.pools[index].name == name
+            guard let routes = poolRoutes[name], let first = routes.values.min(by: { $0.name < $1.name }) else {
+                if found {  // its last route left
+                    snapshot.pools.remove(at: index)
+                    gone.append(name)
+                }
+                continue
+            }
+            let entry = TableSnapshot.PoolEntry(name: name, balancing: first.balancing, backends: backends(of: name))
+            if found {
+                guard snapshot.pools[index] != entry else { continue }
+                snapshot.pools[index] = entry
+            } else {
+                snapshot.pools.insert(entry, at: index)
+            }
+            changed.append(entry)
+        }
+        table = table.replacing(
+            removing: removed.map(TableSnapshot.rule),
+            adding: added.map(TableSnapshot.rule),
+            pools: changed.map(TableSnapshot.pool),
+            removingPools: gone,
+            version: version
+        )
+        (removed, added, touched) = ([], [], [])
+    }
+
+    /// A pool's backends: a Service's endpoints, or an app environment's serving instances.
+    func backends(of pool: String) -> [String] {
+        if pool.hasPrefix("service/") { return TableBuilder.serviceBackends(String(pool.dropFirst(8)), services) }
+        return (members[pool].map { Array($0.values) } ?? []).sorted()
     }
 }
+
+/// A snapshot's rules and pools, each sorted by name.
+protocol NamedEntry { var name: String { get } }
+extension TableSnapshot.Rule: NamedEntry {}
+extension TableSnapshot.PoolEntry: NamedEntry {}
 
 /// Each watched folder's revision (`ZNodeCache.revision`), read before a build reads them.
 struct CacheRevisions: Sendable, Equatable {
@@ -86,9 +171,9 @@ struct CacheRevisions: Sendable, Equatable {
         instances = agent.instances.revision
     }
 
-    /// Whether only instance reports changed since `base`.
-    func onlyInstancesChanged(since base: CacheRevisions) -> Bool {
-        routes == base.routes && apps == base.apps && services == base.services && supervisors == base.supervisors
+    /// Whether only instance reports and Routes changed since `base`.
+    func onlyInstancesAndRoutesChanged(since base: CacheRevisions) -> Bool {
+        apps == base.apps && services == base.services && supervisors == base.supervisors
     }
 }
 
@@ -101,23 +186,31 @@ struct FullBuild: Sendable {
     var graced: Int
     /// The reports routed, by key.
     var kept: [(key: String, value: ParsedReport)]
+    /// The Routes (valid versions), by key; the Services; the apps served by internal routers only.
+    var routes: [(key: String, value: ParsedRoute)]
+    var services: [Document]
+    var internalApps: Set<String>
     var owners: [String: Int64]
     var maxZxid: Int64
     var revisions: CacheRevisions
 }
 
 extension RouterAgent {
-    /// The next tables: when only instance reports changed since the last full build (and no
-    /// report is within its grace, and there is no internal listener), that build with their
-    /// pools replaced; otherwise a full build. With the routing table of the external snapshot
+    /// The next tables: when only instance reports and Routes changed since the last full build
+    /// (and no report is within its grace, and there is no internal listener), that build with
+    /// the pools and rules they touch replaced; otherwise a full build. With the routing table of the external snapshot
     /// (the current one when its version did not change).
     func nextTables() -> (
         external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?, table: RoutingTable
     ) {
-        if internalTables == nil, let (snapshot, table) = applyInstanceChanges() {
+        let started = ContinuousClock.now
+        if internalTables == nil, let (snapshot, table) = applyChanges() {
+            buildTimers.inPlace.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             return (snapshot, nil, nil, table)
         }
         let build = buildSnapshots(withInternal: internalTables != nil)
+        fullBuilds.add(1, ordering: .relaxed)
+        defer { buildTimers.full.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let table =
             build.external.version == tables.current.version ? tables.current : build.external.table()
         base.withLock { base in
@@ -126,19 +219,22 @@ extension RouterAgent {
         return (build.external, build.internal, build.graceEnds, table)
     }
 
-    /// The last full build with the instance reports changed since applied, or nil when that
-    /// cannot be done in place (no base, something else changed, a report lost its session).
-    func applyInstanceChanges() -> (TableSnapshot, RoutingTable)? {
+    /// The last full build with the instance reports and Routes changed since applied, or nil
+    /// when that cannot be done in place (no base, something else changed, more changed than the
+    /// caches remember, a report lost its session).
+    func applyChanges() -> (TableSnapshot, RoutingTable)? {
         base.withLock { stored -> (TableSnapshot, RoutingTable)? in
-            guard var base = stored else { return nil }
+            // Moved out, not copied: a copy left in `stored` would make the first change of each
+            // of the base's collections copy it whole (50,000 reports' pools and endpoints).
+            guard var base = stored.take() else { return nil }
             let now = CacheRevisions(self)
-            guard now.onlyInstancesChanged(since: base.revisions),
-                let (keys, revision) = instances.changedKeys(since: base.revisions.instances)
+            guard now.onlyInstancesAndRoutesChanged(since: base.revisions),
+                let (keys, revision) = instances.changedKeys(since: base.revisions.instances),
+                let (routeKeys, routeRevision) = routes.changedKeys(since: base.revisions.routes)
             else {
                 stored = nil
                 return nil
             }
-            var touched: Set<String> = []
             let failed = unreadable(tree.instanceStatus)
             let applied = confirmation.withLock { seen -> Bool in
                 for key in keys {
@@ -155,7 +251,7 @@ extension RouterAgent {
                     } else if report == nil {
                         seen[key] = nil
                     }
-                    touched.formUnion(base.place(key, routed.map(TableBase.contribution)))
+                    base.place(key, routed.map(TableBase.contribution))
                 }
                 return true
             }
@@ -163,11 +259,28 @@ extension RouterAgent {
                 stored = nil
                 return nil
             }
+            let failedRoute = unreadable(tree.desired(.route))
+            for key in routeKeys {
+                let node = routes.snapshot(key)
+                if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
+                base.route(
+                    key,
+                    routeDocuments.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failedRoute)
+                )
+            }
             let count = routes.count + apps.count + services.count + supervisors.count + instances.count
-            base.refresh(touched, version: "\(String(base.maxZxid, radix: 16))-\(count)")
+            base.commit(version: "\(String(base.maxZxid, radix: 16))-\(count)")
             base.revisions.instances = revision
+            base.revisions.routes = routeRevision
             stored = base
             return (base.snapshot, base.table)
         }
+    }
+}
+
+extension Duration {
+    /// The whole nanoseconds (a metric's unit).
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

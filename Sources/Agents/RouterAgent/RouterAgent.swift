@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 public import Logging
 public import Reconciler
 public import RouterData
@@ -50,8 +51,15 @@ public final class RouterAgent: Reconciler, Sendable {
         ParsedReport(try Payload.decode(InstanceStatus.self, from: $0, path: "instance status"))
     }
     let memory = RebuildMemory()
-    /// The last full build, for changes of instance reports applied in place.
+    /// The last full build, for changes of instance reports and Routes applied in place.
     let base = Mutex<TableBase?>(nil)
+    /// How many tables were built whole (the others were changed in place).
+    let fullBuilds = Atomic<Int>(0)
+    /// How long making the next table takes, built whole or changed in place (`/metrics`).
+    let buildTimers = (
+        full: Timer(label: "atlantis_router_table_build_seconds", dimensions: [("kind", "full")]),
+        inPlace: Timer(label: "atlantis_router_table_build_seconds", dimensions: [("kind", "in_place")])
+    )
 
     public init(
         zk: ZooKeeperClient,
@@ -79,9 +87,9 @@ public final class RouterAgent: Reconciler, Sendable {
         self.address = address
         self.statePath = statePath
         self.logger = logger
-        routes = ZNodeCache(zk: zk, folder: tree.desired(.route))
+        // Change logs let a change of reports or Routes be applied in place (`applyChanges`).
+        routes = ZNodeCache(zk: zk, folder: tree.desired(.route), changeLogLength: 1024)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service))
-        // Its change log lets a change of reports be applied in place (`applyInstanceChanges`).
         instances = ZNodeCache(zk: zk, folder: tree.instanceStatus, changeLogLength: 8192)
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
         apps = ZNodeCache(zk: zk, folder: tree.desired(.app))
@@ -202,7 +210,7 @@ public final class RouterAgent: Reconciler, Sendable {
                 return (key, node.stat.mzxid, node.data)
             }
         }
-        let routeDocs = routeDocuments.values(nodes(routes), failed: unreadable(tree.desired(.route)))
+        let keyedRoutes = routeDocuments.keyedValues(nodes(routes), failed: unreadable(tree.desired(.route)))
         let internalApps = Set(
             appDocuments.values(nodes(apps), failed: unreadable(tree.desired(.app))).filter {
                 (try? $0.decodeSpec(AppSpec.self))?.internal == true
@@ -246,7 +254,7 @@ public final class RouterAgent: Reconciler, Sendable {
         // all three make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)" + (graced > 0 ? "-g\(graced)" : "")
         let external = TableBuilder.snapshot(
-            routes: routeDocs,
+            routes: keyedRoutes.map(\.value),
             services: serviceDocs,
             instances: instanceReports,
             version: version,
@@ -260,6 +268,9 @@ public final class RouterAgent: Reconciler, Sendable {
             graceEnds: graceEnds,
             graced: graced,
             kept: kept,
+            routes: keyedRoutes,
+            services: serviceDocs,
+            internalApps: internalApps,
             owners: owners,
             maxZxid: maxZxid,
             revisions: revisions

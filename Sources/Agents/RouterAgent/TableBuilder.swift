@@ -37,44 +37,49 @@ public enum TableBuilder {
                 .append("\(instance.host):\(instance.port)")
         }
         for route in routes.sorted(by: { $0.name < $1.name }) {
-            let spec = route.spec
-            let poolName: String
-            if let service = spec.pool.service {
-                poolName = "service/\(service)"
-            } else if let app = spec.pool.app, let env = spec.pool.environment {
-                // An internal app is served by internal routers only, whatever Routes name it.
-                if internalApps.contains(app) { continue }
-                poolName = RouterReport.poolName(app: app, environment: env)
-            } else {
-                continue
-            }
+            guard let rule = rule(for: route, internalApps: internalApps) else { continue }
             // Routes sharing a pool share its balancing; the first route's choice wins.
-            if pools[poolName] == nil {
-                let backends =
-                    spec.pool.service.map { service in
-                        guard let doc = servicesByName[service], let s = try? doc.decodeSpec(ServiceSpec.self) else {
-                            return []
-                        }
-                        return s.endpoints.map { "\($0.host):\($0.port)" }
-                    } ?? (serving[poolName] ?? []).sorted()
-                pools[poolName] = TableSnapshot.PoolEntry(
-                    name: poolName,
-                    balancing: spec.balancing ?? "roundRobin",
-                    backends: backends
+            if pools[rule.pool] == nil {
+                pools[rule.pool] = TableSnapshot.PoolEntry(
+                    name: rule.pool,
+                    balancing: route.spec.balancing ?? "roundRobin",
+                    backends: route.spec.pool.service.map { serviceBackends($0, servicesByName) }
+                        ?? (serving[rule.pool] ?? []).sorted()
                 )
             }
-            rules.append(
-                TableSnapshot.Rule(
-                    name: route.name,
-                    host: spec.host,
-                    pathPrefix: spec.pathPrefix ?? "/",
-                    headers: (spec.headers ?? []).map { [$0.name, $0.value] },
-                    priority: spec.priority ?? 0,
-                    pool: poolName
-                )
-            )
+            rules.append(rule)
         }
         return TableSnapshot(version: version, rules: rules, pools: pools.values.sorted { $0.name < $1.name })
+    }
+
+    /// A route's rule, naming its pool: `service/<name>` or `app/<app>/<environment>`; nil for a
+    /// route that names neither, or an internal app (served by internal routers only, whatever
+    /// Routes name it).
+    static func rule(for route: ParsedRoute, internalApps: Set<String>) -> TableSnapshot.Rule? {
+        let spec = route.spec
+        let poolName: String
+        if let service = spec.pool.service {
+            poolName = "service/\(service)"
+        } else if let app = spec.pool.app, let env = spec.pool.environment {
+            if internalApps.contains(app) { return nil }
+            poolName = RouterReport.poolName(app: app, environment: env)
+        } else {
+            return nil
+        }
+        return TableSnapshot.Rule(
+            name: route.name,
+            host: spec.host,
+            pathPrefix: spec.pathPrefix ?? "/",
+            headers: (spec.headers ?? []).map { [$0.name, $0.value] },
+            priority: spec.priority ?? 0,
+            pool: poolName
+        )
+    }
+
+    /// A Service's endpoints as `host:port` (none when it is missing or does not decode).
+    static func serviceBackends(_ service: String, _ servicesByName: [String: Document]) -> [String] {
+        guard let doc = servicesByName[service], let spec = try? doc.decodeSpec(ServiceSpec.self) else { return [] }
+        return spec.endpoints.map { "\($0.host):\($0.port)" }
     }
 
     /// An internal router's table: for every app environment with instances, the host

@@ -28,18 +28,21 @@ public struct TableSnapshot: Codable, Hashable, Sendable {
     public func table() -> RoutingTable {
         RoutingTable(
             version: version,
-            rules: rules.map { r in
-                RouteRule(
-                    name: r.name,
-                    host: .init(r.host),
-                    pathPrefix: r.pathPrefix,
-                    headers: r.headers.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil },
-                    priority: r.priority,
-                    pool: r.pool,
-                    sources: r.sources.map(Set.init)
-                )
-            },
+            rules: rules.map(Self.rule),
             pools: pools.map(Self.pool)
+        )
+    }
+
+    /// The routing table's rule for an entry.
+    static func rule(_ r: Rule) -> RouteRule {
+        RouteRule(
+            name: r.name,
+            host: .init(r.host),
+            pathPrefix: r.pathPrefix,
+            headers: r.headers.compactMap { $0.count == 2 ? (name: $0[0], value: $0[1]) : nil },
+            priority: r.priority,
+            pool: r.pool,
+            sources: r.sources.map(Set.init)
         )
     }
 
