@@ -97,9 +97,9 @@ import ZooKeeper
 
     /// Routes changed one by one (a host, a path, a pool's balancing set by its first route, a
     /// route added to a pool and to a Service, one to an internal app, routes removed, one that
-    /// does not decode) are applied in place, with reports changing between them: after each
-    /// change the table served routes what a full build of the same tree routes, and no full
-    /// build was made.
+    /// does not decode), a Service's endpoints and an App are applied in place, with reports
+    /// changing between them: after each change the table served routes what a full build of the
+    /// same tree routes, and no full build was made until an App became internal.
     @Test func changesOfRoutesAppliedInPlaceGiveTheTableAFullBuildGives() async throws {
         let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
         let tree = try ZNodeTree(root: "/incremental-routes-\(UUID().uuidString.prefix(8).lowercased())")
@@ -179,6 +179,19 @@ import ZooKeeper
         #expect(tables.current.pools["service/svc"]?.backends.count == 2)
         #expect(tables.current.match(host: "hidden.test", target: "/", header: { _ in nil }) == nil)
         #expect(tables.current.pools["app/a9/prod"]?.backends.count == 1)
+        // A Service's endpoints changed, an App changed but still internal: in place too.
+        try await zk.setData(
+            tree.desired(DocumentKey(kind: .service, name: "svc")),
+            data: Array(
+                service.replacingOccurrences(of: "9001}", with: "9001},{\"host\":\"127.0.0.2\",\"port\":9002}").utf8
+            )
+        )
+        try await zk.setData(
+            tree.desired(DocumentKey(kind: .app, name: "hidden")),
+            data: Array(app.replacingOccurrences(of: "8080", with: "8081").utf8)
+        )
+        #expect(await settled())
+        #expect(tables.current.pools["service/svc"]?.backends.count == 3)
         // A version that does not decode keeps the route's last valid one.
         try await route("n", #"{"host":5,"pool":{"app":"a9","environment":"prod"}}"#)
         try await report(6, app: "a9", port: 32_006)
@@ -191,6 +204,15 @@ import ZooKeeper
         #expect(tables.current.pools["service/svc"] == nil)
         #expect(tables.current.ruleCount == 4)
         #expect(agent.fullBuilds.load(ordering: .relaxed) == builds)
+        // An App that becomes internal takes its Routes out: a full build.
+        let internalA1 = """
+            {"apiVersion":"atlantis/v1","kind":"App","metadata":{"name":"a1"},\
+            "spec":{"team":"t","port":8080,"internal":true}}
+            """
+        try await zk.upsert(tree.desired(DocumentKey(kind: .app, name: "a1")), data: Array(internalA1.utf8))
+        #expect(await settled())
+        #expect(tables.current.match(host: "b1.test", target: "/v2/x", header: { _ in nil }) == nil)
+        #expect(agent.fullBuilds.load(ordering: .relaxed) > builds)
 
         running.cancel()
         _ = await running.value

@@ -18,10 +18,10 @@ struct TableBase: Sendable {
     /// The serving endpoints of each pool, by report key.
     var members: [String: [String: String]]
     var maxZxid: Int64
-    /// The apps served by internal routers only, and the Services by name, as the build read
-    /// them (a change of either is a full build).
+    /// The apps served by internal routers only (one that becomes internal, or stops being, is a
+    /// full build), and the Services by name.
     let internalApps: Set<String>
-    let services: [String: Document]
+    var services: [String: Document]
     /// Each routed Route's rule, by its node's key.
     var rules: [String: TableSnapshot.Rule]
     /// Each pool's Routes (node key → name and balancing): the first by name sets its balancing.
@@ -95,6 +95,12 @@ struct TableBase: Sendable {
         poolRoutes[rule.pool, default: [:]][key] = (route.name, route.spec.balancing ?? "roundRobin")
         touched.insert(rule.pool)
         added.append(rule)
+    }
+
+    /// Service `name` as it is now (`document` nil: gone): its pool's endpoints.
+    mutating func service(_ name: String, _ document: Document?) {
+        services[name] = document
+        touched.insert("service/\(name)")
     }
 
     /// The first of `sorted` (rules or pools, sorted by name) whose name is not before `name`.
@@ -171,10 +177,6 @@ struct CacheRevisions: Sendable, Equatable {
         instances = agent.instances.revision
     }
 
-    /// Whether only instance reports and Routes changed since `base`.
-    func onlyInstancesAndRoutesChanged(since base: CacheRevisions) -> Bool {
-        apps == base.apps && services == base.services && supervisors == base.supervisors
-    }
 }
 
 /// A full build: the tables and what they were made of.
@@ -196,9 +198,10 @@ struct FullBuild: Sendable {
 }
 
 extension RouterAgent {
-    /// The next tables: when only instance reports and Routes changed since the last full build
-    /// (and no report is within its grace, and there is no internal listener), that build with
-    /// the pools and rules they touch replaced; otherwise a full build. With the routing table of the external snapshot
+    /// The next tables: when only instance reports, Routes, Services and Apps (not whether one
+    /// is internal) changed since the last full build (and no report is within its grace, and
+    /// there is no internal listener), that build with the pools and rules they touch replaced;
+    /// otherwise a full build. With the routing table of the external snapshot
     /// (the current one when its version did not change).
     func nextTables() -> (
         external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?, table: RoutingTable
@@ -219,21 +222,52 @@ extension RouterAgent {
         return (build.external, build.internal, build.graceEnds, table)
     }
 
-    /// The last full build with the instance reports and Routes changed since applied, or nil
-    /// when that cannot be done in place (no base, something else changed, more changed than the
-    /// caches remember, a report lost its session).
+    /// The last full build with the instance reports, Routes, Services and Apps changed since
+    /// applied, or nil when that cannot be done in place (no base, a registration changed, an
+    /// App became internal or stopped being, more changed than the caches remember, a report
+    /// lost its session).
     func applyChanges() -> (TableSnapshot, RoutingTable)? {
         base.withLock { stored -> (TableSnapshot, RoutingTable)? in
             // Moved out, not copied: a copy left in `stored` would make the first change of each
             // of the base's collections copy it whole (50,000 reports' pools and endpoints).
             guard var base = stored.take() else { return nil }
-            let now = CacheRevisions(self)
-            guard now.onlyInstancesAndRoutesChanged(since: base.revisions),
+            // A registration changed: which reports count may have changed with it.
+            guard supervisors.revision == base.revisions.supervisors,
                 let (keys, revision) = instances.changedKeys(since: base.revisions.instances),
-                let (routeKeys, routeRevision) = routes.changedKeys(since: base.revisions.routes)
+                let (routeKeys, routeRevision) = routes.changedKeys(since: base.revisions.routes),
+                let (appKeys, appRevision) = apps.changedKeys(since: base.revisions.apps),
+                let (serviceKeys, serviceRevision) = services.changedKeys(since: base.revisions.services)
             else {
                 stored = nil
                 return nil
+            }
+            // An App changes the table only when it becomes internal or stops being: then the
+            // Routes to it count or not, a full build.
+            let failedApp = unreadable(tree.desired(.app))
+            for key in appKeys {
+                let node = apps.snapshot(key)
+                if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
+                let app = appDocuments.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failedApp)
+                let isInternal = app.map { (try? $0.decodeSpec(AppSpec.self))?.internal == true } ?? false
+                guard app.map({ $0.name == key }) ?? true, isInternal == base.internalApps.contains(key) else {
+                    stored = nil
+                    return nil
+                }
+            }
+            let failedService = unreadable(tree.desired(.service))
+            for key in serviceKeys {
+                let node = services.snapshot(key)
+                if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
+                let service = serviceDocuments.update(
+                    key,
+                    node: node.map { ($0.stat.mzxid, $0.data) },
+                    failed: failedService
+                )
+                guard service.map({ $0.name == key }) ?? true else {  // named apart from its node
+                    stored = nil
+                    return nil
+                }
+                base.service(key, service)
             }
             let failed = unreadable(tree.instanceStatus)
             let applied = confirmation.withLock { seen -> Bool in
@@ -272,6 +306,8 @@ extension RouterAgent {
             base.commit(version: "\(String(base.maxZxid, radix: 16))-\(count)")
             base.revisions.instances = revision
             base.revisions.routes = routeRevision
+            base.revisions.apps = appRevision
+            base.revisions.services = serviceRevision
             stored = base
             return (base.snapshot, base.table)
         }

@@ -87,12 +87,13 @@ public final class RouterAgent: Reconciler, Sendable {
         self.address = address
         self.statePath = statePath
         self.logger = logger
-        // Change logs let a change of reports or Routes be applied in place (`applyChanges`).
+        // Change logs let a change of reports, Routes, Services or Apps be applied in place
+        // (`applyChanges`).
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route), changeLogLength: 1024)
-        services = ZNodeCache(zk: zk, folder: tree.desired(.service))
+        services = ZNodeCache(zk: zk, folder: tree.desired(.service), changeLogLength: 256)
         instances = ZNodeCache(zk: zk, folder: tree.instanceStatus, changeLogLength: 8192)
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
-        apps = ZNodeCache(zk: zk, folder: tree.desired(.app))
+        apps = ZNodeCache(zk: zk, folder: tree.desired(.app), changeLogLength: 256)
     }
 
     /// Watches and rebuilds until cancelled.
