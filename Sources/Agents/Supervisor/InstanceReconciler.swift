@@ -207,7 +207,12 @@ struct InstanceReconciler: Reconciler {
     private func start(_ plan: ContainerPlan, generation: Int, report: inout Report) async throws -> (String, Int) {
         let assignment = plan.assignment
         let instance = assignment.instance
-        let published = try await docker.containers(labels: ["\(ContainerLabels.host)=\(configuration.hostID)"])
+        // The host's published ports, the image and the container's name are asked of the Engine
+        // at once: three round trips on a deploy's path become one wait.
+        async let hostContainers = docker.containers(labels: ["\(ContainerLabels.host)=\(configuration.hostID)"])
+        async let storedCommand = docker.imageCommand(assignment.image)
+        async let freedName = freeName(for: instance)
+        let published = try await hostContainers
             .filter { $0.labels[ContainerLabels.instance] != instance }
             .reduce(into: Set<Int>()) { used, c in c.ports.compactMap(\.publicPort).forEach { used.insert($0) } }
         guard let port = ports.port(for: instance, publishedByContainers: published) else {
@@ -218,7 +223,7 @@ struct InstanceReconciler: Reconciler {
         // One inspect of the image: whether it is here, and what it runs (for the start gate).
         let command: ImageCommand
         do {
-            if let stored = try await docker.imageCommand(assignment.image) {
+            if let stored = try await storedCommand {
                 command = stored
             } else {
                 logger.info(
@@ -238,7 +243,7 @@ struct InstanceReconciler: Reconciler {
         }
         let name: String
         do {
-            name = try await freeName(for: instance)
+            name = try await freedName
         } catch {
             history.startFailed(instance, reason: "start: \(Self.message(error))")
             try await report.write(state: .failed, port: port)
@@ -291,7 +296,9 @@ struct InstanceReconciler: Reconciler {
                 "supervisor.container_started",
                 metadata: ["instance": "\(instance)", "container": "\(id.prefix(12))", "port": "\(port)"]
             )
-            try await report.write(state: .starting, port: port, containerID: id)
+            // Its first status is written after its egress rules, by its first probe: a write
+            // here would be one more ZooKeeper round trip between the start and the first answer.
+            report.containerID = id
             return (id, port)
         } catch {
             if let created { try? await docker.remove(container: created) }
