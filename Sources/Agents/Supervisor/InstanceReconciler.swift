@@ -212,7 +212,8 @@ struct InstanceReconciler: Reconciler {
         async let hostContainers = docker.containers(labels: ["\(ContainerLabels.host)=\(configuration.hostID)"])
         async let storedCommand = docker.imageCommand(assignment.image)
         async let freedName = freeName(for: instance)
-        let published = try await hostContainers
+        let published =
+            try await hostContainers
             .filter { $0.labels[ContainerLabels.instance] != instance }
             .reduce(into: Set<Int>()) { used, c in c.ports.compactMap(\.publicPort).forEach { used.insert($0) } }
         guard let port = ports.port(for: instance, publishedByContainers: published) else {
