@@ -25,20 +25,6 @@ import Testing
         (key, mzxid, Array(text.utf8))
     }
 
-    /// Versions parsed as they are read can come in out of order: an older one never replaces
-    /// a newer one, and a node given at an older version than the one parsed has the newer value.
-    @Test func anOlderVersionNeverReplacesANewerOne() {
-        let parses = Parses()
-        let nodes = ParsedNodes<String> { try parses.parse($0) }
-        #expect(nodes.update("a", node: (5, Array("new".utf8))) == "NEW")
-        #expect(nodes.update("a", node: (3, Array("old".utf8))) == "NEW")
-        #expect(parses.take() == ["new"])
-        #expect(nodes.values([Self.node("a", "", mzxid: 3)]) == ["NEW"])
-        #expect(nodes.values([Self.node("a", "", mzxid: 5)]) == ["NEW"])
-        #expect(parses.take() == [])
-        #expect(nodes.update("a", node: (7, Array("newer".utf8))) == "NEWER")
-    }
-
     @Test func eachVersionOfANodeIsParsedOnce() {
         let parses = Parses()
         let nodes = ParsedNodes<String> { try parses.parse($0) }

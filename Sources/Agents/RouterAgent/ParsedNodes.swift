@@ -57,9 +57,7 @@ final class ParsedNodes<Value: Sendable>: Sendable {
             var values: [(key: String, value: Value)] = []
             values.reserveCapacity(nodes.count)
             for (key, mzxid, data) in nodes {
-                // An entry as new as the node, or newer (parsed as it was read, its node not yet
-                // stored), is its value.
-                if let old = state.entries[key], old.mzxid >= mzxid {
+                if let old = state.entries[key], old.mzxid == mzxid {
                     if let value = old.value { values.append((key, value)) }
                     continue
                 }
@@ -95,9 +93,7 @@ final class ParsedNodes<Value: Sendable>: Sendable {
                 state.errors[key] = nil
                 return nil
             }
-            // As new, or newer: two reads of one node can finish out of order, and the older
-            // never replaces the newer.
-            if let old = state.entries[key], old.mzxid >= node.mzxid { return old.value }
+            if let old = state.entries[key], old.mzxid == node.mzxid { return old.value }
             let (value, unreadable) = store(key, mzxid: node.mzxid, data: node.data, in: &state)
             fresh = unreadable
             return value

@@ -47,8 +47,9 @@ public final class RouterAgent: Reconciler, Sendable {
     /// The nodes this router's current session has written (its report, its pool shards): any
     /// other of those paths may still hold a node of an earlier session, to replace, not write into.
     let ownNodes = Mutex<(session: Int64, paths: Set<String>)>((0, []))
-    /// Each instance report, parsed as it is read (the cache keeps only its stat).
-    let reports: ParsedNodes<ParsedReport>
+    let reports = ParsedNodes {
+        ParsedReport(try Payload.decode(InstanceStatus.self, from: $0, path: "instance status"))
+    }
     let memory = RebuildMemory()
     /// The last full build, for changes of instance reports and Routes applied in place.
     let base = Mutex<TableBase?>(nil)
@@ -90,22 +91,7 @@ public final class RouterAgent: Reconciler, Sendable {
         // (`applyChanges`).
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route), changeLogLength: 1024)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), changeLogLength: 256)
-        // Reports are parsed as they are read and their bytes dropped: at 50,000 reports the
-        // bytes were 14 MiB kept only to be parsed once.
-        let reports = ParsedNodes {
-            ParsedReport(try Payload.decode(InstanceStatus.self, from: $0, path: "instance status"))
-        }
-        self.reports = reports
-        let failed = Self.unreadable(tree.instanceStatus, logger: logger)
-        instances = ZNodeCache(
-            zk: zk,
-            folder: tree.instanceStatus,
-            changeLogLength: 8192,
-            keep: { key, node in
-                _ = reports.update(key, node: (node.stat.mzxid, node.data), failed: failed)
-                return NodeSnapshot(data: [], stat: node.stat)
-            }
-        )
+        instances = ZNodeCache(zk: zk, folder: tree.instanceStatus, changeLogLength: 8192)
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
         apps = ZNodeCache(zk: zk, folder: tree.desired(.app), changeLogLength: 256)
     }
@@ -304,12 +290,8 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     /// Says (a warning) that a node's new version does not parse, and what is served instead.
-    func unreadable(_ folder: String) -> @Sendable (UnreadableNode) -> Void {
-        Self.unreadable(folder, logger: logger)
-    }
-
-    static func unreadable(_ folder: String, logger: Logger) -> @Sendable (UnreadableNode) -> Void {
-        { node in
+    func unreadable(_ folder: String) -> (UnreadableNode) -> Void {
+        { [logger] node in
             logger.warning(
                 "router.document_unreadable",
                 metadata: [
