@@ -20,6 +20,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// Fault injection for tests: runs after a child's read returns, before it is stored (to make
     /// two reads of one child finish out of order).
     let afterRead: @Sendable (_ name: String, _ data: [UInt8]) async -> Void
+    /// What is kept of each version read, before it is stored (by default all of it): a reader
+    /// that parses each version as it is read can keep its stat alone.
+    let keep: @Sendable (_ name: String, _ node: NodeSnapshot) -> NodeSnapshot
 
     /// A node held by reference: the dictionary has up to twice as many buckets as nodes, and a
     /// snapshot inline (its stat) made each bucket ~100 bytes (12.6 MiB at 50,000 nodes).
@@ -67,9 +70,11 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         readConcurrency: Int = 32,
         changeLogLength: Int = 0,
         logger: Logger = Logger(label: "atlantis.cache"),
-        afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in }
+        afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in },
+        keep: @escaping @Sendable (_ name: String, _ node: NodeSnapshot) -> NodeSnapshot = { $1 }
     ) {
         self.zk = zk
+        self.keep = keep
         self.folder = folder
         self.readConcurrency = readConcurrency
         self.afterRead = afterRead
@@ -233,7 +238,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             do {
                 let (data, stat) = try await zk.getData(path, group: watches) { [weak self] _ in self?.mark(name) }
                 await afterRead(name, data)
-                store(name, NodeSnapshot(data: data, stat: stat))
+                store(name, keep(name, NodeSnapshot(data: data, stat: stat)))
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {
                 // Deleted, and perhaps created again under the same name before the children

@@ -35,6 +35,11 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     /// (`owner`: that registration's ephemeral owner, nil when the supervisor is not registered).
     /// A report left by an earlier process of the host, or by a host that is gone, is not.
     public func isCurrent(registrationOwner owner: Int64?) -> Bool {
+        Self.isCurrent(session: session, registrationOwner: owner)
+    }
+
+    /// `isCurrent` for a report written by `session`.
+    public static func isCurrent(session: String?, registrationOwner owner: Int64?) -> Bool {
         guard let owner, owner != 0, let session else { return false }
         return session == Self.session(owner)
     }

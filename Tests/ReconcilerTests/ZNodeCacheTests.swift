@@ -1,5 +1,6 @@
 import Foundation
 import Reconciler
+import Synchronization
 import TestSupport
 import Testing
 import ZooKeeper
@@ -114,6 +115,34 @@ struct ZNodeCacheTests {
         running.cancel()
         await running.value
         await writer.close()
+        await zk.close()
+    }
+
+    /// A cache that keeps only what `keep` returns (here the stat alone) hands every version read
+    /// to it, stores no bytes, and still follows the server's versions.
+    @Test func whatIsKeptOfEachVersionIsWhatKeepReturns() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("cachekeep")
+        try await zk.ensurePath(folder)
+        for i in 0..<3 { try await zk.create("\(folder)/k\(i)", data: Array("v0".utf8)) }
+        let read = Mutex<[String: [String]]>([:])
+        let cache = ZNodeCache(
+            zk: zk,
+            folder: folder,
+            keep: { name, node in
+                read.withLock { $0[name, default: []].append(String(decoding: node.data, as: UTF8.self)) }
+                return NodeSnapshot(data: [], stat: node.stat)
+            }
+        )
+        let running = Task { await cache.run() }
+        try await cache.waitUntilSynced()
+        try await zk.setData("\(folder)/k1", data: Array("v1".utf8))
+        #expect(await eventually { read.withLock { $0["k1"]?.last } == "v1" })
+        #expect(await eventually { try await Self.disagreements(cache, zk, folder: folder).isEmpty })
+        #expect(read.withLock { $0 } == ["k0": ["v0"], "k1": ["v0", "v1"], "k2": ["v0"]])
+        #expect(cache.allKeys().allSatisfy { cache.snapshot($0)?.data == [] })
+        running.cancel()
+        await running.value
         await zk.close()
     }
 

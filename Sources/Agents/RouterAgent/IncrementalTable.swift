@@ -43,7 +43,7 @@ struct TableBase: Sendable {
         services = Dictionary(build.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         rules = [:]
         poolRoutes = [:]
-        for (key, report) in build.kept { place(key, Self.contribution(report.status)) }
+        for (key, report) in build.kept { place(key, Self.contribution(report)) }
         for (key, route) in build.routes {
             guard let rule = TableBuilder.rule(for: route, internalApps: internalApps) else { continue }
             rules[key] = rule
@@ -53,7 +53,7 @@ struct TableBase: Sendable {
     }
 
     /// A routed report's pool and, when it serves, its `host:port`.
-    static func contribution(_ report: InstanceStatus) -> (pool: String, endpoint: String?) {
+    static func contribution(_ report: ParsedReport) -> (pool: String, endpoint: String?) {
         (
             RouterReport.poolName(app: report.app, environment: report.environment),
             report.serving ? "\(report.host):\(report.port)" : nil
@@ -274,9 +274,8 @@ extension RouterAgent {
                 for key in keys {
                     let node = instances.snapshot(key)
                     if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
-                    let report = reports.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failed)?
-                        .status
-                    var routed: InstanceStatus?
+                    let report = reports.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failed)
+                    var routed: ParsedReport?
                     if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
                         seen[key] = .some(nil)
                         routed = report

@@ -47,8 +47,10 @@ public final class RouterAgent: Reconciler, Sendable {
     /// The nodes this router's current session has written (its report, its pool shards): any
     /// other of those paths may still hold a node of an earlier session, to replace, not write into.
     let ownNodes = Mutex<(session: Int64, paths: Set<String>)>((0, []))
-    let reports = ParsedNodes {
-        ParsedReport(try Payload.decode(InstanceStatus.self, from: $0, path: "instance status"))
+    /// Each instance report, from the compact form its cache keeps (or its JSON, when that did
+    /// not parse: the error is the JSON's).
+    let reports = ParsedNodes { data in
+        try ParsedReport.isCompact(data) ? ParsedReport(compact: data) : RouterAgent.report(data)
     }
     let memory = RebuildMemory()
     /// The last full build, for changes of instance reports and Routes applied in place.
@@ -91,7 +93,16 @@ public final class RouterAgent: Reconciler, Sendable {
         // (`applyChanges`).
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route), changeLogLength: 1024)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), changeLogLength: 256)
-        instances = ZNodeCache(zk: zk, folder: tree.instanceStatus, changeLogLength: 8192)
+        // What routing reads of each report, compact: its JSON is parsed as it is read.
+        instances = ZNodeCache(
+            zk: zk,
+            folder: tree.instanceStatus,
+            changeLogLength: 8192,
+            keep: { _, node in
+                guard let compact = (try? Self.report(node.data))?.compact() else { return node }
+                return NodeSnapshot(data: compact, stat: node.stat)
+            }
+        )
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
         apps = ZNodeCache(zk: zk, folder: tree.desired(.app), changeLogLength: 256)
     }
@@ -234,7 +245,7 @@ public final class RouterAgent: Reconciler, Sendable {
             var kept: [(key: String, value: ParsedReport)] = []
             kept.reserveCapacity(keyed.count)
             for (key, report) in keyed {
-                if report.status.isCurrent(registrationOwner: report.status.supervisor.flatMap { owners[$0] }) {
+                if report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] }) {
                     next[key] = .some(nil)
                     kept.append((key, report))
                 } else if let was = seen[key] {
@@ -276,6 +287,11 @@ public final class RouterAgent: Reconciler, Sendable {
             maxZxid: maxZxid,
             revisions: revisions
         )
+    }
+
+    /// An instance report's routing fields, from its JSON.
+    @Sendable static func report(_ data: [UInt8]) throws -> ParsedReport {
+        ParsedReport(try Payload.decode(InstanceStatus.self, from: data, path: "instance status"))
     }
 
     /// A valid Route, decoded, or the error that says why not.
