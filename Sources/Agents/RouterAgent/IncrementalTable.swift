@@ -13,10 +13,10 @@ struct TableBase: Sendable {
     var owners: [String: Int64]
     var snapshot: TableSnapshot
     var table: RoutingTable
-    /// Each routed instance report: its pool and, when it serves, its `host:port`.
-    var contribution: [String: (pool: String, endpoint: String?)]
-    /// The serving endpoints of each pool, by report key.
-    var members: [String: [String: String]]
+    /// Each routed instance report, by key (the parsed report itself: no strings of its own).
+    var routed: [String: ParsedReport]
+    /// The keys of each pool's serving reports.
+    var members: [String: Set<String>]
     var maxZxid: Int64
     /// The apps served by internal routers only (one that becomes internal, or stops being, is a
     /// full build), and the Services by name.
@@ -36,14 +36,14 @@ struct TableBase: Sendable {
         owners = build.owners
         snapshot = build.external
         self.table = table
-        contribution = [:]
+        routed = [:]
         members = [:]
         maxZxid = build.maxZxid
         internalApps = build.internalApps
         services = Dictionary(build.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         rules = [:]
         poolRoutes = [:]
-        for (key, report) in build.kept { place(key, Self.contribution(report)) }
+        for (key, report) in build.kept { place(key, report) }
         for (key, route) in build.routes {
             guard let rule = TableBuilder.rule(for: route, internalApps: internalApps) else { continue }
             rules[key] = rule
@@ -52,24 +52,18 @@ struct TableBase: Sendable {
         touched = []
     }
 
-    /// A routed report's pool and, when it serves, its `host:port`.
-    static func contribution(_ report: ParsedReport) -> (pool: String, endpoint: String?) {
-        (
-            RouterReport.poolName(app: report.app, environment: report.environment),
-            report.serving ? "\(report.host):\(report.port)" : nil
-        )
-    }
-
     /// Puts report `key` in its pool (`next` nil: in none).
-    mutating func place(_ key: String, _ next: (pool: String, endpoint: String?)?) {
-        if let old = contribution[key] {
-            members[old.pool]?[key] = nil
-            touched.insert(old.pool)
+    mutating func place(_ key: String, _ next: ParsedReport?) {
+        if let old = routed[key] {
+            let pool = old.pool
+            if members[pool]?.remove(key) != nil, members[pool]?.isEmpty == true { members[pool] = nil }
+            touched.insert(pool)
         }
-        contribution[key] = next
+        routed[key] = next
         if let next {
-            if let endpoint = next.endpoint { members[next.pool, default: [:]][key] = endpoint }
-            touched.insert(next.pool)
+            let pool = next.pool
+            if next.serving { members[pool, default: []].insert(key) }
+            touched.insert(pool)
         }
     }
 
@@ -152,7 +146,7 @@ struct TableBase: Sendable {
     /// A pool's backends: a Service's endpoints, or an app environment's serving instances.
     func backends(of pool: String) -> [String] {
         if pool.hasPrefix("service/") { return TableBuilder.serviceBackends(String(pool.dropFirst(8)), services) }
-        return (members[pool].map { Array($0.values) } ?? []).sorted()
+        return (members[pool] ?? []).compactMap { routed[$0].map { "\($0.host):\($0.port)" } }.sorted()
     }
 }
 
@@ -277,14 +271,14 @@ extension RouterAgent {
                     let report = reports.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failed)
                     var routed: ParsedReport?
                     if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
-                        seen[key] = .some(nil)
+                        seen.confirm(key)
                         routed = report
-                    } else if report != nil, seen[key] != nil {
+                    } else if report != nil, seen.knows(key) {
                         return false  // within its grace: the full build decides
                     } else if report == nil {
-                        seen[key] = nil
+                        seen.forget(key)
                     }
-                    base.place(key, routed.map(TableBase.contribution))
+                    base.place(key, routed)
                 }
                 return true
             }

@@ -66,6 +66,9 @@ final class ParsedReport: Sendable {
         return routed
     }
 
+    /// Its pool's name (`app/<app>/<environment>`).
+    var pool: String { RouterReport.poolName(app: app, environment: environment) }
+
     /// Whether routers send it traffic (if current): `InstanceStatus.serving`.
     var serving: Bool { healthy && standby != true }
 

@@ -43,7 +43,7 @@ public final class RouterAgent: Reconciler, Sendable {
     public let inlinePools: Int
     /// Each instance report (by key) as the last table build found it: `nil` confirmed, or since
     /// when it is not (a report once seen confirmed).
-    let confirmation = Mutex<[String: ContinuousClock.Instant?]>([:])
+    let confirmation = Mutex(Confirmations())
     /// The nodes this router's current session has written (its report, its pool shards): any
     /// other of those paths may still hold a node of an earlier session, to replace, not write into.
     let ownNodes = Mutex<(session: Int64, paths: Set<String>)>((0, []))
@@ -241,18 +241,18 @@ public final class RouterAgent: Reconciler, Sendable {
         var graced = 0
         var graceEnds: ContinuousClock.Instant?
         let kept: [(key: String, value: ParsedReport)] = confirmation.withLock { seen in
-            var next: [String: ContinuousClock.Instant?] = [:]
+            var next = Confirmations()
+            next.confirmed.reserveCapacity(keyed.count)
             var kept: [(key: String, value: ParsedReport)] = []
             kept.reserveCapacity(keyed.count)
             for (key, report) in keyed {
                 if report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] }) {
-                    next[key] = .some(nil)
+                    next.confirm(key)
                     kept.append((key, report))
-                } else if let was = seen[key] {
-                    // Confirmed at the last build (lost now), or lost since `was`.
-                    let since = was ?? now
+                } else if let since = seen.lostSince(key, now: now) {
+                    // Confirmed at the last build (lost now), or lost since then.
                     guard now - since < lostGrace else { continue }
-                    next[key] = since
+                    next.lost[key] = since
                     kept.append((key, report))
                     graced += 1
                     graceEnds = min(graceEnds ?? since + lostGrace, since + lostGrace)
