@@ -54,4 +54,19 @@ import ZKModel
         #expect(memory.reportThrottle(small, now: t0 + .milliseconds(30)) == nil)
         #expect(memory.reportThrottle(large, now: t0 + .milliseconds(100)) == nil)
     }
+
+    /// Only a full build of many reports asks the saver to hand freed memory back, once per ask.
+    @Test func aLargeFullBuildAsksForOneTrim() {
+        let memory = RebuildMemory()
+        memory.built(reports: RebuildMemory.trimAtReports - 1)
+        #expect(!memory.takeTrim())
+        memory.built(reports: RebuildMemory.trimAtReports)
+        memory.built(reports: 50_000)
+        #expect(memory.takeTrim())
+        #expect(!memory.takeTrim())
+        #if os(Linux)
+        #expect(MallocTrim.available, "glibc's malloc_trim is found by name")
+        #endif
+        MallocTrim.run()
+    }
 }

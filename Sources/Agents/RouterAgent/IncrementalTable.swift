@@ -207,6 +207,7 @@ extension RouterAgent {
         }
         let build = buildSnapshots(withInternal: internalTables != nil)
         fullBuilds.add(1, ordering: .relaxed)
+        memory.built(reports: build.kept.count)
         defer { buildTimers.full.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let table =
             build.external.version == tables.current.version ? tables.current : build.external.table()

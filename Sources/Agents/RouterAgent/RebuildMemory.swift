@@ -33,6 +33,7 @@ final class RebuildMemory: Sendable {
         var digests: [String: (backends: [String], digest: String)] = [:]
         var lastReport: (session: Int64, body: [UInt8], at: ContinuousClock.Instant)?
         var pending: TableSnapshot?
+        var trim = false
     }
 
     private let state = Mutex(State())
@@ -96,6 +97,25 @@ final class RebuildMemory: Sendable {
         state.withLock { s in
             defer { s.pending = nil }
             return s.pending
+        }
+    }
+
+    /// Reports at or above which a full build asks for freed memory to be handed back.
+    static let trimAtReports = 10_000
+
+    /// After a full build of `reports` reports: from that many on, the saver hands the memory
+    /// freed by building back to the system (`takeTrim`). A large build leaves tens of MiB free
+    /// but held by the allocator: 24 MiB at 50,000 reports, measured.
+    func built(reports: Int) {
+        guard reports >= Self.trimAtReports else { return }
+        state.withLock { $0.trim = true }
+    }
+
+    /// Whether a trim was asked for since the last call.
+    func takeTrim() -> Bool {
+        state.withLock { s in
+            defer { s.trim = false }
+            return s.trim
         }
     }
 

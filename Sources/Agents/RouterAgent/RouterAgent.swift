@@ -131,8 +131,9 @@ public final class RouterAgent: Reconciler, Sendable {
         }
     }
 
-    /// Writes the last table to disk, at most once a second, off the rebuild's path; the last
-    /// one once the router stops.
+    /// Writes the last table to disk, at most once a second, off the rebuild's path (and hands
+    /// the memory a large full build freed back to the system); the last one once the router
+    /// stops.
     func saveTables(to path: String) async {
         var last: ContinuousClock.Instant?
         func save() {
@@ -142,6 +143,9 @@ public final class RouterAgent: Reconciler, Sendable {
             } catch {
                 logger.warning("router.table_not_saved", metadata: ["path": "\(path)", "error": "\(error)"])
             }
+            // Off the rebuild's path, after a large full build: the allocator keeps what the
+            // build freed unless asked (glibc's `malloc_trim`).
+            if memory.takeTrim() { MallocTrim.run() }
             last = .now
         }
         for await _ in memory.saveRequests {
