@@ -238,38 +238,25 @@ extension RouterAgent {
             }
             // An App changes the table only when it becomes internal or stops being: then the
             // Routes to it count or not, a full build.
-            let failedApp = unreadable(tree.desired(.app))
             for key in appKeys {
-                let node = apps.snapshot(key)
-                if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
-                let app = appDocuments.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failedApp)
+                let app = changed(key, apps, appDocuments, tree.desired(.app), maxZxid: &base.maxZxid)
                 let isInternal = app.map { (try? $0.decodeSpec(AppSpec.self))?.internal == true } ?? false
                 guard app.map({ $0.name == key }) ?? true, isInternal == base.internalApps.contains(key) else {
                     stored = nil
                     return nil
                 }
             }
-            let failedService = unreadable(tree.desired(.service))
             for key in serviceKeys {
-                let node = services.snapshot(key)
-                if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
-                let service = serviceDocuments.update(
-                    key,
-                    node: node.map { ($0.stat.mzxid, $0.data) },
-                    failed: failedService
-                )
+                let service = changed(key, services, serviceDocuments, tree.desired(.service), maxZxid: &base.maxZxid)
                 guard service.map({ $0.name == key }) ?? true else {  // named apart from its node
                     stored = nil
                     return nil
                 }
                 base.service(key, service)
             }
-            let failed = unreadable(tree.instanceStatus)
             let applied = confirmation.withLock { seen -> Bool in
                 for key in keys {
-                    let node = instances.snapshot(key)
-                    if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
-                    let report = reports.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failed)
+                    let report = changed(key, instances, reports, tree.instanceStatus, maxZxid: &base.maxZxid)
                     var routed: ParsedReport?
                     if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
                         seen.confirm(key)
@@ -287,14 +274,8 @@ extension RouterAgent {
                 stored = nil
                 return nil
             }
-            let failedRoute = unreadable(tree.desired(.route))
             for key in routeKeys {
-                let node = routes.snapshot(key)
-                if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
-                base.route(
-                    key,
-                    routeDocuments.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: failedRoute)
-                )
+                base.route(key, changed(key, routes, routeDocuments, tree.desired(.route), maxZxid: &base.maxZxid))
             }
             let count = routes.count + apps.count + services.count + supervisors.count + instances.count
             base.commit(version: "\(String(base.maxZxid, radix: 16))-\(count)")
@@ -305,6 +286,22 @@ extension RouterAgent {
             stored = base
             return (base.snapshot, base.table)
         }
+    }
+}
+
+extension RouterAgent {
+    /// A changed node's value now, as `parsed` gives it (its last valid version when this one
+    /// does not parse; nil when it is gone), with its zxid counted in `maxZxid`.
+    func changed<Value>(
+        _ key: String,
+        _ cache: ZNodeCache,
+        _ parsed: ParsedNodes<Value>,
+        _ folder: String,
+        maxZxid: inout Int64
+    ) -> Value? {
+        let node = cache.snapshot(key)
+        if let node { maxZxid = max(maxZxid, node.stat.mzxid) }
+        return parsed.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: unreadable(folder))
     }
 }
 
