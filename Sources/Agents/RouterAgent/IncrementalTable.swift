@@ -5,9 +5,9 @@ import Synchronization
 import ZKModel
 import ZooKeeper
 
-/// What the last full build was made of: enough to apply a change of instance reports or Routes
-/// to the table in place (the pools and host entries they touch replaced), instead of building
-/// everything again.
+/// What the last full build was made of: enough to apply a change of instance reports, Routes,
+/// Services or Apps to the table in place (the pools and host entries they touch replaced),
+/// instead of building everything again.
 struct TableBase: Sendable {
     var revisions: CacheRevisions
     var owners: [String: Int64]
