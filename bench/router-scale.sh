@@ -3,8 +3,10 @@
 # the rebuild every change makes, at 10 and 10,000 routes with 5 backends each, its memory and
 # lookup time), then a real `atlantis router` process on its own ZooKeeper (127.0.0.1:2398),
 # fed 10,000 Routes and 50,000 healthy instance reports (`atlantis-bench router-live`): one
-# instance's change → the router's report showing it (ZooKeeper's commit times, p50/p99), the
-# report's size and the router's resident memory.
+# instance's change → the router's report showing it (ZooKeeper's commit times, p50/p99); 21 Route
+# changes (a path changed, a Route to a new pool added, then removed) → the report, and how long
+# the router took to make each table (in place or whole, from its /metrics); the report's size
+# and the router's resident memory.
 #   ROUTES=10000 PER_ROUTE=5 CHANGES=20 bash bench/router-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
