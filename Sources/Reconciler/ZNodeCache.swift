@@ -21,7 +21,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// two reads of one child finish out of order).
     let afterRead: @Sendable (_ name: String, _ data: [UInt8]) async -> Void
     /// What is kept of each version read, before it is stored (by default all of it): a reader
-    /// that parses each version as it is read can keep its stat alone.
+    /// that needs a few fields of large nodes can keep those alone (a router keeps each instance
+    /// report's routing fields, packed).
     let keep: @Sendable (_ name: String, _ node: NodeSnapshot) -> NodeSnapshot
 
     /// A node held by reference: the dictionary has up to twice as many buckets as nodes, and a

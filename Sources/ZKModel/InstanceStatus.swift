@@ -29,7 +29,10 @@ public struct InstanceStatus: Codable, Hashable, Sendable {
     public var reaches: [String]?
 
     /// Whether routers send it traffic (if `isCurrent`).
-    public var serving: Bool { healthy && standby != true }
+    public var serving: Bool { Self.serving(healthy: healthy, standby: standby) }
+
+    /// `serving` for a report with these fields: healthy, and not a standby.
+    public static func serving(healthy: Bool, standby: Bool?) -> Bool { healthy && standby != true }
 
     /// Whether it was written by the session that holds its supervisor's registration now
     /// (`owner`: that registration's ephemeral owner, nil when the supervisor is not registered).

@@ -70,7 +70,7 @@ final class ParsedReport: Sendable {
     var pool: String { RouterReport.poolName(app: app, environment: environment) }
 
     /// Whether routers send it traffic (if current): `InstanceStatus.serving`.
-    var serving: Bool { healthy && standby != true }
+    var serving: Bool { InstanceStatus.serving(healthy: healthy, standby: standby) }
 
     /// `InstanceStatus.isCurrent`.
     func isCurrent(registrationOwner owner: Int64?) -> Bool {

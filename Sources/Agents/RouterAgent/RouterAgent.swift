@@ -41,8 +41,8 @@ public final class RouterAgent: Reconciler, Sendable {
     public let lostGrace: Duration
     /// Up to this many pools' digests go in the report; beyond, in shard nodes.
     public let inlinePools: Int
-    /// Each instance report (by key) as the last table build found it: `nil` confirmed, or since
-    /// when it is not (a report once seen confirmed).
+    /// Which instance reports the last table build found confirmed, and since when each one
+    /// once confirmed is not.
     let confirmation = Mutex(Confirmations())
     /// The nodes this router's current session has written (its report, its pool shards): any
     /// other of those paths may still hold a node of an earlier session, to replace, not write into.
@@ -53,7 +53,8 @@ public final class RouterAgent: Reconciler, Sendable {
         try ParsedReport.isCompact(data) ? ParsedReport(compact: data) : RouterAgent.report(data)
     }
     let memory = RebuildMemory()
-    /// The last full build, for changes of instance reports and Routes applied in place.
+    /// The last full build, for changes of instance reports, Routes, Services and Apps applied
+    /// in place.
     let base = Mutex<TableBase?>(nil)
     /// How many tables were built whole (the others were changed in place).
     let fullBuilds = Atomic<Int>(0)
@@ -265,7 +266,7 @@ public final class RouterAgent: Reconciler, Sendable {
             seen = next
             return kept
         }
-        let instanceReports = kept.lazy.map(\.value.status)
+        let instanceReports = kept.lazy.map(\.value)
         // Deletions lower the count without raising a zxid, and a grace's end changes neither:
         // all three make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)" + (graced > 0 ? "-g\(graced)" : "")

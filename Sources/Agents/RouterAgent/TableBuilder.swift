@@ -20,10 +20,10 @@ public enum TableBuilder {
         )
     }
 
-    public static func snapshot(
+    public static func snapshot<Instance: RoutedInstance>(
         routes: [ParsedRoute],
         services: [Document],
-        instances: some Sequence<InstanceStatus>,
+        instances: some Sequence<Instance>,
         version: String,
         internalApps: Set<String> = []
     ) -> TableSnapshot {
@@ -85,7 +85,10 @@ public enum TableBuilder {
     /// An internal router's table: for every app environment with instances, the host
     /// `<app>.<environment>.internal`, served only to the containers whose instances declare it
     /// (`reaches`, reported by their supervisors with the container's address).
-    public static func internalSnapshot(instances: some Sequence<InstanceStatus>, version: String) -> TableSnapshot {
+    public static func internalSnapshot<Instance: RoutedInstance>(
+        instances: some Sequence<Instance>,
+        version: String
+    ) -> TableSnapshot {
         var backends: [String: [String]] = [:]
         var callers: [String: Set<String>] = [:]
         var hosts: [String: String] = [:]
