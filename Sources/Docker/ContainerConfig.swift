@@ -22,6 +22,9 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
     public var binds: [String]?
     /// Extra `/etc/hosts` lines, `name:address` (an app dependency's name → its zone's internal router).
     public var extraHosts: [String]?
+    /// False for a container in another's network (`container:<id>`): the port is that one's to
+    /// publish, and the Engine refuses exposing or publishing it here.
+    public var publishesPort = true
 
     public init(
         image: String,
@@ -74,12 +77,14 @@ public struct ContainerConfig: Encodable, Sendable, Hashable {
         try c.encode(env, forKey: .Env)
         try c.encode(labels, forKey: .Labels)
         let port = "\(containerPort)/tcp"
-        try c.encode([port: Empty()], forKey: .ExposedPorts)
+        if publishesPort { try c.encode([port: Empty()], forKey: .ExposedPorts) }
         try c.encodeIfPresent(stopTimeout, forKey: .StopTimeout)
         try c.encodeIfPresent(entrypoint, forKey: .Entrypoint)
         try c.encodeIfPresent(cmd, forKey: .Cmd)
         var host = c.nestedContainer(keyedBy: HostKeys.self, forKey: .HostConfig)
-        try host.encode([port: [Binding(HostIp: hostIP, HostPort: "\(hostPort)")]], forKey: .PortBindings)
+        if publishesPort {
+            try host.encode([port: [Binding(HostIp: hostIP, HostPort: "\(hostPort)")]], forKey: .PortBindings)
+        }
         try host.encodeIfPresent(memoryBytes, forKey: .Memory)
         try host.encodeIfPresent(cpus.map { Int64($0 * 1e9) }, forKey: .NanoCpus)
         try host.encodeIfPresent(networkMode, forKey: .NetworkMode)

@@ -79,6 +79,14 @@ struct SupervisorCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Network sandboxes kept started ahead of deploys: a new instance joins one and starts about 100 ms sooner (0: none).",
+            valueName: "count"
+        )
+    )
+    var warmSandboxes: Int = 1
+
+    @Option(
+        help: ArgumentHelp(
             "The port of this host's container-log server, on --address (the manager relays `atlantis logs` from it).",
             valueName: "port"
         )
@@ -105,6 +113,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             gateShell: gateShell
         )
         configuration.logsPort = logsPort
+        configuration.warmSandboxes = max(0, warmSandboxes)
         configuration.secretBox = try secretsKeyFile.map { try SecretBox.load(keyFile: $0) }
         let http = DockerClient.makeHTTPClient()
         do {

@@ -31,11 +31,17 @@ struct EgressFailClosedTests {
         return image
     }
 
-    /// With the start gate the workload reaches its declared dependency from its first
-    /// instruction and nothing else; without one (no static busybox) it starts with loopback only
-    /// and still reaches nothing undeclared.
-    @Test(arguments: [true, false])
-    func aWorkloadThatCallsOutTheMomentItStartsReachesNothingUndeclared(gated: Bool) async throws {
+    enum Start: String, CaseIterable, Sendable {
+        case gated, ungated, sandboxed
+    }
+
+    /// With the start gate, and in a warm sandbox (rules in its namespace before the workload
+    /// starts), the workload reaches its declared dependency from its first instruction and
+    /// nothing else; without a gate (no static busybox) it starts with loopback only and still
+    /// reaches nothing undeclared.
+    @Test(arguments: Start.allCases)
+    func aWorkloadThatCallsOutTheMomentItStartsReachesNothingUndeclared(start: Start) async throws {
+        let gated = start != .ungated
         let gateway = SupervisorIntegrationTests.bridgeGateway()
         let (declared, undeclared) = (Loopback.freePort(), Loopback.freePort())
         let servers = [declared, undeclared].map {
@@ -51,9 +57,14 @@ struct EgressFailClosedTests {
         }
         let image = try Self.eagerImage()
         let shell = gated ? "/bin/busybox" : "/nonexistent/busybox"
-        try await SupervisorRig.with(ports: gated ? 23140...23149 : 23150...23159, gateShell: shell) { rig in
+        let ports = [Start.gated: 23140...23149, .ungated: 23150...23159, .sandboxed: 23240...23249][start]!
+        let spares = start == .sandboxed ? 3 : 0
+        try await SupervisorRig.with(ports: ports, gateShell: shell, warmSandboxes: spares) { rig in
             try await rig.service("db", endpoints: [(gateway, declared)])
             rig.start()
+            if spares > 0 {
+                #expect(await eventually(.seconds(30)) { rig.agent?.sandboxes?.spares.count == spares })
+            }
             let instances = ["eager-1", "eager-2", "eager-3"]
             for id in instances {
                 var assignment = SupervisorRig.sample(id, image: image, dependsOn: ["db"])
@@ -68,6 +79,8 @@ struct EgressFailClosedTests {
                 let text = String(decoding: body, as: UTF8.self)
                 #expect(status == 200 && text == expected, "\(id): \(status) \(text)")
             }
+            let joined = try await rig.containers().filter { $0.labels["atlantis.sandbox"] != nil }
+            #expect(joined.count == (start == .sandboxed ? instances.count : 0))
         }
     }
 

@@ -22,7 +22,7 @@ final class SupervisorRig: @unchecked Sendable {
     let hostID: String
     let http = DockerClient.makeHTTPClient()
     let docker: DockerClient
-    let configuration: SupervisorConfiguration
+    var configuration: SupervisorConfiguration
     var agent: SupervisorAgent?
     var group: ServiceGroup?
     var runTask: Task<Void, Never>?
@@ -31,7 +31,8 @@ final class SupervisorRig: @unchecked Sendable {
         ports: ClosedRange<Int>,
         zone: String = "z1",
         nsenter: String = "nsenter",
-        gateShell: String = "/bin/busybox"
+        gateShell: String = "/bin/busybox",
+        warmSandboxes: Int = 0
     ) async throws {
         let suffix = UUID().uuidString.prefix(6).lowercased()
         zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: Self.zkHosts))
@@ -48,6 +49,7 @@ final class SupervisorRig: @unchecked Sendable {
             nsenter: nsenter,
             gateShell: gateShell
         )
+        configuration.warmSandboxes = warmSandboxes
     }
 
     /// Runs `body` with a new rig and always cleans up (its containers removed) before returning.
@@ -56,9 +58,16 @@ final class SupervisorRig: @unchecked Sendable {
         zone: String = "z1",
         nsenter: String = "nsenter",
         gateShell: String = "/bin/busybox",
+        warmSandboxes: Int = 0,
         _ body: (SupervisorRig) async throws -> Void
     ) async throws {
-        let rig = try await SupervisorRig(ports: ports, zone: zone, nsenter: nsenter, gateShell: gateShell)
+        let rig = try await SupervisorRig(
+            ports: ports,
+            zone: zone,
+            nsenter: nsenter,
+            gateShell: gateShell,
+            warmSandboxes: warmSandboxes
+        )
         do {
             try await body(rig)
         } catch {

@@ -19,6 +19,15 @@ extension InstanceReconciler {
         guard let details = try await docker.inspect(container: container), details.state.running,
             details.state.pid > 0
         else { return false }
+        if let sandbox = details.labels[ContainerLabels.sandbox] {
+            return try await ensureSandboxEgress(
+                assignment,
+                container: container,
+                sandbox: sandbox,
+                hostPort: hostPort,
+                report: &report
+            )
+        }
         let (rules, problems) = EgressResolver(
             services: services,
             internalRouter: internalRouter(),
@@ -66,7 +75,7 @@ extension InstanceReconciler {
                 ports.clash(hostPort, for: instance)
             }
             history.crashed(instance, reason: "\(step), container stopped: \(message)")
-            try await stopAndRemove(container)
+            try await stopAndRemove(container, sandbox: nil)
             report.containerID = nil
             try await report.write(state: .failed, port: hostPort)
             throw ReconcileFailure("\(instance): \(step): \(message)")

@@ -21,6 +21,8 @@ struct InstanceReconciler: Reconciler {
     let firewall: EgressFirewall
     let gate: StartGate?
     let probe: HealthProbe
+    /// Warm network sandboxes a new container joins (nil: every start makes its network).
+    var sandboxes: SandboxPool? = nil
 
     /// Level-triggered, in phases: the assignment, the container, its egress rules, its health
     /// and the status that reports them.
@@ -153,9 +155,12 @@ struct InstanceReconciler: Reconciler {
             running = nil
         }
         if let running {
-            guard let published = running.ports.first(where: { $0.privatePort == assignment.port })?.publicPort else {
+            guard
+                let published = running.ports.first(where: { $0.privatePort == assignment.port })?.publicPort
+                    ?? running.labels[ContainerLabels.hostPort].flatMap({ Int($0) })
+            else {
                 // Published nowhere usable: replace it on the next pass.
-                try await stopAndRemove(running.id)
+                try await stopAndRemove(running.id, sandbox: running.labels[ContainerLabels.sandbox])
                 throw ReconcileFailure("container \(running.id.prefix(12)) does not publish port \(assignment.port)")
             }
             ports.adopt(published, for: instance)
@@ -215,7 +220,11 @@ struct InstanceReconciler: Reconciler {
         let published =
             try await hostContainers
             .filter { $0.labels[ContainerLabels.instance] != instance }
-            .reduce(into: Set<Int>()) { used, c in c.ports.compactMap(\.publicPort).forEach { used.insert($0) } }
+            .reduce(into: Set<Int>()) { used, c in
+                c.ports.compactMap(\.publicPort).forEach { used.insert($0) }
+                // A container in a sandbox's network: its port is published by the sandbox.
+                if let port = c.labels[ContainerLabels.hostPort].flatMap({ Int($0) }) { used.insert(port) }
+            }
         guard let port = ports.port(for: instance, publishedByContainers: published) else {
             history.failed(instance, reason: "no free host port in \(configuration.ports)")
             try await report.write(state: .failed, port: 0)
@@ -272,6 +281,13 @@ struct InstanceReconciler: Reconciler {
                 try await report.write(state: .failed, port: port)
                 throw error
             }
+        }
+        // A warm sandbox: its network is made, its rules go in before the workload starts (no
+        // gate). Not for extra /etc/hosts lines, which the Engine sets only with a network.
+        if let sandboxes, config.extraHosts == nil, let spare = sandboxes.take(containerPort: assignment.port),
+            let started = try await startInSandbox(plan, config: config, spare: spare, name: name, report: &report)
+        {
+            return started
         }
         if let gate {
             do {
@@ -346,6 +362,7 @@ struct InstanceReconciler: Reconciler {
             firewall.forget(container: container.id)
             history.removed(instance, container: container.id)
             gate?.remove(Self.name(of: container))
+            if let sandbox = container.labels[ContainerLabels.sandbox] { await removeSandbox(sandbox) }
         } catch {
             let message = Self.message(error)
             let first = history.stuck(instance, container: container.id, name: Self.name(of: container), error: message)
@@ -410,10 +427,12 @@ struct InstanceReconciler: Reconciler {
         return .done
     }
 
-    func stopAndRemove(_ id: String) async throws {
+    /// Stops and removes a container, and the sandbox whose network it was in.
+    func stopAndRemove(_ id: String, sandbox: String?) async throws {
         try await docker.stop(container: id, grace: configuration.stopGrace)
         try await docker.remove(container: id)
         firewall.forget(container: id)
+        if let sandbox { await removeSandbox(sandbox) }
     }
 
     static func decode(_ data: [UInt8]) throws -> InstanceAssignment {

@@ -27,6 +27,8 @@ public final class SupervisorAgent: Service, Sendable {
     public let controller: Controller
     /// Each instance's restarts, failed starts and backoff.
     let history: InstanceHistory
+    /// Warm network sandboxes (`configuration.warmSandboxes`; needs the gate's busybox).
+    let sandboxes: SandboxPool?
 
     /// `http` serves both the Engine (over its socket) and the health checks.
     public init(
@@ -67,7 +69,11 @@ public final class SupervisorAgent: Service, Sendable {
         }
         let history = InstanceHistory(backoff: configuration.restartBackoff)
         self.history = history
-        let reconciler = InstanceReconciler(
+        let ports = PortAllocator(range: configuration.ports)
+        sandboxes =
+            configuration.warmSandboxes > 0 && gate != nil
+            ? SandboxPool(configuration: configuration, docker: docker, ports: ports, logger: logger) : nil
+        var reconciler = InstanceReconciler(
             configuration: configuration,
             tree: tree,
             docker: docker,
@@ -77,11 +83,12 @@ public final class SupervisorAgent: Service, Sendable {
             routers: routers,
             statuses: InstanceStatusStore(zk: zk, tree: tree),
             history: history,
-            ports: PortAllocator(range: configuration.ports),
+            ports: ports,
             firewall: EgressFirewall(nsenter: configuration.nsenter),
             gate: gate,
             probe: HealthProbe(http: http)
         )
+        reconciler.sandboxes = sandboxes
         controller = Controller(
             name: "supervisor",
             reconciler: reconciler,
@@ -110,6 +117,7 @@ public final class SupervisorAgent: Service, Sendable {
         let controller = self.controller
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.registrar.run() }
+            if let sandboxes { group.addTask { await sandboxes.run() } }
             if let port = configuration.logsPort {
                 // The log streams' Engine connections, apart from the reconciler's.
                 let http = DockerClient.makeHTTPClient()

@@ -41,6 +41,12 @@ public struct SupervisorConfiguration: Sendable {
     public var gateDirectory: String
     /// The port of its container-log server, on `address`; nil: it serves no logs.
     public var logsPort: Int?
+    /// Network sandboxes kept started ahead of deploys (`SandboxPool`): a new instance joins one
+    /// (its network, address and published port made beforehand) and gets its egress rules before
+    /// its workload starts, about 100 ms less per start than making its network then. 0: none.
+    public var warmSandboxes = 0
+    /// The image of the sandboxes: the gate's static busybox, built on the host when missing.
+    public var sandboxImage = "atlantis/sandbox:1"
 
     public init(
         hostID: String,

@@ -1,0 +1,141 @@
+import Docker
+import Logging
+import Reconciler
+import ZKModel
+
+extension InstanceReconciler {
+    /// Starts the instance's container in a warm sandbox's network (`SandboxPool`): the egress
+    /// rules go into the sandbox's namespace while the container is created, and the container
+    /// starts only once they are in, so its workload runs behind them from its first instruction
+    /// without a gate. nil when the sandbox turned out stopped (it is removed; the caller starts
+    /// the container the usual way). A failure removes the sandbox with the container.
+    func startInSandbox(
+        _ plan: ContainerPlan,
+        config: ContainerConfig,
+        spare: SandboxPool.Spare,
+        name: String,
+        report: inout Report
+    ) async throws -> (String, Int)? {
+        let instance = plan.assignment.instance
+        guard let box = try? await docker.inspect(container: spare.id), box.state.running, box.state.pid > 0 else {
+            logger.info("supervisor.sandbox_stopped", metadata: ["sandbox": "\(spare.id.prefix(12))"])
+            await removeSandbox(spare.id)
+            return nil
+        }
+        ports.adopt(spare.hostPort, for: instance)
+        var config = config
+        config.hostPort = spare.hostPort
+        config.env = config.env.map {
+            $0.hasPrefix("ATLANTIS_HOST_PORT=") ? "ATLANTIS_HOST_PORT=\(spare.hostPort)" : $0
+        }
+        config.networkMode = "container:\(spare.id)"
+        config.publishesPort = false
+        config.labels[ContainerLabels.sandbox] = spare.id
+        config.labels[ContainerLabels.hostPort] = "\(spare.hostPort)"
+        let (rules, problems) = EgressResolver(
+            services: services,
+            internalRouter: internalRouter(),
+            zone: configuration.zone
+        ).rules(for: plan.assignment)
+        if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
+        let firewall = self.firewall
+        async let applied = firewall.ensure(
+            rules,
+            container: spare.id,
+            pid: box.state.pid,
+            startedAt: box.state.startedAt ?? ""
+        )
+        var created: String?
+        var step = "start"
+        do {
+            let id = try await docker.create(name: name, config)
+            created = id
+            step = "egress rules not applied"
+            _ = try await applied
+            step = "start"
+            try await docker.start(container: id)
+            history.started(instance)
+            logger.info(
+                "supervisor.container_started",
+                metadata: [
+                    "instance": "\(instance)", "container": "\(id.prefix(12))", "port": "\(spare.hostPort)",
+                    "sandbox": "\(spare.id.prefix(12))",
+                ]
+            )
+            report.containerID = id
+            report.containerAddress = box.ipAddress
+            return (id, spare.hostPort)
+        } catch {
+            if let created { try? await docker.remove(container: created) }
+            await removeSandbox(spare.id)
+            history.startFailed(instance, reason: "\(step): \(Self.message(error))")
+            try await report.write(state: .failed, port: spare.hostPort)
+            throw error
+        }
+    }
+
+    /// The egress pass of a container in a sandbox's network: the rules are the sandbox's
+    /// namespace's, checked as any container's; a sandbox that stopped took the network with
+    /// it, so the container is replaced (counted as a crash). False when it was.
+    func ensureSandboxEgress(
+        _ assignment: InstanceAssignment,
+        container: String,
+        sandbox: String,
+        hostPort: Int,
+        report: inout Report
+    ) async throws -> Bool {
+        let instance = assignment.instance
+        guard let box = try await docker.inspect(container: sandbox), box.state.running, box.state.pid > 0 else {
+            logger.warning(
+                "supervisor.sandbox_lost",
+                metadata: ["instance": "\(instance)", "sandbox": "\(sandbox.prefix(12))", "effect": "container replaced"]
+            )
+            history.crashed(instance, reason: "its network sandbox \(sandbox.prefix(12)) stopped")
+            try await stopAndRemove(container, sandbox: sandbox)
+            report.containerID = nil
+            return false
+        }
+        let (rules, problems) = EgressResolver(
+            services: services,
+            internalRouter: internalRouter(),
+            zone: configuration.zone
+        ).rules(for: assignment)
+        do {
+            if try await firewall.ensure(
+                rules,
+                container: sandbox,
+                pid: box.state.pid,
+                startedAt: box.state.startedAt ?? ""
+            ) {
+                logger.info(
+                    "supervisor.egress_applied",
+                    metadata: ["instance": "\(instance)", "allowed": "\(rules.allowed.count)"]
+                )
+            }
+        } catch {
+            let message = Self.message(error)
+            logger.error(
+                "supervisor.start_unsafe",
+                metadata: [
+                    "instance": "\(instance)", "container": "\(container.prefix(12))",
+                    "error": "egress rules not applied: \(message)",
+                ]
+            )
+            history.crashed(instance, reason: "egress rules not applied, container stopped: \(message)")
+            try await stopAndRemove(container, sandbox: sandbox)
+            report.containerID = nil
+            try await report.write(state: .failed, port: hostPort)
+            throw ReconcileFailure("\(instance): egress rules not applied: \(message)")
+        }
+        report.containerAddress = box.ipAddress
+        if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
+        return true
+    }
+
+    /// Removes a sandbox whose container is gone (or never made).
+    func removeSandbox(_ id: String) async {
+        try? await docker.remove(container: id)
+        firewall.forget(container: id)
+        sandboxes?.release(id)
+    }
+}
