@@ -11,10 +11,6 @@ import ZKModel
 /// joins one, and the two live and die together.
 @Suite("Warm sandboxes, against the real dockerd", .serialized)
 struct SandboxTests {
-    func sandboxes(_ rig: SupervisorRig) async throws -> [ContainerSummary] {
-        try await rig.containers().filter { $0.labels["atlantis.role"] == "sandbox" }
-    }
-
     @Test func aNewInstanceJoinsASpareThatIsReplacedAndLeavesWithIt() async throws {
         try await SupervisorRig.with(ports: 23260...23269, warmSandboxes: 1) { rig in
             rig.start()
@@ -46,7 +42,7 @@ struct SandboxTests {
                     return !left.contains(container.id) && !left.contains(spare.id)
                 }
             )
-            #expect(try await sandboxes(rig).map(\.id) == pool.spares.map(\.id))
+            #expect(try await rig.sandboxes().map(\.id) == pool.spares.map(\.id))
         }
     }
 
@@ -94,7 +90,7 @@ struct SandboxTests {
             let after = try #require(await rig.status("web-1"))
             #expect(after.healthy && after.containerID == before.containerID && after.port == before.port)
             #expect(after.restarts == 0)
-            #expect(try await sandboxes(rig).count == 2)
+            #expect(try await rig.sandboxes().count == 2)
             // A second instance takes the adopted spare.
             try await rig.assign(SupervisorRig.sample("web-2"))
             #expect(await eventually { await rig.status("web-2")?.healthy == true })

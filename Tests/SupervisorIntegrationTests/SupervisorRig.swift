@@ -117,6 +117,16 @@ final class SupervisorRig: @unchecked Sendable {
         try await docker.containers(labels: ["atlantis.host=\(hostID)"])
     }
 
+    /// The host's containers that run an instance (not its warm sandboxes).
+    func instanceContainers() async throws -> [ContainerSummary] {
+        try await containers().filter { $0.labels["atlantis.instance"] != nil }
+    }
+
+    /// The host's network sandboxes (`SandboxPool`).
+    func sandboxes() async throws -> [ContainerSummary] {
+        try await containers().filter { $0.labels["atlantis.role"] == "sandbox" }
+    }
+
     func service(_ name: String, endpoints: [(String, Int)]) async throws {
         let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
         let list = endpoints.map { "{host: \($0.0), port: \($0.1)}" }.joined(separator: ", ")

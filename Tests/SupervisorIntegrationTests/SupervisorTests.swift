@@ -115,8 +115,11 @@ struct SupervisorIntegrationTests {
                     return one && two
                 }
             )
-            let before = Set(try await rig.containers().map(\.id))
+            let before = Set(try await rig.instanceContainers().map(\.id))
             #expect(before.count == 2)
+            // The binary keeps a warm sandbox (`--warm-sandboxes 1`): made once, adopted after.
+            #expect(await eventually { try await rig.sandboxes().filter(\.isRunning).count >= 1 })
+            let sandboxes = Set(try await rig.sandboxes().map(\.id))
 
             // Killed outright; meanwhile a container of this host appears that nobody assigned.
             Spawn.kill(pid)
@@ -135,11 +138,13 @@ struct SupervisorIntegrationTests {
 
             pid = TestProcesses.spawn(arguments, stdout: log, stderr: log)
             defer { Spawn.kill(pid) }
-            #expect(await eventually { try await rig.containers().count == 2 })
+            #expect(await eventually { try await rig.instanceContainers().count == 2 })
             #expect(
-                Set(try await rig.containers().map(\.id)) == before,
+                Set(try await rig.instanceContainers().map(\.id)) == before,
                 "the running containers were adopted, not recreated"
             )
+            try await Task.sleep(for: .seconds(1))
+            #expect(Set(try await rig.sandboxes().map(\.id)) == sandboxes, "the sandboxes were adopted, not recreated")
             #expect(try await rig.docker.inspect(container: orphan) == nil, "the orphan was removed")
             for i in 1...2 {
                 let status = await rig.status("web-\(i)")

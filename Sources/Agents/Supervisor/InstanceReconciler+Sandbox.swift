@@ -4,39 +4,32 @@ import Reconciler
 import ZKModel
 
 extension InstanceReconciler {
-    /// Starts the instance's container in a warm sandbox's network (`SandboxPool`): the egress
-    /// rules go into the sandbox's namespace while the container is created, and the container
-    /// starts only once they are in, so its workload runs behind them from its first instruction
-    /// without a gate. nil when the sandbox turned out stopped (it is removed; the caller starts
-    /// the container the usual way). A failure removes the sandbox with the container.
+    /// Starts the instance's container in a warm sandbox's network (`SandboxPool`). The egress
+    /// rules go into the sandbox's namespace while the image is looked at and the container is
+    /// created, and the container starts only once they are in: its workload runs behind them from
+    /// its first instruction, without a gate. nil when the sandbox turned out stopped (it is
+    /// removed; the caller starts the container the usual way). A failure removes the sandbox.
     func startInSandbox(
         _ plan: ContainerPlan,
-        config: ContainerConfig,
+        generation: Int,
         spare: SandboxPool.Spare,
-        name: String,
         report: inout Report
     ) async throws -> (String, Int)? {
-        let instance = plan.assignment.instance
+        let assignment = plan.assignment
+        let instance = assignment.instance
+        async let storedCommand = docker.imageCommand(assignment.image)
+        async let freedName = freeName(for: instance)
         guard let box = try? await docker.inspect(container: spare.id), box.state.running, box.state.pid > 0 else {
             logger.info("supervisor.sandbox_stopped", metadata: ["sandbox": "\(spare.id.prefix(12))"])
             await removeSandbox(spare.id)
             return nil
         }
         ports.adopt(spare.hostPort, for: instance)
-        var config = config
-        config.hostPort = spare.hostPort
-        config.env = config.env.map {
-            $0.hasPrefix("ATLANTIS_HOST_PORT=") ? "ATLANTIS_HOST_PORT=\(spare.hostPort)" : $0
-        }
-        config.networkMode = "container:\(spare.id)"
-        config.publishesPort = false
-        config.labels[ContainerLabels.sandbox] = spare.id
-        config.labels[ContainerLabels.hostPort] = "\(spare.hostPort)"
         let (rules, problems) = EgressResolver(
             services: services,
             internalRouter: internalRouter(),
             zone: configuration.zone
-        ).rules(for: plan.assignment)
+        ).rules(for: assignment)
         if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
         let firewall = self.firewall
         async let applied = firewall.ensure(
@@ -45,6 +38,26 @@ extension InstanceReconciler {
             pid: box.state.pid,
             startedAt: box.state.startedAt ?? ""
         )
+        let config: ContainerConfig
+        let name: String
+        do {
+            let stored: Result<ImageCommand?, any Error>
+            do { stored = .success(try await storedCommand) } catch { stored = .failure(error) }
+            _ = try await image(assignment, stored: stored, port: spare.hostPort, report: &report)
+            let freed: Result<String, any Error>
+            do { freed = .success(try await freedName) } catch { freed = .failure(error) }
+            name = try await started(instance, port: spare.hostPort, report: &report, freed)
+            var made = try await containerConfig(plan, hostPort: spare.hostPort, generation: generation, report: &report)
+            made.networkMode = "container:\(spare.id)"
+            made.publishesPort = false
+            made.labels[ContainerLabels.sandbox] = spare.id
+            made.labels[ContainerLabels.hostPort] = "\(spare.hostPort)"
+            config = made
+        } catch {
+            _ = try? await applied
+            await removeSandbox(spare.id)
+            throw error
+        }
         var created: String?
         var step = "start"
         do {
@@ -66,6 +79,7 @@ extension InstanceReconciler {
             report.containerAddress = box.ipAddress
             return (id, spare.hostPort)
         } catch {
+            _ = try? await applied
             if let created { try? await docker.remove(container: created) }
             await removeSandbox(spare.id)
             history.startFailed(instance, reason: "\(step): \(Self.message(error))")

@@ -28,6 +28,9 @@ struct InstanceReconciler: Reconciler {
     /// and the status that reports them.
     func reconcile(key instance: String) async throws -> ReconcileResult {
         let hostLabel = "\(ContainerLabels.host)=\(configuration.hostID)"
+        // The status last written is read (once per instance) while the Engine lists.
+        let seeded = history.isSeeded(instance)
+        async let previous = seeded ? nil : statuses.current(instance)
         let containers = try await docker.containers(labels: [hostLabel, "\(ContainerLabels.instance)=\(instance)"])
         guard let node = assignments.snapshot(instance) else {
             return try await retire(instance, containers: containers)
@@ -42,14 +45,15 @@ struct InstanceReconciler: Reconciler {
         let plan = try ContainerPlan(assignment)
         let generation = Int(node.stat.version)
         var report = Report(reconciler: self, assignment: assignment, generation: generation)
-        try await seedHistory(instance, containers: containers)
+        if !seeded { seedHistory(instance, previous: try await previous, containers: containers) }
         let containerID: String
         let hostPort: Int
         switch try await ensureContainer(plan, generation: generation, containers: containers, report: &report) {
         case .waiting(let delay):
             return .requeue(after: delay)
-        case .running(let id, let port):
+        case .running(let id, let port, let egressApplied):
             (containerID, hostPort) = (id, port)
+            if egressApplied { return try await probeAndReport(assignment, hostPort: hostPort, report: &report) }
         }
         guard try await ensureEgress(assignment, container: containerID, hostPort: hostPort, report: &report) else {
             // It stopped between listing and inspecting: the die event brings us back.
@@ -81,8 +85,9 @@ struct InstanceReconciler: Reconciler {
 
     /// Where the container phase left the instance.
     enum ContainerOutcome {
-        /// Its container runs, published on `port`.
-        case running(id: String, port: Int)
+        /// Its container runs, published on `port`; `egressApplied` when it was just started in a
+        /// sandbox whose rules were applied and read back before the start (no second look needed).
+        case running(id: String, port: Int, egressApplied: Bool = false)
         /// Not started (restart backoff): look again after the delay.
         case waiting(Duration)
     }
@@ -108,9 +113,8 @@ struct InstanceReconciler: Reconciler {
 
     /// After a restart of the supervisor: restarts and the last error from the status last written;
     /// a container that vanished while no supervisor watched (removed by hand) counts as a crash.
-    private func seedHistory(_ instance: String, containers: [ContainerSummary]) async throws {
+    private func seedHistory(_ instance: String, previous: InstanceStatus?, containers: [ContainerSummary]) {
         guard !history.isSeeded(instance) else { return }
-        let previous = try await statuses.current(instance)
         history.seed(instance, restarts: previous?.restarts ?? 0, lastError: previous?.lastError)
         if let id = previous?.containerID, !containers.contains(where: { $0.id == id }) {
             history.crashed(instance, reason: "container \(id.prefix(12)) disappeared")
@@ -171,9 +175,9 @@ struct InstanceReconciler: Reconciler {
             try await report.write(state: .backoff, port: ports.port(for: instance, publishedByContainers: []) ?? 0)
             return .waiting(wait)
         }
-        let (id, port) = try await start(plan, generation: generation, report: &report)
+        let (id, port, inSandbox) = try await start(plan, generation: generation, report: &report)
         report.containerID = id
-        return .running(id: id, port: port)
+        return .running(id: id, port: port, egressApplied: inSandbox)
     }
 
     /// The health probe, the status it gives, and when to look again: at the check's interval once
@@ -185,12 +189,25 @@ struct InstanceReconciler: Reconciler {
     ) async throws -> ReconcileResult {
         let instance = assignment.instance
         let check = assignment.healthCheck
-        let failure = await probe.check(
+        var failure = await probe.check(
             address: configuration.address,
             port: hostPort,
             path: check?.path ?? "/",
             timeout: .seconds(check?.timeoutSeconds ?? 2)
         )
+        // Started within the last 200 ms: probed again every 2 ms in this pass (a workload
+        // usually listens within a few), so its healthy status is not one more pass away.
+        if failure != nil, let started = history.entry(instance).startedAt {
+            while failure != nil, ContinuousClock.now - started < .milliseconds(200) {
+                try await Task.sleep(for: .milliseconds(2))
+                failure = await probe.check(
+                    address: configuration.address,
+                    port: hostPort,
+                    path: check?.path ?? "/",
+                    timeout: .seconds(check?.timeoutSeconds ?? 2)
+                )
+            }
+        }
         let healthy = history.probed(
             instance,
             ok: failure == nil,
@@ -208,10 +225,21 @@ struct InstanceReconciler: Reconciler {
         return .requeue(after: .milliseconds(young ? 5 : 50))
     }
 
-    /// Pulls if needed, creates and starts the container. Errors are written to status first.
-    private func start(_ plan: ContainerPlan, generation: Int, report: inout Report) async throws -> (String, Int) {
+    /// Pulls if needed, creates and starts the container (in a warm sandbox when there is one).
+    /// Errors are written to status first.
+    private func start(
+        _ plan: ContainerPlan,
+        generation: Int,
+        report: inout Report
+    ) async throws -> (id: String, port: Int, inSandbox: Bool) {
         let assignment = plan.assignment
         let instance = assignment.instance
+        // Not for extra /etc/hosts lines (app dependencies), which the Engine sets only with a network.
+        if let sandboxes, wiring(assignment) == nil, let spare = sandboxes.take(containerPort: assignment.port),
+            let (id, port) = try await startInSandbox(plan, generation: generation, spare: spare, report: &report)
+        {
+            return (id, port, true)
+        }
         // The host's published ports, the image and the container's name are asked of the Engine
         // at once: three round trips on a deploy's path become one wait.
         async let hostContainers = docker.containers(labels: ["\(ContainerLabels.host)=\(configuration.hostID)"])
@@ -230,65 +258,13 @@ struct InstanceReconciler: Reconciler {
             try await report.write(state: .failed, port: 0)
             throw ReconcileFailure("no free host port in \(configuration.ports)")
         }
-        // One inspect of the image: whether it is here, and what it runs (for the start gate).
-        let command: ImageCommand
-        do {
-            if let stored = try await storedCommand {
-                command = stored
-            } else {
-                logger.info(
-                    "supervisor.pulling",
-                    metadata: ["instance": "\(instance)", "image": "\(assignment.image)"]
-                )
-                try await docker.pull(assignment.image)
-                guard let pulled = try await docker.imageCommand(assignment.image) else {
-                    throw StartGate.Unusable(description: "pulled, but the Engine does not list it")
-                }
-                command = pulled
-            }
-        } catch {
-            history.startFailed(instance, reason: "image \(assignment.image): \(Self.message(error))")
-            try await report.write(state: .failed, port: port)
-            throw error
-        }
-        let name: String
-        do {
-            name = try await freedName
-        } catch {
-            history.startFailed(instance, reason: "start: \(Self.message(error))")
-            try await report.write(state: .failed, port: port)
-            throw error
-        }
-        var config = plan.config(
-            host: configuration,
-            hostPort: port,
-            generation: generation,
-            stopGrace: configuration.stopGrace
-        )
-        if let dependencies = assignment.dependsOnApps, !dependencies.isEmpty, let router = internalRouter() {
-            let wiring = router.wiring(for: dependencies)
-            config.env += wiring.env
-            config.extraHosts = wiring.hosts
-        }
-        if let revision = assignment.secrets {
-            do {
-                let secrets = try await secretEnvironment(assignment, revision: revision)
-                // A secret wins over the App's variable of the same name (getenv finds the first).
-                let names = Set(secrets.map { String($0.prefix(while: { $0 != "=" })) })
-                config.env = config.env.filter { !names.contains(String($0.prefix(while: { $0 != "=" }))) } + secrets
-            } catch {
-                history.startFailed(instance, reason: "secrets: \(Self.message(error))")
-                try await report.write(state: .failed, port: port)
-                throw error
-            }
-        }
-        // A warm sandbox: its network is made, its rules go in before the workload starts (no
-        // gate). Not for extra /etc/hosts lines, which the Engine sets only with a network.
-        if let sandboxes, config.extraHosts == nil, let spare = sandboxes.take(containerPort: assignment.port),
-            let started = try await startInSandbox(plan, config: config, spare: spare, name: name, report: &report)
-        {
-            return started
-        }
+        let stored: Result<ImageCommand?, any Error>
+        do { stored = .success(try await storedCommand) } catch { stored = .failure(error) }
+        let command = try await image(assignment, stored: stored, port: port, report: &report)
+        let freed: Result<String, any Error>
+        do { freed = .success(try await freedName) } catch { freed = .failure(error) }
+        let name = try await started(instance, port: port, report: &report, freed)
+        var config = try await containerConfig(plan, hostPort: port, generation: generation, report: &report)
         if let gate {
             do {
                 (config.entrypoint, config.cmd) = try gate.wrap(command)
@@ -316,7 +292,7 @@ struct InstanceReconciler: Reconciler {
             // Its first status is written after its egress rules, by its first probe: a write
             // here would be one more ZooKeeper round trip between the start and the first answer.
             report.containerID = id
-            return (id, port)
+            return (id, port, false)
         } catch {
             if let created { try? await docker.remove(container: created) }
             let message = Self.message(error)
@@ -327,6 +303,89 @@ struct InstanceReconciler: Reconciler {
             try await report.write(state: .failed, port: port)
             throw error
         }
+    }
+
+    /// What the image runs (for the start gate), pulled first when the Engine does not have it.
+    /// A failure is the instance's failed start.
+    func image(
+        _ assignment: InstanceAssignment,
+        stored: Result<ImageCommand?, any Error>,
+        port: Int,
+        report: inout Report
+    ) async throws -> ImageCommand {
+        let instance = assignment.instance
+        do {
+            if let stored = try stored.get() { return stored }
+            logger.info("supervisor.pulling", metadata: ["instance": "\(instance)", "image": "\(assignment.image)"])
+            try await docker.pull(assignment.image)
+            guard let pulled = try await docker.imageCommand(assignment.image) else {
+                throw StartGate.Unusable(description: "pulled, but the Engine does not list it")
+            }
+            return pulled
+        } catch {
+            history.startFailed(instance, reason: "image \(assignment.image): \(Self.message(error))")
+            try await report.write(state: .failed, port: port)
+            throw error
+        }
+    }
+
+    /// A step's value; its failure is the instance's failed start.
+    func started<T>(
+        _ instance: String,
+        port: Int,
+        report: inout Report,
+        _ step: Result<T, any Error>
+    ) async throws -> T {
+        do {
+            return try step.get()
+        } catch {
+            history.startFailed(instance, reason: "start: \(Self.message(error))")
+            try await report.write(state: .failed, port: port)
+            throw error
+        }
+    }
+
+    /// The `/etc/hosts` lines and variables that wire the instance's app dependencies to this
+    /// zone's internal router; nil when it has none (or there is no internal router yet).
+    func wiring(_ assignment: InstanceAssignment) -> (env: [String], hosts: [String])? {
+        guard let dependencies = assignment.dependsOnApps, !dependencies.isEmpty, let router = internalRouter() else {
+            return nil
+        }
+        return router.wiring(for: dependencies)
+    }
+
+    /// The container's Engine configuration: the plan's, with its app dependencies wired and its
+    /// secrets opened (a secret wins over the App's variable of the same name).
+    func containerConfig(
+        _ plan: ContainerPlan,
+        hostPort: Int,
+        generation: Int,
+        report: inout Report
+    ) async throws -> ContainerConfig {
+        let assignment = plan.assignment
+        var config = plan.config(
+            host: configuration,
+            hostPort: hostPort,
+            generation: generation,
+            stopGrace: configuration.stopGrace
+        )
+        if let wiring = wiring(assignment) {
+            config.env += wiring.env
+            config.extraHosts = wiring.hosts
+        }
+        if let revision = assignment.secrets {
+            do {
+                let secrets = try await secretEnvironment(assignment, revision: revision)
+                // A secret wins over the App's variable of the same name (getenv finds the first).
+                let names = Set(secrets.map { String($0.prefix(while: { $0 != "=" })) })
+                config.env = config.env.filter { !names.contains(String($0.prefix(while: { $0 != "=" }))) } + secrets
+            } catch {
+                history.startFailed(assignment.instance, reason: "secrets: \(Self.message(error))")
+                try await report.write(state: .failed, port: hostPort)
+                throw error
+            }
+        }
+        return config
     }
 
     /// The name for a new container of `instance`: its usual one, or, while a container the
