@@ -8,11 +8,14 @@
 #   release kept warm. The last line reads:
 #   deploy→200: X s, docker run→200: Y s, ratio: Z.ZZ
 # Before it, the median time of each step between the command and the first 200 (deploy-trace).
-# SUPERVISOR_FLAGS adds flags to the three supervisors (e.g. --log-level info).
+# SUPERVISOR_FLAGS adds flags to the three supervisors (e.g. --log-level info). WARM is each
+# supervisor's --warm-sandboxes (default 1: a deploy's container joins a network sandbox made
+# beforehand; WARM=0: every start makes its network, as `docker run` does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 N=${N:-5}
+WARM=${WARM:-1}
 IMAGE=atlantis/sample:v1
 RUN=$PWD/run/bench-deploy
 scripts/install.sh >/dev/null
@@ -37,7 +40,7 @@ scripts/zk.sh standalone benchdeploy 2394 >/dev/null
 Z=(--zk 127.0.0.1:2394)
 i=0
 for zone in a b c; do
-  "$bin" supervisor "${Z[@]}" ${SUPERVISOR_FLAGS:-} --host-id "bench-$zone" --zone "zone-$zone" --ports "$((25500 + i * 100))-$((25599 + i * 100))" >"$RUN/supervisor-$zone.log" 2>&1 &
+  "$bin" supervisor "${Z[@]}" --warm-sandboxes "$WARM" ${SUPERVISOR_FLAGS:-} --host-id "bench-$zone" --zone "zone-$zone" --ports "$((25500 + i * 100))-$((25599 + i * 100))" >"$RUN/supervisor-$zone.log" 2>&1 &
   pids+=($!); i=$((i + 1))
 done
 "$bin" scheduler "${Z[@]}" >"$RUN/scheduler.log" 2>&1 & pids+=($!)
@@ -74,10 +77,10 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # (ZooKeeper's mtime/ctime, the Engine's StartedAt) each step happened.
 STEPS=(committed placed assigned container-started status-written healthy-reported router-serves)
 LABELS=("CLI start + manager commit" "scheduler: placement written" "scheduler: assignment written"
-  "supervisor: container started" "supervisor: first status written" "gate, egress, app start, probe: healthy"
+  "supervisor: container started" "supervisor: first status written" "gate/egress, app start, probe: healthy"
   "router: table swapped, report written" "bench client: first 200 seen" "atlantis deploy returns")
 declare -A step_ms
-echo "==> atlantis deploy → first 200 through the router, $N times"
+echo "==> atlantis deploy → first 200 through the router, $N times (warm sandboxes per supervisor: $WARM)"
 deploy_ms=(); return_ms=()
 for run in $(seq "$N"); do
   trace=$RUN/trace-$run.out
@@ -103,8 +106,12 @@ for run in $(seq "$N"); do
   done
   step_ms[$i]+="$((t1 / 1000000 - prev)) "; step_ms[$((i + 1))]+="$(( (t2 - t1) / 1000000 )) "
   "$bin" scale "${M[@]}" sample --env prod --instances 0 >/dev/null
-  # From an idle host, as each `docker run` below: the retired container gone first.
-  until [ -z "$(docker ps -aq --filter label=atlantis.app=sample)" ]; do sleep 0.05; done
+  # From an idle host, as each `docker run` below: the retired container gone first (with its
+  # sandbox), and each supervisor's spare made again.
+  until [ -z "$(docker ps -aq --filter label=atlantis.app=sample)" ] &&
+    [ "$(docker ps --filter label=atlantis.role=sandbox --format '{{.Label "atlantis.host"}}' | grep -c '^bench-')" -eq $((3 * WARM)) ]; do
+    sleep 0.05
+  done
 done
 echo "where the time goes (median over $N runs, ms from the step before; from the tree's and the Engine's clocks):"
 for i in "${!LABELS[@]}"; do
