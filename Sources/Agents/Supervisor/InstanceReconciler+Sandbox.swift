@@ -47,7 +47,12 @@ extension InstanceReconciler {
             let freed: Result<String, any Error>
             do { freed = .success(try await freedName) } catch { freed = .failure(error) }
             name = try await started(instance, port: spare.hostPort, report: &report, freed)
-            var made = try await containerConfig(plan, hostPort: spare.hostPort, generation: generation, report: &report)
+            var made = try await containerConfig(
+                plan,
+                hostPort: spare.hostPort,
+                generation: generation,
+                report: &report
+            )
             made.networkMode = "container:\(spare.id)"
             made.publishesPort = false
             made.labels[ContainerLabels.sandbox] = spare.id
@@ -102,7 +107,9 @@ extension InstanceReconciler {
         guard let box = try await docker.inspect(container: sandbox), box.state.running, box.state.pid > 0 else {
             logger.warning(
                 "supervisor.sandbox_lost",
-                metadata: ["instance": "\(instance)", "sandbox": "\(sandbox.prefix(12))", "effect": "container replaced"]
+                metadata: [
+                    "instance": "\(instance)", "sandbox": "\(sandbox.prefix(12))", "effect": "container replaced",
+                ]
             )
             history.crashed(instance, reason: "its network sandbox \(sandbox.prefix(12)) stopped")
             try await stopAndRemove(container, sandbox: sandbox)

@@ -103,7 +103,9 @@ final class SandboxPool: Sendable {
             } catch {
                 logger.warning(
                     "supervisor.sandbox_image_failed",
-                    metadata: ["image": "\(configuration.sandboxImage)", "error": "\(error)", "effect": "no warm starts"]
+                    metadata: [
+                        "image": "\(configuration.sandboxImage)", "error": "\(error)", "effect": "no warm starts",
+                    ]
                 )
                 try? await Task.sleep(for: .seconds(10))
             }
