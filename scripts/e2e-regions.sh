@@ -106,7 +106,7 @@ echo "==> e2e-regions: r1's registry (the builder's) cut off; r2 deploys what it
 scripts/region.sh cut 127.0.0.1 5000
 "$bin" deploy sample --env prod --image "127.0.0.1:5000/atlantis/sample@$digest" --regions r2 >"$work/deploy.out" 2>&1 ||
   fail "r2 could not deploy $digest with r1's registry down: $(cat "$work/deploy.out")"
-[ "$(version 127.0.0.2 8080)" = v1 ] || fail "r2 does not serve v1 with r1's registry down"
+got=$(version 127.0.0.2 8080); [ "$got" = v1 ] || fail "r2 does not serve v1 with r1's registry down (it answered: $got; deploy said: $(tail -3 "$work/deploy.out"))"
 scripts/region.sh restore 127.0.0.1
 echo "    r2 back on v1 with r1's registry down"
 
