@@ -219,18 +219,25 @@ public struct ClusterStore: Sendable {
     }
 
     /// Every release of a Deploy, oldest first.
+    /// Every release kept, oldest first; read all at once (one round trip's wait, not one each).
     public func releases(_ deploy: String) async throws -> [Release] {
-        let names: [String]
+        let numbers = try await releaseNumbers(deploy)
+        return try await withThrowingTaskGroup(of: (Int, Release?).self) { group in
+            for (index, number) in numbers.enumerated() {
+                group.addTask { (index, try await self.release(deploy, number)) }
+            }
+            var found = [Release?](repeating: nil, count: numbers.count)
+            for try await (index, release) in group { found[index] = release }
+            return found.compactMap { $0 }
+        }
+    }
+
+    /// The numbers of the releases kept, ascending (their node names; none read).
+    public func releaseNumbers(_ deploy: String) async throws -> [Int] {
         do {
-            names = try await zk.children(tree.releases(deploy: deploy))
+            return try await zk.children(tree.releases(deploy: deploy)).compactMap { Int($0.dropFirst(2)) }.sorted()
         } catch let error as ZooKeeperError where error.code == .noNode {
             return []
         }
-        var out: [Release] = []
-        for name in names.sorted() {
-            guard let number = Int(name.dropFirst(2)), let release = try await release(deploy, number) else { continue }
-            out.append(release)
-        }
-        return out
     }
 }

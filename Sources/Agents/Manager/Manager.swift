@@ -545,10 +545,13 @@ extension Manager {
         var target: Release?
         for _ in 1...Self.attempts {
             do {
-                guard let stored = try await store.read(key) else {
+                // The Deploy and its release pointer are read at once.
+                async let reading = store.read(key)
+                async let pointing = store.releaseState(deploy)
+                guard let stored = try await reading else {
                     throw ManagerError(.notFound, "\(key) does not exist")
                 }
-                guard let state = try await store.releaseState(deploy) else {
+                guard let state = try await pointing else {
                     throw ManagerError(.notFound, "\(key) has no release yet")
                 }
                 if target == nil, let principal = try writer() {
@@ -596,6 +599,14 @@ extension Manager {
 
     /// The release an undo moves to: `number`, or the one before `from`.
     private func undoTarget(_ key: DocumentKey, to number: Int?, from: Int) async throws -> Release {
+        // Only the target is read: the history's names say which it is.
+        let numbers = try await store.releaseNumbers(key.name)
+        let wanted = number ?? numbers.last(where: { $0 < from })
+        if numbers.contains(from), let wanted, numbers.contains(wanted),
+            let found = try await store.release(key.name, wanted)
+        {
+            return found
+        }
         let history = try await store.releases(key.name)
         guard history.contains(where: { $0.number == from }) else {
             throw ManagerError(
