@@ -274,12 +274,20 @@ os.kill(pid, signal.SIGHUP)
 print(f"nginx-churn: {changes} reloads in {time.monotonic() - start:.1f} s", file=sys.stderr)
 PY
 }
+# Two more series write the Route's node straight (`route-churn --direct`: the bytes the manager
+# stored, one setData per change), as nginx's loop rewrites its file: the router's own reaction,
+# without the manager's reads, checks and audit record; and their control on the other tree.
 CHURN_ROUNDS=${CHURN_ROUNDS:-3}
-echo "under 10 changes per second ($CHURN_ROUNDS rounds, alternating; router: a Route rewritten through the manager; nginx: config rewritten and reloaded):"
+echo "under 10 changes per second ($CHURN_ROUNDS rounds, alternating; router: a Route rewritten through the manager, or its node written straight (direct); nginx: config rewritten and reloaded):"
 for round in $(seq "$CHURN_ROUNDS"); do
-  if [ $((round % 2)) = 1 ]; then churn_order="router control nginx"; else churn_order="nginx control router"; fi
+  if [ $((round % 2)) = 1 ]; then churn_order="router control direct direct-control nginx"; else churn_order="nginx direct-control direct control router"; fi
   for name in $churn_order; do
-    if [ "$name" = router ]; then
+    if [ "$name" = direct ] || [ "$name" = direct-control ]; then
+      tree=(); [ "$name" = direct-control ] && tree=(--root /control)
+      "$BENCH" route-churn --direct --zk $ZK "${tree[@]}" --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>>"$RUN/logs/$name-churn.log" &
+      updater=$!
+      run_one $name-churn $ROUTER $ROUTER_PID
+    elif [ "$name" = router ]; then
       "$BENCH" route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>>"$RUN/logs/route-churn.log" &
       updater=$!
       run_one router-churn $ROUTER $ROUTER_PID
@@ -299,10 +307,10 @@ for round in $(seq "$CHURN_ROUNDS"); do
   done
 done
 tail -n 2 "$RUN/logs/route-churn.log" "$RUN/logs/nginx-churn.log" | grep churn: || true
-P99[control]=${P99[router]}
-for name in router control nginx; do
+P99[control]=${P99[router]}; P99[direct]=${P99[router]}; P99[direct-control]=${P99[router]}
+for name in router control direct direct-control nginx; do
   steady=$(median <<<"${P99[$name]}") churned=$(median <<<"${P99[$name-churn]}")
-  printf '%-6s steady p99 %6s ms, under churn p99 %6s ms (%.2fx), %7s req/s; failed requests under churn: %s\n' "$name" \
+  printf '%-14s steady p99 %6s ms, under churn p99 %6s ms (%.2fx), %7s req/s; failed requests under churn: %s\n' "$name" \
     "$steady" "$churned" "$(echo "scale=3; $churned / $steady" | bc)" "$(median <<<"${RPS[$name-churn]}")" "$(sum <<<"${FAILED[$name-churn]}")"
 done
 

@@ -3,6 +3,7 @@ import CLIOptions
 import Foundation
 import Manager
 import ZKModel
+import ZooKeeper
 
 /// Rewrites one Route at a steady rate from one long-lived process, so a load test measures the
 /// router under route changes rather than the start-up cost of a CLI per change.
@@ -29,6 +30,13 @@ struct BenchRouteChurn: AsyncParsableCommand {
     @Option(help: "Seconds to keep changing.")
     var duration: Double = 5
 
+    @Flag(
+        help: ArgumentHelp(
+            "Write the Route's node straight (the bytes the manager stored for each version, one setData per change), as a script rewriting nginx's file does: the proxy's reaction without the manager's reads, checks and audit record."
+        )
+    )
+    var direct = false
+
     func run() async throws {
         // The two versions, read once: the loop only writes.
         let versions = try (0..<2).map { priority in
@@ -48,6 +56,32 @@ struct BenchRouteChurn: AsyncParsableCommand {
         let changes = try await cluster.withManager { manager throws(ManagerError) in
             var changes = 0
             var next = start
+            if direct {
+                // Each version applied once through the manager; then its stored bytes, replayed.
+                let path = manager.store.tree.desired(DocumentKey(kind: .route, name: route))
+                var stored: [[UInt8]] = []
+                for version in versions {
+                    _ = try await manager.apply(version, options: .init(source: "bench-churn"))
+                    do {
+                        stored.append(try await manager.store.zk.getData(path).data)
+                    } catch {
+                        throw ManagerError(.unreachable, "reading back \(path): \(error)")
+                    }
+                }
+                next = clock.now
+                let began = next
+                while clock.now - began < .milliseconds(Int64(duration * 1000)) {
+                    do {
+                        _ = try await manager.store.zk.setData(path, data: stored[changes % 2])
+                    } catch {
+                        throw ManagerError(.unreachable, "writing \(path): \(error)")
+                    }
+                    changes += 1
+                    next += interval
+                    try? await clock.sleep(until: next)
+                }
+                return changes
+            }
             while clock.now - start < .milliseconds(Int64(duration * 1000)) {
                 _ = try await manager.apply(versions[changes % 2], options: .init(source: "bench-churn"))
                 changes += 1

@@ -72,25 +72,33 @@ public struct RolloutWatcher: Sendable {
         // The status may predate a restart: the instances must be confirmed by live supervisors.
         let spec = try await deploySpec(deploy)
         let confirmed = try await instances(app: spec?.app ?? "", environment: spec?.environment ?? "", current: true)
-            .filter(\.serving).count
+            .filter { $0.serving && Self.of($0, release: release) }.count
         if confirmed < rollout.desired {
             return Progress(
                 line: "\(counts); \(confirmed)/\(rollout.desired) confirmed by their supervisors",
                 outcome: nil
             )
         }
-        let pending = try await routersBehind(deploy: deploy)
+        let pending = try await routersBehind(deploy: deploy, release: release)
         if !pending.isEmpty {
             return Progress(line: "\(counts); waiting for routers \(pending.joined(separator: ", "))", outcome: nil)
         }
         return Progress(line: "\(counts); every router serves it", outcome: .done)
     }
 
-    /// Routers whose pool for the deploy's app and environment differs from its healthy instances.
-    public func routersBehind(deploy: String) async throws -> [String] {
+    /// Whether an instance runs `release` (one that does not say is counted as running it).
+    static func of(_ status: InstanceStatus, release: Int?) -> Bool {
+        guard let release, let runs = status.release else { return true }
+        return runs == Release.name(release)
+    }
+
+    /// Routers whose pool for the deploy's app and environment differs from its healthy instances
+    /// (of `release`, when given: an instance of an older release still served means traffic has
+    /// not moved yet, though the scheduler counts it gone once its placement is).
+    public func routersBehind(deploy: String, release: Int? = nil) async throws -> [String] {
         guard let spec = try await deploySpec(deploy) else { return [] }
         let backends = try await instances(app: spec.app, environment: spec.environment, current: true)
-            .filter(\.serving).map {
+            .filter { $0.serving && Self.of($0, release: release) }.map {
                 "\($0.host):\($0.port)"
             }
         let expected = RouterReport.digest(backends: backends)
