@@ -191,6 +191,7 @@ public final class ZooKeeperClient: Sendable {
             failWaiters(ZooKeeperError(code: .badArguments))
             return
         }
+        _ = zoo_set_servers_resolution_delay(raw, Int32(clamping: configuration.hostResolutionDelay.milliseconds))
         for credential in configuration.credentials {
             let bytes = Array(credential.secret.utf8)
             _ = bytes.withUnsafeBufferPointer { buf in

@@ -18,6 +18,10 @@ public struct ZooKeeperConfiguration: Sendable {
     /// How long one request may wait for its answer.
     public var operationTimeout: Duration
     public var credentials: [Credential]
+    /// How long the C client goes without resolving the connection string's host names again in
+    /// normal operation (it still does on a connection loss). Its default resolves them at every
+    /// look at its socket: a `getaddrinfo` (a netlink dump of the host's addresses) per request.
+    public var hostResolutionDelay: Duration = .seconds(30)
     /// The ACL of nodes created without an explicit one.
     public var defaultACL: [ACL]
     /// When set, the ACL of every node this client creates, decided by its path (it overrides

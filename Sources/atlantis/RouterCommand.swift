@@ -45,6 +45,14 @@ struct RouterCommand: AsyncParsableCommand {
     )
     var lostGrace: Int = 20
 
+    @Option(
+        help: ArgumentHelp(
+            "The nice value of the router's threads other than its event loops (reading changes, building tables, reporting): they wait for busy loops instead of preempting them (0: unchanged).",
+            valueName: "0-19"
+        )
+    )
+    var controlNice: Int = 5
+
     @OptionGroup var proxy: ProxyOptions
 
     func run() async throws {
@@ -80,6 +88,7 @@ struct RouterCommand: AsyncParsableCommand {
         )
         configuration.internalListen = internalListen.map { ($0.host, $0.port) }
         configuration.lostGrace = .seconds(Int64(max(lostGrace, 0)))
+        configuration.controlNice = Int32(min(max(controlNice, 0), 19))
         let service = RouterService(
             configuration: configuration,
             metrics: { registry.emitToString() },

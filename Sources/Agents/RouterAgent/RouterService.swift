@@ -33,6 +33,9 @@ public struct RouterService: Service {
         /// How long instances confirmed by a supervisor stay routed once its session is gone
         /// (`RouterAgent.lostGrace`).
         public var lostGrace: Duration = .seconds(20)
+        /// The nice value of every thread but the event loops (`ControlPlanePriority`): a change
+        /// read, built and reported waits for busy loops instead of preempting them. 0: as they are.
+        public var controlNice: Int32 = 5
 
         public init(
             id: String,
@@ -89,8 +92,15 @@ public struct RouterService: Service {
         } catch {
             logger.warning("router.scheduling_unchanged", metadata: ["error": "\(error)"])
         }
+        let loopThreads = (try? await ControlPlanePriority.threadIDs(of: loops)) ?? []
         do {
-            try await serve(tables: tables, internalTables: internalTables, health: health, loops: loops)
+            try await serve(
+                tables: tables,
+                internalTables: internalTables,
+                health: health,
+                loops: loops,
+                loopThreads: loopThreads
+            )
         } catch {
             try? await loops.shutdownGracefully()
             throw error
@@ -102,7 +112,8 @@ public struct RouterService: Service {
         tables: TableSource,
         internalTables: TableSource,
         health: RouterHealth,
-        loops: MultiThreadedEventLoopGroup
+        loops: MultiThreadedEventLoopGroup,
+        loopThreads: Set<Int32>
     ) async throws {
         let server = ProxyServer(tables: tables, configuration: configuration.proxy, group: loops, logger: logger)
         let listener = try await server.bind(host: configuration.listen.host, port: configuration.listen.port)
@@ -143,8 +154,22 @@ public struct RouterService: Service {
             "router \(configuration.id): serving HTTP on \(configuration.address), admin on \(configuration.admin.host):\(configuration.admin.port)"
         )
         // Until a graceful shutdown (or a cancel) ends the feed.
+        let nice = configuration.controlNice
         await cancelWhenGracefulShutdown {
-            await feed(tables: tables, internalTables: internalTables, health: health)
+            await withTaskGroup(of: Void.self) { group in
+                // Threads come and go (ZooKeeper's on a reconnect, the task pool's as it grows):
+                // each look lowers the new ones.
+                if nice > 0, !loopThreads.isEmpty {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            ControlPlanePriority.lower(allBut: loopThreads, to: nice)
+                            try? await Task.sleep(for: .seconds(5))
+                        }
+                    }
+                }
+                await feed(tables: tables, internalTables: internalTables, health: health)
+                group.cancelAll()
+            }
         }
         try? await listener.close().get()
         try? await internalListener?.close().get()
