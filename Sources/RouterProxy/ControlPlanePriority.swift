@@ -42,7 +42,9 @@ public enum ControlPlanePriority {
         defer { closedir(tasks) }
         var changed = 0
         while let entry = readdir(tasks) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             guard let id = Int32(name), !keep.contains(id) else { continue }
             errno = 0
             let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(id))
