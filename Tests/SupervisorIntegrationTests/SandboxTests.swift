@@ -51,13 +51,17 @@ struct SandboxTests {
             rig.start()
             let pool = try #require(rig.agent?.sandboxes)
             #expect(await eventually(.seconds(30)) { pool.spares.count == 1 })
-            try await rig.assign(SupervisorRig.sample("web-1"))
+            // Probed once a minute: the replacement comes from the sandbox's own event (the
+            // controller's resync is 30 s away), not from a probe.
+            var assignment = SupervisorRig.sample("web-1")
+            assignment.healthCheck?.intervalSeconds = 60
+            try await rig.assign(assignment)
             #expect(await eventually { await rig.status("web-1")?.healthy == true })
             let first = try #require(await rig.status("web-1")?.containerID)
             let sandbox = try #require(try await rig.docker.inspect(container: first)?.labels["atlantis.sandbox"])
             try await rig.docker.kill(container: sandbox)
             #expect(
-                await eventually(.seconds(30)) {
+                await eventually(.seconds(15)) {
                     guard let now = await rig.status("web-1") else { return false }
                     return now.healthy && now.containerID != first && now.restarts == 1
                 }
