@@ -40,23 +40,7 @@ struct RolloutWatcherReportsTests {
     @Test func routersServingAnOlderReleaseAreBehind() async throws {
         let h = try await Harness.make()
         defer { Task { await h.close() } }
-        let documents = """
-            apiVersion: atlantis/v1
-            kind: Team
-            metadata: {name: t}
-            spec: {members: [ann]}
-            ---
-            apiVersion: atlantis/v1
-            kind: App
-            metadata: {name: web}
-            spec: {team: t, port: 8080}
-            ---
-            apiVersion: atlantis/v1
-            kind: Deploy
-            metadata: {name: web-prod}
-            spec: {app: web, environment: prod, image: "web:1", instances: 1}
-            """
-        try await h.manager.apply(try h.load(yaml: documents), options: .init())
+        try await h.manager.apply(try h.load(yaml: ReleaseTests.documents(image: "web:1")), options: .init())
         try await h.zk.ensurePath(h.tree.supervisors)
         try await h.zk.create(h.tree.supervisor("h1"), data: [], mode: .ephemeral)
         try await h.zk.ensurePath(h.tree.instanceStatus)

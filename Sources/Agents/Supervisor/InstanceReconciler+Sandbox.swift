@@ -25,11 +25,7 @@ extension InstanceReconciler {
             return nil
         }
         ports.adopt(spare.hostPort, for: instance)
-        let (rules, problems) = EgressResolver(
-            services: services,
-            internalRouter: internalRouter(),
-            zone: configuration.zone
-        ).rules(for: assignment)
+        let (rules, problems) = egressRules(for: assignment)
         if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
         let firewall = self.firewall
         async let applied = firewall.ensure(
@@ -91,66 +87,6 @@ extension InstanceReconciler {
             try await report.write(state: .failed, port: spare.hostPort)
             throw error
         }
-    }
-
-    /// The egress pass of a container in a sandbox's network: the rules are the sandbox's
-    /// namespace's, checked as any container's; a sandbox that stopped took the network with
-    /// it, so the container is replaced (counted as a crash). False when it was.
-    func ensureSandboxEgress(
-        _ assignment: InstanceAssignment,
-        container: String,
-        sandbox: String,
-        hostPort: Int,
-        report: inout Report
-    ) async throws -> Bool {
-        let instance = assignment.instance
-        guard let box = try await docker.inspect(container: sandbox), box.state.running, box.state.pid > 0 else {
-            logger.warning(
-                "supervisor.sandbox_lost",
-                metadata: [
-                    "instance": "\(instance)", "sandbox": "\(sandbox.prefix(12))", "effect": "container replaced",
-                ]
-            )
-            history.crashed(instance, reason: "its network sandbox \(sandbox.prefix(12)) stopped")
-            try await stopAndRemove(container, sandbox: sandbox)
-            report.containerID = nil
-            return false
-        }
-        let (rules, problems) = EgressResolver(
-            services: services,
-            internalRouter: internalRouter(),
-            zone: configuration.zone
-        ).rules(for: assignment)
-        do {
-            if try await firewall.ensure(
-                rules,
-                container: sandbox,
-                pid: box.state.pid,
-                startedAt: box.state.startedAt ?? ""
-            ) {
-                logger.info(
-                    "supervisor.egress_applied",
-                    metadata: ["instance": "\(instance)", "allowed": "\(rules.allowed.count)"]
-                )
-            }
-        } catch {
-            let message = Self.message(error)
-            logger.error(
-                "supervisor.start_unsafe",
-                metadata: [
-                    "instance": "\(instance)", "container": "\(container.prefix(12))",
-                    "error": "egress rules not applied: \(message)",
-                ]
-            )
-            history.crashed(instance, reason: "egress rules not applied, container stopped: \(message)")
-            try await stopAndRemove(container, sandbox: sandbox)
-            report.containerID = nil
-            try await report.write(state: .failed, port: hostPort)
-            throw ReconcileFailure("\(instance): egress rules not applied: \(message)")
-        }
-        report.containerAddress = box.ipAddress
-        if !problems.isEmpty { history.failed(instance, reason: problems.joined(separator: "; ")) }
-        return true
     }
 
     /// Removes a sandbox whose container is gone (or never made).
