@@ -55,6 +55,15 @@ struct RouterCommand: AsyncParsableCommand {
 
     @OptionGroup var proxy: ProxyOptions
 
+    func validate() throws {
+        guard (0...19).contains(controlNice) else {
+            throw ValidationError("--control-nice must be a nice value from 0 (unchanged) to 19, not \(controlNice)")
+        }
+        guard lostGrace >= 0 else {
+            throw ValidationError("--lost-grace must be a number of seconds, 0 or more, not \(lostGrace)")
+        }
+    }
+
     func run() async throws {
         cluster.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
@@ -87,8 +96,8 @@ struct RouterCommand: AsyncParsableCommand {
             zone: zone
         )
         configuration.internalListen = internalListen.map { ($0.host, $0.port) }
-        configuration.lostGrace = .seconds(Int64(max(lostGrace, 0)))
-        configuration.controlNice = Int32(min(max(controlNice, 0), 19))
+        configuration.lostGrace = .seconds(Int64(lostGrace))
+        configuration.controlNice = Int32(controlNice)
         let service = RouterService(
             configuration: configuration,
             metrics: { registry.emitToString() },

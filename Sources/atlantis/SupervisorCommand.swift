@@ -93,6 +93,18 @@ struct SupervisorCommand: AsyncParsableCommand {
     )
     var logsPort: Int?
 
+    func validate() throws {
+        guard warmSandboxes >= 0 && warmSandboxes <= 16 else {
+            throw ValidationError("--warm-sandboxes must be between 0 (none) and 16, not \(warmSandboxes)")
+        }
+        guard cpu > 0 else { throw ValidationError("--cpu must be a positive number of cores, not \(cpu)") }
+        guard memoryMb > 0 else { throw ValidationError("--memory-mb must be a positive number, not \(memoryMb)") }
+        guard containers >= 1 else { throw ValidationError("--containers must be at least 1, not \(containers)") }
+        guard stopGrace >= 0 else {
+            throw ValidationError("--stop-grace must be a number of seconds, 0 or more, not \(stopGrace)")
+        }
+    }
+
     func run() async throws {
         cluster.bootstrapLogging()
         let logger = Logger(label: "atlantis.supervisor")
@@ -113,7 +125,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             gateShell: gateShell
         )
         configuration.logsPort = logsPort
-        configuration.warmSandboxes = max(0, warmSandboxes)
+        configuration.warmSandboxes = warmSandboxes
         configuration.secretBox = try secretsKeyFile.map { try SecretBox.load(keyFile: $0) }
         let http = DockerClient.makeHTTPClient()
         do {

@@ -245,6 +245,26 @@ struct SupervisorOptionTests {
         #expect(try await h.zk.exists(root) == nil, "nothing may be written under \(root)")
         await h.close()
     }
+
+    /// Out-of-range numbers were clamped silently (`--warm-sandboxes -1` ran with none); they are
+    /// refused, naming the option and the value, before ZooKeeper or dockerd is touched.
+    @Test(arguments: [
+        (["--warm-sandboxes=-1"], "--warm-sandboxes must be between 0 (none) and 16, not -1"),
+        (["--warm-sandboxes", "100"], "--warm-sandboxes must be between 0 (none) and 16, not 100"),
+        (["--stop-grace=-1"], "--stop-grace must be a number of seconds, 0 or more, not -1"),
+        (["--containers", "0"], "--containers must be at least 1, not 0"),
+        (["--cpu", "0"], "--cpu must be a positive number of cores, not 0.0"),
+        (["--memory-mb=-2"], "--memory-mb must be a positive number, not -2"),
+    ])
+    func outOfRangeNumbersAreRefusedAndNothingIsWritten(arguments: [String], message: String) async throws {
+        let root = CLITests.newRoot()
+        let run = try CLITests.atlantis(["supervisor", "--host-id", "h1", "--zone", "z1"] + arguments, root: root)
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        let h = try await Harness.make(root: root)
+        #expect(try await h.zk.exists(root) == nil, "nothing may be written under \(root)")
+        await h.close()
+    }
 }
 
 @Suite("atlantis get shows status")
@@ -277,6 +297,9 @@ struct RouterOptionTests {
         (["--idle-timeout", "0"], "--idle-timeout must be a positive number of seconds"),
         (["--threads", "0"], "--threads must be at least 1"),
         (["--max-idle-per-backend=-1"], "--max-idle-per-backend must not be negative"),
+        (["--control-nice", "40"], "--control-nice must be a nice value from 0 (unchanged) to 19, not 40"),
+        (["--control-nice=-1"], "--control-nice must be a nice value from 0 (unchanged) to 19, not -1"),
+        (["--lost-grace=-5"], "--lost-grace must be a number of seconds, 0 or more, not -5"),
     ])
     func badRouterOptionsAreRefusedBeforeAnythingStarts(arguments: [String], message: String) throws {
         let root = CLITests.newRoot()
