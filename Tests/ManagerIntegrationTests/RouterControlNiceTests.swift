@@ -1,0 +1,62 @@
+import Foundation
+import TestSupport
+import Testing
+import ZooKeeper
+
+/// `atlantis router --control-nice N`: the event loops keep the process's priority, every other
+/// thread (ZooKeeper's, the task pool's, NIO's singleton loops) runs at nice N, so a route change
+/// waits for busy loops instead of preempting them (bench/RESULTS.md, the router under churn).
+@Suite("atlantis router --control-nice")
+struct RouterControlNiceTests {
+    /// Each thread of `pid`: its name and its nice value (`/proc/<pid>/task/<tid>/stat`, field 19;
+    /// the name may hold spaces and parentheses, so the fields are counted after the last ')').
+    static func threads(of pid: Int32) -> [(name: String, nice: Int)] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { tid in
+            guard
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+                let name = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            // After ")": state(3) ppid(4) … priority(18) nice(19): nice is the 17th field from here.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 16, let nice = Int(fields[16]) else { return nil }
+            return (name.trimmingCharacters(in: .whitespacesAndNewlines), nice)
+        }
+    }
+
+    @Test func everyThreadButTheEventLoopsRunsAtTheControlNiceValue() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let (listen, admin) = (Loopback.freePort(), Loopback.freePort())
+        let router = Process()
+        router.executableURL = URL(fileURLWithPath: CLITests.binary)
+        router.arguments = [
+            "router", "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
+            "--zk", Harness.hosts, "--root", CLITests.newRoot(), "--threads", "2", "--control-nice", "7",
+        ]
+        router.standardOutput = FileHandle.nullDevice
+        router.standardError = FileHandle.nullDevice
+        try router.run()
+        defer {
+            router.terminate()
+            router.waitUntilExit()
+        }
+        let url = "http://127.0.0.1:\(admin)/metrics"
+        #expect(await eventually(.seconds(15)) { Loopback.curl(url, extra: ["--max-time", "2"]).status == 200 })
+        let pid = router.processIdentifier
+        // The router starts at this process's nice value (0 unless the tests themselves are niced).
+        let base = Self.threads(of: ProcessInfo.processInfo.processIdentifier).first?.nice ?? 0
+        let control = max(7, base)
+        let loops = { Self.threads(of: pid).filter { $0.name.hasPrefix("NIO-ELT-") } }
+        let others = { Self.threads(of: pid).filter { !$0.name.hasPrefix("NIO-ELT-") } }
+        // The first pass runs once the loops are up; threads made later are caught within 5 s.
+        #expect(await eventually(.seconds(10)) { others().allSatisfy { $0.nice == control } }, "\(others())")
+        #expect(loops().count == 2, "the two event loops: \(loops())")
+        #expect(loops().allSatisfy { $0.nice == base }, "\(loops())")
+        // Proxying and answering the admin port use the loops: still at the base value after serving.
+        #expect(Loopback.curl(url).status == 200)
+        #expect(loops().allSatisfy { $0.nice == base }, "\(loops())")
+        #expect(others().count >= 2, "ZooKeeper's threads and the task pool's: \(others())")
+    }
+}
