@@ -36,3 +36,6 @@ router=$!
 echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instance reports"
 "$bench" router-live --zk 127.0.0.1:2398 --root /rscale --router-pid "$router" --router-id bench-router --admin 127.0.0.1:18281 \
   --routes "$ROUTES" --backends-per-route "$PER_ROUTE" --changes "${CHANGES:-20}"
+# Resident memory by kind: anonymous (the heap: what the router holds) and file pages (the binary).
+awk '/^(Rss|Anonymous|Private_Clean|Shared_Clean):/ { printf "  %s %.1f MiB", $1, $2 / 1024 } END { print "" }' \
+  "/proc/$router/smaps_rollup" | sed 's/^/router memory:/'

@@ -59,9 +59,6 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     }
 
     private let state = Mutex(State())
-    /// The per-child watches: dropped when the cache stops, so caches made again and again (one
-    /// per leadership term) leave no watches behind on nodes that never change.
-    private let watches = WatchGroup()
     private let syncGate = SyncLatch()
     private let refresh: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
 
@@ -163,14 +160,23 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     /// Watches until cancelled. Creates the folder if it does not exist.
     public func run() async {
+        // The children's watches, one registration for all: a watch that fires marks its child
+        // for a read; all of a session's ended at once mark every child. Ended when the cache
+        // stops, so caches made again and again (one per leadership term) leave no callbacks.
+        let prefix = ZNodeTree.child("", of: folder)
+        let watches = PathWatches { [weak self] path, _ in
+            guard let self else { return }
+            guard let path else { return self.markAll() }
+            if path.hasPrefix(prefix) { self.mark(String(path.dropFirst(prefix.count))) }
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.watchSession() }
-            group.addTask { await self.refreshLoop() }
+            group.addTask { await self.refreshLoop(watches) }
             await self.watchFolder()
             group.cancelAll()
         }
         refresh.continuation.finish()
-        watches.cancelAll()
+        watches.cancel()
         finishSubscribers()
     }
 
@@ -205,7 +211,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         }
     }
 
-    private func refreshLoop() async {
+    private func refreshLoop(_ watches: PathWatches) async {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for await name in refresh.stream {
@@ -214,9 +220,13 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
                     running -= 1
                 }
                 running += 1
-                group.addTask { await self.read(name) }
+                group.addTask { await self.read(name, watches: watches) }
             }
         }
+    }
+
+    private func markAll() {
+        for name in state.withLock({ Array($0.children) }) { mark(name) }
     }
 
     private func mark(_ name: String) {
@@ -227,7 +237,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         if isNew { refresh.continuation.yield(name) }
     }
 
-    private func read(_ name: String) async {
+    private func read(_ name: String, watches: PathWatches) async {
         let path = ZNodeTree.child(name, of: folder)
         let still = state.withLock { s -> Bool in
             s.pending.remove(name)
@@ -237,7 +247,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         var delay = Duration.milliseconds(50)
         while !Task.isCancelled {
             do {
-                let (data, stat) = try await zk.getData(path, group: watches) { [weak self] _ in self?.mark(name) }
+                let (data, stat) = try await zk.getData(path, watches: watches)
                 await afterRead(name, data)
                 store(name, keep(name, NodeSnapshot(data: data, stat: stat)))
                 return
@@ -245,7 +255,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
                 // Deleted, and perhaps created again under the same name before the children
                 // list is read again (which then looks unchanged): a watch on its existence
                 // brings the new one in.
-                if await watchExistence(name, path: path) { return }
+                if await watchExistence(name, path: path, watches: watches) { return }
             } catch {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
@@ -255,9 +265,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     /// After a read found no node: true when it is absent with a watch armed for its creation
     /// (and stored as absent); false when it exists again and should be read at once.
-    private func watchExistence(_ name: String, path: String) async -> Bool {
+    private func watchExistence(_ name: String, path: String, watches: PathWatches) async -> Bool {
         do {
-            let stat = try await zk.exists(path, group: watches) { [weak self] _ in self?.mark(name) }
+            let stat = try await zk.exists(path, watches: watches)
             if stat != nil { return false }
             store(name, nil)
             return true

@@ -51,7 +51,23 @@ let stringCompletion: string_completion_t = { rc, value, ctx in
 }
 
 let oneShotWatcher: watcher_fn = { _, type, state, _, ctx in
-    let id = contextID(ctx)
+    guard let event = watchEvent(type: type, state: state) else { return }
+    CallbackRegistry.shared.takeWatch(contextID(ctx))?.fire(event)
+}
+
+/// The watcher of every node watched through one `PathWatches`: the registration stays, the
+/// node's path goes to its handler. A session event comes once for all the set's nodes (the C
+/// client delivers each watcher once) and with an empty path: the handler gets nil.
+let pathWatcher: watcher_fn = { _, type, state, path, ctx in
+    guard let event = watchEvent(type: type, state: state),
+        let watches = CallbackRegistry.shared.pathWatches(contextID(ctx))
+    else { return }
+    let node = path.map { String(cString: $0) }
+    watches.fire(node?.isEmpty == false ? node : nil, event)
+}
+
+/// What a C watcher call means to a one-shot watch; nil for what does not end one.
+private func watchEvent(type: Int32, state: Int32) -> WatchEvent? {
     let event: WatchEvent
     switch type {
     case atl_event_created(): event = .created
@@ -62,11 +78,11 @@ let oneShotWatcher: watcher_fn = { _, type, state, _, ctx in
     case atl_event_session():
         // Disconnects are delivered to every watcher too; the C client re-arms watches on
         // reconnect, so only the loss of the session ends a watch.
-        guard state == atl_state_expired() || state == atl_state_auth_failed() else { return }
+        guard state == atl_state_expired() || state == atl_state_auth_failed() else { return nil }
         event = .sessionLost
-    default: return
+    default: return nil
     }
-    CallbackRegistry.shared.takeWatch(id)?.fire(event)
+    return event
 }
 
 let sessionWatcher: watcher_fn = { zh, type, state, _, ctx in

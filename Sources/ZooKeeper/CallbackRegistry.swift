@@ -67,6 +67,7 @@ final class CallbackRegistry: Sendable {
         var next: Int = 1
         var calls: [Int: PendingCall] = [:]
         var watches: [Int: WatchRegistration] = [:]
+        var pathWatches: [Int: PathWatchRegistration] = [:]
         var sessions: [Int: @Sendable (_ type: Int32, _ state: Int32, _ sessionID: Int64) -> Void] = [:]
     }
 
@@ -116,15 +117,35 @@ final class CallbackRegistry: Sendable {
         _ = takeWatch(id)
     }
 
-    var watchCount: Int { state.withLock { $0.watches.count } }
+    func add(_ watches: PathWatchRegistration) -> Int {
+        state.withLock { s in
+            let id = s.next
+            s.next += 1
+            s.pathWatches[id] = watches
+            return id
+        }
+    }
 
-    /// Fires `.sessionLost` on every watch of the given session and forgets them.
+    func pathWatches(_ id: Int) -> PathWatchRegistration? {
+        state.withLock { $0.pathWatches[id] }
+    }
+
+    func removePathWatches(_ id: Int) {
+        _ = state.withLock { $0.pathWatches.removeValue(forKey: id) }
+    }
+
+    /// Registrations whose callbacks can still run: one per one-shot watch, one per `PathWatches`.
+    var watchCount: Int { state.withLock { $0.watches.count + $0.pathWatches.count } }
+
+    /// Fires `.sessionLost` on every watch of the given session and forgets them; each
+    /// `PathWatches` that armed watches in it hears it once, with no path.
     func failWatches(session: UInt64) {
-        let lost = state.withLock { s -> [WatchRegistration] in
+        let (lost, sets) = state.withLock { s -> ([WatchRegistration], [PathWatchRegistration]) in
             let ids = s.watches.filter { $0.value.session == session }.map(\.key)
-            return ids.compactMap { s.watches.removeValue(forKey: $0) }
+            return (ids.compactMap { s.watches.removeValue(forKey: $0) }, Array(s.pathWatches.values))
         }
         for w in lost { w.fire(.sessionLost) }
+        for set in sets where set.endSession(session) { set.fire(nil, .sessionLost) }
     }
 
     func addSessionHandler(_ handler: @escaping @Sendable (Int32, Int32, Int64) -> Void) -> Int {

@@ -111,6 +111,31 @@ extension ZooKeeperClient {
         }
     }
 
+    /// Reads a node and leaves a one-shot watch on it in `watches` (its handler gets `path` when
+    /// the node changes or goes): no registration of its own, for caches of many nodes.
+    public func getData(_ path: String, watches: PathWatches) async throws -> (data: [UInt8], stat: Stat) {
+        watches.registration.armed(in: state.withLock { $0.generation })
+        let (result, _) = try await submit(path: path) { h, ctx in
+            zoo_awget(h, path, pathWatcher, context(watches.id), dataCompletion, ctx)
+        }
+        try check(result.rc, path: path)
+        guard case .data(_, let data, let stat?) = result else { throw ZooKeeperError(code: .system, path: path) }
+        return (data, stat)
+    }
+
+    /// Whether a node exists, leaving a one-shot watch in `watches` for its creation, change or
+    /// deletion.
+    public func exists(_ path: String, watches: PathWatches) async throws -> Stat? {
+        watches.registration.armed(in: state.withLock { $0.generation })
+        let (result, _) = try await submit(path: path) { h, ctx in
+            zoo_awexists(h, path, pathWatcher, context(watches.id), statCompletion, ctx)
+        }
+        if result.rc == ZNONODE.rawValue { return nil }
+        try check(result.rc, path: path)
+        guard case .stat(_, let stat) = result else { return nil }
+        return stat
+    }
+
     public func exists(_ path: String) async throws -> Stat? {
         let (result, _) = try await submit(path: path) { h, ctx in
             zoo_aexists(h, path, 0, statCompletion, ctx)
