@@ -193,6 +193,7 @@ let package = Package(
                 "ManagerAPI",
                 "ManagerClient",
                 "Spawn",
+                "ZKModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -65,7 +65,7 @@ public struct StatusWriter: Sendable {
     ) async throws {
         var previous = memory?.status(key)
         if previous == nil { previous = try? await read(key) }
-        let stamp = ISO8601DateFormatter().string(from: now)
+        let stamp = Timestamp.string(now)
         let merged = conditions.map { condition -> ObjectStatus.Condition in
             var c = condition
             if let old = previous?.condition(c.type), old.status == c.status, !old.lastTransitionTime.isEmpty {

@@ -445,7 +445,7 @@ public struct BuildReconciler: Reconciler {
         return SHA256.hash(data: Array(identity.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func now() -> String { Timestamp.string(Date()) }
 
     static func milliseconds(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)

@@ -75,5 +75,5 @@ struct SourcePoller: Sendable {
         return spec.build
     }
 
-    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func now() -> String { Timestamp.string(Date()) }
 }

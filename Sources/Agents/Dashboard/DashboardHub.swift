@@ -255,7 +255,7 @@ public final class DashboardHub: Sendable {
             if now != connected {
                 connected = now
                 let state: ZooKeeperState =
-                    now ? .connected(hosts: hosts) : .disconnected(since: ISO8601DateFormatter().string(from: Date()))
+                    now ? .connected(hosts: hosts) : .disconnected(since: Timestamp.string(Date()))
                 zookeeper.withLock { $0 = state }
                 logger.log(level: now ? .info : .warning, "dashboard.zookeeper", metadata: ["connected": "\(now)"])
                 rerender()

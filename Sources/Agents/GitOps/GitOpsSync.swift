@@ -5,6 +5,7 @@ public import ManagerAPI
 public import ManagerClient
 public import ServiceLifecycle
 import Spawn
+import ZKModel
 
 /// GitOps, pull form: fetches a ref, applies one path of it through the manager (pruning within
 /// its own source only), and reports the commit, the drift it found and the last error to the
@@ -74,7 +75,7 @@ public struct GitOpsSync: Service {
 
     /// One attempt: fetch, read the path, diff, apply. Never throws: the outcome is in the status.
     public func syncOnce(previous: GitOpsStatus? = nil) async -> GitOpsStatus {
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = Timestamp.string(Date())
         var status = GitOpsStatus(
             name: configuration.name,
             repo: configuration.repo,

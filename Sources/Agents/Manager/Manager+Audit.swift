@@ -42,7 +42,7 @@ extension Manager {
             }
         }
         let record = AuditRecord(
-            time: ISO8601DateFormatter().string(from: Date()),
+            time: Timestamp.string(Date()),
             source: options.source,
             action: options.action,
             caller: auditCaller,

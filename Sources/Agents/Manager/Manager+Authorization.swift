@@ -136,7 +136,7 @@ extension Manager {
     /// when ZooKeeper cannot take its record.
     public func recordDenial(_ principal: Principal, verb: String, apps: [String], reason: String) async {
         var record = AuditRecord(
-            time: ISO8601DateFormatter().string(from: Date()),
+            time: Timestamp.string(Date()),
             source: "manager",
             action: "denied",
             caller: auditCaller ?? principal.name,

@@ -21,7 +21,7 @@ extension Manager {
                 request.recorded = true
                 let now = Date()
                 var record = AuditRecord(
-                    time: ISO8601DateFormatter().string(from: now),
+                    time: Timestamp.string(now),
                     source: "builder",
                     action: "built",
                     caller: request.requestedBy,

@@ -32,7 +32,7 @@ extension Manager {
             app: app,
             source: source,
             requestedBy: requestedBy,
-            requestedAt: ISO8601DateFormatter().string(from: now),
+            requestedAt: Timestamp.string(now),
             deploy: deploy
         )
         request.commit = commit
@@ -108,7 +108,7 @@ extension Manager {
                 var request = view.request
                 request.cancel = true
                 var record = AuditRecord(
-                    time: ISO8601DateFormatter().string(from: Date()),
+                    time: Timestamp.string(Date()),
                     source: origin,
                     action: "cancel-build",
                     caller: auditCaller,

@@ -53,7 +53,7 @@ extension Manager {
                 guard entries.count <= SecretSet.maxEntries else {
                     throw ManagerError(.invalidInput, "at most \(SecretSet.maxEntries) secrets per environment")
                 }
-                let now = ISO8601DateFormatter().string(from: Date())
+                let now = Timestamp.string(Date())
                 let revision = (current?.set.revision ?? 0) + 1
                 let set = SecretSet(
                     app: app,

@@ -646,7 +646,7 @@ extension Manager {
         document.metadata.generation = Int(stored.version) + 2
         let pointer = ReleasePointer(current: target.number, latest: state.pointer.latest)
         var record = AuditRecord(
-            time: ISO8601DateFormatter().string(from: Date()),
+            time: Timestamp.string(Date()),
             source: source,
             action: "undo",
             deploy: key.name,

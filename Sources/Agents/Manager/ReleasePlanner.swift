@@ -73,7 +73,7 @@ public struct ReleasePlanner: Sendable {
             dependsOn: app.dependsOn,
             cpu: spec.cpu,
             memoryMB: spec.memoryMB,
-            createdAt: ISO8601DateFormatter().string(from: now),
+            createdAt: Timestamp.string(now),
             cause: cause
         ).with(secrets: secrets)
         release.dependsOnApps = app.dependsOnApps

@@ -169,6 +169,6 @@ public final class Authenticator: Sendable {
     }
 
     static func time(_ seconds: Double) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: seconds))
+        Timestamp.string(Date(timeIntervalSince1970: seconds))
     }
 }

@@ -205,9 +205,7 @@ public struct LogRelay: Sendable {
 
     /// As the Engine stamps lines (normalized to nine digits): `2026-12-03T14:30:00.123000000Z`.
     static func stamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        let seconds = formatter.string(from: date).dropLast()
+        let seconds = Timestamp.string(date).dropLast()
         let nanos = Int((date.timeIntervalSince1970.truncatingRemainder(dividingBy: 1)) * 1e9)
         return seconds + "." + String(format: "%09d", nanos) + "Z"
     }
