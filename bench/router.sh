@@ -306,9 +306,10 @@ for round in $(seq "$CHURN_ROUNDS"); do
     wait $updater
   done
 done
-tail -n 2 "$RUN/logs/route-churn.log" "$RUN/logs/nginx-churn.log" | grep churn: || true
+tail -n 2 "$RUN/logs/route-churn.log" "$RUN/logs/nginx-churn.log" 2>/dev/null | grep churn: || true
 P99[control]=${P99[router]}; P99[direct]=${P99[router]}; P99[direct-control]=${P99[router]}
-for name in router control direct direct-control nginx; do
+# CHURN_ROUNDS=0 leaves the churn out (a run for the steady figures alone).
+for name in $([ "$CHURN_ROUNDS" -gt 0 ] && echo router control direct direct-control nginx); do
   steady=$(median <<<"${P99[$name]}") churned=$(median <<<"${P99[$name-churn]}")
   printf '%-14s steady p99 %6s ms, under churn p99 %6s ms (%.2fx), %7s req/s; failed requests under churn: %s\n' "$name" \
     "$steady" "$churned" "$(echo "scale=3; $churned / $steady" | bc)" "$(median <<<"${RPS[$name-churn]}")" "$(sum <<<"${FAILED[$name-churn]}")"

@@ -23,7 +23,10 @@ public struct ApplyPlan: Sendable {
     /// Kind folders whose version must not have moved (nothing new refers to what is deleted).
     public var folderChecks: [Kind: Int32] = [:]
     /// Kind folders whose version is bumped (at the version read: two writers that both bump
-    /// one folder conflict) because documents that refer to others are written.
+    /// one folder conflict): the folder of every kind written. A folder's version thus moves
+    /// with every change of its documents, so a snapshot is still current while its folders'
+    /// versions are (`SnapshotMemory`); and documents that refer to others are not written
+    /// beside a concurrent write of their kind.
     public var folderBumps: [Kind: Int32] = [:]
     public var source: String
 

@@ -205,11 +205,15 @@ public struct ApplyPlanner: Sendable {
             )
         }
         if !problems.isEmpty { throw .invalid(problems) }
+        // Every kind written or deleted has its folder bumped: the folder's version then moves
+        // with each change of its documents (what a remembered snapshot is checked by).
+        for action in plan.actions {
+            plan.folderBumps[action.key.kind] = current.folderVersions[action.key.kind] ?? 0
+        }
         // Guard against a concurrent delete of what the written documents refer to.
         let writtenKeys = Set(written.map(\.key))
         for document in written {
             let refs = references.references(of: document)
-            if !refs.isEmpty { plan.folderBumps[document.kind] = current.folderVersions[document.kind] ?? 0 }
             for ref in refs where !writtenKeys.contains(ref.to) {
                 if let stored = current.documents[ref.to] { plan.checks[ref.to] = stored.version }
             }

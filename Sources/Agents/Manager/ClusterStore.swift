@@ -167,6 +167,11 @@ public struct ClusterStore: Sendable {
 
     /// The document `data` (read at `stat` from `key`'s znode) holds, validated.
     public func document(_ key: DocumentKey, data: [UInt8], stat: Stat) throws -> StoredDocument {
+        try document(key, data: data, version: stat.version, modified: stat.mtime)
+    }
+
+    /// The document `data` holds at data version `version`, validated.
+    func document(_ key: DocumentKey, data: [UInt8], version: Int32, modified: Int64) throws -> StoredDocument {
         let path = tree.desired(key)
         let value: JSONValue
         do {
@@ -179,8 +184,8 @@ public struct ClusterStore: Sendable {
             guard document.key == key else {
                 throw ManagerError(.invalidInput, "\(path) holds \(document.key); repair or delete it")
             }
-            document.metadata.generation = Int(stat.version) + 1
-            return StoredDocument(document: document, version: stat.version, modified: stat.mtime)
+            document.metadata.generation = Int(version) + 1
+            return StoredDocument(document: document, version: version, modified: modified)
         case .failure(let invalid):
             throw ManagerError(.invalidInput, "\(path) holds an invalid document (\(invalid)); repair or delete it")
         }

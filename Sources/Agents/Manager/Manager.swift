@@ -17,6 +17,9 @@ public struct Manager: Sendable {
     public var auditPolicy = AuditPolicy()
     /// Writes this manager (and its copies) made, to prune the audit folder every so often.
     let auditWrites = AuditWriteCount()
+    /// The snapshot this manager (and its copies) last read or wrote: what the next change is
+    /// planned on, checked by its write.
+    let snapshots = SnapshotMemory()
     /// How many releases of each Deploy are kept.
     public var releasePolicy = ReleasePolicy()
     /// Who asks, for the audit record (the manager service sets the caller's address per request).
@@ -199,50 +202,79 @@ public struct Manager: Sendable {
         var firstPlan: ApplyPlan?
         var indeterminate = false
         var lastConflict: ManagerError?
-        for _ in 1...Self.attempts {
+        // A dry run shows what is stored now: never planned on a remembered snapshot.
+        var recall = !options.dryRun
+        var attempt = 0
+        while attempt < Self.attempts {
+            attempt += 1
             let plan: ApplyPlan
             var releases: [ReleasePlanner.Change] = []
             var snapshot: ClusterSnapshot
-            do {
-                try await store.bootstrap()
-                snapshot = try await store.snapshot()
-                let planned = try Self.plan(
-                    makePlan,
-                    snapshot,
-                    goneCountsAsDone: indeterminate,
-                    beside: snapshot.unreadable
-                )
-                guard let made = planned else {
-                    // What this command deletes is gone: its own write landed before the reply was lost.
-                    return firstPlan ?? ApplyPlan(source: options.source)
+            // The snapshot remembered (checked by the write, folder by folder), or one read now.
+            let remembered = recall && !indeterminate ? snapshots.recall() : nil
+            let generation: Int
+            let operations: [ZooKeeper.Operation]
+            do throws(ManagerError) {
+                do {
+                    if let remembered {
+                        (snapshot, generation) = remembered
+                    } else {
+                        try await store.bootstrap()
+                        snapshot = try await store.snapshot()
+                        generation = snapshots.remember(snapshot)
+                    }
+                    let planned = try Self.plan(
+                        makePlan,
+                        snapshot,
+                        goneCountsAsDone: indeterminate,
+                        beside: snapshot.unreadable
+                    )
+                    guard let made = planned else {
+                        // What this command deletes is gone: its own write landed before the reply was lost.
+                        return firstPlan ?? ApplyPlan(source: options.source)
+                    }
+                    plan = made
+                    // Nothing to do is decided on what is stored now.
+                    if plan.isEmpty && remembered != nil { throw ManagerError(.conflict, "decided again on a read") }
+                    await faults.afterRead()
+                    if !plan.isEmpty && !options.dryRun {
+                        releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
+                    }
+                } catch {
+                    throw Self.map(error)
                 }
-                plan = made
-                await faults.afterRead()
-                if !plan.isEmpty && !options.dryRun {
-                    releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
+                if indeterminate && plan.isEmpty { return firstPlan ?? plan }
+                if firstPlan == nil { firstPlan = plan }
+                if plan.isEmpty || options.dryRun { return plan }
+                if let principal = try writer() {
+                    try await authorize(plan, verb: options.action, snapshot: snapshot, principal: principal)
+                }
+                let checks = remembered == nil ? [] : unchangedFolders(snapshot, plan: plan)
+                operations =
+                    try checks + self.operations(for: plan) + [auditOperation(plan, options: options)]
+                    + releaseOperations(releases, source: options.source)
+                    + releaseSourceChecks(releases, plan: plan, snapshot: snapshot)
+                let size = operations.reduce(0) { $0 + $1.path.utf8.count + Self.payloadSize($1) }
+                guard size <= Self.maxTransactionBytes else {
+                    throw ManagerError(
+                        .invalidInput,
+                        "the change is \(size / 1024) KiB, above ZooKeeper's \(Self.maxTransactionBytes / 1024) KiB per transaction; apply fewer documents at once"
+                    )
                 }
             } catch {
-                throw Self.map(error)
-            }
-            if indeterminate && plan.isEmpty { return firstPlan ?? plan }
-            if firstPlan == nil { firstPlan = plan }
-            if plan.isEmpty || options.dryRun { return plan }
-            if let principal = try writer() {
-                try await authorize(plan, verb: options.action, snapshot: snapshot, principal: principal)
-            }
-            let operations =
-                try self.operations(for: plan) + [auditOperation(plan, options: options)]
-                + releaseOperations(releases, source: options.source)
-                + releaseSourceChecks(releases, plan: plan, snapshot: snapshot)
-            let size = operations.reduce(0) { $0 + $1.path.utf8.count + Self.payloadSize($1) }
-            guard size <= Self.maxTransactionBytes else {
-                throw ManagerError(
-                    .invalidInput,
-                    "the change is \(size / 1024) KiB, above ZooKeeper's \(Self.maxTransactionBytes / 1024) KiB per transaction; apply fewer documents at once"
-                )
+                // A refusal is made on what is stored now: planned on a remembered snapshot, the
+                // change is planned again on one read now (not counted as an attempt).
+                if remembered != nil {
+                    snapshots.forget()
+                    recall = false
+                    attempt -= 1
+                    continue
+                }
+                throw error
             }
             do {
                 try await store.zk.multi(operations)
+                snapshots.committed(plan, written: written(plan), generation: generation)
                 try await faults.afterWrite()
                 await pruneAuditAfterWrite()
                 for change in releases {
@@ -254,6 +286,7 @@ public struct Manager: Sendable {
                 )
                 return plan
             } catch let error as ZooKeeperError where error.isIndeterminate {
+                snapshots.forget()
                 logger.warning("manager.write_outcome_unknown", metadata: ["error": "\(error)"])
                 indeterminate = true
                 do {
@@ -266,13 +299,18 @@ public struct Manager: Sendable {
                 }
                 continue
             } catch let error as ZooKeeperError where Self.isRace(error) {
+                // Planned on a remembered snapshot: the tree changed since (or the race is real).
+                snapshots.forget()
+                recall = false
                 lastConflict = conflict(error, operations: operations, plan: plan)
                 logger.info("manager.write_raced", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(Int64.random(in: 5...40)))
                 continue
             } catch let error as ZooKeeperError {
+                snapshots.forget()
                 throw conflict(error, operations: operations, plan: plan)
             } catch {
+                snapshots.forget()
                 throw Self.map(error)
             }
         }
@@ -500,17 +538,19 @@ public struct Manager: Sendable {
         }
         for action in plan.actions.sorted(by: { $0.key < $1.key }) {
             switch action {
-            case .create(var document):
-                document.metadata.generation = 1
+            case .create(let document):
                 ops.append(
-                    .create(path: tree.desired(document.key), data: document.json.canonicalBytes, acl: store.desiredACL)
+                    .create(
+                        path: tree.desired(document.key),
+                        data: Self.bytes(of: action) ?? [],
+                        acl: store.desiredACL
+                    )
                 )
-            case .update(let from, var document):
-                document.metadata.generation = Int(from.version) + 2
+            case .update(let from, let document):
                 ops.append(
                     .setData(
                         path: tree.desired(document.key),
-                        data: document.json.canonicalBytes,
+                        data: Self.bytes(of: action) ?? [],
                         version: from.version
                     )
                 )
@@ -522,6 +562,49 @@ public struct Manager: Sendable {
             ops.append(.setData(path: tree.desired(kind), data: [], version: version))
         }
         return ops
+    }
+
+    /// What a create or update writes: the document with its next generation (nil for a delete).
+    static func bytes(of action: ApplyPlan.Action) -> [UInt8]? {
+        switch action {
+        case .create(var document):
+            document.metadata.generation = 1
+            return document.json.canonicalBytes
+        case .update(let from, var document):
+            document.metadata.generation = Int(from.version) + 2
+            return document.json.canonicalBytes
+        case .delete:
+            return nil
+        }
+    }
+
+    /// Each document `plan` created or updated, as now stored (read back from the bytes written).
+    func written(_ plan: ApplyPlan) -> [DocumentKey: StoredDocument] {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var out: [DocumentKey: StoredDocument] = [:]
+        for action in plan.actions {
+            let version: Int32
+            switch action {
+            case .create: version = 0
+            case .update(let from, _): version = from.version + 1
+            case .delete: continue
+            }
+            guard let data = Self.bytes(of: action),
+                let stored = try? store.document(action.key, data: data, version: version, modified: now)
+            else { continue }
+            out[action.key] = stored
+        }
+        return out
+    }
+
+    /// For a plan made on a remembered snapshot: a check of every kind's folder the plan neither
+    /// bumps nor checks, at the version remembered (every write of a document bumps its folder,
+    /// so the transaction commits only if nothing changed since the snapshot).
+    func unchangedFolders(_ snapshot: ClusterSnapshot, plan: ApplyPlan) -> [ZooKeeper.Operation] {
+        snapshot.folderVersions.sorted { $0.key.dependencyRank < $1.key.dependencyRank }.compactMap { kind, version in
+            guard plan.folderBumps[kind] == nil, plan.folderChecks[kind] == nil else { return nil }
+            return .check(path: store.tree.desired(kind), version: version)
+        }
     }
 }
 
@@ -655,8 +738,12 @@ extension Manager {
         )
         record.apps = [target.app]
         record.caller = auditCaller
+        // The Deploys' folder moves with the Deploy, as with every write of a document (at any
+        // version: the Deploy's own version is the check); a remembered snapshot is now stale.
+        snapshots.forget()
         try await store.zk.multi([
             .setData(path: store.tree.desired(key), data: document.json.canonicalBytes, version: stored.version),
+            .setData(path: store.tree.desired(.deploy), data: [], version: -1),
             .setData(
                 path: store.tree.releases(deploy: key.name),
                 data: try Payload.encode(pointer),
