@@ -19,7 +19,7 @@
 # also gives a paired ratio (router and nginx run seconds apart); their median comes with a 90 %
 # bootstrap interval, beside the control's.
 # The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY (medians)
-#   DURATION=5 CONNECTIONS=50 ROUNDS=5 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal bench/router.sh
+#   DURATION=5 CONNECTIONS=50 ROUNDS=5 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal ROUTER_ARGS="--control-nice 19" bench/router.sh
 # SWEEP="10 25 100" also compares router and nginx at those connection counts (after the medians).
 # BASELINE=/path/to/an/older/atlantis adds that build's router (router-0, same ZooKeeper and table)
 # to the rotation, for a before/after comparison in one run: router/router-0 per round, and the
@@ -137,7 +137,7 @@ spec: {host: bench.test, pool: {service: backend}}
 DOCS
 "$BENCH" apply -f "$RUN/docs" --zk $ZK >/dev/null  # in-process: this bench runs no manager service
 "$BENCH" apply -f "$RUN/docs" --zk $ZK --root /control >/dev/null  # the churn's control: a tree no router reads
-"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} \
+"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} ${ROUTER_ARGS:-} \
   >"$RUN/logs/router.log" 2>&1 &
 pids+=($!)
 ROUTER_PID=$!
@@ -279,8 +279,16 @@ PY
 # without the manager's reads, checks and audit record; and their control on the other tree.
 CHURN_ROUNDS=${CHURN_ROUNDS:-3}
 echo "under 10 changes per second ($CHURN_ROUNDS rounds, alternating; router: a Route rewritten through the manager, or its node written straight (direct); nginx: config rewritten and reloaded):"
+# Each round also runs the router and nginx steady at its start and its end: every series under
+# churn is compared with the steady runs of its own round (a minute apart at most), not only with
+# the steady rounds above, several minutes earlier.
+run_base() {
+  run_one router-base $ROUTER $ROUTER_PID
+  run_one nginx-base $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")")
+}
 for round in $(seq "$CHURN_ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then churn_order="router control direct direct-control nginx"; else churn_order="nginx direct-control direct control router"; fi
+  run_base
   for name in $churn_order; do
     if [ "$name" = direct ] || [ "$name" = direct-control ]; then
       tree=(); [ "$name" = direct-control ] && tree=(--root /control)
@@ -305,6 +313,7 @@ for round in $(seq "$CHURN_ROUNDS"); do
     fi
     wait $updater
   done
+  run_base
 done
 tail -n 2 "$RUN/logs/route-churn.log" "$RUN/logs/nginx-churn.log" 2>/dev/null | grep churn: || true
 P99[control]=${P99[router]}; P99[direct]=${P99[router]}; P99[direct-control]=${P99[router]}
@@ -314,6 +323,18 @@ for name in $([ "$CHURN_ROUNDS" -gt 0 ] && echo router control direct direct-con
   printf '%-14s steady p99 %6s ms, under churn p99 %6s ms (%.2fx), %7s req/s; failed requests under churn: %s\n' "$name" \
     "$steady" "$churned" "$(echo "scale=3; $churned / $steady" | bc)" "$(median <<<"${RPS[$name-churn]}")" "$(sum <<<"${FAILED[$name-churn]}")"
 done
+if [ "$CHURN_ROUNDS" -gt 0 ]; then
+  echo "under churn, each round against the steady runs at its start and end (p99 ratio per round; median, range):"
+  for name in router control direct direct-control nginx; do
+    base=router-base; [ "$name" = nginx ] && base=nginx-base
+    python3 - "$name" "${P99[$name-churn]}" "${P99[$base]}" <<'PY'
+import statistics, sys
+name, churned, base = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+ratios = [c / statistics.mean(base[2 * i:2 * i + 2]) for i, c in enumerate(churned)]
+print(f"{name:14s} {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}")
+PY
+  done
+fi
 
 "$BENCH" routes
 "$BENCH" route-latency --zk $ZK --router 127.0.0.1:$ROUTER --service backend --path /1k.bin --count 50 2>"$RUN/logs/route-latency.log"
