@@ -235,7 +235,12 @@ public struct Manager: Sendable {
                     }
                     plan = made
                     // Nothing to do is decided on what is stored now.
-                    if plan.isEmpty && remembered != nil { throw ManagerError(.conflict, "decided again on a read") }
+                    if plan.isEmpty && remembered != nil {
+                        snapshots.forget()
+                        recall = false
+                        attempt -= 1
+                        continue
+                    }
                     await faults.afterRead()
                     if !plan.isEmpty && !options.dryRun {
                         releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
