@@ -25,6 +25,22 @@ struct AuditPruneTests {
         #expect(try await manager.audit().isEmpty)
     }
 
+    /// More records than one transaction holds (100) go in one prune, chunk by chunk.
+    @Test func aPruneOfManyRecordsDeletesThemInTransactions() async throws {
+        let h = try await Harness.make()
+        defer { Task { await h.close() } }
+        var manager = h.manager
+        manager.auditPolicy = .init(maxRecords: 1000, pruneEvery: 1000)
+        for i in 0..<130 {
+            try await manager.apply(try h.load(yaml: Self.app(port: 8000 + i % 2)), options: .init())
+        }
+        #expect(try await manager.audit(limit: 1000).count == 130)
+        #expect(await manager.pruneAudit(.init(maxRecords: 5)) == 125)
+        let kept = try await manager.audit(limit: 1000)
+        #expect(kept.count == 5)
+        #expect(kept.map(\.id) == kept.map(\.id).sorted())
+    }
+
     @Test func aManagerPrunesAfterItsFirstWriteAndThenEverySoMany() async throws {
         let h = try await Harness.make()
         defer { Task { await h.close() } }

@@ -108,9 +108,22 @@ extension Manager {
             else { break }
             doomed.append(name)
         }
+        return await deleteRecords(doomed.map { ZNodeTree.child($0, of: folder) })
+    }
+
+    /// Deletes audit records in transactions of up to 100 (one commit, one disk sync each, not one
+    /// per record: a burst of single deletes under load showed in the router's tail); a chunk
+    /// that fails whole (another manager pruned some of it) is deleted one by one. Returns how
+    /// many this call deleted.
+    private func deleteRecords(_ paths: [String]) async -> Int {
         var deleted = 0
-        for name in doomed where (try? await store.zk.delete(ZNodeTree.child(name, of: folder))) != nil {
-            deleted += 1
+        for start in stride(from: 0, to: paths.count, by: 100) {
+            let chunk = Array(paths[start..<min(paths.count, start + 100)])
+            if (try? await store.zk.multi(chunk.map { .delete(path: $0, version: -1) })) != nil {
+                deleted += chunk.count
+                continue
+            }
+            for path in chunk where (try? await store.zk.delete(path)) != nil { deleted += 1 }
         }
         return deleted
     }
