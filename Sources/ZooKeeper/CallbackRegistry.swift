@@ -83,13 +83,18 @@ final class CallbackRegistry: Sendable {
         }
     }
 
-    func add(_ call: PendingCall) -> Int {
+    /// Files something under a new id (`put` stores it in its table) and returns the id.
+    private func register(_ put: (inout State, Int) -> Void) -> Int {
         state.withLock { s in
             let id = s.next
             s.next += 1
-            s.calls[id] = call
+            put(&s, id)
             return id
         }
+    }
+
+    func add(_ call: PendingCall) -> Int {
+        register { $0.calls[$1] = call }
     }
 
     func peekCall(_ id: Int) -> PendingCall? {
@@ -101,12 +106,7 @@ final class CallbackRegistry: Sendable {
     }
 
     func add(_ watch: WatchRegistration) -> Int {
-        state.withLock { s in
-            let id = s.next
-            s.next += 1
-            s.watches[id] = watch
-            return id
-        }
+        register { $0.watches[$1] = watch }
     }
 
     func takeWatch(_ id: Int) -> WatchRegistration? {
@@ -118,12 +118,7 @@ final class CallbackRegistry: Sendable {
     }
 
     func add(_ watches: PathWatchRegistration) -> Int {
-        state.withLock { s in
-            let id = s.next
-            s.next += 1
-            s.pathWatches[id] = watches
-            return id
-        }
+        register { $0.pathWatches[$1] = watches }
     }
 
     func pathWatches(_ id: Int) -> PathWatchRegistration? {
@@ -149,12 +144,7 @@ final class CallbackRegistry: Sendable {
     }
 
     func addSessionHandler(_ handler: @escaping @Sendable (Int32, Int32, Int64) -> Void) -> Int {
-        state.withLock { s in
-            let id = s.next
-            s.next += 1
-            s.sessions[id] = handler
-            return id
-        }
+        register { $0.sessions[$1] = handler }
     }
 
     func sessionHandler(_ id: Int) -> (@Sendable (Int32, Int32, Int64) -> Void)? {

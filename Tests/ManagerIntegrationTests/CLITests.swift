@@ -54,6 +54,31 @@ struct CLITests {
 
     static func newRoot() -> String { "/clitest-\(UUID().uuidString.prefix(8).lowercased())" }
 
+    /// `atlantis router` on free loopback ports, its state in a temporary folder, on a new tree;
+    /// stopped (and its folder removed) by `stop`. Returns once its admin port answers.
+    static func startRouter(_ extra: [String] = []) async throws -> (process: Process, admin: Int, stop: () -> Void) {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+        let (listen, admin) = (Loopback.freePort(), Loopback.freePort())
+        let router = Process()
+        router.executableURL = URL(fileURLWithPath: binary)
+        router.arguments =
+            [
+                "router", "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
+                "--zk", Harness.hosts, "--root", newRoot(),
+            ] + extra
+        router.standardOutput = FileHandle.nullDevice
+        router.standardError = FileHandle.nullDevice
+        try router.run()
+        let stop = {
+            router.terminate()
+            router.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: state)
+        }
+        let url = "http://127.0.0.1:\(admin)/metrics"
+        #expect(await eventually(.seconds(15)) { Loopback.curl(url, extra: ["--max-time", "2"]).status == 200 })
+        return (router, admin, stop)
+    }
+
     @Test func applyGetDiffDeleteRoundTrip() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the atlantis binary first")
         let root = Self.newRoot()
@@ -316,24 +341,9 @@ struct RouterOptionTests {
     /// A proxied request takes well under a millisecond: the latency histogram on the admin port
     /// must resolve that (the metrics backend's default buckets start at 5 ms).
     @Test func theLatencyHistogramResolvesSubMillisecondRequests() async throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let (listen, admin) = (Loopback.freePort(), Loopback.freePort())
-        let router = Process()
-        router.executableURL = URL(fileURLWithPath: CLITests.binary)
-        router.arguments = [
-            "router", "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
-            "--zk", Harness.hosts, "--root", CLITests.newRoot(),
-        ]
-        router.standardOutput = FileHandle.nullDevice
-        router.standardError = FileHandle.nullDevice
-        try router.run()
-        defer {
-            router.terminate()
-            router.waitUntilExit()
-        }
-        let url = "http://127.0.0.1:\(admin)/metrics"
-        #expect(await eventually(.seconds(15)) { Loopback.curl(url, extra: ["--max-time", "2"]).status == 200 })
+        let router = try await CLITests.startRouter()
+        defer { router.stop() }
+        let url = "http://127.0.0.1:\(router.admin)/metrics"
         let metrics = String(decoding: Loopback.curl(url).body, as: UTF8.self)
         for bound in ["0.0001", "0.00025", "0.0005", "0.001", "0.005", "10.0"] {
             #expect(

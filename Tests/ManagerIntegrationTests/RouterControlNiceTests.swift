@@ -26,25 +26,10 @@ struct RouterControlNiceTests {
     }
 
     @Test func everyThreadButTheEventLoopsRunsAtTheControlNiceValue() async throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let (listen, admin) = (Loopback.freePort(), Loopback.freePort())
-        let router = Process()
-        router.executableURL = URL(fileURLWithPath: CLITests.binary)
-        router.arguments = [
-            "router", "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
-            "--zk", Harness.hosts, "--root", CLITests.newRoot(), "--threads", "2", "--control-nice", "7",
-        ]
-        router.standardOutput = FileHandle.nullDevice
-        router.standardError = FileHandle.nullDevice
-        try router.run()
-        defer {
-            router.terminate()
-            router.waitUntilExit()
-        }
-        let url = "http://127.0.0.1:\(admin)/metrics"
-        #expect(await eventually(.seconds(15)) { Loopback.curl(url, extra: ["--max-time", "2"]).status == 200 })
-        let pid = router.processIdentifier
+        let router = try await CLITests.startRouter(["--threads", "2", "--control-nice", "7"])
+        defer { router.stop() }
+        let url = "http://127.0.0.1:\(router.admin)/metrics"
+        let pid = router.process.processIdentifier
         // The router starts at this process's nice value (0 unless the tests themselves are niced).
         let base = Self.threads(of: ProcessInfo.processInfo.processIdentifier).first?.nice ?? 0
         let control = max(7, base)

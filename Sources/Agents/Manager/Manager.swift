@@ -544,21 +544,11 @@ public struct Manager: Sendable {
         for action in plan.actions.sorted(by: { $0.key < $1.key }) {
             switch action {
             case .create(let document):
-                ops.append(
-                    .create(
-                        path: tree.desired(document.key),
-                        data: Self.bytes(of: action) ?? [],
-                        acl: store.desiredACL
-                    )
-                )
+                let written = Self.written(document, version: 0)
+                ops.append(.create(path: tree.desired(document.key), data: written, acl: store.desiredACL))
             case .update(let from, let document):
-                ops.append(
-                    .setData(
-                        path: tree.desired(document.key),
-                        data: Self.bytes(of: action) ?? [],
-                        version: from.version
-                    )
-                )
+                let written = Self.written(document, version: from.version + 1)
+                ops.append(.setData(path: tree.desired(document.key), data: written, version: from.version))
             case .delete(let stored):
                 ops.append(.delete(path: tree.desired(stored.document.key), version: stored.version))
             }
@@ -569,35 +559,27 @@ public struct Manager: Sendable {
         return ops
     }
 
-    /// What a create or update writes: the document with its next generation (nil for a delete).
-    static func bytes(of action: ApplyPlan.Action) -> [UInt8]? {
-        switch action {
-        case .create(var document):
-            document.metadata.generation = 1
-            return document.json.canonicalBytes
-        case .update(let from, var document):
-            document.metadata.generation = Int(from.version) + 2
-            return document.json.canonicalBytes
-        case .delete:
-            return nil
-        }
+    /// The bytes of `document` stored at data `version` (its generation is the version + 1).
+    static func written(_ document: Document, version: Int32) -> [UInt8] {
+        var document = document
+        document.metadata.generation = Int(version) + 1
+        return document.json.canonicalBytes
     }
 
-    /// Each document `plan` created or updated, as now stored (read back from the bytes written).
+    /// Each document `plan` created or updated, as now stored (read back from the bytes written;
+    /// one that does not read back is left out, and the memory then forgets its snapshot).
     func written(_ plan: ApplyPlan) -> [DocumentKey: StoredDocument] {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var out: [DocumentKey: StoredDocument] = [:]
         for action in plan.actions {
-            let version: Int32
+            let (document, version): (Document, Int32)
             switch action {
-            case .create: version = 0
-            case .update(let from, _): version = from.version + 1
+            case .create(let created): (document, version) = (created, 0)
+            case .update(let from, let updated): (document, version) = (updated, from.version + 1)
             case .delete: continue
             }
-            guard let data = Self.bytes(of: action),
-                let stored = try? store.document(action.key, data: data, version: version, modified: now)
-            else { continue }
-            out[action.key] = stored
+            let data = Self.written(document, version: version)
+            out[action.key] = try? store.document(action.key, data: data, version: version, modified: now)
         }
         return out
     }
