@@ -181,6 +181,15 @@ struct BenchRouterLive: AsyncParsableCommand {
                     routeLatencies.count
                 )
             )
+            if let loading = buildsBefore?["full"], loading.count > 0 {
+                print(
+                    String(
+                        format: "the router's table while it loaded: built whole %d times, mean %.1f ms",
+                        loading.count,
+                        loading.sum / Double(loading.count) * 1000
+                    )
+                )
+            }
             if let before = buildsBefore, let after = buildsAfter {
                 for kind in ["in_place", "full"] {
                     let (b, a) = (before[kind] ?? .init(), after[kind] ?? .init())

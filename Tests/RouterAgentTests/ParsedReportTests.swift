@@ -5,7 +5,7 @@ import ZKModel
 
 @Suite("a parsed instance report keeps what routing reads")
 struct ParsedReportTests {
-    @Test func routingFieldsAreKeptAndTheRestDropped() {
+    @Test func routingFieldsAreKeptAndTheRestDropped() throws {
         var status = InstanceStatus(app: "shop", environment: "prod", host: "10.0.0.7", port: 31_001, healthy: true)
         status.supervisor = "host-1"
         status.standby = true
@@ -16,12 +16,25 @@ struct ParsedReportTests {
         status.lastError = "probe failed"
         status.release = "r7"
         status.zone = "zone-a"
-        let routed = ParsedReport(status).status
+        let report = try ParsedReport(status)
+        let routed = report.status
         var expected = status
         (expected.containerID, expected.lastError, expected.release, expected.zone) = (nil, nil, nil, nil)
         #expect(routed == expected)
         #expect(!routed.serving, "a standby stays out")
         #expect(routed.isCurrent(registrationOwner: 0x1f2e))
+        #expect(report.isCurrent(registrationOwner: 0x1f2e))
+        #expect(!report.isCurrent(registrationOwner: 0x1f2f))
+        #expect(!report.isCurrent(registrationOwner: 0x1f2e0), "the whole session, not its start")
+        #expect(!report.isCurrent(registrationOwner: nil))
+        #expect(report.pool == "app/shop/prod")
+    }
+
+    @Test func aReportWithoutASessionIsNeverCurrent() throws {
+        let report = try ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: true))
+        #expect(report.session == nil)
+        #expect(!report.isCurrent(registrationOwner: 0x1f2e))
+        #expect(report.serving)
     }
 }
 
@@ -41,8 +54,9 @@ struct ParsedReportCompactTests {
         status.session = "1f2e3d4c5b6a7980"
         status.containerAddress = "172.17.0.9"
         status.reaches = ["app/db/prod", "app/cache/prod", "é/ü"]
-        let report = ParsedReport(status)
-        let bytes = try #require(report.compact())
+        let report = try ParsedReport(status)
+        let bytes = report.bytes
+        #expect(ParsedReport.compact(status) == bytes)
         #expect(ParsedReport.isCompact(bytes))
         let json = try Payload.encode(status)
         #expect(bytes.count * 2 < json.count, "\(bytes.count) bytes, JSON \(json.count)")
@@ -50,24 +64,29 @@ struct ParsedReportCompactTests {
     }
 
     @Test func absentFieldsStayAbsentAndAnEmptyListStaysEmpty() throws {
-        let bare = ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false))
-        #expect(Self.fields(try ParsedReport(compact: try #require(bare.compact()))) == Self.fields(bare))
+        let bare = try ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false))
+        #expect(Self.fields(try ParsedReport(compact: bare.bytes)) == Self.fields(bare))
+        #expect(bare.supervisor == nil && bare.session == nil && bare.containerAddress == nil && bare.reaches == nil)
         var status = InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false)
         status.reaches = []
-        let empty = ParsedReport(status)
-        #expect(try ParsedReport(compact: try #require(empty.compact())).reaches == [])
+        let empty = try ParsedReport(status)
+        #expect(try ParsedReport(compact: empty.bytes).reaches == [])
     }
 
     @Test func bytesCutShortOrTooLongAndJSONAreRefused() throws {
-        let report = ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 8080, healthy: true))
-        let bytes = try #require(report.compact())
+        let report = try ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 8080, healthy: true))
+        let bytes = report.bytes
         for end in 0..<bytes.count {
             #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: Array(bytes[..<end])) }
         }
         #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: bytes + [0]) }
+        var noApp = bytes
+        noApp.replaceSubrange(1..<4, with: [0xFF, 0xFF])  // the app ("a": length 1 and its byte) absent
+        #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: noApp) }
         #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: Array(#"{"app":"a"}"#.utf8)) }
         #expect(!ParsedReport.isCompact(Array("{}".utf8)))
-        // A field too long for the form: not compacted (the cache keeps the JSON).
+        // A field too long for the form: not compacted (the cache keeps the JSON, which is then
+        // reported unreadable).
         let long = InstanceStatus(
             app: String(repeating: "x", count: 70_000),
             environment: "e",
@@ -75,6 +94,7 @@ struct ParsedReportCompactTests {
             port: 1,
             healthy: true
         )
-        #expect(ParsedReport(long).compact() == nil)
+        #expect(ParsedReport.compact(long) == nil)
+        #expect(throws: ParsedReport.FieldTooLong.self) { try ParsedReport(long) }
     }
 }

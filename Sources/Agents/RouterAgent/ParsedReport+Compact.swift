@@ -1,12 +1,20 @@
 import ZKModel
 
 /// A report's routing fields in a few bytes: what a router's cache keeps of each report instead
-/// of its JSON (at 50,000 reports the JSON was 14 MiB kept only to be parsed once). Byte 0 is
-/// NUL (no JSON starts with it), then the fields in order: strings as a 2-byte length and their
-/// UTF-8, optionals with 0xFFFF for nil, the port in 4 bytes, one byte of flags.
+/// of its JSON (at 50,000 reports the JSON was 14 MiB kept only to be parsed once), and what a
+/// `ParsedReport` reads. Byte 0 is NUL (no JSON starts with it), then the fields in order:
+/// strings as a 2-byte length and their UTF-8, optionals with 0xFFFF for nil, the port in 4
+/// bytes, one byte of flags.
 extension ParsedReport {
     struct NotCompact: Error, CustomStringConvertible {
         var description: String { "the cached instance report is cut short or not in the router's compact form" }
+    }
+
+    /// A report with a field of 64 KiB or more (no valid one has such a field).
+    struct FieldTooLong: Error, CustomStringConvertible {
+        var description: String {
+            "the instance report has a field of 64 KiB or more: no router routes it; fix what wrote it"
+        }
     }
 
     static let marker: UInt8 = 0
@@ -14,9 +22,12 @@ extension ParsedReport {
     /// Whether `bytes` are a compact report (else JSON).
     static func isCompact(_ bytes: [UInt8]) -> Bool { bytes.first == marker }
 
-    /// The compact form; nil when a field does not fit in it (a string of 64 KiB or more).
-    func compact() -> [UInt8]? {
-        var out: [UInt8] = [Self.marker]
+    /// The compact form of `status`; nil when a field does not fit in it (a string of 64 KiB or more).
+    static func compact(_ status: InstanceStatus) -> [UInt8]? { encode(status)?.bytes }
+
+    /// The compact form of `status` and where its port is.
+    private static func encode(_ status: InstanceStatus) -> (bytes: [UInt8], portAt: Int)? {
+        var out: [UInt8] = [marker]
         out.reserveCapacity(64)
         func put(_ value: Int, bytes: Int) {
             for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
@@ -32,61 +43,59 @@ extension ParsedReport {
             out.append(contentsOf: utf8)
             return true
         }
-        guard put(app), put(environment), put(host), port >= 0, port <= Int(UInt32.max) else { return nil }
+        let port = status.port
+        guard put(status.app), put(status.environment), put(status.host), port >= 0, port <= Int(UInt32.max)
+        else { return nil }
+        let portAt = out.count
         put(port, bytes: 4)
-        out.append((healthy ? 1 : 0) | (standby == nil ? 0 : 2) | (standby == true ? 4 : 0))
-        guard put(supervisor), put(session), put(containerAddress) else { return nil }
-        if let reaches {
+        let standby = status.standby
+        out.append((status.healthy ? 1 : 0) | (standby == nil ? 0 : 2) | (standby == true ? 4 : 0))
+        guard put(status.supervisor), put(status.session), put(status.containerAddress) else { return nil }
+        if let reaches = status.reaches {
             guard reaches.count < 0xFFFF else { return nil }
             put(reaches.count, bytes: 2)
             for pool in reaches where !put(pool) { return nil }
         } else {
             put(0xFFFF, bytes: 2)
         }
-        return out
+        return (out, portAt)
     }
 
-    /// A report from its compact form.
-    convenience init(compact bytes: [UInt8]) throws {
+    /// The report of `status`, made compact.
+    init(_ status: InstanceStatus) throws(FieldTooLong) {
+        guard let (bytes, portAt) = Self.encode(status) else { throw FieldTooLong() }
+        self.init(checked: bytes, portAt: portAt)
+    }
+
+    /// A view of a compact form, checked whole (every length within the bytes, nothing after).
+    init(compact bytes: [UInt8]) throws(NotCompact) {
         var at = 1
-        func take(_ count: Int) throws -> Int {
+        func skip(_ count: Int) throws(NotCompact) -> Int {
             guard at + count <= bytes.count else { throw NotCompact() }
             var value = 0
             for i in 0..<count { value |= Int(bytes[at + i]) << (8 * i) }
             at += count
             return value
         }
-        func string() throws -> String? {
-            let length = try take(2)
-            if length == 0xFFFF { return nil }
+        func string(required: Bool) throws(NotCompact) {
+            let length = try skip(2)
+            if length == 0xFFFF {
+                guard !required else { throw NotCompact() }
+                return
+            }
             guard at + length <= bytes.count else { throw NotCompact() }
-            defer { at += length }
-            return String(decoding: bytes[at..<at + length], as: UTF8.self)
-        }
-        func required() throws -> String {
-            guard let value = try string() else { throw NotCompact() }
-            return value
+            at += length
         }
         guard Self.isCompact(bytes) else { throw NotCompact() }
-        let (app, environment, host) = (try required(), try required(), try required())
-        let port = try take(4)
-        let flags = try take(1)
-        let (supervisor, session, containerAddress) = (try string(), try string(), try string())
-        let count = try take(2)
-        var reaches: [String]?
-        if count != 0xFFFF { reaches = try (0..<count).map { _ in try required() } }
+        for _ in 0..<3 { try string(required: true) }  // app, environment, host
+        let portAt = at
+        _ = try skip(5)  // port, flags
+        for _ in 0..<3 { try string(required: false) }  // supervisor, session, container address
+        let count = try skip(2)
+        if count != 0xFFFF {
+            for _ in 0..<count { try string(required: true) }
+        }
         guard at == bytes.count else { throw NotCompact() }
-        self.init(
-            app: app,
-            environment: environment,
-            host: host,
-            port: port,
-            healthy: flags & 1 != 0,
-            standby: flags & 2 == 0 ? nil : flags & 4 != 0,
-            supervisor: supervisor,
-            session: session,
-            containerAddress: containerAddress,
-            reaches: reaches
-        )
+        self.init(checked: bytes, portAt: portAt)
     }
 }

@@ -1,58 +1,49 @@
 import ZKModel
 
-/// An instance report as parsed once per version, held by reference: a build and its base hold
-/// every routed report (50,000 at scale). Only what routing reads is kept, field by field (an
-/// `InstanceStatus` inside made each about 260 bytes, most of them its unused optionals): the
-/// container id (64 characters), the last error and the like are dropped.
-final class ParsedReport: Sendable {
-    let app: String
-    let environment: String
-    let host: String
-    let port: Int
-    let healthy: Bool
-    let standby: Bool?
-    let supervisor: String?
-    let session: String?
-    let containerAddress: String?
-    let reaches: [String]?
+/// An instance report as routing reads it: a view of the compact form its cache keeps
+/// (`ParsedReport+Compact`), each field read from those bytes when asked for. A build and its
+/// base hold every routed report (50,000 at scale): as a view it shares the cache's bytes and
+/// costs no allocation of its own (an object of its fields was ~140 bytes, and a heap string per
+/// field longer than 15 bytes, for each report).
+struct ParsedReport: Sendable {
+    /// The compact form, checked whole when the view was made.
+    let bytes: [UInt8]
+    /// Where the port is (after the app, environment and host).
+    private let portAt: Int
 
-    init(
-        app: String,
-        environment: String,
-        host: String,
-        port: Int,
-        healthy: Bool,
-        standby: Bool?,
-        supervisor: String?,
-        session: String?,
-        containerAddress: String?,
-        reaches: [String]?
-    ) {
-        self.app = app
-        self.environment = environment
-        self.host = host
-        self.port = port
-        self.healthy = healthy
-        self.standby = standby
-        self.supervisor = supervisor
-        self.session = session
-        self.containerAddress = containerAddress
-        self.reaches = reaches
+    /// A view of `bytes`, checked (`ParsedReport+Compact`): the fields' offsets found once.
+    init(checked bytes: [UInt8], portAt: Int) {
+        self.bytes = bytes
+        self.portAt = portAt
     }
 
-    convenience init(_ status: InstanceStatus) {
-        self.init(
-            app: status.app,
-            environment: status.environment,
-            host: status.host,
-            port: status.port,
-            healthy: status.healthy,
-            standby: status.standby,
-            supervisor: status.supervisor,
-            session: status.session,
-            containerAddress: status.containerAddress,
-            reaches: status.reaches
-        )
+    var app: String { string(at: 1).value ?? "" }
+    var environment: String { string(at: string(at: 1).next).value ?? "" }
+    var host: String {
+        let environment = string(at: 1).next
+        return string(at: string(at: environment).next).value ?? ""
+    }
+    var port: Int { integer(at: portAt, count: 4) }
+    private var flags: UInt8 { bytes[portAt + 4] }
+    var healthy: Bool { flags & 1 != 0 }
+    var standby: Bool? { flags & 2 == 0 ? nil : flags & 4 != 0 }
+    var supervisor: String? { string(at: portAt + 5).value }
+    var session: String? { string(at: string(at: portAt + 5).next).value }
+    var containerAddress: String? {
+        let session = string(at: portAt + 5).next
+        return string(at: string(at: session).next).value
+    }
+    var reaches: [String]? {
+        var at = portAt + 5
+        for _ in 0..<3 { at = string(at: at).next }
+        let count = integer(at: at, count: 2)
+        if count == 0xFFFF { return nil }
+        at += 2
+        return (0..<count).map { _ in
+            let (value, next) = string(at: at)
+            at = next
+            return value ?? ""
+        }
     }
 
     /// The report with what routing reads (the rest left out).
@@ -67,13 +58,39 @@ final class ParsedReport: Sendable {
     }
 
     /// Its pool's name (`app/<app>/<environment>`).
-    var pool: String { RouterReport.poolName(app: app, environment: environment) }
+    var pool: String {
+        let (app, next) = string(at: 1)
+        return RouterReport.poolName(app: app ?? "", environment: string(at: next).value ?? "")
+    }
 
     /// Whether routers send it traffic (if current): `InstanceStatus.serving`.
     var serving: Bool { InstanceStatus.serving(healthy: healthy, standby: standby) }
 
     /// `InstanceStatus.isCurrent`.
     func isCurrent(registrationOwner owner: Int64?) -> Bool {
-        InstanceStatus.isCurrent(session: session, registrationOwner: owner)
+        guard let owner, owner != 0 else { return false }
+        let (start, end) = stringRange(at: string(at: portAt + 5).next)
+        guard start <= end else { return false }
+        return bytes[start..<end].elementsEqual(InstanceStatus.session(owner).utf8)
+    }
+
+    /// The little-endian integer of `count` bytes at `at`.
+    private func integer(at: Int, count: Int) -> Int {
+        var value = 0
+        for i in 0..<count { value |= Int(bytes[at + i]) << (8 * i) }
+        return value
+    }
+
+    /// The bytes of the string whose length is at `at` (start > end: nil).
+    private func stringRange(at: Int) -> (start: Int, end: Int) {
+        let length = integer(at: at, count: 2)
+        return length == 0xFFFF ? (at + 2, at + 1) : (at + 2, at + 2 + length)
+    }
+
+    /// The string whose length is at `at` (nil for an absent one) and where the next field is.
+    private func string(at: Int) -> (value: String?, next: Int) {
+        let (start, end) = stringRange(at: at)
+        guard start <= end else { return (nil, start) }
+        return (String(decoding: bytes[start..<end], as: UTF8.self), end)
     }
 }

@@ -100,8 +100,8 @@ public final class RouterAgent: Reconciler, Sendable {
             folder: tree.instanceStatus,
             changeLogLength: 8192,
             keep: { _, node in
-                guard let compact = (try? Self.report(node.data))?.compact() else { return node }
-                return NodeSnapshot(data: compact, stat: node.stat)
+                guard let report = try? Self.report(node.data) else { return node }
+                return NodeSnapshot(data: report.bytes, stat: node.stat)
             }
         )
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
@@ -294,9 +294,9 @@ public final class RouterAgent: Reconciler, Sendable {
         )
     }
 
-    /// An instance report's routing fields, from its JSON.
+    /// An instance report's routing fields, from its JSON (made compact).
     @Sendable static func report(_ data: [UInt8]) throws -> ParsedReport {
-        ParsedReport(try Payload.decode(InstanceStatus.self, from: data, path: "instance status"))
+        try ParsedReport(try Payload.decode(InstanceStatus.self, from: data, path: "instance status"))
     }
 
     /// A valid Route, decoded, or the error that says why not.
