@@ -59,18 +59,6 @@ public struct TableSnapshot: Codable, Hashable, Sendable {
         )
     }
 
-    public func save(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(self)
-        let tmp = path + ".tmp"
-        try data.write(to: URL(fileURLWithPath: tmp))
-        // rename(2) replaces the old file atomically: a crash leaves the old table or the new one.
-        guard rename(tmp, path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-    }
-
     public static func load(from path: String) -> TableSnapshot? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return try? JSONDecoder().decode(TableSnapshot.self, from: data)
