@@ -3,6 +3,10 @@ import ZKModel
 
 @testable import RouterAgent
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct RebuildMemoryTests {
     func snapshot(_ pools: [String: [String]]) -> TableSnapshot {
         TableSnapshot(
@@ -65,8 +69,27 @@ import ZKModel
         #expect(memory.takeTrim())
         #expect(!memory.takeTrim())
         #if os(Linux)
-        #expect(MallocTrim.available, "glibc's malloc_trim is found by name")
+        #expect(GlibcMalloc.available, "glibc's malloc_trim and mallopt are found by name")
         #endif
-        MallocTrim.run()
+        GlibcMalloc.trim()
+    }
+
+    /// The router's mmap threshold reaches glibc: with it set, an allocation above it gets pages
+    /// of its own (its chunk starts a page: the pointer is 16 bytes past a page boundary); with
+    /// the threshold set above the allocation, it is carved from the heap instead.
+    @Test func allocationsAboveTheMmapThresholdGetPagesOfTheirOwn() {
+        #if os(Linux)
+        func chunksStartPages(threshold: Int) -> Bool {
+            #expect(GlibcMalloc.setMmapThreshold(threshold))
+            let blocks = (0..<3).map { _ in malloc(300 << 10) }
+            defer { blocks.forEach { free($0) } }
+            return blocks.allSatisfy { block in
+                guard let block else { return false }
+                return (UInt(bitPattern: block) - 16) % 4096 == 0
+            }
+        }
+        #expect(!chunksStartPages(threshold: 16 << 20))
+        #expect(chunksStartPages(threshold: RouterService.mmapThreshold))
+        #endif
     }
 }

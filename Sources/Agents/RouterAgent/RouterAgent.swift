@@ -146,7 +146,7 @@ public final class RouterAgent: Reconciler, Sendable {
             }
             // Off the rebuild's path, after a large full build: the allocator keeps what the
             // build freed unless asked (glibc's `malloc_trim`).
-            if memory.takeTrim() { MallocTrim.run() }
+            if memory.takeTrim() { GlibcMalloc.trim() }
             last = .now
         }
         for await _ in memory.saveRequests {

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Two controls of glibc's allocator (declared in `malloc.h`, which Swift's Glibc module leaves
+/// out), found once by name; elsewhere they do nothing.
+enum GlibcMalloc {
+    private typealias Trim = @convention(c) (Int) -> Int32
+    private typealias Option = @convention(c) (Int32, Int32) -> Int32
+
+    #if canImport(Glibc)
+    private static let trimFunction: Trim? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim").map {
+        unsafeBitCast($0, to: Trim.self)
+    }
+    private static let optionFunction: Option? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt").map {
+        unsafeBitCast($0, to: Option.self)
+    }
+    #else
+    private static let trimFunction: Trim? = nil
+    private static let optionFunction: Option? = nil
+    #endif
+
+    /// Whether glibc's `malloc_trim` and `mallopt` were found.
+    static var available: Bool { trimFunction != nil && optionFunction != nil }
+
+    /// `malloc_trim(0)`: hands the heap's free pages back to the system.
+    static func trim() { _ = trimFunction?(0) }
+
+    /// `M_MMAP_THRESHOLD` in `malloc.h`.
+    private static let mmapThresholdOption: Int32 = -3
+
+    /// `mallopt(M_MMAP_THRESHOLD, bytes)`: every allocation of `bytes` or more gets pages of its
+    /// own, handed back when it is freed. Set, it also stays: by default glibc raises the
+    /// threshold to the size of each large block freed (up to 32 MiB), after which a table
+    /// build's large arrays and dictionaries are carved from the heap, and the small objects
+    /// allocated meanwhile keep those pages from being handed back. False when glibc refused
+    /// the value (above 32 MiB) or is not there.
+    @discardableResult
+    static func setMmapThreshold(_ bytes: Int) -> Bool {
+        guard let optionFunction, let value = Int32(exactly: bytes) else { return false }
+        return optionFunction(mmapThresholdOption, value) == 1
+    }
+}
