@@ -6,7 +6,8 @@
 # instance's change → the router's report showing it (ZooKeeper's commit times, p50/p99); 21 Route
 # changes (a path changed, a Route to a new pool added, then removed) → the report, and how long
 # the router took to make each table (in place or whole, from its /metrics); the report's size
-# and the router's resident memory.
+# and the router's resident memory; then the same router restarted on that tree: how soon its
+# first table is built, and its memory then.
 #   ROUTES=10000 PER_ROUTE=5 CHANGES=20 bash bench/router-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,5 +38,23 @@ echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instan
 "$bench" router-live --zk 127.0.0.1:2398 --root /rscale --router-pid "$router" --router-id bench-router --admin 127.0.0.1:18281 \
   --routes "$ROUTES" --backends-per-route "$PER_ROUTE" --changes "${CHANGES:-20}"
 # Resident memory by kind: anonymous (the heap: what the router holds) and file pages (the binary).
-awk '/^(Rss|Anonymous|Private_Clean|Shared_Clean):/ { printf "  %s %.1f MiB", $1, $2 / 1024 } END { print "" }' \
-  "/proc/$router/smaps_rollup" | sed 's/^/router memory:/'
+memory() {
+  awk '/^(Rss|Anonymous|Private_Clean|Shared_Clean):/ { printf "  %s %.1f MiB", $1, $2 / 1024 } END { print "" }' \
+    "/proc/$router/smaps_rollup"
+}
+echo "router memory:$(memory)"
+# The same router restarted on that tree: its caches fill before its first table, built once
+# (above, the tables were built again and again as the tree was written).
+kill "$router"
+wait "$router" 2>/dev/null || true
+started=$(date +%s.%N)
+"$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
+  --state-dir "$RUN/router" --log-level warning >"$RUN/router-restarted.log" 2>&1 &
+router=$!
+for _ in $(seq 600); do
+  curl -s "http://127.0.0.1:18281/metrics" | grep -q 'atlantis_router_table_build_seconds_count{kind="full"} [1-9]' && break
+  sleep 0.1
+done
+echo "restarted router: first table built after $(echo "$(date +%s.%N) - $started" | bc | xargs printf '%.1f') s"
+sleep 3 # its report written, its table saved
+echo "restarted router memory:$(memory)"
