@@ -5,12 +5,13 @@
 #   X-Forwarded-For, -Proto and -Host (the router must; nginx and HAProxy are configured to), so the
 #   backend reads the same request from all three;
 #   wrk with the same connections and duration against each: req/s, p50, p99, the proxy's CPU
-#   seconds and peak memory (VmHWM, which counts the code pages each process maps, and the private
-#   part, RssAnon, after the run). Then, under 10 changes a second (CHURN_ROUNDS rounds): p99 and
-#   failed requests through the router while a Route is rewritten through the manager, through the
-#   router while the same writer changes a tree no router reads (the control: the writer's and
-#   ZooKeeper's cost alone), and through nginx while its configuration is rewritten and reloaded;
-#   then the routing table's build time, memory and lookup time.
+#   seconds (per request, and of them in user space) and peak memory (VmHWM, which counts the
+#   code pages each process maps, and the private part, RssAnon, after the run). Then, under 10
+#   changes a second (CHURN_ROUNDS rounds): p99 and failed requests through the router while a
+#   Route is rewritten through the manager, through the router while the same writer changes a
+#   tree no router reads (the control: the writer's and ZooKeeper's cost alone), and through nginx
+#   while its configuration is rewritten and reloaded; then the routing table's build time,
+#   memory and lookup time.
 # Each proxy is run ROUNDS times, interleaved (router, nginx, nginx-b, HAProxy; then the same order
 # turned by one: nginx, nginx-b, HAProxy, router; ...), and the median of its rounds is compared:
 # single runs on a shared 2-core machine vary by 20 %.
@@ -162,6 +163,14 @@ proc_cpu() { # pids... -> CPU seconds so far
   done
   echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
 }
+proc_user() { # pids... -> CPU seconds so far in user space (the rest is the kernel's: sockets, scheduling)
+  local ticks=0
+  for p in "$@"; do
+    read -r -a f <"/proc/$p/stat" || continue
+    ticks=$((ticks + f[13]))
+  done
+  echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
+}
 proc_anon_mb() { # pids... -> sum of RssAnon in MiB: private memory, without the shared code pages in VmHWM
   local kb=0
   for p in "$@"; do kb=$((kb + $(awk '/RssAnon/ {print $2}' "/proc/$p/status"))); done
@@ -184,11 +193,13 @@ declare -A RPS P50 P99 CPU REQS FAILED
 run_one() { # name port pids...
   local name=$1 port=$2
   shift 2
-  local cpu0 out
+  local cpu0 user0 out
   cpu0=$(proc_cpu "$@")
+  user0=$(proc_user "$@")
   out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: bench.test" "http://127.0.0.1:$port/1k.bin")
   local cpu1 rps p50 p99 errors requests cpu
   cpu1=$(proc_cpu "$@")
+  local user=$(echo "$(proc_user "$@") - $user0" | bc)
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
@@ -201,8 +212,8 @@ run_one() { # name port pids...
   local key=$name${SERIES:-}  # SERIES keeps the sweep's runs out of the main medians
   RPS[$key]+=" $rps" P50[$key]+=" $p50" P99[$key]+=" $p99" CPU[$key]+=" $cpu" REQS[$key]+=" $requests"
   FAILED[$key]+=" $((${errors:-0} + ${socket_errors:-0}))"
-  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req)  peak %5s MiB (private %4s)  non-2xx %s  socket errors %s\n' \
-    "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}" "${socket_errors:-0}"
+  printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req, user %4s)  peak %5s MiB (private %4s)  non-2xx %s  socket errors %s\n' \
+    "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(echo "scale=1; $user * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}" "${socket_errors:-0}"
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 sum() { tr ' ' '\n' | grep -v '^$' | paste -sd+ | bc; }
