@@ -12,6 +12,8 @@ final class CallDeadlines: Sendable {
         var deadline: ContinuousClock.Instant
         var call: PendingCall
         var path: String?
+        /// The C handle the call was handed to.
+        var handle: ObjectIdentifier?
     }
 
     private struct State {
@@ -29,9 +31,9 @@ final class CallDeadlines: Sendable {
     }
 
     /// Fails call `id` with `operationTimeout` when `timeout` passes before `remove(id)`.
-    func add(_ id: Int, call: PendingCall, path: String?, timeout: Duration) {
+    func add(_ id: Int, call: PendingCall, path: String?, timeout: Duration, handle: ObjectIdentifier? = nil) {
         let schedule = state.withLock { s -> Bool in
-            s.pending[id] = Pending(deadline: .now + timeout, call: call, path: path)
+            s.pending[id] = Pending(deadline: .now + timeout, call: call, path: path, handle: handle)
             defer { s.sweepScheduled = true }
             return !s.sweepScheduled
         }
@@ -44,6 +46,20 @@ final class CallDeadlines: Sendable {
     }
 
     var count: Int { state.withLock { $0.pending.count } }
+
+    /// Fails at once every call still pending on `handle`, which was closed: no answer to them
+    /// will come (they would otherwise wait out their timeout).
+    func fail(handle: ObjectIdentifier, code: ZooKeeperError.Code) {
+        let orphaned = state.withLock { s -> [(Int, Pending)] in
+            let orphaned = s.pending.filter { $0.value.handle == handle }
+            for (id, _) in orphaned { s.pending[id] = nil }
+            return Array(orphaned)
+        }
+        for (id, pending) in orphaned {
+            _ = CallbackRegistry.shared.takeCall(id)
+            pending.call.finish(.failure(ZooKeeperError(code: code, path: pending.path)))
+        }
+    }
 
     private func scheduleSweep() {
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(tick.milliseconds))) { self.sweep() }

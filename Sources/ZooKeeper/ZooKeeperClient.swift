@@ -13,8 +13,23 @@ internal import Glibc
 /// blocking and resumed from a completion. The session is renewed by itself after expiry, and
 /// `sessionEvents()` tells users so they re-read and re-watch.
 public final class ZooKeeperClient: Sendable {
-    struct Handle: @unchecked Sendable {
+    /// A C handle, with how many requests are being handed to it right now: it is closed only
+    /// once it is out of `State` (no new request takes it) and none is (`waitIdle`). The state's
+    /// lock is not held while a request is handed over (the C call wakes the client's I/O
+    /// thread): with it held, concurrent requests queued on it, ~6 % of a router's CPU while it
+    /// read 60,000 nodes.
+    final class Handle: @unchecked Sendable {
         let raw: OpaquePointer
+        let users = Atomic<Int>(0)
+
+        init(raw: OpaquePointer) {
+            self.raw = raw
+        }
+
+        /// Blocks until no request is being handed to the handle (off Swift concurrency's threads).
+        func waitIdle() {
+            while users.load(ordering: .acquiring) > 0 { usleep(50) }
+        }
     }
 
     struct State {
@@ -145,7 +160,11 @@ public final class ZooKeeperClient: Sendable {
             s.finish()
         }
         if let handle {
-            await onBlockingQueue { _ = zookeeper_close(handle.raw) }
+            await onBlockingQueue {
+                handle.waitIdle()
+                _ = zookeeper_close(handle.raw)
+                CallDeadlines.shared.fail(handle: ObjectIdentifier(handle), code: .closing)
+            }
         }
         CallbackRegistry.shared.removeSessionHandler(handlerID)
     }
@@ -265,7 +284,11 @@ public final class ZooKeeperClient: Sendable {
             CallbackRegistry.shared.failWatches(session: generation)
             broadcast(.expired)
             Self.blockingQueue.async {
-                if let h = old.0 { _ = zookeeper_close(h.raw) }
+                if let h = old.0 {
+                    h.waitIdle()
+                    _ = zookeeper_close(h.raw)
+                    CallDeadlines.shared.fail(handle: ObjectIdentifier(h), code: .sessionExpired)
+                }
                 CallbackRegistry.shared.removeSessionHandler(old.1)
                 self.openHandle()
             }
@@ -318,17 +341,27 @@ public final class ZooKeeperClient: Sendable {
             pending = call
             prepare(call)
             let id = CallbackRegistry.shared.add(call)
-            // Hold the lock while submitting so that `close` cannot free the handle under us.
-            let rc = state.withLock { s -> Int32 in
-                guard let current = s.handle, current.raw == handle.raw else { return ZCONNECTIONLOSS.rawValue }
-                return body(current.raw, context(id))
+            // Counted as a user under the lock, so that `close` (which takes the handle out under
+            // it) waits for this request before freeing the handle; its deadline is set first,
+            // so that a close finds it (`CallDeadlines.fail`) if no answer is coming.
+            let current = state.withLock { s -> Handle? in
+                guard let current = s.handle, current === handle else { return nil }
+                current.users.add(1, ordering: .relaxed)
+                return current
             }
-            if rc != ZOK.rawValue {
-                CallbackRegistry.shared.takeCall(id)?.finish(.failure(ZooKeeperError(rc: rc, path: path)))
+            guard let current else {
+                CallbackRegistry.shared.takeCall(id)?.finish(
+                    .failure(ZooKeeperError(code: .connectionLoss, path: path))
+                )
                 return
             }
             callID = id
-            CallDeadlines.shared.add(id, call: call, path: path, timeout: timeout)
+            CallDeadlines.shared.add(id, call: call, path: path, timeout: timeout, handle: ObjectIdentifier(current))
+            let rc = body(current.raw, context(id))
+            current.users.subtract(1, ordering: .releasing)
+            if rc != ZOK.rawValue {
+                CallbackRegistry.shared.takeCall(id)?.finish(.failure(ZooKeeperError(rc: rc, path: path)))
+            }
         }
         return (result, pending!)
     }
