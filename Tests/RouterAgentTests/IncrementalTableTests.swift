@@ -50,9 +50,11 @@ import ZooKeeper
         func full() -> [String: [String]] {
             Dictionary(uniqueKeysWithValues: agent.buildSnapshot().pools.map { ($0.name, $0.backends) })
         }
-        /// Waits until the served table is what a full build makes now.
-        func settled() async -> Bool {
+        /// Waits until the served table shows the change just written (`shown`: what it serves
+        /// once the router has seen it) and is what a full build makes now.
+        func settled(showing shown: @escaping () -> Bool = { true }) async -> Bool {
             await eventually {
+                guard shown() else { return false }
                 let version = tables.current.version
                 try await Task.sleep(for: .milliseconds(100))
                 return version == tables.current.version && served() == full()
@@ -62,14 +64,14 @@ import ZooKeeper
         #expect(await eventually { served()["app/a1/prod"] == ["127.0.0.1:30001"] })
 
         try await write(3, app: 3, port: 30_003, healthy: true)  // healthy now
-        #expect(await settled())
+        #expect(await settled { served()["app/a3/prod"]?.contains("127.0.0.1:30003") == true })
         #expect(served()["app/a3/prod"] == ["127.0.0.1:30003", "127.0.0.1:30008"])
         try await zk.delete(tree.instanceStatus("i4"))  // gone
-        #expect(await settled())
+        #expect(await settled { served()["app/a4/prod"] == [] })
         #expect(served()["app/a4/prod"] == [])
         try await write(10, app: 1, port: 30_010, healthy: true)  // a new one
         try await write(0, app: 2, port: 30_100, healthy: true)  // moved to another app, healthy
-        #expect(await settled())
+        #expect(await settled { served()["app/a2/prod"]?.contains("127.0.0.1:30100") == true })
         #expect(served()["app/a1/prod"] == ["127.0.0.1:30001", "127.0.0.1:30010"])
         #expect(served()["app/a0/prod"] == ["127.0.0.1:30005"])
         #expect(served()["app/a2/prod"] == ["127.0.0.1:30002", "127.0.0.1:30007", "127.0.0.1:30100"])
@@ -83,10 +85,10 @@ import ZooKeeper
 
         // A Route changed: a full build, then in place again.
         try await zk.delete(tree.desired(DocumentKey(kind: .route, name: "r4")))
-        #expect(await settled())
+        #expect(await settled { served()["app/a4/prod"] == nil })
         #expect(served()["app/a4/prod"] == nil)
         try await write(8, app: 3, port: 30_008, healthy: false)
-        #expect(await settled())
+        #expect(await settled { served()["app/a3/prod"] == ["127.0.0.1:30003"] })
         #expect(served()["app/a3/prod"] == ["127.0.0.1:30003"])
 
         running.cancel()
