@@ -29,12 +29,13 @@ enum GlibcMalloc {
     /// `M_MMAP_THRESHOLD` in `malloc.h`.
     private static let mmapThresholdOption: Int32 = -3
 
-    /// `mallopt(M_MMAP_THRESHOLD, bytes)`: every allocation of `bytes` or more gets pages of its
-    /// own, handed back when it is freed. Set, it also stays: by default glibc raises the
-    /// threshold to the size of each large block freed (up to 32 MiB), after which a table
-    /// build's large arrays and dictionaries are carved from the heap, and the small objects
-    /// allocated meanwhile keep those pages from being handed back. False when glibc refused
-    /// the value (above 32 MiB) or is not there.
+    /// `mallopt(M_MMAP_THRESHOLD, bytes)`: an allocation of `bytes` or more that the heap cannot
+    /// serve from memory it holds gets pages of its own, handed back when it is freed, instead
+    /// of growing the heap. Set, it also stays: by default glibc raises the threshold to the size
+    /// of each large block freed (up to 32 MiB), and the heap's trim threshold to twice that,
+    /// after which a table build's large arrays and dictionaries grow the heap and the small
+    /// objects allocated meanwhile keep those pages. False when glibc refused the value or is
+    /// not there.
     @discardableResult
     static func setMmapThreshold(_ bytes: Int) -> Bool {
         guard let optionFunction, let value = Int32(exactly: bytes) else { return false }

@@ -80,7 +80,8 @@ public struct RouterService: Service {
         self.logger = logger
     }
 
-    /// Allocations of this many bytes or more get pages of their own (`GlibcMalloc`): at 50,000
+    /// Allocations of this many bytes or more that the heap cannot serve get pages of their own,
+    /// and glibc no longer raises the threshold (`GlibcMalloc`): at 50,000
     /// instance reports, after the tables were built again and again as they came in, the
     /// router's heap was 13–19 MiB smaller; a change applied in place took ~1 ms more (its
     /// arrays of 10,000 rules or pools are mapped and unmapped). bench/RESULTS.md.
