@@ -11,6 +11,16 @@ import ZooKeeper
 struct SnapshotMemoryTests {
     static let app9090 = RaceTests.teamAndApp.replacingOccurrences(of: "port: 8080", with: "port: 9090")
 
+    /// Two managers on one tree: `h` applied the Team and App (and remembers that snapshot),
+    /// then `other` applied `yaml`.
+    static func twoManagers(otherApplies yaml: String) async throws -> (h: Harness, other: Harness) {
+        let h = try await Harness.make()
+        let other = try await Harness.make(root: h.tree.root)
+        try await h.manager.apply(try h.load(yaml: RaceTests.teamAndApp), options: .init())
+        try await other.manager.apply(try other.load(yaml: yaml), options: .init())
+        return (h, other)
+    }
+
     @Test func consecutiveChangesAreNotPlannedOnAReadOfTheTree() async throws {
         let h = try await Harness.make()
         try await h.manager.apply(try h.load(yaml: RaceTests.teamAndApp), options: .init())
@@ -24,10 +34,7 @@ struct SnapshotMemoryTests {
     }
 
     @Test func aDeployCreatedByAnotherManagerStillForbidsASecondOne() async throws {
-        let h = try await Harness.make()
-        let other = try await Harness.make(root: h.tree.root)
-        try await h.manager.apply(try h.load(yaml: RaceTests.teamAndApp), options: .init())
-        try await other.manager.apply(try other.load(yaml: RaceTests.deploy("web-b")), options: .init())
+        let (h, other) = try await Self.twoManagers(otherApplies: RaceTests.deploy("web-b"))
         // h remembers no Deploy: its write's folder checks fail, it reads and plans again.
         let error = await managerError {
             try await h.manager.apply(try h.load(yaml: RaceTests.deploy("web-a")), options: .init())
@@ -39,10 +46,7 @@ struct SnapshotMemoryTests {
     }
 
     @Test func aReferenceCreatedByAnotherManagerResolves() async throws {
-        let h = try await Harness.make()
-        let other = try await Harness.make(root: h.tree.root)
-        try await h.manager.apply(try h.load(yaml: RaceTests.teamAndApp), options: .init())
-        try await other.manager.apply(try other.load(yaml: RaceTests.deploy("web-prod")), options: .init())
+        let (h, other) = try await Self.twoManagers(otherApplies: RaceTests.deploy("web-prod"))
         // The Route refers to the Deploy h does not remember: refused on the remembered
         // snapshot, so decided again on a read, where it resolves.
         try await h.manager.apply(try h.load(yaml: RaceTests.route), options: .init())
@@ -52,10 +56,7 @@ struct SnapshotMemoryTests {
     }
 
     @Test func nothingToDoIsDecidedOnWhatIsStoredNow() async throws {
-        let h = try await Harness.make()
-        let other = try await Harness.make(root: h.tree.root)
-        try await h.manager.apply(try h.load(yaml: RaceTests.teamAndApp), options: .init())
-        try await other.manager.apply(try other.load(yaml: Self.app9090), options: .init())
+        let (h, other) = try await Self.twoManagers(otherApplies: Self.app9090)
         // h remembers port 8080: applying it again is a change of what is stored (9090).
         let plan = try await h.manager.apply(try h.load(yaml: RaceTests.teamAndApp), options: .init())
         #expect(plan.actions.map(\.key.name) == ["web"], "\(plan.actions.map(\.key))")
