@@ -214,39 +214,35 @@ public struct Manager: Sendable {
             let remembered = recall && !indeterminate ? snapshots.recall() : nil
             let generation: Int
             let operations: [ZooKeeper.Operation]
-            do throws(ManagerError) {
-                do {
-                    if let remembered {
-                        (snapshot, generation) = remembered
-                    } else {
-                        try await store.bootstrap()
-                        snapshot = try await store.snapshot()
-                        generation = snapshots.remember(snapshot)
-                    }
-                    let planned = try Self.plan(
-                        makePlan,
-                        snapshot,
-                        goneCountsAsDone: indeterminate,
-                        beside: snapshot.unreadable
-                    )
-                    guard let made = planned else {
-                        // What this command deletes is gone: its own write landed before the reply was lost.
-                        return firstPlan ?? ApplyPlan(source: options.source)
-                    }
-                    plan = made
-                    // Nothing to do is decided on what is stored now.
-                    if plan.isEmpty && remembered != nil {
-                        snapshots.forget()
-                        recall = false
-                        attempt -= 1
-                        continue
-                    }
-                    await faults.afterRead()
-                    if !plan.isEmpty && !options.dryRun {
-                        releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
-                    }
-                } catch {
-                    throw Self.map(error)
+            do {
+                if let remembered {
+                    (snapshot, generation) = remembered
+                } else {
+                    try await store.bootstrap()
+                    snapshot = try await store.snapshot()
+                    generation = snapshots.remember(snapshot)
+                }
+                let planned = try Self.plan(
+                    makePlan,
+                    snapshot,
+                    goneCountsAsDone: indeterminate,
+                    beside: snapshot.unreadable
+                )
+                guard let made = planned else {
+                    // What this command deletes is gone: its own write landed before the reply was lost.
+                    return firstPlan ?? ApplyPlan(source: options.source)
+                }
+                plan = made
+                // Nothing to do is decided on what is stored now.
+                if plan.isEmpty && remembered != nil {
+                    snapshots.forget()
+                    recall = false
+                    attempt -= 1
+                    continue
+                }
+                await faults.afterRead()
+                if !plan.isEmpty && !options.dryRun {
+                    releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
                 }
                 if indeterminate && plan.isEmpty { return firstPlan ?? plan }
                 if firstPlan == nil { firstPlan = plan }
@@ -275,7 +271,7 @@ public struct Manager: Sendable {
                     attempt -= 1
                     continue
                 }
-                throw error
+                throw Self.map(error)
             }
             do {
                 try await store.zk.multi(operations)
