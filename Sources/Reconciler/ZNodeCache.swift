@@ -20,10 +20,14 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// Fault injection for tests: runs after a child's read returns, before it is stored (to make
     /// two reads of one child finish out of order).
     let afterRead: @Sendable (_ name: String, _ data: [UInt8]) async -> Void
-    /// What is kept of each version read, before it is stored (by default all of it): a reader
-    /// that needs a few fields of large nodes can keep those alone (a router keeps each instance
-    /// report's routing fields, packed).
-    let keep: @Sendable (_ name: String, _ node: NodeSnapshot) -> NodeSnapshot
+    /// What is kept of each version read, before it is stored (by default all of it), given what
+    /// is stored of the node now (nil: nothing): a reader that needs a few fields of large nodes
+    /// can keep those alone (a router keeps each instance report's routing fields, packed, and
+    /// the last valid ones when a version does not parse).
+    let keep: @Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot
+
+    /// The default `keep`: every version whole.
+    public static let keepAll: @Sendable (String, NodeSnapshot, NodeSnapshot?) -> NodeSnapshot = { _, node, _ in node }
 
     /// A node held by reference: the dictionary has up to twice as many buckets as nodes, and a
     /// snapshot inline (its stat) made each bucket ~100 bytes (12.6 MiB at 50,000 nodes).
@@ -72,7 +76,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         changeLogLength: Int = 0,
         logger: Logger = Logger(label: "atlantis.cache"),
         afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in },
-        keep: @escaping @Sendable (_ name: String, _ node: NodeSnapshot) -> NodeSnapshot = { $1 }
+        keep: @escaping @Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot =
+            keepAll
     ) {
         self.zk = zk
         self.keep = keep
@@ -252,7 +257,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             do {
                 let (data, stat) = try await zk.getData(path, watches: watches)
                 await afterRead(name, data)
-                store(name, keep(name, NodeSnapshot(data: data, stat: stat)))
+                store(name, keep(name, NodeSnapshot(data: data, stat: stat), snapshot(name)))
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {
                 // Deleted, and perhaps created again under the same name before the children

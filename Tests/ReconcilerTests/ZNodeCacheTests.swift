@@ -126,11 +126,13 @@ struct ZNodeCacheTests {
         try await zk.ensurePath(folder)
         for i in 0..<3 { try await zk.create("\(folder)/k\(i)", data: Array("v0".utf8)) }
         let read = Mutex<[String: [String]]>([:])
+        let storedBefore = Mutex<Set<String>>([])
         let cache = ZNodeCache(
             zk: zk,
             folder: folder,
-            keep: { name, node in
+            keep: { name, node, stored in
                 read.withLock { $0[name, default: []].append(String(decoding: node.data, as: UTF8.self)) }
+                if stored != nil { storedBefore.withLock { $0.insert(name) } }
                 return NodeSnapshot(data: [], stat: node.stat)
             }
         )
@@ -140,6 +142,8 @@ struct ZNodeCacheTests {
         #expect(await eventually { read.withLock { $0["k1"]?.last } == "v1" })
         #expect(await eventually { try await Self.disagreements(cache, zk, folder: folder).isEmpty })
         #expect(read.withLock { $0 } == ["k0": ["v0"], "k1": ["v0", "v1"], "k2": ["v0"]])
+        // Each version is handed over with what is stored of its node: nothing at the first read.
+        #expect(storedBefore.withLock { $0 } == ["k1"])
         #expect(cache.allKeys().allSatisfy { cache.snapshot($0)?.data == [] })
         running.cancel()
         await running.value

@@ -85,8 +85,7 @@ struct ParsedReportCompactTests {
         #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: noApp) }
         #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: Array(#"{"app":"a"}"#.utf8)) }
         #expect(!ParsedReport.isCompact(Array("{}".utf8)))
-        // A field too long for the form: not compacted (the cache keeps the JSON, which is then
-        // reported unreadable).
+        // A field too long for the form: not compacted (the report is then unreadable).
         let long = InstanceStatus(
             app: String(repeating: "x", count: 70_000),
             environment: "e",

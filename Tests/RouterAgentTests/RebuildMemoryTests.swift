@@ -78,21 +78,26 @@ import Glibc
     /// heap cannot serve from what it holds gets pages of its own (its chunk starts a page: the
     /// pointer is 16 bytes past a page boundary); with the threshold above it, the heap grows
     /// instead. The heap's free top is handed back first (`trim`), and the blocks are large
-    /// (8 MiB), so that what decides is the threshold.
+    /// (24 MiB: no free piece of the heap is that large while other tests run beside this one),
+    /// so that what decides is the threshold. The router's threshold is tried first: the blocks
+    /// the heap held for the other try, freed, would serve it (as they did in a parallel run).
     @Test func blocksAboveTheMmapThresholdGetPagesOfTheirOwn() {
         #if os(Linux)
         func mapped(threshold: Int) -> [Bool] {
             GlibcMalloc.trim()
             #expect(GlibcMalloc.setMmapThreshold(threshold))
-            let blocks = (0..<3).map { _ in malloc(8 << 20) }
+            let blocks = (0..<3).map { _ in malloc(24 << 20) }
             defer { blocks.forEach { free($0) } }
             return blocks.map { block in block.map { (UInt(bitPattern: $0) - 16) % 4096 == 0 } ?? false }
         }
-        // Above first: glibc's own threshold, if it were in charge, would either map these blocks
-        // (it starts at 128 KiB) or, raised by freeing mapped ones, not map the next.
-        #expect(mapped(threshold: 32 << 20) != [true, true, true])
+        // Were glibc's own threshold in charge, freeing a mapped block of 30 MiB would raise it
+        // above the blocks (then held by the heap).
+        free(malloc(30 << 20))
         #expect(mapped(threshold: RouterService.mmapThreshold) == [true, true, true])
+        // Above them (glibc's largest): the heap holds them.
+        #expect(mapped(threshold: 32 << 20) != [true, true, true])
         GlibcMalloc.setMmapThreshold(RouterService.mmapThreshold)
+        GlibcMalloc.trim()
         #endif
     }
 }

@@ -20,6 +20,29 @@ final class RouterRig: @unchecked Sendable {
     var agentTask: Task<Void, Never>?
     let tables = TableSource()
 
+    /// A team's App `web` with a Deploy in `prod`, and a Route from `web.test` to its instances.
+    static let webApp = """
+        apiVersion: atlantis/v1
+        kind: Team
+        metadata: {name: t}
+        spec: {members: [ann]}
+        ---
+        apiVersion: atlantis/v1
+        kind: App
+        metadata: {name: web}
+        spec: {team: t, port: 8080}
+        ---
+        apiVersion: atlantis/v1
+        kind: Deploy
+        metadata: {name: web-prod}
+        spec: {app: web, environment: prod, image: "web:1", instances: 2}
+        ---
+        apiVersion: atlantis/v1
+        kind: Route
+        metadata: {name: web}
+        spec: {host: web.test, pool: {app: web, environment: prod}}
+        """
+
     /// A Service `svc` with one endpoint on `port`, and a Route from `svc.test` to it.
     static func serviceAndRoute(port: Int) -> String {
         """
@@ -103,31 +126,7 @@ struct RouterAgentTests {
         let tree = try ZNodeTree(root: "/routertest-\(UUID().uuidString.prefix(8).lowercased())")
         let manager = Manager(store: ClusterStore(zk: zk, tree: tree))
         try await manager.apply(
-            try Self.yaml(
-                """
-                apiVersion: atlantis/v1
-                kind: Team
-                metadata: {name: t}
-                spec: {members: [ann]}
-                ---
-                apiVersion: atlantis/v1
-                kind: App
-                metadata: {name: web}
-                spec: {team: t, port: 8080}
-                ---
-                apiVersion: atlantis/v1
-                kind: Deploy
-                metadata: {name: web-prod}
-                spec: {app: web, environment: prod, image: "web:1", instances: 2}
-                ---
-                \(RouterRig.serviceAndRoute(port: svc))
-                ---
-                apiVersion: atlantis/v1
-                kind: Route
-                metadata: {name: web}
-                spec: {host: web.test, pool: {app: web, environment: prod}}
-                """
-            ),
+            try Self.yaml(RouterRig.webApp + "\n---\n" + RouterRig.serviceAndRoute(port: svc)),
             options: .init()
         )
         let statePath = FileManager.default.temporaryDirectory.appendingPathComponent("table-\(UUID().uuidString).json")

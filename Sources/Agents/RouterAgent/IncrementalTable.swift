@@ -256,7 +256,9 @@ extension RouterAgent {
             }
             let applied = confirmation.withLock { seen -> Bool in
                 for key in keys {
-                    let report = changed(key, instances, reports, tree.instanceStatus, maxZxid: &base.maxZxid)
+                    let node = instances.snapshot(key)
+                    if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
+                    let report = node.flatMap { InstanceReports.report($0.data) }
                     var routed: ParsedReport?
                     if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
                         seen.confirm(key)

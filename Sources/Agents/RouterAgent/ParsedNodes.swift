@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// Cached znodes, each parsed once per version (its `mzxid`): a table rebuild parses and validates
@@ -136,4 +137,15 @@ struct UnreadableNode: Sendable, Hashable {
     var error: String
     /// Whether a last valid version is still used in its place.
     var keptPrevious: Bool
+
+    /// Says so in the router's log (`folder`: where the node is).
+    func warn(in folder: String, logger: Logger) {
+        logger.warning(
+            "router.document_unreadable",
+            metadata: [
+                "path": "\(folder)/\(key)", "error": "\(error)",
+                "serving": "\(keptPrevious ? "its last valid version" : "nothing for it (no valid version seen)")",
+            ]
+        )
+    }
 }

@@ -47,11 +47,8 @@ public final class RouterAgent: Reconciler, Sendable {
     /// The nodes this router's current session has written (its report, its pool shards): any
     /// other of those paths may still hold a node of an earlier session, to replace, not write into.
     let ownNodes = Mutex<(session: Int64, paths: Set<String>)>((0, []))
-    /// Each instance report, from the compact form its cache keeps (or its JSON, when that did
-    /// not parse: the error is the JSON's).
-    let reports = ParsedNodes { data in
-        try ParsedReport.isCompact(data) ? ParsedReport(compact: data) : RouterAgent.report(data)
-    }
+    /// What the instances' cache keeps of each report, and the reports that do not parse.
+    let reports: InstanceReports
     let memory = RebuildMemory()
     /// The last full build, for changes of instance reports, Routes, Services and Apps applied
     /// in place.
@@ -95,14 +92,13 @@ public final class RouterAgent: Reconciler, Sendable {
         routes = ZNodeCache(zk: zk, folder: tree.desired(.route), changeLogLength: 1024)
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), changeLogLength: 256)
         // What routing reads of each report, compact: its JSON is parsed as it is read.
+        let reports = InstanceReports(folder: tree.instanceStatus, logger: logger)
+        self.reports = reports
         instances = ZNodeCache(
             zk: zk,
             folder: tree.instanceStatus,
             changeLogLength: 8192,
-            keep: { _, node in
-                guard let report = try? Self.report(node.data) else { return node }
-                return NodeSnapshot(data: report.bytes, stat: node.stat)
-            }
+            keep: { key, node, stored in reports.keep(key, node, stored: stored) }
         )
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
         apps = ZNodeCache(zk: zk, folder: tree.desired(.app), changeLogLength: 256)
@@ -241,7 +237,9 @@ public final class RouterAgent: Reconciler, Sendable {
             maxZxid = max(maxZxid, node.stat.mzxid)
             count += 1
         }
-        let keyed = reports.keyedValues(nodes(instances), failed: unreadable(tree.instanceStatus))
+        let keyed: [(key: String, value: ParsedReport)] = nodes(instances).compactMap { key, _, data in
+            InstanceReports.report(data).map { (key, $0) }
+        }
         let now = ContinuousClock.now
         var graced = 0
         var graceEnds: ContinuousClock.Instant?
@@ -312,16 +310,7 @@ public final class RouterAgent: Reconciler, Sendable {
 
     /// Says (a warning) that a node's new version does not parse, and what is served instead.
     func unreadable(_ folder: String) -> (UnreadableNode) -> Void {
-        { [logger] node in
-            logger.warning(
-                "router.document_unreadable",
-                metadata: [
-                    "path": "\(folder)/\(node.key)", "error": "\(node.error)",
-                    "serving":
-                        "\(node.keptPrevious ? "its last valid version" : "nothing for it (no valid version seen)")",
-                ]
-            )
-        }
+        { [logger] node in node.warn(in: folder, logger: logger) }
     }
 
     /// Every watched node whose newest version does not parse (`<kind>/<name>` → why): the
@@ -332,7 +321,9 @@ public final class RouterAgent: Reconciler, Sendable {
         for (kind, parsed) in [("apps", appDocuments), ("services", serviceDocuments)] {
             for (key, error) in parsed.unreadable() { out["\(kind)/\(key)"] = error }
         }
-        for (key, error) in reports.unreadable() { out["instances/\(key)"] = error }
+        for (key, error) in reports.unreadable(present: { instances.snapshot($0) != nil }) {
+            out["instances/\(key)"] = error
+        }
         return out
     }
 
