@@ -195,6 +195,9 @@ public struct Manager: Sendable {
     /// When another writer got there first (a version moved between the read and the write) it
     /// plans again on what is stored now, which may refuse the change (two Deploys of one app and
     /// environment) or find it already made.
+    /// Planned on a remembered snapshot, a change found to need nothing is planned again on a read.
+    private struct PlanOnARead: Error {}
+
     private func commit(
         options: ApplyOptions,
         plan makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan
@@ -234,12 +237,7 @@ public struct Manager: Sendable {
                 }
                 plan = made
                 // Nothing to do is decided on what is stored now.
-                if plan.isEmpty && remembered != nil {
-                    snapshots.forget()
-                    recall = false
-                    attempt -= 1
-                    continue
-                }
+                if plan.isEmpty && remembered != nil { throw PlanOnARead() }
                 await faults.afterRead()
                 if !plan.isEmpty && !options.dryRun {
                     releases = try await releaseChanges(plan, snapshot: snapshot, source: options.source)
