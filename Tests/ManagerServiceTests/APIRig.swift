@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Dashboard
 import Foundation
 import Logging
 import Manager
@@ -19,6 +20,8 @@ struct APIRig {
     let zk: ZooKeeperClient
     let tree: ZNodeTree
     let url: String
+    /// The service's dashboard view (watching nothing until the dashboard is asked for).
+    let dashboard: DashboardHub
     var client: ManagerClient { ManagerClient(baseURL: url, timeout: .seconds(20)) }
 
     static let repoRoot = URL(fileURLWithPath: Repository.root)
@@ -58,7 +61,7 @@ struct APIRig {
                 }
                 var iterator = ports.makeAsyncIterator()
                 guard let listening = await iterator.next() else { throw CancellationError() }
-                let rig = APIRig(zk: zk, tree: tree, url: "http://127.0.0.1:\(listening)")
+                let rig = APIRig(zk: zk, tree: tree, url: "http://127.0.0.1:\(listening)", dashboard: routes.dashboard)
                 // The manager makes its folders when it starts (for its read copies): let it
                 // finish, so that before/after dumps compare only what a request did.
                 for _ in 0..<100 where (try? await zk.exists(tree.desired(.route))) == nil {

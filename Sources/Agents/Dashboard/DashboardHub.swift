@@ -9,6 +9,11 @@ public import ZooKeeper
 /// (one `ZNodeCache` each), decoded into a `ClusterModel` and rendered into a `RowStore`.
 /// Changes are coalesced for `coalesce` (one event per burst), then every page stream is
 /// woken; each sends only the rows of its page that changed. It reads; it never writes.
+///
+/// It starts watching when the dashboard is first asked for (`demand`), not when the manager
+/// starts: a manager whose dashboard nobody opens holds no copy of the status folders (one
+/// watch and one node per instance status, router report and build) and reads none of their
+/// changes (under route churn, each router's report after every change).
 public final class DashboardHub: Sendable {
     public let zk: ZooKeeperClient
     public let tree: ZNodeTree
@@ -32,6 +37,10 @@ public final class DashboardHub: Sendable {
     private let nextSubscriber = Atomic<Int>(0)
     private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let synced = Atomic<Bool>(false)
+    /// Opened by the first `demand`: `run` waits for it before it watches anything.
+    private let demanded = SyncLatch()
+    /// Opened once the model holds the first reading of every folder, for `demand` to wait on.
+    private let syncedLatch = SyncLatch()
     /// The model changed since the rows were last rendered (nobody was watching: rows are
     /// rendered when a page or a stream asks, not at every change).
     private let needsRender = Atomic<Bool>(false)
@@ -70,8 +79,37 @@ public final class DashboardHub: Sendable {
     /// Whether every folder has been read once.
     public var isSynced: Bool { synced.load(ordering: .acquiring) }
 
-    /// Keeps the view until cancelled.
+    /// Whether the dashboard has been asked for (the folders are watched from then on).
+    public var isDemanded: Bool { demanded.isOpen }
+
+    /// Starts the view if nothing asked for it yet, and waits until the model holds the first
+    /// reading of every folder, at most `limit` (ZooKeeper out of reach: a page then shows what
+    /// there is, and says that ZooKeeper is unreachable).
+    public func demand(waiting limit: Duration = .seconds(5)) async {
+        demanded.open()
+        guard !syncedLatch.isOpen else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.syncedLatch.wait() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Keeps the view until cancelled, from the first `demand` on.
     public func run() async {
+        // Cancelled before anyone asked: nothing was watched, nothing to finish but streams.
+        if (try? await demanded.wait()) != nil {
+            await watch()
+        }
+        let all = subscribers.withLock { s in
+            defer { s = [:] }
+            return Array(s.values)
+        }
+        for continuation in all { continuation.finish() }
+    }
+
+    private func watch() async {
         await withTaskGroup(of: Void.self) { group in
             for (folder, cache) in caches {
                 group.addTask { await cache.run() }
@@ -95,11 +133,6 @@ public final class DashboardHub: Sendable {
             group.addTask { await self.renderLoop() }
             await group.waitForAll()
         }
-        let all = subscribers.withLock { s in
-            defer { s = [:] }
-            return Array(s.values)
-        }
-        for continuation in all { continuation.finish() }
     }
 
     /// Every change of the row store's sequence number, until the hub stops or the stream is dropped.
@@ -137,6 +170,7 @@ public final class DashboardHub: Sendable {
             await update(changed)
             // Set before the look at the subscribers: one that comes meanwhile renders itself.
             needsRender.store(true, ordering: .sequentiallyConsistent)
+            syncedLatch.open()  // the model holds the first reading of every folder
             if subscribers.withLock({ !$0.isEmpty }) { refresh() }
         }
     }

@@ -74,6 +74,8 @@ extension ManagerRoutes {
         _ handler: @escaping UIHandler
     ) {
         router.on(RouterPath(path), method: method) { request, context in
+            // The first dashboard request starts the view (and waits for its first reading).
+            await dashboard.demand()
             guard let viewing = try await viewing(request) else {
                 if page && method == .get {
                     let next = Self.safeNext(request.uri.path)
