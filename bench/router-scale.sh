@@ -7,7 +7,8 @@
 # changes (a path changed, a Route to a new pool added, then removed) → the report, and how long
 # the router took to make each table (in place or whole, from its /metrics); the report's size
 # and the router's resident memory; then the same router restarted on that tree: how soon its
-# first table is built, and its memory then.
+# first table is built, and its memory then; then a manager on that tree, its memory before and
+# after its dashboard is first asked for.
 #   ROUTES=10000 PER_ROUTE=5 CHANGES=20 bash bench/router-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,3 +59,18 @@ done
 echo "restarted router: first table built after $(echo "$(date +%s.%N) - $started" | bc | xargs printf '%.1f') s"
 sleep 3 # its report written, its table saved
 echo "restarted router memory:$(memory)"
+# A manager on the same tree: its dashboard view (every instance status, router report and build
+# watched and decoded) starts with the first /ui request, not with the manager.
+kill "$router"
+wait "$router" 2>/dev/null || true
+router=
+"$bin" manager --zk 127.0.0.1:2398 --root /rscale --listen 127.0.0.1:18282 --quiet >"$RUN/manager.log" 2>&1 &
+manager=$!
+for _ in $(seq 100); do curl -fs -o /dev/null http://127.0.0.1:18282/healthz && break; sleep 0.1; done
+sleep 3
+router=$manager # what memory() and cleanup look at
+echo "manager, its dashboard not asked for:$(memory)"
+curl -s -o /dev/null -w "manager: the first /ui answered after %{time_total} s (status %{http_code}), " http://127.0.0.1:18282/ui
+curl -s -o /dev/null -w "the next after %{time_total} s\n" http://127.0.0.1:18282/ui
+sleep 3
+echo "manager, after /ui:$(memory)"
