@@ -7,7 +7,8 @@ import Synchronization
 /// the node out: its last valid version is kept, and the error is reported until it is fixed.
 final class ParsedNodes<Value: Sendable>: Sendable {
     /// A class: the dictionary of entries has twice as many buckets as entries, and a parsed
-    /// value inline made each bucket as large as the value (45 MiB at 50,000 instance reports).
+    /// value inline made each bucket as large as the value (45 MiB at 50,000 instance reports,
+    /// when they were kept here too; they are read from their cache now, `InstanceReports`).
     private final class Entry: Sendable {
         let mzxid: Int64
         /// The last version that parsed; nil when none ever did.
