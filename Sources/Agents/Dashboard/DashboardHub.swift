@@ -39,6 +39,8 @@ public final class DashboardHub: Sendable {
     private let synced = Atomic<Bool>(false)
     /// Opened by the first `demand`: `run` waits for it before it watches anything.
     private let demanded = SyncLatch()
+    /// When the first `demand` came: later ones wait for the first reading only until `limit` after it.
+    private let started = Mutex<ContinuousClock.Instant?>(nil)
     /// Opened once the model holds the first reading of every folder, for `demand` to wait on.
     private let syncedLatch = SyncLatch()
     /// The model changed since the rows were last rendered (nobody was watching: rows are
@@ -83,14 +85,20 @@ public final class DashboardHub: Sendable {
     public var isDemanded: Bool { demanded.isOpen }
 
     /// Starts the view if nothing asked for it yet, and waits until the model holds the first
-    /// reading of every folder, at most `limit` (ZooKeeper out of reach: a page then shows what
-    /// there is, and says that ZooKeeper is unreachable).
+    /// reading of every folder, until `limit` after the view started at most (ZooKeeper out of
+    /// reach: that page, and every one after it, shows what there is and says that ZooKeeper is
+    /// unreachable, without waiting again).
     public func demand(waiting limit: Duration = .seconds(5)) async {
+        let now = ContinuousClock.now
+        let deadline = started.withLock { started in
+            if started == nil { started = now }
+            return started! + limit
+        }
         demanded.open()
-        guard !syncedLatch.isOpen else { return }
+        guard !syncedLatch.isOpen, deadline > now else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await self.syncedLatch.wait() }
-            group.addTask { try? await Task.sleep(for: limit) }
+            group.addTask { try? await Task.sleep(until: deadline) }
             await group.next()
             group.cancelAll()
         }

@@ -190,14 +190,14 @@ public struct Manager: Sendable {
         return out
     }
 
+    /// Planned on a remembered snapshot, a change found to need nothing is planned again on a read.
+    private struct PlanOnARead: Error {}
+
     /// Reads, plans and writes. After a connection loss during the write (which may or may not
     /// have happened) it reads again and plans again: a plan with nothing left to do means it did.
     /// When another writer got there first (a version moved between the read and the write) it
     /// plans again on what is stored now, which may refuse the change (two Deploys of one app and
     /// environment) or find it already made.
-    /// Planned on a remembered snapshot, a change found to need nothing is planned again on a read.
-    private struct PlanOnARead: Error {}
-
     private func commit(
         options: ApplyOptions,
         plan makePlan: (ClusterSnapshot) throws(ManagerError) -> ApplyPlan

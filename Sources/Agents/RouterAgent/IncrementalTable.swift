@@ -256,9 +256,9 @@ extension RouterAgent {
             }
             let applied = confirmation.withLock { seen -> Bool in
                 for key in keys {
-                    let node = instances.snapshot(key)
-                    if let node { base.maxZxid = max(base.maxZxid, node.stat.mzxid) }
-                    let report = node.flatMap { InstanceReports.report($0.data) }
+                    let report = node(key, instances, maxZxid: &base.maxZxid).flatMap {
+                        InstanceReports.report($0.data)
+                    }
                     var routed: ParsedReport?
                     if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
                         seen.confirm(key)
@@ -301,9 +301,15 @@ extension RouterAgent {
         _ folder: String,
         maxZxid: inout Int64
     ) -> Value? {
+        let node = node(key, cache, maxZxid: &maxZxid)
+        return parsed.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: unreadable(folder))
+    }
+
+    /// A changed node as its cache holds it now (nil: gone), with its zxid counted in `maxZxid`.
+    func node(_ key: String, _ cache: ZNodeCache, maxZxid: inout Int64) -> NodeSnapshot? {
         let node = cache.snapshot(key)
         if let node { maxZxid = max(maxZxid, node.stat.mzxid) }
-        return parsed.update(key, node: node.map { ($0.stat.mzxid, $0.data) }, failed: unreadable(folder))
+        return node
     }
 }
 
