@@ -47,6 +47,14 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         var stored = 0
         /// Children marked for a read and not yet read.
         var pending: Set<String> = []
+
+        /// Takes `name` off `pending`. A set keeps its buckets when emptied: the first reading of
+        /// a large folder marks every child at once (2 MiB of buckets at 50,000 children), so
+        /// an emptied set that grew large is given back.
+        mutating func unmark(_ name: String) {
+            pending.remove(name)
+            if pending.isEmpty, pending.capacity > 1024 { pending = [] }
+        }
         var listed = false
         /// Bumped by every change of a node (stored, changed or removed).
         var revision = 0
@@ -123,6 +131,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     }
 
     public var count: Int { state.withLock { $0.stored } }
+
+    /// The room the set of children marked for a read holds (for tests).
+    var pendingCapacity: Int { state.withLock { $0.pending.capacity } }
 
     public func changes() -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream<String>.makeStream()
@@ -248,7 +259,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     private func read(_ name: String, watches: PathWatches) async {
         let path = ZNodeTree.child(name, of: folder)
         let still = state.withLock { s -> Bool in
-            s.pending.remove(name)
+            s.unmark(name)
             return s.nodes[name] != nil
         }
         guard still else { return }
@@ -293,7 +304,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             for name in added { s.nodes[name] = .some(nil) }
             for name in removed {
                 if case .some(.some) = s.nodes.removeValue(forKey: name) { s.stored -= 1 }
-                s.pending.remove(name)
+                s.unmark(name)
                 s.changed(name)
             }
             s.listed = true

@@ -1,9 +1,10 @@
 import Foundation
-import Reconciler
 import Synchronization
 import TestSupport
 import Testing
 import ZooKeeper
+
+@testable import Reconciler
 
 /// The watched cache against the real ZooKeeper: after things go quiet it holds exactly what the
 /// server holds, whatever the order in which reads and watches came back.
@@ -58,6 +59,32 @@ struct ZNodeCacheTests {
         runningUnlogged.cancel()
         _ = await running.value
         _ = await runningUnlogged.value
+        await zk.close()
+    }
+
+    /// Its first reading marks every child at once; the marks' set is given back once all are read.
+    @Test func aLargeFirstReadingLeavesNoRoomForMarksBehind() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("marks")
+        try await zk.ensurePath(folder)
+        let children = 3000
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for batch in 0..<10 {
+                group.addTask {
+                    for i in stride(from: batch, to: children, by: 10) {
+                        try await zk.create("\(folder)/k\(i)", data: Array("0".utf8))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let cache = ZNodeCache(zk: zk, folder: folder)
+        let running = Task { await cache.run() }
+        try await cache.waitUntilSynced()
+        #expect(cache.count == children)
+        #expect(cache.pendingCapacity < 1024, "room for \(cache.pendingCapacity) marks kept")
+        running.cancel()
+        _ = await running.value
         await zk.close()
     }
 

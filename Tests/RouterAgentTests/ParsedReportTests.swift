@@ -63,6 +63,27 @@ struct ParsedReportCompactTests {
         #expect(Self.fields(try ParsedReport(compact: bytes)) == Self.fields(report))
     }
 
+    @Test func theBytesTakeTheRoomTheyUse() throws {
+        var full = InstanceStatus(
+            app: "storefront",
+            environment: "production",
+            host: "10.0.0.7",
+            port: 31_001,
+            healthy: true
+        )
+        full.supervisor = "supervisor-zone-a-7"
+        full.session = "1f2e3d4c5b6a7980"
+        full.containerAddress = "172.17.0.9"
+        full.reaches = ["app/db/prod", "app/cache/prod"]
+        let bare = InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false)
+        for status in [full, bare] {
+            let bytes = try #require(ParsedReport.compact(status))
+            // The allocator rounds a block up by less than 32 bytes; a guess grown by doubling
+            // leaves far more.
+            #expect(bytes.capacity < bytes.count + 32, "\(bytes.count) bytes in room for \(bytes.capacity)")
+        }
+    }
+
     @Test func absentFieldsStayAbsentAndAnEmptyListStaysEmpty() throws {
         let bare = try ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false))
         #expect(Self.fields(try ParsedReport(compact: bare.bytes)) == Self.fields(bare))

@@ -27,8 +27,11 @@ extension ParsedReport {
 
     /// The compact form of `status` and where its port is.
     private static func encode(_ status: InstanceStatus) -> (bytes: [UInt8], portAt: Int)? {
-        var out: [UInt8] = [marker]
-        out.reserveCapacity(64)
+        // Allocated at its size: the cache keeps these bytes for every report (grown from a
+        // guess of 64 bytes, a longer report took 128 or more).
+        var out: [UInt8] = []
+        out.reserveCapacity(size(status))
+        out.append(marker)
         func put(_ value: Int, bytes: Int) {
             for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
         }
@@ -59,6 +62,16 @@ extension ParsedReport {
             put(0xFFFF, bytes: 2)
         }
         return (out, portAt)
+    }
+
+    /// The bytes of `status`'s compact form.
+    private static func size(_ status: InstanceStatus) -> Int {
+        let strings = [
+            status.app, status.environment, status.host, status.supervisor, status.session, status.containerAddress,
+        ]
+        let reaches = status.reaches ?? []
+        return 1 + 5 + 2 + strings.reduce(0) { $0 + 2 + ($1?.utf8.count ?? 0) }
+            + reaches.reduce(0) { $0 + 2 + $1.utf8.count }
     }
 
     /// The report of `status`, made compact.

@@ -1,0 +1,39 @@
+import Testing
+
+@testable import RouterAgent
+
+@Suite("which reports a router saw confirmed, and since when they are not")
+struct ConfirmationsTests {
+    @Test func aReportLostThenConfirmedAgainIsKnownAndNoLongerLost() {
+        let now = ContinuousClock.now
+        var seen = Confirmations()
+        #expect(!seen.knows("a"))
+        #expect(seen.lostSince("a", now: now) == nil)
+        seen.confirm("a")
+        #expect(seen.knows("a"))
+        #expect(seen.lostSince("a", now: now) == now, "confirmed: counted from now")
+        var next = Confirmations()
+        next.lost["a"] = now - .seconds(3)
+        #expect(next.knows("a"))
+        #expect(next.lostSince("a", now: now) == now - .seconds(3))
+        next.confirm("a")
+        #expect(next.lost.isEmpty)
+        next.forget("a")
+        #expect(!next.knows("a"))
+    }
+
+    /// Every report of a supervisor lost at once, then confirmed again under its next session:
+    /// the emptied dictionary gives its room back.
+    @Test func anEmptiedLostSetGivesItsRoomBack() {
+        let now = ContinuousClock.now
+        var seen = Confirmations()
+        for i in 0..<5000 { seen.lost["i-\(i)"] = now }
+        #expect(seen.lost.capacity >= 5000)
+        for i in 0..<4999 { seen.confirm("i-\(i)") }
+        #expect(seen.lost.count == 1, "not emptied: kept")
+        seen.forget("i-4999")
+        #expect(seen.lost.isEmpty)
+        #expect(seen.lost.capacity < 1024, "room for \(seen.lost.capacity) kept")
+        #expect(seen.confirmed.count == 4999)
+    }
+}
