@@ -143,6 +143,7 @@ let package = Package(
         .target(
             name: "Dashboard",
             dependencies: [
+                "ProcessMemory",
                 "Reconciler",
                 "ZKModel",
                 "ZooKeeper",
@@ -254,6 +255,7 @@ let package = Package(
         .target(
             name: "RouterAgent",
             dependencies: [
+                "ProcessMemory",
                 "Reconciler",
                 "RouterData",
                 "RouterProxy",
@@ -354,6 +356,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ProcessMemory",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Spawn",
             swiftSettings: swiftSettings
         ),
@@ -411,7 +417,7 @@ let package = Package(
         .testTarget(
             name: "RouterAgentTests",
             dependencies: [
-                "Spawn", "TestSupport",
+                "ProcessMemory", "Spawn", "TestSupport",
                 "Manager",
                 "RouterAgent",
                 "RouterProxy",

@@ -8,7 +8,7 @@
 # the router took to make each table (in place or whole, from its /metrics); the report's size
 # and the router's resident memory; then the same router restarted on that tree: how soon its
 # first table is built, and its memory then; then a manager on that tree, its memory before and
-# after its dashboard is first asked for.
+# after its dashboard is first asked for, and once that view stopped (nobody asked for 5 s).
 #   ROUTES=10000 PER_ROUTE=5 CHANGES=20 bash bench/router-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,7 +64,7 @@ echo "restarted router memory:$(memory)"
 kill "$router"
 wait "$router" 2>/dev/null || true
 router=
-"$bin" manager --zk 127.0.0.1:2398 --root /rscale --listen 127.0.0.1:18282 --quiet >"$RUN/manager.log" 2>&1 &
+"$bin" manager --zk 127.0.0.1:2398 --root /rscale --listen 127.0.0.1:18282 --quiet --dashboard-idle 5 >"$RUN/manager.log" 2>&1 &
 manager=$!
 for _ in $(seq 100); do curl -fs -o /dev/null http://127.0.0.1:18282/healthz && break; sleep 0.1; done
 sleep 3
@@ -74,3 +74,7 @@ curl -s -o /dev/null -w "manager: the first /ui answered after %{time_total} s (
 curl -s -o /dev/null -w "the next after %{time_total} s\n" http://127.0.0.1:18282/ui
 sleep 3
 echo "manager, after /ui:$(memory)"
+# Nobody asks for 5 s (--dashboard-idle; 600 by default): the view stops and its memory goes back.
+sleep 9
+echo "manager, its dashboard idle:$(memory)"
+curl -s -o /dev/null -w "manager: /ui after the view stopped answered after %{time_total} s\n" http://127.0.0.1:18282/ui

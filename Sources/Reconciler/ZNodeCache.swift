@@ -25,6 +25,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// can keep those alone (a router keeps each instance report's routing fields, packed, and
     /// the last valid ones when a version does not parse).
     let keep: @Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot
+    /// The children's watches when they outlive the cache (`sharedWatches`), else nil: the
+    /// cache makes its own and ends them when it stops.
+    let sharedWatches: PathWatches?
 
     /// The default `keep`: every version whole.
     public static let keepAll: @Sendable (String, NodeSnapshot, NodeSnapshot?) -> NodeSnapshot = { _, node, _ in node }
@@ -85,9 +88,11 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         logger: Logger = Logger(label: "atlantis.cache"),
         afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in },
         keep: @escaping @Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot =
-            keepAll
+            keepAll,
+        sharedWatches: PathWatches? = nil
     ) {
         self.zk = zk
+        self.sharedWatches = sharedWatches
         self.keep = keep
         self.folder = folder
         self.readConcurrency = readConcurrency
@@ -181,13 +186,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     public func run() async {
         // The children's watches, one registration for all: a watch that fires marks its child
         // for a read; all of a session's ended at once mark every child. Ended when the cache
-        // stops, so caches made again and again (one per leadership term) leave no callbacks.
-        let prefix = ZNodeTree.child("", of: folder)
-        let watches = PathWatches { [weak self] path, _ in
-            guard let self else { return }
-            guard let path else { return self.markAll() }
-            if path.hasPrefix(prefix) { self.mark(String(path.dropFirst(prefix.count))) }
-        }
+        // stops (unless shared), so caches made again and again (one per leadership term) leave
+        // no callbacks.
+        let watches = sharedWatches ?? PathWatches { [weak self] path, _ in self?.watchFired(path) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.watchSession() }
             group.addTask { await self.refreshLoop(watches) }
@@ -195,8 +196,20 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             group.cancelAll()
         }
         refresh.continuation.finish()
-        watches.cancel()
+        if sharedWatches == nil { watches.cancel() }
         finishSubscribers()
+    }
+
+    /// What a children's watch does when it fires: marks its child for a read (`path` nil: the
+    /// session's watches ended, every child). For the handler of `sharedWatches`, which outlive
+    /// the cache: caches made one after another for one folder (a view started again after it
+    /// stopped) arm their watches with the same handler, and the ZooKeeper client keeps one
+    /// watch per node for them all instead of one more per cache (the watches of a cache that
+    /// stopped stay armed until their nodes change).
+    public func watchFired(_ path: String?) {
+        guard let path else { return markAll() }
+        let prefix = ZNodeTree.child("", of: folder)
+        if path.hasPrefix(prefix) { mark(String(path.dropFirst(prefix.count))) }
     }
 
     private func watchFolder() async {

@@ -65,6 +65,12 @@ struct ManagerCommand: AsyncParsableCommand {
     @Option(help: "Uploaded sources above this many MB are refused (413).")
     var sourceLimitMb: Int = 64
 
+    @Option(
+        help:
+            "Seconds without a dashboard request (and no dashboard page open) after which the manager drops its copy of what the pages show; the next request reads it again."
+    )
+    var dashboardIdle = 600.0
+
     @Option(help: "Seconds a user's teams are trusted before the directory is asked again.")
     var membershipTTL = 10.0
 
@@ -75,6 +81,9 @@ struct ManagerCommand: AsyncParsableCommand {
     var loginAttemptsPerAddress = 30
 
     func validate() throws {
+        guard dashboardIdle > 0, dashboardIdle <= 86_400 * 365 else {
+            throw ValidationError("--dashboard-idle \(dashboardIdle): a number of seconds above 0 (at most a year)")
+        }
         if let region, !RegionMarker.isValid(region) {
             throw ValidationError(
                 "--region \(region): lowercase letters, digits and dashes, starting with a letter (at most 32)"
@@ -102,6 +111,7 @@ struct ManagerCommand: AsyncParsableCommand {
         settings.zookeeperHosts = cluster.zk ?? "127.0.0.1:2181"
         settings.maxSourceBytes = sourceLimitMb << 20
         settings.region = region
+        settings.dashboardIdle = .milliseconds(Int64(dashboardIdle * 1000))
         let configuration = settings
         let agentAuth = cluster.agentAuthentication
         let directory = try ldapConfig.map { try DirectoryConfiguration.load(path: $0) }

@@ -1,3 +1,4 @@
+import ProcessMemory
 import Testing
 import ZKModel
 

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import ProcessMemory
 import Reconciler
 import Synchronization
 public import ZKModel
@@ -10,10 +11,11 @@ public import ZooKeeper
 /// Changes are coalesced for `coalesce` (one event per burst), then every page stream is
 /// woken; each sends only the rows of its page that changed. It reads; it never writes.
 ///
-/// It starts watching when the dashboard is first asked for (`demand`), not when the manager
-/// starts: a manager whose dashboard nobody opens holds no copy of the status folders (one
-/// watch and one node per instance status, router report and build) and reads none of their
-/// changes (under route churn, each router's report after every change).
+/// It starts watching when the dashboard is asked for (`demand`), not when the manager starts,
+/// and stops once nobody has asked for `idleAfter` and no page stream is open: a manager whose
+/// dashboard nobody looks at holds no copy of the status folders (one node per instance status,
+/// router report and build: ~135 MiB at 50,000 instances) and reads none of their changes
+/// (under route churn, each router's report after every change).
 public final class DashboardHub: Sendable {
     public let zk: ZooKeeperClient
     public let tree: ZNodeTree
@@ -22,27 +24,42 @@ public final class DashboardHub: Sendable {
     public let epoch: String
     let logger: Logger
     let coalesce: Duration
+    /// How long the view is kept with no dashboard request and no page stream open.
+    public let idleAfter: Duration
     public let hosts: String
 
     enum Folder: Int, CaseIterable, Sendable {
         case apps, teams, deploys, routes, deployStatus, pointers, instances, supervisors, routers, builds, buildStatus
     }
 
-    let caches: [Folder: ZNodeCache]
+    /// When the view started (nil: not running, or stopping), the last request for it, and the
+    /// latch that opens once it holds its first reading.
+    private struct Demand {
+        var started: ContinuousClock.Instant?
+        var last: ContinuousClock.Instant = .now
+        var syncedLatch = SyncLatch()
+    }
+
+    let folders: [Folder: String]
+    /// One set of node watches per folder for every start of the view (`ZNodeCache.sharedWatches`).
+    private let watches: [Folder: PathWatches]
+    /// The running view's caches, made anew each time it starts (nil: stopped); an object, for
+    /// the watches' handlers made before `self`.
+    private let live = LiveCaches()
+
+    private final class LiveCaches: Sendable {
+        let caches = Mutex<[Folder: ZNodeCache]?>(nil)
+        func cache(_ folder: Folder) -> ZNodeCache? { caches.withLock { $0?[folder] } }
+    }
     private let model = Mutex(ClusterModel())
     private let dirty = Mutex<[Folder: Set<String>]>([:])
     private let zookeeper: Mutex<ZooKeeperState>
     private let interest = Mutex<Set<String>>([])
     private let subscribers = Mutex<[Int: AsyncStream<Int>.Continuation]>([:])
     private let nextSubscriber = Atomic<Int>(0)
-    private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    private let starts: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let synced = Atomic<Bool>(false)
-    /// Opened by the first `demand`: `run` waits for it before it watches anything.
-    private let demanded = SyncLatch()
-    /// When the first `demand` came: later ones wait for the first reading only until `limit` after it.
-    private let started = Mutex<ContinuousClock.Instant?>(nil)
-    /// Opened once the model holds the first reading of every folder, for `demand` to wait on.
-    private let syncedLatch = SyncLatch()
+    private let demanded = Mutex(Demand())
     /// The model changed since the rows were last rendered (nobody was watching: rows are
     /// rendered when a page or a stream asks, not at every change).
     private let needsRender = Atomic<Bool>(false)
@@ -54,25 +71,32 @@ public final class DashboardHub: Sendable {
         tree: ZNodeTree,
         hosts: String = "",
         coalesce: Duration = .milliseconds(100),
+        idleAfter: Duration = .seconds(600),
         logger: Logger = Logger(label: "atlantis.dashboard")
     ) {
         self.zk = zk
         self.tree = tree
         self.hosts = hosts
         self.coalesce = coalesce
+        self.idleAfter = idleAfter
         self.logger = logger
         self.epoch = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
         self.zookeeper = Mutex(.connected(hosts: hosts))
-        wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let folders: [Folder: String] = [
+        starts = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        folders = [
             .apps: tree.desired(.app), .teams: tree.desired(.team), .deploys: tree.desired(.deploy),
             .routes: tree.desired(.route), .deployStatus: tree.status(.deploy), .pointers: tree.releases,
             .instances: tree.instanceStatus, .supervisors: tree.supervisors, .routers: tree.routers,
             .builds: tree.builds, .buildStatus: tree.buildStatus,
         ]
-        var caches: [Folder: ZNodeCache] = [:]
-        for (folder, path) in folders { caches[folder] = ZNodeCache(zk: zk, folder: path, logger: logger) }
-        self.caches = caches
+        let live = live
+        var watches: [Folder: PathWatches] = [:]
+        for folder in Folder.allCases {
+            watches[folder] = PathWatches { path, _ in
+                live.cache(folder)?.watchFired(path)
+            }
+        }
+        self.watches = watches
     }
 
     /// The model as it stands (for a page's render).
@@ -81,34 +105,40 @@ public final class DashboardHub: Sendable {
     /// Whether every folder has been read once.
     public var isSynced: Bool { synced.load(ordering: .acquiring) }
 
-    /// Whether the dashboard has been asked for (the folders are watched from then on).
-    public var isDemanded: Bool { demanded.isOpen }
+    /// Whether the view runs (asked for, and not idle since).
+    public var isDemanded: Bool { demanded.withLock { $0.started != nil } }
 
-    /// Starts the view if nothing asked for it yet, and waits until the model holds the first
-    /// reading of every folder, until `limit` after the view started at most (ZooKeeper out of
-    /// reach: that page, and every one after it, shows what there is and says that ZooKeeper is
+    /// Whether the view's folders are being watched (from its start until it has stopped).
+    public var isWatching: Bool { live.caches.withLock { $0 != nil } }
+
+    /// Starts the view if it is not running, and waits until the model holds the first reading
+    /// of every folder, until `limit` after the view started at most (ZooKeeper out of reach:
+    /// that page, and every one after it, shows what there is and says that ZooKeeper is
     /// unreachable, without waiting again).
     public func demand(waiting limit: Duration = .seconds(5)) async {
         let now = ContinuousClock.now
-        let deadline = started.withLock { started in
-            if started == nil { started = now }
-            return started! + limit
+        let (deadline, latch, starting) = demanded.withLock { d in
+            d.last = now
+            let starting = d.started == nil
+            if starting { d.started = now }
+            return (d.started! + limit, d.syncedLatch, starting)
         }
-        demanded.open()
-        guard !syncedLatch.isOpen, deadline > now else { return }
+        if starting { starts.continuation.yield() }
+        guard !latch.isOpen, deadline > now else { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.syncedLatch.wait() }
+            group.addTask { try? await latch.wait() }
             group.addTask { try? await Task.sleep(until: deadline) }
             await group.next()
             group.cancelAll()
         }
     }
 
-    /// Keeps the view until cancelled, from the first `demand` on.
+    /// Keeps the view until cancelled: from each `demand` that finds it stopped until it is idle.
     public func run() async {
-        // Cancelled before anyone asked: nothing was watched, nothing to finish but streams.
-        if (try? await demanded.wait()) != nil {
+        for await _ in starts.stream {
+            guard !Task.isCancelled else { break }
             await watch()
+            stopped()
         }
         let all = subscribers.withLock { s in
             defer { s = [:] }
@@ -117,30 +147,75 @@ public final class DashboardHub: Sendable {
         for continuation in all { continuation.finish() }
     }
 
+    /// Watches until the view is idle or cancelled.
     private func watch() async {
+        let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let caches = Dictionary(
+            uniqueKeysWithValues: folders.map { folder, path in
+                (folder, ZNodeCache(zk: zk, folder: path, logger: logger, sharedWatches: watches[folder]))
+            }
+        )
+        live.caches.withLock { $0 = caches }
+        let latch = demanded.withLock { $0.syncedLatch }
+        logger.info("dashboard.view_started")
         await withTaskGroup(of: Void.self) { group in
             for (folder, cache) in caches {
                 group.addTask { await cache.run() }
                 group.addTask {
                     for await key in cache.changes() {
                         self.dirty.withLock { _ = $0[folder, default: []].insert(key) }
-                        self.wake.continuation.yield()
+                        wake.yield()
                     }
                 }
             }
             group.addTask { await self.watchConnection() }
             group.addTask {
-                for cache in self.caches.values { try? await cache.waitUntilSynced() }
+                for cache in caches.values { try? await cache.waitUntilSynced() }
                 for folder in Folder.allCases {
-                    let keys = Set(self.caches[folder]?.allKeys() ?? [])
+                    let keys = Set(caches[folder]?.allKeys() ?? [])
                     self.dirty.withLock { $0[folder, default: []].formUnion(keys) }
                 }
                 self.synced.store(true, ordering: .releasing)
-                self.wake.continuation.yield()
+                wake.yield()
             }
-            group.addTask { await self.renderLoop() }
-            await group.waitForAll()
+            group.addTask { await self.renderLoop(wakes, caches: caches, latch: latch) }
+            await stopWhenIdle()
+            group.cancelAll()
         }
+        wake.finish()
+    }
+
+    /// Returns once nobody has asked for the view for `idleAfter` and no page stream is open
+    /// (or when cancelled). Decided under the lock `demand` takes: a request that comes after
+    /// it starts the view again (once this one has stopped) and waits for that one's reading.
+    private func stopWhenIdle() async {
+        let every = min(idleAfter / 4, .seconds(15))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: every)
+            let streaming = subscribers.withLock { !$0.isEmpty }
+            let idle = demanded.withLock { d -> Bool in
+                guard !streaming, ContinuousClock.now - d.last >= idleAfter else { return false }
+                d.started = nil
+                d.syncedLatch = SyncLatch()
+                return true
+            }
+            if idle { return }
+        }
+    }
+
+    /// Drops what the view held: its caches, the model, the rows.
+    private func stopped() {
+        live.caches.withLock { $0 = nil }
+        synced.store(false, ordering: .releasing)
+        model.withLock { $0 = ClusterModel() }
+        dirty.withLock { $0 = [:] }
+        interest.withLock { $0 = [] }
+        needsRender.store(false, ordering: .sequentiallyConsistent)
+        renderLock.withLock { _ in store.clear() }
+        // Freed, the view's ~100 MiB at 50,000 instances stays with the allocator (pieces
+        // between what the manager keeps) unless handed back.
+        GlibcMalloc.trim()
+        logger.info("dashboard.view_stopped", metadata: ["idle": "\(idleAfter)"])
     }
 
     /// Every change of the row store's sequence number, until the hub stops or the stream is dropped.
@@ -166,19 +241,19 @@ public final class DashboardHub: Sendable {
         rerender()
     }
 
-    private func renderLoop() async {
-        for await _ in wake.stream {
+    private func renderLoop(_ wakes: AsyncStream<Void>, caches: [Folder: ZNodeCache], latch: SyncLatch) async {
+        for await _ in wakes {
             guard !Task.isCancelled else { return }
             try? await Task.sleep(for: coalesce)
-            guard isSynced else { continue }
+            guard isSynced, !Task.isCancelled else { continue }
             let changed = dirty.withLock { d in
                 defer { d = [:] }
                 return d
             }
-            await update(changed)
+            await update(changed, caches: caches)
             // Set before the look at the subscribers: one that comes meanwhile renders itself.
             needsRender.store(true, ordering: .sequentiallyConsistent)
-            syncedLatch.open()  // the model holds the first reading of every folder
+            latch.open()  // the model holds the first reading of every folder
             if subscribers.withLock({ !$0.isEmpty }) { refresh() }
         }
     }
@@ -194,7 +269,7 @@ public final class DashboardHub: Sendable {
     }
 
     /// Decodes the changed nodes into the model (an unreadable one is left out, and logged).
-    private func update(_ changed: [Folder: Set<String>]) async {
+    private func update(_ changed: [Folder: Set<String>], caches: [Folder: ZNodeCache]) async {
         var reload: [String] = []
         for (folder, keys) in changed {
             guard let cache = caches[folder] else { continue }

@@ -76,6 +76,14 @@ public final class RowStore: Sendable {
 
     public func row(_ key: String) -> DashboardRow? { state.withLock { $0.entries[key]?.row } }
 
+    /// Drops every row (the view stopped): a stream that resumes from before is told to reload.
+    public func clear() {
+        state.withLock { s in
+            s.seq += 1
+            s = State(entries: [:], seq: s.seq, floor: s.seq, tombstones: 0)
+        }
+    }
+
     /// What changed after `seq` under `prefixes`: rows (nil row: removed) and the sequence
     /// they bring the caller to; nil when `seq` is older than what is kept (reload).
     public func changes(after seq: Int, prefixes: [String]) -> (rows: [(key: String, row: DashboardRow?)], seq: Int)? {

@@ -48,7 +48,8 @@ public struct ManagerRoutes: Sendable {
         self.dashboard = DashboardHub(
             zk: manager.store.zk,
             tree: manager.store.tree,
-            hosts: configuration.zookeeperHosts
+            hosts: configuration.zookeeperHosts,
+            idleAfter: configuration.dashboardIdle
         )
     }
 

@@ -20,6 +20,9 @@ public struct ManagerServiceConfiguration: Sendable {
     public var recordsBuilds = true
     /// The ZooKeeper connection string, as the dashboard shows it.
     public var zookeeperHosts = ""
+    /// The dashboard's view (a copy of the folders its pages show) is dropped once no dashboard
+    /// request came for this long and no page stream is open; the next request reads it again.
+    public var dashboardIdle: Duration = .seconds(600)
     /// The region this manager serves (`--region`): claimed in `<root>/region` before serving,
     /// and said by `/healthz` so that a multi-region client never writes to the wrong one.
     public var region: String?

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import Metrics
+import ProcessMemory
 public import Reconciler
 public import RouterData
 import RouterProxy

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import NIOCore
 import NIOPosix
+import ProcessMemory
 import RouterData
 public import RouterProxy
 public import ServiceLifecycle

@@ -3,8 +3,9 @@ import Glibc
 #endif
 
 /// Two controls of glibc's allocator (declared in `malloc.h`, which Swift's Glibc module leaves
-/// out), found once by name; elsewhere they do nothing.
-enum GlibcMalloc {
+/// out), found once by name; elsewhere they do nothing. For processes that free a large part of
+/// what they hold at once (a router's table build, a manager's dashboard view that stops).
+public enum GlibcMalloc {
     private typealias Trim = @convention(c) (Int) -> Int32
     private typealias Option = @convention(c) (Int32, Int32) -> Int32
 
@@ -21,10 +22,10 @@ enum GlibcMalloc {
     #endif
 
     /// Whether glibc's `malloc_trim` and `mallopt` were found.
-    static var available: Bool { trimFunction != nil && optionFunction != nil }
+    public static var available: Bool { trimFunction != nil && optionFunction != nil }
 
     /// `malloc_trim(0)`: hands the heap's free pages back to the system.
-    static func trim() { _ = trimFunction?(0) }
+    public static func trim() { _ = trimFunction?(0) }
 
     /// `M_MMAP_THRESHOLD` in `malloc.h`.
     private static let mmapThresholdOption: Int32 = -3
@@ -37,7 +38,7 @@ enum GlibcMalloc {
     /// objects allocated meanwhile keep those pages. False when glibc refused the value or is
     /// not there.
     @discardableResult
-    static func setMmapThreshold(_ bytes: Int) -> Bool {
+    public static func setMmapThreshold(_ bytes: Int) -> Bool {
         guard let optionFunction, let value = Int32(exactly: bytes) else { return false }
         return optionFunction(mmapThresholdOption, value) == 1
     }
