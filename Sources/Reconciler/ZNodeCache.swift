@@ -20,17 +20,15 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// Fault injection for tests: runs after a child's read returns, before it is stored (to make
     /// two reads of one child finish out of order).
     let afterRead: @Sendable (_ name: String, _ data: [UInt8]) async -> Void
-    /// What is kept of each version read, before it is stored (by default all of it), given what
-    /// is stored of the node now (nil: nothing): a reader that needs a few fields of large nodes
-    /// can keep those alone (a router keeps each instance report's routing fields, packed, and
-    /// the last valid ones when a version does not parse).
-    let keep: @Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot
+    /// What is kept of each version read, before it is stored, given what is stored of the node
+    /// now (nil: nothing): a reader that needs a few fields of large nodes can keep those alone (a
+    /// router keeps each instance report's routing fields, packed, and the last valid ones when a
+    /// version does not parse). nil (the default): every version whole, with no look at what is
+    /// stored.
+    let keep: (@Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot)?
     /// The children's watches when they outlive the cache (`sharedWatches`), else nil: the
     /// cache makes its own and ends them when it stops.
     let sharedWatches: PathWatches?
-
-    /// The default `keep`: every version whole.
-    public static let keepAll: @Sendable (String, NodeSnapshot, NodeSnapshot?) -> NodeSnapshot = { _, node, _ in node }
 
     /// A node held by reference: the dictionary has up to twice as many buckets as nodes, and a
     /// snapshot inline (its stat) made each bucket ~100 bytes (12.6 MiB at 50,000 nodes).
@@ -87,8 +85,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         changeLogLength: Int = 0,
         logger: Logger = Logger(label: "atlantis.cache"),
         afterRead: @escaping @Sendable (_ name: String, _ data: [UInt8]) async -> Void = { _, _ in },
-        keep: @escaping @Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot =
-            keepAll,
+        keep: (@Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot)? = nil,
         sharedWatches: PathWatches? = nil
     ) {
         self.zk = zk
@@ -281,7 +278,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             do {
                 let (data, stat) = try await zk.getData(path, watches: watches)
                 await afterRead(name, data)
-                store(name, keep(name, NodeSnapshot(data: data, stat: stat), snapshot(name)))
+                let node = NodeSnapshot(data: data, stat: stat)
+                store(name, keep.map { $0(name, node, snapshot(name)) } ?? node)
                 return
             } catch let error as ZooKeeperError where error.code == .noNode {
                 // Deleted, and perhaps created again under the same name before the children
