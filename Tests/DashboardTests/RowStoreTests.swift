@@ -28,6 +28,22 @@ struct RowStoreTests {
         #expect(store.rows(prefixes: ["env/"]).map(\.key) == ["env/a/p/", "env/b/p/"])
     }
 
+    /// The view stopped: no row is kept (not even as a tombstone), and a stream from before reloads.
+    @Test func aClearedStoreHoldsNothingAndSendsEveryEarlierStreamToAReload() {
+        let store = RowStore()
+        store.replace([Self.row("env/a/p/"), Self.row("inst/a/p/1")])
+        let before = store.seq
+        store.clear()
+        #expect(store.seq > before)
+        #expect(store.rows(prefixes: [""]).isEmpty)
+        #expect(store.changes(after: before, prefixes: ["env/"]) == nil)
+        #expect(store.changes(after: store.seq, prefixes: ["env/"])?.rows.isEmpty == true)
+        // Rendered again: every row is a change after the clear.
+        let next = store.replace([Self.row("env/a/p/")])
+        #expect(next == store.seq)
+        #expect(store.changes(after: next! - 1, prefixes: ["env/"])?.rows.map(\.key) == ["env/a/p/"])
+    }
+
     @Test func droppedTombstonesSendOldStreamsToAReload() {
         let store = RowStore(maxTombstones: 4)
         for i in 1...10 {
