@@ -29,6 +29,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// The children's watches when they outlive the cache (`sharedWatches`), else nil: the
     /// cache makes its own and ends them when it stops.
     let sharedWatches: PathWatches?
+    /// `<folder>/`: what a fired watch's path starts with (the child's name follows).
+    let childPrefix: String
 
     /// A node held by reference: the dictionary has up to twice as many buckets as nodes, and a
     /// snapshot inline (its stat) made each bucket ~100 bytes (12.6 MiB at 50,000 nodes).
@@ -90,6 +92,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     ) {
         self.zk = zk
         self.sharedWatches = sharedWatches
+        self.childPrefix = ZNodeTree.child("", of: folder)
         self.keep = keep
         self.folder = folder
         self.readConcurrency = readConcurrency
@@ -205,8 +208,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// stopped stay armed until their nodes change).
     public func watchFired(_ path: String?) {
         guard let path else { return markAll() }
-        let prefix = ZNodeTree.child("", of: folder)
-        if path.hasPrefix(prefix) { mark(String(path.dropFirst(prefix.count))) }
+        if path.hasPrefix(childPrefix) { mark(String(path.dropFirst(childPrefix.count))) }
     }
 
     private func watchFolder() async {

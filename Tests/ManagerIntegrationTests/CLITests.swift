@@ -206,12 +206,27 @@ struct CLITests {
     ])
     func aBenchSupervisorWithBadOptionsWritesNothing(options: [String], named: String) async throws {
         let root = Self.newRoot()
-        let run = try Self.bench(["supervisor"] + options, root: root)
+        try await Self.expectRefused(try Self.bench(["supervisor"] + options, root: root), naming: named, root: root)
+    }
+
+    /// A run refused as bad usage (exit 64), its message naming `named`, nothing written under `root`.
+    static func expectRefused(_ run: Run, naming named: String, root: String) async throws {
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains(named), "the message names the bad value: \(run.stderr)")
         let h = try await Harness.make(root: root)
         #expect(try await h.zk.exists(root) == nil, "nothing may be written under \(root)")
         await h.close()
+    }
+
+    /// A manager whose `--dashboard-idle` is not a number of seconds above 0 (at most a year) is
+    /// refused before it connects, naming the value; nothing is written.
+    @Test(arguments: [
+        (["--dashboard-idle=0"], "--dashboard-idle 0.0"), (["--dashboard-idle=-5"], "--dashboard-idle -5.0"),
+        (["--dashboard-idle", "nan"], "--dashboard-idle nan"), (["--dashboard-idle", "1e9"], "at most a year"),
+    ])
+    func aManagerWithABadDashboardIdleWritesNothing(options: [String], named: String) async throws {
+        let root = Self.newRoot()
+        try await Self.expectRefused(try Self.atlantis(["manager"] + options, root: root), naming: named, root: root)
     }
 
     /// A `bench supervisor --root` that is not a znode path is refused (exit 64, naming it) before

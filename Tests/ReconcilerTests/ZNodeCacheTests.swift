@@ -207,6 +207,51 @@ struct ZNodeCacheTests {
 
     /// A cache made and stopped again and again (a scheduler's leadership terms) over nodes that
     /// never change leaves no watches behind.
+    /// Caches made one after another with one set of watches (`sharedWatches`): the set outlives
+    /// each of them (a watch a stopped cache left armed still reaches its handler), and the next
+    /// cache reads and follows changes through it.
+    @Test func sharedWatchesOutliveEachCacheAndServeTheNext() async throws {
+        final class Current: Sendable {
+            let cache = Mutex<ZNodeCache?>(nil)
+            let fired = Mutex<[String]>([])
+        }
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("shared")
+        try await zk.ensurePath(folder)
+        try await zk.create("\(folder)/k", data: Array("0".utf8))
+        let current = Current()
+        let watches = PathWatches { path, _ in
+            if let path { current.fired.withLock { $0.append(path) } }
+            current.cache.withLock { $0 }?.watchFired(path)
+        }
+        let first = ZNodeCache(zk: zk, folder: folder, sharedWatches: watches)
+        current.cache.withLock { $0 = first }
+        let running = Task { await first.run() }
+        try await first.waitUntilSynced()
+        running.cancel()
+        await running.value
+        current.cache.withLock { $0 = nil }
+
+        // The first cache stopped; the watch it armed on k is still the shared set's.
+        try await zk.setData("\(folder)/k", data: Array("1".utf8))
+        #expect(
+            await eventually(.seconds(5)) { current.fired.withLock { $0.contains("\(folder)/k") } },
+            "a watch armed by a stopped cache no longer reaches the shared handler"
+        )
+
+        let second = ZNodeCache(zk: zk, folder: folder, sharedWatches: watches)
+        current.cache.withLock { $0 = second }
+        let runningSecond = Task { await second.run() }
+        try await second.waitUntilSynced()
+        #expect(second.snapshot("k")?.data == Array("1".utf8))
+        try await zk.setData("\(folder)/k", data: Array("2".utf8))
+        #expect(await eventually(.seconds(5)) { second.snapshot("k")?.data == Array("2".utf8) })
+        runningSecond.cancel()
+        await runningSecond.value
+        watches.cancel()
+        await zk.close()
+    }
+
     @Test func cachesThatStopLeaveNoWatchesBehind() async throws {
         let zk = try await TestZK.connect()
         let folder = TestZK.uniqueRoot("cacheterms")
