@@ -33,12 +33,49 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     let childPrefix: String
 
     /// A node held by reference: the dictionary has up to twice as many buckets as nodes, and a
-    /// snapshot inline (its stat) made each bucket ~100 bytes (12.6 MiB at 50,000 nodes).
-    private final class Node: Sendable {
-        let snapshot: NodeSnapshot
+    /// snapshot inline (its stat) made each bucket ~100 bytes (12.6 MiB at 50,000 nodes). A node
+    /// whose stat is `versionsOnly` (what `keep` returns for a reader that needs no more) is held
+    /// without the 60 bytes of zeros: 48 bytes an object instead of 112.
+    private enum Node: Sendable {
+        case whole(Whole)
+        case versions(Versions)
+
+        final class Whole: Sendable {
+            let snapshot: NodeSnapshot
+            init(_ snapshot: NodeSnapshot) { self.snapshot = snapshot }
+        }
+
+        final class Versions: Sendable {
+            let data: [UInt8]
+            let mzxid: Int64
+            let version: Int32
+            init(_ snapshot: NodeSnapshot) {
+                data = snapshot.data
+                mzxid = snapshot.stat.mzxid
+                version = snapshot.stat.version
+            }
+        }
 
         init(_ snapshot: NodeSnapshot) {
-            self.snapshot = snapshot
+            self = snapshot.stat.isVersionsOnly ? .versions(Versions(snapshot)) : .whole(Whole(snapshot))
+        }
+
+        var snapshot: NodeSnapshot {
+            switch self {
+            case .whole(let node): return node.snapshot
+            case .versions(let node):
+                var stat = Stat.zero
+                stat.mzxid = node.mzxid
+                stat.version = node.version
+                return NodeSnapshot(data: node.data, stat: stat)
+            }
+        }
+
+        var mzxid: Int64 {
+            switch self {
+            case .whole(let node): node.snapshot.stat.mzxid
+            case .versions(let node): node.mzxid
+            }
         }
     }
 
@@ -132,7 +169,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     /// Every key with its node's `mzxid`.
     public func keysByRecency() -> [(key: String, recency: Int64)] {
-        state.withLock { s in s.nodes.compactMap { key, node in node.map { (key, $0.snapshot.stat.mzxid) } } }
+        state.withLock { s in s.nodes.compactMap { key, node in node.map { (key, $0.mzxid) } } }
     }
 
     public var count: Int { state.withLock { $0.stored } }

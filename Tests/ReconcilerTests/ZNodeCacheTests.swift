@@ -177,6 +177,47 @@ struct ZNodeCacheTests {
         await zk.close()
     }
 
+    /// A node kept with its data version and `mzxid` alone (`Stat.versionsOnly`, held in a
+    /// smaller object) reads back as exactly that, version after version; a cache that keeps
+    /// every version whole keeps the whole stat.
+    @Test func aStatKeptAsVersionsOnlyReadsBackAsVersionsOnly() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("cacheversions")
+        try await zk.ensurePath(folder)
+        for i in 0..<3 { try await zk.create("\(folder)/k\(i)", data: Array("v0-\(i)".utf8)) }
+        try await zk.setData("\(folder)/k2", data: Array("v1-2".utf8))
+        let compact = ZNodeCache(
+            zk: zk,
+            folder: folder,
+            keep: { _, node, _ in NodeSnapshot(data: node.data, stat: node.stat.versionsOnly) }
+        )
+        let whole = ZNodeCache(zk: zk, folder: folder)
+        let running = [Task { await compact.run() }, Task { await whole.run() }]
+        try await compact.waitUntilSynced()
+        try await whole.waitUntilSynced()
+        try await zk.setData("\(folder)/k1", data: Array("v1-1".utf8))
+        #expect(await eventually { compact.snapshot("k1")?.data == Array("v1-1".utf8) })
+        #expect(await eventually { whole.snapshot("k1")?.data == Array("v1-1".utf8) })
+        for name in ["k0", "k1", "k2"] {
+            let (data, stat) = try await zk.getData("\(folder)/\(name)")
+            let kept = try #require(compact.snapshot(name))
+            #expect(kept.data == data)
+            #expect(kept.stat == stat.versionsOnly)
+            #expect(kept.stat.version == stat.version && kept.stat.mzxid == stat.mzxid)
+            #expect(kept.stat.isVersionsOnly)
+            #expect(whole.snapshot(name) == NodeSnapshot(data: data, stat: stat))
+            #expect(whole.snapshot(name)?.stat.ctime != 0)
+        }
+        #expect(compact.snapshot("k2")?.stat.version == 1)
+        #expect(
+            compact.keysByRecency().sorted { $0.key < $1.key }.map(\.recency)
+                == whole.keysByRecency().sorted { $0.key < $1.key }.map(\.recency)
+        )
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+        await zk.close()
+    }
+
     @Test func aChildDeletedAndCreatedAgainUnderTheSameNameIsNotLost() async throws {
         let zk = try await TestZK.connect()
         let writer = try await TestZK.connect()

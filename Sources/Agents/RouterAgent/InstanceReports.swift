@@ -10,7 +10,8 @@ import ZooKeeper
 /// A version that does not parse (written behind the supervisors' back) does not take its
 /// instance out: its last valid fields stay, under the new version's stat, and the error is
 /// reported until a valid version comes or the node goes. A report that never parsed is kept
-/// as nothing (no bytes): routed by no one.
+/// as nothing (no bytes): routed by no one. Of each version's stat only its data version and
+/// `mzxid` are kept (`Stat.versionsOnly`): routing reads no other field.
 final class InstanceReports: Sendable {
     private let errors = Mutex<[String: (mzxid: Int64, error: String)]>([:])
     let folder: String
@@ -30,14 +31,14 @@ final class InstanceReports: Sendable {
                 // An older version read late (the cache drops it) does not clear a newer error.
                 if let known = errors[key], known.mzxid <= mzxid { errors[key] = nil }
             }
-            return NodeSnapshot(data: report.bytes, stat: node.stat)
+            return NodeSnapshot(data: report.bytes, stat: node.stat.versionsOnly)
         } catch {
             let last = stored.flatMap { ParsedReport.isCompact($0.data) ? $0.data : nil }
             errors.withLock { errors in
                 if (errors[key]?.mzxid ?? .min) <= mzxid { errors[key] = (mzxid, "\(error)") }
             }
             UnreadableNode(key: key, error: "\(error)", keptPrevious: last != nil).warn(in: folder, logger: logger)
-            return NodeSnapshot(data: last ?? [], stat: node.stat)
+            return NodeSnapshot(data: last ?? [], stat: node.stat.versionsOnly)
         }
     }
 
