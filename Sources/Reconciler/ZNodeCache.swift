@@ -26,8 +26,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     /// version does not parse). nil (the default): every version whole, with no look at what is
     /// stored.
     let keep: (@Sendable (_ name: String, _ node: NodeSnapshot, _ stored: NodeSnapshot?) -> NodeSnapshot)?
-    /// The children's watches when they outlive the cache (`sharedWatches`), else nil: the
-    /// cache makes its own and ends them when it stops.
+    /// The set the children's watches are armed in when the caller owns it (`sharedWatches`),
+    /// else nil: the cache makes its own and ends it when it stops. Either way a cache that
+    /// stops drops the watches it left armed from the client (`ZooKeeperClient.forgetWatches`).
     let sharedWatches: PathWatches?
     /// `<folder>/`: what a fired watch's path starts with (the child's name follows).
     let childPrefix: String
@@ -233,16 +234,20 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             group.cancelAll()
         }
         refresh.continuation.finish()
+        // Every read has returned (its watch armed): the watches still armed leave the client's
+        // tables, where they would stay until their nodes change (at 50,000 children ~6 MiB of
+        // a dashboard's view that stopped, or of each past leadership term's caches).
+        let names = state.withLock { Array($0.nodes.keys) }
+        zk.forgetWatches(on: names.lazy.map { ZNodeTree.child($0, of: self.folder) }, in: watches)
         if sharedWatches == nil { watches.cancel() }
         finishSubscribers()
     }
 
     /// What a children's watch does when it fires: marks its child for a read (`path` nil: the
-    /// session's watches ended, every child). For the handler of `sharedWatches`, which outlive
-    /// the cache: caches made one after another for one folder (a view started again after it
-    /// stopped) arm their watches with the same handler, and the ZooKeeper client keeps one
-    /// watch per node for them all instead of one more per cache (the watches of a cache that
-    /// stopped stay armed until their nodes change).
+    /// session's watches ended, every child). For the handler of a set the caller owns
+    /// (`sharedWatches`): caches made one after another for one folder (a view started again
+    /// after it stopped) arm their watches in the same set, one at a time (a cache that stops
+    /// forgets the watches of its set on its children, whichever cache armed them).
     public func watchFired(_ path: String?) {
         guard let path else { return markAll() }
         if path.hasPrefix(childPrefix) { mark(String(path.dropFirst(childPrefix.count))) }

@@ -1,3 +1,4 @@
+internal import CZooKeeper
 import Synchronization
 
 /// One-shot watches on many nodes that share one handler (a cache's): a single registration for
@@ -39,5 +40,25 @@ final class PathWatchRegistration: Sendable {
     /// Whether a watch was armed in `session` (forgetting it: the session is over).
     func endSession(_ session: UInt64) -> Bool {
         sessions.withLock { $0.remove(session) != nil }
+    }
+}
+
+extension ZooKeeperClient {
+    /// Drops the watches `watches` has armed on `paths` from this client's tables (the C client
+    /// keeps an entry per watched path, ~100 bytes, until the watch fires): for a set whose
+    /// nodes are no longer followed, e.g. a cache that stopped. The server's side of each watch
+    /// stays until it fires, and then reaches no handler; a reconnect does not arm it again.
+    /// No request is sent. Returns how many of the paths had such a watch.
+    @discardableResult
+    public func forgetWatches(on paths: some Sequence<String>, in watches: PathWatches) -> Int {
+        // Counted as a user, as a request is: `close` waits before freeing the handle.
+        guard let handle = acquireHandle() else { return 0 }
+        defer { handle.users.subtract(1, ordering: .releasing) }
+        var forgotten = 0
+        for path in paths {
+            let rc = zoo_remove_watches(handle.raw, path, ZWATCHTYPE_ANY, pathWatcher, context(watches.id), 1)
+            if rc == ZOK.rawValue { forgotten += 1 }
+        }
+        return forgotten
     }
 }

@@ -321,6 +321,16 @@ public final class ZooKeeperClient: Sendable {
     // MARK: Submitting requests
 
     /// Submits one asynchronous C request and waits for its completion (or the operation timeout).
+    /// The current handle, counted as a user (the caller subtracts 1 once done with it); nil
+    /// when closed or not connected yet.
+    func acquireHandle() -> Handle? {
+        state.withLock { s -> Handle? in
+            guard !s.closed, let current = s.handle else { return nil }
+            current.users.add(1, ordering: .relaxed)
+            return current
+        }
+    }
+
     func submit(
         path: String?,
         prepare: (PendingCall) -> Void = { _ in },

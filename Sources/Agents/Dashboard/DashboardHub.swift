@@ -41,7 +41,8 @@ public final class DashboardHub: Sendable {
     }
 
     let folders: [Folder: String]
-    /// One set of node watches per folder for every start of the view (`ZNodeCache.sharedWatches`).
+    /// One set of node watches per folder for every start of the view (`ZNodeCache.sharedWatches`);
+    /// a view that stops forgets the watches it left armed.
     private let watches: [Folder: PathWatches]
     /// The running view's caches, made anew each time it starts (nil: stopped); an object, for
     /// the watches' handlers made before `self`.
