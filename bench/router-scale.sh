@@ -24,8 +24,10 @@ echo "==> the table alone"
 "$bench" router-scale --routes "$ROUTES" --backends-per-route "$PER_ROUTE"
 mkdir -p "$RUN"
 router=
+live=
 cleanup() {
   [ -n "$router" ] && kill "$router" 2>/dev/null || true
+  [ -n "$live" ] && kill "$live" 2>/dev/null || true
   wait 2>/dev/null || true
   scripts/zk.sh stop benchrouter >/dev/null 2>&1 || true
 }
@@ -36,8 +38,17 @@ ${ROUTER_WRAP:-} "$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-rou
   --state-dir "$RUN/router" --log-level warning >"$RUN/router.log" 2>&1 &
 router=$!
 echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instance reports"
+# router-live keeps its session (the supervisors' registrations that confirm every report) until
+# the end: without them the router would hold every report as lost, and a router restarted on
+# the tree would route none of them.
 "$bench" router-live --zk 127.0.0.1:2398 --root /rscale --router-pid "$router" --router-id bench-router --admin 127.0.0.1:18281 \
-  --routes "$ROUTES" --backends-per-route "$PER_ROUTE" --changes "${CHANGES:-20}"
+  --routes "$ROUTES" --backends-per-route "$PER_ROUTE" --changes "${CHANGES:-20}" --hold >"$RUN/live.out" &
+live=$!
+until grep -q "^holding" "$RUN/live.out"; do
+  kill -0 "$live" 2>/dev/null || { cat "$RUN/live.out"; echo "router-live failed" >&2; exit 1; }
+  sleep 0.5
+done
+grep -v "^holding" "$RUN/live.out"
 # Resident memory by kind: anonymous (the heap: what the router holds) and file pages (the binary).
 memory() {
   awk '/^(Rss|Anonymous|Private_Clean|Shared_Clean):/ { printf "  %s %.1f MiB", $1, $2 / 1024 } END { print "" }' \
@@ -58,6 +69,7 @@ for _ in $(seq 600); do
 done
 echo "restarted router: first table built after $(echo "$(date +%s.%N) - $started" | bc | xargs printf '%.1f') s"
 sleep 3 # its report written, its table saved
+python3 -c 'import json, sys; t = json.load(open(sys.argv[1])); print("restarted router routes %d backends in %d pools" % (sum(len(p["backends"]) for p in t["pools"]), len(t["pools"])))' "$RUN/router/table.json"
 echo "restarted router memory:$(memory)"
 # A manager on the same tree: its dashboard view (every instance status, router report and build
 # watched and decoded) starts with the first /ui request, not with the manager.

@@ -12,7 +12,7 @@ import ZooKeeper
 /// instance's health flipped), each timed from ZooKeeper's commit of the status to its commit of
 /// the router's report that reflects it; then `--route-changes` Route changes, each timed from
 /// its commit to that of the router's report naming a table that includes it; the router's
-/// resident memory from /proc.
+/// resident memory from /proc. With `--hold`, the registrations stay until it is stopped.
 struct BenchRouterLive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "router-live",
@@ -29,6 +29,11 @@ struct BenchRouterLive: AsyncParsableCommand {
     @Option(help: "Single changes timed.") var changes = 20
     @Option(help: "Route changes timed (a path changed, a Route to a new pool added, then removed).")
     var routeChanges = 21
+    @Flag(
+        help:
+            "Once the figures are printed, keep this process's session (the supervisors' registrations that confirm every report) until it is stopped: for measurements made after it."
+    )
+    var hold = false
 
     static let hosts = 5
 
@@ -232,6 +237,12 @@ struct BenchRouterLive: AsyncParsableCommand {
                     Double(residentBytes(of: pid)) / 1_048_576
                 )
             )
+            guard hold else { return }
+            // Without the registrations every report would be lost to the router (routed for its
+            // grace, then not at all) and a router restarted on the tree would route none.
+            print("holding the supervisors' registrations until stopped")
+            fflush(nil)  // every stream: the script waits for this line
+            while true { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 
