@@ -88,6 +88,20 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         var stored = 0
         /// Children marked for a read and not yet read.
         var pending: Set<String> = []
+        /// The marked children in the order they were marked, for the refresh loop to take.
+        var queue = Deque<String>()
+        /// The most `queue` has held since it was made: the room it keeps.
+        var queueRoom = 0
+
+        /// The next child to read, if any. A deque keeps its room when emptied: the first reading
+        /// of a large folder queues every child at once (~1.2 MB at 50,000 children, which an
+        /// `AsyncStream` of names kept for the cache's life), so an emptied queue that grew
+        /// large is given back.
+        mutating func nextQueued() -> String? {
+            if let name = queue.popFirst() { return name }
+            if queueRoom > 1024 { (queue, queueRoom) = ([], 0) }
+            return nil
+        }
 
         /// Takes `name` off `pending`. A set keeps its buckets when emptied: the first reading of
         /// a large folder marks every child at once (2 MiB of buckets at 50,000 children), so
@@ -116,7 +130,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     private let state = Mutex(State())
     private let syncGate = SyncLatch()
-    private let refresh: (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation)
+    /// Wakes the refresh loop when children were queued (at most one wake-up waits).
+    private let refresh: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
 
     public init(
         zk: ZooKeeperClient,
@@ -136,7 +151,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         self.readConcurrency = readConcurrency
         self.afterRead = afterRead
         self.logger = logger
-        self.refresh = AsyncStream<String>.makeStream()
+        self.refresh = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         state.withLock { $0.logLength = max(changeLogLength, 0) }
     }
 
@@ -177,6 +192,9 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     /// The room the set of children marked for a read holds (for tests).
     var pendingCapacity: Int { state.withLock { $0.pending.capacity } }
+
+    /// The room the queue of children to read keeps (for tests).
+    var queueRoom: Int { state.withLock { $0.queueRoom } }
 
     public func changes() -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream<String>.makeStream()
@@ -287,13 +305,15 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     private func refreshLoop(_ watches: PathWatches) async {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            for await name in refresh.stream {
-                if running >= readConcurrency {
-                    await group.next()
-                    running -= 1
+            for await _ in refresh.stream {
+                while let name = state.withLock({ $0.nextQueued() }) {
+                    if running >= readConcurrency {
+                        await group.next()
+                        running -= 1
+                    }
+                    running += 1
+                    group.addTask { await self.read(name, watches: watches) }
                 }
-                running += 1
-                group.addTask { await self.read(name, watches: watches) }
             }
         }
     }
@@ -304,10 +324,12 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     private func mark(_ name: String) {
         let isNew = state.withLock { s -> Bool in
-            guard s.nodes[name] != nil else { return false }
-            return s.pending.insert(name).inserted
+            guard s.nodes[name] != nil, s.pending.insert(name).inserted else { return false }
+            s.queue.append(name)
+            s.queueRoom = max(s.queueRoom, s.queue.count)
+            return true
         }
-        if isNew { refresh.continuation.yield(name) }
+        if isNew { refresh.continuation.yield() }
     }
 
     private func read(_ name: String, watches: PathWatches) async {

@@ -62,7 +62,8 @@ struct ZNodeCacheTests {
         await zk.close()
     }
 
-    /// Its first reading marks every child at once; the marks' set is given back once all are read.
+    /// Its first reading marks and queues every child at once; the marks' set and the queue's room
+    /// are given back once all are read.
     @Test func aLargeFirstReadingLeavesNoRoomForMarksBehind() async throws {
         let zk = try await TestZK.connect()
         let folder = TestZK.uniqueRoot("marks")
@@ -83,6 +84,7 @@ struct ZNodeCacheTests {
         try await cache.waitUntilSynced()
         #expect(cache.count == children)
         #expect(cache.pendingCapacity < 1024, "room for \(cache.pendingCapacity) marks kept")
+        #expect(cache.queueRoom < 1024, "room for \(cache.queueRoom) queued children kept")
         running.cancel()
         _ = await running.value
         await zk.close()
