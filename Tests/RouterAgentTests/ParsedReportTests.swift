@@ -84,6 +84,28 @@ struct ParsedReportCompactTests {
         }
     }
 
+    /// A view is one reference: a table base keeps 50,000 of them by key, and an offset beside the
+    /// bytes took 16 more bytes in each of its dictionary's buckets (~1 MB more at that size).
+    @Test func aViewIsOneReferenceWithItsFieldsAtTheirPlaces() throws {
+        #expect(MemoryLayout<ParsedReport>.size == MemoryLayout<[UInt8]>.size)
+        var status = InstanceStatus(
+            app: "a-longer-app-name",
+            environment: "prod",
+            host: "10.0.0.1",
+            port: 65_535,
+            healthy: true
+        )
+        status.supervisor = "host-1"
+        status.session = "session-1"
+        status.standby = false
+        let report = try ParsedReport(status)
+        #expect(report.port == 65_535 && report.healthy && report.standby == false)
+        #expect(report.app == "a-longer-app-name" && report.environment == "prod" && report.host == "10.0.0.1")
+        #expect(report.supervisor == "host-1" && report.session == "session-1" && report.containerAddress == nil)
+        #expect(report.reaches == nil)
+        #expect(report.pool == RouterReport.poolName(app: "a-longer-app-name", environment: "prod"))
+    }
+
     @Test func absentFieldsStayAbsentAndAnEmptyListStaysEmpty() throws {
         let bare = try ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false))
         #expect(Self.fields(try ParsedReport(compact: bare.bytes)) == Self.fields(bare))

@@ -2,9 +2,9 @@ import ZKModel
 
 /// A report's routing fields in a few bytes: what a router's cache keeps of each report instead
 /// of its JSON (at 50,000 reports the JSON was 14 MiB kept only to be parsed once), and what a
-/// `ParsedReport` reads. Byte 0 is NUL (no JSON starts with it), then the fields in order:
-/// strings as a 2-byte length and their UTF-8, optionals with 0xFFFF for nil, the port in 4
-/// bytes, one byte of flags.
+/// `ParsedReport` reads. Byte 0 is NUL (no JSON starts with it), then the port in 4 bytes and one
+/// byte of flags (at fixed places: a view needs no offset of its own), then the strings in order,
+/// each as a 2-byte length and its UTF-8, optionals with 0xFFFF for nil.
 extension ParsedReport {
     struct NotCompact: Error, CustomStringConvertible {
         var description: String { "the cached instance report is cut short or not in the router's compact form" }
@@ -23,10 +23,14 @@ extension ParsedReport {
     static func isCompact(_ bytes: [UInt8]) -> Bool { bytes.first == marker }
 
     /// The compact form of `status`; nil when a field does not fit in it (a string of 64 KiB or more).
-    static func compact(_ status: InstanceStatus) -> [UInt8]? { encode(status)?.bytes }
+    static func compact(_ status: InstanceStatus) -> [UInt8]? { encode(status) }
 
-    /// The compact form of `status` and where its port is.
-    private static func encode(_ status: InstanceStatus) -> (bytes: [UInt8], portAt: Int)? {
+    /// Where the port is (4 bytes; the flags follow), and where the strings start.
+    static let portAt = 1
+    static let stringsAt = 6
+
+    /// The compact form of `status`.
+    private static func encode(_ status: InstanceStatus) -> [UInt8]? {
         // Allocated at its size: the cache keeps these bytes for every report (grown from a
         // guess of 64 bytes, a longer report took 128 or more).
         var out: [UInt8] = []
@@ -47,13 +51,13 @@ extension ParsedReport {
             return true
         }
         let port = status.port
-        guard put(status.app), put(status.environment), put(status.host), port >= 0, port <= Int(UInt32.max)
-        else { return nil }
-        let portAt = out.count
+        guard port >= 0, port <= Int(UInt32.max) else { return nil }
         put(port, bytes: 4)
         let standby = status.standby
         out.append((status.healthy ? 1 : 0) | (standby == nil ? 0 : 2) | (standby == true ? 4 : 0))
-        guard put(status.supervisor), put(status.session), put(status.containerAddress) else { return nil }
+        guard put(status.app), put(status.environment), put(status.host), put(status.supervisor),
+            put(status.session), put(status.containerAddress)
+        else { return nil }
         if let reaches = status.reaches {
             guard reaches.count < 0xFFFF else { return nil }
             put(reaches.count, bytes: 2)
@@ -61,7 +65,7 @@ extension ParsedReport {
         } else {
             put(0xFFFF, bytes: 2)
         }
-        return (out, portAt)
+        return out
     }
 
     /// The bytes of `status`'s compact form.
@@ -76,8 +80,8 @@ extension ParsedReport {
 
     /// The report of `status`, made compact.
     init(_ status: InstanceStatus) throws(FieldTooLong) {
-        guard let (bytes, portAt) = Self.encode(status) else { throw FieldTooLong() }
-        self.init(checked: bytes, portAt: portAt)
+        guard let bytes = Self.encode(status) else { throw FieldTooLong() }
+        self.init(checked: bytes)
     }
 
     /// A view of a compact form, checked whole (every length within the bytes, nothing after).
@@ -100,15 +104,14 @@ extension ParsedReport {
             at += length
         }
         guard Self.isCompact(bytes) else { throw NotCompact() }
-        for _ in 0..<3 { try string(required: true) }  // app, environment, host
-        let portAt = at
         _ = try skip(5)  // port, flags
+        for _ in 0..<3 { try string(required: true) }  // app, environment, host
         for _ in 0..<3 { try string(required: false) }  // supervisor, session, container address
         let count = try skip(2)
         if count != 0xFFFF {
             for _ in 0..<count { try string(required: true) }
         }
         guard at == bytes.count else { throw NotCompact() }
-        self.init(checked: bytes, portAt: portAt)
+        self.init(checked: bytes)
     }
 }
