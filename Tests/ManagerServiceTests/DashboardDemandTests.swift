@@ -38,7 +38,9 @@ struct DashboardDemandTests {
             tree.instanceStatus("i-1"),
             data: try Payload.encode(InstanceStatus.fake(zone: "zone-a", port: 40001))
         )
-        let hub = DashboardHub(zk: zk, tree: tree, coalesce: .milliseconds(10), idleAfter: .milliseconds(400))
+        // Idle after 2 s: long enough that a first reading slowed by a loaded machine does not
+        // outlast it before the checks below.
+        let hub = DashboardHub(zk: zk, tree: tree, coalesce: .milliseconds(10), idleAfter: .seconds(2))
         let running = Task { await hub.run() }
         await hub.demand()
         #expect(hub.isSynced && hub.isWatching)
@@ -46,7 +48,7 @@ struct DashboardDemandTests {
         hub.refresh()
         #expect(!hub.store.rows(prefixes: [""]).isEmpty)
 
-        #expect(await eventually(.seconds(5)) { !hub.isWatching }, "still watching after it went idle")
+        #expect(await eventually(.seconds(10)) { !hub.isWatching }, "still watching after it went idle")
         #expect(!hub.isDemanded && !hub.isSynced)
         #expect(hub.snapshot.instances.isEmpty, "the model was kept")
         #expect(hub.store.rows(prefixes: [""]).isEmpty, "the rows were kept")
@@ -78,10 +80,13 @@ struct DashboardDemandTests {
             idleAfter: .milliseconds(300)
         )
         let running = Task { await hub.run() }
-        await hub.demand()
+        // Open before the view starts: however long its first reading takes, the view is never
+        // without a stream once started.
+        let stream = hub.subscribe()
         let listening = Task {
-            for await _ in hub.subscribe() {}
+            for await _ in stream {}
         }
+        await hub.demand()
         try await Task.sleep(for: .milliseconds(1200))
         #expect(hub.isWatching && hub.isDemanded, "stopped under an open stream")
         listening.cancel()
