@@ -63,7 +63,8 @@ struct ParsedReportCompactTests {
         #expect(Self.fields(try ParsedReport(compact: bytes)) == Self.fields(report))
     }
 
-    @Test func theBytesTakeTheRoomTheyUse() throws {
+    /// A report with every routing field set.
+    static var full: InstanceStatus {
         var full = InstanceStatus(
             app: "storefront",
             environment: "production",
@@ -75,8 +76,12 @@ struct ParsedReportCompactTests {
         full.session = "1f2e3d4c5b6a7980"
         full.containerAddress = "172.17.0.9"
         full.reaches = ["app/db/prod", "app/cache/prod"]
+        return full
+    }
+
+    @Test func theBytesTakeTheRoomTheyUse() throws {
         let bare = InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false)
-        for status in [full, bare] {
+        for status in [Self.full, bare] {
             let bytes = try #require(ParsedReport.compact(status))
             // The allocator rounds a block up by less than 32 bytes; a guess grown by doubling
             // leaves far more.
@@ -88,22 +93,15 @@ struct ParsedReportCompactTests {
     /// bytes took 16 more bytes in each of its dictionary's buckets (~1 MB more at that size).
     @Test func aViewIsOneReferenceWithItsFieldsAtTheirPlaces() throws {
         #expect(MemoryLayout<ParsedReport>.size == MemoryLayout<[UInt8]>.size)
-        var status = InstanceStatus(
-            app: "a-longer-app-name",
-            environment: "prod",
-            host: "10.0.0.1",
-            port: 65_535,
-            healthy: true
-        )
-        status.supervisor = "host-1"
-        status.session = "session-1"
+        var status = Self.full
+        status.port = 65_535
         status.standby = false
         let report = try ParsedReport(status)
         #expect(report.port == 65_535 && report.healthy && report.standby == false)
-        #expect(report.app == "a-longer-app-name" && report.environment == "prod" && report.host == "10.0.0.1")
-        #expect(report.supervisor == "host-1" && report.session == "session-1" && report.containerAddress == nil)
-        #expect(report.reaches == nil)
-        #expect(report.pool == RouterReport.poolName(app: "a-longer-app-name", environment: "prod"))
+        #expect(report.app == "storefront" && report.environment == "production" && report.host == "10.0.0.7")
+        #expect(report.supervisor == "supervisor-zone-a-7" && report.session == "1f2e3d4c5b6a7980")
+        #expect(report.containerAddress == "172.17.0.9" && report.reaches == ["app/db/prod", "app/cache/prod"])
+        #expect(report.pool == RouterReport.poolName(app: "storefront", environment: "production"))
     }
 
     @Test func absentFieldsStayAbsentAndAnEmptyListStaysEmpty() throws {
