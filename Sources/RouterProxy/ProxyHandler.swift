@@ -73,8 +73,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     /// When the connection last finished an exchange (or opened): idle since then if no exchange runs.
     var lastActive = NIODeadline.now()
     var idleTimer: Scheduled<Void>?
-    var table = RoutingTable.empty
-    var tableGeneration = -1
+    /// The table this connection routes by, with its generation, looked up again when a new one
+    /// was swapped in. Held in one object: a table read from a property was copied per request
+    /// (five retains and releases).
+    var held = TableSource.Held.none
     /// Storage reused from one exchange to the next: the parsed heads' field lists and the heads
     /// written, each reused once the previous one is gone (written out), so an exchange on a
     /// kept-alive connection allocates none of them.
@@ -290,8 +292,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         let target: RequestTarget
         do { target = try RequestTarget(head) } catch { return fail(error.status, error.reason + "\n") }
         let host = target.host
-        if tables.generation != tableGeneration { (table, tableGeneration) = tables.snapshot() }
-        guard let route = table.route(host: host[...], target: target.routed[...], header: { fields.value(named: $0) })
+        if tables.generation != held.generation { held = tables.held() }
+        guard
+            let route = held.route(
+                host: host[...],
+                target: target.routed[...],
+                header: { fields.value(named: $0) }
+            )
         else {
             return fail(404, "no route for \(host)\(target.routed)\n")
         }

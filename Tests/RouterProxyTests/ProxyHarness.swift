@@ -78,16 +78,12 @@ final class RawConnection {
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        // NIO's address, not `sockaddr_in`'s fields: with both Glibc and NIO's C shims imported,
+        // the compiler may take the struct's fields to be the shims' (not imported here).
+        let rc = try SocketAddress(ipAddress: "127.0.0.1", port: port).withSockAddr { address, size in
+            connect(fd, address, socklen_t(size))
         }
         guard rc == 0 else { throw CocoaError(.fileReadUnknown) }
     }
