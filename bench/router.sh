@@ -11,7 +11,8 @@
 #   Route is rewritten through the manager, through the router while the same writer changes a
 #   tree no router reads (the control: the writer's and ZooKeeper's cost alone), and through nginx
 #   while its configuration is rewritten and reloaded; then the routing table's build time,
-#   memory and lookup time.
+#   memory and lookup time; then the router's retains and releases per request
+#   (bench/arc-count.sh, uprobes).
 # Each proxy is run ROUNDS times, interleaved (router, nginx, nginx-b, HAProxy; then the same order
 # turned by one: nginx, nginx-b, HAProxy, router; ...), and the median of its rounds is compared:
 # single runs on a shared 2-core machine vary by 20 %.
@@ -383,6 +384,10 @@ base = [float(x) * 1e6 / float(n) for x, n in zip(sys.argv[3].split(), sys.argv[
 print("router/router-0 cpu per request per round: " + " ".join(f"{a / b:.2f}" for a, b in zip(mine, base)))
 PY
 fi
+
+# What the router's request path costs in the Swift runtime's reference counting (a count: it
+# moves only when the path's code does).
+bash bench/arc-count.sh "$BIN" "$ROUTER_PID" "$ROUTER" bench.test
 
 r=$(echo "scale=2; $(median <<<"${RPS[router]}") / $(median <<<"${RPS[nginx]}")" | bc)
 p=$(echo "scale=2; $(median <<<"${P99[router]}") / $(median <<<"${P99[nginx]}")" | bc)
