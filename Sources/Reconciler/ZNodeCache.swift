@@ -263,9 +263,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     /// What a children's watch does when it fires: marks its child for a read (`path` nil: the
     /// session's watches ended, every child). For the handler of a set the caller owns
-    /// (`sharedWatches`): caches made one after another for one folder (a view started again
-    /// after it stopped) arm their watches in the same set, one at a time (a cache that stops
-    /// forgets the watches of its set on its children, whichever cache armed them).
+    /// (`sharedWatches`); caches that share one set run one at a time (a cache that stops
+    /// forgets the set's watches on its children, whichever cache armed them).
     public func watchFired(_ path: String?) {
         guard let path else { return markAll() }
         if path.hasPrefix(childPrefix) { mark(String(path.dropFirst(childPrefix.count))) }

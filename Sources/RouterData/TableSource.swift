@@ -37,12 +37,8 @@ public final class TableSource: Sendable {
 
     public var current: RoutingTable { box.withLock { $0.table } }
 
-    /// The current table with its generation (consistent: both read under the lock).
-    public func snapshot() -> (table: RoutingTable, generation: Int) {
-        box.withLock { ($0.table, $0.generation) }
-    }
-
-    /// The current table and its generation, held in one object.
+    /// The current table and its generation, held in one object (consistent: both swapped in
+    /// together).
     public func held() -> Held { box.withLock { $0 } }
 
     public func replace(with table: RoutingTable) {

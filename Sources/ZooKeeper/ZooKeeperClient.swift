@@ -320,7 +320,6 @@ public final class ZooKeeperClient: Sendable {
 
     // MARK: Submitting requests
 
-    /// Submits one asynchronous C request and waits for its completion (or the operation timeout).
     /// The current handle, counted as a user (the caller subtracts 1 once done with it); nil
     /// when closed or not connected yet.
     func acquireHandle() -> Handle? {
@@ -331,6 +330,7 @@ public final class ZooKeeperClient: Sendable {
         }
     }
 
+    /// Submits one asynchronous C request and waits for its completion (or the operation timeout).
     func submit(
         path: String?,
         prepare: (PendingCall) -> Void = { _ in },

@@ -41,17 +41,9 @@ public final class DashboardHub: Sendable {
     }
 
     let folders: [Folder: String]
-    /// One set of node watches per folder for every start of the view (`ZNodeCache.sharedWatches`);
-    /// a view that stops forgets the watches it left armed.
-    private let watches: [Folder: PathWatches]
-    /// The running view's caches, made anew each time it starts (nil: stopped); an object, for
-    /// the watches' handlers made before `self`.
-    private let live = LiveCaches()
-
-    private final class LiveCaches: Sendable {
-        let caches = Mutex<[Folder: ZNodeCache]?>(nil)
-        func cache(_ folder: Folder) -> ZNodeCache? { caches.withLock { $0?[folder] } }
-    }
+    /// The running view's caches, made anew each time it starts (nil: stopped). Each arms its
+    /// own node watches and forgets those left armed when it stops.
+    private let caches = Mutex<[Folder: ZNodeCache]?>(nil)
     private let model = Mutex(ClusterModel())
     private let dirty = Mutex<[Folder: Set<String>]>([:])
     private let zookeeper: Mutex<ZooKeeperState>
@@ -90,14 +82,6 @@ public final class DashboardHub: Sendable {
             .instances: tree.instanceStatus, .supervisors: tree.supervisors, .routers: tree.routers,
             .builds: tree.builds, .buildStatus: tree.buildStatus,
         ]
-        let live = live
-        var watches: [Folder: PathWatches] = [:]
-        for folder in Folder.allCases {
-            watches[folder] = PathWatches { path, _ in
-                live.cache(folder)?.watchFired(path)
-            }
-        }
-        self.watches = watches
     }
 
     /// The model as it stands (for a page's render).
@@ -110,7 +94,7 @@ public final class DashboardHub: Sendable {
     public var isDemanded: Bool { demanded.withLock { $0.started != nil } }
 
     /// Whether the view's folders are being watched (from its start until it has stopped).
-    public var isWatching: Bool { live.caches.withLock { $0 != nil } }
+    public var isWatching: Bool { caches.withLock { $0 != nil } }
 
     /// Starts the view if it is not running, and waits until the model holds the first reading
     /// of every folder, until `limit` after the view started at most (ZooKeeper out of reach:
@@ -153,10 +137,10 @@ public final class DashboardHub: Sendable {
         let (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let caches = Dictionary(
             uniqueKeysWithValues: folders.map { folder, path in
-                (folder, ZNodeCache(zk: zk, folder: path, logger: logger, sharedWatches: watches[folder]))
+                (folder, ZNodeCache(zk: zk, folder: path, logger: logger))
             }
         )
-        live.caches.withLock { $0 = caches }
+        self.caches.withLock { $0 = caches }
         let latch = demanded.withLock { $0.syncedLatch }
         logger.info("dashboard.view_started")
         await withTaskGroup(of: Void.self) { group in
@@ -206,7 +190,7 @@ public final class DashboardHub: Sendable {
 
     /// Drops what the view held: its caches, the model, the rows.
     private func stopped() {
-        live.caches.withLock { $0 = nil }
+        caches.withLock { $0 = nil }
         synced.store(false, ordering: .releasing)
         model.withLock { $0 = ClusterModel() }
         dirty.withLock { $0 = [:] }

@@ -84,8 +84,8 @@ struct ParsedReport: Sendable {
 
     /// Where the field after the string whose length is at `at` starts.
     private func skip(_ at: Int) -> Int {
-        let length = integer(at: at, count: 2)
-        return length == 0xFFFF ? at + 2 : at + 2 + length
+        let (start, end) = stringRange(at: at)
+        return max(start, end)
     }
 
     /// The string whose length is at `at` (nil for an absent one) and where the next field is.
