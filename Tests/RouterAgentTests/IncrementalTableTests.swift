@@ -1,4 +1,5 @@
 import Foundation
+import Reconciler
 import RouterData
 import Synchronization
 import TestSupport
@@ -221,6 +222,79 @@ import ZooKeeper
         await zk.close()
     }
 
+    /// A report created before another report changed, but read after that change was applied,
+    /// and applied together with a deletion: the newest zxid and the count of nodes are what they
+    /// were, so the new table's version reads as the served one's, and the new table is swapped
+    /// in all the same (it was not: the served table missed the report until the next change).
+    @Test func aTableWhoseVersionRepeatsIsSwappedInAllTheSame() async throws {
+        let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
+        let tree = try ZNodeTree(root: "/incremental-repeat-\(UUID().uuidString.prefix(8).lowercased())")
+        for folder in [tree.supervisors, tree.instanceStatus, tree.desired(.route)] { try await zk.ensurePath(folder) }
+        try await zk.create(tree.supervisor("h1"), data: Array(#"{"id":"h1"}"#.utf8), mode: .ephemeral)
+        let route = """
+            {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r1"},\
+            "spec":{"host":"a1.test","pool":{"app":"a1","environment":"prod"}}}
+            """
+        try await zk.create(tree.desired(DocumentKey(kind: .route, name: "r1")), data: Array(route.utf8))
+        func report(_ id: Int, port: Int) async throws {
+            var status = InstanceStatus(app: "a1", environment: "prod", host: "127.0.0.1", port: port, healthy: true)
+            status.supervisor = "h1"
+            status.session = InstanceStatus.session(zk.sessionID)
+            try await zk.upsert(tree.instanceStatus("i\(id)"), data: try Payload.encode(status))
+        }
+        try await report(1, port: 31_001)
+        try await report(2, port: 31_002)
+
+        // i3's first read is held once it returned, until let go.
+        let held = Flag()
+        let letGo = Flag()
+        let tables = TableSource()
+        let agent = RouterAgent(
+            zk: zk,
+            tree: tree,
+            tables: tables,
+            id: "r1",
+            address: "127.0.0.1:1",
+            statePath: nil,
+            afterReportRead: { key, _ in
+                guard key == "i3", !held.raise() else { return }
+                while !letGo.isRaised { try? await Task.sleep(for: .milliseconds(10)) }
+            }
+        )
+        func served() -> [String]? { tables.current.pools["app/a1/prod"]?.backends.map { "\($0.host):\($0.port)" } }
+        func port(_ key: String) -> Int? {
+            agent.instances.snapshot(key).flatMap { InstanceReports.report($0.data)?.port }
+        }
+        let caches = [agent.routes, agent.services, agent.instances, agent.supervisors, agent.apps]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The caches run without the agent's controller: the test says when a table is made.
+            for cache in caches { group.addTask { await cache.run() } }
+            for cache in caches { try await cache.waitUntilSynced() }
+            _ = try await agent.reconcile(key: "table")
+            #expect(served() == ["127.0.0.1:31001", "127.0.0.1:31002"])
+
+            // i3 created (its read held), then i1 changed: applied without i3.
+            try await report(3, port: 31_003)
+            #expect(await eventually { held.isRaised })
+            try await report(1, port: 31_011)
+            #expect(await eventually { port("i1") == 31_011 })
+            _ = try await agent.reconcile(key: "table")
+            #expect(served() == ["127.0.0.1:31002", "127.0.0.1:31011"])
+            let version = tables.current.version
+
+            // i2 deleted, i3's read let go: both applied at once.
+            try await zk.delete(tree.instanceStatus("i2"))
+            #expect(await eventually { !agent.instances.allKeys().contains("i2") })
+            _ = letGo.raise()
+            #expect(await eventually { port("i3") == 31_003 })
+            _ = try await agent.reconcile(key: "table")
+            #expect(tables.current.version == version)  // the case this test is about
+            #expect(served() == ["127.0.0.1:31003", "127.0.0.1:31011"])
+            group.cancelAll()
+        }
+        await zk.close()
+    }
+
     /// Beyond `inlinePools`, the pools' digests are in shard nodes, each read back as the report
     /// says, and kept current by a change.
     @Test func manyPoolsDigestsGoToShardNodesTheReportPointsTo() async throws {
@@ -277,6 +351,16 @@ import ZooKeeper
         _ = await running.value
         await zk.close()
     }
+}
+
+/// A flag raised once, read from any task.
+final class Flag: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    var isRaised: Bool { raised.load(ordering: .acquiring) }
+
+    /// Raises it; returns whether it was raised already.
+    func raise() -> Bool { raised.exchange(true, ordering: .acquiringAndReleasing) }
 }
 
 extension Sequence {

@@ -195,34 +195,37 @@ extension RouterAgent {
     /// The next tables: when only instance reports, Routes, Services and Apps (not whether one
     /// is internal) changed since the last full build (and no report is within its grace, and
     /// there is no internal listener), that build with the pools and rules they touch replaced;
-    /// otherwise a full build. With the routing table of the external snapshot
-    /// (the current one when its version did not change).
+    /// otherwise a full build. With the routing table of the external snapshot (the current one
+    /// when neither its version nor the caches changed since it was made), and the caches'
+    /// revisions both were made at.
     func nextTables() -> (
-        external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?, table: RoutingTable
+        external: TableSnapshot, internal: TableSnapshot?, graceEnds: ContinuousClock.Instant?, table: RoutingTable,
+        revisions: CacheRevisions
     ) {
         let started = ContinuousClock.now
-        if internalTables == nil, let (snapshot, table) = applyChanges() {
+        if internalTables == nil, let (snapshot, table, revisions) = applyChanges() {
             buildTimers.inPlace.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            return (snapshot, nil, nil, table)
+            return (snapshot, nil, nil, table, revisions)
         }
         let build = buildSnapshots(withInternal: internalTables != nil)
         fullBuilds.add(1, ordering: .relaxed)
         memory.built(reports: build.kept.count)
         defer { buildTimers.full.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        let table =
-            build.external.version == tables.current.version ? tables.current : build.external.table()
+        let unchanged =
+            build.external.version == tables.current.version && swappedAt.withLock { $0 == build.revisions }
+        let table = unchanged ? tables.current : build.external.table()
         base.withLock { base in
             base = internalTables == nil && build.graced == 0 ? TableBase(build, table: table) : nil
         }
-        return (build.external, build.internal, build.graceEnds, table)
+        return (build.external, build.internal, build.graceEnds, table, build.revisions)
     }
 
     /// The last full build with the instance reports, Routes, Services and Apps changed since
     /// applied, or nil when that cannot be done in place (no base, a registration changed, an
     /// App became internal or stopped being, more changed than the caches remember, a report
     /// lost its session).
-    func applyChanges() -> (TableSnapshot, RoutingTable)? {
-        base.withLock { stored -> (TableSnapshot, RoutingTable)? in
+    func applyChanges() -> (TableSnapshot, RoutingTable, CacheRevisions)? {
+        base.withLock { stored -> (TableSnapshot, RoutingTable, CacheRevisions)? in
             // Moved out, not copied: a copy left in `stored` would make the first change of each
             // of the base's collections copy it whole (50,000 reports' pools and endpoints).
             guard var base = stored.take() else { return nil }
@@ -286,7 +289,7 @@ extension RouterAgent {
             base.revisions.apps = appRevision
             base.revisions.services = serviceRevision
             stored = base
-            return (base.snapshot, base.table)
+            return (base.snapshot, base.table, base.revisions)
         }
     }
 }

@@ -56,6 +56,11 @@ public final class RouterAgent: Reconciler, Sendable {
     let base = Mutex<TableBase?>(nil)
     /// How many tables were built whole (the others were changed in place).
     let fullBuilds = Atomic<Int>(0)
+    /// The caches' revisions the tables served were made at (nil: none made by this agent yet).
+    /// Tables made at other revisions are swapped in even when their version reads the same: a
+    /// version (the newest zxid and the count of nodes) repeats when a report created before
+    /// another's change is read after it and a deletion is applied with it.
+    let swappedAt = Mutex<CacheRevisions?>(nil)
     /// How long making the next table takes, built whole or changed in place (`/metrics`).
     let buildTimers = (
         full: Timer(label: "atlantis_router_table_build_seconds", dimensions: [("kind", "full")]),
@@ -74,7 +79,8 @@ public final class RouterAgent: Reconciler, Sendable {
         internalAddress: String? = nil,
         lostGrace: Duration = .seconds(20),
         inlinePools: Int = RouterReport.inlinePools,
-        logger: Logger = Logger(label: "atlantis.router.agent")
+        logger: Logger = Logger(label: "atlantis.router.agent"),
+        afterReportRead: @escaping @Sendable (_ key: String, _ data: [UInt8]) async -> Void = { _, _ in }
     ) {
         self.lostGrace = lostGrace
         self.inlinePools = inlinePools
@@ -99,6 +105,7 @@ public final class RouterAgent: Reconciler, Sendable {
             zk: zk,
             folder: tree.instanceStatus,
             changeLogLength: 8192,
+            afterRead: afterReportRead,
             keep: { key, node, stored in reports.keep(key, node, stored: stored) }
         )
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
@@ -154,9 +161,10 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     public func reconcile(key: String) async throws -> ReconcileResult {
-        let (snapshot, internalSnapshot, graceEnds, table) = nextTables()
+        let (snapshot, internalSnapshot, graceEnds, table, revisions) = nextTables()
+        let fresh = swappedAt.withLock { $0 != revisions }
         if let internalTables, let internalSnapshot,
-            internalSnapshot.version != internalTables.current.version
+            fresh || internalSnapshot.version != internalTables.current.version
                 || internalSnapshot.rules.count != internalTables.current.ruleCount
         {
             internalTables.replace(with: internalSnapshot.table())
@@ -167,9 +175,10 @@ public final class RouterAgent: Reconciler, Sendable {
                 ]
             )
         }
-        let swapped = snapshot.version != tables.current.version
+        let swapped = fresh || snapshot.version != tables.current.version
         if swapped {
             tables.replace(with: table)
+            swappedAt.withLock { $0 = revisions }
             logger.info(
                 "router.table_swapped",
                 metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"]
