@@ -37,7 +37,15 @@ public struct RouterReport: Codable, Hashable, Sendable {
         self.zone = zone
     }
 
-    public static func poolName(app: String, environment: String) -> String { "app/\(app)/\(environment)" }
+    /// `app/<app>/<environment>`. Appended, not interpolated: a name of 15 bytes or fewer is then
+    /// held inline (an interpolated string reserves more and lands on the heap).
+    public static func poolName(app: String, environment: String) -> String {
+        var name = "app/"
+        name += app
+        name += "/"
+        name += environment
+        return name
+    }
 
     /// Up to this many pools' digests are written in the report itself.
     public static let inlinePools = 512

@@ -27,16 +27,18 @@ public enum TableBuilder {
         version: String,
         internalApps: Set<String> = []
     ) -> TableSnapshot {
+        let routes = routes.sorted(by: { $0.name < $1.name })
         var rules: [TableSnapshot.Rule] = []
+        rules.reserveCapacity(routes.count)  // grown by appending, 10,000 rules took room for 16,384
         var pools: [String: TableSnapshot.PoolEntry] = [:]
         let servicesByName = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         // One pass over the reports (not one per route): the serving instances of each pool.
         var serving: [String: [String]] = [:]
         for instance in instances where instance.serving {
             serving[RouterReport.poolName(app: instance.app, environment: instance.environment), default: []]
-                .append("\(instance.host):\(instance.port)")
+                .append(TableSnapshot.address(host: instance.host, port: instance.port))
         }
-        for route in routes.sorted(by: { $0.name < $1.name }) {
+        for route in routes {
             guard let rule = rule(for: route, internalApps: internalApps) else { continue }
             // Routes sharing a pool share its balancing; the first route's choice wins.
             if pools[rule.pool] == nil {
@@ -79,7 +81,7 @@ public enum TableBuilder {
     /// A Service's endpoints as `host:port` (none when it is missing or does not decode).
     static func serviceBackends(_ service: String, _ servicesByName: [String: Document]) -> [String] {
         guard let doc = servicesByName[service], let spec = try? doc.decodeSpec(ServiceSpec.self) else { return [] }
-        return spec.endpoints.map { "\($0.host):\($0.port)" }
+        return spec.endpoints.map { TableSnapshot.address(host: $0.host, port: $0.port) }
     }
 
     /// An internal router's table: for every app environment with instances, the host
@@ -95,7 +97,9 @@ public enum TableBuilder {
         for instance in instances {
             let pool = RouterReport.poolName(app: instance.app, environment: instance.environment)
             hosts[pool] = AppDependency(app: instance.app, environment: instance.environment).hostName
-            if instance.serving { backends[pool, default: []].append("\(instance.host):\(instance.port)") }
+            if instance.serving {
+                backends[pool, default: []].append(TableSnapshot.address(host: instance.host, port: instance.port))
+            }
             if let address = instance.containerAddress, !address.isEmpty {
                 for target in instance.reaches ?? [] { callers[target, default: []].insert(address) }
             }
