@@ -1,4 +1,5 @@
 import Testing
+import ZKModel
 
 @testable import RouterAgent
 
@@ -35,5 +36,23 @@ struct ConfirmationsTests {
         #expect(seen.lost.isEmpty)
         #expect(seen.lost.capacity < 1024, "room for \(seen.lost.capacity) kept")
         #expect(seen.confirmed.count == 4999)
+    }
+
+    /// While a table base holds the last build, the reports it routes are the confirmed ones, and
+    /// the set is not asked.
+    @Test func theReportsABaseRoutesAreTheConfirmedOnes() throws {
+        let now = ContinuousClock.now
+        var seen = Confirmations()
+        seen.confirm("apart")
+        let routed = [
+            "a": try ParsedReport(InstanceStatus(app: "a", environment: "p", host: "h", port: 1, healthy: true))
+        ]
+        #expect(seen.knows("a", routed: routed))
+        #expect(seen.lostSince("a", now: now, routed: routed) == now)
+        #expect(!seen.knows("apart", routed: routed))
+        #expect(seen.lostSince("apart", now: now, routed: routed) == nil)
+        seen.lost["b"] = now - .seconds(1)
+        #expect(seen.knows("b", routed: routed), "lost: known whoever holds the confirmed ones")
+        #expect(seen.knows("apart") && !seen.knows("a"), "no base: the set")
     }
 }

@@ -219,9 +219,12 @@ extension RouterAgent {
         let unchanged =
             build.external.version == tables.current.version && swappedAt.withLock { $0 == build.revisions }
         let table = unchanged ? tables.current : build.external.table()
-        base.withLock { base in
+        let based = base.withLock { base in
             base = internalTables == nil && build.graced == 0 ? TableBase(build, table: table) : nil
+            return base != nil
         }
+        // The base's routed reports are the ones confirmed: not held twice.
+        if based { confirmation.withLock { $0.confirmed = [] } }
         return (build.external, build.internal, build.graceEnds, table, build.revisions)
     }
 
@@ -234,32 +237,31 @@ extension RouterAgent {
             // Moved out, not copied: a copy left in `stored` would make the first change of each
             // of the base's collections copy it whole (50,000 reports' pools and endpoints).
             guard var base = stored.take() else { return nil }
+            /// The base is dropped for a full build: the reports it routes are the ones confirmed
+            /// (the full build counts the lost grace from them).
+            func drop() -> (TableSnapshot, RoutingTable, CacheRevisions)? {
+                confirmation.withLock { $0.confirmed = Set(base.routed.keys) }
+                return nil
+            }
             // A registration changed: which reports count may have changed with it.
             guard supervisors.revision == base.revisions.supervisors,
                 let (keys, revision) = instances.changedKeys(since: base.revisions.instances),
                 let (routeKeys, routeRevision) = routes.changedKeys(since: base.revisions.routes),
                 let (appKeys, appRevision) = apps.changedKeys(since: base.revisions.apps),
                 let (serviceKeys, serviceRevision) = services.changedKeys(since: base.revisions.services)
-            else {
-                stored = nil
-                return nil
-            }
+            else { return drop() }
             // An App changes the table only when it becomes internal or stops being: then the
             // Routes to it count or not, a full build.
             for key in appKeys {
                 let app = changed(key, apps, appDocuments, tree.desired(.app), maxZxid: &base.maxZxid)
                 let isInternal = app.map { (try? $0.decodeSpec(AppSpec.self))?.internal == true } ?? false
                 guard app.map({ $0.name == key }) ?? true, isInternal == base.internalApps.contains(key) else {
-                    stored = nil
-                    return nil
+                    return drop()
                 }
             }
             for key in serviceKeys {
                 let service = changed(key, services, serviceDocuments, tree.desired(.service), maxZxid: &base.maxZxid)
-                guard service.map({ $0.name == key }) ?? true else {  // named apart from its node
-                    stored = nil
-                    return nil
-                }
+                guard service.map({ $0.name == key }) ?? true else { return drop() }  // named apart from its node
                 base.service(key, service)
             }
             let applied = confirmation.withLock { seen -> Bool in
@@ -268,22 +270,20 @@ extension RouterAgent {
                         InstanceReports.report($0.data)
                     }
                     var routed: ParsedReport?
+                    // Confirmed or not by its place in the base (`routed`).
                     if let report, report.isCurrent(registrationOwner: report.supervisor.flatMap { base.owners[$0] }) {
-                        seen.confirm(key)
+                        seen.unlose(key)
                         routed = report
-                    } else if report != nil, seen.knows(key) {
+                    } else if report != nil, seen.knows(key, routed: base.routed) {
                         return false  // within its grace: the full build decides
                     } else if report == nil {
-                        seen.forget(key)
+                        seen.unlose(key)
                     }
                     base.place(key, routed)
                 }
                 return true
             }
-            guard applied else {
-                stored = nil
-                return nil
-            }
+            guard applied else { return drop() }
             for key in routeKeys {
                 base.route(key, changed(key, routes, routeDocuments, tree.desired(.route), maxZxid: &base.maxZxid))
             }

@@ -253,6 +253,7 @@ public final class RouterAgent: Reconciler, Sendable {
         let now = ContinuousClock.now
         var graced = 0
         var graceEnds: ContinuousClock.Instant?
+        let routed = base.withLock { $0?.routed }  // the last build's confirmed reports, if a base holds them
         let kept: [(key: String, value: ParsedReport)] = confirmation.withLock { seen in
             var next = Confirmations()
             next.confirmed.reserveCapacity(keyed.count)
@@ -262,7 +263,7 @@ public final class RouterAgent: Reconciler, Sendable {
                 if report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] }) {
                     next.confirm(key)
                     kept.append((key, report))
-                } else if let since = seen.lostSince(key, now: now) {
+                } else if let since = seen.lostSince(key, now: now, routed: routed) {
                     // Confirmed at the last build (lost now), or lost since then.
                     guard now - since < lostGrace else { continue }
                     next.lost[key] = since
