@@ -150,8 +150,10 @@ struct TableBase: Sendable {
     /// A pool's backends: a Service's endpoints, or an app environment's serving instances.
     func backends(of pool: String) -> [String] {
         if pool.hasPrefix("service/") { return TableBuilder.serviceBackends(String(pool.dropFirst(8)), services) }
-        return (members[pool] ?? []).compactMap { routed[$0].map { TableSnapshot.address(host: $0.host, port: $0.port) } }
-            .sorted()
+        return (members[pool] ?? []).compactMap {
+            routed[$0].map { TableSnapshot.address(host: $0.host, port: $0.port) }
+        }
+        .sorted()
     }
 }
 
