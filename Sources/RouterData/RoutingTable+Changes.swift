@@ -22,7 +22,9 @@ extension RoutingTable {
         for name in gone { pools[name] = nil }
         var entriesByPool = self.entriesByPool
         var touched: Set<HostEntry> = []
-        for name in changed.map(\.name) + gone { touched.formUnion(entriesByPool[name] ?? []) }
+        for name in changed.map(\.name) + gone {
+            if let entries = entriesByPool[name] { touched.formUnion(entries) }
+        }
         var removing: [HostEntry: [RouteRule]] = [:]
         for rule in removed { removing[HostEntry(rule.host), default: []].append(rule) }
         var adding: [HostEntry: [RouteRule]] = [:]
@@ -38,7 +40,7 @@ extension RoutingTable {
             // put in again (its route rewritten unchanged) stays.
             for rule in adding[entry] ?? [] {
                 rules.append(rule)
-                entriesByPool[rule.pool, default: []].insert(entry)
+                entriesByPool[rule.pool] = .adding(entry, to: entriesByPool.removeValue(forKey: rule.pool))
             }
             for rule in removing[entry] ?? [] {
                 guard let index = rules.firstIndex(of: rule) else { continue }
@@ -46,8 +48,7 @@ extension RoutingTable {
                 ruleCount -= 1
                 // The entry leaves its pool's entries with its last rule of that pool.
                 if !rules.contains(where: { $0.pool == rule.pool }) {
-                    entriesByPool[rule.pool]?.remove(entry)
-                    if entriesByPool[rule.pool]?.isEmpty == true { entriesByPool[rule.pool] = nil }
+                    entriesByPool[rule.pool] = .removing(entry, from: entriesByPool.removeValue(forKey: rule.pool))
                 }
             }
             let routes =

@@ -45,7 +45,7 @@ public struct RoutingTable: Sendable {
     public let ruleCount: Int
     /// The host entries holding a rule of each pool: what a new set of backends for one pool
     /// changes (`replacingPools`).
-    let entriesByPool: [String: Set<HostEntry>]
+    let entriesByPool: [String: HostEntries]
 
     enum HostEntry: Hashable, Sendable {
         case exact(String)
@@ -56,13 +56,13 @@ public struct RoutingTable: Sendable {
         self.version = version
         var exact: [String: [RouteRule]] = [:]
         var wildcard: [String: [RouteRule]] = [:]
-        var entriesByPool: [String: Set<HostEntry>] = [:]
+        var entriesByPool: [String: HostEntries] = [:]
         for rule in rules {
             switch rule.host {
             case .exact(let host): exact[host, default: []].append(rule)
             case .wildcard(let suffix): wildcard[suffix, default: []].append(rule)
             }
-            entriesByPool[rule.pool, default: []].insert(HostEntry(rule.host))
+            entriesByPool[rule.pool] = .adding(HostEntry(rule.host), to: entriesByPool.removeValue(forKey: rule.pool))
         }
         let byName = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let entries = { (rules: [RouteRule]) in
@@ -81,7 +81,7 @@ public struct RoutingTable: Sendable {
         exact: [String: [Route]],
         wildcard: [String: [Route]],
         ruleCount: Int,
-        entriesByPool: [String: Set<HostEntry>]
+        entriesByPool: [String: HostEntries]
     ) {
         self.version = version
         self.pools = pools

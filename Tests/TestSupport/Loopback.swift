@@ -1,4 +1,5 @@
 import Spawn
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -6,22 +7,34 @@ import Glibc
 
 /// Loopback helpers shared by the router test targets.
 public enum Loopback {
-    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    /// A TCP port on 127.0.0.1 that was free a moment ago, never the same twice in one process.
+    /// Taken from below the kernel's ephemeral range (32768 on): a port the kernel picks for
+    /// `bind(0)` can be taken, before the test binds it, by an outgoing connection's local end (a
+    /// test's ZooKeeper sessions make many), and two picks in a row can be one port. Above the
+    /// fixed ranges tests give supervisors (23000-24999).
     public static func freePort() -> Int {
+        while true {
+            let port = Int.random(in: 26_000..<32_000)
+            guard handedOut.withLock({ $0.insert(port).inserted }), canBind(port) else { continue }
+            return port
+        }
+    }
+
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// Whether `port` on 127.0.0.1 can be bound now.
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
+        addr.sin_port = UInt16(port).bigEndian
         inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
-                _ = bind(fd, p, length)
-                return getsockname(fd, p, &length)
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     /// `curl -s` for one URL: status code and body.
