@@ -33,7 +33,8 @@ public final class RouterAgent: Reconciler, Sendable {
     /// Apps: those marked `internal` are left out of the external table.
     let apps: ZNodeCache
     let appDocuments = ParsedNodes(parse: RouterAgent.document)
-    let routeDocuments = ParsedNodes(parse: RouterAgent.route)
+    /// Each Route's version as its cache keeps it: decoded when read (`CompactRoute`).
+    let routeDocuments = ParsedNodes(parse: CompactRoute.parse)
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
     /// How long a report this router has seen confirmed by its supervisor's live session is still
     /// routed once that session is gone (a supervisor frozen or cut off past its session's expiry:
@@ -96,7 +97,12 @@ public final class RouterAgent: Reconciler, Sendable {
         self.logger = logger
         // Change logs let a change of reports, Routes, Services or Apps be applied in place
         // (`applyChanges`).
-        routes = ZNodeCache(zk: zk, folder: tree.desired(.route), changeLogLength: 1024)
+        routes = ZNodeCache(
+            zk: zk,
+            folder: tree.desired(.route),
+            changeLogLength: 1024,
+            keep: { _, node, _ in CompactRoute.keep(node) }
+        )
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), changeLogLength: 256)
         // What routing reads of each report, compact: its JSON is parsed as it is read.
         let reports = InstanceReports(folder: tree.instanceStatus, logger: logger)
