@@ -1,4 +1,5 @@
 import ProcessMemory
+import RouterData
 import Testing
 import ZKModel
 
@@ -9,12 +10,13 @@ import Glibc
 #endif
 
 @Suite struct RebuildMemoryTests {
-    func snapshot(_ pools: [String: [String]]) -> TableSnapshot {
+    func snapshot(_ pools: [String: [String]]) -> RoutingTable {
         TableSnapshot(
             version: "v",
             rules: [],
             pools: pools.map { TableSnapshot.PoolEntry(name: $0.key, balancing: "roundRobin", backends: $0.value) }
         )
+        .table()
     }
 
     @Test func eachAppPoolHasTheDigestOfItsBackendsAndOnlyAppPoolsAreReported() {
@@ -25,6 +27,8 @@ import Glibc
         #expect(second["app/a/prod"] == RouterReport.digest(backends: ["h:1"]))
         #expect(second["app/b/prod"] == RouterReport.digest(backends: []))
         #expect(second.count == 2)
+        // A pool of another table with the same backends has the same digest.
+        #expect(memory.digests(snapshot(["app/a/prod": ["h:1"]])) == ["app/a/prod": second["app/a/prod"]!])
     }
 
     @Test func onlyTheLastTableWaitingIsSaved() {
@@ -32,7 +36,7 @@ import Glibc
         #expect(memory.takePending() == nil)
         memory.toSave(snapshot(["app/a/prod": ["h:1"]]))
         memory.toSave(snapshot(["app/a/prod": ["h:2"]]))
-        #expect(memory.takePending()?.pools.first?.backends == ["h:2"])
+        #expect(memory.takePending()?.pools["app/a/prod"]?.backends == [Backend(host: "h", port: 2)])
         #expect(memory.takePending() == nil)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RouterData
 import Testing
 
 @testable import RouterAgent
@@ -43,6 +44,48 @@ struct TableSnapshotSaveTests {
         #expect(saved == (try encoder.encode(snapshot)))
         #expect(TableSnapshot.load(from: path) == snapshot)
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+    }
+
+    /// What is saved is made from the routing table: a snapshot read from it makes the same table
+    /// again (every rule, in every host's order, with its pool's backends and balancing), and it
+    /// is the snapshot the table was made of, in the forms the table holds (host and header names
+    /// lower-cased, path prefixes normalized, sources sorted).
+    @Test func aTableSavedMakesTheSameTableAgain() {
+        var snapshot = Self.snapshot(pools: 40, rules: 41)
+        snapshot.rules += [
+            TableSnapshot.Rule(
+                name: "wild",
+                host: "*.Shop.Example.COM",
+                pathPrefix: "/%7Eu/x",
+                headers: [["X-Canary", "On"]],
+                priority: 5,
+                pool: "app/a1/prod",
+                sources: ["10.0.0.9", "10.0.0.2"]
+            )
+        ]
+        snapshot.pools[3].balancing = "leastConnections"
+        let table = snapshot.table()
+        let saved = TableSnapshot(table)
+        func describe(_ table: RoutingTable) -> [String] {
+            table.routes.map { route in
+                let rule = route.rule
+                let conditions = "\(rule.host) \(rule.pathPrefix) \(rule.headers) \(rule.priority)"
+                return "\(rule.name) \(conditions) \(rule.pool) \(rule.sources?.sorted() ?? ["*"]) "
+                    + (route.pool.map { "\($0.balancing) \($0.backends)" } ?? "none")
+            } + table.pools.keys.sorted()
+        }
+        #expect(describe(saved.table()) == describe(table))
+        #expect(saved.version == snapshot.version)
+        #expect(saved.pools == snapshot.pools.sorted { $0.name < $1.name })
+        let wild = saved.rules.first { $0.name == "wild" }
+        #expect(wild?.host == "*.shop.example.com")
+        #expect(wild?.pathPrefix == "/~u/x")
+        #expect(wild?.headers == [["x-canary", "On"]])
+        #expect(wild?.sources == ["10.0.0.2", "10.0.0.9"])
+        #expect(
+            saved.rules.filter { $0.name != "wild" }
+                == snapshot.rules.filter { $0.name != "wild" }.sorted { $0.name < $1.name }
+        )
     }
 
     /// A directory that cannot be written: an error, and the table already there stays.

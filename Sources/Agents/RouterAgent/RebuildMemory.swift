@@ -1,3 +1,4 @@
+import RouterData
 import Synchronization
 import ZKModel
 
@@ -30,30 +31,35 @@ final class RebuildMemory: Sendable {
     private struct State {
         var shards: [Int: [String: String]] = [:]
         var shardSession: Int64 = 0
-        var digests: [String: (backends: [String], digest: String)] = [:]
+        /// Each app pool's digest, with the pool it is of (a pool is immutable: the same object,
+        /// the same backends).
+        var digests: [String: (pool: Pool, digest: String)] = [:]
         var lastReport: (session: Int64, body: [UInt8], at: ContinuousClock.Instant)?
-        var pending: TableSnapshot?
+        var pending: RoutingTable?
         var trim = false
     }
 
     private let state = Mutex(State())
     private let saves = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
-    /// The digest of each app pool of `snapshot`.
-    func digests(_ snapshot: TableSnapshot) -> [String: String] {
+    /// The digest of each app pool of `table` (of its backends as `host:port`, in their order):
+    /// computed again only for a pool that is not the one it was computed of.
+    func digests(_ table: RoutingTable) -> [String: String] {
         state.withLock { s in
             var out: [String: String] = [:]
-            var next: [String: (backends: [String], digest: String)] = [:]
+            var next: [String: (pool: Pool, digest: String)] = [:]
             next.reserveCapacity(s.digests.count)
-            for pool in snapshot.pools where pool.name.hasPrefix("app/") && out[pool.name] == nil {
+            for (name, pool) in table.pools where name.hasPrefix("app/") {
                 let digest: String
-                if let old = s.digests[pool.name], old.backends == pool.backends {
+                if let old = s.digests[name], old.pool === pool {
                     digest = old.digest
                 } else {
-                    digest = RouterReport.digest(backends: pool.backends)
+                    digest = RouterReport.digest(
+                        backends: pool.backends.map { TableSnapshot.address(host: $0.host, port: $0.port) }
+                    )
                 }
-                out[pool.name] = digest
-                next[pool.name] = (pool.backends, digest)
+                out[name] = digest
+                next[name] = (pool, digest)
             }
             s.digests = next
             return out
@@ -87,13 +93,13 @@ final class RebuildMemory: Sendable {
     }
 
     /// The table to save to disk next (the saver takes it at most once a second).
-    func toSave(_ snapshot: TableSnapshot) {
-        state.withLock { $0.pending = snapshot }
+    func toSave(_ table: RoutingTable) {
+        state.withLock { $0.pending = table }
         saves.continuation.yield()
     }
 
     /// The table waiting to be saved, if any (taken).
-    func takePending() -> TableSnapshot? {
+    func takePending() -> RoutingTable? {
         state.withLock { s in
             defer { s.pending = nil }
             return s.pending

@@ -148,9 +148,9 @@ public final class RouterAgent: Reconciler, Sendable {
     func saveTables(to path: String) async {
         var last: ContinuousClock.Instant?
         func save() {
-            guard let snapshot = memory.takePending() else { return }
+            guard let table = memory.takePending() else { return }
             do {
-                try snapshot.save(to: path)
+                try TableSnapshot(table).save(to: path)
             } catch {
                 logger.warning("router.table_not_saved", metadata: ["path": "\(path)", "error": "\(error)"])
             }
@@ -167,7 +167,7 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     public func reconcile(key: String) async throws -> ReconcileResult {
-        let (snapshot, internalSnapshot, graceEnds, table, revisions) = nextTables()
+        let (table, internalSnapshot, graceEnds, revisions) = nextTables()
         let fresh = swappedAt.withLock { $0 != revisions }
         if let internalTables, let internalSnapshot,
             fresh || internalSnapshot.version != internalTables.current.version
@@ -181,16 +181,16 @@ public final class RouterAgent: Reconciler, Sendable {
                 ]
             )
         }
-        let swapped = fresh || snapshot.version != tables.current.version
+        let swapped = fresh || table.version != tables.current.version
         if swapped {
             tables.replace(with: table)
             swappedAt.withLock { $0 = revisions }
             logger.info(
                 "router.table_swapped",
-                metadata: ["table.version": "\(snapshot.version)", "table.rules": "\(snapshot.rules.count)"]
+                metadata: ["table.version": "\(table.version)", "table.rules": "\(table.ruleCount)"]
             )
         }
-        let pools = memory.digests(snapshot)
+        let pools = memory.digests(table)
         let problems = unreadableNodes()
         var reportFailure: (any Error)?
         var reportLater: Duration?
@@ -200,7 +200,7 @@ public final class RouterAgent: Reconciler, Sendable {
             if sharded { try await writeShards(pools) }
             var body = RouterReport(
                 address: address,
-                tableVersion: snapshot.version,
+                tableVersion: table.version,
                 pools: sharded ? nil : pools,
                 zone: zone,
                 internal: internalAddress,
@@ -215,7 +215,7 @@ public final class RouterAgent: Reconciler, Sendable {
         // Saved by `saveTables`, off this path (at 10,000 routes writing the file takes longer
         // than the swap, and a deploy waits for the report, not for the file), and whether or
         // not the report could be written: a retry finds the table already swapped.
-        if swapped, statePath != nil { memory.toSave(snapshot) }
+        if swapped, statePath != nil { memory.toSave(table) }
         // Reports kept past their session's end leave the table when their grace ends.
         let wake = [graceEnds.map { max($0 - .now, .milliseconds(10)) }, reportLater].compactMap { $0 }.min()
         if let reportFailure { throw reportFailure }

@@ -75,3 +75,35 @@ public struct TableSnapshot: Codable, Hashable, Sendable {
         return try? JSONDecoder().decode(TableSnapshot.self, from: data)
     }
 }
+
+extension TableSnapshot {
+    /// What `table` routes, as it is saved: its rules by name, its pools by name (the rules and
+    /// pools it was made of, in the forms `RouteRule` and `Pool` hold them: host patterns and
+    /// header names lower-cased, path prefixes normalized; each makes the same table again).
+    public init(_ table: RoutingTable) {
+        version = table.version
+        rules = table.routes.map(\.rule).sorted { $0.name < $1.name }.map { rule in
+            let host =
+                switch rule.host {
+                case .exact(let name): name
+                case .wildcard(let suffix): "*" + suffix
+                }
+            return Rule(
+                name: rule.name,
+                host: host,
+                pathPrefix: rule.pathPrefix,
+                headers: rule.headers.map { [$0.name, $0.value] },
+                priority: rule.priority,
+                pool: rule.pool,
+                sources: rule.sources.map { $0.sorted() }
+            )
+        }
+        pools = table.pools.values.sorted { $0.name < $1.name }.map { pool in
+            PoolEntry(
+                name: pool.name,
+                balancing: pool.balancing.rawValue,
+                backends: pool.backends.map { TableSnapshot.address(host: $0.host, port: $0.port) }
+            )
+        }
+    }
+}
