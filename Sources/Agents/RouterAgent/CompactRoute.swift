@@ -67,7 +67,16 @@ enum CompactRoute {
 
     /// The compact form of `route`.
     static func encode(_ route: ParsedRoute) -> [UInt8] {
-        var out: [UInt8] = [0]
+        let spec = route.spec
+        var strings: [String?] = [route.name, spec.host, spec.pathPrefix, spec.balancing]
+        strings += [spec.pool.app, spec.pool.environment, spec.pool.service]
+        for header in spec.headers ?? [] { strings += [header.name, header.value] }
+        var size = 1 + 4 + 9  // the marker, the headers' count, the priority
+        for string in strings { size += 4 + (string?.utf8.count ?? 0) }
+        // Allocated at its size: the cache keeps these bytes for every Route.
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        out.append(0)
         func put(_ value: UInt64, bytes: Int) {
             for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
         }
@@ -76,7 +85,6 @@ enum CompactRoute {
             put(UInt64(string.utf8.count), bytes: 4)
             out.append(contentsOf: string.utf8)
         }
-        let spec = route.spec
         put(route.name)
         put(spec.host)
         put(spec.pathPrefix)
