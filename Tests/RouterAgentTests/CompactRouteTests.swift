@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import ZKModel
 import ZooKeeper
@@ -30,30 +31,43 @@ struct CompactRouteTests {
         #expect(try CompactRoute.parse(CompactRoute.encode(route)) == route)
     }
 
-    /// The cache keeps a valid version decoded, with its versions alone of its stat; a version
-    /// that does not decode is kept as why, and reads back as that error.
-    @Test func aVersionIsKeptDecodedOrAsWhyItDoesNot() throws {
-        var stat = Stat.zero
-        stat.mzxid = 42
-        stat.version = 3
-        stat.ctime = 1234
-        let valid = """
-            {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r"},\
-            "spec":{"host":"a.test","pathPrefix":"/x","pool":{"app":"a","environment":"prod"}}}
-            """
-        let kept = CompactRoute.keep(NodeSnapshot(data: Array(valid.utf8), stat: stat))
-        #expect(kept.stat == stat.versionsOnly)
-        #expect(try CompactRoute.parse(kept.data) == RouterAgent.route(Array(valid.utf8)))
-        #expect(kept.data.count < valid.utf8.count / 2, "kept: \(kept.data.count) bytes")
+    /// The cache keeps a valid version decoded and packed, with its versions alone of its stat; a
+    /// version that does not decode keeps the last valid one (nothing when there was none) and is
+    /// reported, until a valid version comes or the node goes.
+    @Test func aVersionIsKeptDecodedOrTheLastValidOneIs() throws {
+        let kept = KeptRoutes.versions(folder: "/t/routes", logger: Logger(label: "test"))
+        func stat(_ mzxid: Int64) -> Stat {
+            var stat = Stat.zero
+            (stat.mzxid, stat.version, stat.ctime) = (mzxid, Int32(mzxid), 1234)
+            return stat
+        }
+        func route(host: String) -> [UInt8] {
+            Array(
+                """
+                {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r"},\
+                "spec":{"host":\(host),"pathPrefix":"/x","pool":{"app":"a","environment":"prod"}}}
+                """.utf8
+            )
+        }
+        let invalid = route(host: "7")
+        let never = kept.keep("n", NodeSnapshot(data: invalid, stat: stat(1)), stored: nil)
+        #expect(never.data.isEmpty && KeptRoutes.route(never.data) == nil, "no valid version: nothing")
+        let why = String(describing: try #require(throws: (any Error).self) { try RouterAgent.route(invalid) })
+        #expect(kept.unreadable(present: { _ in true }) == ["n": why])
 
-        let invalid = valid.replacingOccurrences(of: #""host":"a.test""#, with: #""host":7"#)
-        let why = try #require(throws: (any Error).self) { try RouterAgent.route(Array(invalid.utf8)) }
-        let unreadable = CompactRoute.keep(NodeSnapshot(data: Array(invalid.utf8), stat: stat))
-        #expect(throws: CompactRoute.Unreadable.self) { try CompactRoute.parse(unreadable.data) }
-        #expect(
-            String(describing: try #require(throws: (any Error).self) { try CompactRoute.parse(unreadable.data) })
-                == "\(why)"
-        )
+        let valid = route(host: #""a.test""#)
+        let first = kept.keep("r", NodeSnapshot(data: valid, stat: stat(2)), stored: nil)
+        #expect(first.stat == stat(2).versionsOnly)
+        #expect(KeptRoutes.route(first.data) == (try RouterAgent.route(valid)))
+        #expect(first.data.count < valid.count / 2, "kept: \(first.data.count) bytes")
+        let broken = kept.keep("r", NodeSnapshot(data: invalid, stat: stat(3)), stored: first)
+        #expect(broken.data == first.data && broken.stat == stat(3).versionsOnly, "the last valid one, at its stat")
+        #expect(kept.unreadable(present: { _ in true }) == ["n": why, "r": why])
+        // An older valid version read late does not clear the newer error.
+        _ = kept.keep("r", NodeSnapshot(data: valid, stat: stat(2)), stored: broken)
+        #expect(kept.unreadable(present: { _ in true })["r"] == why)
+        _ = kept.keep("r", NodeSnapshot(data: route(host: #""b.test""#), stat: stat(4)), stored: broken)
+        #expect(kept.unreadable(present: { $0 != "n" }).isEmpty, "repaired, and a node gone is forgotten")
     }
 
     /// Cut short anywhere, or with a byte more, or JSON: refused, never read past its end.

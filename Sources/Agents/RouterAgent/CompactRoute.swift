@@ -1,48 +1,28 @@
 import ZKModel
 import ZooKeeper
 
-/// What a router's cache keeps of each version of a Route: the Route validated and decoded as it
-/// is read, packed (its name and spec: nothing else of the document), or why it does not decode.
-/// The document's JSON, kept for the cache's life only to be parsed once at the next build, was
-/// 2 MB at 10,000 Routes; of its stat the versions alone are kept (`Stat.versionsOnly`).
-///
-/// Byte 0 is 0 for a Route, then its fields in order (strings as a 4-byte length and their UTF-8,
-/// 0xFFFFFFFF for nil; the priority as a presence byte and 8 bytes; the headers as a count,
-/// 0xFFFFFFFF for nil, then each name and value); 1 for a version that does not decode, then why.
+/// A Route packed as a router's cache keeps it (`KeptRoutes`): its name and spec, nothing else of
+/// the document (whose JSON, kept for the cache's life only to be parsed at the next build, was 2
+/// MB at 10,000 Routes). Byte 0 is 0, then the fields in order: strings as a 4-byte length and
+/// their UTF-8 (0xFFFFFFFF for nil), the priority as a presence byte and 8 bytes, the headers as a
+/// count (0xFFFFFFFF for nil) then each name and value.
 enum CompactRoute {
-    /// A version that did not decode when it was read.
-    struct Unreadable: Error, CustomStringConvertible {
-        let description: String
-    }
-
     struct NotCompact: Error, CustomStringConvertible {
         var description: String { "the cached Route is cut short or not in the router's compact form" }
     }
 
-    /// What the cache stores of `node`.
-    static func keep(_ node: NodeSnapshot) -> NodeSnapshot {
-        let bytes: [UInt8]
-        do {
-            bytes = encode(try RouterAgent.route(node.data))
-        } catch {
-            bytes = [1] + Array("\(error)".utf8)
-        }
-        return NodeSnapshot(data: bytes, stat: node.stat.versionsOnly)
-    }
-
-    /// The Route a kept version holds; throws why it did not decode when read.
-    static func parse(_ bytes: [UInt8]) throws -> ParsedRoute {
-        guard let marker = bytes.first else { throw NotCompact() }
-        if marker == 1 { throw Unreadable(description: String(decoding: bytes.dropFirst(), as: UTF8.self)) }
-        guard marker == 0 else { throw NotCompact() }
+    /// The Route of a compact form.
+    static func parse(_ bytes: [UInt8]) throws(NotCompact) -> ParsedRoute {
+        guard bytes.first == 0 else { throw NotCompact() }
         var reader = Reader(bytes: bytes, at: 1)
         let name = try reader.string()
         let host = try reader.string()
         let pathPrefix = try reader.optionalString()
         var headers: [RouteSpec.Header]?
         if let count = try reader.count() {
-            headers = try (0..<count).map { _ in RouteSpec.Header(name: try reader.string(), value: try reader.string())
-            }
+            var read: [RouteSpec.Header] = []
+            for _ in 0..<count { read.append(RouteSpec.Header(name: try reader.string(), value: try reader.string())) }
+            headers = read
         }
         let priority = try reader.optionalInteger()
         let pool = RouteSpec.Pool(

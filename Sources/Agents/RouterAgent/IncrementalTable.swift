@@ -282,7 +282,7 @@ extension RouterAgent {
             }
             guard applied else { return drop() }
             for key in routeKeys {
-                base.route(key, changed(key, routes, routeDocuments, tree.desired(.route), maxZxid: &base.maxZxid))
+                base.route(key, node(key, routes, maxZxid: &base.maxZxid).flatMap { KeptRoutes.route($0.data) })
             }
             let count = routes.count + apps.count + services.count + supervisors.count + instances.count
             base.commit(version: "\(String(base.maxZxid, radix: 16))-\(count)")

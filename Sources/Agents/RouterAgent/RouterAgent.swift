@@ -33,8 +33,8 @@ public final class RouterAgent: Reconciler, Sendable {
     /// Apps: those marked `internal` are left out of the external table.
     let apps: ZNodeCache
     let appDocuments = ParsedNodes(parse: RouterAgent.document)
-    /// Each Route's version as its cache keeps it: decoded when read (`CompactRoute`).
-    let routeDocuments = ParsedNodes(parse: CompactRoute.parse)
+    /// What the Routes' cache keeps of each Route, and the Routes that do not decode.
+    let keptRoutes: PackedVersions
     let serviceDocuments = ParsedNodes(parse: RouterAgent.document)
     /// How long a report this router has seen confirmed by its supervisor's live session is still
     /// routed once that session is gone (a supervisor frozen or cut off past its session's expiry:
@@ -50,7 +50,7 @@ public final class RouterAgent: Reconciler, Sendable {
     /// other of those paths may still hold a node of an earlier session, to replace, not write into.
     let ownNodes = Mutex<(session: Int64, paths: Set<String>)>((0, []))
     /// What the instances' cache keeps of each report, and the reports that do not parse.
-    let reports: InstanceReports
+    let reports: PackedVersions
     let memory = RebuildMemory()
     /// The last full build, for changes of instance reports, Routes, Services and Apps applied
     /// in place.
@@ -97,15 +97,17 @@ public final class RouterAgent: Reconciler, Sendable {
         self.logger = logger
         // Change logs let a change of reports, Routes, Services or Apps be applied in place
         // (`applyChanges`).
+        let keptRoutes = KeptRoutes.versions(folder: tree.desired(.route), logger: logger)
+        self.keptRoutes = keptRoutes
         routes = ZNodeCache(
             zk: zk,
             folder: tree.desired(.route),
             changeLogLength: 1024,
-            keep: { _, node, _ in CompactRoute.keep(node) }
+            keep: { key, node, stored in keptRoutes.keep(key, node, stored: stored) }
         )
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), changeLogLength: 256)
         // What routing reads of each report, compact: its JSON is parsed as it is read.
-        let reports = InstanceReports(folder: tree.instanceStatus, logger: logger)
+        let reports = InstanceReports.versions(folder: tree.instanceStatus, logger: logger)
         self.reports = reports
         instances = ZNodeCache(
             zk: zk,
@@ -239,7 +241,9 @@ public final class RouterAgent: Reconciler, Sendable {
                 return (key, node.stat.mzxid, node.data)
             }
         }
-        let keyedRoutes = routeDocuments.keyedValues(nodes(routes), failed: unreadable(tree.desired(.route)))
+        let keyedRoutes: [(key: String, value: ParsedRoute)] = nodes(routes).compactMap { key, _, data in
+            KeptRoutes.route(data).map { (key, $0) }
+        }
         let internalApps = Set(
             appDocuments.values(nodes(apps), failed: unreadable(tree.desired(.app))).filter {
                 (try? $0.decodeSpec(AppSpec.self))?.internal == true
@@ -334,7 +338,9 @@ public final class RouterAgent: Reconciler, Sendable {
     /// router's report carries it, so it is seen without reading the router's log.
     func unreadableNodes() -> [String: String] {
         var out: [String: String] = [:]
-        for (key, error) in routeDocuments.unreadable() { out["routes/\(key)"] = error }
+        for (key, error) in keptRoutes.unreadable(present: { routes.snapshot($0) != nil }) {
+            out["routes/\(key)"] = error
+        }
         for (kind, parsed) in [("apps", appDocuments), ("services", serviceDocuments)] {
             for (key, error) in parsed.unreadable() { out["\(kind)/\(key)"] = error }
         }
