@@ -215,8 +215,51 @@ struct ZNodeCacheTests {
             compact.keysByRecency().sorted { $0.key < $1.key }.map(\.recency)
                 == whole.keysByRecency().sorted { $0.key < $1.key }.map(\.recency)
         )
+        #expect(compact.packedCount == 0, "no packedStat: none held as bytes alone")
         for task in running { task.cancel() }
         for task in running { await task.value }
+        await zk.close()
+    }
+
+    /// A reader that writes each version's stat into the bytes it keeps (`packedStat` reads it
+    /// back) has those nodes held as their bytes alone; each reads back with its versions, version
+    /// after version, and one whose bytes hold no stat reads back as well.
+    @Test func bytesThatHoldTheirStatAreHeldAloneAndReadBackWithIt() async throws {
+        let zk = try await TestZK.connect()
+        let folder = TestZK.uniqueRoot("cachepacked")
+        try await zk.ensurePath(folder)
+        for i in 0..<3 { try await zk.create("\(folder)/k\(i)", data: Array("v0-\(i)".utf8)) }
+        /// "P", the mzxid and the data version, then the data ("k0": the data alone).
+        @Sendable func packed(_ name: String, _ node: NodeSnapshot, _: NodeSnapshot?) -> NodeSnapshot {
+            guard name != "k0" else { return NodeSnapshot(data: node.data, stat: node.stat.versionsOnly) }
+            let header =
+                withUnsafeBytes(of: node.stat.mzxid.littleEndian, Array.init)
+                + withUnsafeBytes(of: node.stat.version.littleEndian, Array.init)
+            return NodeSnapshot(data: Array("P".utf8) + header + node.data, stat: node.stat.versionsOnly)
+        }
+        @Sendable func stat(_ bytes: [UInt8]) -> Stat? {
+            guard bytes.count >= 13, bytes[0] == UInt8(ascii: "P") else { return nil }
+            var stat = Stat.zero
+            stat.mzxid = bytes[1..<9].reversed().reduce(0) { $0 << 8 | Int64($1) }
+            stat.version = Int32(bytes[9..<13].reversed().reduce(0) { $0 << 8 | UInt32($1) })
+            return stat
+        }
+        let cache = ZNodeCache(zk: zk, folder: folder, keep: packed, packedStat: stat)
+        let running = Task { await cache.run() }
+        try await cache.waitUntilSynced()
+        try await zk.setData("\(folder)/k1", data: Array("v1-1".utf8))
+        try await zk.setData("\(folder)/k1", data: Array("v2-1".utf8))
+        #expect(await eventually { cache.snapshot("k1")?.stat.version == 2 })
+        for name in ["k0", "k1", "k2"] {
+            let (data, stat) = try await zk.getData("\(folder)/\(name)")
+            let kept = try #require(cache.snapshot(name))
+            #expect(kept.stat == stat.versionsOnly)
+            #expect(kept.data.suffix(data.count) == data[...])
+        }
+        #expect(cache.packedCount == 2, "k1 and k2 as bytes alone, k0 not")
+        #expect(cache.keysByRecency().first { $0.key == "k1" }?.recency == (try await zk.exists("\(folder)/k1"))?.mzxid)
+        running.cancel()
+        await running.value
         await zk.close()
     }
 

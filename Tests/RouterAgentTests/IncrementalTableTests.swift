@@ -1,5 +1,4 @@
 import Foundation
-import Reconciler
 import RouterData
 import Synchronization
 import TestSupport
@@ -7,6 +6,7 @@ import Testing
 import ZKModel
 import ZooKeeper
 
+@testable import Reconciler
 @testable import RouterAgent
 
 /// Instance reports changed one by one are applied to the table in place; after each change the
@@ -290,6 +290,8 @@ import ZooKeeper
             _ = try await agent.reconcile(key: "table")
             #expect(tables.current.version == version)  // the case this test is about
             #expect(served() == ["127.0.0.1:31003", "127.0.0.1:31011"])
+            // Reports and Routes held packed, their versions in their bytes (`PackedVersions`).
+            #expect(agent.instances.packedCount == 2 && agent.routes.packedCount == 1)
             group.cancelAll()
         }
         await zk.close()

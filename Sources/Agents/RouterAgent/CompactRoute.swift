@@ -3,7 +3,8 @@ import ZooKeeper
 
 /// A Route packed as a router's cache keeps it (`KeptRoutes`): its name and spec, nothing else of
 /// the document (whose JSON, kept for the cache's life only to be parsed at the next build, was 2
-/// MB at 10,000 Routes). Byte 0 is 0, then the fields in order: strings as a 4-byte length and
+/// MB at 10,000 Routes). Byte 0 is 0, then 12 bytes for the version's `mzxid` and data version
+/// (written by the cache's `PackedVersions`), then the fields in order: strings as a 4-byte length and
 /// their UTF-8 (0xFFFFFFFF for nil), the priority as a presence byte and 8 bytes, the headers as a
 /// count (0xFFFFFFFF for nil) then each name and value.
 enum CompactRoute {
@@ -14,7 +15,8 @@ enum CompactRoute {
     /// The Route of a compact form.
     static func parse(_ bytes: [UInt8]) throws(NotCompact) -> ParsedRoute {
         guard bytes.first == 0 else { throw NotCompact() }
-        var reader = Reader(bytes: bytes, at: 1)
+        guard bytes.count >= PackedVersions.versionsEnd else { throw NotCompact() }
+        var reader = Reader(bytes: bytes, at: PackedVersions.versionsEnd)
         let name = try reader.string()
         let host = try reader.string()
         let pathPrefix = try reader.optionalString()
@@ -51,12 +53,13 @@ enum CompactRoute {
         var strings: [String?] = [route.name, spec.host, spec.pathPrefix, spec.balancing]
         strings += [spec.pool.app, spec.pool.environment, spec.pool.service]
         for header in spec.headers ?? [] { strings += [header.name, header.value] }
-        var size = 1 + 4 + 9  // the marker, the headers' count, the priority
+        var size = PackedVersions.versionsEnd + 4 + 9  // the marker and versions, the headers' count, the priority
         for string in strings { size += 4 + (string?.utf8.count ?? 0) }
         // Allocated at its size: the cache keeps these bytes for every Route.
         var out: [UInt8] = []
         out.reserveCapacity(size)
         out.append(0)
+        out.append(contentsOf: repeatElement(0, count: PackedVersions.versionsEnd - 1))  // stamped by the cache
         func put(_ value: UInt64, bytes: Int) {
             for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
         }

@@ -2,7 +2,8 @@ import ZKModel
 
 /// A report's routing fields in a few bytes: what a router's cache keeps of each report instead
 /// of its JSON (at 50,000 reports the JSON was 14 MiB kept only to be parsed once), and what a
-/// `ParsedReport` reads. Byte 0 is NUL (no JSON starts with it), then the port in 4 bytes and one
+/// `ParsedReport` reads. Byte 0 is NUL (no JSON starts with it), then 12 bytes for the version's
+/// `mzxid` and data version (written by the cache's `PackedVersions`), the port in 4 bytes and one
 /// byte of flags (at fixed places: a view needs no offset of its own), then the strings in order,
 /// each as a 2-byte length and its UTF-8, optionals with 0xFFFF for nil.
 extension ParsedReport {
@@ -26,8 +27,8 @@ extension ParsedReport {
     static func compact(_ status: InstanceStatus) -> [UInt8]? { encode(status) }
 
     /// Where the port is (4 bytes; the flags follow), and where the strings start.
-    static let portAt = 1
-    static let stringsAt = 6
+    static let portAt = PackedVersions.versionsEnd
+    static let stringsAt = portAt + 5
 
     /// The compact form of `status`.
     private static func encode(_ status: InstanceStatus) -> [UInt8]? {
@@ -36,6 +37,7 @@ extension ParsedReport {
         var out: [UInt8] = []
         out.reserveCapacity(size(status))
         out.append(marker)
+        out.append(contentsOf: repeatElement(0, count: portAt - 1))  // the version's, stamped by the cache
         func put(_ value: Int, bytes: Int) {
             for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
         }
@@ -74,7 +76,7 @@ extension ParsedReport {
             status.app, status.environment, status.host, status.supervisor, status.session, status.containerAddress,
         ]
         let reaches = status.reaches ?? []
-        return 1 + 5 + 2 + strings.reduce(0) { $0 + 2 + ($1?.utf8.count ?? 0) }
+        return stringsAt + 2 + strings.reduce(0) { $0 + 2 + ($1?.utf8.count ?? 0) }
             + reaches.reduce(0) { $0 + 2 + $1.utf8.count }
     }
 
@@ -86,7 +88,7 @@ extension ParsedReport {
 
     /// A view of a compact form, checked whole (every length within the bytes, nothing after).
     init(compact bytes: [UInt8]) throws(NotCompact) {
-        var at = 1
+        var at = Self.portAt
         func skip(_ count: Int) throws(NotCompact) -> Int {
             guard at + count <= bytes.count else { throw NotCompact() }
             var value = 0
@@ -103,7 +105,7 @@ extension ParsedReport {
             guard at + length <= bytes.count else { throw NotCompact() }
             at += length
         }
-        guard Self.isCompact(bytes) else { throw NotCompact() }
+        guard Self.isCompact(bytes), bytes.count >= Self.portAt else { throw NotCompact() }
         _ = try skip(5)  // port, flags
         for _ in 0..<3 { try string(required: true) }  // app, environment, host
         for _ in 0..<3 { try string(required: false) }  // supervisor, session, container address

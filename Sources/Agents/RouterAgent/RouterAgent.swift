@@ -103,7 +103,8 @@ public final class RouterAgent: Reconciler, Sendable {
             zk: zk,
             folder: tree.desired(.route),
             changeLogLength: 1024,
-            keep: { key, node, stored in keptRoutes.keep(key, node, stored: stored) }
+            keep: { key, node, stored in keptRoutes.keep(key, node, stored: stored) },
+            packedStat: PackedVersions.stat(of:)
         )
         services = ZNodeCache(zk: zk, folder: tree.desired(.service), changeLogLength: 256)
         // What routing reads of each report, compact: its JSON is parsed as it is read.
@@ -114,7 +115,8 @@ public final class RouterAgent: Reconciler, Sendable {
             folder: tree.instanceStatus,
             changeLogLength: 8192,
             afterRead: afterReportRead,
-            keep: { key, node, stored in reports.keep(key, node, stored: stored) }
+            keep: { key, node, stored in reports.keep(key, node, stored: stored) },
+            packedStat: PackedVersions.stat(of:)
         )
         supervisors = ZNodeCache(zk: zk, folder: tree.supervisors)
         apps = ZNodeCache(zk: zk, folder: tree.desired(.app), changeLogLength: 256)
