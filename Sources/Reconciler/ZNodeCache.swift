@@ -85,6 +85,14 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
             case .packed(let bytes): return NodeSnapshot(data: bytes, stat: packedStat?(bytes) ?? .zero)
             }
         }
+
+        func mzxid(_ packedStat: (@Sendable ([UInt8]) -> Stat?)?) -> Int64 {
+            switch self {
+            case .whole(let node): node.snapshot.stat.mzxid
+            case .versions(let node): node.mzxid
+            case .packed(let bytes): packedStat?(bytes)?.mzxid ?? 0
+            }
+        }
     }
 
     private struct State {
@@ -194,7 +202,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
 
     /// Every key with its node's `mzxid`.
     public func keysByRecency() -> [(key: String, recency: Int64)] {
-        state.withLock { s in s.nodes.compactMap { key, node in node.map { (key, $0.snapshot(packedStat).stat.mzxid) } }
+        state.withLock { s in s.nodes.compactMap { key, node in node.map { (key, $0.mzxid(packedStat)) } }
         }
     }
 

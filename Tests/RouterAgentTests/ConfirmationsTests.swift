@@ -10,16 +10,17 @@ struct ConfirmationsTests {
         var seen = Confirmations()
         #expect(!seen.knows("a"))
         #expect(seen.lostSince("a", now: now) == nil)
-        seen.confirm("a")
+        seen.confirmed.insert("a")
         #expect(seen.knows("a"))
         #expect(seen.lostSince("a", now: now) == now, "confirmed: counted from now")
         var next = Confirmations()
         next.lost["a"] = now - .seconds(3)
         #expect(next.knows("a"))
         #expect(next.lostSince("a", now: now) == now - .seconds(3))
-        next.confirm("a")
+        next.confirmed.insert("a")
+        next.unlose("a")
         #expect(next.lost.isEmpty)
-        next.forget("a")
+        next.confirmed.remove("a")
         #expect(!next.knows("a"))
     }
 
@@ -30,9 +31,12 @@ struct ConfirmationsTests {
         var seen = Confirmations()
         for i in 0..<5000 { seen.lost["i-\(i)"] = now }
         #expect(seen.lost.capacity >= 5000)
-        for i in 0..<4999 { seen.confirm("i-\(i)") }
+        for i in 0..<4999 {
+            seen.confirmed.insert("i-\(i)")
+            seen.unlose("i-\(i)")
+        }
         #expect(seen.lost.count == 1, "not emptied: kept")
-        seen.forget("i-4999")
+        seen.unlose("i-4999")
         #expect(seen.lost.isEmpty)
         #expect(seen.lost.capacity < 1024, "room for \(seen.lost.capacity) kept")
         #expect(seen.confirmed.count == 4999)
@@ -43,7 +47,7 @@ struct ConfirmationsTests {
     @Test func theReportsABaseRoutesAreTheConfirmedOnes() throws {
         let now = ContinuousClock.now
         var seen = Confirmations()
-        seen.confirm("apart")
+        seen.confirmed.insert("apart")
         let routed = [
             "a": try ParsedReport(InstanceStatus(app: "a", environment: "p", host: "h", port: 1, healthy: true))
         ]

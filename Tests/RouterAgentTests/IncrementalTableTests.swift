@@ -98,6 +98,15 @@ import ZooKeeper
         await zk.close()
     }
 
+    /// A fresh tree under `/<prefix>-<random>` with the folders a router reads, and supervisor
+    /// `h1` registered by `zk`'s session.
+    static func tree(_ prefix: String, registering zk: ZooKeeperClient) async throws -> ZNodeTree {
+        let tree = try ZNodeTree(root: "/\(prefix)-\(UUID().uuidString.prefix(8).lowercased())")
+        for folder in [tree.supervisors, tree.instanceStatus, tree.desired(.route)] { try await zk.ensurePath(folder) }
+        try await zk.create(tree.supervisor("h1"), data: Array(#"{"id":"h1"}"#.utf8), mode: .ephemeral)
+        return tree
+    }
+
     /// Routes changed one by one (a host, a path, a pool's balancing set by its first route, a
     /// route added to a pool and to a Service, one to an internal app, routes removed, one that
     /// does not decode), a Service's endpoints and an App are applied in place, with reports
@@ -105,9 +114,7 @@ import ZooKeeper
     /// same tree routes, and no full build was made until an App became internal.
     @Test func changesOfRoutesAppliedInPlaceGiveTheTableAFullBuildGives() async throws {
         let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
-        let tree = try ZNodeTree(root: "/incremental-routes-\(UUID().uuidString.prefix(8).lowercased())")
-        for folder in [tree.supervisors, tree.instanceStatus, tree.desired(.route)] { try await zk.ensurePath(folder) }
-        try await zk.create(tree.supervisor("h1"), data: Array(#"{"id":"h1"}"#.utf8), mode: .ephemeral)
+        let tree = try await Self.tree("incremental-routes", registering: zk)
         let service = """
             {"apiVersion":"atlantis/v1","kind":"Service","metadata":{"name":"svc"},\
             "spec":{"endpoints":[{"host":"127.0.0.1","port":9000},{"host":"127.0.0.1","port":9001}]}}
@@ -228,9 +235,7 @@ import ZooKeeper
     /// in all the same (it was not: the served table missed the report until the next change).
     @Test func aTableWhoseVersionRepeatsIsSwappedInAllTheSame() async throws {
         let zk = try await ZooKeeperClient.connect(ZooKeeperConfiguration(connectionString: TestZooKeeper.hosts))
-        let tree = try ZNodeTree(root: "/incremental-repeat-\(UUID().uuidString.prefix(8).lowercased())")
-        for folder in [tree.supervisors, tree.instanceStatus, tree.desired(.route)] { try await zk.ensurePath(folder) }
-        try await zk.create(tree.supervisor("h1"), data: Array(#"{"id":"h1"}"#.utf8), mode: .ephemeral)
+        let tree = try await Self.tree("incremental-repeat", registering: zk)
         let route = """
             {"apiVersion":"atlantis/v1","kind":"Route","metadata":{"name":"r1"},\
             "spec":{"host":"a1.test","pool":{"app":"a1","environment":"prod"}}}

@@ -10,16 +10,6 @@ struct Confirmations: Sendable {
     var confirmed: Set<String> = []
     var lost: [String: ContinuousClock.Instant] = [:]
 
-    mutating func confirm(_ key: String) {
-        confirmed.insert(key)
-        unlose(key)
-    }
-
-    mutating func forget(_ key: String) {
-        confirmed.remove(key)
-        unlose(key)
-    }
-
     /// Takes `key` off `lost`. A dictionary keeps its buckets when emptied: after a supervisor's
     /// session ended with 50,000 reports (all of them lost at once, then confirmed again under
     /// its next session) it held 4 MiB for none, so an emptied one that grew large is given back.

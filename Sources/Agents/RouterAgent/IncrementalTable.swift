@@ -216,12 +216,10 @@ extension RouterAgent {
         let unchanged =
             build.external.version == tables.current.version && swappedAt.withLock { $0 == build.revisions }
         let table = unchanged ? tables.current : build.external.table()
-        let based = base.withLock { base in
+        // A base exactly when the build made no set of confirmed reports: its routed reports are those.
+        base.withLock { base in
             base = internalTables == nil && build.graced == 0 ? TableBase(build, table: table) : nil
-            return base != nil
         }
-        // The base's routed reports are the ones confirmed: not held twice.
-        if based { confirmation.withLock { $0.confirmed = [] } }
         return (table, build.internal, build.graceEnds, build.revisions)
     }
 

@@ -10,8 +10,7 @@ enum InstanceReports {
         PackedVersions(
             folder: folder,
             logger: logger,
-            pack: { try RouterAgent.report($0).bytes },
-            isPacked: { ParsedReport.isCompact($0) }
+            pack: { try RouterAgent.report($0).bytes }
         )
     }
 

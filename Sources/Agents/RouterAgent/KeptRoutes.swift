@@ -9,8 +9,7 @@ enum KeptRoutes {
         PackedVersions(
             folder: folder,
             logger: logger,
-            pack: { CompactRoute.encode(try RouterAgent.route($0)) },
-            isPacked: { route($0) != nil }
+            pack: { CompactRoute.encode(try RouterAgent.route($0)) }
         )
     }
 

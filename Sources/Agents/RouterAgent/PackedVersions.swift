@@ -14,21 +14,13 @@ final class PackedVersions: Sendable {
     private let errors = Mutex<[String: (mzxid: Int64, error: String)]>([:])
     let folder: String
     let logger: Logger
-    /// A version's packed fields, or why it does not read.
+    /// A version's packed fields (byte 0 is 0, then room for the versions), or why it does not read.
     private let pack: @Sendable ([UInt8]) throws -> [UInt8]
-    /// Whether stored bytes are packed fields (not nothing).
-    private let isPacked: @Sendable ([UInt8]) -> Bool
 
-    init(
-        folder: String,
-        logger: Logger,
-        pack: @escaping @Sendable ([UInt8]) throws -> [UInt8],
-        isPacked: @escaping @Sendable ([UInt8]) -> Bool
-    ) {
+    init(folder: String, logger: Logger, pack: @escaping @Sendable ([UInt8]) throws -> [UInt8]) {
         self.folder = folder
         self.logger = logger
         self.pack = pack
-        self.isPacked = isPacked
     }
 
     /// What the cache stores of `node`, given what it stores now.
@@ -43,7 +35,7 @@ final class PackedVersions: Sendable {
             }
             return NodeSnapshot(data: packed, stat: node.stat.versionsOnly)
         } catch {
-            var last = stored.flatMap { isPacked($0.data) ? $0.data : nil }
+            var last = stored.flatMap { Self.stat(of: $0.data) != nil ? $0.data : nil }
             if last != nil { Self.stamp(&last!, with: node.stat) }
             errors.withLock { errors in
                 if (errors[key]?.mzxid ?? .min) <= mzxid { errors[key] = (mzxid, "\(error)") }

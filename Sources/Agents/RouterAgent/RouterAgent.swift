@@ -268,12 +268,10 @@ public final class RouterAgent: Reconciler, Sendable {
         let routed = base.withLock { $0?.routed }  // the last build's confirmed reports, if a base holds them
         let kept: [(key: String, value: ParsedReport)] = confirmation.withLock { seen in
             var next = Confirmations()
-            next.confirmed.reserveCapacity(keyed.count)
             var kept: [(key: String, value: ParsedReport)] = []
             kept.reserveCapacity(keyed.count)
             for (key, report) in keyed {
                 if report.isCurrent(registrationOwner: report.supervisor.flatMap { owners[$0] }) {
-                    next.confirm(key)
                     kept.append((key, report))
                 } else if let since = seen.lostSince(key, now: now, routed: routed) {
                     // Confirmed at the last build (lost now), or lost since then.
@@ -283,6 +281,12 @@ public final class RouterAgent: Reconciler, Sendable {
                     graced += 1
                     graceEnds = min(graceEnds ?? since + lostGrace, since + lostGrace)
                 }
+            }
+            // The confirmed reports are the kept ones not lost. A table base made of this build
+            // holds them (its routed reports); a set of them is made only when none will be: an
+            // internal listener, or reports within their grace (`nextTables`).
+            if withInternal || graced > 0 {
+                next.confirmed = Set(kept.lazy.filter { next.lost[$0.key] == nil }.map(\.key))
             }
             seen = next
             return kept
