@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "atlantis", targets: ["atlantis"]),
+        .executable(name: "atlantis-router", targets: ["atlantis-router"]),
         .executable(name: "atlantis-bench", targets: ["atlantis-bench"]),
         .library(name: "ZooKeeper", targets: ["ZooKeeper"]),
         .library(name: "ZKModel", targets: ["ZKModel"]),
@@ -287,8 +288,45 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AgentOptions",
+            dependencies: [
+                "ZKAccess",
+                "ZooKeeper",
+                "ZKModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "RouterCommandLine",
+            dependencies: [
+                "AgentOptions",
+                "RouterAgent",
+                "RouterProxy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "atlantis-router",
+            dependencies: [
+                "RouterCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CLIOptions",
             dependencies: [
+                "AgentOptions",
                 "ZKAccess",
                 "Manager",
                 "ManagerAPI",
@@ -303,6 +341,8 @@ let package = Package(
         .executableTarget(
             name: "atlantis",
             dependencies: [
+                "AgentOptions",
+                "RouterCommandLine",
                 "Builder",
                 "Secrets",
                 "CLIOptions",
@@ -336,6 +376,7 @@ let package = Package(
         .executableTarget(
             name: "atlantis-bench",
             dependencies: [
+                "AgentOptions",
                 "CLIOptions",
                 "ManagerAPI",
                 "ManagerClient",

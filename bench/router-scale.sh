@@ -17,9 +17,11 @@ ROUTES=${ROUTES:-10000}
 PER_ROUTE=${PER_ROUTE:-5}
 RUN=$PWD/run/bench-router-scale
 scripts/install.sh >/dev/null
-echo "==> building atlantis and atlantis-bench (release)" >&2
+echo "==> building atlantis, atlantis-router and atlantis-bench (release)" >&2
 bin="$(scripts/release-build.sh)"
 bench="$(scripts/release-build.sh atlantis-bench)"
+# The router as router hosts run it: the binary of its own (the manager at the end runs `atlantis`).
+routerbin="$(scripts/release-build.sh atlantis-router)"
 echo "==> the table alone"
 "$bench" router-scale --routes "$ROUTES" --backends-per-route "$PER_ROUTE"
 mkdir -p "$RUN"
@@ -34,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 rm -rf "${ATLANTIS_RUN:-$PWD/run}/zk-benchrouter" "$RUN/router"
 scripts/zk.sh standalone benchrouter 2398 >/dev/null
-${ROUTER_WRAP:-} "$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
+${ROUTER_WRAP:-} "$routerbin" --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
   --state-dir "$RUN/router" --log-level warning >"$RUN/router.log" 2>&1 &
 router=$!
 echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instance reports"
@@ -60,7 +62,7 @@ echo "router memory:$(memory)"
 kill "$router"
 wait "$router" 2>/dev/null || true
 started=$(date +%s.%N)
-"$bin" router --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
+"$routerbin" --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
   --state-dir "$RUN/router" --log-level warning >"$RUN/router-restarted.log" 2>&1 &
 router=$!
 for _ in $(seq 600); do

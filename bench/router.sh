@@ -119,8 +119,11 @@ nginx -p "$RUN" -c "$RUN/proxy-b.conf" -e "$RUN/logs/proxy-b-error.log"
 haproxy -f "$RUN/haproxy.cfg" -D -p "$RUN/haproxy.pid"
 pids+=("$(cat "$RUN/haproxy.pid")")
 
-echo "==> building atlantis (release)" >&2
+echo "==> building atlantis and atlantis-router (release)" >&2
 BIN="$(scripts/release-build.sh)"
+# The router runs as router hosts run it: the binary of its own (`atlantis-router <options>` is
+# `atlantis router <options>`).
+RBIN="$(scripts/release-build.sh atlantis-router)"
 BENCH="$(scripts/release-build.sh atlantis-bench)"
 
 scripts/zk.sh standalone bench-router $ZKPORT >/dev/null
@@ -139,7 +142,7 @@ spec: {host: bench.test, pool: {service: backend}}
 DOCS
 "$BENCH" apply -f "$RUN/docs" --zk $ZK >/dev/null  # in-process: this bench runs no manager service
 "$BENCH" apply -f "$RUN/docs" --zk $ZK --root /control >/dev/null  # the churn's control: a tree no router reads
-"$BIN" router --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} ${ROUTER_ARGS:-} \
+"$RBIN" --zk $ZK --listen 127.0.0.1:$ROUTER --admin 127.0.0.1:$ADMIN --state-dir "$RUN/router" ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} ${ROUTER_ARGS:-} \
   >"$RUN/logs/router.log" 2>&1 &
 pids+=($!)
 ROUTER_PID=$!
@@ -387,7 +390,7 @@ fi
 
 # What the router's request path costs in the Swift runtime's reference counting (a count: it
 # moves only when the path's code does).
-bash bench/arc-count.sh "$BIN" "$ROUTER_PID" "$ROUTER" bench.test
+bash bench/arc-count.sh "$RBIN" "$ROUTER_PID" "$ROUTER" bench.test
 
 r=$(echo "scale=2; $(median <<<"${RPS[router]}") / $(median <<<"${RPS[nginx]}")" | bc)
 p=$(echo "scale=2; $(median <<<"${P99[router]}") / $(median <<<"${P99[nginx]}")" | bc)

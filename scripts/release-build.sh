@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a product the way it ships and prints the binary's path (build output goes to stderr).
-#   scripts/release-build.sh [atlantis|atlantis-bench]     (default: atlantis)
+#   scripts/release-build.sh [atlantis|atlantis-router|atlantis-bench]     (default: atlantis)
 #   --static-swift-stdlib               the Swift runtime linked in: direct calls to swift_retain and
 #                                       friends, thread-locals without __tls_get_addr
 #   -enforce-exclusivity=unchecked      no run-time exclusivity checks (swift_beginAccess per
@@ -17,8 +17,8 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 product=${1:-atlantis}
 case "$product" in
-  atlantis|atlantis-bench) ;;
-  *) echo "release-build.sh: unknown product '$product' (atlantis or atlantis-bench)" >&2; exit 64 ;;
+  atlantis|atlantis-router|atlantis-bench) ;;
+  *) echo "release-build.sh: unknown product '$product' (atlantis, atlantis-router or atlantis-bench)" >&2; exit 64 ;;
 esac
 flags=(-c release --product "$product" --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --version-script="$PWD/scripts/release-exports.map")
 swift build "${flags[@]}" >&2

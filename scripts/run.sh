@@ -16,8 +16,9 @@ if [ "${1:-}" = stop ]; then
 fi
 
 scripts/install.sh
-echo "==> building atlantis (the first build fetches and compiles dependencies: several minutes)"
+echo "==> building atlantis and atlantis-router (the first build fetches and compiles dependencies: several minutes)"
 swift build --product atlantis
+swift build --product atlantis-router  # what `atlantis dev up` runs its routers with
 bin=$(swift build --show-bin-path)/atlantis
 
 "$bin" dev up

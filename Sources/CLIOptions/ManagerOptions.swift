@@ -1,3 +1,4 @@
+import AgentOptions
 public import ArgumentParser
 import Foundation
 public import Logging

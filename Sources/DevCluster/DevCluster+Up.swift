@@ -64,7 +64,10 @@ extension DevCluster {
                 print("    \(agent.name): already running (pid \(pid))")
                 continue
             }
-            let pid = Spawn.daemon([binary] + agent.arguments + ["--log-level", "info"], log: log(agent))
+            let pid = Spawn.daemon(
+                [agent.program ?? binary] + agent.arguments + ["--log-level", "info"],
+                log: log(agent)
+            )
             guard pid > 0 else { throw DevClusterError("could not start \(agent.name)") }
             do {
                 try "\(pid)\n".write(toFile: pidFile(agent), atomically: true, encoding: .utf8)

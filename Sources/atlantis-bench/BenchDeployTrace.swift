@@ -1,3 +1,4 @@
+import AgentOptions
 import ArgumentParser
 import AsyncHTTPClient
 import CLIOptions

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RouterCommandLine
 
 @main
 struct Atlantis: AsyncParsableCommand {

@@ -18,6 +18,11 @@ struct CLITests {
         var stderr: String
     }
 
+    /// The router's own binary (`atlantis-router`), beside `atlantis`.
+    static var routerBinary: String {
+        ProcessInfo.processInfo.environment["ATLANTIS_ROUTER_BIN"] ?? Harness.path(".build/debug/atlantis-router")
+    }
+
     /// The benchmarks' own binary (`atlantis-bench`), beside `atlantis`.
     static var benchBinary: String {
         ProcessInfo.processInfo.environment["ATLANTIS_BENCH_BIN"] ?? Harness.path(".build/debug/atlantis-bench")
@@ -54,16 +59,20 @@ struct CLITests {
 
     static func newRoot() -> String { "/clitest-\(UUID().uuidString.prefix(8).lowercased())" }
 
-    /// `atlantis router` on free loopback ports, its state in a temporary folder, on a new tree;
-    /// stopped (and its folder removed) by `stop`. Returns once its admin port answers.
-    static func startRouter(_ extra: [String] = []) async throws -> (process: Process, admin: Int, stop: () -> Void) {
+    /// `atlantis router` (`ownBinary`: `atlantis-router`) on free loopback ports, its state in a
+    /// temporary folder, on a new tree; stopped (and its folder removed) by `stop`. Returns once its
+    /// admin port answers.
+    static func startRouter(
+        _ extra: [String] = [],
+        ownBinary: Bool = false
+    ) async throws -> (process: Process, admin: Int, stop: () -> Void) {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
         let (listen, admin) = (Loopback.freePort(), Loopback.freePort())
         let router = Process()
-        router.executableURL = URL(fileURLWithPath: binary)
+        router.executableURL = URL(fileURLWithPath: ownBinary ? routerBinary : binary)
         router.arguments =
-            [
-                "router", "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
+            (ownBinary ? [] : ["router"]) + [
+                "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
                 "--zk", Harness.hosts, "--root", newRoot(),
             ] + extra
         router.standardOutput = FileHandle.nullDevice
@@ -342,15 +351,36 @@ struct RouterOptionTests {
         (["--lost-grace=-5"], "--lost-grace must be a number of seconds, 0 or more, not -5"),
     ])
     func badRouterOptionsAreRefusedBeforeAnythingStarts(arguments: [String], message: String) throws {
-        let root = CLITests.newRoot()
-        let run = try CLITests.atlantis(
-            ["router", "--listen", "127.0.0.1:1", "--state-dir", "/nonexistent/x"] + arguments,
-            root: root
+        let options = ["--listen", "127.0.0.1:1", "--state-dir", "/nonexistent/x"] + arguments
+        // `atlantis router` and the router's own binary take the same options the same way.
+        for (command, binary) in [(["router"] + options, CLITests.binary), (options, CLITests.routerBinary)] {
+            let run = try CLITests.atlantis(command, root: CLITests.newRoot(), binary: binary)
+            #expect(run.status == 64, "\(binary): \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(binary): \(run.stderr)")
+            // Refused before starting: nothing was written, not even the state folder.
+            #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
+        }
+    }
+
+    /// `atlantis-router` is a router: it serves its admin port (`startRouter` waits for it), answers
+    /// with a table, and says in its usage line that it takes the options alone.
+    @Test func theRoutersOwnBinaryRunsTheRouter() async throws {
+        let router = try await CLITests.startRouter(ownBinary: true)
+        defer { router.stop() }
+        let url = "http://127.0.0.1:\(router.admin)/health"
+        #expect(
+            await eventually(.seconds(15)) {
+                String(decoding: Loopback.curl(url).body, as: UTF8.self).contains(#""zookeeper":"connected""#)
+            },
+            "\(String(decoding: Loopback.curl(url).body, as: UTF8.self))"
         )
-        #expect(run.status == 64, "\(run.stderr)")
-        #expect(run.stderr.contains(message), "\(run.stderr)")
-        // Refused before starting: nothing was written, not even the state folder.
-        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
+        let help = try CLITests.atlantis(["--help"], root: nil, binary: CLITests.routerBinary)
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: atlantis-router <options>"), "\(help.stdout)")
+        #expect(help.stdout.contains("--lost-grace"))
+        let subcommand = try CLITests.atlantis(["router"], root: nil, binary: CLITests.routerBinary)
+        #expect(subcommand.status == 64)
+        #expect(subcommand.stderr.contains("Unexpected argument 'router'"), "\(subcommand.stderr)")
     }
 
     /// A proxied request takes well under a millisecond: the latency histogram on the admin port

@@ -1,13 +1,14 @@
-import ArgumentParser
-import CLIOptions
+import AgentOptions
+public import ArgumentParser
 import Logging
 import Metrics
 import Prometheus
 import RouterAgent
 import ServiceLifecycle
 
-struct RouterCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `atlantis router` and `atlantis-router`: one router process.
+public struct RouterCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "router",
         abstract: "Run an HTTP router fed by the Routes, Services and instance reports in ZooKeeper.",
         discussion: """
@@ -55,7 +56,9 @@ struct RouterCommand: AsyncParsableCommand {
 
     @OptionGroup var proxy: ProxyOptions
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard (0...19).contains(controlNice) else {
             throw ValidationError("--control-nice must be a nice value from 0 (unchanged) to 19, not \(controlNice)")
         }
@@ -64,7 +67,7 @@ struct RouterCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    public func run() async throws {
         cluster.bootstrapLogging()
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)

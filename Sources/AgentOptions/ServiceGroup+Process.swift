@@ -1,11 +1,11 @@
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import UnixSignals
 
 extension ServiceGroup {
     /// The one group a long-running command runs: SIGTERM and SIGINT shut it down gracefully, and a
     /// shutdown that takes longer than `shutdownLimit` cancels what is left.
-    static func process(
+    public static func process(
         _ services: [any Service],
         shutdownLimit: Duration = .seconds(60),
         logger: Logger

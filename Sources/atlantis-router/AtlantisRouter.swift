@@ -1,0 +1,22 @@
+import ArgumentParser
+import RouterCommandLine
+
+/// The router alone, for the hosts that only route: `atlantis-router [options]` is `atlantis router
+/// [options]` in a binary that holds no manager, scheduler, supervisor, builder or dashboard. A
+/// router maps only the code it runs, but the kernel maps a binary's pages in 64 KiB windows and
+/// larger, so code it never runs but lies between is mapped too: at 50,000 instance reports this
+/// binary's router is ~9 MiB smaller (bench/RESULTS.md).
+@main
+struct AtlantisRouter: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "atlantis-router",
+        abstract: RouterCommand.configuration.abstract,
+        discussion: RouterCommand.configuration.discussion
+    )
+
+    @OptionGroup var router: RouterCommand
+
+    func run() async throws {
+        try await router.run()
+    }
+}
