@@ -98,7 +98,7 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
     private struct State {
         /// Every listed child, with its node once read (nil: listed, not read or absent). One
         /// dictionary for both: a set of the names beside it was 2 MiB more at 50,000 children.
-        var nodes: [String: Node?] = [:]
+        var nodes = DenseDictionary<String, Node?>()
         /// How many of `nodes` are read (non-nil): `count`, asked at every table change.
         var stored = 0
         /// Children marked for a read and not yet read.
@@ -404,6 +404,8 @@ public final class ZNodeCache: KeySource, Informer, Sendable {
         let (removed, added) = state.withLock { s -> ([String], [String]) in
             let removed = s.nodes.keys.filter { !listed.contains($0) }
             let added = children.filter { s.nodes[$0] == nil }
+            // A first listing (or a large one) at its size: later single ones grow the tables.
+            if added.count >= 1024 { s.nodes.reserveCapacity(s.nodes.count + added.count) }
             for name in added { s.nodes[name] = .some(nil) }
             for name in removed {
                 if case .some(.some) = s.nodes.removeValue(forKey: name) { s.stored -= 1 }

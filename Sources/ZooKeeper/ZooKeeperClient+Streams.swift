@@ -46,14 +46,20 @@ extension ZooKeeperClient {
             var delay = Duration.milliseconds(50)
             while !Task.isCancelled {
                 do {
-                    guard let (value, watch) = try await read(self) else { continue }
-                    delay = .milliseconds(50)
-                    if repeats {
-                        continuation.yield(value)
-                    } else if value != last {
-                        continuation.yield(value)
-                        last = value
+                    // The reading is handed over before the wait: the loop keeps no copy of it
+                    // meanwhile (a folder's 50,000 children are ~1 MB).
+                    func deliver() async throws -> OneShotWatch? {
+                        guard let (value, watch) = try await read(self) else { return nil }
+                        if repeats {
+                            continuation.yield(value)
+                        } else if value != last {
+                            continuation.yield(value)
+                            last = value
+                        }
+                        return watch
                     }
+                    guard let watch = try await deliver() else { continue }
+                    delay = .milliseconds(50)
                     if await watch.wait() == .sessionLost {
                         if state.withLock({ $0.closed }) { break }
                         try await waitConnected(timeout: .seconds(3600))

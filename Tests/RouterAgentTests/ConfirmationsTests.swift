@@ -1,3 +1,4 @@
+import Reconciler
 import Testing
 import ZKModel
 
@@ -48,7 +49,7 @@ struct ConfirmationsTests {
         let now = ContinuousClock.now
         var seen = Confirmations()
         seen.confirmed.insert("apart")
-        let routed = [
+        let routed: DenseDictionary = [
             "a": try ParsedReport(InstanceStatus(app: "a", environment: "p", host: "h", port: 1, healthy: true))
         ]
         #expect(seen.knows("a", routed: routed))

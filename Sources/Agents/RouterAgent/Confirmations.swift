@@ -1,3 +1,4 @@
+import Reconciler
 /// Which instance reports a router has seen confirmed by their supervisor's live session at its
 /// last table build, and since when each report it once saw confirmed is not: what the lost
 /// grace (`RouterAgent.lostGrace`) is counted from. A set and a small dictionary: at 50,000
@@ -20,7 +21,7 @@ struct Confirmations: Sendable {
 
     /// Whether the report was once seen confirmed (confirmed now, or lost less than a grace ago);
     /// `routed`: the reports a table base routes, when one holds the last build.
-    func knows(_ key: String, routed: [String: ParsedReport]? = nil) -> Bool {
+    func knows(_ key: String, routed: DenseDictionary<String, ParsedReport>? = nil) -> Bool {
         isConfirmed(key, routed: routed) || lost[key] != nil
     }
 
@@ -29,12 +30,12 @@ struct Confirmations: Sendable {
     func lostSince(
         _ key: String,
         now: ContinuousClock.Instant,
-        routed: [String: ParsedReport]? = nil
+        routed: DenseDictionary<String, ParsedReport>? = nil
     ) -> ContinuousClock.Instant? {
         isConfirmed(key, routed: routed) ? now : lost[key]
     }
 
-    private func isConfirmed(_ key: String, routed: [String: ParsedReport]?) -> Bool {
+    private func isConfirmed(_ key: String, routed: DenseDictionary<String, ParsedReport>?) -> Bool {
         routed.map { $0[key] != nil } ?? confirmed.contains(key)
     }
 }
