@@ -77,13 +77,22 @@ public struct RouterReport: Codable, Hashable, Sendable {
         return try Payload.decode(RouterPoolShard.self, from: data, path: path).pools[pool]
     }
 
-    /// FNV-1a of the sorted `host:port` list.
+    /// FNV-1a of the sorted `host:port` list, as written (`digestText` of `digestValue`).
     public static func digest(backends: [String]) -> String {
+        digestText(digestValue(backends: backends))
+    }
+
+    /// FNV-1a of the sorted `host:port` list: what a router keeps of each pool between reports
+    /// (a number, not its 16-character text on the heap).
+    public static func digestValue(backends: [String]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in backends.sorted().joined(separator: ",").utf8 {
             h ^= UInt64(byte)
             h &*= 0x100_0000_01b3
         }
-        return String(h, radix: 16)
+        return h
     }
+
+    /// A digest as reports and shards carry it: lower-case hexadecimal.
+    public static func digestText(_ value: UInt64) -> String { String(value, radix: 16) }
 }

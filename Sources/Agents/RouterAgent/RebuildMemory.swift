@@ -11,7 +11,7 @@ final class RebuildMemory: Sendable {
 
     /// The shards whose digests differ from what `session` last wrote of them (all of them for a
     /// new session: a node of an earlier session would vanish with it).
-    func changedShards(_ shards: [Int: [String: String]], session: Int64) -> [Int] {
+    func changedShards(_ shards: [Int: [String: UInt64]], session: Int64) -> [Int] {
         state.withLock { s in
             if s.shardSession != session {
                 s.shardSession = session
@@ -21,7 +21,7 @@ final class RebuildMemory: Sendable {
         }
     }
 
-    func wroteShard(_ shard: Int, _ digests: [String: String], session: Int64) {
+    func wroteShard(_ shard: Int, _ digests: [String: UInt64], session: Int64) {
         state.withLock { s in
             guard s.shardSession == session else { return }
             s.shards[shard] = digests
@@ -29,11 +29,11 @@ final class RebuildMemory: Sendable {
     }
 
     private struct State {
-        var shards: [Int: [String: String]] = [:]
+        var shards: [Int: [String: UInt64]] = [:]
         var shardSession: Int64 = 0
         /// Each app pool's digest, with the pool it is of (a pool is immutable: the same object,
         /// the same backends).
-        var digests: [String: (pool: Pool, digest: String)] = [:]
+        var digests: [String: (pool: Pool, digest: UInt64)] = [:]
         var lastReport: (session: Int64, body: [UInt8], at: ContinuousClock.Instant)?
         var pending: RoutingTable?
         var trim = false
@@ -44,17 +44,17 @@ final class RebuildMemory: Sendable {
 
     /// The digest of each app pool of `table` (of its backends as `host:port`, in their order):
     /// computed again only for a pool that is not the one it was computed of.
-    func digests(_ table: RoutingTable) -> [String: String] {
+    func digests(_ table: RoutingTable) -> [String: UInt64] {
         state.withLock { s in
-            var out: [String: String] = [:]
-            var next: [String: (pool: Pool, digest: String)] = [:]
+            var out: [String: UInt64] = [:]
+            var next: [String: (pool: Pool, digest: UInt64)] = [:]
             next.reserveCapacity(s.digests.count)
             for (name, pool) in table.pools where name.hasPrefix("app/") {
-                let digest: String
+                let digest: UInt64
                 if let old = s.digests[name], old.pool === pool {
                     digest = old.digest
                 } else {
-                    digest = RouterReport.digest(
+                    digest = RouterReport.digestValue(
                         backends: pool.backends.map { TableSnapshot.address(host: $0.host, port: $0.port) }
                     )
                 }

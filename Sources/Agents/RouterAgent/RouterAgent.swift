@@ -205,7 +205,7 @@ public final class RouterAgent: Reconciler, Sendable {
             var body = RouterReport(
                 address: address,
                 tableVersion: table.version,
-                pools: sharded ? nil : pools,
+                pools: sharded ? nil : pools.mapValues(RouterReport.digestText),
                 zone: zone,
                 internal: internalAddress,
                 unreadable: problems.isEmpty ? nil : problems
@@ -357,8 +357,8 @@ public final class RouterAgent: Reconciler, Sendable {
     }
 
     /// Writes the shard nodes whose digests changed (`agents/router-pools/<id>-<n>`).
-    func writeShards(_ pools: [String: String]) async throws {
-        var shards: [Int: [String: String]] = [:]
+    func writeShards(_ pools: [String: UInt64]) async throws {
+        var shards: [Int: [String: UInt64]] = [:]
         for n in 0..<RouterReport.shardCount { shards[n] = [:] }
         for (pool, digest) in pools {
             shards[RouterReport.shard(of: pool, count: RouterReport.shardCount)]?[pool] = digest
@@ -368,7 +368,9 @@ public final class RouterAgent: Reconciler, Sendable {
         if !changed.isEmpty { try await zk.ensurePath(tree.routerPools) }
         for n in changed {
             let digests = shards[n] ?? [:]
-            let body = try Payload.encode(RouterPoolShard(router: id, shard: n, pools: digests))
+            let body = try Payload.encode(
+                RouterPoolShard(router: id, shard: n, pools: digests.mapValues(RouterReport.digestText))
+            )
             try await writeOwnNode(tree.routerPools(id, shard: n), data: body, session: session)
             memory.wroteShard(n, digests, session: session)
         }
