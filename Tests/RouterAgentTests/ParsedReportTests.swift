@@ -104,6 +104,25 @@ struct ParsedReportCompactTests {
         #expect(report.pool == RouterReport.poolName(app: "storefront", environment: "production"))
     }
 
+    /// Lengths of one byte up to 126, of two beyond, up to 32,767; a longer field is refused.
+    @Test(arguments: [0, 1, 126, 127, 128, 255, 256, 32_767])
+    func aFieldOfAnyLengthTheFormTakesComesBack(length: Int) throws {
+        var status = Self.full
+        status.containerAddress = String(repeating: "a", count: length)
+        status.reaches = Array(repeating: "app/x/prod", count: min(length, 300))
+        let report = try ParsedReport(status)
+        #expect(report.bytes.count == report.bytes.capacity || report.bytes.capacity < report.bytes.count + 32)
+        let back = try ParsedReport(compact: report.bytes)
+        #expect(back.containerAddress == status.containerAddress)
+        #expect(back.reaches == status.reaches)
+        #expect(Self.fields(back) == Self.fields(report))
+        let short = length < 127 ? 1 : 2
+        #expect(ParsedReport.Length.bytes(length).count == short)
+        #expect(ParsedReport.Length.size(length) == short)
+        status.containerAddress = String(repeating: "a", count: 32_768)
+        #expect(throws: ParsedReport.FieldTooLong.self) { try ParsedReport(status) }
+    }
+
     @Test func absentFieldsStayAbsentAndAnEmptyListStaysEmpty() throws {
         let bare = try ParsedReport(InstanceStatus(app: "a", environment: "e", host: "h", port: 1, healthy: false))
         #expect(Self.fields(try ParsedReport(compact: bare.bytes)) == Self.fields(bare))
@@ -122,7 +141,8 @@ struct ParsedReportCompactTests {
         }
         #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: bytes + [0]) }
         var noApp = bytes
-        noApp.replaceSubrange(1..<4, with: [0xFF, 0xFF])  // the app ("a": length 1 and its byte) absent
+        // The app ("a": its length and its byte) made absent: a report always has one.
+        noApp.replaceSubrange(ParsedReport.stringsAt..<ParsedReport.stringsAt + 2, with: [ParsedReport.Length.absent])
         #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: noApp) }
         #expect(throws: ParsedReport.NotCompact.self) { try ParsedReport(compact: Array(#"{"app":"a"}"#.utf8)) }
         #expect(!ParsedReport.isCompact(Array("{}".utf8)))

@@ -35,7 +35,10 @@ import Glibc
     @Test func aDigestKeptAsANumberIsWrittenAsTheTextManagersExpect() {
         #expect(RouterReport.digest(backends: []) == "cbf29ce484222325", "FNV-1a's offset basis: nothing hashed")
         let backends = ["10.0.0.2:31000", "10.0.0.1:31001"]
-        #expect(RouterReport.digestText(RouterReport.digestValue(backends: backends)) == RouterReport.digest(backends: backends))
+        #expect(
+            RouterReport.digestText(RouterReport.digestValue(backends: backends))
+                == RouterReport.digest(backends: backends)
+        )
         #expect(RouterReport.digest(backends: backends) == RouterReport.digest(backends: backends.reversed()))
         #expect(RouterReport.digest(backends: backends) != RouterReport.digest(backends: ["10.0.0.2:31000"]))
     }

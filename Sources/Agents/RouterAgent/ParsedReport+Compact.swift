@@ -5,16 +5,44 @@ import ZKModel
 /// `ParsedReport` reads. Byte 0 is NUL (no JSON starts with it), then 12 bytes for the version's
 /// `mzxid` and data version (written by the cache's `PackedVersions`), the port in 4 bytes and one
 /// byte of flags (at fixed places: a view needs no offset of its own), then the strings in order,
-/// each as a 2-byte length and its UTF-8, optionals with 0xFFFF for nil.
+/// each as its length (`Length`: one byte up to 126, else two) and its UTF-8.
 extension ParsedReport {
     struct NotCompact: Error, CustomStringConvertible {
         var description: String { "the cached instance report is cut short or not in the router's compact form" }
     }
 
-    /// A report with a field of 64 KiB or more (no valid one has such a field).
+    /// A report with a field of 32 KiB or more (no valid one has such a field).
     struct FieldTooLong: Error, CustomStringConvertible {
         var description: String {
-            "the instance report has a field of 64 KiB or more: no router routes it; fix what wrote it"
+            "the instance report has a field of 32 KiB or more: no router routes it; fix what wrote it"
+        }
+    }
+
+    /// A string's length (or a list's count) before it: one byte for 0–126 (nearly every field),
+    /// 0x7F for an absent one, else two bytes, big-endian with the top bit set (up to 32,767). At
+    /// 50,000 reports one byte instead of two for each of a report's seven lengths took its bytes
+    /// from 106 to 99, under the allocator's 112-byte block instead of 128 (0.8 MB).
+    enum Length {
+        static let absent: UInt8 = 0x7F
+        static let limit = 0x8000
+
+        /// The bytes of `length` (nil: absent); `length` < `limit`.
+        static func bytes(_ length: Int?) -> [UInt8] {
+            guard let length else { return [absent] }
+            return length < Int(absent) ? [UInt8(length)] : [UInt8(0x80 | length >> 8), UInt8(length & 0xFF)]
+        }
+
+        /// How many bytes `length` takes.
+        static func size(_ length: Int?) -> Int { length.map { $0 < Int(absent) ? 1 : 2 } ?? 1 }
+
+        /// The length at `at` (nil: absent) and where what it counts starts; nil when cut short.
+        static func read(_ bytes: [UInt8], at: Int) -> (length: Int?, next: Int)? {
+            guard at < bytes.count else { return nil }
+            let first = bytes[at]
+            if first == absent { return (nil, at + 1) }
+            if first < 0x80 { return (Int(first), at + 1) }
+            guard at + 1 < bytes.count else { return nil }
+            return (Int(first & 0x7F) << 8 | Int(bytes[at + 1]), at + 2)
         }
     }
 
@@ -43,12 +71,12 @@ extension ParsedReport {
         }
         func put(_ string: String?) -> Bool {
             guard let string else {
-                put(0xFFFF, bytes: 2)
+                out.append(Length.absent)
                 return true
             }
             let utf8 = string.utf8
-            guard utf8.count < 0xFFFF else { return false }
-            put(utf8.count, bytes: 2)
+            guard utf8.count < Length.limit else { return false }
+            out.append(contentsOf: Length.bytes(utf8.count))
             out.append(contentsOf: utf8)
             return true
         }
@@ -61,11 +89,11 @@ extension ParsedReport {
             put(status.session), put(status.containerAddress)
         else { return nil }
         if let reaches = status.reaches {
-            guard reaches.count < 0xFFFF else { return nil }
-            put(reaches.count, bytes: 2)
+            guard reaches.count < Length.limit else { return nil }
+            out.append(contentsOf: Length.bytes(reaches.count))
             for pool in reaches where !put(pool) { return nil }
         } else {
-            put(0xFFFF, bytes: 2)
+            out.append(Length.absent)
         }
         return out
     }
@@ -76,8 +104,9 @@ extension ParsedReport {
             status.app, status.environment, status.host, status.supervisor, status.session, status.containerAddress,
         ]
         let reaches = status.reaches ?? []
-        return stringsAt + 2 + strings.reduce(0) { $0 + 2 + ($1?.utf8.count ?? 0) }
-            + reaches.reduce(0) { $0 + 2 + $1.utf8.count }
+        return stringsAt + Length.size(status.reaches?.count)
+            + strings.reduce(0) { $0 + Length.size($1?.utf8.count) + ($1?.utf8.count ?? 0) }
+            + reaches.reduce(0) { $0 + Length.size($1.utf8.count) + $1.utf8.count }
     }
 
     /// The report of `status`, made compact.
@@ -96,9 +125,13 @@ extension ParsedReport {
             at += count
             return value
         }
+        func length() throws(NotCompact) -> Int? {
+            guard let (length, next) = Length.read(bytes, at: at) else { throw NotCompact() }
+            at = next
+            return length
+        }
         func string(required: Bool) throws(NotCompact) {
-            let length = try skip(2)
-            if length == 0xFFFF {
+            guard let length = try length() else {
                 guard !required else { throw NotCompact() }
                 return
             }
@@ -109,8 +142,7 @@ extension ParsedReport {
         _ = try skip(5)  // port, flags
         for _ in 0..<3 { try string(required: true) }  // app, environment, host
         for _ in 0..<3 { try string(required: false) }  // supervisor, session, container address
-        let count = try skip(2)
-        if count != 0xFFFF {
+        if let count = try length() {
             for _ in 0..<count { try string(required: true) }
         }
         guard at == bytes.count else { throw NotCompact() }

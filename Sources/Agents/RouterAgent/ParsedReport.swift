@@ -30,10 +30,9 @@ struct ParsedReport: Sendable {
     var session: String? { string(at: skip(afterHost)).value }
     var containerAddress: String? { string(at: skip(skip(afterHost))).value }
     var reaches: [String]? {
-        var at = skip(skip(skip(afterHost)))
-        let count = integer(at: at, count: 2)
-        if count == 0xFFFF { return nil }
-        at += 2
+        let start = skip(skip(skip(afterHost)))
+        guard let (count, first) = Length.read(bytes, at: start), let count else { return nil }
+        var at = first
         return (0..<count).map { _ in
             let (value, next) = string(at: at)
             at = next
@@ -76,10 +75,11 @@ struct ParsedReport: Sendable {
         return value
     }
 
-    /// The bytes of the string whose length is at `at` (start > end: nil).
+    /// The bytes of the string whose length is at `at` (start > end: nil). The view was checked
+    /// whole when made: every length is within the bytes.
     private func stringRange(at: Int) -> (start: Int, end: Int) {
-        let length = integer(at: at, count: 2)
-        return length == 0xFFFF ? (at + 2, at + 1) : (at + 2, at + 2 + length)
+        guard let (length, start) = Length.read(bytes, at: at) else { return (at + 1, at) }
+        return length.map { (start, start + $0) } ?? (start, start - 1)
     }
 
     /// Where the field after the string whose length is at `at` starts.
