@@ -319,6 +319,8 @@ let package = Package(
         .executableTarget(
             name: "atlantis-router",
             dependencies: [
+                "ProcessMemory",
+                "RouterAgent",
                 "RouterCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// Two controls of glibc's allocator (declared in `malloc.h`, which Swift's Glibc module leaves
+/// Controls of glibc's allocator (declared in `malloc.h`, which Swift's Glibc module leaves
 /// out), found once by name; elsewhere they do nothing. For processes that free a large part of
 /// what they hold at once (a router's table build, a manager's dashboard view that stops).
 public enum GlibcMalloc {
@@ -41,5 +41,19 @@ public enum GlibcMalloc {
     public static func setMmapThreshold(_ bytes: Int) -> Bool {
         guard let optionFunction, let value = Int32(exactly: bytes) else { return false }
         return optionFunction(mmapThresholdOption, value) == 1
+    }
+
+    /// `M_ARENA_MAX` in `malloc.h`.
+    private static let arenaMaxOption: Int32 = -8
+
+    /// `mallopt(M_ARENA_MAX, count)`: threads that start allocating from now on share the
+    /// arenas that exist, up to `count`, instead of each contended thread getting one of its own
+    /// (up to eight per core). What one thread frees is then found by the others: memory freed
+    /// by a build on one thread is not left in its arena while the next build, on another thread,
+    /// grows a second one. False when glibc refused the value or is not there.
+    @discardableResult
+    public static func setArenaLimit(_ count: Int) -> Bool {
+        guard let optionFunction, let value = Int32(exactly: count), value > 0 else { return false }
+        return optionFunction(arenaMaxOption, value) == 1
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ProcessMemory
+import RouterAgent
 import RouterCommandLine
 
 /// The router alone, for the hosts that only route: `atlantis-router [options]` is `atlantis router
@@ -18,5 +20,22 @@ struct AtlantisRouter: AsyncParsableCommand {
 
     func run() async throws {
         try await router.run()
+    }
+
+    /// Before anything else (no other thread allocates yet): every thread the router starts
+    /// shares the main thread's allocator arena (`RouterService.arenaLimit`; `RouterService` sets
+    /// it again for `atlantis router`, by when a few threads have arenas of their own).
+    static func main() async {
+        GlibcMalloc.setArenaLimit(RouterService.arenaLimit)
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
     }
 }

@@ -362,6 +362,34 @@ struct RouterOptionTests {
         }
     }
 
+    /// The router shares one allocator arena among its threads (`RouterService.arenaLimit`):
+    /// glibc reserves 64 MiB of address space for each arena past the first, so they show in
+    /// the process's mappings. Its event loops (8 here) and other threads all start after the
+    /// limit is set; without it each got an arena of its own (15 in a router at 50,000 reports).
+    @Test func theRoutersThreadsShareOneAllocatorArena() async throws {
+        #if os(Linux)
+        let router = try await CLITests.startRouter(["--threads", "8"], ownBinary: true)
+        defer { router.stop() }
+        let maps = try String(contentsOfFile: "/proc/\(router.process.processIdentifier)/maps", encoding: .utf8)
+        // An arena's heap: its used part (rw-p) then the rest of its reservation (---p), both
+        // anonymous, together 64 MiB and starting on a 64 MiB boundary.
+        let regions = maps.split(separator: "\n").compactMap { line -> (start: UInt, end: UInt, rights: Substring)? in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count == 5, let dash = fields[0].firstIndex(of: "-"),
+                let start = UInt(fields[0][..<dash], radix: 16),
+                let end = UInt(fields[0][fields[0].index(after: dash)...], radix: 16)
+            else { return nil }
+            return (start, end, fields[1])
+        }
+        let arenaSize: UInt = 64 << 20
+        let heaps = zip(regions, regions.dropFirst()).filter { used, rest in
+            used.start % arenaSize == 0 && used.rights == "rw-p" && rest.rights == "---p" && used.end == rest.start
+                && rest.end - used.start == arenaSize
+        }
+        #expect(heaps.count <= 1, "\(heaps.count) arenas besides the main one")
+        #endif
+    }
+
     /// `atlantis-router` is a router: it serves its admin port (`startRouter` waits for it), answers
     /// with a table, and says in its usage line that it takes the options alone.
     @Test func theRoutersOwnBinaryRunsTheRouter() async throws {
