@@ -25,7 +25,9 @@
 # SWEEP="10 25 100" also compares router and nginx at those connection counts (after the medians).
 # BASELINE=/path/to/an/older/atlantis adds that build's router (router-0, same ZooKeeper and table)
 # to the rotation, for a before/after comparison in one run: router/router-0 per round, and the
-# medians of both (e.g. git worktree add /tmp/before <commit> && (cd /tmp/before && scripts/release-build.sh)).
+# medians of both (e.g. git worktree add /tmp/before <commit> && (cd /tmp/before && scripts/release-build.sh));
+# BASELINE_ARGS are its extra options (BASELINE=<this atlantis-router> BASELINE_ARGS="--malloc-arenas 0":
+# one setting against another in the same binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -147,7 +149,9 @@ DOCS
 pids+=($!)
 ROUTER_PID=$!
 if [ -n "${BASELINE:-}" ]; then
-  "$BASELINE" router --zk $ZK --listen 127.0.0.1:$ROUTER_0 --admin 127.0.0.1:$ADMIN_0 --id router-0 --state-dir "$RUN/router-0" \
+  baseline=("$BASELINE")
+  [ "$(basename "$BASELINE")" = atlantis-router ] || baseline+=(router)
+  "${baseline[@]}" ${BASELINE_ARGS:-} --zk $ZK --listen 127.0.0.1:$ROUTER_0 --admin 127.0.0.1:$ADMIN_0 --id router-0 --state-dir "$RUN/router-0" \
     ${ROUTER_THREADS:+--threads $ROUTER_THREADS} ${ROUTER_SCHEDULING:+--scheduling $ROUTER_SCHEDULING} >"$RUN/logs/router-0.log" 2>&1 &
   pids+=($!)
   ROUTER_0_PID=$!

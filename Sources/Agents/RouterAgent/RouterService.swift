@@ -37,6 +37,9 @@ public struct RouterService: Service {
         /// The nice value of every thread but the event loops (`ControlPlanePriority`): a change
         /// read, built and reported waits for busy loops instead of preempting them. 0: as they are.
         public var controlNice: Int32 = 5
+        /// How many allocator arenas the router's threads share (`RouterService.arenaLimit`);
+        /// 0: glibc's default (one per thread, up to eight per core).
+        public var mallocArenas = RouterService.arenaLimit
 
         public init(
             id: String,
@@ -99,8 +102,9 @@ public struct RouterService: Service {
         if !GlibcMalloc.setMmapThreshold(Self.mmapThreshold) {
             logger.notice("router.mmap_threshold_unset", metadata: ["bytes": "\(Self.mmapThreshold)"])
         }
-        if !GlibcMalloc.setArenaLimit(Self.arenaLimit) {
-            logger.notice("router.arena_limit_unset", metadata: ["arenas": "\(Self.arenaLimit)"])
+        let arenas = configuration.mallocArenas
+        if arenas > 0, !GlibcMalloc.setArenaLimit(arenas) {
+            logger.notice("router.arena_limit_unset", metadata: ["arenas": "\(arenas)"])
         }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let health = RouterHealth()
