@@ -9,7 +9,7 @@
 # and the router's resident memory; then the same router restarted on that tree: how soon its
 # first table is built, and its memory then; then a manager on that tree, its memory before and
 # after its dashboard is first asked for, and once that view stopped (nobody asked for 5 s).
-#   ROUTES=10000 PER_ROUTE=5 CHANGES=20 bash bench/router-scale.sh
+#   ROUTES=10000 PER_ROUTE=5 CHANGES=20 ROUTER_ARGS="--malloc-arenas 0" bash bench/router-scale.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -37,7 +37,7 @@ trap cleanup EXIT
 rm -rf "${ATLANTIS_RUN:-$PWD/run}/zk-benchrouter" "$RUN/router"
 scripts/zk.sh standalone benchrouter 2398 >/dev/null
 ${ROUTER_WRAP:-} "$routerbin" --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
-  --state-dir "$RUN/router" --log-level warning >"$RUN/router.log" 2>&1 &
+  --state-dir "$RUN/router" --log-level warning ${ROUTER_ARGS:-} >"$RUN/router.log" 2>&1 &
 router=$!
 echo "==> a router process fed $ROUTES Routes and $((ROUTES * PER_ROUTE)) instance reports"
 # router-live keeps its session (the supervisors' registrations that confirm every report) until
@@ -63,7 +63,7 @@ kill "$router"
 wait "$router" 2>/dev/null || true
 started=$(date +%s.%N)
 "$routerbin" --zk 127.0.0.1:2398 --root /rscale --id bench-router --listen 127.0.0.1:18280 --admin 127.0.0.1:18281 \
-  --state-dir "$RUN/router" --log-level warning >"$RUN/router-restarted.log" 2>&1 &
+  --state-dir "$RUN/router" --log-level warning ${ROUTER_ARGS:-} >"$RUN/router-restarted.log" 2>&1 &
 router=$!
 for _ in $(seq 600); do
   curl -s "http://127.0.0.1:18281/metrics" | grep -q 'atlantis_router_table_build_seconds_count{kind="full"} [1-9]' && break

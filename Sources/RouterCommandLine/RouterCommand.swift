@@ -56,7 +56,7 @@ public struct RouterCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "How many allocator arenas the router's threads share: one by default (what one table build frees, the next reuses; at 50,000 instance reports 7.8 MiB less than with glibc's default); 0: glibc's default, an arena per thread up to eight per core.",
+            "How many allocator arenas the router's threads share (default: one per core; what one table build frees, the next reuses: at 50,000 instance reports 7 MiB less than glibc's default); 0: glibc's default, an arena per thread up to eight per core.",
             valueName: "n"
         )
     )
