@@ -56,7 +56,8 @@ memory() {
   awk '/^(Rss|Anonymous|Private_Clean|Shared_Clean):/ { printf "  %s %.1f MiB", $1, $2 / 1024 } END { print "" }' \
     "/proc/$router/smaps_rollup"
 }
-echo "router memory:$(memory)"
+sleep 3 # settled: its last table saved and the memory freed since handed back (the saver's work, at most once a second)
+echo "router memory (3 s later):$(memory)"
 # The same router restarted on that tree: its caches fill before its first table, built once
 # (above, the tables were built again and again as the tree was written).
 kill "$router"

@@ -211,6 +211,7 @@ extension RouterAgent {
         let started = ContinuousClock.now
         if internalTables == nil, let (table, revisions) = applyChanges() {
             buildTimers.inPlace.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            memory.built(reports: base.withLock { $0?.routed.count ?? 0 })
             return (table, nil, nil, revisions)
         }
         let build = buildSnapshots(withInternal: internalTables != nil)

@@ -106,12 +106,14 @@ final class RebuildMemory: Sendable {
         }
     }
 
-    /// Reports at or above which a full build asks for freed memory to be handed back.
+    /// Reports at or above which a table made asks for freed memory to be handed back.
     static let trimAtReports = 10_000
 
-    /// After a full build of `reports` reports: from that many on, the saver hands the memory
-    /// freed by building back to the system (`takeTrim`). A large build leaves tens of MiB free
-    /// but held by the allocator: 24 MiB at 50,000 reports, measured.
+    /// After a table of `reports` reports was made, whole or in place: from that many on, the
+    /// saver hands the memory freed by making it back to the system (`takeTrim`), at most once
+    /// a save (a second). A large build leaves tens of MiB free but held by the allocator: 24 MiB
+    /// at 50,000 reports, measured; changes applied in place after the last build left 5.6 MiB
+    /// (a router grown under that tree: 63.6 → 58.0 MiB with a trim by hand).
     func built(reports: Int) {
         guard reports >= Self.trimAtReports else { return }
         state.withLock { $0.trim = true }
