@@ -27,15 +27,10 @@ struct AtlantisRouter: AsyncParsableCommand {
     /// sets it again for `atlantis router`, by when a few threads have arenas of their own).
     static func main() async {
         do {
-            var command = try parseAsRoot()
-            if let router = command as? Self, router.router.mallocArenas > 0 {
-                GlibcMalloc.setArenaLimit(router.router.mallocArenas)
-            }
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
+            // No subcommands: a parse that does not throw (help and version do) gives this command.
+            let command = try parse()
+            if command.router.mallocArenas > 0 { GlibcMalloc.setArenaLimit(command.router.mallocArenas) }
+            try await command.run()
         } catch {
             exit(withError: error)
         }

@@ -211,7 +211,6 @@ extension RouterAgent {
         let started = ContinuousClock.now
         if internalTables == nil, let (table, revisions) = applyChanges() {
             buildTimers.inPlace.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            memory.built(reports: base.withLock { $0?.routed.count ?? 0 })
             return (table, nil, nil, revisions)
         }
         let build = buildSnapshots(withInternal: internalTables != nil)
@@ -293,6 +292,7 @@ extension RouterAgent {
             base.revisions.routes = routeRevision
             base.revisions.apps = appRevision
             base.revisions.services = serviceRevision
+            memory.built(reports: base.routed.count)
             stored = base
             return (base.table, base.revisions)
         }
