@@ -85,14 +85,91 @@ public struct RouterReport: Codable, Hashable, Sendable {
     /// FNV-1a of the sorted `host:port` list: what a router keeps of each pool between reports
     /// (a number, not its 16-character text on the heap).
     public static func digestValue(backends: [String]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in backends.sorted().joined(separator: ",").utf8 {
-            h ^= UInt64(byte)
-            h &*= 0x100_0000_01b3
+        var digest = Digest()
+        for address in backends.sorted() { digest.add(address) }
+        return digest.value
+    }
+
+    /// `digestValue` fed one address at a time, in sorted order, each as its host and port: a
+    /// router digests its pools' backends without making their `host:port` strings.
+    public struct Digest: Sendable {
+        public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        private var first = true
+
+        public init() {}
+
+        /// The next address, as `host:port` text.
+        public mutating func add(_ address: String) {
+            separate()
+            for byte in address.utf8 { add(byte) }
         }
-        return h
+
+        /// The next address, as its host and port.
+        public mutating func add(host: String, port: Int) {
+            separate()
+            for byte in AddressText(host: host, port: port) { add(byte) }
+        }
+
+        private mutating func separate() {
+            if !first { add(UInt8(ascii: ",")) }
+            first = false
+        }
+
+        private mutating func add(_ byte: UInt8) {
+            value ^= UInt64(byte)
+            value &*= 0x100_0000_01b3
+        }
     }
 
     /// A digest as reports and shards carry it: lower-case hexadecimal.
     public static func digestText(_ value: UInt64) -> String { String(value, radix: 16) }
+}
+
+/// The bytes of `host:port` as text, made one at a time (no string): for digesting and ordering
+/// addresses held as a host and a port.
+public struct AddressText: Sequence, Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Whether `self` sorts before `other` as `host:port` text.
+    public func precedes(_ other: AddressText) -> Bool { lexicographicallyPrecedes(other) }
+
+    public func makeIterator() -> Iterator { Iterator(self) }
+
+    public struct Iterator: IteratorProtocol {
+        private var host: String.UTF8View.Iterator
+        private var inHost = true
+        private var sign: Bool
+        private var magnitude: UInt
+        private var divisor: UInt = 1
+
+        init(_ text: AddressText) {
+            host = text.host.utf8.makeIterator()
+            sign = text.port < 0
+            magnitude = text.port.magnitude
+            while magnitude / divisor >= 10 { divisor *= 10 }
+        }
+
+        public mutating func next() -> UInt8? {
+            if inHost {
+                if let byte = host.next() { return byte }
+                inHost = false
+                return UInt8(ascii: ":")
+            }
+            if sign {
+                sign = false
+                return UInt8(ascii: "-")
+            }
+            guard divisor > 0 else { return nil }
+            let digit = UInt8(ascii: "0") + UInt8(magnitude / divisor)
+            magnitude %= divisor
+            divisor /= 10
+            return digit
+        }
+    }
 }

@@ -31,6 +31,30 @@ import Glibc
         #expect(memory.digests(snapshot(["app/a/prod": ["h:1"]])) == ["app/a/prod": second["app/a/prod"]!])
     }
 
+    /// A pool's digest is made from its backends' hosts and ports without their `host:port`
+    /// strings: the same number as the digest of those strings, whether the backends come in
+    /// their text order (then digested as they are) or not (then sorted first), and the bytes
+    /// and order of `AddressText` are those of the text.
+    @Test func aDigestMadeFromHostsAndPortsIsTheDigestOfTheirText() {
+        var generator = SystemRandomNumberGenerator()
+        let hosts = ["10.0.0.1", "10.0.0.10", "10.0.0.2", "::1", "app.internal", ""]
+        let ports = [0, 9, 10, 80, 999, 1000, 31000, 65535]
+        for _ in 0..<200 {
+            var backends = (0..<Int.random(in: 0...8, using: &generator)).map { _ in
+                Backend(host: hosts.randomElement(using: &generator)!, port: ports.randomElement(using: &generator)!)
+            }
+            let texts = backends.map { "\($0.host):\($0.port)" }
+            #expect(RebuildMemory.digest(backends) == RouterReport.digestValue(backends: texts), "\(texts)")
+            backends.sort { "\($0.host):\($0.port)" < "\($1.host):\($1.port)" }
+            #expect(RebuildMemory.digest(backends) == RouterReport.digestValue(backends: texts), "\(texts) sorted")
+            for (a, b) in zip(backends, backends.shuffled(using: &generator)) {
+                let (x, y) = (AddressText(host: a.host, port: a.port), AddressText(host: b.host, port: b.port))
+                #expect(Array(x) == Array("\(a.host):\(a.port)".utf8))
+                #expect(x.precedes(y) == ("\(a.host):\(a.port)" < "\(b.host):\(b.port)"))
+            }
+        }
+    }
+
     /// The router keeps digests as numbers; what it writes is the text managers compare with.
     @Test func aDigestKeptAsANumberIsWrittenAsTheTextManagersExpect() {
         #expect(RouterReport.digest(backends: []) == "cbf29ce484222325", "FNV-1a's offset basis: nothing hashed")

@@ -60,7 +60,7 @@ struct TableBase: Sendable {
         poolRoutes = [:]
         // Each pool's name held once: the snapshot's (made again for each rule and report, the
         // copies kept as keys here were 1.2 MB at 10,000 pools).
-        let names = Dictionary(build.external.pools.lazy.map { ($0.name, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let names = Dictionary(build.external.pools.lazy.map { ($0.key, $0.key) }, uniquingKeysWith: { a, _ in a })
         for (key, report) in build.kept { place(key, report, pool: names[report.pool]) }
         members = members.mapValues { keys in
             [String](unsafeUninitializedCapacity: keys.count) { buffer, count in
@@ -181,7 +181,7 @@ struct CacheRevisions: Sendable, Equatable {
 
 /// A full build: the tables and what they were made of.
 struct FullBuild: Sendable {
-    var external: TableSnapshot
+    var external: RoutingTable
     var `internal`: TableSnapshot?
     var graceEnds: ContinuousClock.Instant?
     /// Reports kept only by the grace after their session's end.
@@ -219,7 +219,7 @@ extension RouterAgent {
         defer { buildTimers.full.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         let unchanged =
             build.external.version == tables.current.version && swappedAt.withLock { $0 == build.revisions }
-        let table = unchanged ? tables.current : build.external.table()
+        let table = unchanged ? tables.current : build.external
         // A base exactly when the build made no set of confirmed reports: its routed reports are those.
         base.withLock { base in
             base = internalTables == nil && build.graced == 0 ? TableBase(build, table: table) : nil

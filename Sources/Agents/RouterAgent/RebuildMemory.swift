@@ -54,9 +54,7 @@ final class RebuildMemory: Sendable {
                 if let old = s.digests[name], old.pool === pool {
                     digest = old.digest
                 } else {
-                    digest = RouterReport.digestValue(
-                        backends: pool.backends.map { TableSnapshot.address(host: $0.host, port: $0.port) }
-                    )
+                    digest = Self.digest(pool.backends)
                 }
                 out[name] = digest
                 next[name] = (pool, digest)
@@ -64,6 +62,23 @@ final class RebuildMemory: Sendable {
             s.digests = next
             return out
         }
+    }
+
+    /// `RouterReport.digestValue` of `backends`' addresses. An app pool's backends are in the
+    /// order of their `host:port` text already (both ways a table is made sort them so): then
+    /// they are digested as they are, with no string made for each (at 10,000 pools the list,
+    /// its sorted copy and the joined text were 30,000 short-lived blocks per full build, left as
+    /// holes between the table's own).
+    static func digest(_ backends: [Backend]) -> UInt64 {
+        let texts = backends.lazy.map { AddressText(host: $0.host, port: $0.port) }
+        guard zip(texts, texts.dropFirst()).allSatisfy({ !$1.precedes($0) }) else {
+            return RouterReport.digestValue(
+                backends: backends.map { TableSnapshot.address(host: $0.host, port: $0.port) }
+            )
+        }
+        var digest = RouterReport.Digest()
+        for text in texts { digest.add(host: text.host, port: text.port) }
+        return digest.value
     }
 
     /// Whether `body` should be written: it differs from what `session` last wrote, or that was

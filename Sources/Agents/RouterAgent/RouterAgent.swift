@@ -226,7 +226,7 @@ public final class RouterAgent: Reconciler, Sendable {
         return wake.map { .requeue(after: $0) } ?? .done
     }
 
-    func buildSnapshot() -> TableSnapshot { buildSnapshots(withInternal: false).external }
+    func buildSnapshot() -> TableSnapshot { TableSnapshot(buildSnapshots(withInternal: false).external) }
 
     /// The external table and (for a router with an internal listener) the internal one, from
     /// the same reading of the caches, and when the first report kept only by `lostGrace` must
@@ -295,7 +295,7 @@ public final class RouterAgent: Reconciler, Sendable {
         // Deletions lower the count without raising a zxid, and a grace's end changes neither:
         // all three make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)" + (graced > 0 ? "-g\(graced)" : "")
-        let external = TableBuilder.snapshot(
+        let external = TableBuilder.table(
             routes: keyedRoutes.map(\.value),
             services: serviceDocs,
             instances: instanceReports,

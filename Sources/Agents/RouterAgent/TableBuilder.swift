@@ -2,6 +2,8 @@ public import ZKModel
 
 /// Turns Route, Deploy and Service documents and instance reports into a routing table snapshot.
 /// A route to an app's environment reaches its healthy instances; a route to a Service, its endpoints.
+/// The router makes its table straight from the reports (`table(routes:services:instances:…)`,
+/// the same table); a snapshot is the table as JSON holds it, and what that is checked against.
 public enum TableBuilder {
     /// Routes whose spec does not decode are left out.
     public static func snapshot(
