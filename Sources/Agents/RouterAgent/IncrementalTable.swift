@@ -129,8 +129,10 @@ struct TableBase: Sendable {
                 if current != nil { gone.append(name) }  // its last route left
                 continue
             }
-            let pool = TableSnapshot.pool(
-                TableSnapshot.PoolEntry(name: name, balancing: first.balancing, backends: backends(of: name))
+            let pool = Pool(
+                name: name,
+                backends: backends(of: name),
+                balancing: Pool.Balancing(rawValue: first.balancing) ?? .roundRobin
             )
             if let current, current.balancing == pool.balancing, current.backends == pool.backends { continue }
             changed.append(pool)
@@ -145,13 +147,18 @@ struct TableBase: Sendable {
         (removed, added, touched) = ([], [], [])
     }
 
-    /// A pool's backends: a Service's endpoints, or an app environment's serving instances.
-    func backends(of pool: String) -> [String] {
-        if pool.hasPrefix("service/") { return TableBuilder.serviceBackends(String(pool.dropFirst(8)), services) }
-        return (members[pool] ?? []).compactMap {
-            routed[$0].map { TableSnapshot.address(host: $0.host, port: $0.port) }
+    /// A pool's backends: a Service's endpoints, or an app environment's serving instances in
+    /// the order of their `host:port` text (as a full build orders them).
+    func backends(of pool: String) -> [Backend] {
+        if pool.hasPrefix("service/") { return TableBuilder.serviceEndpoints(String(pool.dropFirst(8)), services) }
+        let keys = members[pool] ?? []
+        var backends: [Backend] = []
+        backends.reserveCapacity(keys.count)
+        for key in keys {
+            if let report = routed[key] { backends.append(Backend(host: report.host, port: report.port)) }
         }
-        .sorted()
+        backends.sort { AddressText($0).precedes(AddressText($1)) }
+        return backends
     }
 }
 
