@@ -4,7 +4,6 @@ import Logging
 import Metrics
 import Prometheus
 import RouterAgent
-import RouterProxy
 import ServiceLifecycle
 
 /// `atlantis router` and `atlantis-router`: one router process.
@@ -54,18 +53,6 @@ public struct RouterCommand: AsyncParsableCommand {
         )
     )
     var controlNice: Int = 5
-
-    @Option(
-        help:
-            "Scheduling of the same threads: batch (SCHED_BATCH: a change read while the event loops are busy waits for the running one's slice instead of preempting it) or normal.",
-        transform: { value in
-            guard let policy = LoopScheduling(rawValue: value) else {
-                throw ValidationError("--control-scheduling must be batch or normal, not \(value)")
-            }
-            return policy
-        }
-    )
-    var controlScheduling: LoopScheduling = .batch
 
     @Option(
         help: ArgumentHelp(
@@ -125,7 +112,6 @@ public struct RouterCommand: AsyncParsableCommand {
         configuration.internalListen = internalListen.map { ($0.host, $0.port) }
         configuration.lostGrace = .seconds(Int64(lostGrace))
         configuration.controlNice = Int32(controlNice)
-        configuration.controlScheduling = controlScheduling
         configuration.mallocArenas = mallocArenas
         let service = RouterService(
             configuration: configuration,

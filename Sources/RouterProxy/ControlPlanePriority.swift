@@ -33,15 +33,12 @@ public enum ControlPlanePriority {
     }
 
     /// Gives every thread of the process not in `keep` the nice value `nice` (those already at
-    /// it or above are left alone) and, with `.batch`, the policy `SCHED_BATCH`: a control
-    /// thread woken by a change then waits for the running loop's slice instead of preempting
-    /// it, as the loops do for each other. Returns how many threads it changed. Threads made
-    /// later are caught by the next call (a new thread takes the nice value and the policy of
-    /// the one that made it).
+    /// it or above are left alone); returns how many it changed. Threads made later are caught
+    /// by the next call (a new thread takes the nice value of the one that made it).
     @discardableResult
-    public static func lower(allBut keep: Set<Int32>, to nice: Int32, scheduling: LoopScheduling = .normal) -> Int {
+    public static func lower(allBut keep: Set<Int32>, to nice: Int32) -> Int {
         #if os(Linux)
-        guard nice > 0 || scheduling == .batch, let tasks = opendir("/proc/self/task") else { return 0 }
+        guard nice > 0, let tasks = opendir("/proc/self/task") else { return 0 }
         defer { closedir(tasks) }
         var changed = 0
         while let entry = readdir(tasks) {
@@ -49,22 +46,10 @@ public enum ControlPlanePriority {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard let id = Int32(name), !keep.contains(id) else { continue }
-            var lowered = false
-            if nice > 0 {
-                errno = 0
-                let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(id))
-                if errno == 0, current < nice,
-                    setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(id), nice) == 0
-                {
-                    lowered = true
-                }
-            }
-            if scheduling == .batch, sched_getscheduler(id) == LoopScheduling.normalPolicy {
-                var parameters = sched_param()
-                parameters.sched_priority = 0
-                if sched_setscheduler(id, LoopScheduling.batchPolicy, &parameters) == 0 { lowered = true }
-            }
-            if lowered { changed += 1 }
+            errno = 0
+            let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(id))
+            if errno != 0 || current >= nice { continue }
+            if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(id), nice) == 0 { changed += 1 }
         }
         return changed
         #else

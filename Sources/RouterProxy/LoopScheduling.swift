@@ -26,18 +26,13 @@ public enum LoopScheduling: String, Sendable, CaseIterable {
         var description: String { "could not set the event-loop scheduling policy (errno \(errno))" }
     }
 
-    /// SCHED_OTHER and SCHED_BATCH in <sched.h>.
-    static let normalPolicy: Int32 = 0
-    static let batchPolicy: Int32 = 3
-
     private func applyToCurrentThread() throws {
         #if os(Linux)
         var parameters = sched_param()
         parameters.sched_priority = 0
-        // pid 0 means the calling thread.
-        if sched_setscheduler(0, self == .batch ? Self.batchPolicy : Self.normalPolicy, &parameters) != 0 {
-            throw Failed(errno: errno)
-        }
+        // SCHED_OTHER is 0 and SCHED_BATCH 3 in <sched.h>; pid 0 means the calling thread.
+        let policy: Int32 = self == .batch ? 3 : 0
+        if sched_setscheduler(0, policy, &parameters) != 0 { throw Failed(errno: errno) }
         #endif
     }
 }

@@ -348,7 +348,6 @@ struct RouterOptionTests {
         (["--max-idle-per-backend=-1"], "--max-idle-per-backend must not be negative"),
         (["--control-nice", "40"], "--control-nice must be a nice value from 0 (unchanged) to 19, not 40"),
         (["--control-nice=-1"], "--control-nice must be a nice value from 0 (unchanged) to 19, not -1"),
-        (["--control-scheduling", "idle"], "--control-scheduling must be batch or normal, not idle"),
         (["--lost-grace=-5"], "--lost-grace must be a number of seconds, 0 or more, not -5"),
         (["--malloc-arenas=-1"], "--malloc-arenas must be 0 (glibc's default) or more, not -1"),
     ])

@@ -37,9 +37,6 @@ public struct RouterService: Service {
         /// The nice value of every thread but the event loops (`ControlPlanePriority`): a change
         /// read, built and reported waits for busy loops instead of preempting them. 0: as they are.
         public var controlNice: Int32 = 5
-        /// The policy of the same threads (`--control-scheduling`): batch, so that a change read
-        /// while the loops are busy does not preempt one.
-        public var controlScheduling: LoopScheduling = .batch
         /// How many allocator arenas the router's threads share (`RouterService.arenaLimit`: one
         /// per core); 0: glibc's default (one per thread, up to eight per core).
         public var mallocArenas = RouterService.arenaLimit
@@ -185,15 +182,14 @@ public struct RouterService: Service {
         )
         // Until a graceful shutdown (or a cancel) ends the feed.
         let nice = configuration.controlNice
-        let controlScheduling = configuration.controlScheduling
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 // Threads come and go (ZooKeeper's on a reconnect, the task pool's as it grows):
                 // each look lowers the new ones.
-                if nice > 0 || controlScheduling == .batch, !loopThreads.isEmpty {
+                if nice > 0, !loopThreads.isEmpty {
                     group.addTask {
                         while !Task.isCancelled {
-                            ControlPlanePriority.lower(allBut: loopThreads, to: nice, scheduling: controlScheduling)
+                            ControlPlanePriority.lower(allBut: loopThreads, to: nice)
                             try? await Task.sleep(for: .seconds(5))
                         }
                     }
