@@ -58,28 +58,17 @@ struct TableBase: Sendable {
         rules = [:]
         rules.reserveCapacity(build.routes.count)
         poolRoutes = [:]
-        // Each pool's name held once: the table's (made again for each rule and report, the
+        // Each pool's name held once: the snapshot's (made again for each rule and report, the
         // copies kept as keys here were 1.2 MB at 10,000 pools).
         let names = Dictionary(build.external.pools.lazy.map { ($0.key, $0.key) }, uniquingKeysWith: { a, _ in a })
-        // Each pool's serving keys, grouped by app and environment (no pool name made for each
-        // report) in lists counted first and made at their size: lists grown by appending, and
-        // each report's pool name, were short-lived blocks left as gaps between the lists.
-        var serving = TableBuilder.lists(
-            of: String.self,
-            counting: build.kept.lazy.filter { $0.value.serving }.map { TableBuilder.PoolKey($0.value) }
-        )
-        for (key, report) in build.kept {
-            routed[key] = report
-            if report.serving { serving[TableBuilder.PoolKey(report)]?.append(key) }
+        for (key, report) in build.kept { place(key, report, pool: names[report.pool]) }
+        members = members.mapValues { keys in
+            [String](unsafeUninitializedCapacity: keys.count) { buffer, count in
+                count = buffer.initialize(fromContentsOf: keys)
+            }
         }
-        members.reserveCapacity(serving.count)
-        for (pool, keys) in serving {
-            let name = RouterReport.poolName(app: pool.app, environment: pool.environment)
-            members[names[name] ?? name] = keys
-        }
-        // The rules the build made (the table holds them too), each naming its pool by the table's string.
-        for ((key, route), made) in zip(build.routes, build.rules) {
-            guard var rule = made else { continue }
+        for (key, route) in build.routes {
+            guard var rule = TableBuilder.rule(for: route, internalApps: internalApps) else { continue }
             rule.pool = names[rule.pool] ?? rule.pool
             rules[key] = rule
             poolRoutes[rule.pool, default: []].append(PoolRoute(key: key, route))
@@ -200,8 +189,6 @@ struct CacheRevisions: Sendable, Equatable {
 /// A full build: the tables and what they were made of.
 struct FullBuild: Sendable {
     var external: RoutingTable
-    /// Each Route's rule in the external table (nil: none), in the order of `routes`.
-    var rules: [TableSnapshot.Rule?]
     var `internal`: TableSnapshot?
     var graceEnds: ContinuousClock.Instant?
     /// Reports kept only by the grace after their session's end.

@@ -295,7 +295,7 @@ public final class RouterAgent: Reconciler, Sendable {
         // Deletions lower the count without raising a zxid, and a grace's end changes neither:
         // all three make the version.
         let version = "\(String(maxZxid, radix: 16))-\(count)" + (graced > 0 ? "-g\(graced)" : "")
-        let (external, rules) = TableBuilder.tableAndRules(
+        let external = TableBuilder.table(
             routes: keyedRoutes.map(\.value),
             services: serviceDocs,
             instances: instanceReports,
@@ -306,7 +306,6 @@ public final class RouterAgent: Reconciler, Sendable {
             withInternal ? TableBuilder.internalSnapshot(instances: instanceReports, version: version) : nil
         return FullBuild(
             external: external,
-            rules: rules,
             internal: internalSnapshot,
             graceEnds: graceEnds,
             graced: graced,

@@ -16,35 +16,14 @@ extension TableBuilder {
         version: String,
         internalApps: Set<String> = []
     ) -> RoutingTable {
-        tableAndRules(
-            routes: routes,
-            services: services,
-            instances: instances,
-            version: version,
-            internalApps: internalApps
-        ).table
-    }
-
-    /// `table(…)`, and each Route's rule (nil: none) in the order of `routes`: a table base
-    /// keeps them rather than making each again (with a pool name of its own, dropped at once).
-    static func tableAndRules<Instance: RoutedInstance>(
-        routes: [ParsedRoute],
-        services: [Document],
-        instances: some Collection<Instance>,
-        version: String,
-        internalApps: Set<String>
-    ) -> (table: RoutingTable, rules: [TableSnapshot.Rule?]) {
-        let order = routes.indices.sorted { routes[$0].name < routes[$1].name }
+        let routes = routes.sorted(by: { $0.name < $1.name })
         let servicesByName = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var serving = servingBackends(instances)
         var rules: [RouteRule] = []
         rules.reserveCapacity(routes.count)
-        var kept = [TableSnapshot.Rule?](repeating: nil, count: routes.count)
         var pools: [String: Pool] = [:]
-        for index in order {
-            let route = routes[index]
+        for route in routes {
             guard let rule = rule(for: route, internalApps: internalApps) else { continue }
-            kept[index] = rule
             // Routes sharing a pool share its balancing; the first route's choice wins.
             if pools[rule.pool] == nil {
                 let spec = route.spec.pool
@@ -64,49 +43,35 @@ extension TableBuilder {
             }
             rules.append(TableSnapshot.rule(rule))
         }
-        return (RoutingTable(version: version, rules: rules, pools: Array(pools.values)), kept)
+        return RoutingTable(version: version, rules: rules, pools: Array(pools.values))
     }
 
     /// An app environment, as reports and Routes name it (no pool name made for each report).
     struct PoolKey: Hashable {
         var app: String
         var environment: String
-
-        init(app: String, environment: String) {
-            self.app = app
-            self.environment = environment
-        }
-
-        init(_ instance: some RoutedInstance) {
-            self.init(app: instance.app, environment: instance.environment)
-        }
     }
 
-    /// An empty list for each pool `keys` names, with room for as many elements as it names it,
-    /// all made one after another before any is filled: a list grown by appending is made again
-    /// at 1, 2, 4 and 8, and lists made while reports are read sit between the reports'
-    /// short-lived strings (app names over 15 bytes), each a gap once they are gone.
-    static func lists<Element>(of _: Element.Type, counting keys: some Sequence<PoolKey>) -> [PoolKey: [Element]] {
-        var counts: [PoolKey: Int] = [:]
-        for key in keys { counts[key, default: 0] += 1 }
-        var lists: [PoolKey: [Element]] = [:]
-        lists.reserveCapacity(counts.count)
-        for (key, count) in counts {
-            var list: [Element] = []
-            list.reserveCapacity(count)
-            lists[key] = list
-        }
-        return lists
-    }
-
-    /// The serving instances' backends by app environment, each list made at its size.
+    /// The serving instances' backends by app environment, each list made at its size (counted
+    /// first): a list grown by appending is made again at 1, 2, 4 and 8.
     static func servingBackends<Instance: RoutedInstance>(
         _ instances: some Collection<Instance>
     ) -> [PoolKey: [Backend]] {
-        let serving = instances.lazy.filter(\.serving)
-        var backends = lists(of: Backend.self, counting: serving.map { PoolKey($0) })
-        for instance in serving {
-            backends[PoolKey(instance)]?.append(Backend(host: instance.host, port: instance.port))
+        var counts: [PoolKey: Int] = [:]
+        for instance in instances where instance.serving {
+            counts[PoolKey(app: instance.app, environment: instance.environment), default: 0] += 1
+        }
+        var backends: [PoolKey: [Backend]] = [:]
+        backends.reserveCapacity(counts.count)
+        for instance in instances where instance.serving {
+            let key = PoolKey(app: instance.app, environment: instance.environment)
+            let backend = Backend(host: instance.host, port: instance.port)
+            if backends[key]?.append(backend) == nil {
+                var list: [Backend] = []
+                list.reserveCapacity(counts[key] ?? 1)
+                list.append(backend)
+                backends[key] = list
+            }
         }
         return backends
     }
