@@ -1,4 +1,4 @@
-public import ZKModel
+import ZKModel
 
 /// One Server-Sent Event of `GET /v1/deploys/{name}/events`. Its `id` is the ZooKeeper
 /// transaction id of the newest change it reflects, so a client that reconnects with

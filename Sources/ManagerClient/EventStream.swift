@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 public import ManagerAPI
 public import NIOCore
-public import NIOHTTP1
+import NIOHTTP1
 
 extension ManagerClient {
     /// Follows `GET /v1/deploys/{deploy}/events`, handing every event to `onEvent` until it

@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 import Foundation
 public import ManagerAPI
-public import NIOCore
+import NIOCore
 public import NIOHTTP1
 public import ZKModel
 

@@ -93,7 +93,7 @@ public struct ZooKeeperIdentity: Codable, Sendable, Hashable {
         for role in Role.allCases {
             let identity = ZooKeeperIdentity(role: role, user: role.user, password: passwords[role]!, cluster: cluster)
             let path = file(role, in: directory)
-            FileManager.default.createFile(
+            _ = FileManager.default.createFile(
                 atPath: path,
                 contents: try encoder.encode(identity),
                 attributes: [.posixPermissions: 0o600]

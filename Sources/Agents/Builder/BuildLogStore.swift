@@ -53,7 +53,7 @@ public final class BuildLogStore: Sendable {
     /// Starts (or continues, on a retry) a build's log.
     public func begin(_ build: String) {
         let path = path(build)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         let size = Int(handle.seekToEndOfFile())
         state.withLock { state in
@@ -141,7 +141,7 @@ public final class BuildLogStore: Sendable {
         for name in names where name.hasSuffix(".log") && !open.contains(String(name.dropLast(4))) {
             let modified =
                 (try? manager.attributesOfItem(atPath: "\(folder)/\(name)")[.modificationDate] as? Date) ?? now
-            logs.append((name, modified ?? now))
+            logs.append((name, modified))
         }
         logs.sort { $0.modified > $1.modified }
         let cutoff = now.addingTimeInterval(-Double(limits.retention.components.seconds))

@@ -1,6 +1,6 @@
 public import Foundation
 public import ZKModel
-public import ZooKeeper
+import ZooKeeper
 
 /// Who the current request comes from, for audit records written while serving it (the
 /// manager service sets it around each request).

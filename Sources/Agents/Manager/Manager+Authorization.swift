@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-public import ZKModel
+import ZKModel
 import ZooKeeper
 
 extension Manager {

@@ -3,7 +3,7 @@ import Manager
 import ManagerAPI
 import ServiceLifecycle
 import ZKModel
-public import ZooKeeper
+import ZooKeeper
 
 /// The events of one Deploy, fed by ZooKeeper watches: every release (replayed after
 /// `Last-Event-ID` from the release history, which never changes), and the rollout's progress

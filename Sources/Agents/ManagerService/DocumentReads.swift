@@ -2,7 +2,7 @@ import Foundation
 public import Manager
 import Reconciler
 import Synchronization
-public import ZKModel
+import ZKModel
 import ZooKeeper
 
 /// Where `GET /v1/{kind}[/{name}]` reads from: a watched copy of each kind's folder (one

@@ -7,8 +7,8 @@ public import ManagerAPI
 import Reconciler
 public import Secrets
 import Synchronization
-public import ZKModel
-public import ZooKeeper
+import ZKModel
+import ZooKeeper
 
 /// The `/v1` API: every handler validates through `Manager` and writes ZooKeeper only through
 /// it; nothing is kept here between requests, so any number of managers can serve side by side.

@@ -1,8 +1,8 @@
 import Dashboard
-public import Hummingbird
-public import Logging
-public import Manager
-public import NIOCore
+import Hummingbird
+import Logging
+import Manager
+import NIOCore
 public import ServiceLifecycle
 
 /// `atlantis manager`: the API on HTTP, started and stopped gracefully by a `ServiceGroup`.

@@ -115,7 +115,7 @@ enum HeadWriter {
         writeField("x-forwarded-host", host, to: &out)
         if let upgrade {
             out.writeStaticString("connection: upgrade\r\nupgrade: ")
-            fields.bytes.withUnsafeReadableBytes { raw in
+            _ = fields.bytes.withUnsafeReadableBytes { raw in
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[Int(upgrade.valueStart)..<upgrade.lineEnd]))
             }
             out.writeStaticString("\r\n")
@@ -163,7 +163,7 @@ enum HeadWriter {
         let fields = head.fields
         out.clear(minimumCapacity: fields.bytes.readableBytes + 26 + extra)
         out.writeStaticString("HTTP/1.1")
-        fields.bytes.withUnsafeReadableBytes { raw in
+        _ = fields.bytes.withUnsafeReadableBytes { raw in
             out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[head.statusRest]))
         }
         out.writeStaticString("\r\n")
