@@ -53,7 +53,9 @@ public final class BuildLogStore: Sendable {
     /// Starts (or continues, on a retry) a build's log.
     public func begin(_ build: String) {
         let path = path(build)
-        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         let size = Int(handle.seekToEndOfFile())
         state.withLock { state in
