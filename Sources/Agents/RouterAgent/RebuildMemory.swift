@@ -70,7 +70,7 @@ final class RebuildMemory: Sendable {
     /// its sorted copy and the joined text were 30,000 short-lived blocks per full build, left as
     /// holes between the table's own).
     static func digest(_ backends: [Backend]) -> UInt64 {
-        let texts = backends.lazy.map { AddressText(host: $0.host, port: $0.port) }
+        let texts = backends.lazy.map(AddressText.init)
         guard zip(texts, texts.dropFirst()).allSatisfy({ !$1.precedes($0) }) else {
             return RouterReport.digestValue(
                 backends: backends.map { TableSnapshot.address(host: $0.host, port: $0.port) }

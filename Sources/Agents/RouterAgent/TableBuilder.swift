@@ -1,3 +1,4 @@
+import RouterData
 public import ZKModel
 
 /// Turns Route, Deploy and Service documents and instance reports into a routing table snapshot.
@@ -82,8 +83,7 @@ public enum TableBuilder {
 
     /// A Service's endpoints as `host:port` (none when it is missing or does not decode).
     static func serviceBackends(_ service: String, _ servicesByName: [String: Document]) -> [String] {
-        guard let doc = servicesByName[service], let spec = try? doc.decodeSpec(ServiceSpec.self) else { return [] }
-        return spec.endpoints.map { TableSnapshot.address(host: $0.host, port: $0.port) }
+        serviceEndpoints(service, servicesByName).map { TableSnapshot.address(host: $0.host, port: $0.port) }
     }
 
     /// An internal router's table: for every app environment with instances, the host
