@@ -22,6 +22,9 @@
 # bootstrap interval, beside the control's.
 # The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY (medians)
 #   DURATION=5 CONNECTIONS=50 ROUNDS=5 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal ROUTER_ARGS="--control-nice 19" bench/router.sh
+# Before the churn rounds, ZooKeeper is warmed up by the same changes at 200 a second (ZK_WARMUP
+# seconds per kind, default 5; 0 leaves it out): a freshly started JVM compiles its write paths
+# while the first series run, which is not what a cluster's ZooKeeper does.
 # SWEEP="10 25 100" also compares router and nginx at those connection counts (after the medians).
 # BASELINE=/path/to/an/older/atlantis adds that build's router (router-0, same ZooKeeper and table)
 # to the rotation, for a before/after comparison in one run: router/router-0 per round, and the
@@ -296,7 +299,7 @@ PY
 # Two more series write the Route's node straight (`route-churn --direct`: the bytes the manager
 # stored, one setData per change), as nginx's loop rewrites its file: the router's own reaction,
 # without the manager's reads, checks and audit record; and their control on the other tree.
-CHURN_ROUNDS=${CHURN_ROUNDS:-3}
+CHURN_ROUNDS=${CHURN_ROUNDS:-5}
 echo "under 10 changes per second ($CHURN_ROUNDS rounds, alternating; router: a Route rewritten through the manager, or its node written straight (direct); nginx: config rewritten and reloaded):"
 # Each round also runs the router and nginx steady at its start and its end: every series under
 # churn is compared with the steady runs of its own round (a minute apart at most), not only with
@@ -305,6 +308,19 @@ run_base() {
   run_one router-base $ROUTER $ROUTER_PID
   run_one nginx-base $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")")
 }
+# ZooKeeper's JVM compiles its write paths (a multi with an audit record, a setData, the watches
+# they fire) the first thousands of times it runs them: on a ZooKeeper this bench just started,
+# its compiler threads ran ~0.5 s during the first series under churn (`perf sched`), whichever
+# series that was. A ZooKeeper that serves a cluster has long done that, so the same changes are
+# made first, 200 a second, unmeasured: through the manager and straight, on both trees.
+ZK_WARMUP=${ZK_WARMUP:-5}
+if [ "$CHURN_ROUNDS" -gt 0 ] && [ "$ZK_WARMUP" -gt 0 ]; then
+  for args in "" "--root /control" "--direct" "--direct --root /control"; do
+    # shellcheck disable=SC2086 # the options are words
+    "$BENCH" route-churn $args --zk $ZK --route bench --host bench.test --service backend --rate 200 --duration "$ZK_WARMUP" \
+      >/dev/null 2>>"$RUN/logs/warmup.log"
+  done
+fi
 for round in $(seq "$CHURN_ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then churn_order="router control direct direct-control nginx"; else churn_order="nginx direct-control direct control router"; fi
   run_base
