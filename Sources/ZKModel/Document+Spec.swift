@@ -1,8 +1,7 @@
-import Foundation
-
 extension Document {
-    /// Decodes the spec into its typed form (`AppSpec`, `DeploySpec`, ...).
+    /// Decodes the spec into its typed form (`AppSpec`, `DeploySpec`, ...) straight from its
+    /// parsed value (`JSONValueDecoder`): the JSON is not written out and parsed again.
     public func decodeSpec<Spec: Decodable>(_ type: Spec.Type = Spec.self) throws -> Spec {
-        try JSONDecoder().decode(Spec.self, from: Data(spec.encoded().utf8))
+        try JSONValueDecoder.decode(Spec.self, from: spec)
     }
 }
