@@ -94,7 +94,9 @@ public struct JSONValueDecoder: Decoder {
     private static func number<T>(_ type: T.Type, exactly d: Double, _ path: [any CodingKey]) throws -> T? {
         switch type {
         case is Double.Type: return d as? T
-        case is Float.Type: return Float(d) as? T
+        case is Float.Type:
+            guard Float(d).isFinite else { throw unrepresentable("\(d)", type, path) }
+            return Float(d) as? T
         default:
             // `encoded()` writes an integral double as an integer; anything else is not one.
             guard d.isFinite, d.rounded() == d, abs(d) < 1e15 else {
