@@ -98,12 +98,12 @@ public struct JSONValueDecoder: Decoder {
             guard Float(d).isFinite else { throw unrepresentable("\(d)", type, path) }
             return Float(d) as? T
         default:
-            // `encoded()` writes an integral double as an integer; anything else is not one.
-            guard d.isFinite, d.rounded() == d, abs(d) < 1e15 else {
+            // An integral double is an integer, as the schema check reads it (`intValue`).
+            guard let whole = JSONValue.double(d).intValue else {
                 if type is any FixedWidthInteger.Type { throw unrepresentable("\(d)", type, path) }
                 return nil
             }
-            return try integer(type, exactly: Int(d), path)
+            return try integer(type, exactly: whole, path)
         }
     }
 
