@@ -28,9 +28,18 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPaused = false
     private var pendingRead = false
     private var context: ChannelHandlerContext?
+    /// The channel's write, flush and read without the pipeline (see `ChannelHead`).
+    private var channelHead = ChannelHead()
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        channelHead = ChannelHead(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        channelHead.detach()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         delegate?.backendReceived(unwrapInboundIn(data))
@@ -57,17 +66,17 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Writes enter the pipeline here, at its only handler, rather than at its tail.
-    func send(_ buffer: ByteBuffer) { context?.write(wrapOutboundOut(buffer), promise: nil) }
+    func send(_ buffer: ByteBuffer) { channelHead.write(buffer) }
 
-    func flush() { context?.flush() }
+    func flush() { channelHead.flush() }
 
-    func sendAndFlush(_ buffer: ByteBuffer) { context?.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
+    func sendAndFlush(_ buffer: ByteBuffer) { channelHead.writeAndFlush(buffer) }
 
     func read(context: ChannelHandlerContext) {
         if readPaused {
             pendingRead = true
         } else {
-            context.read()
+            channelHead.read()
         }
     }
 
@@ -77,9 +86,9 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func resumeReading() {
         guard readPaused else { return }
         readPaused = false
-        if pendingRead, let context {
+        if pendingRead, context != nil {
             pendingRead = false
-            context.read()
+            channelHead.read()
         }
     }
 }

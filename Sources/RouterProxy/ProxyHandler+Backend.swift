@@ -149,7 +149,7 @@ extension ProxyHandler {
                 backendInbound = input
                 exchange.responseBody = body
                 if let slice {
-                    context.write(wrapOutboundOut(slice), promise: nil)
+                    channelHead.write(slice)
                     clientUnflushed = true
                     if !context.channel.isWritable { upstream?.handler.pauseReading() }
                 }
@@ -240,11 +240,11 @@ extension ProxyHandler {
         if responseOut.capacity > Self.keptBufferLimit { responseOut = ByteBuffer() }
         if framing.isComplete {
             // The whole response: written and flushed in one pass down the pipeline.
-            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            channelHead.writeAndFlush(out)
             clientUnflushed = false
             finishExchange()
         } else {
-            context.write(wrapOutboundOut(out), promise: nil)
+            channelHead.write(out)
             clientUnflushed = true
             exchange.responseBody = framing
         }
@@ -262,7 +262,7 @@ extension ProxyHandler {
     func backendReadComplete() {
         guard clientUnflushed else { return }
         clientUnflushed = false
-        context?.flush()
+        channelHead.flush()
     }
 
     func backendClosed() {

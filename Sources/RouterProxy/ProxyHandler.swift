@@ -45,6 +45,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
     let logger: Logger
 
     var context: ChannelHandlerContext?
+    /// The channel's write, flush and read without the pipeline (see `ChannelHead`).
+    var channelHead = ChannelHead()
     /// The channel's allocator, read once (each read through the channel costs a few retains).
     var allocator = ByteBufferAllocator()
     var phase = Phase.idle
@@ -110,6 +112,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        channelHead = ChannelHead(context)
         allocator = context.channel.allocator
         backendPool = pools.value(for: context.eventLoop)
         loopCounts = counts.value(for: context.eventLoop)
@@ -142,7 +145,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        channelHead.detach()
+    }
 
     // MARK: Client side
 
@@ -258,7 +264,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         if readPaused {
             pendingRead = true
         } else {
-            context.read()
+            channelHead.read()
         }
     }
 
@@ -269,9 +275,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         // A pipelined request still waits: reading more would only grow the buffer.
         if requestBody == nil, phase != .idle, let inbound, inbound.readableBytes > 0 { return }
         readPaused = false
-        if pendingRead, let context {
+        if pendingRead, context != nil {
             pendingRead = false
-            context.read()
+            channelHead.read()
         }
     }
 
@@ -409,7 +415,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         phase = .idle
         if clientUnflushed {
             clientUnflushed = false
-            context.flush()
+            channelHead.flush()
         }
         processInbound()
         resumeClientReads()
