@@ -45,8 +45,10 @@ final class BackendHandler: ChannelDuplexHandler, RemovableChannelHandler {
         delegate?.backendReceived(unwrapInboundIn(data))
     }
 
+    /// The next read is asked for here, as `ProxyHandler.channelReadComplete` does.
     func channelReadComplete(context: ChannelHandlerContext) {
         delegate?.backendReadComplete()
+        if !readPaused { channelHead.read() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

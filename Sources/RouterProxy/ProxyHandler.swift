@@ -232,8 +232,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Backend
         return true
     }
 
-    /// Not passed on: this is the pipeline's last handler (until an upgrade replaces it).
-    func channelReadComplete(context: ChannelHandlerContext) {}
+    /// Not passed on: this is the pipeline's last handler (until an upgrade replaces it). The next
+    /// read is asked for here, unless reads are paused: NIO then sees a read pending and does
+    /// not send its own request for one through the pipeline after every read.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if !readPaused { channelHead.read() }
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         responseTimer?.cancel()
