@@ -4,10 +4,10 @@ import NIOCore
 /// head — for a handler that is the channel's only one (the proxy's two handlers are), where
 /// the head would make exactly these calls.
 ///
-/// NIO's head handler is one object shared by every channel of the process: each `context.write`,
-/// `flush` and `read` retains and releases it, so every event loop thread writes the same
-/// reference count, four times per proxied request on each side, and its cache line moves
-/// between cores every time (measured with uprobes on `swift_retain`, `bench/RESULTS.md`).
+/// NIO's head handler is one object shared by every channel of the process: each `context.write`
+/// and `read` retains and releases it, so every event loop thread writes the same reference count
+/// (8 times per proxied request: a write and a read on each side) and its cache line moves between
+/// cores (`bench/arc-callers.sh`, `bench/RESULTS.md`).
 /// `ChannelCore` is NIO's interface for exactly these calls; they must be made on the channel's
 /// event loop, as everything in a handler is.
 struct ChannelHead {
