@@ -376,9 +376,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CBenchEpoll"),
         .executableTarget(
             name: "atlantis-bench",
             dependencies: [
+                "CBenchEpoll",
                 "AgentOptions",
                 "CLIOptions",
                 "ManagerAPI",

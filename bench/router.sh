@@ -26,6 +26,10 @@
 # seconds per kind, default 5; 0 leaves it out): a freshly started JVM compiles its write paths
 # while the first series run, which is not what a cluster's ZooKeeper does.
 # SWEEP="10 25 100" also compares router and nginx at those connection counts (after the medians).
+# RELAYS=1 adds two byte relays to the rotation (`atlantis-bench relay`: each client connection its
+# own backend connection, bytes passed on unparsed, RELAY_THREADS threads, default 2): one on NIO's
+# channels (relay-nio), one on a plain epoll loop (relay-epoll) — the floor under any proxy here,
+# with and without NIO's channel machinery, each against nginx per round.
 # BASELINE=/path/to/an/older/atlantis adds that build's router (router-0, same ZooKeeper and table)
 # to the rotation, for a before/after comparison in one run: router/router-0 per round, and the
 # medians of both (e.g. git worktree add /tmp/before <commit> && (cd /tmp/before && scripts/release-build.sh));
@@ -39,7 +43,7 @@ CONNECTIONS=${CONNECTIONS:-50}
 ROUNDS=${ROUNDS:-5}
 RUN=$PWD/run/bench-router
 ZKPORT=2392
-BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205 NGINX_B=9206 ROUTER_0=9207 ADMIN_0=9208
+BACKEND=9201 NGINX=9202 HAPROXY=9203 ROUTER=9204 ADMIN=9205 NGINX_B=9206 ROUTER_0=9207 ADMIN_0=9208 RELAY_NIO=9209 RELAY_EPOLL=9210
 
 scripts/install.sh >/dev/null
 need=()
@@ -159,7 +163,17 @@ if [ -n "${BASELINE:-}" ]; then
   pids+=($!)
   ROUTER_0_PID=$!
 fi
-for port in $ROUTER ${BASELINE:+$ROUTER_0}; do
+if [ -n "${RELAYS:-}" ]; then
+  BENCHBIN="$(scripts/release-build.sh atlantis-bench)"
+  for engine in nio epoll; do
+    port=$RELAY_NIO
+    [ $engine = epoll ] && port=$RELAY_EPOLL
+    "$BENCHBIN" relay --engine $engine --listen $port --backend $BACKEND --threads "${RELAY_THREADS:-2}" >"$RUN/logs/relay-$engine.log" 2>&1 &
+    pids+=($!)
+    [ $engine = nio ] && RELAY_NIO_PID=$! || RELAY_EPOLL_PID=$!
+  done
+fi
+for port in $ROUTER ${BASELINE:+$ROUTER_0} ${RELAYS:+$RELAY_NIO $RELAY_EPOLL}; do
   for _ in $(seq 100); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.test' http://127.0.0.1:$port/1k.bin)" = 200 ] && break
     sleep 0.1
@@ -242,11 +256,13 @@ run_proxy() { # name
     nginx) run_one nginx $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")") ;;
     nginx-b) run_one nginx-b $NGINX_B $(with_workers "$(cat "$RUN/nginx-proxy-b.pid")") ;;
     haproxy) run_one haproxy $HAPROXY "$(cat "$RUN/haproxy.pid")" ;;
+    relay-nio) run_one relay-nio $RELAY_NIO $RELAY_NIO_PID ;;
+    relay-epoll) run_one relay-epoll $RELAY_EPOLL $RELAY_EPOLL_PID ;;
   esac
 }
 # The order turns by one each round, so no proxy always follows the same one: a fixed order read
 # nginx-b (the same program as nginx, run right after it) 10 % slower at p99 over 8 rounds.
-order=(router nginx nginx-b haproxy ${BASELINE:+router-0})
+order=(router nginx nginx-b haproxy ${BASELINE:+router-0} ${RELAYS:+relay-nio relay-epoll})
 for round in $(seq "$ROUNDS"); do
   for i in "${!order[@]}"; do run_proxy "${order[$(((round - 1 + i) % ${#order[@]}))]}"; done
 done
@@ -391,7 +407,7 @@ per_request() { # "cpu seconds..." "requests..." -> CPU microseconds per request
   paste -d' ' <(tr ' ' '\n' <<<"$1" | grep -v '^$') <(tr ' ' '\n' <<<"$2" | grep -v '^$') |
     awk '{printf "%s%.3f", (NR > 1 ? " " : ""), $1 * 1000000 / $2}'
 }
-for name in router nginx-b; do
+for name in router nginx-b ${RELAYS:+relay-nio relay-epoll}; do
   paired "$name" req/s "${RPS[$name]}" "${RPS[nginx]}"
   paired "$name" p99 "${P99[$name]}" "${P99[nginx]}"
   paired "$name" "cpu/request" "$(per_request "${CPU[$name]}" "${REQS[$name]}")" "$(per_request "${CPU[nginx]}" "${REQS[nginx]}")"

@@ -10,7 +10,7 @@ struct AtlantisBench: AsyncParsableCommand {
         subcommands: [
             BenchReconcile.self, BenchRoutes.self, BenchRouteLatency.self, BenchRouteChurn.self, BenchSupervisor.self,
             BenchApply.self, BenchZooKeeperRead.self, BenchAuthWrite.self, BenchDashboard.self, BenchScale.self,
-            BenchRouterScale.self, BenchRouterLive.self, BenchDeployTrace.self,
+            BenchRouterScale.self, BenchRouterLive.self, BenchDeployTrace.self, BenchRelay.self,
         ]
     )
 }
