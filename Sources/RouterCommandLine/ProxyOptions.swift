@@ -33,6 +33,16 @@ struct ProxyOptions: ParsableArguments {
     )
     var scheduling: LoopScheduling = .batch
 
+    /// Off by default: on 2 cores with wrk and the backend beside it, pinned loops took 5 % less CPU
+    /// per request and gave 8 % more throughput, but a higher p99 (1.09× unpinned, 1.11× nginx's):
+    /// a pinned loop waits for its core when another one is idle (bench/RESULTS.md, stop 49).
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Pin each HTTP thread to one of the CPUs the router may use, in turn: less CPU per request, a longer tail when the cores are shared."
+    )
+    var pinLoops = false
+
     @Option(help: "Largest request head (request line and header fields) in bytes; larger ones get 431.")
     var maxHeaderBytes: Int = defaults.maxHeadBytes
 

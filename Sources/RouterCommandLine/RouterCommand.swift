@@ -113,6 +113,7 @@ public struct RouterCommand: AsyncParsableCommand {
         configuration.lostGrace = .seconds(Int64(lostGrace))
         configuration.controlNice = Int32(controlNice)
         configuration.mallocArenas = mallocArenas
+        configuration.pinLoops = proxy.pinLoops
         let service = RouterService(
             configuration: configuration,
             metrics: { registry.emitToString() },

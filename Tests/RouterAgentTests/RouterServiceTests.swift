@@ -19,7 +19,8 @@ struct RouterServiceTests {
     static func serviceWithSavedTable(
         _ rig: RouterRig,
         zooKeeper: ZooKeeperConfiguration,
-        root: String
+        root: String,
+        configure: (inout RouterService.Configuration) -> Void = { _ in }
     ) throws -> (service: RouterService, directory: URL, port: Int, admin: Int) {
         let svc = try rig.backend("svc")
         let documents = try ManifestLoader().parse(RouterRig.serviceAndRoute(port: svc), file: "test.yaml")
@@ -33,33 +34,50 @@ struct RouterServiceTests {
             version: "saved-1"
         ).save(to: directory.appendingPathComponent("table.json").path)
         let (port, admin) = (Loopback.freePort(), Loopback.freePort())
-        let service = RouterService(
-            configuration: .init(
-                id: "r-test-\(UUID().uuidString.prefix(6))",
-                listen: ("127.0.0.1", port),
-                admin: ("127.0.0.1", admin),
-                stateDirectory: directory.path,
-                proxy: ProxyConfiguration(),
-                threads: 1,
-                scheduling: .normal,
-                zooKeeper: zooKeeper,
-                tree: try ZNodeTree(root: root)
-            ),
-            metrics: { "metrics_text 1\n" }
+        var configuration = RouterService.Configuration(
+            id: "r-test-\(UUID().uuidString.prefix(6))",
+            listen: ("127.0.0.1", port),
+            admin: ("127.0.0.1", admin),
+            stateDirectory: directory.path,
+            proxy: ProxyConfiguration(),
+            threads: 1,
+            scheduling: .normal,
+            zooKeeper: zooKeeper,
+            tree: try ZNodeTree(root: root)
         )
+        configure(&configuration)
+        let service = RouterService(configuration: configuration, metrics: { "metrics_text 1\n" })
         return (service, directory, port, admin)
     }
 
+    /// The event-loop threads of this process that may run on one CPU only (pinned).
+    static func pinnedLoopThreads() -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                name.hasPrefix("NIO-ELT"),
+                let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8)
+            else { return false }
+            return LoopPinning.allowedCPUs(status: status)?.count == 1
+        }.count
+    }
+
     /// A table saved by an earlier run, ZooKeeper unreachable: the service serves the saved
-    /// routes, /health says where the table came from, and a graceful shutdown ends it.
-    @Test func withZooKeeperUnreachableItServesTheTableFromDiskAndStopsGracefully() async throws {
+    /// routes, /health says where the table came from, and a graceful shutdown ends it. With
+    /// `--pin-loops` its three event loops each run on one allowed CPU (on a machine with more than one).
+    @Test(arguments: [false, true])
+    func withZooKeeperUnreachableItServesTheTableFromDiskAndStopsGracefully(pinLoops: Bool) async throws {
         let rig = RouterRig()
         defer { for pid in rig.processes { Spawn.kill(pid) } }
+        let pinnedBefore = Self.pinnedLoopThreads()
         let (service, directory, port, admin) = try Self.serviceWithSavedTable(
             rig,
             zooKeeper: ZooKeeperConfiguration(connectionString: "127.0.0.1:1", connectTimeout: .milliseconds(200)),
             root: "/routerservicetest"
-        )
+        ) {
+            $0.threads = 3
+            $0.pinLoops = pinLoops
+        }
         defer { try? FileManager.default.removeItem(at: directory) }
         let group = ServiceGroup(services: [service], logger: .init(label: "test"))
         let running = Task { try await group.run() }
@@ -69,6 +87,10 @@ struct RouterServiceTests {
                 try rig.get("http://127.0.0.1:\(port)/a", host: Optional("svc.test")) == (200, "svc /a\n")
             }
         )
+        let cpus = LoopPinning.allowedCPUs(status: try String(contentsOfFile: "/proc/self/status", encoding: .utf8))
+        if let cpus, cpus.count > 1 {
+            #expect(Self.pinnedLoopThreads() - pinnedBefore == (pinLoops ? 3 : 0))
+        }
         let (status, health) = try rig.get("http://127.0.0.1:\(admin)/health", host: nil)
         #expect(status == 200)
         #expect(health.contains(#""status":"degraded""#), "\(health)")

@@ -40,6 +40,9 @@ public struct RouterService: Service {
         /// How many allocator arenas the router's threads share (`RouterService.arenaLimit`: one
         /// per core); 0: glibc's default (one per thread, up to eight per core).
         public var mallocArenas = RouterService.arenaLimit
+        /// Each event loop pinned to one of the CPUs the process may use, in turn (`LoopPinning`);
+        /// false: the kernel places them.
+        public var pinLoops = false
 
         public init(
             id: String,
@@ -113,7 +116,20 @@ public struct RouterService: Service {
         let tables = TableSource()
         let internalTables = TableSource()
         // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
-        let loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let loops: MultiThreadedEventLoopGroup
+        if configuration.pinLoops,
+            let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let allowed = LoopPinning.allowedCPUs(status: status)
+        {
+            loops = MultiThreadedEventLoopGroup(
+                pinnedCPUIDs: LoopPinning.cpus(forLoops: configuration.threads, allowed: allowed)
+            )
+        } else {
+            if configuration.pinLoops {
+                logger.notice("router.loops_unpinned", metadata: ["reason": "no Cpus_allowed_list"])
+            }
+            loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        }
         do {
             try await configuration.scheduling.apply(to: loops)
         } catch {
