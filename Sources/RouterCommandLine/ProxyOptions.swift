@@ -33,9 +33,10 @@ struct ProxyOptions: ParsableArguments {
     )
     var scheduling: LoopScheduling = .batch
 
-    /// Off by default: on 2 cores with wrk and the backend beside it, pinned loops took 5 % less CPU
-    /// per request and gave 8 % more throughput, but a higher p99 (1.09× unpinned, 1.11× nginx's):
-    /// a pinned loop waits for its core when another one is idle (bench/RESULTS.md, stop 49).
+    /// Off by default: on 2 cores with wrk and the backend beside it, pinned loops took 3–5 % less
+    /// CPU per request and gave 5–8 % more throughput, but a higher p99 (1.09× and 1.19× unpinned
+    /// in two runs): a pinned loop waits for its core when another one is idle (bench/RESULTS.md,
+    /// stop 49).
     @Flag(
         inversion: .prefixedNo,
         help:
