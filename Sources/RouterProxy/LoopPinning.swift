@@ -10,9 +10,9 @@ public enum LoopPinning {
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
         else { return nil }
         var cpus: [Int] = []
-        for part in line.dropFirst("Cpus_allowed_list:".count).split(separator: ",") {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
-                .map { Int($0.trimmingWhitespace) }
+        let list = line.dropFirst("Cpus_allowed_list:".count).filter { !$0.isWhitespace }
+        for part in list.split(separator: ",") {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
             switch bounds.count {
             case 1:
                 guard let cpu = bounds[0], cpu >= 0 else { return nil }
@@ -31,14 +31,5 @@ public enum LoopPinning {
     public static func cpus(forLoops loops: Int, allowed: [Int]) -> [Int] {
         guard !allowed.isEmpty else { return [] }
         return (0..<loops).map { allowed[$0 % allowed.count] }
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingWhitespace: Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" || last == "\r" { text.removeLast() }
-        return text
     }
 }

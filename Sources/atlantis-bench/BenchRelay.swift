@@ -113,15 +113,12 @@ struct EpollRelay {
 
     func run() throws {
         print("relay (epoll, \(threads) threads) on 127.0.0.1:\(listen) → 127.0.0.1:\(backend)")
-        var workers: [Thread] = []
         for _ in 0..<threads {
             let listener = try Self.listener(port: listen)
             let backendPort = backend
-            let thread = Thread { Self.loop(listener: listener, backend: backendPort) }
-            thread.start()
-            workers.append(thread)
+            Thread { Self.loop(listener: listener, backend: backendPort) }.start()
         }
-        while true { sleep(3600) }
+        while true { sleep(3600) }  // the loops never end; the bench kills the process
     }
 
     static func address(port: Int) -> sockaddr_in {
