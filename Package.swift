@@ -85,10 +85,12 @@ let package = Package(
             dependencies: [],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CEpoll"),
         .target(
             name: "RouterProxy",
             dependencies: [
                 "RouterData",
+                "CEpoll",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -376,11 +378,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "CBenchEpoll"),
         .executableTarget(
             name: "atlantis-bench",
             dependencies: [
-                "CBenchEpoll",
+                "CEpoll",
                 "AgentOptions",
                 "CLIOptions",
                 "ManagerAPI",

@@ -44,6 +44,17 @@ struct ProxyOptions: ParsableArguments {
     )
     var pinLoops = false
 
+    @Option(
+        help: "What runs the HTTP sockets: nio (NIO's event loops) or epoll (the router's own epoll loops, leaner).",
+        transform: { value in
+            guard let engine = ProxyEngine(rawValue: value) else {
+                throw ValidationError("--engine must be nio or epoll, not \(value)")
+            }
+            return engine
+        }
+    )
+    var engine = ProxyEngine.nio
+
     @Option(help: "Largest request head (request line and header fields) in bytes; larger ones get 431.")
     var maxHeaderBytes: Int = defaults.maxHeadBytes
 

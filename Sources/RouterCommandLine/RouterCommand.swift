@@ -114,6 +114,7 @@ public struct RouterCommand: AsyncParsableCommand {
         configuration.controlNice = Int32(controlNice)
         configuration.mallocArenas = mallocArenas
         configuration.pinLoops = proxy.pinLoops
+        configuration.engine = proxy.engine
         let service = RouterService(
             configuration: configuration,
             metrics: { registry.emitToString() },

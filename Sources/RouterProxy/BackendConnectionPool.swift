@@ -12,6 +12,8 @@ struct BackendConnection {
 /// handlers of a client connection use the pool of the loop they run on.
 final class BackendConnectionPool {
     let eventLoop: any EventLoop
+    /// The loop as the router's own epoll loop, if it is one (connections are then its sockets).
+    private let epollLoop: EpollLoop?
     let configuration: ProxyConfiguration
     private var idle: [Backend: IdleList] = [:]
 
@@ -25,6 +27,7 @@ final class BackendConnectionPool {
 
     init(eventLoop: any EventLoop, configuration: ProxyConfiguration) {
         self.eventLoop = eventLoop
+        self.epollLoop = eventLoop as? EpollLoop
         self.configuration = configuration
     }
 
@@ -41,6 +44,27 @@ final class BackendConnectionPool {
     /// A new connection.
     func connect(_ backend: Backend) -> EventLoopFuture<BackendConnection> {
         let handler = BackendHandler()
+        if let epollLoop {
+            let address: SocketAddress
+            do {
+                address = try SocketAddress(ipAddress: backend.host, port: backend.port)
+            } catch {
+                // A name rather than an address: resolved here (NIO's bootstrap would too).
+                do {
+                    address = try SocketAddress.makeAddressResolvingHost(backend.host, port: backend.port)
+                } catch {
+                    return eventLoop.makeFailedFuture(error)
+                }
+            }
+            return EpollSocketChannel.connect(
+                to: address,
+                on: epollLoop,
+                timeout: configuration.connectTimeout.timeAmount
+            ) { channel in
+                try channel.pipeline.syncOperations.addHandler(handler)
+            }
+            .map { BackendConnection(channel: $0, handler: handler) }
+        }
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout.timeAmount)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

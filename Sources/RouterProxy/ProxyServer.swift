@@ -8,7 +8,7 @@ public final class ProxyServer: Sendable {
     public let tables: TableSource
     public let ejections = Ejections()
     let configuration: ProxyConfiguration
-    let group: MultiThreadedEventLoopGroup
+    let group: any EventLoopGroup
     let pools: PerLoop<BackendConnectionPool>
     let counts: PerLoop<LoopCounts>
     let metrics: ProxyMetrics
@@ -18,7 +18,7 @@ public final class ProxyServer: Sendable {
     public init(
         tables: TableSource,
         configuration: ProxyConfiguration = ProxyConfiguration(),
-        group: MultiThreadedEventLoopGroup = .singleton,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "atlantis.router")
     ) {
         self.tables = tables
@@ -37,29 +37,33 @@ public final class ProxyServer: Sendable {
         for task in flushes { task.cancel() }
     }
 
-    /// Binds the listener; the returned channel's `closeFuture` completes when it stops.
+    /// Binds the listener; the returned channel's `closeFuture` completes when it stops. On an
+    /// `EpollLoopGroup` every loop accepts on it; on NIO's group, NIO's server channel does.
     public func bind(host: String, port: Int) async throws -> any Channel {
-        try await ServerBootstrap(group: group)
+        // ProxyHandler reads and writes HTTP/1.1 itself (no codec handlers) and keeps its own
+        // idle deadline (no handler touched per read and write for it).
+        let initialize: @Sendable (any Channel) throws -> Void = {
+            [tables, pools, counts, metrics, ejections, configuration, logger] channel in
+            try channel.pipeline.syncOperations.addHandler(
+                ProxyHandler(
+                    tables: tables,
+                    pools: pools,
+                    counts: counts,
+                    ejections: ejections,
+                    configuration: configuration,
+                    metrics: metrics,
+                    logger: logger
+                )
+            )
+        }
+        if let loops = group as? EpollLoopGroup {
+            return try await EpollServerChannel.bind(host: host, port: port, group: loops, initialize: initialize)
+        }
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [tables, pools, counts, metrics, ejections, configuration, logger] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // ProxyHandler reads and writes HTTP/1.1 itself (no codec handlers) and keeps
-                    // its own idle deadline (no handler touched per read and write for it).
-                    try channel.pipeline.syncOperations.addHandler(
-                        ProxyHandler(
-                            tables: tables,
-                            pools: pools,
-                            counts: counts,
-                            ejections: ejections,
-                            configuration: configuration,
-                            metrics: metrics,
-                            logger: logger
-                        )
-                    )
-                }
-            }
+            .childChannelInitializer { channel in channel.eventLoop.makeCompletedFuture { try initialize(channel) } }
             .bind(host: host, port: port)
             .get()
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CBenchEpoll
+import CEpoll
 import Foundation
 import Glibc
 import NIOCore
@@ -151,7 +151,7 @@ struct EpollRelay {
         func watch(_ fd: Int32) {
             var event = epoll_event()
             event.events = EPOLLIN.rawValue
-            cbench_epoll_set_fd(&event, fd)
+            cepoll_set_fd(&event, fd)
             epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
         }
         func drop(_ fd: Int32) {
@@ -168,7 +168,7 @@ struct EpollRelay {
             let ready = epoll_wait(epoll, &events, Int32(events.count), -1)
             guard ready > 0 else { continue }
             for i in 0..<Int(ready) {
-                let fd = cbench_epoll_data_fd(&events[i])
+                let fd = cepoll_data_fd(&events[i])
                 if fd == listener {
                     while true {
                         let client = accept(listener, nil, nil)

@@ -6,14 +6,19 @@ import Testing
 /// HTTP/1.1 details the proxy now reads and writes itself, against the real Python backend.
 @Suite("HTTP/1.1 semantics through the proxy", .serialized)
 struct ProtocolTests {
-    private func started(_ configuration: ProxyConfiguration = ProxyConfiguration()) async throws -> ProxyHarness {
-        let h = ProxyHarness()
+    private func started(
+        _ configuration: ProxyConfiguration = ProxyConfiguration(),
+        engine: ProxyEngine
+    ) async throws -> ProxyHarness {
+        let h = ProxyHarness(engine: engine)
         try await h.startWithOneBackend(configuration: configuration)
         return h
     }
 
-    @Test func http10ClientsGetAnswersAndKeepAliveOnlyWhenAsked() async throws {
-        let h = try await started()
+    @Test(arguments: ProxyEngine.allCases) func http10ClientsGetAnswersAndKeepAliveOnlyWhenAsked(
+        engine: ProxyEngine
+    ) async throws {
+        let h = try await started(engine: engine)
         #expect(try h.curl(["--http1.0", "/ten"]).text == "A /ten\n")
         let keep = try RawConnection(port: h.proxyPort)
         keep.send("GET /one HTTP/1.0\r\nHost: app.test\r\nConnection: keep-alive\r\n\r\n")
@@ -28,8 +33,10 @@ struct ProtocolTests {
         await h.stop()
     }
 
-    @Test func headAnd204And304HaveNoBodyAndKeepTheConnection() async throws {
-        let h = try await started()
+    @Test(arguments: ProxyEngine.allCases) func headAnd204And304HaveNoBodyAndKeepTheConnection(
+        engine: ProxyEngine
+    ) async throws {
+        let h = try await started(engine: engine)
         let c = try RawConnection(port: h.proxyPort)
         c.send(
             "HEAD /h HTTP/1.1\r\nHost: app.test\r\n\r\n" + "GET /status?code=204 HTTP/1.1\r\nHost: app.test\r\n\r\n"
@@ -45,8 +52,10 @@ struct ProtocolTests {
         await h.stop()
     }
 
-    @Test func aBodyWithoutLengthEndsWithTheConnectionAndTrailersPassThrough() async throws {
-        let h = try await started()
+    @Test(arguments: ProxyEngine.allCases) func aBodyWithoutLengthEndsWithTheConnectionAndTrailersPassThrough(
+        engine: ProxyEngine
+    ) async throws {
+        let h = try await started(engine: engine)
         let c = try RawConnection(port: h.proxyPort)
         c.send("GET /nolength HTTP/1.1\r\nHost: app.test\r\n\r\n")
         let text = try #require(c.readUntilClosed(), "a response delimited by close closes the client connection")
@@ -60,23 +69,29 @@ struct ProtocolTests {
         await h.stop()
     }
 
-    @Test(arguments: [
-        (
-            "POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            "400", "both Content-Length and Transfer-Encoding"
-        ),
-        ("GET / HTTP/1.1\r\nHost: app.test\r\nNoColon\r\n\r\n", "400", "header line without a colon"),
-        ("GET / HTTP/1.1\r\nHost: app.test\r\nBad Name: x\r\n\r\n", "400", "malformed header name"),
-        ("GET / HTTP/1.1\r\nHost: app.test\r\n folded\r\n\r\n", "400", "folded header lines"),
-        (
-            "POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400",
-            "malformed chunk size"
-        ),
-        ("GET / HTTP/3.0\r\nHost: app.test\r\n\r\n", "505", "HTTP version not supported"),
-    ])
-    func malformedRequestsAreRefusedAndTheConnectionClosed(request: String, status: String, words: String) async throws
-    {
-        let h = try await started()
+    @Test(
+        arguments: [
+            (
+                "POST /echo HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "400", "both Content-Length and Transfer-Encoding"
+            ),
+            ("GET / HTTP/1.1\r\nHost: app.test\r\nNoColon\r\n\r\n", "400", "header line without a colon"),
+            ("GET / HTTP/1.1\r\nHost: app.test\r\nBad Name: x\r\n\r\n", "400", "malformed header name"),
+            ("GET / HTTP/1.1\r\nHost: app.test\r\n folded\r\n\r\n", "400", "folded header lines"),
+            (
+                "POST /echo HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "400",
+                "malformed chunk size"
+            ),
+            ("GET / HTTP/3.0\r\nHost: app.test\r\n\r\n", "505", "HTTP version not supported"),
+        ],
+        ProxyEngine.allCases
+    )
+    func malformedRequestsAreRefusedAndTheConnectionClosed(
+        request: (String, String, String),
+        engine: ProxyEngine
+    ) async throws {
+        let (request, status, words) = request
+        let h = try await started(engine: engine)
         let c = try RawConnection(port: h.proxyPort)
         c.send(request + "GET /smuggled HTTP/1.1\r\nHost: app.test\r\n\r\n")
         let text = try #require(c.readUntilClosed(), "the proxy closes the connection after refusing")
@@ -86,8 +101,10 @@ struct ProtocolTests {
         await h.stop()
     }
 
-    @Test func requestsAreRoutedByTheHostAndPathTheBackendWillSee() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func requestsAreRoutedByTheHostAndPathTheBackendWillSee(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         let a = try h.backend("A")
         let b = try h.backend("B")
         try await h.start(
@@ -140,10 +157,12 @@ struct ProtocolTests {
         await h.stop()
     }
 
-    @Test func idleAndStalledConnectionsAreClosedAfterTheIdleTimeout() async throws {
+    @Test(arguments: ProxyEngine.allCases) func idleAndStalledConnectionsAreClosedAfterTheIdleTimeout(
+        engine: ProxyEngine
+    ) async throws {
         var configuration = ProxyConfiguration()
         configuration.idleTimeout = .milliseconds(300)
-        let h = try await started(configuration)
+        let h = try await started(configuration, engine: engine)
         let idle = try RawConnection(port: h.proxyPort)
         idle.send("GET /once HTTP/1.1\r\nHost: app.test\r\n\r\n")
         #expect(idle.read(until: "A /once\n").hasSuffix("A /once\n"))
@@ -159,10 +178,10 @@ struct ProtocolTests {
         await h.stop()
     }
 
-    @Test func theHeadLimitIsConfigurable() async throws {
+    @Test(arguments: ProxyEngine.allCases) func theHeadLimitIsConfigurable(engine: ProxyEngine) async throws {
         var configuration = ProxyConfiguration()
         configuration.maxHeadBytes = 2048
-        let h = try await started(configuration)
+        let h = try await started(configuration, engine: engine)
         #expect(try h.curl(["-H", "X-Pad: \(String(repeating: "p", count: 1000))", "/fits"]).status == 200)
         let refused = try h.curl(["-H", "X-Pad: \(String(repeating: "p", count: 3000))", "/too-big"])
         #expect(refused.status == 431)

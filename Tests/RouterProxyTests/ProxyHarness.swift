@@ -14,6 +14,13 @@ final class ProxyHarness: @unchecked Sendable {
     var proxyChannel: (any Channel)?
     var proxy: ProxyServer?
     var proxyPort = 0
+    /// What runs the proxy's sockets: every test through the proxy runs on both engines.
+    let engine: ProxyEngine
+    private var epollLoops: EpollLoopGroup?
+
+    init(engine: ProxyEngine = .nio) {
+        self.engine = engine
+    }
 
     /// Starts a backend and waits until it answers.
     func backend(_ name: String) throws -> Backend {
@@ -23,7 +30,16 @@ final class ProxyHarness: @unchecked Sendable {
     }
 
     func start(_ table: RoutingTable, configuration: ProxyConfiguration = ProxyConfiguration()) async throws {
-        let proxy = ProxyServer(tables: TableSource(table), configuration: configuration)
+        let group: any EventLoopGroup
+        switch engine {
+        case .nio:
+            group = MultiThreadedEventLoopGroup.singleton
+        case .epoll:
+            let loops = try EpollLoopGroup(numberOfThreads: 2)
+            epollLoops = loops
+            group = loops
+        }
+        let proxy = ProxyServer(tables: TableSource(table), configuration: configuration, group: group)
         let channel = try await proxy.bind(host: "127.0.0.1", port: 0)
         self.proxy = proxy
         proxyChannel = channel
@@ -43,6 +59,7 @@ final class ProxyHarness: @unchecked Sendable {
 
     func stop() async {
         try? await proxyChannel?.close().get()
+        try? await epollLoops?.shutdownGracefully()
         for pid in backends { Spawn.kill(pid) }
     }
 

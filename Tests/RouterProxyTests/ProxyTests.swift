@@ -19,8 +19,10 @@ enum TestMetricsOnce {
 
 @Suite("Reverse proxy against real backends", .serialized)
 struct ProxyTests {
-    @Test func routesByHostAndPathAndAnswersWhenItCannot() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func routesByHostAndPathAndAnswersWhenItCannot(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         let a = try h.backend("A")
         let b = try h.backend("B")
         try await h.start(
@@ -48,8 +50,8 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func pipelinedRequestsAreAnsweredInOrder(engine: ProxyEngine) async throws {
+        let h = ProxyHarness(engine: engine)
         try await h.startWithOneBackend()
         // Three requests in one write, the second without a route: three answers, in order.
         let connection = try RawConnection(port: h.proxyPort)
@@ -70,8 +72,10 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func forwardedHeadersAreAddedAndHopByHopHeadersRemoved() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func forwardedHeadersAreAddedAndHopByHopHeadersRemoved(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         try await h.startWithOneBackend()
         let seen = try h.curl([
             "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1", "-H", "Keep-Alive: timeout=5",
@@ -86,8 +90,8 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func tenMegabytesUpAndDownChunkedAndNot() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func tenMegabytesUpAndDownChunkedAndNot(engine: ProxyEngine) async throws {
+        let h = ProxyHarness(engine: engine)
         try await h.startWithOneBackend()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
         var payload = Data(count: 10 * 1024 * 1024)
@@ -111,8 +115,10 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func backendConnectionsAreReusedAcrossClientConnections() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func backendConnectionsAreReusedAcrossClientConnections(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         let a = try await h.startWithOneBackend()
         let before = Int(
             try h.curl(["http://\(a)/connections"], direct: true).text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -126,9 +132,11 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func aBackendClosingEarlyIsA502CountedForItsPool() async throws {
+    @Test(arguments: ProxyEngine.allCases) func aBackendClosingEarlyIsA502CountedForItsPool(
+        engine: ProxyEngine
+    ) async throws {
         let metrics = TestMetricsOnce.shared
-        let h = ProxyHarness()
+        let h = ProxyHarness(engine: engine)
         try await h.startWithOneBackend()
         let counted = {
             metrics.counters(
@@ -144,8 +152,10 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func aBackendSwitchingProtocolsUnaskedIsA502() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func aBackendSwitchingProtocolsUnaskedIsA502(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         try await h.startWithOneBackend()
         // Not an interim response to wait past: what follows a 101 is another protocol.
         let r = try h.curl(["--max-time", "5", "/status?code=101"])
@@ -155,9 +165,11 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func requestsResponsesAndLatenciesReachTheMetricsBackend() async throws {
+    @Test(arguments: ProxyEngine.allCases) func requestsResponsesAndLatenciesReachTheMetricsBackend(
+        engine: ProxyEngine
+    ) async throws {
         let metrics = TestMetricsOnce.shared
-        let h = ProxyHarness()
+        let h = ProxyHarness(engine: engine)
         try await h.startWithOneBackend()
         func total(_ label: String, _ dimensions: [(String, String)] = []) -> Int64 {
             metrics.counters(label: label, dimensions: dimensions).map(\.totalValue).reduce(0, +)
@@ -186,8 +198,10 @@ struct ProxyTests {
     /// A backend's idle timeout can close a kept-alive connection just as the next request goes
     /// out on it. That is not the backend failing: the request is sent again on a new connection,
     /// and the backend is not ejected.
-    @Test func aKeptAliveConnectionClosedAsARequestGoesOutIsRetriedNotEjected() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func aKeptAliveConnectionClosedAsARequestGoesOutIsRetriedNotEjected(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         let a = try await h.startWithOneBackend()
         // One client connection, so both requests use its event loop's pool: the second takes the
         // kept-alive connection of the first, which the backend then closes without answering.
@@ -206,8 +220,10 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func refusedConnectionsAreRetriedOnAnotherBackendAndEjected() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func refusedConnectionsAreRetriedOnAnotherBackendAndEjected(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         let live = try h.backend("live")
         let dead = Backend(host: "127.0.0.1", port: Loopback.freePort())
         try await h.start(
@@ -227,8 +243,10 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func slowBackendsGet504AndOversizeHeadersAreRefused() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func slowBackendsGet504AndOversizeHeadersAreRefused(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         let a = try h.backend("A")
         var configuration = ProxyConfiguration()
         configuration.responseTimeout = .milliseconds(300)
@@ -245,8 +263,8 @@ struct ProxyTests {
         await h.stop()
     }
 
-    @Test func tableSwapsUnderLoadDropNothing() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func tableSwapsUnderLoadDropNothing(engine: ProxyEngine) async throws {
+        let h = ProxyHarness(engine: engine)
         let a = try h.backend("A")
         let b = try h.backend("B")
         let tableA = table(
@@ -280,8 +298,10 @@ struct ProxyTests {
 
 @Suite("Upgraded connections through the proxy", .serialized)
 struct UpgradeTests {
-    @Test func anUpgradedConnectionRelaysBytesAndSurvivesRouteChanges() async throws {
-        let h = ProxyHarness()
+    @Test(arguments: ProxyEngine.allCases) func anUpgradedConnectionRelaysBytesAndSurvivesRouteChanges(
+        engine: ProxyEngine
+    ) async throws {
+        let h = ProxyHarness(engine: engine)
         let a = try h.backend("A")
         let b = try h.backend("B")
         let tableA = table(

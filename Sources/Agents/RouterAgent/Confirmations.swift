@@ -1,4 +1,5 @@
 import Reconciler
+
 /// Which instance reports a router has seen confirmed by their supervisor's live session at its
 /// last table build, and since when each report it once saw confirmed is not: what the lost
 /// grace (`RouterAgent.lostGrace`) is counted from. A set and a small dictionary: at 50,000

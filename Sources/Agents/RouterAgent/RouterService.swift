@@ -43,6 +43,8 @@ public struct RouterService: Service {
         /// Each event loop pinned to one of the CPUs the process may use, in turn (`LoopPinning`);
         /// false: the kernel places them.
         public var pinLoops = false
+        /// What runs the proxy's sockets: NIO's event loops or the router's own epoll loops.
+        public var engine = ProxyEngine.nio
 
         public init(
             id: String,
@@ -116,8 +118,13 @@ public struct RouterService: Service {
         let tables = TableSource()
         let internalTables = TableSource()
         // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
-        let loops: MultiThreadedEventLoopGroup
-        if configuration.pinLoops,
+        let loops: any EventLoopGroup
+        if configuration.engine == .epoll {
+            if configuration.pinLoops {
+                logger.notice("router.loops_unpinned", metadata: ["reason": "--pin-loops applies to the nio engine"])
+            }
+            loops = try EpollLoopGroup(numberOfThreads: configuration.threads)
+        } else if configuration.pinLoops,
             let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let allowed = LoopPinning.allowedCPUs(status: status)
         {
@@ -155,7 +162,7 @@ public struct RouterService: Service {
         tables: TableSource,
         internalTables: TableSource,
         health: RouterHealth,
-        loops: MultiThreadedEventLoopGroup,
+        loops: any EventLoopGroup,
         loopThreads: Set<Int32>
     ) async throws {
         let server = ProxyServer(tables: tables, configuration: configuration.proxy, group: loops, logger: logger)

@@ -1,2 +1,2 @@
 // The header's inline functions are the whole target; a C target needs one source file.
-#include "CBenchEpoll.h"
+#include "CEpoll.h"

@@ -1,0 +1,31 @@
+public import Dispatch
+public import NIOCore
+import Synchronization
+
+/// The proxy's event loops when it runs on its own epoll loops (`--engine epoll`): `count`
+/// threads, each an `EpollLoop`. Every loop accepts on the shared listener itself, so a
+/// connection lives where it was accepted.
+public final class EpollLoopGroup: EventLoopGroup, Sendable {
+    let loops: [EpollLoop]
+    private let cursor = Atomic<Int>(0)
+
+    public init(numberOfThreads count: Int) throws {
+        precondition(count > 0, "an epoll loop group needs at least one thread")
+        loops = try (0..<count).map { try EpollLoop(index: $0, name: "epoll-loop-\($0)") }
+    }
+
+    public func next() -> any EventLoop {
+        loops[cursor.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+    }
+
+    public func makeIterator() -> EventLoopIterator { EventLoopIterator(loops) }
+
+    public func shutdownGracefully(queue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void) {
+        let done = DispatchGroup()
+        for loop in loops {
+            done.enter()
+            loop.shutdownGracefully(queue: queue) { _ in done.leave() }
+        }
+        done.notify(queue: queue) { callback(nil) }
+    }
+}
