@@ -62,11 +62,24 @@ struct RouterServiceTests {
         }.count
     }
 
+    /// This process's threads named `prefix…` (`/proc/self/task/*/comm`).
+    static func threads(named prefix: String) -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?.hasPrefix(prefix) ?? false
+        }.count
+    }
+
     /// A table saved by an earlier run, ZooKeeper unreachable: the service serves the saved
     /// routes, /health says where the table came from, and a graceful shutdown ends it. With
-    /// `--pin-loops` its three event loops each run on one allowed CPU (on a machine with more than one).
-    @Test(arguments: [false, true])
-    func withZooKeeperUnreachableItServesTheTableFromDiskAndStopsGracefully(pinLoops: Bool) async throws {
+    /// `--pin-loops` its three event loops each run on one allowed CPU (on a machine with more
+    /// than one); with `--engine epoll` they are three epoll loops, gone after the shutdown.
+    @Test(arguments: [(false, ProxyEngine.nio), (true, .nio), (false, .epoll)])
+    func withZooKeeperUnreachableItServesTheTableFromDiskAndStopsGracefully(
+        pinLoops: Bool,
+        engine: ProxyEngine
+    ) async throws {
+        let epollBefore = Self.threads(named: "epoll-loop-")
         let rig = RouterRig()
         defer { for pid in rig.processes { Spawn.kill(pid) } }
         let pinnedBefore = Self.pinnedLoopThreads()
@@ -77,6 +90,7 @@ struct RouterServiceTests {
         ) {
             $0.threads = 3
             $0.pinLoops = pinLoops
+            $0.engine = engine
         }
         defer { try? FileManager.default.removeItem(at: directory) }
         let group = ServiceGroup(services: [service], logger: .init(label: "test"))
@@ -97,9 +111,11 @@ struct RouterServiceTests {
         #expect(health.contains(#""tableFrom":"disk""#), "\(health)")
         #expect(health.contains(#""tableVersion":"saved-1""#), "\(health)")
         #expect(try rig.get("http://127.0.0.1:\(admin)/metrics", host: nil) == (200, "metrics_text 1\n"))
+        #expect(Self.threads(named: "epoll-loop-") - epollBefore == (engine == .epoll ? 3 : 0))
 
         await group.triggerGracefulShutdown()
         try await running.value
+        #expect(await eventually { Self.threads(named: "epoll-loop-") == epollBefore }, "the loops' threads end")
         #expect(try rig.get("http://127.0.0.1:\(port)/b", host: Optional("svc.test")).0 == 0, "the listener is closed")
     }
 

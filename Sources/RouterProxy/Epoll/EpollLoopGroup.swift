@@ -3,8 +3,8 @@ public import NIOCore
 import Synchronization
 
 /// The proxy's event loops when it runs on its own epoll loops (`--engine epoll`): `count`
-/// threads, each an `EpollLoop`. Every loop accepts on the shared listener itself, so a
-/// connection lives where it was accepted.
+/// threads, each an `EpollLoop`. Every loop accepts on the shared listener; connections are
+/// handed to the loops in turn (`EpollServerChannel`).
 public final class EpollLoopGroup: EventLoopGroup, Sendable {
     let loops: [EpollLoop]
     private let cursor = Atomic<Int>(0)
@@ -14,7 +14,10 @@ public final class EpollLoopGroup: EventLoopGroup, Sendable {
         loops = try (0..<count).map { try EpollLoop(index: $0, name: "epoll-loop-\($0)") }
     }
 
-    public func next() -> any EventLoop {
+    public func next() -> any EventLoop { nextLoop() }
+
+    /// The loops in turn.
+    func nextLoop() -> EpollLoop {
         loops[cursor.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
     }
 
