@@ -44,8 +44,11 @@ struct ProxyOptions: ParsableArguments {
     )
     var pinLoops = false
 
+    /// epoll by default: on 2 cores beside wrk and the backend it took 0.86–0.94× the CPU per
+    /// request of the NIO engine with no higher p99 (bench/RESULTS.md, stop 50), and 0.89× nginx's.
     @Option(
-        help: "What runs the HTTP sockets: nio (NIO's event loops) or epoll (the router's own epoll loops, leaner).",
+        help:
+            "What runs the HTTP sockets: epoll (the router's own epoll loops, the default) or nio (NIO's event loops and channels).",
         transform: { value in
             guard let engine = ProxyEngine(rawValue: value) else {
                 throw ValidationError("--engine must be nio or epoll, not \(value)")
@@ -53,7 +56,7 @@ struct ProxyOptions: ParsableArguments {
             return engine
         }
     )
-    var engine = ProxyEngine.nio
+    var engine = ProxyEngine.epoll
 
     @Option(help: "Largest request head (request line and header fields) in bytes; larger ones get 431.")
     var maxHeaderBytes: Int = defaults.maxHeadBytes

@@ -3,8 +3,8 @@ import TestSupport
 import Testing
 import ZooKeeper
 
-/// `atlantis router --control-nice N`: the event loops keep the process's priority, every other
-/// thread (ZooKeeper's, the task pool's, NIO's singleton loops) runs at nice N, so a route change
+/// `atlantis router --control-nice N`: the proxy's event loops keep the process's priority, every
+/// other thread (ZooKeeper's, the task pool's, NIO's singleton loops) runs at nice N, so a route change
 /// waits for busy loops instead of preempting them (bench/RESULTS.md, the router under churn).
 @Suite("atlantis router --control-nice")
 struct RouterControlNiceTests {
@@ -33,8 +33,10 @@ struct RouterControlNiceTests {
         // The router starts at this process's nice value (0 unless the tests themselves are niced).
         let base = Self.threads(of: ProcessInfo.processInfo.processIdentifier).first?.nice ?? 0
         let control = max(7, base)
-        let loops = { Self.threads(of: pid).filter { $0.name.hasPrefix("NIO-ELT-") } }
-        let others = { Self.threads(of: pid).filter { !$0.name.hasPrefix("NIO-ELT-") } }
+        // The proxy's loops (the epoll engine's, the default); NIO's singleton loops, which serve
+        // the admin port, are among the others.
+        let loops = { Self.threads(of: pid).filter { $0.name.hasPrefix("epoll-loop-") } }
+        let others = { Self.threads(of: pid).filter { !$0.name.hasPrefix("epoll-loop-") } }
         // The first pass runs once the loops are up; threads made later are caught within 5 s.
         #expect(await eventually(.seconds(10)) { others().allSatisfy { $0.nice == control } }, "\(others())")
         #expect(loops().count == 2, "the two event loops: \(loops())")

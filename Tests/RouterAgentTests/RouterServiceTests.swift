@@ -55,7 +55,7 @@ struct RouterServiceTests {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         return tasks.filter { task in
             guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
-                name.hasPrefix("NIO-ELT"),
+                name.hasPrefix("NIO-ELT") || name.hasPrefix("epoll-loop-"),
                 let status = try? String(contentsOfFile: "/proc/self/task/\(task)/status", encoding: .utf8)
             else { return false }
             return LoopPinning.allowedCPUs(status: status)?.count == 1
@@ -74,7 +74,7 @@ struct RouterServiceTests {
     /// routes, /health says where the table came from, and a graceful shutdown ends it. With
     /// `--pin-loops` its three event loops each run on one allowed CPU (on a machine with more
     /// than one); with `--engine epoll` they are three epoll loops, gone after the shutdown.
-    @Test(arguments: [(false, ProxyEngine.nio), (true, .nio), (false, .epoll)])
+    @Test(arguments: [(false, ProxyEngine.nio), (true, .nio), (false, .epoll), (true, .epoll)])
     func withZooKeeperUnreachableItServesTheTableFromDiskAndStopsGracefully(
         pinLoops: Bool,
         engine: ProxyEngine

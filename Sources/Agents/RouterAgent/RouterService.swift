@@ -43,8 +43,8 @@ public struct RouterService: Service {
         /// Each event loop pinned to one of the CPUs the process may use, in turn (`LoopPinning`);
         /// false: the kernel places them.
         public var pinLoops = false
-        /// What runs the proxy's sockets: NIO's event loops or the router's own epoll loops.
-        public var engine = ProxyEngine.nio
+        /// What runs the proxy's sockets: the router's own epoll loops or NIO's event loops.
+        public var engine = ProxyEngine.epoll
 
         public init(
             id: String,
@@ -119,23 +119,24 @@ public struct RouterService: Service {
         let internalTables = TableSource()
         // Its own threads (not NIO's shared singleton), so their scheduling policy is the proxy's alone.
         let loops: any EventLoopGroup
-        if configuration.engine == .epoll {
-            if configuration.pinLoops {
-                logger.notice("router.loops_unpinned", metadata: ["reason": "--pin-loops applies to the nio engine"])
-            }
-            loops = try EpollLoopGroup(numberOfThreads: configuration.threads)
-        } else if configuration.pinLoops,
-            let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let allowed = LoopPinning.allowedCPUs(status: status)
-        {
-            loops = MultiThreadedEventLoopGroup(
-                pinnedCPUIDs: LoopPinning.cpus(forLoops: configuration.threads, allowed: allowed)
-            )
-        } else {
-            if configuration.pinLoops {
+        var pinned: [Int] = []
+        if configuration.pinLoops {
+            if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                let allowed = LoopPinning.allowedCPUs(status: status)
+            {
+                pinned = LoopPinning.cpus(forLoops: configuration.threads, allowed: allowed)
+            } else {
                 logger.notice("router.loops_unpinned", metadata: ["reason": "no Cpus_allowed_list"])
             }
-            loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        }
+        switch configuration.engine {
+        case .epoll:
+            loops = try EpollLoopGroup(numberOfThreads: configuration.threads, pinnedCPUs: pinned)
+        case .nio:
+            loops =
+                pinned.isEmpty
+                ? MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+                : MultiThreadedEventLoopGroup(pinnedCPUIDs: pinned)
         }
         do {
             try await configuration.scheduling.apply(to: loops)

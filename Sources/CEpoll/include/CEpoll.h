@@ -17,3 +17,6 @@ static inline void cepoll_set_u64(struct epoll_event *event, unsigned long long 
 static inline int cepoll_accept(int fd, struct sockaddr *address, unsigned int *length) {
     return accept4(fd, address, length, 04000 /* SOCK_NONBLOCK */ | 02000000 /* SOCK_CLOEXEC */);
 }
+
+/// Pins the calling thread to one CPU; 0, or -1 with errno set.
+int cepoll_pin_to_cpu(int cpu);

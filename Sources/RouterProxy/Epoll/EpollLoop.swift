@@ -43,8 +43,9 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
     private var stopping = false
     private let shutdownCallbacks = NIOLockedValueBox<[@Sendable ((any Error)?) -> Void]>([])
 
-    /// Starts the loop's thread, named `name`.
-    init(index: Int, name: String) throws {
+    /// Starts the loop's thread, named `name`, on `cpu` only if one is given (a pin that fails
+    /// leaves the thread where the kernel puts it, as NIO's pinned loops do).
+    init(index: Int, name: String, cpu: Int? = nil) throws {
         self.index = index
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw IOError(errnoCode: errno, reason: "epoll_create1") }
@@ -56,7 +57,12 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
         waker = Waker(fd: wake)
         readBuffer = allocator.buffer(capacity: Self.readBufferSize)
         try register(waker, events: EPOLLIN.rawValue)
-        let box = Unmanaged.passRetained(ThreadBody { [self] in self.run(name: name) })
+        let box = Unmanaged.passRetained(
+            ThreadBody { [self] in
+                if let cpu { _ = cepoll_pin_to_cpu(Int32(cpu)) }
+                run(name: name)
+            }
+        )
         let rc = pthread_create(
             &thread,
             nil,

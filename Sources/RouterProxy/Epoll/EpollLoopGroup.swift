@@ -9,9 +9,17 @@ public final class EpollLoopGroup: EventLoopGroup, Sendable {
     let loops: [EpollLoop]
     private let cursor = Atomic<Int>(0)
 
-    public init(numberOfThreads count: Int) throws {
+    /// `count` loops; with `pinnedCPUs`, loop `i` runs on CPU `pinnedCPUs[i % pinnedCPUs.count]`
+    /// only (`LoopPinning`).
+    public init(numberOfThreads count: Int, pinnedCPUs: [Int] = []) throws {
         precondition(count > 0, "an epoll loop group needs at least one thread")
-        loops = try (0..<count).map { try EpollLoop(index: $0, name: "epoll-loop-\($0)") }
+        loops = try (0..<count).map {
+            try EpollLoop(
+                index: $0,
+                name: "epoll-loop-\($0)",
+                cpu: pinnedCPUs.isEmpty ? nil : pinnedCPUs[$0 % pinnedCPUs.count]
+            )
+        }
     }
 
     public func next() -> any EventLoop { nextLoop() }
