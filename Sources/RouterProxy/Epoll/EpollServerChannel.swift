@@ -1,6 +1,6 @@
 import CEpoll
 import Glibc
-public import NIOCore
+import NIOCore
 
 /// A listening socket shared by the loops of an `EpollLoopGroup`: each loop watches it
 /// (`EPOLLEXCLUSIVE`, so one idle loop is woken per connection, not all) and accepts on its
@@ -24,6 +24,9 @@ final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
         let loop: EpollLoop
         let group: EpollLoopGroup
         let initialize: @Sendable (EpollSocketChannel) throws -> Void
+        /// Set on this loop when the listener closes.
+        var closed = false
+        static let events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
 
         init(
             fd: Int32,
@@ -45,7 +48,11 @@ final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
                 let client = withUnsafeMutablePointer(to: &storage) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cepoll_accept(fd, $0, &length) }
                 }
-                guard client >= 0 else { return }
+                guard client >= 0 else {
+                    let error = errno
+                    if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM { pause() }
+                    return
+                }
                 EpollSocketChannel.setNoDelay(client)
                 let address = SocketAddress(storage: storage)
                 let target = group.nextLoop()
@@ -56,6 +63,16 @@ final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
                         Self.start(client, on: target, address: address, initialize: initialize)
                     }
                 }
+            }
+        }
+
+        /// Out of descriptors (or memory): the listener stays readable, and watching it would
+        /// spin the loop; it is set aside for 100 ms while connections wait in the backlog.
+        private func pause() {
+            loop.deregister(self, remove: true)
+            loop.scheduleTask(in: .milliseconds(100)) { [self] in
+                guard !closed else { return }
+                try? loop.register(self, events: Self.events)
             }
         }
 
@@ -111,7 +128,7 @@ final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
             let acceptor = Acceptor(fd: fd, loop: loop, group: group, initialize: initialize)
             server.acceptors.append(acceptor)
             try await loop.submit {
-                try loop.register(acceptor, events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+                try loop.register(acceptor, events: Acceptor.events)
             }.get()
         }
         return server
@@ -168,7 +185,10 @@ final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
         }
         isOpen = false
         let removals = acceptors.map { acceptor in
-            acceptor.loop.submit { acceptor.loop.deregister(acceptor, remove: true) }
+            acceptor.loop.submit {
+                acceptor.closed = true
+                acceptor.loop.deregister(acceptor, remove: true)
+            }
         }
         acceptors = []
         let fd = self.fd

@@ -1,6 +1,6 @@
 import CEpoll
 import Glibc
-public import NIOCore
+import NIOCore
 
 /// A TCP connection on an `EpollLoop`: a NIO `Channel` whose pipeline holds the proxy's handlers
 /// as on NIO's own sockets, with a lean core under it — registered once for edge-triggered reads
