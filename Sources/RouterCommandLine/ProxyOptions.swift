@@ -44,8 +44,9 @@ struct ProxyOptions: ParsableArguments {
     )
     var pinLoops = false
 
-    /// epoll by default: on 2 cores beside wrk and the backend it took 0.86–0.94× the CPU per
-    /// request of the NIO engine with no higher p99 (bench/RESULTS.md, stop 50), and 0.89× nginx's.
+    /// epoll by default: on 2 cores beside wrk and the backend it took 0.94–0.97× the CPU per
+    /// request of the NIO engine (median of the rounds, two runs) with no higher p99, and
+    /// 0.89–0.92× nginx's with 0.71× its p99 (bench/RESULTS.md, stop 50).
     @Option(
         help:
             "What runs the HTTP sockets: epoll (the router's own epoll loops, the default) or nio (NIO's event loops and channels).",
