@@ -24,12 +24,7 @@ struct ProxyOptions: ParsableArguments {
 
     @Option(
         help: "Scheduling of the HTTP threads: batch (SCHED_BATCH: fewer wakeups under load) or normal.",
-        transform: { value in
-            guard let policy = LoopScheduling(rawValue: value) else {
-                throw ValidationError("--scheduling must be batch or normal, not \(value)")
-            }
-            return policy
-        }
+        transform: optionChoice("--scheduling", "batch or normal")
     )
     var scheduling: LoopScheduling = .batch
 
@@ -50,12 +45,7 @@ struct ProxyOptions: ParsableArguments {
     @Option(
         help:
             "What runs the HTTP sockets: epoll (the router's own epoll loops, the default) or nio (NIO's event loops and channels).",
-        transform: { value in
-            guard let engine = ProxyEngine(rawValue: value) else {
-                throw ValidationError("--engine must be nio or epoll, not \(value)")
-            }
-            return engine
-        }
+        transform: optionChoice("--engine", "nio or epoll")
     )
     var engine = ProxyEngine.epoll
 

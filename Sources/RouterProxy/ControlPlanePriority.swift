@@ -33,12 +33,14 @@ public enum ControlPlanePriority {
     }
 
     /// Gives every thread of the process not in `keep` the nice value `nice` (those already at
-    /// it or above are left alone); returns how many it changed. Threads made later are caught
-    /// by the next call (a new thread takes the nice value of the one that made it).
+    /// it or above are left alone) and, with `batch`, the `SCHED_BATCH` policy (a woken thread
+    /// then waits for the running one's slice instead of preempting it); returns how many it
+    /// changed. Threads made later are caught by the next call (a new thread takes the nice value
+    /// and policy of the one that made it).
     @discardableResult
-    public static func lower(allBut keep: Set<Int32>, to nice: Int32) -> Int {
+    public static func lower(allBut keep: Set<Int32>, to nice: Int32, batch: Bool = false) -> Int {
         #if os(Linux)
-        guard nice > 0, let tasks = opendir("/proc/self/task") else { return 0 }
+        guard nice > 0 || batch, let tasks = opendir("/proc/self/task") else { return 0 }
         defer { closedir(tasks) }
         var changed = 0
         while let entry = readdir(tasks) {
@@ -46,6 +48,12 @@ public enum ControlPlanePriority {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard let id = Int32(name), !keep.contains(id) else { continue }
+            // SCHED_BATCH is 3 in <sched.h>; the nice value stays as it is.
+            if batch, sched_getscheduler(id) == 0 {
+                var parameters = sched_param()
+                if sched_setscheduler(id, 3, &parameters) == 0 { changed += 1 }
+            }
+            guard nice > 0 else { continue }
             errno = 0
             let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(id))
             if errno != 0 || current >= nice { continue }

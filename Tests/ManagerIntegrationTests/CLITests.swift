@@ -343,6 +343,7 @@ struct RouterOptionTests {
     @Test(arguments: [
         (["--scheduling", "fast"], "--scheduling must be batch or normal, not fast"),
         (["--engine", "uring"], "--engine must be nio or epoll, not uring"),
+        (["--control-scheduling", "idle"], "--control-scheduling must be batch or normal, not idle"),
         (["--max-header-bytes", "100"], "--max-header-bytes must be at least 1024"),
         (["--idle-timeout", "0"], "--idle-timeout must be a positive number of seconds"),
         (["--threads", "0"], "--threads must be at least 1"),

@@ -10,7 +10,7 @@ import ZooKeeper
 struct RouterControlNiceTests {
     /// Each thread of `pid`: its name and its nice value (`/proc/<pid>/task/<tid>/stat`, field 19;
     /// the name may hold spaces and parentheses, so the fields are counted after the last ')').
-    static func threads(of pid: Int32) -> [(name: String, nice: Int)] {
+    static func threads(of pid: Int32) -> [(name: String, nice: Int, policy: Int)] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.compactMap { tid in
             guard
@@ -18,10 +18,11 @@ struct RouterControlNiceTests {
                 let name = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8),
                 let close = stat.lastIndex(of: ")")
             else { return nil }
-            // After ")": state(3) ppid(4) … priority(18) nice(19): nice is the 17th field from here.
+            // After ")": state(3) ppid(4) … priority(18) nice(19) … policy(41): nice is the 17th
+            // field from here, the scheduling policy the 39th (0 normal, 3 batch).
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 16, let nice = Int(fields[16]) else { return nil }
-            return (name.trimmingCharacters(in: .whitespacesAndNewlines), nice)
+            guard fields.count > 38, let nice = Int(fields[16]), let policy = Int(fields[38]) else { return nil }
+            return (name.trimmingCharacters(in: .whitespacesAndNewlines), nice, policy)
         }
     }
 
@@ -45,5 +46,21 @@ struct RouterControlNiceTests {
         #expect(Loopback.curl(url).status == 200)
         #expect(loops().allSatisfy { $0.nice == base }, "\(loops())")
         #expect(others().count >= 2, "ZooKeeper's threads and the task pool's: \(others())")
+    }
+
+    /// `--control-scheduling batch` (the default): the same threads also run as SCHED_BATCH;
+    /// with `normal` they keep the normal policy.
+    @Test(arguments: [true, false])
+    func controlSchedulingBatchMakesTheOtherThreadsBatch(batch: Bool) async throws {
+        let router = try await CLITests.startRouter(
+            ["--threads", "2", "--scheduling", "normal"] + (batch ? [] : ["--control-scheduling", "normal"])
+        )
+        defer { router.stop() }
+        let pid = router.process.processIdentifier
+        let loops = { Self.threads(of: pid).filter { $0.name.hasPrefix("epoll-loop-") } }
+        let others = { Self.threads(of: pid).filter { !$0.name.hasPrefix("epoll-loop-") } }
+        let policy = batch ? 3 : 0
+        #expect(await eventually(.seconds(10)) { others().allSatisfy { $0.policy == policy } }, "\(others())")
+        #expect(loops().count == 2 && loops().allSatisfy { $0.policy == 0 }, "the loops keep theirs: \(loops())")
     }
 }

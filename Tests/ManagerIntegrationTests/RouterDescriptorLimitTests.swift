@@ -51,8 +51,13 @@ struct RouterDescriptorLimitTests {
             "--listen", "127.0.0.1:\(listen)", "--admin", "127.0.0.1:\(admin)", "--state-dir", state,
             "--zk", Harness.hosts, "--root", CLITests.newRoot(), "--threads", "2",
         ]
-        router.standardOutput = FileHandle.nullDevice
-        router.standardError = FileHandle.nullDevice
+        // Its output, for the failure messages.
+        let log = state + ".log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let output = { (try? String(contentsOfFile: log, encoding: .utf8)).map { String($0.suffix(2000)) } ?? "" }
+        router.standardOutput = FileHandle(forWritingAtPath: log)
+        router.standardError = FileHandle(forWritingAtPath: log)
         try router.run()
         defer {
             router.terminate()
@@ -60,7 +65,10 @@ struct RouterDescriptorLimitTests {
         }
         let pid = router.processIdentifier
         let proxied = "http://127.0.0.1:\(listen)/"
-        #expect(await eventually(.seconds(15)) { Loopback.curl(proxied, extra: ["--max-time", "2"]).status == 404 })
+        #expect(
+            await eventually(.seconds(15)) { Loopback.curl(proxied, extra: ["--max-time", "2"]).status == 404 },
+            "\(output())"
+        )
 
         var clients: [Int32] = []
         for _ in 0..<100 {
@@ -69,16 +77,16 @@ struct RouterDescriptorLimitTests {
         }
         #expect(clients.count == 100, "every connection completes in the backlog")
         try await Task.sleep(for: .milliseconds(500))
-        let before = try #require(Self.cpuTicks(of: pid))
+        let before = try #require(Self.cpuTicks(of: pid), "the router is gone: \(output())")
         try await Task.sleep(for: .seconds(2))
-        let after = try #require(Self.cpuTicks(of: pid))
+        let after = try #require(Self.cpuTicks(of: pid), "the router is gone: \(output())")
         // A loop spinning on the readable listener would take ~200 ticks (a whole core for 2 s).
         #expect(after - before < 50, "\(after - before) CPU ticks in 2 s with the descriptors used up")
 
         for fd in clients { close(fd) }
         #expect(
             await eventually(.seconds(10)) { Loopback.curl(proxied, extra: ["--max-time", "2"]).status == 404 },
-            "the router serves again once the clients are gone"
+            "the router serves again once the clients are gone: \(output())"
         )
     }
 }

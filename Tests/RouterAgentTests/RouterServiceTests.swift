@@ -45,6 +45,9 @@ struct RouterServiceTests {
             zooKeeper: zooKeeper,
             tree: try ZNodeTree(root: root)
         )
+        // In this process the "control threads" are the test runner's: they keep their policy
+        // (SCHED_BATCH would follow them into every later test's threads).
+        configuration.controlScheduling = .normal
         configure(&configuration)
         let service = RouterService(configuration: configuration, metrics: { "metrics_text 1\n" })
         return (service, directory, port, admin)

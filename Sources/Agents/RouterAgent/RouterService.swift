@@ -37,6 +37,9 @@ public struct RouterService: Service {
         /// The nice value of every thread but the event loops (`ControlPlanePriority`): a change
         /// read, built and reported waits for busy loops instead of preempting them. 0: as they are.
         public var controlNice: Int32 = 5
+        /// The scheduling policy of the same threads (`ControlPlanePriority`): batch, a woken
+        /// one waits for a busy loop's slice instead of preempting it.
+        public var controlScheduling = LoopScheduling.batch
         /// How many allocator arenas the router's threads share (`RouterService.arenaLimit`: one
         /// per core); 0: glibc's default (one per thread, up to eight per core).
         public var mallocArenas = RouterService.arenaLimit
@@ -206,14 +209,15 @@ public struct RouterService: Service {
         )
         // Until a graceful shutdown (or a cancel) ends the feed.
         let nice = configuration.controlNice
+        let batch = configuration.controlScheduling == .batch
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 // Threads come and go (ZooKeeper's on a reconnect, the task pool's as it grows):
                 // each look lowers the new ones.
-                if nice > 0, !loopThreads.isEmpty {
+                if nice > 0 || batch, !loopThreads.isEmpty {
                     group.addTask {
                         while !Task.isCancelled {
-                            ControlPlanePriority.lower(allBut: loopThreads, to: nice)
+                            ControlPlanePriority.lower(allBut: loopThreads, to: nice, batch: batch)
                             try? await Task.sleep(for: .seconds(5))
                         }
                     }

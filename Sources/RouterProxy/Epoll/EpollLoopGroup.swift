@@ -1,4 +1,5 @@
 public import Dispatch
+import Glibc
 public import NIOCore
 import Synchronization
 
@@ -13,6 +14,9 @@ public final class EpollLoopGroup: EventLoopGroup, Sendable {
     /// only (`LoopPinning`).
     public init(numberOfThreads count: Int, pinnedCPUs: [Int] = []) throws {
         precondition(count > 0, "an epoll loop group needs at least one thread")
+        // A write to a connection its peer has reset must fail with EPIPE, not end the process
+        // (NIO ignores SIGPIPE the same way when it makes its first socket).
+        _ = signal(SIGPIPE, SIG_IGN)
         loops = try (0..<count).map {
             try EpollLoop(
                 index: $0,
