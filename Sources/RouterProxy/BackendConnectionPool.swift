@@ -47,14 +47,12 @@ final class BackendConnectionPool {
         if let epollLoop {
             let address: SocketAddress
             do {
-                address = try SocketAddress(ipAddress: backend.host, port: backend.port)
+                // An address, or else a name resolved here (NIO's bootstrap would too).
+                address =
+                    try (try? SocketAddress(ipAddress: backend.host, port: backend.port))
+                    ?? SocketAddress.makeAddressResolvingHost(backend.host, port: backend.port)
             } catch {
-                // A name rather than an address: resolved here (NIO's bootstrap would too).
-                do {
-                    address = try SocketAddress.makeAddressResolvingHost(backend.host, port: backend.port)
-                } catch {
-                    return eventLoop.makeFailedFuture(error)
-                }
+                return eventLoop.makeFailedFuture(error)
             }
             return EpollSocketChannel.connect(
                 to: address,

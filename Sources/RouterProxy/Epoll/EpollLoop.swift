@@ -12,7 +12,6 @@ import Synchronization
 /// unchanged — only the channel machinery under them is the router's own (`bench/RESULTS.md`:
 /// NIO's channels alone cost more CPU per request than nginx's whole proxying).
 public final class EpollLoop: EventLoop, @unchecked Sendable {
-    let index: Int
     let epoll: Int32
     private let waker: Waker
     private var thread = pthread_t()
@@ -45,8 +44,7 @@ public final class EpollLoop: EventLoop, @unchecked Sendable {
 
     /// Starts the loop's thread, named `name`, on `cpu` only if one is given (a pin that fails
     /// leaves the thread where the kernel puts it, as NIO's pinned loops do).
-    init(index: Int, name: String, cpu: Int? = nil) throws {
-        self.index = index
+    init(name: String, cpu: Int? = nil) throws {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw IOError(errnoCode: errno, reason: "epoll_create1") }
         let wake = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))

@@ -19,7 +19,6 @@ public final class EpollLoopGroup: EventLoopGroup, Sendable {
         _ = signal(SIGPIPE, SIG_IGN)
         loops = try (0..<count).map {
             try EpollLoop(
-                index: $0,
                 name: "epoll-loop-\($0)",
                 cpu: pinnedCPUs.isEmpty ? nil : pinnedCPUs[$0 % pinnedCPUs.count]
             )

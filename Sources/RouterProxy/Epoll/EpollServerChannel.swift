@@ -9,7 +9,7 @@ import NIOCore
 /// on one loop: its connections waited for each other, p99 1.47× NIO's in bench/router.sh.)
 /// A `Channel` so that callers close it and read its address as they do NIO's; it has no
 /// handlers.
-final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
+final class EpollServerChannel: EpollChannelBasics, @unchecked Sendable {
     let fd: Int32
     let group: EpollLoopGroup
     private var _pipeline: ChannelPipeline!
@@ -139,19 +139,9 @@ final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
     var pipeline: ChannelPipeline { _pipeline }
     var closeFuture: EventLoopFuture<Void> { closePromise.futureResult }
     var eventLoop: any EventLoop { group.loops[0] }
-    var parent: (any Channel)? { nil }
-    var _channelCore: any ChannelCore { self }
     var remoteAddress: SocketAddress? { nil }
     var isWritable: Bool { false }
     var isActive: Bool { isOpen }
-
-    func setOption<Option: ChannelOption>(_ option: Option, value: Option.Value) -> EventLoopFuture<Void> {
-        eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
-    }
-
-    func getOption<Option: ChannelOption>(_ option: Option) -> EventLoopFuture<Option.Value> {
-        eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
-    }
 
     // MARK: ChannelCore
 
@@ -161,20 +151,9 @@ final class EpollServerChannel: Channel, ChannelCore, @unchecked Sendable {
     }
 
     func remoteAddress0() throws -> SocketAddress { throw ChannelError.operationUnsupported }
-    func register0(promise: EventLoopPromise<Void>?) { promise?.succeed() }
-    func registerAlreadyConfigured0(promise: EventLoopPromise<Void>?) { promise?.succeed() }
-    func bind0(to: SocketAddress, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
-    func connect0(to: SocketAddress, promise: EventLoopPromise<Void>?) {
-        promise?.fail(ChannelError.operationUnsupported)
-    }
     func write0(_ data: NIOAny, promise: EventLoopPromise<Void>?) { promise?.fail(ChannelError.operationUnsupported) }
     func flush0() {}
     func read0() {}
-    func triggerUserOutboundEvent0(_ event: Any, promise: EventLoopPromise<Void>?) {
-        promise?.fail(ChannelError.operationUnsupported)
-    }
-    func channelRead0(_ data: NIOAny) {}
-    func errorCaught0(error: any Error) {}
 
     /// Each loop stops watching the listener; the socket closes once none does. Connections
     /// already accepted stay open.

@@ -11,7 +11,7 @@ import NIOCore
 /// again by the pipeline unless a handler holds them back; writability follows 32/64 KiB water
 /// marks; the other side's close (or a read error) closes the channel; handlers are removed and
 /// `closeFuture` completes in a task after the close.
-final class EpollSocketChannel: EpollHandle, Channel, ChannelCore, @unchecked Sendable {
+final class EpollSocketChannel: EpollHandle, EpollChannelBasics, @unchecked Sendable {
     let loop: EpollLoop
     private var _pipeline: ChannelPipeline!
     private let closePromise: EventLoopPromise<Void>
@@ -62,17 +62,7 @@ final class EpollSocketChannel: EpollHandle, Channel, ChannelCore, @unchecked Se
     var pipeline: ChannelPipeline { _pipeline }
     var closeFuture: EventLoopFuture<Void> { closePromise.futureResult }
     var eventLoop: any EventLoop { loop }
-    var parent: (any Channel)? { nil }
-    var _channelCore: any ChannelCore { self }
     var localAddress: SocketAddress? { try? localAddress0() }
-
-    func setOption<Option: ChannelOption>(_ option: Option, value: Option.Value) -> EventLoopFuture<Void> {
-        loop.makeFailedFuture(ChannelError.operationUnsupported)
-    }
-
-    func getOption<Option: ChannelOption>(_ option: Option) -> EventLoopFuture<Option.Value> {
-        loop.makeFailedFuture(ChannelError.operationUnsupported)
-    }
 
     // MARK: ChannelCore
 
@@ -82,26 +72,6 @@ final class EpollSocketChannel: EpollHandle, Channel, ChannelCore, @unchecked Se
         guard let remoteAddress else { throw ChannelError.operationUnsupported }
         return remoteAddress
     }
-
-    func register0(promise: EventLoopPromise<Void>?) { promise?.succeed() }
-
-    func registerAlreadyConfigured0(promise: EventLoopPromise<Void>?) { promise?.succeed() }
-
-    func bind0(to: SocketAddress, promise: EventLoopPromise<Void>?) {
-        promise?.fail(ChannelError.operationUnsupported)
-    }
-
-    func connect0(to: SocketAddress, promise: EventLoopPromise<Void>?) {
-        promise?.fail(ChannelError.operationUnsupported)
-    }
-
-    func triggerUserOutboundEvent0(_ event: Any, promise: EventLoopPromise<Void>?) {
-        promise?.fail(ChannelError.operationUnsupported)
-    }
-
-    func channelRead0(_ data: NIOAny) {}
-
-    func errorCaught0(error: any Error) {}
 
     func read0() {
         guard isOpen else { return }
