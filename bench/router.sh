@@ -53,7 +53,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-rm -rf "$RUN" && mkdir -p "$RUN/www" "$RUN/logs"
+rm -rf "$RUN" && mkdir -p "$RUN/www" "$RUN/logs" "$RUN/latency"
 head -c 1024 /dev/urandom >"$RUN/www/1k.bin"
 pids=()
 cleanup() {
@@ -221,7 +221,7 @@ run_one() { # name port pids...
   local cpu0 user0 out
   cpu0=$(proc_cpu "$@")
   user0=$(proc_user "$@")
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: bench.test" "http://127.0.0.1:$port/1k.bin")
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/wrk-latency.lua -H "Host: bench.test" "http://127.0.0.1:$port/1k.bin")
   local cpu1 rps p50 p99 errors requests cpu
   cpu1=$(proc_cpu "$@")
   local user=$(echo "$(proc_user "$@") - $user0" | bc)
@@ -237,6 +237,7 @@ run_one() { # name port pids...
   local key=$name${SERIES:-}  # SERIES keeps the sweep's runs out of the main medians
   RPS[$key]+=" $rps" P50[$key]+=" $p50" P99[$key]+=" $p99" CPU[$key]+=" $cpu" REQS[$key]+=" $requests"
   FAILED[$key]+=" $((${errors:-0} + ${socket_errors:-0}))"
+  grep '^latency-table ' <<<"$out" >>"$RUN/latency/$key" || true  # for pooled percentiles (`pooled_p99`)
   printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req, user %4s)  peak %5s MiB (private %4s)  non-2xx %s  socket errors %s\n' \
     "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(echo "scale=1; $user * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}" "${socket_errors:-0}"
 }
@@ -309,8 +310,55 @@ while time.monotonic() - start < duration:
 with open(conf, "w") as f:
     f.write(original)
 os.kill(pid, signal.SIGHUP)
-print(f"nginx-churn: {changes} reloads in {time.monotonic() - start:.1f} s", file=sys.stderr)
+import resource
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(f"nginx-churn: {changes} reloads in {time.monotonic() - start:.1f} s, cpu {usage.ru_utime + usage.ru_stime:.3f} s", file=sys.stderr)
 PY
+}
+# What one change costs each party with no load on: CPU per change of the router, of ZooKeeper,
+# of the writer (the process making the changes: the same kinds as the series under churn), and
+# of nginx reloading (its master and workers, the old ones reaped). The router's figure is its
+# whole reaction: the watch, reading the node, validating the Route, the table, the report.
+ticks() { # pids... -> CPU ticks so far, with reaped children's (nginx's retired workers)
+  local t=0
+  for p in "$@"; do
+    read -r -a f <"/proc/$p/stat" || continue
+    t=$((t + f[13] + f[14] + f[15] + f[16]))
+  done
+  echo $t
+}
+change_cost() {
+  local rate=20 seconds=10 zk_pid
+  zk_pid=$(cat "${ATLANTIS_RUN:-$PWD/run}/zk-bench-router/1/pid")
+  echo "one change's CPU with no load ($rate changes/s for $seconds s; ms per change):"
+  for name in router control direct direct-control nginx; do
+    local args=() pids=() t0 z0 out changes writer
+    case $name in
+      router) pids=("$ROUTER_PID") ;;
+      control) pids=("$ROUTER_PID") args=(--root /control) ;;
+      direct) pids=("$ROUTER_PID") args=(--direct) ;;
+      direct-control) pids=("$ROUTER_PID") args=(--direct --root /control) ;;
+      nginx) pids=($(with_workers "$(cat "$RUN/nginx-proxy.pid")")) ;;
+    esac
+    t0=$(ticks "${pids[@]}") z0=$(ticks "$zk_pid")
+    if [ "$name" = nginx ]; then
+      out=$(nginx_churn "$seconds" "$rate" 2>&1 >/dev/null)
+      sleep 1  # the last reload's old workers leave and are reaped
+      pids=($(with_workers "$(cat "$RUN/nginx-proxy.pid")"))
+    else
+      out=$("$BENCH" route-churn "${args[@]}" --zk $ZK --route bench --host bench.test --service backend --rate "$rate" --duration "$seconds" 2>/dev/null)
+    fi
+    changes=$(grep -o '[0-9]* \(changes\|reloads\)' <<<"$out" | cut -d' ' -f1)
+    writer=$(grep -o 'cpu [0-9.]*' <<<"$out" | cut -d' ' -f2)
+    python3 - "$name" "$changes" "$(($(ticks "${pids[@]}") - t0))" "$(($(ticks "$zk_pid") - z0))" "$writer" "$(getconf CLK_TCK)" <<'PY'
+import sys
+name, changes, proxy, zk, writer, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+ms = lambda ticks: ticks / hz * 1000 / changes
+who = {"router": "router, via the manager", "control": "control, via the manager", "direct": "router, straight",
+       "direct-control": "control, straight", "nginx": "nginx, reloaded"}[name]
+print(f"{who:25s} proxy {ms(proxy):5.2f}  ZooKeeper {ms(zk):5.2f}  writer {writer * 1000 / changes:5.2f}  ({changes} changes)")
+PY
+  done
 }
 # Two more series write the Route's node straight (`route-churn --direct`: the bytes the manager
 # stored, one setData per change), as nginx's loop rewrites its file: the router's own reaction,
@@ -385,6 +433,50 @@ ratios = [c / statistics.mean(base[2 * i:2 * i + 2]) for i, c in enumerate(churn
 print(f"{name:14s} {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}")
 PY
   done
+  # What a round's ratio is worth: the same proxy steady at the round's end against its start,
+  # nothing changing (a ratio of two runs: its spread is somewhat wider than churn against two).
+  for name in router nginx; do
+    python3 - "$name" "${P99[$name-base]}" <<'PY'
+import statistics, sys
+name, base = sys.argv[1], [float(x) for x in sys.argv[2].split()]
+ratios = [base[2 * i + 1] / base[2 * i] for i in range(len(base) // 2)]
+print(f"{name + ' steady':14s} {' '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f} (nothing changing: the round's end against its start)")
+PY
+  done
+  # The p99 of all requests served under churn against that of all requests of the steady runs
+  # of the same rounds (each run's distribution from 95 % up, weighted by its requests).
+  echo "pooled: p99 of every request under churn against every request of the same rounds' steady runs:"
+  for name in router control direct direct-control nginx; do
+    base=router-base; [ "$name" = nginx ] && base=nginx-base
+    python3 - "$name" "$RUN/latency/$name-churn" "$RUN/latency/$base" <<'PY'
+import sys
+def runs(path):
+    out = []
+    for line in open(path):
+        f = line.split()
+        out.append((int(f[1]), [float(x) / 1000 for x in f[2:]]))  # requests, ms at 95 %, 95.05 %, ...
+    return out
+def below(values, x):  # the fraction of a run's requests at or under x ms (from 95 % on)
+    if x < values[0]: return 0.95
+    for i in range(len(values) - 1):
+        if values[i] <= x < values[i + 1]:
+            return 0.95 + 0.0005 * (i + (x - values[i]) / (values[i + 1] - values[i]))
+    return 0.9995 if x < values[-1] * 1.0001 else 1.0
+def p99(path):
+    r = runs(path)
+    total = sum(n for n, _ in r)
+    lo, hi = min(v[0] for _, v in r), max(v[-1] for _, v in r)
+    for _ in range(60):  # bisection on the pooled distribution
+        mid = (lo + hi) / 2
+        if sum(n * below(v, mid) for n, v in r) / total >= 0.99: hi = mid
+        else: lo = mid
+    return hi, len(r), total
+name = sys.argv[1]
+(c, cn, creq), (b, bn, breq) = p99(sys.argv[2]), p99(sys.argv[3])
+print(f"{name:14s} p99 {c:.2f} ms ({cn} runs, {creq} requests) against {b:.2f} ms ({bn} runs, {breq}): {c / b:.2f}x")
+PY
+  done
+  change_cost
 fi
 
 "$BENCH" routes

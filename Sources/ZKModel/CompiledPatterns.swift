@@ -3,22 +3,35 @@ import Synchronization
 /// The schemas' `pattern`s, each compiled once. Compiling a pattern is most of a validation's cost
 /// (a router re-validating its Routes, a manager checking an apply), so it is not done per value.
 /// `Regex` is not `Sendable`: the compiled patterns are used only under the lock.
+///
+/// Matching with `Regex` costs microseconds per value (a router's Route change spent a quarter
+/// of its validation there), and the values checked are mostly the same few names and hosts
+/// again — a Route's next version, a resync — so each pattern's recent answers are kept, up to
+/// `rememberedAnswers` of them (then forgotten all at once: a bound, not a cache policy).
 final class CompiledPatterns: Sendable {
-    private let compiled = Mutex<[String: Regex<AnyRegexOutput>?]>([:])
+    private struct Compiled {
+        let regex: Regex<AnyRegexOutput>?
+        var answers: [String: Bool] = [:]
+
+        mutating func remember(_ string: String, _ answer: Bool) {
+            if answers.count >= CompiledPatterns.rememberedAnswers { answers.removeAll(keepingCapacity: true) }
+            answers[string] = answer
+        }
+    }
+
+    static let rememberedAnswers = 1024
+
+    private let compiled = Mutex<[String: Compiled]>([:])
 
     /// Whether `string` contains a match of `pattern` (JSON Schema's patterns are not anchored);
     /// false when the pattern does not compile.
     func matches(_ string: String, _ pattern: String) -> Bool {
         compiled.withLock { cache in
-            let regex: Regex<AnyRegexOutput>?
-            if let known = cache[pattern] {
-                regex = known
-            } else {
-                regex = try? Regex(pattern)
-                cache[pattern] = regex
-            }
-            guard let regex else { return false }
-            return string.contains(regex)
+            if let answer = cache[pattern]?.answers[string] { return answer }
+            let regex = cache[pattern, default: Compiled(regex: try? Regex(pattern))].regex
+            let answer = regex.map { string.contains($0) } ?? false
+            cache[pattern, default: Compiled(regex: regex)].remember(string, answer)
+            return answer
         }
     }
 }

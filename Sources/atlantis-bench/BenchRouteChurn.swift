@@ -91,8 +91,12 @@ struct BenchRouteChurn: AsyncParsableCommand {
             }
             return changes
         }
+        // This process's own CPU, so a bench can put the writer's cost beside the router's.
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = [usage.ru_utime, usage.ru_stime].reduce(0.0) { $0 + Double($1.tv_sec) + Double($1.tv_usec) / 1e6 }
         print(
-            "route-churn: \(changes) changes to route \(route) in \(String(format: "%.1f", BenchRouteLatency.ms(clock.now - start) / 1000)) s"
+            "route-churn: \(changes) changes to route \(route) in \(String(format: "%.1f", BenchRouteLatency.ms(clock.now - start) / 1000)) s, cpu \(String(format: "%.3f", cpu)) s"
         )
     }
 }

@@ -66,6 +66,35 @@ import ZKModel
         }
     }
 
+    /// A pattern's answers are remembered per value, and forgotten past a bound: every value, new
+    /// or seen before, before and after the bound is passed, gets its own answer.
+    @Test func rememberedAnswersAreEachValuesOwn() throws {
+        let schema = try JSONValue.parse(#"{"type": "string", "pattern": "^[a-z]+[0-9]$"}"#)
+        let validator = SchemaValidator(documents: ["t.schema.json": schema])
+        func valid(_ value: String) -> Bool { validator.validate(.string(value), against: "t.schema.json").isEmpty }
+        let values = (0..<3000).map { n in
+            // "abc…7" matches; "abc…7x" and "Abc…7" do not.
+            var letters = ""
+            var rest = n
+            repeat {
+                letters.append(Character(Unicode.Scalar(UInt8(97 + rest % 26))))
+                rest /= 26
+            } while rest > 0
+            switch n % 3 {
+            case 0: return ("a\(letters)\(n % 10)", true)
+            case 1: return ("a\(letters)\(n % 10)x", false)
+            default: return ("A\(letters)\(n % 10)", false)
+            }
+        }
+        for _ in 0..<2 {
+            for (value, expected) in values {
+                #expect(valid(value) == expected, "\(value)")
+                #expect(valid(value) == expected, "\(value), again")
+            }
+        }
+        #expect(values.filter(\.1).count == 1000)
+    }
+
     @Test func errorsNameTheFieldAndTheReason() throws {
         let value = try JSONValue.parse(
             #"""
