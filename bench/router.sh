@@ -10,7 +10,10 @@
 #   changes a second (CHURN_ROUNDS rounds): p99 and failed requests through the router while a
 #   Route is rewritten through the manager, through the router while the same writer changes a
 #   tree no router reads (the control: the writer's and ZooKeeper's cost alone), and through nginx
-#   while its configuration is rewritten and reloaded; then the routing table's build time,
+#   while its configuration is rewritten and reloaded: per round against the steady runs around
+#   it, beside the steady runs against each other (what a round's ratio is worth), and pooled (the
+#   p99 of every request under churn against every steady request of those rounds); then what one
+#   change costs the router, ZooKeeper, the writer and nginx in CPU; then the routing table's build time,
 #   memory and lookup time; then the router's retains and releases per request
 #   (bench/arc-count.sh, uprobes).
 # Each proxy is run ROUNDS times, interleaved (router, nginx, nginx-b, HAProxy; then the same order
@@ -363,7 +366,7 @@ PY
 # Two more series write the Route's node straight (`route-churn --direct`: the bytes the manager
 # stored, one setData per change), as nginx's loop rewrites its file: the router's own reaction,
 # without the manager's reads, checks and audit record; and their control on the other tree.
-CHURN_ROUNDS=${CHURN_ROUNDS:-5}
+CHURN_ROUNDS=${CHURN_ROUNDS:-8}  # a round's ratio moves by up to 25 % with nothing changing: the pooled figure needs rounds
 echo "under 10 changes per second ($CHURN_ROUNDS rounds, alternating; router: a Route rewritten through the manager, or its node written straight (direct); nginx: config rewritten and reloaded):"
 # Each round also runs the router and nginx steady at its start and its end: every series under
 # churn is compared with the steady runs of its own round (a minute apart at most), not only with
