@@ -240,7 +240,7 @@ run_one() { # name port pids...
   local key=$name${SERIES:-}  # SERIES keeps the sweep's runs out of the main medians
   RPS[$key]+=" $rps" P50[$key]+=" $p50" P99[$key]+=" $p99" CPU[$key]+=" $cpu" REQS[$key]+=" $requests"
   FAILED[$key]+=" $((${errors:-0} + ${socket_errors:-0}))"
-  grep '^latency-table ' <<<"$out" >>"$RUN/latency/$key" || true  # for pooled percentiles (`pooled_p99`)
+  grep '^latency-table ' <<<"$out" >>"$RUN/latency/$key" || true  # each run's distribution, for the pooled p99 after the churn rounds
   printf '%-10s %10s req/s  p50 %7s ms  p99 %7s ms  cpu %6s s (%5s us/req, user %4s)  peak %5s MiB (private %4s)  non-2xx %s  socket errors %s\n' \
     "$name" "$rps" "$p50" "$p99" "$cpu" "$(echo "scale=1; $cpu * 1000000 / $requests" | bc)" "$(echo "scale=1; $user * 1000000 / $requests" | bc)" "$(proc_peak_mb "$@")" "$(proc_anon_mb "$@")" "${errors:-0}" "${socket_errors:-0}"
 }
@@ -319,7 +319,7 @@ print(f"nginx-churn: {changes} reloads in {time.monotonic() - start:.1f} s, cpu 
 PY
 }
 # What one change costs each party with no load on: CPU per change of the router, of ZooKeeper,
-# of the writer (the process making the changes: the same kinds as the series under churn), and
+# of the writer (the process making the changes, the same kinds as under churn; its start included), and
 # of nginx reloading (its master and workers, the old ones reaped). The router's figure is its
 # whole reaction: the watch, reading the node, validating the Route, the table, the report.
 ticks() { # pids... -> CPU ticks so far, with reaped children's (nginx's retired workers)
