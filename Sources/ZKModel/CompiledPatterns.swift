@@ -7,7 +7,9 @@ import Synchronization
 /// Matching with `Regex` costs microseconds per value (a router's Route change spent a quarter
 /// of its validation there), and the values checked are mostly the same few names and hosts
 /// again — a Route's next version, a resync — so each pattern's recent answers are kept, up to
-/// `rememberedAnswers` of them (then forgotten all at once: a bound, not a cache policy).
+/// `rememberedAnswers` of them (then forgotten all at once: a bound, not a cache policy), for
+/// values up to `rememberedLength` bytes (names and hosts; a long value is matched each time, so
+/// the memory stays under a few hundred KiB per pattern).
 final class CompiledPatterns: Sendable {
     private struct Compiled {
         let regex: Regex<AnyRegexOutput>?
@@ -20,6 +22,7 @@ final class CompiledPatterns: Sendable {
     }
 
     static let rememberedAnswers = 1024
+    static let rememberedLength = 256
 
     private let compiled = Mutex<[String: Compiled]>([:])
 
@@ -30,7 +33,11 @@ final class CompiledPatterns: Sendable {
             if let answer = cache[pattern]?.answers[string] { return answer }
             let regex = cache[pattern, default: Compiled(regex: try? Regex(pattern))].regex
             let answer = regex.map { string.contains($0) } ?? false
-            cache[pattern, default: Compiled(regex: regex)].remember(string, answer)
+            if string.utf8.count <= Self.rememberedLength {
+                cache[pattern, default: Compiled(regex: regex)].remember(string, answer)
+            } else if cache[pattern] == nil {
+                cache[pattern] = Compiled(regex: regex)
+            }
             return answer
         }
     }

@@ -66,8 +66,8 @@ import ZKModel
         }
     }
 
-    /// A pattern's answers are remembered per value, and forgotten past a bound: every value, new
-    /// or seen before, before and after the bound is passed, gets its own answer.
+    /// A pattern's answers are remembered per short value, and forgotten past a bound: every value,
+    /// new or seen before, before and after the bound is passed, long or short, gets its own answer.
     @Test func rememberedAnswersAreEachValuesOwn() throws {
         let schema = try JSONValue.parse(#"{"type": "string", "pattern": "^[a-z]+[0-9]$"}"#)
         let validator = SchemaValidator(documents: ["t.schema.json": schema])
@@ -93,6 +93,13 @@ import ZKModel
             }
         }
         #expect(values.filter(\.1).count == 1000)
+        // Values longer than the remembered ones are matched each time, first or not.
+        let long = String(repeating: "a", count: 300)
+        for _ in 0..<2 {
+            #expect(valid(long + "7"))
+            #expect(!valid(long + "7x"))
+            #expect(!valid("A" + long + "7"))
+        }
     }
 
     @Test func errorsNameTheFieldAndTheReason() throws {
