@@ -183,22 +183,18 @@ for port in $ROUTER ${BASELINE:+$ROUTER_0} ${RELAYS:+$RELAY_NIO $RELAY_EPOLL}; d
   done
 done
 
-proc_cpu() { # pids... -> CPU seconds so far
-  local ticks=0
+stat_ticks() { # "indexes" pids... -> the sum of those fields of each /proc/<pid>/stat (split on spaces, from 0), in ticks
+  local indexes=$1 t=0
+  shift
   for p in "$@"; do
     read -r -a f <"/proc/$p/stat" || continue
-    ticks=$((ticks + f[13] + f[14]))
+    for i in $indexes; do t=$((t + f[i])); done
   done
-  echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
+  echo $t
 }
-proc_user() { # pids... -> CPU seconds so far in user space (the rest is the kernel's: sockets, scheduling)
-  local ticks=0
-  for p in "$@"; do
-    read -r -a f <"/proc/$p/stat" || continue
-    ticks=$((ticks + f[13]))
-  done
-  echo "scale=2; $ticks / $(getconf CLK_TCK)" | bc
-}
+proc_cpu() { echo "scale=2; $(stat_ticks "13 14" "$@") / $(getconf CLK_TCK)" | bc; }  # pids... -> CPU seconds so far
+# pids... -> CPU seconds so far in user space (the rest is the kernel's: sockets, scheduling)
+proc_user() { echo "scale=2; $(stat_ticks 13 "$@") / $(getconf CLK_TCK)" | bc; }
 proc_anon_mb() { # pids... -> sum of RssAnon in MiB: private memory, without the shared code pages in VmHWM
   local kb=0
   for p in "$@"; do kb=$((kb + $(awk '/RssAnon/ {print $2}' "/proc/$p/status"))); done
@@ -298,7 +294,7 @@ fi
 # alternating) and the master signalled to reload, which starts new workers and retires the old.
 nginx_churn() { # seconds rate
   python3 - "$RUN/proxy.conf" "$(cat "$RUN/nginx-proxy.pid")" "$1" "$2" <<'PY'
-import os, signal, sys, time
+import os, resource, signal, sys, time
 conf, pid, duration, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 original = open(conf).read()
 anchor = "proxy_set_header X-Forwarded-Host $host;"
@@ -313,7 +309,6 @@ while time.monotonic() - start < duration:
 with open(conf, "w") as f:
     f.write(original)
 os.kill(pid, signal.SIGHUP)
-import resource
 usage = resource.getrusage(resource.RUSAGE_SELF)
 print(f"nginx-churn: {changes} reloads in {time.monotonic() - start:.1f} s, cpu {usage.ru_utime + usage.ru_stime:.3f} s", file=sys.stderr)
 PY
@@ -322,14 +317,7 @@ PY
 # of the writer (the process making the changes, the same kinds as under churn; its start included), and
 # of nginx reloading (its master and workers, the old ones reaped). The router's figure is its
 # whole reaction: the watch, reading the node, validating the Route, the table, the report.
-ticks() { # pids... -> CPU ticks so far, with reaped children's (nginx's retired workers)
-  local t=0
-  for p in "$@"; do
-    read -r -a f <"/proc/$p/stat" || continue
-    t=$((t + f[13] + f[14] + f[15] + f[16]))
-  done
-  echo $t
-}
+ticks() { stat_ticks "13 14 15 16" "$@"; }  # pids... -> CPU ticks so far, with reaped children's (nginx's retired workers)
 change_cost() {
   local rate=20 seconds=10 zk_pid
   zk_pid=$(cat "${ATLANTIS_RUN:-$PWD/run}/zk-bench-router/1/pid")
@@ -410,7 +398,8 @@ for round in $(seq "$CHURN_ROUNDS"); do
     else
       nginx_churn "$DURATION" 10 2>>"$RUN/logs/nginx-churn.log" &
       updater=$!
-      # The master alone: its workers change under the run (their CPU comes back to it as they are reaped).
+      # The master alone (its workers change under the run; the retired ones' CPU is not counted here:
+      # "one change's CPU" below counts it, through the master's reaped children).
       run_one nginx-churn $NGINX "$(cat "$RUN/nginx-proxy.pid")"
     fi
     wait $updater

@@ -48,10 +48,10 @@ public enum ControlPlanePriority {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard let id = Int32(name), !keep.contains(id) else { continue }
-            // SCHED_BATCH is 3 in <sched.h>; the nice value stays as it is.
-            if batch, sched_getscheduler(id) == 0 {
+            // The nice value stays as it is.
+            if batch, sched_getscheduler(id) == LoopScheduling.normal.policy {
                 var parameters = sched_param()
-                if sched_setscheduler(id, 3, &parameters) == 0 { changed += 1 }
+                if sched_setscheduler(id, LoopScheduling.batch.policy, &parameters) == 0 { changed += 1 }
             }
             guard nice > 0 else { continue }
             errno = 0

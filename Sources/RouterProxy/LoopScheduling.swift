@@ -26,12 +26,14 @@ public enum LoopScheduling: String, Sendable, CaseIterable {
         var description: String { "could not set the event-loop scheduling policy (errno \(errno))" }
     }
 
+    /// The kernel's number for the policy: SCHED_OTHER is 0 and SCHED_BATCH 3 in <sched.h>.
+    var policy: Int32 { self == .batch ? 3 : 0 }
+
     private func applyToCurrentThread() throws {
         #if os(Linux)
         var parameters = sched_param()
         parameters.sched_priority = 0
-        // SCHED_OTHER is 0 and SCHED_BATCH 3 in <sched.h>; pid 0 means the calling thread.
-        let policy: Int32 = self == .batch ? 3 : 0
+        // pid 0 means the calling thread.
         if sched_setscheduler(0, policy, &parameters) != 0 { throw Failed(errno: errno) }
         #endif
     }

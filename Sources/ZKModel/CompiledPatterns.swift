@@ -15,9 +15,16 @@ final class CompiledPatterns: Sendable {
         let regex: Regex<AnyRegexOutput>?
         var answers: [String: Bool] = [:]
 
-        mutating func remember(_ string: String, _ answer: Bool) {
-            if answers.count >= CompiledPatterns.rememberedAnswers { answers.removeAll(keepingCapacity: true) }
-            answers[string] = answer
+        /// Whether `string` contains a match (false when the pattern does not compile), remembered
+        /// for a short value.
+        mutating func matches(_ string: String) -> Bool {
+            if let answer = answers[string] { return answer }
+            let answer = regex.map { string.contains($0) } ?? false
+            if string.utf8.count <= CompiledPatterns.rememberedLength {
+                if answers.count >= CompiledPatterns.rememberedAnswers { answers.removeAll(keepingCapacity: true) }
+                answers[string] = answer
+            }
+            return answer
         }
     }
 
@@ -30,15 +37,8 @@ final class CompiledPatterns: Sendable {
     /// false when the pattern does not compile.
     func matches(_ string: String, _ pattern: String) -> Bool {
         compiled.withLock { cache in
-            if let answer = cache[pattern]?.answers[string] { return answer }
-            let regex = cache[pattern, default: Compiled(regex: try? Regex(pattern))].regex
-            let answer = regex.map { string.contains($0) } ?? false
-            if string.utf8.count <= Self.rememberedLength {
-                cache[pattern, default: Compiled(regex: regex)].remember(string, answer)
-            } else if cache[pattern] == nil {
-                cache[pattern] = Compiled(regex: regex)
-            }
-            return answer
+            if cache[pattern] == nil { cache[pattern] = Compiled(regex: try? Regex(pattern)) }
+            return cache[pattern]!.matches(string)
         }
     }
 }
