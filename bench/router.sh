@@ -25,9 +25,11 @@
 # bootstrap interval, beside the control's.
 # The last line reads: router/nginx req/s ratio: X.XX, p99 ratio: Y.YY (medians)
 #   DURATION=5 CONNECTIONS=50 ROUNDS=5 ROUTER_THREADS=N ROUTER_SCHEDULING=batch|normal ROUTER_ARGS="--control-nice 19" bench/router.sh
-# Before the churn rounds, ZooKeeper is warmed up by the same changes at 200 a second (ZK_WARMUP
-# seconds per kind, default 5; 0 leaves it out): a freshly started JVM compiles its write paths
-# while the first series run, which is not what a cluster's ZooKeeper does.
+# Before the churn rounds, ZooKeeper is warmed up by the same changes at 1,000 a second, in passes
+# of ZK_WARMUP seconds per kind (default 2; 0 leaves it out) until a pass's JIT compiling takes
+# under 50 ms (at most 10 passes): a freshly started JVM compiles its write paths in bursts of its
+# compiler threads while the series run, which is not what a cluster's ZooKeeper does. The
+# compilers' CPU during the churn rounds is printed after them.
 # SWEEP="10 25 100" also compares router and nginx at those connection counts (after the medians).
 # RELAYS=1 adds two byte relays to the rotation (`atlantis-bench relay`: each client connection its
 # own backend connection, bytes passed on unparsed, RELAY_THREADS threads, default 2): one on NIO's
@@ -319,8 +321,7 @@ PY
 # whole reaction: the watch, reading the node, validating the Route, the table, the report.
 ticks() { stat_ticks "13 14 15 16" "$@"; }  # pids... -> CPU ticks so far, with reaped children's (nginx's retired workers)
 change_cost() {
-  local rate=20 seconds=10 zk_pid
-  zk_pid=$(cat "${ATLANTIS_RUN:-$PWD/run}/zk-bench-router/1/pid")
+  local rate=20 seconds=10
   echo "one change's CPU with no load ($rate changes/s for $seconds s; ms per change):"
   for name in router control direct direct-control nginx; do
     local args=() pids=() t0 z0 out changes writer
@@ -364,49 +365,71 @@ run_base() {
   run_one nginx-base $NGINX $(with_workers "$(cat "$RUN/nginx-proxy.pid")")
 }
 # ZooKeeper's JVM compiles its write paths (a multi with an audit record, a setData, the watches
-# they fire) the first thousands of times it runs them: on a ZooKeeper this bench just started,
-# its compiler threads ran ~0.5 s during the first series under churn (`perf sched`), whichever
-# series that was. A ZooKeeper that serves a cluster has long done that, so the same changes are
-# made first, 200 a second, unmeasured: through the manager and straight, on both trees.
-ZK_WARMUP=${ZK_WARMUP:-5}
-if [ "$CHURN_ROUNDS" -gt 0 ] && [ "$ZK_WARMUP" -gt 0 ]; then
-  for args in "" "--root /control" "--direct" "--direct --root /control"; do
-    # shellcheck disable=SC2086 # the options are words
-    "$BENCH" route-churn $args --zk $ZK --route bench --host bench.test --service backend --rate 200 --duration "$ZK_WARMUP" \
-      >/dev/null 2>>"$RUN/logs/warmup.log"
+# they fire) over the first tens of thousands of times it runs them, in bursts of its compiler
+# threads (C2: 3.4 s of CPU in the first 8,000 changes, 1.2 s in the next 8,000): a burst on one of
+# the two cores delays the requests of the event loop it displaces. Warmed with 4,000 changes,
+# the control series (the writer and ZooKeeper alone) read 1.26x steady at p99; warmed with 36,000,
+# 1.03x (a scratch run, both ZooKeepers side by side). A ZooKeeper that serves a cluster has long
+# compiled them, so the same changes are made first, unmeasured, through the manager and
+# straight, on both trees, until a pass of them compiles for under 50 ms.
+ZK_WARMUP=${ZK_WARMUP:-2}
+zk_pid=$(cat "${ATLANTIS_RUN:-$PWD/run}/zk-bench-router/1/pid")
+zk_compiling() { # -> CPU ticks so far of ZooKeeper's JIT compiler threads
+  local t=0 task
+  for task in /proc/"$zk_pid"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in "C1 CompilerThre" | "C2 CompilerThre") t=$((t + $(stat_ticks "13 14" "${task#/proc/}"))) ;; esac
   done
+  echo $t
+}
+if [ "$CHURN_ROUNDS" -gt 0 ] && [ "$ZK_WARMUP" -gt 0 ]; then
+  hz=$(getconf CLK_TCK)
+  for pass in $(seq 10); do
+    compiled=$(zk_compiling)
+    for args in "" "--root /control" "--direct" "--direct --root /control"; do
+      # shellcheck disable=SC2086 # the options are words
+      "$BENCH" route-churn $args --zk $ZK --route bench --host bench.test --service backend --rate 1000 --duration "$ZK_WARMUP" \
+        >/dev/null 2>>"$RUN/logs/warmup.log"
+    done
+    compiled=$(($(zk_compiling) - compiled))
+    [ $((compiled * 1000 / hz)) -lt 50 ] && break
+  done
+  echo "ZooKeeper warmed up: $pass passes of $((4 * ZK_WARMUP * 1000)) changes, the last compiling for $((compiled * 1000 / hz)) ms"
 fi
+compiling_before=$(zk_compiling)
+# Each writer starts a second before the run it churns under and ends a second after it: its own
+# start (a Swift runtime and a ZooKeeper session, 16-47 ms of CPU; Python's, 110 ms) and its exit
+# are not in the measured run, which sees only its changes, 10 a second throughout.
+WRITER_DURATION=$((DURATION + 2))
 for round in $(seq "$CHURN_ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then churn_order="router control direct direct-control nginx"; else churn_order="nginx direct-control direct control router"; fi
   run_base
   for name in $churn_order; do
-    if [ "$name" = direct ] || [ "$name" = direct-control ]; then
-      tree=(); [ "$name" = direct-control ] && tree=(--root /control)
-      "$BENCH" route-churn --direct --zk $ZK "${tree[@]}" --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>>"$RUN/logs/$name-churn.log" &
-      updater=$!
-      run_one $name-churn $ROUTER $ROUTER_PID
-    elif [ "$name" = router ]; then
-      "$BENCH" route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>>"$RUN/logs/route-churn.log" &
-      updater=$!
-      run_one router-churn $ROUTER $ROUTER_PID
-    elif [ "$name" = control ]; then
+    case $name in
+      direct | direct-control)
+        tree=(); [ "$name" = direct-control ] && tree=(--root /control)
+        "$BENCH" route-churn --direct --zk $ZK "${tree[@]}" --route bench --host bench.test --service backend --rate 10 --duration $WRITER_DURATION 2>>"$RUN/logs/$name-churn.log" &
+        ;;
+      router) "$BENCH" route-churn --zk $ZK --route bench --host bench.test --service backend --rate 10 --duration $WRITER_DURATION 2>>"$RUN/logs/route-churn.log" & ;;
       # The same churn process and ZooKeeper's work for it, in a tree the router does not read:
       # what the changes cost the machine before the router sees any.
-      "$BENCH" route-churn --zk $ZK --root /control --route bench --host bench.test --service backend --rate 10 --duration "$DURATION" 2>>"$RUN/logs/control-churn.log" &
-      updater=$!
-      run_one control-churn $ROUTER $ROUTER_PID
-    else
-      nginx_churn "$DURATION" 10 2>>"$RUN/logs/nginx-churn.log" &
-      updater=$!
+      control) "$BENCH" route-churn --zk $ZK --root /control --route bench --host bench.test --service backend --rate 10 --duration $WRITER_DURATION 2>>"$RUN/logs/control-churn.log" & ;;
+      nginx) nginx_churn $WRITER_DURATION 10 2>>"$RUN/logs/nginx-churn.log" & ;;
+    esac
+    updater=$!
+    sleep 1
+    if [ "$name" = nginx ]; then
       # The master alone (its workers change under the run; the retired ones' CPU is not counted here:
       # "one change's CPU" below counts it, through the master's reaped children).
       run_one nginx-churn $NGINX "$(cat "$RUN/nginx-proxy.pid")"
+    else
+      run_one $name-churn $ROUTER $ROUTER_PID
     fi
     wait $updater
   done
   run_base
 done
 tail -n 2 "$RUN/logs/route-churn.log" "$RUN/logs/nginx-churn.log" 2>/dev/null | grep churn: || true
+echo "ZooKeeper's JIT compilers during the churn rounds: $((($(zk_compiling) - compiling_before) * 1000 / $(getconf CLK_TCK))) ms of CPU"
 P99[control]=${P99[router]}; P99[direct]=${P99[router]}; P99[direct-control]=${P99[router]}
 # CHURN_ROUNDS=0 leaves the churn out (a run for the steady figures alone).
 for name in $([ "$CHURN_ROUNDS" -gt 0 ] && echo router control direct direct-control nginx); do
