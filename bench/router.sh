@@ -366,10 +366,10 @@ run_base() {
 }
 # ZooKeeper's JVM compiles its write paths (a multi with an audit record, a setData, the watches
 # they fire) over the first tens of thousands of times it runs them, in bursts of its compiler
-# threads (C2: 3.4 s of CPU in the first 8,000 changes, 1.2 s in the next 8,000): a burst on one of
-# the two cores delays the requests of the event loop it displaces. Warmed with 4,000 changes,
-# the control series (the writer and ZooKeeper alone) read 1.26x steady at p99; warmed with 36,000,
-# 1.03x (a scratch run, both ZooKeepers side by side). A ZooKeeper that serves a cluster has long
+# threads (C1 and C2: 3.4 s of CPU in the first 8,000 changes, 1.2 s in the next 8,000): a burst on
+# one of the two cores delays the requests of the event loop it displaces. Warmed with about 2,000
+# changes, the control series (the writer and ZooKeeper alone) read 1.26x steady at p99; warmed
+# with about 20,000, 1.03x (a scratch run, both ZooKeepers side by side). A ZooKeeper that serves a cluster has long
 # compiled them, so the same changes are made first, unmeasured, through the manager and
 # straight, on both trees, until a pass of them compiles for under 50 ms.
 ZK_WARMUP=${ZK_WARMUP:-2}
