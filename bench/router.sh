@@ -142,6 +142,7 @@ BENCH="$(scripts/release-build.sh atlantis-bench)"
 
 scripts/zk.sh standalone bench-router $ZKPORT >/dev/null
 ZK=127.0.0.1:$ZKPORT
+zk_pid=$(cat "${ATLANTIS_RUN:-$PWD/run}/zk-bench-router/1/pid")  # the JVM itself: zk.sh execs java in the process it starts
 mkdir -p "$RUN/docs"
 cat >"$RUN/docs/bench.yaml" <<DOCS
 apiVersion: atlantis/v1
@@ -185,6 +186,7 @@ for port in $ROUTER ${BASELINE:+$ROUTER_0} ${RELAYS:+$RELAY_NIO $RELAY_EPOLL}; d
   done
 done
 
+HZ=$(getconf CLK_TCK)  # /proc's CPU ticks per second
 stat_ticks() { # "indexes" pids... -> the sum of those fields of each /proc/<pid>/stat (split on spaces, from 0), in ticks
   local indexes=$1 t=0
   shift
@@ -194,9 +196,9 @@ stat_ticks() { # "indexes" pids... -> the sum of those fields of each /proc/<pid
   done
   echo $t
 }
-proc_cpu() { echo "scale=2; $(stat_ticks "13 14" "$@") / $(getconf CLK_TCK)" | bc; }  # pids... -> CPU seconds so far
+proc_cpu() { echo "scale=2; $(stat_ticks "13 14" "$@") / $HZ" | bc; }  # pids... -> CPU seconds so far
 # pids... -> CPU seconds so far in user space (the rest is the kernel's: sockets, scheduling)
-proc_user() { echo "scale=2; $(stat_ticks 13 "$@") / $(getconf CLK_TCK)" | bc; }
+proc_user() { echo "scale=2; $(stat_ticks 13 "$@") / $HZ" | bc; }
 proc_anon_mb() { # pids... -> sum of RssAnon in MiB: private memory, without the shared code pages in VmHWM
   local kb=0
   for p in "$@"; do kb=$((kb + $(awk '/RssAnon/ {print $2}' "/proc/$p/status"))); done
@@ -342,7 +344,7 @@ change_cost() {
     fi
     changes=$(grep -o '[0-9]* \(changes\|reloads\)' <<<"$out" | cut -d' ' -f1)
     writer=$(grep -o 'cpu [0-9.]*' <<<"$out" | cut -d' ' -f2)
-    python3 - "$name" "$changes" "$(($(ticks "${pids[@]}") - t0))" "$(($(ticks "$zk_pid") - z0))" "$writer" "$(getconf CLK_TCK)" <<'PY'
+    python3 - "$name" "$changes" "$(($(ticks "${pids[@]}") - t0))" "$(($(ticks "$zk_pid") - z0))" "$writer" "$HZ" <<'PY'
 import sys
 name, changes, proxy, zk, writer, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 ms = lambda ticks: ticks / hz * 1000 / changes
@@ -373,16 +375,16 @@ run_base() {
 # compiled them, so the same changes are made first, unmeasured, through the manager and
 # straight, on both trees, until a pass of them compiles for under 50 ms.
 ZK_WARMUP=${ZK_WARMUP:-2}
-zk_pid=$(cat "${ATLANTIS_RUN:-$PWD/run}/zk-bench-router/1/pid")
-zk_compiling() { # -> CPU ticks so far of ZooKeeper's JIT compiler threads
+# On 2 cores the JVM keeps one C1 and one C2 compiler thread (none come and go), so their own
+# counters hold all of its compiling.
+zk_compiling() { # -> ms of CPU so far of ZooKeeper's JIT compiler threads
   local t=0 task
   for task in /proc/"$zk_pid"/task/*; do
     case "$(cat "$task/comm" 2>/dev/null)" in "C1 CompilerThre" | "C2 CompilerThre") t=$((t + $(stat_ticks "13 14" "${task#/proc/}"))) ;; esac
   done
-  echo $t
+  echo $((t * 1000 / HZ))
 }
 if [ "$CHURN_ROUNDS" -gt 0 ] && [ "$ZK_WARMUP" -gt 0 ]; then
-  hz=$(getconf CLK_TCK)
   for pass in $(seq 10); do
     compiled=$(zk_compiling)
     for args in "" "--root /control" "--direct" "--direct --root /control"; do
@@ -391,9 +393,9 @@ if [ "$CHURN_ROUNDS" -gt 0 ] && [ "$ZK_WARMUP" -gt 0 ]; then
         >/dev/null 2>>"$RUN/logs/warmup.log"
     done
     compiled=$(($(zk_compiling) - compiled))
-    [ $((compiled * 1000 / hz)) -lt 50 ] && break
+    [ "$compiled" -lt 50 ] && break
   done
-  echo "ZooKeeper warmed up: $pass passes of $((4 * ZK_WARMUP * 1000)) changes, the last compiling for $((compiled * 1000 / hz)) ms"
+  echo "ZooKeeper warmed up: $pass passes of $((4 * ZK_WARMUP * 1000)) changes, the last compiling for $compiled ms"
 fi
 compiling_before=$(zk_compiling)
 # Each writer starts a second before the run it churns under and ends a second after it: its own
@@ -429,7 +431,7 @@ for round in $(seq "$CHURN_ROUNDS"); do
   run_base
 done
 tail -n 2 "$RUN/logs/route-churn.log" "$RUN/logs/nginx-churn.log" 2>/dev/null | grep churn: || true
-echo "ZooKeeper's JIT compilers during the churn rounds: $((($(zk_compiling) - compiling_before) * 1000 / $(getconf CLK_TCK))) ms of CPU"
+echo "ZooKeeper's JIT compilers during the churn rounds: $(($(zk_compiling) - compiling_before)) ms of CPU"
 P99[control]=${P99[router]}; P99[direct]=${P99[router]}; P99[direct-control]=${P99[router]}
 # CHURN_ROUNDS=0 leaves the churn out (a run for the steady figures alone).
 for name in $([ "$CHURN_ROUNDS" -gt 0 ] && echo router control direct direct-control nginx); do

@@ -37,8 +37,7 @@ final class CompiledPatterns: Sendable {
     /// false when the pattern does not compile.
     func matches(_ string: String, _ pattern: String) -> Bool {
         compiled.withLock { cache in
-            if cache[pattern] == nil { cache[pattern] = Compiled(regex: try? Regex(pattern)) }
-            return cache[pattern]!.matches(string)
+            cache[pattern, default: Compiled(regex: try? Regex(pattern))].matches(string)
         }
     }
 }
